@@ -1,0 +1,315 @@
+"""Database access for a nameko service: engine, migrations and one unit of work
+per worker.
+
+``Database`` is a nameko DependencyProvider. Each worker gets a ``UnitOfWork``
+(``self.db``) with a lazily opened SQLAlchemy session, an ``outbox`` to add
+events in the same transaction and an ``inbox`` to make consumers idempotent.
+
+The unit of work is committed *before* the entrypoint replies or acks (see
+``doudi_common.entrypoints``): nameko calls ``worker_result`` only after the RPC
+reply has gone out / the message was acked, which is too late to report a
+failed commit. On failure it is rolled back. Works on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import weakref
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from nameko.extensions import DependencyProvider
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from doudi_common.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs (what ops write) and use psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def make_engine(url: str, **kwargs: Any) -> sa.Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            # pysqlite's own transaction handling breaks SAVEPOINT; take it over
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - trivial
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 10)
+    return sa.create_engine(url, **kwargs)
+
+
+# -- migrations ---------------------------------------------------------------
+
+def alembic_config(package: str, url: str) -> AlembicConfig:
+    """``package`` is the service package (``doudi_eligibility``); its
+    migrations live in ``<package>/migrations``."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", f"{package}:migrations")
+    cfg.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return cfg
+
+
+def migrate(package: str, url: str, revision: str = "head") -> str | None:
+    """Apply the service's migrations; returns the revision now current."""
+    cfg = alembic_config(package, url)
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # two replicas starting together must not migrate twice
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                                     (f"doudi-migrate-{package}",))
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(package: str, url: str) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(package, url)).get_current_head()
+
+
+# -- unit of work -------------------------------------------------------------
+
+class UnitOfWork:
+    """One transaction: ``session``, ``outbox`` and ``inbox`` share it.
+
+    Usable as a context manager outside nameko (scripts, tests)::
+
+        with database.unit_of_work() as uow:
+            uow.session.add(...)
+            uow.outbox.add("person.registered", data, division_code=...)
+        # committed here, or rolled back if the block raised
+    """
+
+    def __init__(self, database: "DatabaseCore"):
+        from doudi_common.inbox import Inbox
+        from doudi_common.outbox import OutboxWriter
+
+        self._database = database
+        self._session: Session | None = None
+        self.outbox = OutboxWriter(self, database)
+        self.inbox = Inbox(self, database)
+        self.finished = False
+        self._events_added = False
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = self._database.session_factory()
+        return self._session
+
+    def execute(self, statement, *args, **kwargs):
+        return self.session.execute(statement, *args, **kwargs)
+
+    def commit(self) -> None:
+        if self._session is not None:
+            self._session.commit()
+        if self._events_added:
+            self._events_added = False
+            self._database.events_committed()
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+        self._events_added = False
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def finish(self, failed: bool) -> None:
+        """Commit (or roll back when ``failed``) exactly once."""
+        if self.finished:
+            return
+        self.finished = True
+        if failed:
+            self.rollback()
+            return
+        try:
+            self.commit()
+        except Exception:
+            self.rollback()
+            raise
+
+    def __enter__(self) -> "UnitOfWork":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.finish(failed=exc_type is not None)
+        finally:
+            self.close()
+
+
+class DatabaseCore:
+    """Engine + session factory + outbox relay, usable with or without nameko."""
+
+    def __init__(self, url: str, package: str, service_name: str, metadata: sa.MetaData,
+                 config: dict | None = None):
+        from doudi_common.tables import INBOX, OUTBOX
+
+        self.url = url
+        self.package = package
+        self.service_name = service_name
+        self.metadata = metadata
+        self.config = config or {}
+        self.engine = make_engine(url)
+        self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self.outbox_table = metadata.tables[OUTBOX]
+        self.inbox_table = metadata.tables[INBOX]
+        self.relay = None
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    def events_committed(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    def migrate(self) -> str | None:
+        return migrate(self.package, self.url)
+
+    def health(self) -> dict:
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+            current = MigrationContext.configure(conn).get_current_revision()
+            pending = conn.execute(
+                sa.select(sa.func.count()).select_from(self.outbox_table)
+                .where(self.outbox_table.c.sent_at.is_(None))).scalar_one()
+        head = head_revision(self.package, self.url)
+        return {"database": "ok", "dialect": self.engine.dialect.name,
+                "migration": current, "migration_head": head,
+                "migrations_current": current == head, "outbox_pending": pending}
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+class Database(DependencyProvider):
+    """nameko dependency: ``db = Database(metadata)`` on a service class.
+
+    Reads ``DB_URL`` (and ``AUTO_MIGRATE``) from the service config, runs the
+    outbox relay in the service process, and gives each worker a UnitOfWork.
+    """
+
+    def __init__(self, metadata: sa.MetaData, package: str | None = None, relay: bool = True):
+        self.metadata = metadata
+        self.package = package
+        self.run_relay = relay
+        self.core: DatabaseCore | None = None
+        self.units: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def setup(self) -> None:
+        config = self.container.config
+        package = self.package or sys.modules[self.container.service_cls.__module__].__package__
+        url = config["DB_URL"]
+        self.core = DatabaseCore(url, package, self.container.service_name, self.metadata, config)
+        if _truthy(config.get("AUTO_MIGRATE", True)):
+            revision = self.core.migrate()
+            log.info("migrations applied", revision=revision, package=package)
+        if self.run_relay:
+            from doudi_common.outbox import OutboxRelay
+            self.core.relay = OutboxRelay.from_config(self.core, config)
+
+    def start(self) -> None:
+        if self.core.relay is not None:
+            self.container.spawn_managed_thread(self.core.relay.run, identifier="outbox-relay")
+
+    def stop(self) -> None:
+        if self.core is not None:
+            if self.core.relay is not None:
+                self.core.relay.stop()
+            self.core.dispose()
+
+    kill = stop
+
+    def get_dependency(self, worker_ctx) -> UnitOfWork:
+        uow = UnitOfWork(self.core)
+        self.units[worker_ctx] = uow
+        return uow
+
+    def finish(self, worker_ctx, failed: bool) -> None:
+        uow = self.units.get(worker_ctx)
+        if uow is not None:
+            uow.finish(failed)
+
+    def worker_result(self, worker_ctx, result=None, exc_info=None) -> None:
+        # normally finished already by the entrypoint; this covers entrypoints
+        # that are not ours (they get commit-after-reply semantics)
+        uow = self.units.get(worker_ctx)
+        if uow is not None and not uow.finished:
+            try:
+                uow.finish(failed=exc_info is not None)
+            except Exception:  # noqa: BLE001 - logged, nothing else to do here
+                log.exception("commit after result failed")
+
+    def worker_teardown(self, worker_ctx) -> None:
+        uow = self.units.pop(worker_ctx, None)
+        if uow is not None:
+            uow.close()
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(value)
+
+
+def finish_units_of_work(worker_ctx, exc_info):
+    """Commit (or roll back) every Database unit of work of this worker.
+    Returns the exc_info to report: a failed commit becomes the worker's error."""
+    for provider in worker_ctx.container.dependencies:
+        if isinstance(provider, Database):
+            try:
+                provider.finish(worker_ctx, failed=exc_info is not None)
+            except Exception:  # noqa: BLE001 - the commit failed: report it
+                log.warning("commit failed", exc_info=True)
+                exc_info = sys.exc_info()
+    return exc_info
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    return _truthy(os.environ.get(name, default))

@@ -1,0 +1,326 @@
+"""nameko entrypoints with our delivery rules.
+
+* ``rpc`` and ``timer``: like nameko's, but the worker's unit of work is
+  committed *before* the reply goes out, so a failed commit is the caller's
+  error instead of a silent loss; database outages surface as ``TransientError``.
+* ``subscribe(source, patterns)``: consumes ``<source>.events`` through a durable
+  queue ``<service>.<source>.<method>``. Before a worker runs, the message is
+  checked — publisher (AMQP ``user_id``) allowed for that source, JSON body,
+  CloudEvents envelope, known type and ``data`` contract (doudi-contracts). A
+  message failing any check goes to the dead-letter exchange ``doudi.dlx``
+  (queue ``doudi.dlq.<service>``) with the reason in headers and is acked — never
+  lost, never retried forever. The handler runs once per (event id, handler)
+  thanks to the inbox claim in the same transaction; a transient failure
+  (database down) is requeued after back-off; a handler's ``Invalid``/``Conflict``
+  or an unexpected error dead-letters the message with that reason.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import socket
+import sys
+from datetime import datetime, timezone
+from functools import partial
+
+import eventlet
+import sqlalchemy.exc
+from kombu import Connection, Exchange, Queue, binding
+from kombu.pools import producers
+from nameko.extensions import DependencyProvider, Entrypoint, SharedExtension
+from nameko.messaging import QueueConsumer
+from nameko.rpc import Rpc as NamekoRpc
+from nameko.timer import Timer as NamekoTimer
+
+from doudi_common.db import UnitOfWork, finish_units_of_work
+from doudi_common.errors import EXPECTED_ERRORS, DoudiError, TransientError
+from doudi_common.logs import get_logger
+from doudi_common.outbox import event_exchange
+
+log = get_logger(__name__)
+
+DLX = "doudi.dlx"
+REASON_HEADER = "x-doudi-reason"
+DETAIL_HEADER = "x-doudi-detail"
+
+
+def is_transient(exc: BaseException | None) -> bool:
+    if exc is None:
+        return False
+    if isinstance(exc, TransientError):
+        return True
+    if isinstance(exc, (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+                        sqlalchemy.exc.DisconnectionError, sqlalchemy.exc.TimeoutError)):
+        return True
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, (ConnectionError, socket.timeout))
+
+
+def _as_transient(exc_info):
+    """Database outages become ``TransientError`` for RPC callers (503 at the gateway)."""
+    if exc_info is not None and is_transient(exc_info[1]) \
+            and not isinstance(exc_info[1], TransientError):
+        try:
+            raise TransientError("数据库暂不可用，请稍后重试", cause=type(exc_info[1]).__name__)
+        except TransientError:
+            return sys.exc_info()
+    return exc_info
+
+
+# -- rpc and timer ------------------------------------------------------------
+
+class Rpc(NamekoRpc):
+    def __init__(self, expected_exceptions=EXPECTED_ERRORS + (TransientError,), **kwargs):
+        super().__init__(expected_exceptions=expected_exceptions, **kwargs)
+
+    def handle_result(self, message, worker_ctx, result, exc_info):
+        exc_info = _as_transient(finish_units_of_work(worker_ctx, exc_info))
+        if exc_info is not None:
+            result = None
+        return super().handle_result(message, worker_ctx, result, exc_info)
+
+
+class Timer(NamekoTimer):
+    def handle_result(self, worker_ctx, result, exc_info):
+        exc_info = finish_units_of_work(worker_ctx, exc_info)
+        return super().handle_result(worker_ctx, result, exc_info)
+
+
+def rpc(fn=None, **kwargs):
+    """``@rpc`` or ``@rpc(expected_exceptions=...)``."""
+    if fn is None:
+        return Rpc.decorator(**kwargs)
+    return Rpc.decorator(fn)
+
+
+timer = Timer.decorator
+
+
+# -- dead letters ---------------------------------------------------------------
+
+class Rejected(Exception):
+    def __init__(self, reason: str, detail: str = ""):
+        super().__init__(reason, detail)
+        self.reason = reason
+        self.detail = detail
+
+
+class DeadLetters(SharedExtension):
+    """Publishes refused messages to ``doudi.dlx`` with publisher confirms."""
+
+    exchange = Exchange(DLX, type="direct", durable=True, auto_delete=False)
+
+    def setup(self):
+        self.amqp_uri = self.container.config["AMQP_URI"]
+        self.service = self.container.service_name
+        self.queue = dead_letter_queue(self.service)
+        with Connection(self.amqp_uri) as conn:
+            self.queue(conn.channel()).declare()
+        self.connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
+        self.count = 0
+
+    def stop(self):
+        self.connection.release()
+
+    def publish(self, message, reason: str, detail: str, queue_name: str) -> None:
+        props = message.properties
+        headers = dict(message.headers or {})
+        headers.update({
+            REASON_HEADER: reason,
+            DETAIL_HEADER: detail[:1000],
+            "x-doudi-service": self.service,
+            "x-doudi-queue": queue_name,
+            "x-doudi-exchange": message.delivery_info.get("exchange", ""),
+            "x-doudi-routing-key": message.delivery_info.get("routing_key", ""),
+            "x-doudi-user-id": props.get("user_id") or "",
+            "x-doudi-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
+        })
+        with producers[self.connection].acquire(block=True, timeout=10) as producer:
+            # user_id is dropped: the broker only accepts our own user there
+            producer.publish(
+                message.body, exchange=self.exchange, routing_key=self.service,
+                headers=headers, content_type=message.content_type or "application/octet-stream",
+                content_encoding=message.content_encoding or "binary",
+                message_id=props.get("message_id"), type=props.get("type"),
+                delivery_mode=2, declare=[self.queue], retry=True,
+                retry_policy={"max_retries": 3})
+        self.count += 1
+        log.warning("message dead-lettered", reason=reason, detail=detail,
+                    message_id=props.get("message_id"), queue=queue_name)
+
+
+def dead_letter_queue(service: str) -> Queue:
+    return Queue(f"doudi.dlq.{service}", exchange=DeadLetters.exchange, routing_key=service,
+                 durable=True, auto_delete=False)
+
+
+# -- subscriptions ------------------------------------------------------------------
+
+class RawQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, but hands over the undecoded kombu message: a body
+    that is not valid JSON must be dead-lettered, not crash the consumer loop."""
+
+    def get_consumers(self, consumer_cls, channel):
+        for provider in self._providers:
+            consumer = consumer_cls(
+                queues=[provider.queue],
+                on_message=partial(self.handle_raw_message, provider),
+                accept=None,
+            )
+            consumer.qos(prefetch_count=self.prefetch_count)
+            self._consumers[provider] = consumer
+        return self._consumers.values()
+
+    def handle_raw_message(self, provider, message):
+        self.container.spawn_managed_thread(
+            partial(provider.handle_message, message),
+            identifier=f"subscribe[{message.delivery_info.get('routing_key')}]")
+
+
+class EventSubscriber(Entrypoint):
+    queue_consumer = RawQueueConsumer()
+    dead_letters = DeadLetters()
+
+    def __init__(self, source: str, patterns, **kwargs):
+        self.source = source
+        self.patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+        self._attempts: dict[str, int] = {}
+        super().__init__(expected_exceptions=EXPECTED_ERRORS, **kwargs)
+
+    @property
+    def handler_name(self) -> str:
+        return f"{self.container.service_name}.{self.method_name}"
+
+    def setup(self):
+        service = self.container.service_name
+        self.backoff_max = float(self.container.config.get("RETRY_BACKOFF_MAX", 30.0))
+        self.expected_user = (self.container.config.get("EVENT_PUBLISHERS") or {}).get(self.source)
+        self.queue = subscription_queue(service, self.source, self.method_name, self.patterns)
+        self.queue_consumer.register_provider(self)
+
+    def stop(self):
+        self.queue_consumer.unregister_provider(self)
+
+    # -- checks before any worker runs ------------------------------------------
+
+    def check(self, message) -> dict:
+        from doudi_contracts.registry import ContractError, validate_event
+
+        user_id = message.properties.get("user_id")
+        if self.expected_user and user_id != self.expected_user:
+            raise Rejected("forbidden_publisher",
+                           f"user_id {user_id!r} may not publish on {self.source}.events")
+        try:
+            body = json.loads(message.body.decode("utf-8") if isinstance(message.body, bytes)
+                              else message.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise Rejected("invalid_json", f"body is not UTF-8 JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise Rejected("bad_envelope", "body is not a JSON object")
+        try:
+            event = validate_event(self.source, body)
+        except ContractError as exc:
+            raise Rejected(exc.reason, exc.detail) from None
+        message_id = message.properties.get("message_id")
+        if message_id and message_id != event["id"]:
+            raise Rejected("id_mismatch", "message_id differs from the envelope id")
+        routing_key = message.delivery_info.get("routing_key")
+        if routing_key and routing_key != event["type"]:
+            raise Rejected("type_mismatch",
+                           f"routing key {routing_key!r} differs from type {event['type']!r}")
+        return event
+
+    def handle_message(self, message):
+        try:
+            event = self.check(message)
+        except Rejected as rejected:
+            self.dead_letter(message, rejected.reason, rejected.detail)
+            return
+        try:
+            self.container.spawn_worker(
+                self, (event,), {}, context_data={"event_id": event["id"]},
+                handle_result=partial(self.handle_result, message))
+        except Exception:  # noqa: BLE001 - container going away: let another take it
+            self.queue_consumer.requeue_message(message)
+
+    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        exc_info = finish_units_of_work(worker_ctx, exc_info)
+        event_id = worker_ctx.args[0]["id"]
+        if exc_info is None:
+            self._attempts.pop(event_id, None)
+            self.queue_consumer.ack_message(message)
+        elif is_transient(exc_info[1]):
+            attempt = self._attempts.get(event_id, 0) + 1
+            self._attempts[event_id] = attempt
+            delay = min(0.2 * 2 ** attempt, self.backoff_max) * (0.5 + random.random() / 2)
+            log.warning("transient failure, will retry", event_id=event_id, attempt=attempt,
+                        retry_in=round(delay, 2), error=repr(exc_info[1]))
+            eventlet.sleep(delay)
+            self.queue_consumer.requeue_message(message)
+        else:
+            self._attempts.pop(event_id, None)
+            exc = exc_info[1]
+            reason = exc.code if isinstance(exc, DoudiError) else "handler_error"
+            self.dead_letter(message, f"rejected_by_handler:{reason}" if isinstance(
+                exc, DoudiError) else reason, f"{type(exc).__name__}: {exc}")
+        return result, exc_info
+
+    def dead_letter(self, message, reason: str, detail: str) -> None:
+        try:
+            self.dead_letters.publish(message, reason, detail, self.queue.name)
+        except Exception:  # noqa: BLE001 - could not park it: keep it in the queue
+            log.exception("dead-lettering failed; requeueing", reason=reason)
+            eventlet.sleep(1.0)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+
+def subscription_queue(service: str, source: str, method: str, patterns) -> Queue:
+    """The durable queue of one handler; the same name and arguments are declared
+    at deploy time in ``deploy/rabbitmq/definitions.json``."""
+    exchange = event_exchange(source)
+    return Queue(
+        f"{service}.{source}.{method}",
+        bindings=[binding(exchange, routing_key=p) for p in patterns],
+        durable=True, auto_delete=False,
+        queue_arguments={"x-dead-letter-exchange": DLX, "x-dead-letter-routing-key": service})
+
+
+def _find_unit_of_work(service_instance) -> UnitOfWork:
+    for value in vars(service_instance).values():
+        if isinstance(value, UnitOfWork):
+            return value
+    raise RuntimeError("a @subscribe handler needs a Database dependency on its service")
+
+
+def subscribe(source: str, patterns, **kwargs):
+    """Decorate ``handler(self, event)``; ``event`` is the validated envelope
+    (``event["data"]`` loaded by its contract). The inbox claim runs first in the
+    worker's transaction, so a duplicate returns without effect."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def handler(self, event):
+            uow = _find_unit_of_work(self)
+            name = f"{type(self).name}.{fn.__name__}"
+            if not uow.inbox.claim(event["id"], name, event_type=event["type"], source=source):
+                log.info("duplicate event ignored", event_id=event["id"], handler=name)
+                return None
+            return fn(self, event)
+
+        return EventSubscriber.decorator(source, patterns, **kwargs)(handler)
+
+    return decorate
+
+
+# -- small dependencies ---------------------------------------------------------------
+
+class Config(DependencyProvider):
+    """``self.config`` on a service: the container's config dict (read-only use)."""
+
+    def get_dependency(self, worker_ctx):
+        return self.container.config

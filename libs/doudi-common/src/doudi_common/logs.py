@@ -1,0 +1,71 @@
+"""structlog JSON logging with resident ID numbers masked everywhere.
+
+Both our own structlog loggers and the standard-library loggers nameko and kombu
+use go through the same processors, so a full ID number can't reach a log line
+by accident: every string value is scanned and any 18-character ID number is
+replaced by its mask (``3415**********1234``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+import structlog
+
+from doudi_common.ids import mask_in_text
+
+
+def _mask_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_in_text(value)
+    if isinstance(value, dict):
+        return {k: _mask_value(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_mask_value(v) for v in value)
+    return value
+
+
+def mask_id_numbers(_logger: Any, _name: str, event_dict: dict) -> dict:
+    return {key: _mask_value(value) for key, value in event_dict.items()}
+
+
+def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | None = None) -> None:
+    """``fmt``: ``json`` (production), ``console`` (a person reading a terminal),
+    or ``auto`` (console on a TTY, JSON otherwise)."""
+    if fmt == "auto":
+        fmt = "console" if sys.stderr.isatty() else "json"
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=False),
+        structlog.processors.format_exc_info,
+        mask_id_numbers,
+    ]
+    if service:
+        structlog.contextvars.bind_contextvars(service=service)
+    renderer = (structlog.dev.ConsoleRenderer(colors=False) if fmt == "console"
+                else structlog.processors.JSONRenderer(ensure_ascii=False))
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    ))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # nameko is chatty at INFO about every worker; keep it to warnings
+    for noisy in ("nameko", "kombu", "amqp", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def get_logger(name: str | None = None, **bind: Any) -> structlog.stdlib.BoundLogger:
+    return structlog.get_logger(name).bind(**bind)

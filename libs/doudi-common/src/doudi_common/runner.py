@@ -1,0 +1,103 @@
+"""``doudi-service``: run, migrate or probe one service.
+
+    doudi-service run eligibility [--config services/eligibility/config.yaml]
+    doudi-service migrate eligibility
+    doudi-service health eligibility      # exit 0 when it answers over RabbitMQ
+
+``run`` monkey-patches eventlet first (nameko needs it), configures logging,
+applies migrations when ``AUTO_MIGRATE`` is on (the Database dependency does it
+at setup) and runs the service until SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402 - must precede every other import
+
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import inspect  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+
+from doudi_common.config import load_config  # noqa: E402
+from doudi_common.logs import configure_logging, get_logger  # noqa: E402
+
+SERVICES = ("eligibility", "institutions", "funding", "services_log")
+
+
+def service_key(name: str) -> str:
+    key = name.replace("-", "_")
+    if key not in SERVICES:
+        raise SystemExit(f"unknown service {name!r}; one of: {', '.join(SERVICES)}")
+    return key
+
+
+def service_class(key: str):
+    module = importlib.import_module(f"doudi_{key}.service")
+    for _, obj in inspect.getmembers(module, inspect.isclass):
+        if getattr(obj, "name", None) == key and obj.__module__ == module.__name__:
+            return obj
+    raise SystemExit(f"doudi_{key}.service defines no class with name = {key!r}")
+
+
+def cmd_run(key: str, config: dict) -> int:
+    from nameko.cli.run import run
+
+    log = get_logger("doudi.runner", service=key)
+    log.info("starting", amqp=_safe_uri(config["AMQP_URI"]), db=_safe_uri(config["DB_URL"]))
+    run([service_class(key)], config)
+    return 0
+
+
+def cmd_migrate(key: str, config: dict) -> int:
+    from doudi_common.db import migrate
+
+    revision = migrate(f"doudi_{key}", config["DB_URL"])
+    print(json.dumps({"service": key, "revision": revision}))
+    return 0
+
+
+def cmd_health(key: str, config: dict, timeout: float) -> int:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    try:
+        with ClusterRpcProxy(config, timeout=timeout) as cluster:
+            answer = getattr(cluster, key).health()
+    except Exception as exc:  # noqa: BLE001 - a probe reports, it does not raise
+        print(json.dumps({"service": key, "ok": False, "error": repr(exc)}))
+        return 1
+    print(json.dumps(answer, ensure_ascii=False))
+    return 0 if answer.get("ok") else 1
+
+
+def _safe_uri(uri: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="doudi-service", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["run", "migrate", "health"])
+    parser.add_argument("service")
+    parser.add_argument("--config", help="YAML config (default services/<name>/config.yaml)")
+    parser.add_argument("--timeout", type=float, default=3.0, help="health: seconds to wait")
+    args = parser.parse_args(argv)
+    key = service_key(args.service)
+    config = load_config(args.config, service=key)
+    configure_logging(config.get("LOG_LEVEL", "INFO"), config.get("LOG_FORMAT", "auto"), key)
+    if args.command == "run":
+        return cmd_run(key, config)
+    if args.command == "migrate":
+        return cmd_migrate(key, config)
+    return cmd_health(key, config, args.timeout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,22 @@
+"""What every doudi service class has: a ``health`` RPC.
+
+    class EligibilityService(ServiceBase):
+        name = "eligibility"
+        db = Database(metadata)
+"""
+
+from __future__ import annotations
+
+from doudi_common.entrypoints import rpc
+
+
+class ServiceBase:
+    name: str
+
+    @rpc
+    def health(self) -> dict:
+        """Answer when the process runs, the database answers and migrations are
+        current; the gateway's /readyz asks every service this."""
+        status = self.db.health() if hasattr(self, "db") else {}
+        ok = status.get("database") == "ok" and status.get("migrations_current", True)
+        return {"service": self.name, "ok": bool(ok), **status}
