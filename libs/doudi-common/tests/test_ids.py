@@ -6,9 +6,6 @@ import re
 from datetime import date
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from doudi_common.errors import Invalid
 from doudi_common.ids import (
     age_on,
@@ -25,6 +22,8 @@ from doudi_common.ids import (
     validate_id_number,
     validate_uscc,
 )
+from hypothesis import given
+from hypothesis import strategies as st
 
 REGIONS = ["341502", "341522", "410928", "620102", "330102", "360104", "110101", "342401"]
 
@@ -278,10 +277,12 @@ def test_division_level():
     assert division_level("341502") == "county"
     assert division_level("341500") == "city"
     assert division_level("340000") == "province"
+    assert division_level("100000") == "national"
 
 
 def test_division_prefix_wildcards():
     assert division_prefix("") == ""
+    assert division_prefix("100000") == ""
     assert division_prefix("341500") == "3415"
     assert division_prefix("340000") == "34"
     assert division_prefix("341502") == "341502"
@@ -301,6 +302,7 @@ def test_division_prefix_wildcards():
         ("340100", "341500", False),
         ("341502", "340000", True),
         ("351502", "340000", False),
+        ("351502", "100000", True),
         ("341500", "341502", False),  # a county officer does not see the city
         ("341502", "341502001", False),
         ("not-a-code", "341502", False),

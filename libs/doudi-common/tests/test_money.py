@@ -5,11 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from doudi_common.errors import Invalid
 from doudi_common.money import ZERO, allocate, from_fen, money_str, prorate, to_fen, to_money
+from hypothesis import given
+from hypothesis import strategies as st
 
 D = Decimal
 

@@ -19,17 +19,30 @@ from stdnum.cn import ric, uscc
 from doudi_common.errors import Invalid
 
 __all__ = [
-    "validate_id_number", "mask_id_number", "birth_date_from_id", "sex_from_id", "age_on",
-    "validate_uscc", "validate_division_code", "division_level", "division_prefix",
-    "division_within", "mask_phone", "mask_in_text", "mask_processor",
+    "NATIONAL",
+    "age_on",
+    "birth_date_from_id",
+    "division_level",
+    "division_prefix",
+    "division_within",
+    "mask_id_number",
+    "mask_in_text",
+    "mask_phone",
+    "mask_processor",
+    "sex_from_id",
+    "validate_division_code",
+    "validate_id_number",
+    "validate_uscc",
 ]
 
 _ID_BODY = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
 # Province-level prefixes of GB/T 2260 (mainland, Taiwan, Hong Kong, Macao).
 _PROVINCES = frozenset(
-    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 "
-    "50 51 52 53 54 61 62 63 64 65 71 81 82".split()
+    ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"]
 )
+# Not in GB/T 2260 itself, but the customary code for the whole country
+# (used for national-level users and events with no narrower division).
+NATIONAL = "100000"
 # Birth years before this are data-entry errors, not people in care.
 _MIN_BIRTH_YEAR = 1900
 
@@ -71,7 +84,7 @@ def validate_id_number(value: str) -> str:
         raise _invalid(f"身份证号码校验位错误（{masked}）", "bad_checksum", id_number=masked)
     try:
         born = ric.get_birth_date(number)
-    except Exception:  # stdnum raises InvalidComponent for an impossible date
+    except ric.ValidationError:  # InvalidComponent: an impossible date
         born = None
     if born is None or born.year < _MIN_BIRTH_YEAR:
         raise _invalid(f"身份证号码中的出生日期无效（{masked}）", "bad_birth_date",
@@ -163,14 +176,15 @@ def validate_uscc(value: str) -> str:
 # --------------------------------------------------------------------------
 # administrative division codes (行政区划代码): 6 county, 9 township, 12 village
 
-DivisionLevel = Literal["province", "city", "county", "township", "village"]
+DivisionLevel = Literal["national", "province", "city", "county", "township", "village"]
 
 
 def validate_division_code(code: str, lengths: tuple[int, ...] = (6, 9, 12)) -> str:
     """Return the stripped division code or raise ``Invalid``.
 
     Only ASCII digits (``bad_format``), one of ``lengths`` (``bad_length``),
-    starting with a real province prefix (``bad_region``).
+    starting with a real province prefix (``bad_region``). The national code
+    ``100000`` is accepted where 6 digits are.
     """
     if not isinstance(code, str):
         raise _invalid("行政区划代码必须是字符串", "bad_format")
@@ -180,6 +194,8 @@ def validate_division_code(code: str, lengths: tuple[int, ...] = (6, 9, 12)) -> 
     if len(text) not in lengths:
         allowed = "/".join(str(n) for n in lengths)
         raise _invalid(f"行政区划代码应为{allowed}位（{text}）", "bad_length", division_code=text)
+    if text == NATIONAL:
+        return text
     if text[:2] not in _PROVINCES:
         raise _invalid(f"行政区划代码的省级代码不存在（{text}）", "bad_region", division_code=text)
     return text
@@ -191,13 +207,15 @@ def division_level(code: str) -> DivisionLevel:
     12 digits: village (村/社区); 9: township (乡镇/街道); 6: county (县/区) —
     except that a 6-digit code ending in ``00`` is a city (``341500`` 六安市)
     and one ending in ``0000`` a province (``340000`` 安徽省): GB/T 2260 never
-    numbers a county ``00``.
+    numbers a county ``00``. ``100000`` is the whole country.
     """
     code = validate_division_code(code)
     if len(code) == 12:
         return "village"
     if len(code) == 9:
         return "township"
+    if code == NATIONAL:
+        return "national"
     if code.endswith("0000"):
         return "province"
     if code.endswith("00"):
@@ -210,11 +228,14 @@ def division_prefix(jurisdiction: str) -> str:
 
     Trailing ``00`` pairs of a 6-digit code are wildcards: ``341500`` covers
     ``3415``, ``340000`` covers ``34``. Nine- and twelve-digit codes cover
-    themselves. Useful for ``LIKE prefix%`` queries.
+    themselves; ``100000`` (national) covers everything, like ``""``. Useful
+    for ``LIKE prefix%`` queries.
     """
     if jurisdiction is None or jurisdiction.strip() == "":
         return ""
     code = validate_division_code(jurisdiction)
+    if code == NATIONAL:
+        return ""
     if len(code) == 6:
         while code.endswith("00"):
             code = code[:-2]

@@ -16,17 +16,25 @@ import re
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
-from typing import Union
 
 from doudi_common.errors import Invalid
 
-__all__ = ["ZERO", "CENT", "MoneyLike", "to_money", "money_str", "to_fen", "from_fen",
-           "allocate", "prorate"]
+__all__ = [
+    "CENT",
+    "ZERO",
+    "MoneyLike",
+    "allocate",
+    "from_fen",
+    "money_str",
+    "prorate",
+    "to_fen",
+    "to_money",
+]
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 
-MoneyLike = Union[Decimal, int, str]
+MoneyLike = Decimal | int | str
 
 # Plain decimal notation only: no exponents, no "NaN"/"Infinity", no
 # thousands separators, no full-width digits.
@@ -47,7 +55,7 @@ def to_money(value: MoneyLike) -> Decimal:
     ``bad_amount``) for non-numeric strings, NaN and infinities. Negative
     amounts are allowed (corrections); ``-0.00`` becomes ``0.00``.
     """
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"money must be Decimal, int or str, not {type(value).__name__}")
     if isinstance(value, Decimal):
         amount = value
@@ -89,7 +97,7 @@ def from_fen(fen: int) -> Decimal:
 
 
 def _weight(value: Decimal | int) -> Fraction:
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise TypeError(f"weight must be Decimal or int, not {type(value).__name__}")
     if not isinstance(value, (Decimal, int)):
         raise TypeError(f"weight must be Decimal or int, not {type(value).__name__}")
