@@ -1,0 +1,1 @@
+"""Pure eligibility domain logic: no nameko, no SQLAlchemy session, no I/O."""

@@ -1,0 +1,1 @@
+"""Pure institutions domain logic: no nameko, no SQLAlchemy session, no I/O."""

@@ -1,0 +1,1 @@
+"""Pure services_log domain logic: no nameko, no SQLAlchemy session, no I/O."""

@@ -1,0 +1,44 @@
+"""Operations endpoints: liveness and readiness."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify
+from flask_smorest import Blueprint
+
+blp = Blueprint("ops", __name__, description="运维探针 (liveness / readiness)")
+
+
+@blp.route("/healthz")
+@blp.response(200)
+def healthz():
+    """The gateway process is up (liveness)."""
+    return {"status": "ok"}
+
+
+@blp.route("/readyz")
+@blp.response(200)
+@blp.alt_response(503, description="RabbitMQ or a service is not answering")
+def readyz():
+    """200 only when RabbitMQ is reachable and every service answers `health`
+    within READY_TIMEOUT seconds; otherwise 503 naming what failed."""
+    rpc = current_app.extensions["doudi_rpc"]
+    services = current_app.config["DOUDI"]["SERVICES"]
+    timeout = float(current_app.config["DOUDI"].get("READY_TIMEOUT", 2))
+    results = rpc.call_all({s: (s, "health") for s in services}, timeout=timeout)
+    checks, failed = {}, []
+    for svc in services:
+        answer = results.get(svc)
+        if isinstance(answer, dict) and answer.get("ok"):
+            checks[svc] = "ok"
+        else:
+            failed.append(svc)
+            checks[svc] = (str(answer) or type(answer).__name__) if isinstance(answer, Exception) \
+                else f"unhealthy: {answer}"
+    body = {"status": "ok" if not failed else "unavailable", "checks": checks}
+    if failed:
+        body["failed"] = failed
+        resp = jsonify(body)
+        resp.status_code = 503
+        resp.headers["Retry-After"] = "5"
+        return resp
+    return body

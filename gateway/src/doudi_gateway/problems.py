@@ -1,0 +1,63 @@
+"""RFC 9457 problem+json for every error; a 500 is a bug and says so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, json
+from werkzeug.exceptions import HTTPException
+
+from doudi_common.errors import DoudiError
+from doudi_common.logs import get_logger
+from doudi_gateway.rpc import ServiceUnavailable
+
+log = get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+TITLES = {400: "请求有误", 401: "未登录或令牌无效", 403: "无权操作", 404: "未找到",
+          405: "方法不允许", 409: "状态冲突", 415: "不支持的内容类型", 422: "数据不合法",
+          429: "请求过于频繁", 500: "内部错误", 503: "服务暂不可用", 504: "服务响应超时"}
+
+
+def problem(status: int, detail: str = "", title: str | None = None, type_: str = "about:blank",
+            headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    body = {"type": type_, "title": title or TITLES.get(status, "错误"), "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    resp = Response(json.dumps(body, ensure_ascii=False), status=status,
+                    content_type=PROBLEM_JSON + "; charset=utf-8")
+    for key, value in (headers or {}).items():
+        resp.headers[key] = value
+    return resp
+
+
+def register_problem_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceUnavailable)
+    def _unavailable(exc: ServiceUnavailable):
+        status = 504 if exc.timeout else 503
+        return problem(status, exc.detail, headers={"Retry-After": "5"},
+                       code="timeout" if exc.timeout else "unavailable")
+
+    @app.errorhandler(DoudiError)
+    def _service_error(exc: DoudiError):
+        status = exc.status if exc.status in TITLES else 500
+        headers = {"Retry-After": "5"} if status == 503 else None
+        return problem(status, exc.detail, title=exc.title, headers=headers, code=exc.code,
+                       **({"fields": exc.fields} if exc.fields else {}))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        extra: dict[str, Any] = {}
+        # flask-smorest/webargs put field errors here: {"json": {"field": ["reason"]}}
+        messages = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
+        if messages:
+            extra["errors"] = messages
+        detail = exc.description if isinstance(exc.description, str) else ""
+        return problem(exc.code or 500, detail, **extra)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return problem(500, "网关内部错误，已记录", code="bug")

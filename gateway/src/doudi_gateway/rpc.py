@@ -1,0 +1,88 @@
+"""Calling the services from gunicorn's gthread workers.
+
+nameko's standalone ``ClusterRpcProxy`` is not thread-safe, so each request
+thread keeps its own started proxy (``threading.local``) and reuses it; a proxy
+that failed is thrown away and rebuilt on the next call.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from nameko.exceptions import RpcTimeout
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from doudi_common.errors import TransientError
+
+
+class ServiceUnavailable(TransientError):
+    """A service did not answer in time or the broker is unreachable."""
+
+    def __init__(self, detail: str = "", timeout: bool = False, **fields: Any):
+        super().__init__(detail, **fields)
+        self.timeout = timeout
+
+
+class RpcClient:
+    def __init__(self, config: dict, timeout: float):
+        self.config = {"AMQP_URI": config["AMQP_URI"]}
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _proxy(self, timeout: float):
+        proxies = getattr(self._local, "proxies", None)
+        if proxies is None:
+            proxies = self._local.proxies = {}
+        entry = proxies.get(timeout)
+        if entry is None:
+            runner = ClusterRpcProxy(self.config, timeout=timeout)
+            entry = proxies[timeout] = (runner, runner.start())
+        return entry
+
+    def _discard(self, timeout: float) -> None:
+        entry = getattr(self._local, "proxies", {}).pop(timeout, None)
+        if entry is not None:
+            try:
+                entry[0].stop()
+            except Exception:  # noqa: BLE001 - it is broken already
+                pass
+
+    def call(self, service: str, method: str, *args: Any, timeout: float | None = None,
+             **kwargs: Any) -> Any:
+        timeout = timeout or self.timeout
+        try:
+            _, cluster = self._proxy(timeout)
+            return getattr(getattr(cluster, service), method)(*args, **kwargs)
+        except RpcTimeout:
+            self._discard(timeout)
+            raise ServiceUnavailable(f"服务 {service} 未在 {timeout:g} 秒内响应",
+                                     timeout=True, service=service) from None
+        except (OSError, ConnectionError) as exc:
+            self._discard(timeout)
+            raise ServiceUnavailable(f"无法连接消息队列: {type(exc).__name__}",
+                                     service=service) from None
+
+    def call_all(self, calls: dict[str, tuple[str, str]], timeout: float) -> dict[str, Any]:
+        """Fire several calls at once, wait for all; each result is the answer
+        or the exception it raised."""
+        try:
+            _, cluster = self._proxy(timeout)
+            pending = {key: getattr(getattr(cluster, svc), method).call_async()
+                       for key, (svc, method) in calls.items()}
+        except (OSError, ConnectionError) as exc:
+            self._discard(timeout)
+            return {key: ServiceUnavailable(f"无法连接消息队列: {exc}") for key in calls}
+        results: dict[str, Any] = {}
+        timed_out = False
+        for key, reply in pending.items():
+            try:
+                results[key] = reply.result()
+            except RpcTimeout:
+                timed_out = True
+                results[key] = ServiceUnavailable("未在时限内响应", timeout=True)
+            except Exception as exc:  # noqa: BLE001 - reported per service
+                results[key] = exc
+        if timed_out:
+            self._discard(timeout)
+        return results

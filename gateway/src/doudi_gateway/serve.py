@@ -1,0 +1,27 @@
+"""``doudi-gateway``: run the gateway under gunicorn's gthread worker.
+
+Binds ``127.0.0.1:8000`` by default (``DOUDI_GATEWAY_HOST`` / ``DOUDI_GATEWAY_PORT``
+override); extra arguments go to gunicorn.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    host = os.environ.get("DOUDI_GATEWAY_HOST", "127.0.0.1")
+    port = os.environ.get("DOUDI_GATEWAY_PORT", "8000")
+    args = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
+            "--workers", os.environ.get("DOUDI_GATEWAY_WORKERS", "2"),
+            "--threads", os.environ.get("DOUDI_GATEWAY_THREADS", "8"),
+            "--bind", f"{host}:{port}", "--access-logfile", "-",
+            *(argv if argv is not None else sys.argv[1:]),
+            "doudi_gateway.app:create_app()"]
+    os.execvp(args[0], args)
+    return 0  # pragma: no cover
+
+
+if __name__ == "__main__":
+    sys.exit(main())

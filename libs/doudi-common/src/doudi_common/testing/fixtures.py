@@ -1,0 +1,299 @@
+"""pytest fixtures shared by every package's tests (loaded from the root
+conftest). Real PostgreSQL and RabbitMQ, no mocks:
+
+* ``rabbit`` — a fresh RabbitMQ vhost (nameko's ``rabbit_config``) with our
+  definitions applied: exchanges, dead-letter queues, department users and
+  their permissions.
+* ``make_db(package)`` — a fresh PostgreSQL database with the package's
+  migrations applied (cloned from a per-session template, so it is fast).
+* ``service_config(service, ...)`` — a service's real config.yaml pointed at both.
+* ``publish_as(...)``, ``dead_letters(...)``, ``wait_for(...)`` helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+PG_ADMIN_URL = os.environ.get("DOUDI_TEST_PG_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05,
+             message: str = "condition") -> Any:
+    """Poll until ``predicate()`` is truthy; eventlet-friendly."""
+    import eventlet
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        eventlet.sleep(interval)
+
+
+# -- PostgreSQL -----------------------------------------------------------------
+
+class PgDatabases:
+    def __init__(self, admin_url: str):
+        from doudi_common.db import make_engine
+
+        self.admin = make_engine(admin_url, poolclass=sa.pool.NullPool,
+                                 isolation_level="AUTOCOMMIT")
+        self.base = admin_url.rsplit("/", 1)[0]
+        self.templates: dict[str, str] = {}
+        self.created: list[str] = []
+        self.run_id = uuid.uuid4().hex[:8]
+
+    def url(self, name: str) -> str:
+        return f"{self.base}/{name}"
+
+    def _create(self, name: str, template: str | None = None) -> None:
+        with self.admin.connect() as conn:
+            sql = f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+            conn.exec_driver_sql(sql)
+        self.created.append(name)
+
+    def template(self, package: str) -> str:
+        from doudi_common.db import migrate
+
+        if package not in self.templates:
+            name = f"doudi_tmpl_{package}_{self.run_id}"
+            self._create(name)
+            migrate(package, self.url(name))
+            self.templates[package] = name
+        return self.templates[package]
+
+    def fresh(self, package: str | None) -> str:
+        name = f"doudi_t_{uuid.uuid4().hex[:12]}"
+        self._create(name, self.template(package) if package else None)
+        return self.url(name)
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in reversed(self.created):
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_databases():
+    dbs = PgDatabases(PG_ADMIN_URL)
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture
+def make_db(pg_databases) -> Callable[[str | None], str]:
+    """``make_db("doudi_eligibility")`` -> URL of a fresh, migrated database."""
+    return pg_databases.fresh
+
+
+# -- RabbitMQ ---------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def rabbit_definitions() -> dict:
+    from doudi_common.rabbit import generate
+
+    return generate()
+
+
+@pytest.fixture
+def rabbit(rabbit_config, rabbit_definitions, request) -> dict:
+    """nameko's per-test vhost, plus our topology and users applied to it."""
+    from doudi_common.rabbit import apply
+
+    api = request.config.getoption("RABBIT_API_URI")
+    apply(rabbit_definitions, api=api, vhost=rabbit_config["vhost"])
+    return {**rabbit_config, "api": api}
+
+
+def amqp_uri_for(rabbit: dict, user: str, password: str | None = None) -> str:
+    from doudi_common.rabbit import password_for
+
+    parts = urlsplit(rabbit["AMQP_URI"])
+    pw = password if password is not None else password_for(user)
+    return f"amqp://{user}:{pw}@{parts.hostname}:{parts.port or 5672}/{rabbit['vhost']}"
+
+
+def department_envelope(dept: str, event_type: str, data: dict, division: str = "341500",
+                        event_id: str | None = None, time_: str = "2026-03-01T09:30:00+08:00"
+                        ) -> dict:
+    return {"specversion": "1.0", "id": event_id or str(uuid.uuid4()),
+            "source": f"{dept}/{division}", "type": event_type, "time": time_,
+            "datacontenttype": "application/json", "data": data}
+
+
+def publish_raw(uri: str, exchange: str, routing_key: str, body: bytes | str, **properties):
+    """Publish exactly what a department system would, with a plain kombu client
+    and publisher confirms."""
+    from kombu import Connection, Exchange, Producer
+
+    with Connection(uri, transport_options={"confirm_publish": True}) as conn:
+        producer = Producer(conn.channel())
+        props = {"content_type": "application/json", "content_encoding": "utf-8",
+                 "delivery_mode": 2, **properties}
+        producer.publish(body, exchange=Exchange(exchange, type="topic", durable=True,
+                                                 no_declare=True),
+                         routing_key=routing_key, declare=[], retry=False, **props)
+
+
+@pytest.fixture
+def publish_as(rabbit):
+    """``publish_as("cdpf", "certificate.issued", data)`` publishes a contract-true
+    message as that department's user; keyword overrides bend any part of it."""
+
+    def publish(dept: str, event_type: str, data: dict | None = None, *,
+                envelope: dict | None = None, body: bytes | str | None = None,
+                user: str | None = None, exchange: str | None = None,
+                **properties) -> dict | None:
+        envelope = envelope or (department_envelope(dept, event_type, data) if data is not None
+                                else None)
+        if body is None:
+            body = json.dumps(envelope, ensure_ascii=False)
+        user = user or dept
+        props = {"message_id": envelope["id"] if envelope else str(uuid.uuid4()),
+                 "user_id": user, "type": event_type, **properties}
+        props = {k: v for k, v in props.items() if v is not None}
+        publish_raw(amqp_uri_for(rabbit, user), exchange or f"{dept}.events", event_type,
+                    body, **props)
+        return envelope
+
+    return publish
+
+
+def _drain(uri: str, queue: str, limit: int = 1000) -> list:
+    from kombu import Connection
+
+    out = []
+    with Connection(uri) as conn:
+        channel = conn.channel()
+        for _ in range(limit):
+            message = channel.basic_get(queue, no_ack=False)
+            if message is None:
+                break
+            out.append(message)
+            channel.basic_ack(message.delivery_tag)
+    return out
+
+
+@pytest.fixture
+def dead_letters(rabbit):
+    """``dead_letters("eligibility")`` -> list of (reason, headers, body) taken
+    from ``doudi.dlq.eligibility``."""
+
+    def read(service: str) -> list[tuple[str, dict, bytes]]:
+        messages = _drain(rabbit["AMQP_URI"], f"doudi.dlq.{service}")
+        return [(m.headers.get("x-doudi-reason"), dict(m.headers), m.body) for m in messages]
+
+    return read
+
+
+class EventTap:
+    """A plain AMQP consumer bound to ``<source>.events`` — what a department's
+    system sees. Collects decoded envelopes."""
+
+    def __init__(self, uri: str, source: str, patterns: list[str]):
+        from kombu import Connection, Exchange, Queue, binding
+
+        self.conn = Connection(uri)
+        exchange = Exchange(f"{source}.events", type="topic", durable=True)
+        self.queue = Queue(f"tap.{source}.{uuid.uuid4().hex[:8]}", exclusive=True,
+                           bindings=[binding(exchange, routing_key=p) for p in patterns])
+        self.channel = self.conn.channel()
+        self.queue(self.channel).declare()
+        self.received: list[dict] = []
+        self.messages: list = []
+
+    def poll(self) -> list[dict]:
+        while True:
+            message = self.channel.basic_get(self.queue.name, no_ack=True)
+            if message is None:
+                return self.received
+            self.messages.append(message)
+            self.received.append(json.loads(message.body))
+
+    def wait_for(self, predicate: Callable[[dict], bool], timeout: float = 10.0) -> dict:
+        def found():
+            return next((e for e in self.poll() if predicate(e)), None)
+        return wait_for(found, timeout, message="an event on the tap")
+
+    def close(self) -> None:
+        self.conn.release()
+
+
+@pytest.fixture
+def event_tap(rabbit):
+    taps: list[EventTap] = []
+
+    def make(source: str, patterns: list[str] | str = "#", user: str | None = None) -> EventTap:
+        uri = amqp_uri_for(rabbit, user) if user else rabbit["AMQP_URI"]
+        tap = EventTap(uri, source, [patterns] if isinstance(patterns, str) else patterns)
+        taps.append(tap)
+        return tap
+
+    yield make
+    for tap in taps:
+        tap.close()
+
+
+# -- services -----------------------------------------------------------------------
+
+@pytest.fixture
+def service_config(rabbit, make_db):
+    """``service_config("eligibility")`` -> the real config.yaml with a fresh
+    database and the test vhost."""
+
+    def build(service: str, db_url: str | None = None, **overrides) -> dict:
+        from doudi_common.config import load_config
+
+        key = service.replace("-", "_")
+        url = db_url or make_db(f"doudi_{key}")
+        return load_config(service=key, AMQP_URI=rabbit["AMQP_URI"], DB_URL=url,
+                           AUTO_MIGRATE=True, OUTBOX_POLL_INTERVAL=0.1,
+                           RETRY_BACKOFF_MAX=1.0, **overrides)
+
+    return build
+
+
+@pytest.fixture
+def start_service(container_factory, service_config):
+    """Start one real service container (real broker, real PostgreSQL)."""
+
+    def start(service: str, **config_overrides):
+        from doudi_common.runner import service_class, service_key
+
+        key = service_key(service)
+        config = service_config(key, **config_overrides)
+        container = container_factory(service_class(key), config)
+        container.start()
+        return container
+
+    return start
+
+
+def db_engine(container):
+    """The running container's SQLAlchemy engine (to look at effects in tests)."""
+    from doudi_common.db import Database
+
+    for provider in container.dependencies:
+        if isinstance(provider, Database):
+            return provider.core.engine
+    raise LookupError("no Database dependency")
+
+
+def count_rows(container, table: str, **where) -> int:
+    engine = db_engine(container)
+    clause = " AND ".join(f"{k} = :{k}" for k in where)
+    sql = f"SELECT count(*) FROM {table}" + (f" WHERE {clause}" if clause else "")
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql), where).scalar_one()
