@@ -1,0 +1,40 @@
+# The few commands a person types. `make run` and `make test` do all set-up.
+SHELL := /bin/bash
+# uv through pip when it is not on PATH
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+export UV
+
+.PHONY: run test test-fast bench lint migrate rabbit definitions asyncapi setup
+
+setup:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@$(UV) sync --frozen --quiet
+
+run: setup
+	@scripts/run.sh
+
+test: setup
+	@scripts/ensure-infra.sh --postgres
+	$(UV) run pytest
+
+# unit tests only: no broker, no database
+test-fast: setup
+	$(UV) run pytest -m "not slow" libs services/*/tests/unit -q
+
+bench: setup
+	@scripts/ensure-infra.sh --postgres
+	$(UV) run python -m bench
+
+lint: setup
+	$(UV) run ruff check .
+
+migrate: setup
+	@for s in eligibility institutions funding services-log; do $(UV) run doudi-service migrate $$s; done
+
+rabbit: setup
+	@scripts/ensure-infra.sh
+	$(UV) run doudi-rabbit apply --definitions deploy/rabbitmq/definitions.json
+
+# regenerate committed artefacts after changing subscriptions or contracts
+definitions: setup
+	$(UV) run doudi-rabbit generate > deploy/rabbitmq/definitions.json

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Make sure RabbitMQ (with its management API) — and, with --postgres, PostgreSQL —
+# answer on localhost. Starts locally installed servers that are stopped; otherwise
+# stops with a message saying how to get one. Used by `make run`, `make test`, .ci/run.
+set -euo pipefail
+
+want_pg=0
+[[ "${1:-}" == "--postgres" ]] && want_pg=1
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() { # port seconds
+  for _ in $(seq 1 "$2"); do port_open "$1" && return 0; sleep 1; done
+  return 1
+}
+
+if ! port_open 5672; then
+  if command -v rabbitmq-server >/dev/null 2>&1; then
+    echo "ensure-infra: starting the local RabbitMQ (rabbitmq-server -detached)"
+    rabbitmq-server -detached || true
+    wait_port 5672 90 || { echo "ensure-infra: RabbitMQ did not come up on :5672" >&2; exit 1; }
+  else
+    cat >&2 <<'MSG'
+ensure-infra: RabbitMQ is not reachable on 127.0.0.1:5672 and is not installed here.
+  Debian/Ubuntu:  apt-get install rabbitmq-server && rabbitmq-server -detached
+  or point DOUDI_AMQP_URI at a RabbitMQ you have (and DOUDI_RABBIT_API at its management API).
+MSG
+    exit 1
+  fi
+fi
+
+if ! port_open 15672; then
+  if command -v rabbitmq-plugins >/dev/null 2>&1; then
+    echo "ensure-infra: enabling the RabbitMQ management plugin"
+    rabbitmq-plugins enable rabbitmq_management >/dev/null
+    wait_port 15672 60 || { echo "ensure-infra: management API did not come up on :15672" >&2; exit 1; }
+  else
+    echo "ensure-infra: the RabbitMQ management API (:15672) is needed: rabbitmq-plugins enable rabbitmq_management" >&2
+    exit 1
+  fi
+fi
+
+if [[ $want_pg == 1 ]] && ! port_open 5432; then
+  if [[ -d /etc/postgresql ]] && command -v pg_ctlcluster >/dev/null 2>&1; then
+    echo "ensure-infra: starting the local PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
+    wait_port 5432 60 || { echo "ensure-infra: PostgreSQL did not come up on :5432" >&2; exit 1; }
+  else
+    echo "ensure-infra: PostgreSQL is not reachable on 127.0.0.1:5432 (apt-get install postgresql)" >&2
+    exit 1
+  fi
+fi

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make run`: the whole suite on this machine — RabbitMQ from the machine, SQLite
+# files under var/ — in one process group; Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+UV=${UV:-uv}
+scripts/ensure-infra.sh
+mkdir -p var
+$UV run doudi-rabbit apply --definitions deploy/rabbitmq/definitions.json
+for svc in eligibility institutions funding services-log; do
+  $UV run doudi-service migrate "$svc" >/dev/null
+done
+echo
+echo "doudi: gateway on http://127.0.0.1:${DOUDI_GATEWAY_PORT:-8000}  (readiness: /readyz, API docs: /api/v1/docs)"
+echo "doudi: Ctrl-C stops the suite"
+echo
+export DOUDI_LOG_FORMAT=${DOUDI_LOG_FORMAT:-console}
+exec $UV run honcho --no-colour start -f Procfile
