@@ -1,0 +1,1 @@
+"""Static checks of docker-compose.yml, the Dockerfiles and deploy/k8s."""
