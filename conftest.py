@@ -3,4 +3,7 @@ import eventlet
 
 eventlet.monkey_patch()
 
-pytest_plugins = ["doudi_common.testing.fixtures", "doudi_common.testing.idnumbers"]
+pytest_plugins = [
+    "doudi_common.testing.fixtures",
+    "doudi_common.testing.idnumbers",
+]

@@ -27,8 +27,17 @@ class EligibilityService(ServiceBase):
 
     db = Database(metadata)
 
-    @subscribe("cdpf", ["certificate.issued", "certificate.changed"])
-    def on_certificate(self, event):
+    # A department's whole exchange comes through one queue: a type the contract
+    # does not know is dead-lettered before we run; a known type we do not act on
+    # (yet) is acknowledged and recorded in the inbox only.
+    @subscribe("cdpf", "#")
+    def on_cdpf(self, event):
+        handler = {"certificate.issued": self._certificate,
+                   "certificate.changed": self._certificate}.get(event["type"])
+        if handler is not None:
+            handler(event)
+
+    def _certificate(self, event):
         data = event["data"]
         identity = identity_from(data["id_number"], data["name"], data["division_code"])
         session = self.db.session

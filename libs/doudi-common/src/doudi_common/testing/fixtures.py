@@ -202,12 +202,13 @@ class EventTap:
     """A plain AMQP consumer bound to ``<source>.events`` — what a department's
     system sees. Collects decoded envelopes."""
 
-    def __init__(self, uri: str, source: str, patterns: list[str]):
+    def __init__(self, uri: str, source: str, patterns: list[str], prefix: str = "tap"):
         from kombu import Connection, Exchange, Queue, binding
 
         self.conn = Connection(uri)
         exchange = Exchange(f"{source}.events", type="topic", durable=True)
-        self.queue = Queue(f"tap.{source}.{uuid.uuid4().hex[:8]}", exclusive=True,
+        # a department may only declare queues named after itself
+        self.queue = Queue(f"{prefix}.tap.{source}.{uuid.uuid4().hex[:8]}", exclusive=True,
                            bindings=[binding(exchange, routing_key=p) for p in patterns])
         self.channel = self.conn.channel()
         self.queue(self.channel).declare()
@@ -237,7 +238,8 @@ def event_tap(rabbit):
 
     def make(source: str, patterns: list[str] | str = "#", user: str | None = None) -> EventTap:
         uri = amqp_uri_for(rabbit, user) if user else rabbit["AMQP_URI"]
-        tap = EventTap(uri, source, [patterns] if isinstance(patterns, str) else patterns)
+        tap = EventTap(uri, source, [patterns] if isinstance(patterns, str) else patterns,
+                       prefix=user or "test")
         taps.append(tap)
         return tap
 

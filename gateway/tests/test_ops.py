@@ -1,0 +1,60 @@
+"""Gateway skeleton: probes, OpenAPI, problem+json (Flask test client; the
+readiness path crosses a real broker)."""
+
+from __future__ import annotations
+
+import pytest
+
+from doudi_gateway.app import create_app
+
+
+@pytest.fixture
+def app(rabbit):
+    return create_app({"AMQP_URI": rabbit["AMQP_URI"], "RPC_TIMEOUT": 2, "READY_TIMEOUT": 1,
+                       "SERVICES": ["eligibility", "institutions", "funding", "services_log"],
+                       "LOG_FORMAT": "json"})
+
+
+def test_healthz(app):
+    resp = app.test_client().get("/healthz")
+    assert resp.status_code == 200 and resp.get_json() == {"status": "ok"}
+
+
+def test_openapi_document_is_served(app):
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    assert {"/healthz", "/readyz"} <= set(spec["paths"])
+
+
+def test_unknown_route_is_problem_json(app):
+    resp = app.test_client().get("/api/v1/nothing-here")
+    assert resp.status_code == 404
+    assert resp.content_type.startswith("application/problem+json")
+    body = resp.get_json()
+    assert body["status"] == 404 and body["title"]
+
+
+def test_readyz_names_services_that_do_not_answer(app, start_service):
+    start_service("eligibility")
+    resp = app.test_client().get("/readyz")
+    assert resp.status_code == 503
+    body = resp.get_json()
+    assert body["checks"]["eligibility"] == "ok"
+    assert body["failed"] == ["institutions", "funding", "services_log"]
+    assert resp.headers["Retry-After"]
+
+
+def test_readyz_ok_when_all_answer(app, start_service):
+    for svc in ("eligibility", "institutions", "funding", "services_log"):
+        start_service(svc)
+    resp = app.test_client().get("/readyz")
+    assert resp.status_code == 200, resp.get_json()
+    assert set(resp.get_json()["checks"].values()) == {"ok"}
+
+
+def test_readyz_503_when_broker_unreachable():
+    app = create_app({"AMQP_URI": "pyamqp://guest:guest@127.0.0.1:1/", "READY_TIMEOUT": 1,
+                      "SERVICES": ["eligibility"], "LOG_FORMAT": "json"})
+    resp = app.test_client().get("/readyz")
+    assert resp.status_code == 503
+    assert resp.get_json()["failed"] == ["eligibility"]
