@@ -10,7 +10,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from nameko.exceptions import RpcTimeout
+from amqp.exceptions import ChannelError
+from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from doudi_common.errors import TransientError
@@ -58,7 +59,9 @@ class RpcClient:
             self._discard(timeout)
             raise ServiceUnavailable(f"服务 {service} 未在 {timeout:g} 秒内响应",
                                      timeout=True, service=service) from None
-        except (OSError, ConnectionError) as exc:
+        except UnknownService:
+            raise ServiceUnavailable(f"服务 {service} 未运行", service=service) from None
+        except (OSError, ConnectionError, ChannelError) as exc:
             self._discard(timeout)
             raise ServiceUnavailable(f"无法连接消息队列: {type(exc).__name__}",
                                      service=service) from None
@@ -68,12 +71,20 @@ class RpcClient:
         or the exception it raised."""
         try:
             _, cluster = self._proxy(timeout)
-            pending = {key: getattr(getattr(cluster, svc), method).call_async()
-                       for key, (svc, method) in calls.items()}
-        except (OSError, ConnectionError) as exc:
+        except (OSError, ConnectionError, ChannelError) as exc:
             self._discard(timeout)
             return {key: ServiceUnavailable(f"无法连接消息队列: {exc}") for key in calls}
         results: dict[str, Any] = {}
+        pending = {}
+        for key, (svc, method) in calls.items():
+            try:
+                pending[key] = getattr(getattr(cluster, svc), method).call_async()
+            except UnknownService:
+                results[key] = ServiceUnavailable("未运行 (no consumer)")
+            except (OSError, ConnectionError, ChannelError) as exc:
+                self._discard(timeout)
+                results[key] = ServiceUnavailable(f"无法连接消息队列: {exc}")
+                return {k: results.get(k, results[key]) for k in calls}
         timed_out = False
         for key, reply in pending.items():
             try:

@@ -68,8 +68,9 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
+    if "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 10)
     return sa.create_engine(url, **kwargs)
 
 
@@ -139,6 +140,9 @@ class UnitOfWork:
         if self._session is None:
             self._session = self._database.session_factory()
         return self._session
+
+    def health(self) -> dict:
+        return self._database.health()
 
     def execute(self, statement, *args, **kwargs):
         return self.session.execute(statement, *args, **kwargs)
