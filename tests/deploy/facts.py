@@ -73,7 +73,7 @@ def render(overlay: str) -> list[dict]:
     if overlay not in _rendered:
         kubectl = kubectl_path()
         proc = subprocess.run([kubectl, "kustomize", str(K8S / overlay)],
-                              capture_output=True, text=True, timeout=120)
+                              check=False, capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, f"kubectl kustomize {overlay} failed:\n{proc.stderr}"
         docs = [d for d in yaml.safe_load_all(proc.stdout) if d]
         assert docs, f"kubectl kustomize {overlay} rendered nothing"

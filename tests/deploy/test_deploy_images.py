@@ -1,0 +1,228 @@
+"""The Dockerfiles and .dockerignore, read as text (no Docker engine here)."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import shlex
+import tomllib
+
+import pytest
+import yaml
+
+from .facts import COMPONENTS, K8S, REPO, SERVICES, expected_command
+
+BASE_IMAGE = "python:3.11-slim"
+APP_UID = 10001
+
+
+def instructions(path):
+    """[(INSTRUCTION, arguments)] with comments dropped and continuations joined."""
+    logical, current = [], ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if not current and (not stripped or stripped.startswith("#")):
+            continue
+        if current and stripped.startswith("#"):
+            continue
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        current += stripped
+        logical.append(current)
+        current = ""
+    assert not current, f"{path}: dangling line continuation"
+    result = []
+    for text in logical:
+        instr, _, args = text.partition(" ")
+        result.append((instr.upper(), args.strip()))
+    return result
+
+
+def stages(instrs):
+    """Split into build stages: [(from-args, [instructions])]."""
+    found = []
+    for instr, args in instrs:
+        if instr == "FROM":
+            found.append((args, []))
+        elif found:
+            found[-1][1].append((instr, args))
+    return found
+
+
+def exec_form(args: str) -> list[str]:
+    value = json.loads(args)
+    assert isinstance(value, list) and all(isinstance(v, str) for v in value), args
+    return value
+
+
+def strip_flags(args: str) -> str:
+    """Drop leading ``--mount=...``-style flags of RUN/COPY/HEALTHCHECK."""
+    while args.startswith("--"):
+        _, _, args = args.partition(" ")
+        args = args.lstrip()
+    return args
+
+
+def dockerfile(name):
+    return REPO / COMPONENTS[name][0] / "Dockerfile"
+
+
+def final_stage(name):
+    return stages(instructions(dockerfile(name)))[-1][1]
+
+
+def arg_defaults(name):
+    defaults = {}
+    for instr, args in instructions(dockerfile(name)):
+        if instr == "ARG" and "=" in args:
+            key, _, value = args.partition("=")
+            defaults[key] = value
+    return defaults
+
+
+components = pytest.mark.parametrize("name", list(COMPONENTS))
+
+
+@components
+def test_dockerfile_exists_where_compose_points(name):
+    assert dockerfile(name).is_file()
+
+
+@components
+def test_images_build_from_python_311_slim(name):
+    defaults = arg_defaults(name)
+    stage_names = set()
+    for from_args, _ in stages(instructions(dockerfile(name))):
+        parts = from_args.split()
+        image = re.sub(r"\$\{?(\w+)\}?", lambda m: defaults.get(m[1], m[0]), parts[0])
+        assert image == BASE_IMAGE or image in stage_names, f"{name}: FROM {from_args}"
+        if len(parts) == 3 and parts[1].upper() == "AS":
+            stage_names.add(parts[2])
+
+
+@components
+def test_uv_comes_from_pip_and_syncs_only_this_package(name):
+    package = COMPONENTS[name][1]
+    runs = [strip_flags(args) for instr, args in instructions(dockerfile(name)) if instr == "RUN"]
+    assert any(re.search(r"\bpip install\b.*\buv\b", r) for r in runs), f"{name}: no pip install uv"
+    syncs = [shlex.split(r) for r in runs if re.search(r"\buv sync\b", r)]
+    assert syncs, f"{name}: no uv sync"
+    for sync in syncs:
+        assert {"--frozen", "--no-dev"} <= set(sync), f"{name}: {sync}"
+        assert sync[sync.index("--package") + 1] == package, f"{name}: {sync}"
+    assert any("--no-install-workspace" not in s for s in syncs), \
+        f"{name}: the workspace packages are never installed"
+
+
+@components
+def test_image_package_is_a_workspace_member(name):
+    src, package, *_ = COMPONENTS[name]
+    project = tomllib.loads((REPO / src / "pyproject.toml").read_text(encoding="utf-8"))
+    assert project["project"]["name"] == package
+    module = package.replace("-", "_")
+    assert (REPO / src / "src" / module / "__init__.py").is_file(), module
+
+
+@components
+def test_image_runs_as_a_numeric_non_root_user(name):
+    users = [args for instr, args in final_stage(name) if instr == "USER"]
+    assert users, f"{name}: the runtime stage has no USER"
+    user = users[-1].split(":")[0]
+    assert user.isdigit() and int(user) != 0, f"{name}: USER {users[-1]}"
+    assert int(user) == APP_UID
+
+
+@components
+def test_image_has_a_healthcheck_and_the_documented_command(name):
+    final = final_stage(name)
+    workdirs = [args for instr, args in final if instr == "WORKDIR"]
+    assert workdirs and workdirs[-1] == "/app", name
+    healthchecks = [args for instr, args in final if instr == "HEALTHCHECK"]
+    assert len(healthchecks) == 1, f"{name}: {len(healthchecks)} HEALTHCHECKs"
+    hc = healthchecks[0]
+    assert "--timeout=" in hc and "--interval=" in hc, hc
+    probe = exec_form(strip_flags(hc).removeprefix("CMD").strip())
+    if name == "gateway":
+        assert probe[:2] == ["python", "-c"], probe
+        assert "urllib" in probe[2] and "/healthz" in probe[2]
+        compile(probe[2], "HEALTHCHECK", "exec")
+        assert "8000" in next(args for instr, args in final if instr == "EXPOSE")
+    else:
+        assert probe == expected_command(name, "health")
+    cmds = [args for instr, args in final if instr == "CMD"]
+    assert cmds and exec_form(cmds[-1]) == expected_command(name, "run")
+    env = " ".join(args for instr, args in final if instr == "ENV")
+    assert "/app/.venv/bin" in env, f"{name}: the venv is not on PATH"
+
+
+@pytest.mark.parametrize("name", list(SERVICES))
+def test_config_the_image_runs_with_exists(name):
+    command = expected_command(name, "run")
+    config = command[command.index("--config") + 1]
+    assert (REPO / config).is_file(), config
+
+
+def test_image_uid_matches_kubernetes_run_as_user():
+    for path in (K8S / "base").glob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if doc and doc.get("kind") == "Deployment":
+                sc = doc["spec"]["template"]["spec"]["securityContext"]
+                assert sc["runAsUser"] == APP_UID, path.name
+                assert sc["runAsNonRoot"] is True, path.name
+
+
+# --------------------------------------------------------------- .dockerignore
+
+
+def ignore_patterns():
+    lines = (REPO / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def ignored(path: str, patterns) -> bool:
+    """Docker's rule, close enough: the last matching pattern wins, a pattern
+    matches a path or any of its parents, ``**`` spans directories."""
+    verdict = False
+    parts = path.split("/")
+    candidates = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
+    for pattern in patterns:
+        negate = pattern.startswith("!")
+        pat = pattern.lstrip("!").strip("/")
+        pats = {pat}
+        if pat.startswith("**/"):
+            pats.add(pat[3:])
+        for candidate in candidates:
+            if any(fnmatch.fnmatchcase(candidate, p.replace("**/", "*/")) or
+                   fnmatch.fnmatchcase(candidate, p) for p in pats):
+                verdict = not negate
+                break
+    return verdict
+
+
+def test_dockerignore_keeps_local_state_out():
+    patterns = ignore_patterns()
+    for path in (".venv/bin/python", ".git/HEAD", "var/eligibility.db",
+                 "libs/doudi-common/src/doudi_common/__pycache__/x.pyc",
+                 "services/eligibility/.venv/x", ".env"):
+        assert ignored(path, patterns), f"{path} would be sent to the Docker daemon"
+
+
+@components
+def test_dockerignore_keeps_what_the_build_needs(name):
+    patterns = ignore_patterns()
+    needed = ["pyproject.toml", "uv.lock", ".python-version",
+              "libs/doudi-common/pyproject.toml", "libs/doudi-contracts/pyproject.toml",
+              "departments/pyproject.toml", "gateway/pyproject.toml"]
+    needed += [f"{src}/pyproject.toml" for src, *_ in SERVICES.values()]
+    src = COMPONENTS[name][0]
+    needed += [f"{src}/config.yaml", f"{src}/src/{COMPONENTS[name][1].replace('-', '_')}/x.py"]
+    for instr, args in instructions(dockerfile(name)):
+        if instr == "COPY" and "--from=" not in args:
+            *sources, _dest = strip_flags(args).split()
+            needed += [s for s in sources if s not in (".", "./")]
+    for path in needed:
+        assert not ignored(path, patterns), f".dockerignore drops {path}"
+        if "/" not in path or path.endswith("pyproject.toml"):
+            assert (REPO / path).exists(), f"{path} is copied but does not exist"
