@@ -29,8 +29,11 @@ SERVICES = {
 GATEWAY = ("gateway", "doudi-gateway", None, "gateway")
 COMPONENTS = {**SERVICES, "gateway": GATEWAY}
 
-#: The environment our containers may be given (doudi_common.config + the gateway's).
+#: The environment our containers may be given (doudi_common.config, the services'
+#: and the gateway's config.yaml).
 KNOWN_ENV = {
+    "DOUDI_HOME",
+    "DOUDI_RPC_TIMEOUT",
     "DOUDI_AMQP_URI",
     "DOUDI_DB_URL",
     "DOUDI_LOG_LEVEL",
@@ -74,7 +77,10 @@ def render(overlay: str) -> list[dict]:
         kubectl = kubectl_path()
         proc = subprocess.run([kubectl, "kustomize", str(K8S / overlay)],
                               check=False, capture_output=True, text=True, timeout=120)
-        assert proc.returncode == 0, f"kubectl kustomize {overlay} failed:\n{proc.stderr}"
+        assert proc.returncode == 0, (
+            f"kubectl kustomize {overlay} failed:\n{proc.stderr}\n"
+            "(the overlays need the kustomize v5 built into kubectl >= 1.27; Debian "
+            "bookworm's kubernetes-client 1.20 bundles kustomize v2 and cannot render them)")
         docs = [d for d in yaml.safe_load_all(proc.stdout) if d]
         assert docs, f"kubectl kustomize {overlay} rendered nothing"
         _rendered[overlay] = docs
