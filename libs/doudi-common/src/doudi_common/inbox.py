@@ -27,5 +27,7 @@ class Inbox:
             insert(self._database.inbox_table)
             .values(event_id=event_id, handler=handler, event_type=event_type, source=source,
                     received_at=utcnow())
-            .on_conflict_do_nothing(index_elements=["event_id", "handler"]))
-        return result.rowcount == 1
+            .on_conflict_do_nothing(index_elements=["event_id", "handler"])
+            # RETURNING tells inserted from skipped; rowcount is not reliable here
+            .returning(self._database.inbox_table.c.event_id))
+        return result.first() is not None

@@ -206,7 +206,8 @@ class EventTap:
         from kombu import Connection, Exchange, Queue, binding
 
         self.conn = Connection(uri)
-        exchange = Exchange(f"{source}.events", type="topic", durable=True)
+        # bind only: the exchange exists (definitions); departments may not declare it
+        exchange = Exchange(f"{source}.events", type="topic", durable=True, no_declare=True)
         # a department may only declare queues named after itself
         self.queue = Queue(f"{prefix}.tap.{source}.{uuid.uuid4().hex[:8]}", exclusive=True,
                            bindings=[binding(exchange, routing_key=p) for p in patterns])
