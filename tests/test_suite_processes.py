@@ -68,7 +68,7 @@ def suite(rabbit, tmp_path):
 def get(url: str, timeout: float = 5.0):
     try:
         return requests.get(url, timeout=timeout)
-    except requests.ConnectionError:
+    except requests.RequestException:
         return None
 
 
@@ -76,7 +76,7 @@ def test_suite_becomes_ready_and_reports_a_missing_service(suite):
     base = suite["base"]
 
     def ready():
-        resp = get(base + "/readyz")
+        resp = get(base + "/readyz", timeout=10)
         return resp is not None and resp.status_code == 200 and resp
     started = time.monotonic()
     resp = wait_for(ready, timeout=90, interval=0.5, message="/readyz 200")
@@ -93,9 +93,15 @@ def test_suite_becomes_ready_and_reports_a_missing_service(suite):
     funding = suite["procs"]["funding"]
     funding.send_signal(signal.SIGTERM)
     funding.wait(timeout=20)
-    resp = wait_for(lambda: (r := get(base + "/readyz", timeout=10)) is not None
-                    and r.status_code == 503 and r, timeout=30, message="/readyz 503")
+    seen = []
+
+    def not_ready():
+        r = get(base + "/readyz", timeout=10)
+        seen.append(None if r is None else (r.status_code, r.text[:300]))
+        # a requests.Response is falsy for 4xx/5xx: hand back a tuple
+        return (r,) if r is not None and r.status_code == 503 else None
+    (resp,) = wait_for(not_ready, timeout=30, interval=0.5, message="/readyz 503")
     body = resp.json()
-    assert body["failed"] == ["funding"]
+    assert body["failed"] == ["funding"], body
     assert resp.headers["Retry-After"]
     assert resp.headers["content-type"].startswith("application/json")

@@ -58,3 +58,19 @@ def test_readyz_503_when_broker_unreachable():
     resp = app.test_client().get("/readyz")
     assert resp.status_code == 503
     assert resp.get_json()["failed"] == ["eligibility"]
+
+
+def test_readyz_does_not_hang_on_a_stopped_service(app, start_service):
+    """The service's queue outlives it: the probe must time out, not wait."""
+    import time
+
+    for svc in ("eligibility", "institutions", "funding", "services_log"):
+        container = start_service(svc)
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+    container.stop()  # services_log
+    started = time.monotonic()
+    resp = client.get("/readyz")
+    assert resp.status_code == 503
+    assert resp.get_json()["failed"] == ["services_log"]
+    assert time.monotonic() - started < 5

@@ -63,7 +63,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | Non
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # nameko is chatty at INFO about every worker; keep it to warnings
-    for noisy in ("nameko", "kombu", "amqp", "alembic.runtime.migration"):
+    for noisy in ("nameko", "kombu", "amqp", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
