@@ -15,10 +15,20 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
-from nameko.cli.main import setup_yaml_parser
+from functools import partial
 
-setup_yaml_parser()
+import yaml
+from nameko.cli.main import IMPLICIT_ENV_VAR_MATCHER, env_var_constructor
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """nameko's ``${VAR:default}`` syntax on a loader of our own: nameko's
+    ``setup_yaml_parser`` would change ``yaml.safe_load`` for the whole process."""
+
+
+ConfigLoader.add_constructor("!env_var", env_var_constructor)
+ConfigLoader.add_constructor("!raw_env_var", partial(env_var_constructor, raw=True))
+ConfigLoader.add_implicit_resolver("!env_var", IMPLICIT_ENV_VAR_MATCHER, None)
 
 #: The environment variables every service understands (documented in README).
 ENV_OVERRIDES = {
@@ -71,7 +81,7 @@ def load_config(path: str | os.PathLike | None = None, service: str | None = Non
             raise ValueError("load_config needs a path or a service name")
         path = default_config_path(service)
     with open(path, encoding="utf-8") as fh:
-        loaded = yaml.safe_load(fh) or {}
+        loaded = yaml.load(fh, Loader=ConfigLoader) or {}  # noqa: S506 - a SafeLoader
     config = {**DEFAULTS, **loaded}
     for key, env in ENV_OVERRIDES.items():
         if env in os.environ:
