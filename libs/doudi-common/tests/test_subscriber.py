@@ -121,3 +121,32 @@ def test_good_message_after_bad_ones_still_processed(eligibility, publish_as, de
     publish_as("cdpf", "certificate.issued", data)
     wait_for(lambda: count_rows(eligibility, "persons", id_number=data["id_number"]) == 1)
     assert [r for r, _h, _b in dead_lettered(dead_letters)] == ["invalid_json"]
+
+
+def test_database_outage_is_retried_not_dead_lettered(start_service, make_db, publish_as,
+                                                      dead_letters, pg_databases):
+    """While the service's database refuses connections, the event is requeued
+    with back-off; once it is back, the event is applied — and never parked."""
+    url = make_db("doudi_eligibility")
+    name = url.rsplit("/", 1)[1]
+    eligibility = start_service("eligibility", db_url=url)
+
+    def set_connections(allowed: bool):
+        with pg_databases.admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+            if not allowed:
+                conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                     f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")
+
+    set_connections(False)
+    try:
+        data = certificate_issued()
+        publish_as("cdpf", "certificate.issued", data)
+        import eventlet
+        eventlet.sleep(2.0)  # several failed attempts happen meanwhile
+        assert dead_letters("eligibility") == []
+    finally:
+        set_connections(True)
+    wait_for(lambda: count_rows(eligibility, "persons", id_number=data["id_number"]) == 1,
+             timeout=20, message="the event applied after the outage")
+    assert dead_letters("eligibility") == []

@@ -257,6 +257,7 @@ def service_config(rabbit, make_db):
     database and the test vhost."""
 
     def build(service: str, db_url: str | None = None, **overrides) -> dict:
+        """``db_url`` None: a fresh migrated database."""
         from doudi_common.config import load_config
 
         key = service.replace("-", "_")
@@ -272,11 +273,11 @@ def service_config(rabbit, make_db):
 def start_service(container_factory, service_config):
     """Start one real service container (real broker, real PostgreSQL)."""
 
-    def start(service: str, **config_overrides):
+    def start(service: str, db_url: str | None = None, **config_overrides):
         from doudi_common.runner import service_class, service_key
 
         key = service_key(service)
-        config = service_config(key, **config_overrides)
+        config = service_config(key, db_url=db_url, **config_overrides)
         container = container_factory(service_class(key), config)
         container.start()
         return container
