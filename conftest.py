@@ -1,5 +1,9 @@
 # eventlet must patch the standard library before anything imports it (nameko).
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
