@@ -200,7 +200,10 @@ class DatabaseCore:
         self.service_name = service_name
         self.metadata = metadata
         self.config = config or {}
-        self.engine = make_engine(url)
+        pool = {} if url.startswith("sqlite") else {
+            "pool_size": int(self.config.get("DB_POOL_SIZE", 10)),
+            "max_overflow": int(self.config.get("DB_MAX_OVERFLOW", 10))}
+        self.engine = make_engine(url, **pool)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
         self.outbox_table = metadata.tables[OUTBOX]
         self.inbox_table = metadata.tables[INBOX]

@@ -264,7 +264,9 @@ def service_config(rabbit, make_db):
         url = db_url or make_db(f"doudi_{key}")
         return load_config(service=key, AMQP_URI=rabbit["AMQP_URI"], DB_URL=url,
                            AUTO_MIGRATE=True, OUTBOX_POLL_INTERVAL=0.1,
-                           RETRY_BACKOFF_MAX=1.0, **overrides)
+                           RETRY_BACKOFF_MAX=1.0,
+                           # many containers share one PostgreSQL (max_connections 100)
+                           **{"DB_POOL_SIZE": 3, "DB_MAX_OVERFLOW": 5, **overrides})
 
     return build
 
