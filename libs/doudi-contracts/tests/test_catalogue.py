@@ -40,7 +40,7 @@ DESIGN_TYPES = {
     "institutions": {"institution.registered", "institution.graded", "institution.suspended",
                      "institution.merged", "institution.closed", "placement.admitted",
                      "placement.discharged", "placement.transferred", "inspection.recorded",
-                     "inspection.overdue"},
+                     "inspection.overdue", "catalog.price_changed", "licence.expiring"},
     "funding": {"settlement.completed", "payout.issued", "donation.received",
                 "shortfall.covered"},
     "services_log": {"service.recorded", "visit.overdue", "alert.raised", "alert.resolved",

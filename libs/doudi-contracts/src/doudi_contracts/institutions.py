@@ -19,7 +19,7 @@ from doudi_contracts.fields import (
     Text,
     Uscc,
 )
-from doudi_contracts.vocab import CARE_MODES
+from doudi_contracts.vocab import CARE_MODES, INCAPACITY_LEVELS
 
 SOURCE = "institutions"
 
@@ -27,9 +27,19 @@ SOURCE = "institutions"
 OPERATING_MODELS = ("public", "public_built_private_run", "private_run_public_aided",
                     "social_entrustment", "private")
 DISCHARGE_REASONS = ("deceased", "voluntary", "no_longer_eligible", "care_mode_changed",
-                     "handed_over", "other")
+                     "handed_over", "hospital_long_stay", "transferred", "other")
 INSPECTION_KINDS = ("fund_policy", "fire_safety", "food_safety", "infection_control", "service")
 INSPECTION_RESULTS = ("passed", "rectification_required", "failed")
+#: luan-2021 §三(四): cost per resident by bed, nursing, meals, rehab, supplies, overhead
+CATALOG_CATEGORIES = ("bed", "nursing", "meals", "rehabilitation", "supplies", "overhead",
+                      "extra")
+LICENCE_KINDS = ("registration", "fire_safety", "food_business", "medical_room",
+                 "medical_insurance")
+
+
+def _care_level():
+    return Choice(INCAPACITY_LEVELS, load_default=None, allow_none=True, metadata={
+        "description": "care level: none 自理 / partial 半失能 / full 失能"})
 
 
 class InstitutionRegistered(EventData):
@@ -131,6 +141,7 @@ class PlacementAdmitted(EventData):
     monthly_price = MoneyString(required=True, metadata={
         "description": "bed + nursing + meals + rehab + supplies + overhead, per month"})
     enrolment_id = Text(max_length=64, load_default=None, allow_none=True)
+    care_level = _care_level()
 
     example: ClassVar[Example] = {
         "placement_id": "PL-2026-000051",
@@ -142,6 +153,7 @@ class PlacementAdmitted(EventData):
         "bed_no": "2-108-1",
         "monthly_price": "2650.00",
         "enrolment_id": "ENR-2026-000128",
+        "care_level": "full",
     }
 
 
@@ -154,6 +166,7 @@ class PlacementDischarged(EventData):
     institution_uscc = Uscc(required=True)
     discharged_on = IsoDate(required=True)
     reason = Choice(DISCHARGE_REASONS, required=True)
+    care_level = _care_level()
 
     example: ClassVar[Example] = {
         "placement_id": "PL-2026-000051",
@@ -162,6 +175,7 @@ class PlacementDischarged(EventData):
         "institution_uscc": "12341500MB1234567G",
         "discharged_on": "2026-11-30",
         "reason": "voluntary",
+        "care_level": "full",
     }
 
 
@@ -176,6 +190,9 @@ class PlacementTransferred(EventData):
     to_institution_uscc = Uscc(required=True)
     transferred_on = IsoDate(required=True)
     consent_recorded = Bool(required=True)
+    care_level = _care_level()
+    to_placement_id = Text(max_length=64, load_default=None, allow_none=True,
+                           metadata={"description": "the placement opened at the target"})
 
     @validates_schema
     def _consistent(self, data, **kwargs):
@@ -193,6 +210,8 @@ class PlacementTransferred(EventData):
         "to_institution_uscc": "12341500MB1234567G",
         "transferred_on": "2026-10-01",
         "consent_recorded": True,
+        "care_level": "partial",
+        "to_placement_id": "PL-2026-000312",
     }
 
 
@@ -240,6 +259,54 @@ class InspectionOverdue(EventData):
     }
 
 
+class CatalogPriceChanged(EventData):
+    """A catalogue item's price changes from ``effective_from`` (never
+    retroactively); funding settles against the price in force each day."""
+
+    institution_uscc = Uscc(required=True)
+    item_code = Text(max_length=64, required=True)
+    category = Choice(CATALOG_CATEGORIES, required=True)
+    name = Text(max_length=100, required=True)
+    unit = Choice(("month", "day", "each"), required=True)
+    price = MoneyString(required=True)
+    previous_price = MoneyString(load_default=None, allow_none=True)
+    effective_from = IsoDate(required=True)
+    room_type = Text(max_length=32, load_default=None, allow_none=True)
+    care_level = _care_level()
+
+    example: ClassVar[Example] = {
+        "institution_uscc": "12341500MB1234567G",
+        "item_code": "nursing-full",
+        "category": "nursing",
+        "name": "失能护理",
+        "unit": "month",
+        "price": "1350.00",
+        "previous_price": "1200.00",
+        "effective_from": "2026-07-01",
+        "room_type": None,
+        "care_level": "full",
+    }
+
+
+class LicenceExpiring(EventData):
+    """A licence or condition (fire-safety filing, food business licence, ...)
+    expires within the alert window, or has expired."""
+
+    institution_uscc = Uscc(required=True)
+    kind = Choice(LICENCE_KINDS, required=True)
+    number = Text(max_length=64, required=True)
+    valid_until = IsoDate(required=True)
+    days_left = Int(-100000, 100000, required=True)
+
+    example: ClassVar[Example] = {
+        "institution_uscc": "12341500MB1234567G",
+        "kind": "food_business",
+        "number": "JY13415020012345",
+        "valid_until": "2026-06-30",
+        "days_left": 45,
+    }
+
+
 EVENTS = {
     "institution.registered": InstitutionRegistered,
     "institution.graded": InstitutionGraded,
@@ -251,4 +318,6 @@ EVENTS = {
     "placement.transferred": PlacementTransferred,
     "inspection.recorded": InspectionRecorded,
     "inspection.overdue": InspectionOverdue,
+    "catalog.price_changed": CatalogPriceChanged,
+    "licence.expiring": LicenceExpiring,
 }
