@@ -43,8 +43,8 @@ DESIGN_TYPES = {
                      "inspection.overdue", "catalog.price_changed", "licence.expiring"},
     "funding": {"settlement.completed", "payout.issued", "donation.received",
                 "shortfall.covered"},
-    "services_log": {"service.recorded", "visit.overdue", "alert.raised", "alert.resolved",
-                     "month.closed"},
+    "services_log": {"service.recorded", "service.verified", "visit.overdue", "alert.raised",
+                     "alert.escalated", "alert.resolved", "month.closed"},
 }
 
 # DESIGN.md's data columns for the department events, verbatim
