@@ -76,10 +76,9 @@ def _safe_uri(uri: str) -> str:
     from urllib.parse import urlsplit, urlunsplit
 
     parts = urlsplit(uri)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        parts = parts._replace(netloc=netloc)
-    return urlunsplit(parts)
+    if not parts.password:
+        return uri
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
 
 
 def main(argv: list[str] | None = None) -> int:
