@@ -13,6 +13,16 @@
   thanks to the inbox claim in the same transaction; a transient failure
   (database down) is requeued after back-off; a handler's ``Invalid``/``Conflict``
   or an unexpected error dead-letters the message with that reason.
+* Replays: an operator's tool (``doudi-dept dlq replay``) puts a dead-lettered
+  message straight back into its subscription queue (default exchange, routing
+  key = ``x-doudi-queue``) with the header ``x-doudi-replay``. RabbitMQ only
+  lets the operator set its *own* ``user_id``, so the department's original
+  user travels in ``x-doudi-user-id`` (and the original routing key in
+  ``x-doudi-routing-key``). Such a message is accepted as a replay only when
+  its ``user_id`` is an authorised operator (config ``REPLAY_OPERATORS``,
+  default ``["admin"]``); the publisher and routing-key checks then apply to the
+  original values, and every other check is the same. Anyone else sending the
+  marker is dead-lettered as ``forbidden_replay``.
 """
 
 from __future__ import annotations
@@ -44,6 +54,11 @@ log = get_logger(__name__)
 DLX = "doudi.dlx"
 REASON_HEADER = "x-doudi-reason"
 DETAIL_HEADER = "x-doudi-detail"
+REPLAY_HEADER = "x-doudi-replay"
+ORIGINAL_USER_HEADER = "x-doudi-user-id"
+ORIGINAL_ROUTING_KEY_HEADER = "x-doudi-routing-key"
+ORIGINAL_EXCHANGE_HEADER = "x-doudi-exchange"
+DEFAULT_REPLAY_OPERATORS = ("admin",)
 
 
 def is_transient(exc: BaseException | None) -> bool:
@@ -125,7 +140,10 @@ class DeadLetters(SharedExtension):
     def stop(self):
         self.connection.release()
 
-    def publish(self, message, reason: str, detail: str, queue_name: str) -> None:
+    def publish(self, message, reason: str, detail: str, queue_name: str,
+                origin: dict | None = None) -> None:
+        """``origin``: the original exchange/routing key/user of an authorised
+        replay, kept instead of the replay's own (default exchange, operator)."""
         props = message.properties
         headers = dict(message.headers or {})
         headers.update({
@@ -138,6 +156,10 @@ class DeadLetters(SharedExtension):
             "x-doudi-user-id": props.get("user_id") or "",
             "x-doudi-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
         })
+        if origin:
+            headers.update({ORIGINAL_EXCHANGE_HEADER: origin.get("exchange") or "",
+                            ORIGINAL_ROUTING_KEY_HEADER: origin.get("routing_key") or "",
+                            ORIGINAL_USER_HEADER: origin.get("user_id") or ""})
         with producers[self.connection].acquire(block=True, timeout=10) as producer:
             # user_id is dropped: the broker only accepts our own user there
             producer.publish(
@@ -198,6 +220,8 @@ class EventSubscriber(Entrypoint):
         service = self.container.service_name
         self.backoff_max = float(self.container.config.get("RETRY_BACKOFF_MAX", 30.0))
         self.expected_user = (self.container.config.get("EVENT_PUBLISHERS") or {}).get(self.source)
+        self.replay_operators = frozenset(self.container.config.get("REPLAY_OPERATORS")
+                                          or DEFAULT_REPLAY_OPERATORS)
         self.queue = subscription_queue(service, self.source, self.method_name, self.patterns)
         self.queue_consumer.register_provider(self)
 
@@ -206,10 +230,26 @@ class EventSubscriber(Entrypoint):
 
     # -- checks before any worker runs ------------------------------------------
 
+    def replay_origin(self, message) -> dict | None:
+        """The original exchange/routing key/user of an authorised replay; None
+        for an ordinary message; ``Rejected('forbidden_replay')`` when someone
+        who is not a replay operator sends the replay marker."""
+        headers = message.headers or {}
+        if not headers.get(REPLAY_HEADER):
+            return None
+        operator = message.properties.get("user_id")
+        if operator not in self.replay_operators:
+            raise Rejected("forbidden_replay",
+                           f"user_id {operator!r} is not a replay operator")
+        return {"user_id": headers.get(ORIGINAL_USER_HEADER) or None,
+                "routing_key": headers.get(ORIGINAL_ROUTING_KEY_HEADER) or None,
+                "exchange": headers.get(ORIGINAL_EXCHANGE_HEADER) or None}
+
     def check(self, message) -> dict:
         from doudi_contracts.registry import ContractError, validate_event
 
-        user_id = message.properties.get("user_id")
+        origin = self.replay_origin(message)
+        user_id = origin["user_id"] if origin else message.properties.get("user_id")
         if self.expected_user and user_id != self.expected_user:
             raise Rejected("forbidden_publisher",
                            f"user_id {user_id!r} may not publish on {self.source}.events")
@@ -227,7 +267,7 @@ class EventSubscriber(Entrypoint):
         message_id = message.properties.get("message_id")
         if message_id and message_id != event["id"]:
             raise Rejected("id_mismatch", "message_id differs from the envelope id")
-        routing_key = message.delivery_info.get("routing_key")
+        routing_key = origin["routing_key"] if origin else message.delivery_info.get("routing_key")
         if routing_key and routing_key != event["type"]:
             raise Rejected("type_mismatch",
                            f"routing key {routing_key!r} differs from type {event['type']!r}")
@@ -270,7 +310,11 @@ class EventSubscriber(Entrypoint):
 
     def dead_letter(self, message, reason: str, detail: str) -> None:
         try:
-            self.dead_letters.publish(message, reason, detail, self.queue.name)
+            try:
+                origin = self.replay_origin(message)
+            except Rejected:
+                origin = None
+            self.dead_letters.publish(message, reason, detail, self.queue.name, origin=origin)
         except Exception:  # noqa: BLE001 - could not park it: keep it in the queue
             log.exception("dead-lettering failed; requeueing", reason=reason)
             eventlet.sleep(1.0)

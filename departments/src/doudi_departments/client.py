@@ -1,0 +1,253 @@
+"""A small AMQP client for department systems (plain kombu, no nameko).
+
+    from doudi_departments import DepartmentClient
+
+    with DepartmentClient("cdpf", "amqp://cdpf:secret@mq.example:5672/",
+                          division_code="341500") as client:
+        envelope = client.publish("certificate.issued", data)   # waits for the confirm
+
+        def on_event(event, message):       # raise to get the message again
+            print(event["type"], event["data"])
+
+        client.subscribe("eligibility", ["enrolment.*", "person.handed_over"], on_event)
+
+What ``publish`` does is exactly the department contract of DESIGN.md: a
+CloudEvents 1.0 JSON envelope whose ``data`` is checked against the contract
+before it leaves (``ContractError`` otherwise), sent to ``<department>.events``
+with routing key = type, ``content_type=application/json``, ``delivery_mode=2``,
+``message_id`` = envelope id, ``user_id`` = the connection's user, ``type`` =
+type — and it returns only after RabbitMQ confirmed the message (publisher
+confirms), so a returned envelope is safely with the broker.
+
+``subscribe`` consumes through a durable queue of the department's own
+(``<department>.<source>.<name>``; a department may only declare and read queues
+named after itself) with manual acknowledgements: the message is acked after
+the handler returns and rejected with requeue (redelivered) when it raises.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
+
+from doudi_contracts.envelope import build_envelope
+from doudi_contracts.registry import DEPARTMENTS, SOURCES, validate_event
+
+#: What each department subscribes to (DESIGN.md "Subscriptions the departments
+#: need"): health follows residents in and out of institutions (medical rooms),
+#: medical insurance who is enrolled and insured where, CDPF enrolments and
+#: hand-overs of disabled persons.
+SUBSCRIPTIONS: dict[str, dict[str, list[str]]] = {
+    "health": {"institutions": ["placement.admitted", "placement.discharged"]},
+    "medical_insurance": {"eligibility": ["enrolment.started", "enrolment.ended"],
+                          "institutions": ["placement.*"]},
+    "cdpf": {"eligibility": ["person.handed_over", "enrolment.*"]},
+}
+
+Handler = Callable[[dict, Any], Any]
+
+
+def default_uri(department: str) -> str:
+    """``DOUDI_DEPT_AMQP_URI`` or the local development broker with the
+    department's development password (``DOUDI_<DEPT>_PASSWORD`` overrides)."""
+    env = os.environ.get("DOUDI_DEPT_AMQP_URI")
+    if env:
+        return env
+    password = os.environ.get(f"DOUDI_{department.upper()}_PASSWORD") or f"{department}-dev"
+    host = os.environ.get("DOUDI_AMQP_HOST", "localhost")
+    return f"amqp://{quote(department)}:{quote(password)}@{host}:5672/"
+
+
+def uri_user(uri: str) -> str:
+    return unquote(urlsplit(uri.replace("pyamqp://", "amqp://")).username or "guest")
+
+
+def exchange(source: str) -> Exchange:
+    # the exchanges exist (deploy-time definitions); departments may not declare them
+    return Exchange(f"{source}.events", type="topic", durable=True, no_declare=True)
+
+
+class DepartmentClient:
+    """One department's connection. ``department`` is the source name (``cdpf``,
+    ``health``, ``medical_insurance``); the AMQP user is taken from ``uri``."""
+
+    def __init__(self, department: str, uri: str | None = None, *,
+                 division_code: str | None = None, connect_timeout: float = 10.0):
+        if department not in SOURCES:
+            raise ValueError(f"unknown source {department!r}")
+        self.department = department
+        self.uri = uri or default_uri(department)
+        self.user = uri_user(self.uri)
+        self.division_code = division_code
+        self.connect_timeout = connect_timeout
+        self._conn: Connection | None = None
+        self._producer: Producer | None = None
+        self.published = 0
+
+    # -- connection -------------------------------------------------------------
+
+    def connection(self) -> Connection:
+        if self._conn is None:
+            conn = Connection(self.uri, transport_options={"confirm_publish": True},
+                              connect_timeout=self.connect_timeout)
+            conn.ensure_connection(max_retries=3)
+            self._conn = conn
+        return self._conn
+
+    def close(self) -> None:
+        conn, self._conn, self._producer = self._conn, None, None
+        if conn is not None:
+            try:
+                conn.release()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+
+    def __enter__(self) -> "DepartmentClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- publishing --------------------------------------------------------------
+
+    def envelope(self, event_type: str, data: dict[str, Any], *,
+                 division_code: str | None = None, event_id: str | None = None,
+                 time: datetime | None = None) -> dict[str, Any]:
+        """The envelope ``publish`` would send (validated; ``ContractError`` if not)."""
+        division = division_code or self.division_code or data.get("division_code")
+        if not division:
+            raise ValueError("division_code is needed (client default or per event)")
+        return build_envelope(self.department, division, event_type, data,
+                              event_id=event_id, time=time)
+
+    def publish(self, event_type: str, data: dict[str, Any], *,
+                division_code: str | None = None, event_id: str | None = None,
+                time: datetime | None = None) -> dict[str, Any]:
+        """Build, validate and publish one event; returns the envelope once the
+        broker has confirmed it."""
+        envelope = self.envelope(event_type, data, division_code=division_code,
+                                 event_id=event_id, time=time)
+        self.publish_envelope(envelope)
+        return envelope
+
+    def publish_envelope(self, envelope: dict[str, Any]) -> None:
+        """Publish a ready envelope as is (no validation here: the suite checks)."""
+        body = json.dumps(envelope, ensure_ascii=False)
+        self.publish_raw(body, routing_key=str(envelope.get("type")),
+                         message_id=str(envelope.get("id")), type=str(envelope.get("type")))
+
+    def publish_raw(self, body: bytes | str, routing_key: str, **properties: Any) -> None:
+        """Publish any body with the contract's message properties (for tests,
+        simulators and tools); waits for the publisher confirm. A refusal by the
+        broker (permissions, forged ``user_id``) raises and closes the connection."""
+        props = {"content_type": "application/json", "content_encoding": "utf-8",
+                 "delivery_mode": 2, "user_id": self.user, **properties}
+        props = {k: v for k, v in props.items() if v is not None}
+        try:
+            if self._producer is None:
+                self._producer = Producer(self.connection().channel())
+            self._producer.publish(body, exchange=exchange(self.department),
+                                   routing_key=routing_key, declare=[], retry=False, **props)
+        except Exception:
+            self.close()
+            raise
+        self.published += 1
+
+    # -- subscribing -------------------------------------------------------------
+
+    def queue(self, source: str, patterns: Iterable[str], name: str | None = None,
+              durable: bool = True) -> Queue:
+        name = name or "sub"
+        if not name.startswith(f"{self.user}."):
+            name = f"{self.user}.{source}.{name}"
+        return Queue(name, bindings=[binding(exchange(source), routing_key=p) for p in patterns],
+                     durable=durable, auto_delete=not durable, exclusive=False)
+
+    def subscribe(self, source: str, patterns: str | Iterable[str], handler: Handler, *,
+                  queue_name: str | None = None, durable: bool = True, validate: bool = True,
+                  prefetch: int = 50, limit: int | None = None, timeout: float | None = None,
+                  idle_timeout: float | None = None, redeliver_delay: float = 1.0,
+                  should_stop: Callable[[], bool] | None = None) -> int:
+        """Consume ``<source>.events`` for ``patterns`` and call
+        ``handler(event, message)`` for each message; returns how many were
+        handled.
+
+        ``event`` is the decoded envelope (checked against the contract when
+        ``validate``; ``data`` keeps its JSON form). Acked after the handler
+        returns; when it raises, the message is rejected with requeue and comes
+        again (after ``redeliver_delay`` seconds). A message that is not JSON or
+        fails the contract cannot get better by retrying: it is logged and
+        rejected without requeue. Runs until ``limit`` messages were handled,
+        ``timeout`` seconds passed, nothing came for ``idle_timeout`` seconds, or
+        ``should_stop()`` is true.
+        """
+        patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+        queue = self.queue(source, patterns, queue_name, durable)
+        handled = 0
+        started = last = time.monotonic()
+
+        def on_message(message):
+            nonlocal handled, last
+            last = time.monotonic()
+            try:
+                event = json.loads(message.body)
+                if validate:
+                    validate_event(source, event)
+            except Exception as exc:  # noqa: BLE001 - not retryable
+                _warn(f"rejecting undecodable/invalid message {message.properties.get('message_id')}:"
+                      f" {exc}")
+                message.reject(requeue=False)
+                return
+            try:
+                handler(event, message)
+            except Exception as exc:  # noqa: BLE001 - the handler's failure: redeliver
+                _warn(f"handler failed for {event.get('id')}: {exc!r}; will be redelivered")
+                time.sleep(redeliver_delay)
+                message.requeue()
+                return
+            if not message.acknowledged:
+                message.ack()
+            handled += 1
+
+        with Connection(self.uri, connect_timeout=self.connect_timeout) as conn:
+            channel = conn.channel()
+            with Consumer(channel, queues=[queue], on_message=on_message, accept=None,
+                          no_ack=False, prefetch_count=prefetch):
+                while True:
+                    if limit is not None and handled >= limit:
+                        break
+                    if should_stop is not None and should_stop():
+                        break
+                    now = time.monotonic()
+                    if timeout is not None and now - started > timeout:
+                        break
+                    if idle_timeout is not None and now - last > idle_timeout:
+                        break
+                    try:
+                        conn.drain_events(timeout=0.2)
+                    except (socket.timeout, TimeoutError):
+                        continue
+        return handled
+
+
+def new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _warn(text: str) -> None:
+    from doudi_common.ids import mask_in_text
+    import sys
+
+    print(f"doudi-departments: {mask_in_text(text)}", file=sys.stderr, flush=True)
+
+
+__all__ = ["DEPARTMENTS", "SUBSCRIPTIONS", "DepartmentClient", "default_uri"]
