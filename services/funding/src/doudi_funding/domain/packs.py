@@ -1,0 +1,96 @@
+"""Funding rules per jurisdiction, as data (policy is data).
+
+Amounts here are *configuration defaults*: the documents set the principle
+(a means-tested self-pay ratio, a county caregiver subsidy "与当地经济相适应",
+a per-head management fee, a subsidy per recorded service) but not the
+figures; each county sets its own. The figures below are illustrative defaults
+used until a county configures its own; every rule carries its clause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+
+@dataclass(frozen=True)
+class RatioBand:
+    """Per-capita monthly household income below ``below`` (yuan; None = no
+    upper bound) -> self-pay ratio of what the person's own subsidies leave."""
+
+    below: Decimal | None
+    ratio: Decimal
+    label: str
+
+
+@dataclass(frozen=True)
+class FundingPack:
+    name: str
+    version: str
+    division_prefixes: tuple[str, ...]
+    #: luan-2021 §三(四)二: 根据其经济承受能力，分类、合理确定个人付费比例
+    self_pay_bands: tuple[RatioBand, ...] = ()
+    #: hardship statuses that never self-pay (tekun keep their own channel, luan-2021 §三(一))
+    self_pay_exempt: tuple[str, ...] = ("tekun",)
+    #: puyang-2020 §五 §六: 县(区)财政为照护残疾人每月发放托养照护补贴
+    caregiver_subsidy_monthly: Decimal = Decimal("0.00")
+    #: qingyunpu-2021 §四(二)6 / lanzhou-2021 §四(二)3: subsidy per recorded service
+    service_subsidy_per_record: Decimal = Decimal("0.00")
+    #: hangzhou-2024 §五(二): per-head yearly management fee paid to the institution
+    management_fee_per_head_year: Decimal = Decimal("0.00")
+    #: qingyunpu-2021 §六(二): service subsidies are paid from the pilot special account
+    pilot_fund_pays_services: bool = False
+    clauses: dict[str, str] = field(default_factory=dict)
+
+
+_LUAN_BANDS = (
+    RatioBand(Decimal("1000"), Decimal("0.00"), "below 1000/person/month"),
+    RatioBand(Decimal("1500"), Decimal("0.10"), "1000-1500"),
+    RatioBand(Decimal("2000"), Decimal("0.20"), "1500-2000"),
+    RatioBand(Decimal("3000"), Decimal("0.30"), "2000-3000"),
+    RatioBand(None, Decimal("0.50"), "3000 and above"),
+)
+
+PACKS: tuple[FundingPack, ...] = (
+    FundingPack("luan-2021", "1", ("3415",), self_pay_bands=_LUAN_BANDS,
+                clauses={"channels": "luan-2021 §三(四)", "self_pay": "luan-2021 §三(四)",
+                         "review": "luan-2021 §三(六)"}),
+    FundingPack("puyang-2020", "1", ("4109",), self_pay_bands=_LUAN_BANDS,
+                caregiver_subsidy_monthly=Decimal("300.00"),
+                clauses={"neighbor": "puyang-2020 §四(一) §五 §六",
+                         "centralized": "puyang-2020 §四(四) §六"}),
+    FundingPack("qingyunpu-2021", "1", ("360104",), self_pay_bands=_LUAN_BANDS,
+                service_subsidy_per_record=Decimal("20.00"), pilot_fund_pays_services=True,
+                clauses={"service_subsidy": "qingyunpu-2021 §四(二)6",
+                         "special_account": "qingyunpu-2021 §六(二)"}),
+    FundingPack("lanzhou-2021", "1", ("6201",), self_pay_bands=_LUAN_BANDS,
+                service_subsidy_per_record=Decimal("25.00"),
+                clauses={"service_subsidy": "lanzhou-2021 §四(二)3"}),
+    FundingPack("hangzhou-2024", "1", ("3301",), self_pay_bands=_LUAN_BANDS,
+                management_fee_per_head_year=Decimal("1200.00"),
+                clauses={"management_fee": "hangzhou-2024 §五(二)"}),
+)
+
+#: counties under no pilot document settle by luan-2021's four channels
+DEFAULT_PACK = PACKS[0]
+
+
+def pack_for(division_code: str) -> FundingPack:
+    best: tuple[int, FundingPack] | None = None
+    for pack in PACKS:
+        for prefix in pack.division_prefixes:
+            if division_code.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                best = (len(prefix), pack)
+    return best[1] if best else DEFAULT_PACK
+
+
+def pack_named(name: str) -> FundingPack | None:
+    return next((p for p in PACKS if p.name == name), None)
+
+
+def self_pay_ratio(pack: FundingPack, per_capita_income: Decimal) -> tuple[Decimal, str]:
+    """The ratio for a household's per-capita monthly income (annual review)."""
+    for band in pack.self_pay_bands:
+        if band.below is None or per_capita_income < band.below:
+            return band.ratio, band.label
+    return Decimal("0.00"), "no table"

@@ -1,0 +1,223 @@
+"""Monthly settlement of care cases over the funding channels, in fen.
+
+luan-2021 §三(四): the cost of a resident (bed, nursing, meals, rehab, supplies,
+shared overhead) is covered, **in this order**, by
+
+1. ``own_subsidies`` — the person's own policy subsidies, drawn kind by kind in
+   ``SUBSIDY_KINDS`` order (dibao, disabled living allowance, severe-disability
+   nursing subsidy), each up to what is still unpaid; a surplus stays with the
+   person;
+2. ``family_share`` — the self-pay ratio (means table of the pack, annual review)
+   times what the subsidies left, rounded half-up to the fen, never more than
+   what is left;
+3. ``donations`` — the month's donation money, allocated across the month's
+   shortfalls (what is left after 1 and 2) by the rule in
+   :func:`allocate_pool`: first gifts earmarked for an institution across that
+   institution's shortfalls, then the county pool across what remains, each
+   *pro rata to the shortfall* with whole fen by largest remainder
+   (``doudi_common.money.allocate``, ties to the earlier case in case-id order);
+   a pool larger than the shortfalls covers them all and keeps the rest;
+4. ``county_cover`` — the county government covers whatever is still missing.
+
+Neighbour care (puyang-2020 §四(一) §五 §六): no cost is drawn; the person's
+subsidies go to the caregiver as living money (``own_subsidies``) and the county
+adds its monthly caregiver subsidy (paid by county finance, ``caregiver_subsidy``).
+
+Partial months are prorated by days in care (``days.py``); the only rounding
+is ``doudi_common.money`` (``prorate``, ``to_money``, ``allocate``).
+
+All amounts here are integer fen. Invariant for every case:
+``cost == own + family + donations + county + caregiver_subsidy``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from functools import lru_cache
+
+from doudi_common.money import allocate, from_fen, prorate, to_fen
+
+SUBSIDY_KINDS = ("dibao", "disabled_living_allowance", "severe_disability_nursing_subsidy")
+CHANNELS = ("own_subsidies", "family_share", "donations", "county_cover")
+CENTRALIZED = "centralized"
+NEIGHBOR = "neighbor"
+
+
+@lru_cache(maxsize=65536)
+def prorate_fen(monthly_fen: int, days: int, days_in_month: int) -> int:
+    """``prorate`` in fen (memoised: prices and subsidies repeat across cases)."""
+    if days == days_in_month:
+        return monthly_fen
+    return to_fen(prorate(from_fen(monthly_fen), days, days_in_month))
+
+
+@lru_cache(maxsize=65536)
+def share_fen(amount_fen: int, ratio: Decimal) -> int:
+    """``ratio`` of an amount, rounded half-up to the fen by ``to_money``."""
+    return to_fen(from_fen(amount_fen) * ratio)
+
+
+@dataclass(frozen=True)
+class CaseInput:
+    case_id: str
+    kind: str  # CENTRALIZED (cost over the channels) or NEIGHBOR
+    days: int
+    days_in_month: int
+    monthly_cost_fen: int = 0
+    subsidies_fen: Mapping[str, int] = field(default_factory=dict)  # monthly, by kind
+    self_pay_ratio: Decimal = Decimal("0")
+    caregiver_subsidy_fen: int = 0  # monthly, neighbour care
+    institution: str | None = None  # earmarked donations are matched on it
+
+
+@dataclass(frozen=True)
+class CaseSplit:
+    """Who pays what for one case in one month (fen). ``donations_earmarked`` came
+    from gifts earmarked for the case's institution, ``donations_pool`` from the
+    county pool."""
+
+    case_id: str
+    kind: str
+    days: int
+    days_in_month: int
+    cost: int
+    subsidies: tuple[int, int, int]  # drawn, in SUBSIDY_KINDS order
+    family: int = 0
+    donations_earmarked: int = 0
+    donations_pool: int = 0
+    county: int = 0
+    caregiver_subsidy: int = 0
+
+    @property
+    def own(self) -> int:
+        return sum(self.subsidies)
+
+    @property
+    def donations(self) -> int:
+        return self.donations_earmarked + self.donations_pool
+
+    @property
+    def shortfall(self) -> int:
+        """What channels 1 and 2 left (before donations)."""
+        return self.cost - self.own - self.family - self.caregiver_subsidy
+
+    def channels(self) -> dict[str, int]:
+        """By channel as published (the county's caregiver subsidy is county money)."""
+        return {"own_subsidies": self.own, "family_share": self.family,
+                "donations": self.donations, "county_cover": self.county + self.caregiver_subsidy}
+
+    def balanced(self) -> bool:
+        return self.cost == self.own + self.family + self.donations + self.county \
+            + self.caregiver_subsidy
+
+    def minus(self, other: "CaseSplit") -> "CaseSplit":
+        """Component-wise difference (an adjustment: what should have been minus booked)."""
+        return replace(
+            self, cost=self.cost - other.cost,
+            subsidies=tuple(a - b for a, b in zip(self.subsidies, other.subsidies)),
+            family=self.family - other.family,
+            donations_earmarked=self.donations_earmarked - other.donations_earmarked,
+            donations_pool=self.donations_pool - other.donations_pool,
+            county=self.county - other.county,
+            caregiver_subsidy=self.caregiver_subsidy - other.caregiver_subsidy)
+
+    def is_zero(self) -> bool:
+        return not (self.cost or any(self.subsidies) or self.family or self.donations
+                    or self.county or self.caregiver_subsidy)
+
+
+def first_channels(case: CaseInput) -> CaseSplit:
+    """Channels 1 and 2 (and neighbour care in full); donations and county later."""
+    days, dim = case.days, case.days_in_month
+    available = [prorate_fen(case.subsidies_fen.get(k, 0), days, dim) for k in SUBSIDY_KINDS]
+    if case.kind == NEIGHBOR:
+        care = prorate_fen(case.caregiver_subsidy_fen, days, dim)
+        return CaseSplit(case.case_id, case.kind, days, dim, cost=sum(available) + care,
+                         subsidies=tuple(available), caregiver_subsidy=care)
+    cost = prorate_fen(case.monthly_cost_fen, days, dim)
+    left = cost
+    drawn = []
+    for amount in available:
+        take = min(amount, left)
+        drawn.append(take)
+        left -= take
+    family = min(left, share_fen(left, case.self_pay_ratio)) if left else 0
+    return CaseSplit(case.case_id, case.kind, days, dim, cost=cost, subsidies=tuple(drawn),
+                     family=family, county=left - family)
+
+
+def allocate_pool(pool_fen: int, shortfalls: Sequence[int]) -> list[int]:
+    """Split ``pool_fen`` across ``shortfalls`` pro rata (largest remainder); no
+    share exceeds its shortfall; the pool is used up to the sum of shortfalls."""
+    need = sum(shortfalls)
+    if pool_fen <= 0 or need <= 0:
+        return [0] * len(shortfalls)
+    if pool_fen >= need:
+        return list(shortfalls)
+    return [to_fen(a) for a in allocate(from_fen(pool_fen), list(shortfalls))]
+
+
+@dataclass(frozen=True)
+class MonthResult:
+    splits: list[CaseSplit]
+    pool_used: int
+    earmarked_used: dict[str, int]
+
+
+def settle(cases: Iterable[CaseInput], pool_fen: int = 0,
+           earmarked_fen: Mapping[str, int] | None = None) -> MonthResult:
+    """Settle a county's month: every case over the channels in order.
+
+    Cases are ordered by ``case_id`` for the donation allocation, so the result
+    does not depend on the order the cases are given in."""
+    cases = list(cases)
+    firsts = sorted((first_channels(c) for c in cases), key=lambda s: s.case_id)
+    institution = {c.case_id: c.institution for c in cases}
+    earmarked_fen = dict(earmarked_fen or {})
+    earmarked_used: dict[str, int] = {}
+    splits = list(firsts)
+    # (a) gifts earmarked for an institution, across its own centralised shortfalls
+    for uscc, amount in sorted(earmarked_fen.items()):
+        idx = [i for i, s in enumerate(splits)
+               if s.kind == CENTRALIZED and institution.get(s.case_id) == uscc and s.county > 0]
+        shares = allocate_pool(amount, [splits[i].county for i in idx])
+        for i, share in zip(idx, shares):
+            splits[i] = replace(splits[i], donations_earmarked=share,
+                                county=splits[i].county - share)
+        if sum(shares):
+            earmarked_used[uscc] = sum(shares)
+    # (b) the county pool across what is still missing
+    idx = [i for i, s in enumerate(splits) if s.kind == CENTRALIZED and s.county > 0]
+    shares = allocate_pool(pool_fen, [splits[i].county for i in idx])
+    for i, share in zip(idx, shares):
+        if share:
+            splits[i] = replace(splits[i], donations_pool=share, county=splits[i].county - share)
+    return MonthResult(splits, sum(shares), earmarked_used)
+
+
+def resettle(case: CaseInput, booked: CaseSplit | None) -> CaseSplit:
+    """What a case's month should have been with today's facts, for an
+    adjustment: donations are not re-allocated — the case keeps at most what it
+    was given (earmarked first), the county covers the rest."""
+    split = first_channels(case)
+    if booked is None or split.kind != CENTRALIZED:
+        return split
+    earmarked = min(split.county, max(booked.donations_earmarked, 0))
+    pool = min(split.county - earmarked, max(booked.donations_pool, 0))
+    return replace(split, donations_earmarked=earmarked, donations_pool=pool,
+                   county=split.county - earmarked - pool)
+
+
+def adjustment(case: CaseInput, booked: CaseSplit | None) -> CaseSplit | None:
+    """The adjustment to book in a later month, or None when nothing changed."""
+    should = resettle(case, booked)
+    if booked is None:
+        return None if should.is_zero() else should
+    delta = should.minus(booked)
+    return None if delta.is_zero() else delta
+
+
+def yuan(fen: int) -> Decimal:
+    return from_fen(fen)
