@@ -11,6 +11,7 @@ from marshmallow import ValidationError, validates_schema
 
 from doudi_contracts.base import EventData, Example
 from doudi_contracts.fields import (
+    Bool,
     Choice,
     DivisionCode,
     IdNumber,
@@ -268,6 +269,44 @@ class PersonHandedOver(EventData):
     }
 
 
+class EligibilityChanged(EventData):
+    """A person's eligibility outcome changed (new facts, a fact ended, a pack
+    change): eligible care modes, target groups matched, priority. Emitted only
+    when the outcome differs from the last one decided."""
+
+    id_number = IdNumber(required=True)
+    division_code = DivisionCode(required=True)
+    decided_on = IsoDate(required=True, metadata={"description": "the date decided as of"})
+    policy_pack = Text(max_length=64, load_default=None, allow_none=True,
+                       metadata={"description": "null: no pack in force for the division"})
+    pack_version = Text(max_length=32, load_default=None, allow_none=True)
+    eligible = Bool(required=True)
+    care_modes = ListOf(Choice(CARE_MODES), required=True)
+    previous_care_modes = ListOf(Choice(CARE_MODES), required=True)
+    target_groups = ListOf(Text(max_length=64), required=True,
+                           metadata={"description": "ids of the pack's target groups matched"})
+    priority = Int(1, 99, load_default=None, allow_none=True,
+                   metadata={"description": "lower is served first (lanzhou-2021 §四(三)2)"})
+    clauses = _clauses(required=False)
+    trigger = Text(max_length=64, required=True, metadata={
+        "description": "what caused the re-decision: an event type, person.updated, pack.changed"})
+
+    example: ClassVar[Example] = {
+        "id_number": "34150219560312112X",
+        "division_code": "341502001001",
+        "decided_on": "2026-03-02",
+        "policy_pack": "luan-2021",
+        "pack_version": "1",
+        "eligible": True,
+        "care_modes": ["centralized"],
+        "previous_care_modes": [],
+        "target_groups": ["luan-rural-severe-disabled"],
+        "priority": None,
+        "clauses": ["luan-2021 §三(一)"],
+        "trigger": "assessment.completed",
+    }
+
+
 EVENTS = {
     "person.registered": PersonRegistered,
     "application.submitted": ApplicationSubmitted,
@@ -278,4 +317,5 @@ EVENTS = {
     "enrolment.ended": EnrolmentEnded,
     "review.due": ReviewDue,
     "person.handed_over": PersonHandedOver,
+    "eligibility.changed": EligibilityChanged,
 }

@@ -2,15 +2,37 @@
 
 Pure: no framework, no storage. Birth date and sex come from the ID number;
 a name that differs from the registered one is reported, not silently taken.
+
+Facts are a dated history (what was known, from whom, valid when), never
+overwritten: a later fact supersedes or ends an earlier one *from its date*.
+:func:`snapshot` reads the history as of a date into :class:`PersonFacts`, the
+only thing policy rules look at — so a decision can be replayed "as of" a date.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Iterable
 
-from doudi_common.ids import birth_date_from_id, sex_from_id, validate_id_number
+from doudi_common.errors import Invalid
+from doudi_common.ids import (
+    birth_date_from_id,
+    mask_id_number,
+    sex_from_id,
+    validate_division_code,
+    validate_id_number,
+)
+
+HARDSHIP_STATUSES = ("tekun", "dibao", "low_income", "registered_poor", "expenditure_poor",
+                     "fp_special", "orphan", "unsupported_child", "child_in_difficulty",
+                     "stranded")
+REGISTRATIONS = ("rural", "urban")
+HOUSEHOLD_FLAGS = ("lives_alone", "no_spouse_or_children", "no_supporter",
+                   "no_close_relatives", "depends_on_relatives", "guardian_unable",
+                   "no_work_ability", "no_stable_income", "serious_illness",
+                   "needs_long_term_care", "health_stable")
+INCOME_GROUPS = ("low", "lower_middle", "middle", "upper_middle", "high")
 
 
 @dataclass(frozen=True)
@@ -22,15 +44,25 @@ class Identity:
     division_code: str
 
 
-def identity_from(id_number: str, name: str, division_code: str) -> Identity:
+def identity_from(id_number: str, name: str, division_code: str,
+                  birth_date: date | None = None, sex: str | None = None) -> Identity:
     id_number = validate_id_number(id_number)
-    return Identity(id_number=id_number, name=name.strip(), birth_date=birth_date_from_id(id_number),
-                    sex=sex_from_id(id_number), division_code=division_code)
+    masked = mask_id_number(id_number)
+    born, real_sex = birth_date_from_id(id_number), sex_from_id(id_number)
+    if birth_date is not None and birth_date != born:
+        raise Invalid("出生日期与身份证号码不一致", field="birth_date", id_number=masked)
+    if sex is not None and sex != real_sex:
+        raise Invalid("性别与身份证号码不一致", field="sex", id_number=masked)
+    name = (name or "").strip()
+    if not name:
+        raise Invalid("姓名不能为空", field="name", id_number=masked)
+    return Identity(id_number=id_number, name=name, birth_date=born, sex=real_sex,
+                    division_code=validate_division_code(division_code))
 
 
 @dataclass(frozen=True)
 class Fact:
-    """One dated fact about a person, as a department reported it."""
+    """One dated fact about a person, as a department (or a clerk) reported it."""
 
     kind: str
     source: str
@@ -38,17 +70,229 @@ class Fact:
     valid_until: date | None
     payload: dict[str, Any] = field(default_factory=dict)
     source_event_id: str | None = None
+    seq: int = 0  # storage order; ties on valid_from are broken by it
 
 
-#: event type -> fact kind
-CERTIFICATE_EVENTS = {"certificate.issued": "disability_certificate",
-                      "certificate.changed": "disability_certificate"}
+# -- facts from department events --------------------------------------------------
+
+def _d(value) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
 
 
-def certificate_fact(event_type: str, event_id: str, data: dict[str, Any]) -> Fact:
-    """CDPF certificate.issued/changed -> a disability-certificate fact."""
-    return Fact(kind=CERTIFICATE_EVENTS[event_type], source="cdpf",
-                valid_from=data.get("issued_on"), valid_until=data.get("valid_until"),
-                payload={k: data[k] for k in ("certificate_no", "category", "grade",
-                                              "issued_on", "valid_until") if k in data},
-                source_event_id=event_id)
+def fact_from_event(source: str, event_type: str, event_id: str, data: dict[str, Any]) -> Fact:
+    """A validated department event -> the fact it tells about a person."""
+    key = (source, event_type)
+    if key in {("cdpf", "certificate.issued"), ("cdpf", "certificate.changed")}:
+        return Fact("disability_certificate", "cdpf", _d(data["issued_on"]),
+                    _d(data.get("valid_until")),
+                    {k: data[k] for k in ("certificate_no", "category", "grade") if k in data},
+                    event_id)
+    if key == ("cdpf", "certificate.revoked"):
+        return Fact("disability_certificate_revoked", "cdpf", _d(data["revoked_on"]), None,
+                    {"certificate_no": data["certificate_no"], "reason": data["reason"]},
+                    event_id)
+    if key == ("health", "assessment.completed"):
+        return Fact("incapacity_assessment", "health", _d(data["assessed_on"]),
+                    _d(data["valid_until"]),
+                    {k: data[k] for k in ("assessment_id", "standard", "level",
+                                          "incapacity_level", "assessor_uscc")}, event_id)
+    if key in {("health", "infection.flagged"), ("health", "infection.cleared")}:
+        kind = "infection_flagged" if event_type.endswith("flagged") else "infection_cleared"
+        return Fact(kind, "health", _d(data["on"]), None,
+                    {"disease_code": data["disease_code"]}, event_id)
+    if key in {("health", "hospital.admitted"), ("health", "hospital.discharged")}:
+        kind = "hospital_admitted" if event_type.endswith("admitted") else "hospital_discharged"
+        return Fact(kind, "health", _d(data["on"]), None,
+                    {"hospital_uscc": data["hospital_uscc"]}, event_id)
+    if key == ("health", "person.deceased"):
+        return Fact("death", "health", _d(data["date_of_death"]), None, {}, event_id)
+    raise KeyError(key)
+
+
+def hardship_fact(status: str, source: str, valid_from, valid_until=None,
+                  note: str | None = None) -> Fact:
+    if status not in HARDSHIP_STATUSES:
+        raise Invalid("困难类别不存在", field="status", status=status)
+    start, end = _d(valid_from), _d(valid_until)
+    if start is None:
+        raise Invalid("困难身份须有起始日期", field="valid_from")
+    if end is not None and end < start:
+        raise Invalid("困难身份的截止日期早于起始日期", field="valid_until")
+    payload = {"status": status} | ({"note": note} if note else {})
+    return Fact("hardship", source or "civil_affairs", start, end, payload)
+
+
+def hardship_ended_fact(status: str, source: str, ended_on, reason: str | None = None) -> Fact:
+    if status not in HARDSHIP_STATUSES:
+        raise Invalid("困难类别不存在", field="status", status=status)
+    return Fact("hardship_ended", source or "civil_affairs", _d(ended_on), None,
+                {"status": status} | ({"reason": reason} if reason else {}))
+
+
+def household_fact(household: dict[str, Any], source: str = "clerk") -> Fact:
+    data = dict(household)
+    valid_from = _d(data.pop("valid_from", None))
+    for flag in HOUSEHOLD_FLAGS:
+        if flag in data and not isinstance(data[flag], bool):
+            raise Invalid("家庭情况标志必须是布尔值", field=f"household.{flag}")
+    group = data.get("income_group")
+    if group is not None and group not in INCOME_GROUPS:
+        raise Invalid("收入分组不存在", field="household.income_group", value=group)
+    if data.get("income_per_head") is not None:
+        from doudi_common.money import to_money
+        data["income_per_head"] = str(to_money(data["income_per_head"]))
+    return Fact("household", source, valid_from, None, data)
+
+
+# -- the snapshot rules read ------------------------------------------------------
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What is true of a person on ``on``, and which facts say so."""
+
+    on: date
+    birth_date: date
+    division_code: str
+    registration: str | None
+    age: int
+    hardship: frozenset[str]
+    certificate: Fact | None
+    assessment: Fact | None
+    infections: frozenset[str]
+    hospitalised: bool
+    deceased: bool
+    household: dict[str, Any]
+    used: tuple[Fact, ...]
+
+    @property
+    def severe_disability(self) -> bool:
+        return self.certificate is not None and int(self.certificate.payload["grade"]) <= 2
+
+    def attr(self, name: str) -> Any:
+        """The attribute a rule names (see ``domain.rules``)."""
+        if name.startswith("household."):
+            return self.household.get(name.split(".", 1)[1])
+        return ATTRIBUTES[name](self)
+
+
+def _cert(attr):
+    return lambda pf: pf.certificate.payload.get(attr) if pf.certificate else None
+
+
+ATTRIBUTES = {
+    "age": lambda pf: pf.age,
+    "rural": lambda pf: pf.registration == "rural" if pf.registration else None,
+    "registration": lambda pf: pf.registration,
+    "hardship": lambda pf: pf.hardship,
+    "disability.grade": lambda pf: int(pf.certificate.payload["grade"]) if pf.certificate
+    else None,
+    "disability.category": _cert("category"),
+    "disability.severe": lambda pf: pf.severe_disability,
+    "incapacity": lambda pf: pf.assessment.payload["incapacity_level"] if pf.assessment
+    else None,
+    "incapacity.standard": lambda pf: pf.assessment.payload["standard"] if pf.assessment
+    else None,
+    "incapacity.level": lambda pf: pf.assessment.payload["level"] if pf.assessment else None,
+    "infection": lambda pf: bool(pf.infections),
+    "hospitalised": lambda pf: pf.hospitalised,
+    "deceased": lambda pf: pf.deceased,
+    "income_group": lambda pf: pf.household.get("income_group"),
+}
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _order(f: Fact):
+    return (f.valid_from or date.min, f.seq)
+
+
+def snapshot(birth_date: date, division_code: str, registration: str | None,
+             facts: Iterable[Fact], on: date) -> PersonFacts:
+    """Read the fact history as of ``on``. Deterministic: the same facts in any
+    order give the same snapshot (ties broken by storage order)."""
+    facts = sorted((f for f in facts if f.valid_from is None or f.valid_from <= on), key=_order)
+
+    def current(f: Fact) -> bool:
+        return f.valid_until is None or on <= f.valid_until
+
+    used: list[Fact] = []
+    revocations = [f for f in facts if f.kind == "disability_certificate_revoked"]
+    certs = [f for f in facts if f.kind == "disability_certificate" and current(f)]
+    certificate = certs[-1] if certs else None
+    if certificate is not None and any(
+            r.payload["certificate_no"] == certificate.payload["certificate_no"]
+            and _order(r) >= _order(certificate) for r in revocations):
+        # a revocation ends that certificate from its date; one issued later stands
+        certificate = None
+    if certificate is not None:
+        used.append(certificate)
+    used.extend(revocations)
+
+    assessments = [f for f in facts if f.kind == "incapacity_assessment" and current(f)]
+    assessment = assessments[-1] if assessments else None
+    if assessment is not None:
+        used.append(assessment)
+
+    infections: dict[str, bool] = {}
+    hospital = None
+    death = None
+    hardship_since: dict[str, Fact] = {}
+    household: dict[str, Any] = {}
+    household_fact_used = None
+    for f in facts:
+        if f.kind in ("infection_flagged", "infection_cleared"):
+            infections[f.payload["disease_code"]] = f.kind == "infection_flagged"
+            used.append(f)
+        elif f.kind in ("hospital_admitted", "hospital_discharged"):
+            hospital = f
+        elif f.kind == "death":
+            death = death or f
+        elif f.kind == "hardship":
+            if current(f):
+                hardship_since[f.payload["status"]] = f
+            else:
+                hardship_since.pop(f.payload["status"], None)
+        elif f.kind == "hardship_ended":
+            ended = hardship_since.pop(f.payload["status"], None)
+            if ended is not None:
+                used.append(f)
+        elif f.kind == "household":
+            household = dict(f.payload)
+            household_fact_used = f
+    if hospital is not None:
+        used.append(hospital)
+    if death is not None:
+        used.append(death)
+    used.extend(hardship_since[s] for s in sorted(hardship_since))
+    if household_fact_used is not None:
+        used.append(household_fact_used)
+    used.sort(key=_order)
+    return PersonFacts(
+        on=on, birth_date=birth_date, division_code=division_code, registration=registration,
+        age=_age(birth_date, on), hardship=frozenset(hardship_since),
+        certificate=certificate, assessment=assessment,
+        infections=frozenset(code for code, active in infections.items() if active),
+        hospitalised=hospital is not None and hospital.kind == "hospital_admitted",
+        deceased=death is not None, household=household, used=tuple(used))
+
+
+def summarise(fact: Fact) -> str:
+    p = fact.payload
+    return {
+        "disability_certificate": lambda: f"残疾人证 {p.get('category')} {p.get('grade')}级",
+        "disability_certificate_revoked": lambda: f"残疾人证注销：{p.get('reason')}",
+        "incapacity_assessment": lambda: f"失能评估 {p.get('standard')} {p.get('level')}级"
+                                         f"（{p.get('incapacity_level')}）",
+        "infection_flagged": lambda: f"传染病 {p.get('disease_code')}",
+        "infection_cleared": lambda: f"传染病已解除 {p.get('disease_code')}",
+        "hospital_admitted": lambda: "住院",
+        "hospital_discharged": lambda: "出院",
+        "death": lambda: "死亡",
+        "hardship": lambda: f"困难身份 {p.get('status')}",
+        "hardship_ended": lambda: f"困难身份终止 {p.get('status')}",
+        "household": lambda: "家庭情况",
+    }.get(fact.kind, lambda: fact.kind)()

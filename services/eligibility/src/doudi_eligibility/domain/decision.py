@@ -1,0 +1,148 @@
+"""Decide: the facts of a person on a date under one pack -> eligible care
+modes, target groups matched, priority and the explanation (facts used, pack and
+version, every rule with pass/fail and clause). Pure and deterministic."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from doudi_common.ids import mask_id_number
+from doudi_eligibility.domain.packs import Pack, Rule
+from doudi_eligibility.domain.person import PersonFacts, summarise
+from doudi_eligibility.domain.rules import values_of
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a decision *is*; two decisions with equal outcomes are no change."""
+
+    policy_pack: str | None
+    pack_version: str | None
+    eligible: bool
+    care_modes: tuple[str, ...]
+    target_groups: tuple[str, ...]
+    priority: int | None
+
+    @property
+    def digest(self) -> str:
+        text = json.dumps([self.policy_pack, self.pack_version, self.eligible,
+                           list(self.care_modes), list(self.target_groups), self.priority])
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Decision:
+    on: date
+    outcome: Outcome
+    groups: tuple[Rule, ...]
+    rules: tuple[dict, ...]
+    facts: tuple[dict, ...]
+    summary: str
+
+    @property
+    def clauses(self) -> list[str]:
+        seen: list[str] = []
+        for r in self.rules:
+            if r["passed"] and r["clause"] not in seen:
+                seen.append(r["clause"])
+        return seen
+
+    def to_dict(self, id_number: str | None = None) -> dict[str, Any]:
+        o = self.outcome
+        return {
+            "id_number_masked": mask_id_number(id_number) if id_number else None,
+            "on": self.on.isoformat(), "policy_pack": o.policy_pack,
+            "pack_version": o.pack_version, "eligible": o.eligible,
+            "care_modes": list(o.care_modes),
+            "target_groups": [{"id": g.id, "label": g.label, "clause": g.clause}
+                              for g in self.groups],
+            "priority": o.priority,
+            "explanation": {"facts": list(self.facts), "rules": list(self.rules),
+                            "summary": self.summary},
+            "digest": o.digest,
+        }
+
+
+def _rule_result(rule: Rule, pf: PersonFacts, scope: str, explain: bool) -> tuple[bool, dict | None]:
+    passed = bool(rule.test(pf))
+    if not explain:
+        return passed, None
+    return passed, {"id": rule.id, "scope": scope, "clause": rule.clause, "label": rule.label,
+                    "condition": rule.text, "passed": passed,
+                    "detail": values_of(pf, list(rule.attrs))}
+
+
+def decide(pack: Pack | None, pf: PersonFacts, explain: bool = True) -> Decision:
+    """``explain=False`` skips building the explanation (re-deciding in bulk only
+    needs the outcome); the outcome is the same either way."""
+    if pack is None:
+        outcome = Outcome(None, None, False, (), (), None)
+        return Decision(pf.on, outcome, (), (), _facts(pf) if explain else (),
+                        "该区划在此日期无适用的政策包")
+    rules: list[dict] = []
+    general_ok = True
+    for rule in pack.general:
+        passed, row = _rule_result(rule, pf, "general", explain)
+        general_ok &= passed
+        if row:
+            rules.append(row)
+    matched = []
+    for group in pack.groups:
+        passed, row = _rule_result(group.rule, pf, "target_group", explain)
+        if passed:
+            matched.append(group)
+        if row:
+            rules.append(row)
+    modes: list[str] = []
+    for mode, spec in pack.modes.items():
+        if not any(not g.modes or mode in g.modes for g in matched):
+            if explain:
+                rules.append({"id": f"{mode}-group", "scope": f"mode:{mode}", "clause": spec.clause,
+                              "label": "属于可享受该照护方式的对象", "condition": "",
+                              "passed": False, "detail": "无匹配的对象类别"})
+            continue
+        mode_ok = True
+        for rule in spec.rules:
+            passed, row = _rule_result(rule, pf, f"mode:{mode}", explain)
+            mode_ok &= passed
+            if row:
+                rules.append(row)
+        if mode_ok and general_ok:
+            modes.append(mode)
+    eligible = bool(modes)
+    priority = None
+    if eligible:
+        for rank, rule in pack.priority:
+            passed, row = _rule_result(rule, pf, "priority", explain)
+            if row:
+                rules.append(row)
+            if passed:
+                priority = rank
+                break
+    outcome = Outcome(pack.id, pack.version, eligible, tuple(sorted(modes)),
+                      tuple(g.rule.id for g in matched) if eligible else (), priority)
+    if not explain:
+        return Decision(pf.on, outcome, (), (), (), "")
+    if eligible:
+        summary = (f"依据 {pack.id}（第{pack.version}版），符合"
+                   + "、".join(g.rule.label for g in matched)
+                   + "，可享受照护方式：" + "、".join(outcome.care_modes))
+    else:
+        failed = [r for r in rules if not r["passed"] and r["scope"] != "target_group"]
+        reason = "不属于任何对象类别" if not matched else "；".join(
+            f"{r['label']}（{r['clause']}）" for r in failed[:3])
+        summary = f"依据 {pack.id}（第{pack.version}版），不符合：{reason}"
+    return Decision(pf.on, outcome, tuple(g.rule for g in matched) if eligible else (),
+                    tuple(rules), _facts(pf), summary)
+
+
+def _facts(pf: PersonFacts) -> tuple[dict, ...]:
+    return tuple({"kind": f.kind, "source": f.source,
+                  "valid_from": f.valid_from.isoformat() if f.valid_from else None,
+                  "valid_until": f.valid_until.isoformat() if f.valid_until else None,
+                  "source_event_id": f.source_event_id, "summary": summarise(f)}
+                 for f in pf.used)
