@@ -152,6 +152,7 @@ class SimMessage:
     expected: str | None = None     # dead-letter reason the suite must give, or None
     bad_kind: str | None = None
     envelope: dict | None = None
+    corrected: bytes | None = None  # for a bad message: the good body it was bent from
 
     @property
     def properties(self) -> dict:
@@ -355,6 +356,7 @@ class Simulator:
     def bad_message(self, kind: str | None = None) -> SimMessage:
         kind = kind or self.rng.choice(BAD_KINDS)
         good = self.good_message()
+        good.corrected = good.body
         env = json.loads(good.body)
         if kind == "invalid_json":
             body = good.body[: max(10, len(good.body) // 2)]
