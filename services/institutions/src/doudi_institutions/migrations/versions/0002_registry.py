@@ -1,0 +1,264 @@
+"""registry, licences, catalogue, beds, placements, inspections, consolidation
+
+Revision ID: 0002
+Revises: 0001
+
+The table definitions are a frozen copy of ``models.py`` at this revision.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+TS = sa.DateTime(timezone=True)
+MONEY = sa.Numeric(12, 2)
+
+
+def _columns() -> dict[str, list]:
+    """Column lists per table (shared with the 0002 migration's frozen copy)."""
+    return {
+        "institutions": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("uscc", sa.String(18), nullable=False, unique=True),
+            sa.Column("name", sa.String(100), nullable=False),
+            sa.Column("legal_form", sa.String(32), nullable=False),
+            sa.Column("kind", sa.String(32), nullable=False),
+            sa.Column("operating_model", sa.String(32), nullable=False),
+            sa.Column("division_code", sa.String(12), nullable=False, index=True),
+            sa.Column("county_code", sa.String(6), nullable=False, index=True),
+            sa.Column("address", sa.String(200)),
+            sa.Column("operator", sa.String(100)),
+            sa.Column("contact_name", sa.String(50)),
+            sa.Column("contact_phone", sa.String(32)),
+            sa.Column("opened_on", sa.Date),
+            sa.Column("registered_on", sa.Date, nullable=False),
+            sa.Column("status", sa.String(16), nullable=False),
+            sa.Column("parent_id", sa.Integer, sa.ForeignKey("institutions.id")),
+            sa.Column("grade", sa.Integer),
+            sa.Column("graded_on", sa.Date),
+            sa.Column("nurses", sa.Integer, nullable=False, server_default="0"),
+            sa.Column("carers", sa.Integer, nullable=False, server_default="0"),
+            sa.Column("safety_officers", sa.Integer, nullable=False, server_default="0"),
+            sa.Column("social_workers", sa.Integer, nullable=False, server_default="0"),
+            sa.Column("other_staff", sa.Integer, nullable=False, server_default="0"),
+            sa.Column("created_at", TS, nullable=False),
+            sa.Column("updated_at", TS, nullable=False),
+        ],
+        "institution_status_history": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("institution_id", sa.Integer, sa.ForeignKey("institutions.id"),
+                      nullable=False, index=True),
+            sa.Column("status", sa.String(16), nullable=False),
+            sa.Column("on", sa.Date, nullable=False),
+            sa.Column("reason", sa.String(500)),
+            sa.Column("recorded_at", TS, nullable=False),
+        ],
+        "grade_history": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("institution_id", sa.Integer, sa.ForeignKey("institutions.id"),
+                      nullable=False, index=True),
+            sa.Column("grade", sa.Integer, nullable=False),
+            sa.Column("assessed_on", sa.Date, nullable=False),
+            sa.Column("recorded_at", TS, nullable=False),
+        ],
+        "licences": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("institution_id", sa.Integer, sa.ForeignKey("institutions.id"),
+                      nullable=False, index=True),
+            sa.Column("kind", sa.String(32), nullable=False),
+            sa.Column("number", sa.String(64), nullable=False),
+            sa.Column("issuer", sa.String(100), nullable=False),
+            sa.Column("valid_from", sa.Date, nullable=False),
+            sa.Column("valid_until", sa.Date),
+            sa.Column("alerted_until", sa.Date),
+            sa.Column("created_at", TS, nullable=False),
+        ],
+        # kept from medical_insurance designation.signed/terminated, by USCC, so the
+        # order of registration and agreement does not matter
+        "designations": [
+            sa.Column("uscc", sa.String(18), primary_key=True),
+            sa.Column("agreement_no", sa.String(64), primary_key=True),
+            sa.Column("valid_from", sa.Date, nullable=False),
+            sa.Column("valid_until", sa.Date, nullable=False),
+            sa.Column("status", sa.String(16), nullable=False),
+            sa.Column("event_id", sa.String(36), nullable=False),
+            sa.Column("updated_at", TS, nullable=False),
+        ],
+        "catalog_items": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("institution_id", sa.Integer, sa.ForeignKey("institutions.id"),
+                      nullable=False),
+            sa.Column("code", sa.String(64), nullable=False),
+            sa.Column("category", sa.String(32), nullable=False),
+            sa.Column("name", sa.String(100), nullable=False),
+            sa.Column("unit", sa.String(8), nullable=False),
+            sa.Column("room_type", sa.String(32)),
+            sa.Column("care_level", sa.String(8)),
+            sa.Column("monthly", sa.Boolean, nullable=False),
+            sa.Column("created_at", TS, nullable=False),
+            sa.UniqueConstraint("institution_id", "code", name="uq_catalog_item_code"),
+        ],
+        "item_prices": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("item_id", sa.Integer, sa.ForeignKey("catalog_items.id"), nullable=False),
+            sa.Column("price", MONEY, nullable=False),
+            sa.Column("effective_from", sa.Date, nullable=False),
+            sa.Column("reason", sa.String(200)),
+            sa.Column("recorded_at", TS, nullable=False),
+            sa.UniqueConstraint("item_id", "effective_from", name="uq_item_price_day"),
+        ],
+        "rooms": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("institution_id", sa.Integer, sa.ForeignKey("institutions.id"),
+                      nullable=False),
+            sa.Column("room_no", sa.String(32), nullable=False),
+            sa.Column("room_type", sa.String(32), nullable=False),
+            sa.UniqueConstraint("institution_id", "room_no", name="uq_room_no"),
+        ],
+        "beds": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("institution_id", sa.Integer, sa.ForeignKey("institutions.id"),
+                      nullable=False, index=True),
+            sa.Column("room_id", sa.Integer, sa.ForeignKey("rooms.id"), nullable=False),
+            sa.Column("bed_no", sa.String(32), nullable=False),
+            sa.Column("out_of_service", sa.Boolean, nullable=False, server_default=sa.false()),
+            sa.UniqueConstraint("institution_id", "bed_no", name="uq_bed_no"),
+        ],
+        "placements": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("id_number", sa.String(18), nullable=False, index=True),
+            sa.Column("division_code", sa.String(12), nullable=False),
+            sa.Column("institution_id", sa.Integer, sa.ForeignKey("institutions.id"),
+                      nullable=False, index=True),
+            sa.Column("bed_id", sa.Integer, sa.ForeignKey("beds.id")),
+            sa.Column("care_mode", sa.String(16), nullable=False),
+            sa.Column("care_level", sa.String(8), nullable=False),
+            sa.Column("status", sa.String(8), nullable=False),
+            sa.Column("admitted_on", sa.Date, nullable=False),
+            sa.Column("discharged_on", sa.Date),
+            sa.Column("discharge_reason", sa.String(32)),
+            sa.Column("discharge_note", sa.String(500)),
+            sa.Column("monthly_price", MONEY, nullable=False),
+            sa.Column("enrolment_id", sa.String(64)),
+            sa.Column("health_record_ref", sa.String(64)),
+            sa.Column("rehab_plan_ref", sa.String(64)),
+            sa.Column("transferred_from", sa.Integer, sa.ForeignKey("placements.id")),
+            sa.Column("created_at", TS, nullable=False),
+            # one open placement per person, one open placement per bed (enforced by
+            # the database too, so two concurrent admissions cannot both win)
+            sa.Index("uq_open_placement_person", "id_number", unique=True,
+                     postgresql_where=sa.text("status = 'open'"),
+                     sqlite_where=sa.text("status = 'open'")),
+            sa.Index("uq_open_placement_bed", "bed_id", unique=True,
+                     postgresql_where=sa.text("status = 'open'"),
+                     sqlite_where=sa.text("status = 'open'")),
+        ],
+        "absences": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("placement_id", sa.Integer, sa.ForeignKey("placements.id"),
+                      nullable=False, index=True),
+            sa.Column("kind", sa.String(16), nullable=False),
+            sa.Column("hospital_uscc", sa.String(18)),
+            sa.Column("started_on", sa.Date, nullable=False),
+            sa.Column("ended_on", sa.Date),
+        ],
+        "infections": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("id_number", sa.String(18), nullable=False, index=True),
+            sa.Column("disease_code", sa.String(20), nullable=False),
+            sa.Column("flagged_on", sa.Date, nullable=False),
+            sa.Column("cleared_on", sa.Date),
+        ],
+        "consents": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("id_number", sa.String(18), nullable=False, index=True),
+            sa.Column("to_institution_id", sa.Integer, sa.ForeignKey("institutions.id"),
+                      nullable=False),
+            sa.Column("given", sa.Boolean, nullable=False),
+            sa.Column("recorded_on", sa.Date, nullable=False),
+            sa.Column("recorded_by", sa.String(50)),
+            sa.Column("note", sa.String(500)),
+            sa.Column("recorded_at", TS, nullable=False),
+        ],
+        "enrolments": [
+            sa.Column("enrolment_id", sa.String(64), primary_key=True),
+            sa.Column("id_number", sa.String(18), nullable=False, index=True),
+            sa.Column("division_code", sa.String(12), nullable=False),
+            sa.Column("county_code", sa.String(6), nullable=False, index=True),
+            sa.Column("care_mode", sa.String(16), nullable=False),
+            sa.Column("tekun", sa.Boolean, nullable=False),
+            sa.Column("incapacity_level", sa.String(8), nullable=False),
+            sa.Column("started_on", sa.Date, nullable=False),
+            sa.Column("ended_on", sa.Date),
+        ],
+        "admission_requests": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("enrolment_id", sa.String(64), nullable=False),
+            sa.Column("id_number", sa.String(18), nullable=False),
+            sa.Column("institution_uscc", sa.String(18)),
+            sa.Column("status", sa.String(16), nullable=False),
+            sa.Column("reason", sa.String(64)),
+            sa.Column("placement_id", sa.Integer, sa.ForeignKey("placements.id")),
+            sa.Column("received_at", TS, nullable=False),
+        ],
+        "inspections": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("institution_id", sa.Integer, sa.ForeignKey("institutions.id"),
+                      nullable=False, index=True),
+            sa.Column("kind", sa.String(32), nullable=False),
+            sa.Column("inspected_on", sa.Date, nullable=False),
+            sa.Column("inspector", sa.String(50)),
+            sa.Column("result", sa.String(32), nullable=False),
+            sa.Column("notes", sa.String(2000)),
+            sa.Column("created_at", TS, nullable=False),
+        ],
+        "findings": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("inspection_id", sa.Integer, sa.ForeignKey("inspections.id"),
+                      nullable=False, index=True),
+            sa.Column("severity", sa.String(16), nullable=False),
+            sa.Column("description", sa.String(1000), nullable=False),
+            sa.Column("rectify_by", sa.Date, nullable=False),
+            sa.Column("rectified_on", sa.Date),
+            sa.Column("signed_off_by", sa.String(50)),
+        ],
+        # one inspection.overdue per missed due date / unrectified finding
+        "overdue_notices": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("institution_id", sa.Integer, sa.ForeignKey("institutions.id"),
+                      nullable=False),
+            sa.Column("subject", sa.String(64), nullable=False),
+            sa.Column("due_on", sa.Date, nullable=False),
+            sa.Column("raised_at", TS, nullable=False),
+            sa.UniqueConstraint("institution_id", "subject", "due_on", name="uq_overdue_notice"),
+        ],
+        "merges": [
+            sa.Column("id", sa.Integer, primary_key=True),
+            sa.Column("source_id", sa.Integer, sa.ForeignKey("institutions.id"), nullable=False),
+            sa.Column("target_id", sa.Integer, sa.ForeignKey("institutions.id"), nullable=False),
+            sa.Column("on", sa.Date, nullable=False),
+            sa.Column("moved", sa.Integer, nullable=False),
+            sa.Column("staying", sa.Integer, nullable=False),
+            sa.Column("recorded_at", TS, nullable=False),
+        ],
+    }
+
+
+TABLE_ORDER = ("institutions", "institution_status_history", "grade_history", "licences",
+               "designations", "catalog_items", "item_prices", "rooms", "beds", "placements",
+               "absences", "infections", "consents", "enrolments", "admission_requests",
+               "inspections", "findings", "overdue_notices", "merges")
+
+
+def upgrade() -> None:
+    cols = _columns()
+    for name in TABLE_ORDER:
+        op.create_table(name, *cols[name])
+
+
+def downgrade() -> None:
+    for name in reversed(TABLE_ORDER):
+        op.drop_table(name)

@@ -1,0 +1,162 @@
+"""Placements against PostgreSQL: capacity, one open placement per person,
+infection blocks admission (puyang-2020 §四(四)), transfer only with consent
+(hangzhou-2024 §五(三)), hospital absence, discharge."""
+
+from __future__ import annotations
+
+import pytest
+from doudi_common.errors import Conflict, Invalid
+from doudi_common.testing.fixtures import count_rows, wait_for
+from doudi_common.testing.idnumbers import make_id_number
+from doudi_institutions.testing import open_home
+
+DIV = "341502001001"
+
+
+def person(seq):
+    return make_id_number(seq=seq)
+
+
+def admit(rpc, id_number, uscc, **kw):
+    args = {"id_number": id_number, "uscc": uscc, "admitted_on": "2026-03-02",
+            "care_level": "full", "division_code": DIV, **kw}
+    return rpc.admit(**args)
+
+
+def test_admit_prices_bed_and_emits(institutions):
+    container, rpc = institutions
+    home = open_home(rpc, beds=2)
+    placement = admit(rpc, person(1), home, health_record_ref="HR-1", rehab_plan_ref="RP-1")
+    assert placement["status"] == "open"
+    assert placement["bed_no"] == "1-101-1"
+    assert placement["monthly_price"] == "2650.00"        # 800 bed + 1200 nursing + 650 meals
+    assert placement["health_record_ref"] == "HR-1"
+    assert "*" in placement["id_number_masked"]
+    assert count_rows(container, "outbox", event_type="placement.admitted") == 1
+    beds = rpc.list_beds(uscc=home, status="occupied")
+    assert beds["total"] == 1 and beds["items"][0]["placement_id"] == placement["placement_id"]
+
+
+def test_capacity_enforced(institutions):
+    _, rpc = institutions
+    home = open_home(rpc, beds=1)
+    admit(rpc, person(1), home)
+    with pytest.raises(Conflict) as exc:
+        admit(rpc, person(2), home)
+    assert exc.value.fields["reason"] == "no_free_bed"
+    assert rpc.list_placements(uscc=home)["total"] == 1
+
+
+def test_out_of_service_bed_not_used(institutions):
+    _, rpc = institutions
+    home = open_home(rpc, beds=1)
+    rpc.set_bed_status(uscc=home, bed_no="1-101-1", status="out_of_service")
+    with pytest.raises(Conflict) as exc:
+        admit(rpc, person(1), home)
+    assert exc.value.fields["reason"] == "no_free_bed"
+
+
+def test_one_open_placement_per_person(institutions):
+    _, rpc = institutions
+    a, b = open_home(rpc, n=1), open_home(rpc, n=2)
+    admit(rpc, person(1), a)
+    with pytest.raises(Conflict) as exc:
+        admit(rpc, person(1), b)
+    assert exc.value.fields["reason"] == "already_placed"
+    assert rpc.list_placements(id_number=person(1))["total"] == 1
+
+
+def test_infection_blocks_admission_until_cleared(institutions, publish_as):
+    container, rpc = institutions
+    home = open_home(rpc)
+    idn = person(3)
+    publish_as("health", "infection.flagged", {"id_number": idn, "disease_code": "A15.0",
+                                               "on": "2026-03-01"})
+    wait_for(lambda: count_rows(container, "infections", id_number=idn) == 1)
+    with pytest.raises(Conflict) as exc:
+        admit(rpc, idn, home)
+    assert exc.value.fields["reason"] == "infection_open"
+    publish_as("health", "infection.cleared", {"id_number": idn, "disease_code": "A15.0",
+                                               "on": "2026-03-02"})
+    wait_for(lambda: count_rows(container, "infections", id_number=idn,
+                                cleared_on="2026-03-02") == 1)
+    assert admit(rpc, idn, home)["status"] == "open"
+
+
+def test_transfer_needs_recorded_consent(institutions):
+    container, rpc = institutions
+    a, b = open_home(rpc, n=1), open_home(rpc, n=2)
+    idn = person(4)
+    placement = admit(rpc, idn, a)
+    with pytest.raises(Conflict) as exc:
+        rpc.transfer(placement_id=placement["placement_id"], to_uscc=b,
+                     transferred_on="2026-03-10")
+    assert exc.value.fields["reason"] == "no_consent"
+    rpc.record_consent(id_number=idn, to_uscc=b, given=False, recorded_on="2026-03-05")
+    with pytest.raises(Conflict):
+        rpc.transfer(placement_id=placement["placement_id"], to_uscc=b,
+                     transferred_on="2026-03-10")
+    assert rpc.get_placement(placement_id=placement["placement_id"])["status"] == "open"
+    rpc.record_consent(id_number=idn, to_uscc=b, given=True, recorded_on="2026-03-06",
+                       recorded_by="李干事")
+    moved = rpc.transfer(placement_id=placement["placement_id"], to_uscc=b,
+                         transferred_on="2026-03-10")
+    assert moved["uscc"] == b and moved["transferred_from"] == placement["placement_id"]
+    old = rpc.get_placement(placement_id=placement["placement_id"])
+    assert old["status"] == "closed" and old["discharge_reason"] == "transferred"
+    assert count_rows(container, "outbox", event_type="placement.transferred") == 1
+
+
+def test_discharge_frees_bed_and_checks_dates(institutions):
+    container, rpc = institutions
+    home = open_home(rpc, beds=1)
+    placement = admit(rpc, person(5), home)
+    with pytest.raises(Invalid):
+        rpc.discharge(placement_id=placement["placement_id"], discharged_on="2026-03-01",
+                      reason="voluntary")
+    with pytest.raises(Invalid):
+        rpc.discharge(placement_id=placement["placement_id"], discharged_on="2026-03-05",
+                      reason="bored")
+    done = rpc.discharge(placement_id=placement["placement_id"], discharged_on="2026-03-05",
+                         reason="hospital_long_stay")
+    assert done["status"] == "closed" and done["discharge_reason"] == "hospital_long_stay"
+    with pytest.raises(Conflict):
+        rpc.discharge(placement_id=placement["placement_id"], discharged_on="2026-03-06",
+                      reason="voluntary")
+    assert admit(rpc, person(6), home)["bed_no"] == "1-101-1"
+    assert count_rows(container, "outbox", event_type="placement.discharged") == 1
+
+
+def test_hospital_stay_is_a_temporary_absence(institutions, publish_as):
+    _container, rpc = institutions
+    home = open_home(rpc)
+    idn = person(7)
+    placement = admit(rpc, idn, home)
+    hospital = "12341500485912345J"
+    publish_as("health", "hospital.admitted", {"id_number": idn, "hospital_uscc": hospital,
+                                               "on": "2026-03-03"})
+    wait_for(lambda: rpc.get_placement(placement_id=placement["placement_id"])["away"])
+    publish_as("health", "hospital.discharged", {"id_number": idn, "hospital_uscc": hospital,
+                                                 "on": "2026-03-09"})
+    wait_for(lambda: not rpc.get_placement(placement_id=placement["placement_id"])["away"])
+    view = rpc.get_placement(placement_id=placement["placement_id"])
+    assert view["status"] == "open"
+    assert view["absences"] == [{"kind": "hospital", "hospital_uscc": hospital,
+                                 "from": "2026-03-03", "until": "2026-03-09"}]
+
+
+def test_suspended_institution_refuses(institutions):
+    _, rpc = institutions
+    home = open_home(rpc)
+    rpc.set_status(uscc=home, status="suspended", on="2026-03-02", reason="消防检查不合格")
+    with pytest.raises(Conflict) as exc:
+        admit(rpc, person(8), home)
+    assert exc.value.fields["reason"] == "institution_not_open"
+
+
+def test_unknown_person_needs_division(institutions):
+    _, rpc = institutions
+    home = open_home(rpc)
+    with pytest.raises(Invalid) as exc:
+        rpc.admit(id_number=person(9), uscc=home, admitted_on="2026-03-02", care_level="full")
+    assert exc.value.fields["reason"] == "unknown_person"
