@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from doudi_gateway.app import create_app
 
 
 @pytest.fixture
-def app(rabbit):
-    return create_app({"AMQP_URI": rabbit["AMQP_URI"], "RPC_TIMEOUT": 2, "READY_TIMEOUT": 1,
-                       "SERVICES": ["eligibility", "institutions", "funding", "services_log"],
-                       "LOG_FORMAT": "json"})
+def app(rabbit, make_gateway):
+    return make_gateway(rabbit["AMQP_URI"], RPC_TIMEOUT=2)
 
 
 def test_healthz(app):
@@ -52,9 +49,8 @@ def test_readyz_ok_when_all_answer(app, start_service):
     assert set(resp.get_json()["checks"].values()) == {"ok"}
 
 
-def test_readyz_503_when_broker_unreachable():
-    app = create_app({"AMQP_URI": "pyamqp://guest:guest@127.0.0.1:1/", "READY_TIMEOUT": 1,
-                      "SERVICES": ["eligibility"], "LOG_FORMAT": "json"})
+def test_readyz_503_when_broker_unreachable(make_gateway):
+    app = make_gateway(SERVICES=["eligibility"])
     resp = app.test_client().get("/readyz")
     assert resp.status_code == 503
     assert resp.get_json()["failed"] == ["eligibility"]

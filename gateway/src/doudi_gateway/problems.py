@@ -16,7 +16,8 @@ log = get_logger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 TITLES = {400: "请求有误", 401: "未登录或令牌无效", 403: "无权操作", 404: "未找到",
-          405: "方法不允许", 409: "状态冲突", 415: "不支持的内容类型", 422: "数据不合法",
+          405: "方法不允许", 409: "状态冲突", 412: "资源已被修改", 413: "请求体过大",
+          415: "不支持的内容类型", 422: "数据不合法", 423: "账户已锁定", 428: "需要前置条件",
           429: "请求过于频繁", 500: "内部错误", 503: "服务暂不可用", 504: "服务响应超时"}
 
 
@@ -31,6 +32,25 @@ def problem(status: int, detail: str = "", title: str | None = None, type_: str 
     for key, value in (headers or {}).items():
         resp.headers[key] = value
     return resp
+
+
+def _flatten(messages: Any, prefix: str = "") -> list[dict[str, str]]:
+    """webargs' nested {"json": {"field": ["reason"]}} as RFC 9457 invalid-params:
+    [{"in": "json", "name": "field", "reason": "..."}]."""
+    out: list[dict[str, str]] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        location, _, name = prefix.partition(".")
+        out += [{"in": location, "name": name or location, "reason": m} for m in messages]
+    elif isinstance(messages, list):
+        for i, value in enumerate(messages):
+            out += _flatten(value, f"{prefix}.{i}")
+    else:
+        location, _, name = prefix.partition(".")
+        out.append({"in": location, "name": name or location, "reason": str(messages)})
+    return out
 
 
 def register_problem_handlers(app: Flask) -> None:
@@ -54,6 +74,11 @@ def register_problem_handlers(app: Flask) -> None:
         messages = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
         if messages:
             extra["errors"] = messages
+            extra["invalid_params"] = _flatten(messages)
+            if exc.code == 422 and not (isinstance(exc.description, str)
+                                        and exc.description.startswith("请")):
+                exc.description = "请求数据不合法：" + "；".join(
+                    f"{p['name']}: {p['reason']}" for p in extra["invalid_params"][:5])
         detail = exc.description if isinstance(exc.description, str) else ""
         return problem(exc.code or 500, detail, **extra)
 

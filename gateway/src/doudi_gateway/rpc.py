@@ -8,10 +8,11 @@ that failed is thrown away and rebuilt on the next call.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from amqp.exceptions import ChannelError
-from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.exceptions import IncorrectSignature, MethodNotFound, RpcTimeout, UnknownService
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from doudi_common.errors import TransientError
@@ -51,20 +52,36 @@ class RpcClient:
 
     def call(self, service: str, method: str, *args: Any, timeout: float | None = None,
              **kwargs: Any) -> Any:
+        from doudi_gateway.observe import current_request_id, observe_rpc
+
         timeout = timeout or self.timeout
+        started, outcome = time.perf_counter(), "error"
         try:
-            _, cluster = self._proxy(timeout)
-            return getattr(getattr(cluster, service), method)(*args, **kwargs)
+            runner, cluster = self._proxy(timeout)
+            # the request id travels as nameko context data (header nameko.request_id)
+            runner._worker_ctx.data["request_id"] = current_request_id()
+            result = getattr(getattr(cluster, service), method)(*args, **kwargs)
+            outcome = "ok"
+            return result
+        except MethodNotFound:
+            outcome = "unavailable"
+            raise ServiceUnavailable(f"服务 {service} 尚不提供 {method}", service=service,
+                                     method=method) from None
         except RpcTimeout:
+            outcome = "timeout"
             self._discard(timeout)
             raise ServiceUnavailable(f"服务 {service} 未在 {timeout:g} 秒内响应",
                                      timeout=True, service=service) from None
         except UnknownService:
+            outcome = "unavailable"
             raise ServiceUnavailable(f"服务 {service} 未运行", service=service) from None
         except (OSError, ConnectionError, ChannelError) as exc:
+            outcome = "unavailable"
             self._discard(timeout)
             raise ServiceUnavailable(f"无法连接消息队列: {type(exc).__name__}",
                                      service=service) from None
+        finally:
+            observe_rpc(service, method, time.perf_counter() - started, outcome)
 
     def call_all(self, calls: dict[str, tuple[str, str]], timeout: float) -> dict[str, Any]:
         """Fire several calls at once, wait for all; each result is the answer

@@ -1,0 +1,219 @@
+"""Authentication (bearer JWT, refresh tokens, lockout, rate limit) and the
+per-request permission check.
+
+* ``POST /api/v1/auth/token`` {username, password} → access token (HS256 JWT,
+  ``ACCESS_TTL`` seconds) + one-use refresh token (``REFRESH_TTL``).
+* ``POST /api/v1/auth/refresh`` {refresh_token} → a new pair; the old refresh
+  token is spent.
+* After ``LOCKOUT_FAILURES`` wrong passwords an account is locked for
+  ``LOCKOUT_SECONDS`` (423 with ``Retry-After``). The token endpoint is rate
+  limited per client address (429).
+* Every other ``/api/v1`` endpoint needs ``Authorization: Bearer <token>`` (401
+  otherwise); a token dies with its user's password reset or disabling.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from doudi_gateway.permissions import allowed
+from doudi_gateway.problems import problem
+from doudi_gateway.store import utcnow
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
+                description="登录与令牌 (authentication)")
+
+#: endpoints that need no token
+PUBLIC_ENDPOINTS = {"auth.token", "auth.refresh", "api-docs.openapi_json",
+                    "api-docs.openapi_redoc", "api-docs.openapi_swagger_ui",
+                    "ops.healthz", "ops.readyz", "metrics", "static"}
+
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    username: str
+    role: str
+    jurisdiction: str
+    institution_id: str | None
+
+
+class TokenSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256),
+                             load_only=True)
+
+
+class RefreshSchema(Schema):
+    refresh_token = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+
+
+class TokenReplySchema(Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True)
+    refresh_token = fields.String(required=True)
+    refresh_expires_in = fields.Integer(required=True)
+    role = fields.String(required=True)
+    jurisdiction = fields.String(required=True)
+    institution_id = fields.String(allow_none=True)
+
+
+class RateLimiter:
+    """A sliding window per key (client address), in process memory."""
+
+    def __init__(self, limit: int, window: float):
+        self.limit, self.window = limit, window
+        self._hits: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str) -> float | None:
+        """None if allowed, else seconds until the next attempt may pass."""
+        now = time.monotonic()
+        with self._lock:
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - self.window:
+                hits.popleft()
+            if len(hits) >= self.limit:
+                return hits[0] + self.window - now
+            hits.append(now)
+            if len(self._hits) > 10000:  # forget idle clients
+                for k in [k for k, v in self._hits.items() if not v]:
+                    del self._hits[k]
+            return None
+
+
+def _cfg(name: str, default):
+    return type(default)(current_app.config["DOUDI"].get(name, default))
+
+
+def issue_tokens(user: dict) -> dict:
+    """Access + refresh token for a user row (also used by tests)."""
+    store = current_app.extensions["doudi_store"]
+    secret = current_app.extensions["doudi_jwt_secret"]
+    now = utcnow()
+    access_ttl, refresh_ttl = _cfg("ACCESS_TTL", 900), _cfg("REFRESH_TTL", 28800)
+    claims = {"sub": user["username"], "uid": user["id"], "role": user["role"],
+              "jur": user["jurisdiction"], "inst": user["institution_id"],
+              "epoch": user["token_epoch"], "typ": "access", "iat": now,
+              "exp": now + timedelta(seconds=access_ttl), "jti": uuid.uuid4().hex}
+    jti = uuid.uuid4().hex
+    refresh_exp = now + timedelta(seconds=refresh_ttl)
+    store.add_refresh(jti, user["id"], refresh_exp)
+    refresh = {"sub": user["username"], "uid": user["id"], "typ": "refresh", "iat": now,
+               "exp": refresh_exp, "jti": jti, "epoch": user["token_epoch"]}
+    return {"access_token": jwt.encode(claims, secret, algorithm=ALGORITHM),
+            "token_type": "Bearer", "expires_in": access_ttl,
+            "refresh_token": jwt.encode(refresh, secret, algorithm=ALGORITHM),
+            "refresh_expires_in": refresh_ttl, "role": user["role"],
+            "jurisdiction": user["jurisdiction"], "institution_id": user["institution_id"]}
+
+
+def _decode(token: str, typ: str) -> dict | None:
+    try:
+        claims = jwt.decode(token, current_app.extensions["doudi_jwt_secret"],
+                            algorithms=[ALGORITHM],
+                            options={"require": ["exp", "iat", "sub", "uid", "typ"]})
+    except jwt.PyJWTError:
+        return None
+    return claims if claims.get("typ") == typ else None
+
+
+def _client_addr() -> str:
+    return request.remote_addr or "unknown"
+
+
+@blp.route("/token", methods=["POST"])
+@blp.arguments(TokenSchema)
+@blp.response(200, TokenReplySchema)
+@blp.alt_response(401, description="用户名或密码错误")
+@blp.alt_response(423, description="账户已锁定 (Retry-After)")
+@blp.alt_response(429, description="请求过于频繁 (Retry-After)")
+def token(body):
+    """Log in with username and password; returns a bearer token."""
+    g.audit = {"action": "auth.token", "username": body["username"]}
+    limiter: RateLimiter = current_app.extensions["doudi_login_limiter"]
+    wait = limiter.hit(_client_addr())
+    if wait is not None:
+        g.audit["outcome"] = "rate_limited"
+        return problem(429, "登录尝试过于频繁，请稍后再试",
+                       headers={"Retry-After": str(max(1, int(wait + 0.999)))},
+                       code="rate_limited")
+    store = current_app.extensions["doudi_store"]
+    status, user, until = store.authenticate(
+        body["username"], body["password"], _cfg("LOCKOUT_FAILURES", 5),
+        timedelta(seconds=_cfg("LOCKOUT_SECONDS", 900)))
+    if status == "locked":
+        retry = max(1, int((until - utcnow()).total_seconds() + 0.999))
+        return problem(423, "连续登录失败次数过多，账户已暂时锁定", title="账户已锁定",
+                       headers={"Retry-After": str(retry)}, code="locked")
+    if status != "ok":
+        return problem(401, "用户名或密码错误", code="bad_credentials",
+                       headers={"WWW-Authenticate": 'Bearer realm="doudi"'})
+    g.audit.update(role=user["role"])
+    return issue_tokens(user)
+
+
+@blp.route("/refresh", methods=["POST"])
+@blp.arguments(RefreshSchema)
+@blp.response(200, TokenReplySchema)
+@blp.alt_response(401, description="刷新令牌无效或已使用")
+def refresh(body):
+    """Exchange a refresh token (once) for a new access and refresh token."""
+    g.audit = {"action": "auth.refresh"}
+    claims = _decode(body["refresh_token"], "refresh")
+    store = current_app.extensions["doudi_store"]
+    user_id = store.use_refresh(claims["jti"]) if claims else None
+    user = store.get_user_by_id(user_id) if user_id is not None else None
+    if user is None or user["disabled"] or user["token_epoch"] != claims.get("epoch"):
+        return problem(401, "刷新令牌无效、已过期或已使用", code="bad_refresh_token",
+                       headers={"WWW-Authenticate": 'Bearer realm="doudi"'})
+    g.audit.update(username=user["username"], role=user["role"])
+    return issue_tokens(user)
+
+
+def _unauthorized(detail: str):
+    return problem(401, detail, code="unauthenticated",
+                   headers={"WWW-Authenticate": 'Bearer realm="doudi"'})
+
+
+def authenticate_request():
+    """before_request: 401 without a valid token, 403 without the permission."""
+    g.principal = None
+    if request.method == "OPTIONS":
+        return None
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS or \
+            not request.path.startswith("/api/v1/"):
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _unauthorized("需要登录 (Authorization: Bearer <token>)")
+    claims = _decode(token.strip(), "access")
+    if claims is None:
+        return _unauthorized("令牌无效或已过期")
+    user = current_app.extensions["doudi_store"].get_user_by_id(claims["uid"])
+    if user is None or user["disabled"] or user["token_epoch"] != claims.get("epoch") \
+            or user["username"] != claims["sub"]:
+        return _unauthorized("令牌已失效，请重新登录")
+    g.principal = Principal(user["id"], user["username"], user["role"],
+                            user["jurisdiction"], user["institution_id"])
+    view = current_app.view_functions.get(endpoint)
+    permission = getattr(view, "_doudi_permission", None)
+    if permission is None or not allowed(user["role"], permission):
+        return problem(403, "当前角色无权执行此操作", code="forbidden_role",
+                       permission=permission, role=user["role"])
+    return None

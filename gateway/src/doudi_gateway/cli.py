@@ -1,0 +1,95 @@
+"""``doudi-gateway-admin``: the gateway's user store from the command line.
+
+    doudi-gateway-admin migrate
+    doudi-gateway-admin add-user NAME --role township_officer --jurisdiction 341502001 [--institution USCC]
+    doudi-gateway-admin reset-password NAME          # asks, or --password-stdin
+    doudi-gateway-admin disable NAME | enable NAME | unlock NAME
+    doudi-gateway-admin list
+
+Uses the gateway's configuration (``DOUDI_GATEWAY_DB_URL``; SQLite under var/
+by default). Passwords are read from the terminal or stdin, never from argv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from doudi_common.errors import DoudiError
+from doudi_gateway.permissions import ROLES
+
+
+def _password(args) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("新密码: ")
+    if getpass.getpass("再输入一次: ") != first:
+        raise SystemExit("两次输入的密码不一致")
+    return first
+
+
+def _store():
+    from doudi_gateway.app import gateway_config
+    from doudi_gateway.store import store_from_config
+
+    store = store_from_config(gateway_config())
+    store.migrate()
+    return store
+
+
+def _show(user: dict) -> str:
+    state = "disabled" if user["disabled"] else "active"
+    return (f"{user['username']}\t{user['role']}\t{user['jurisdiction'] or 'all'}\t"
+            f"{user['institution_id'] or '-'}\t{state}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="doudi-gateway-admin", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("migrate", help="apply the gateway's migrations")
+    add = sub.add_parser("add-user", help="add a user")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=list(ROLES))
+    add.add_argument("--jurisdiction", default="",
+                     help="division code (6/9/12 digits); empty or 'all' = everything")
+    add.add_argument("--institution", default=None, help="USCC (institution_staff)")
+    add.add_argument("--name", default=None, help="display name")
+    add.add_argument("--password-stdin", action="store_true")
+    reset = sub.add_parser("reset-password", help="set a new password (ends sessions)")
+    reset.add_argument("username")
+    reset.add_argument("--password-stdin", action="store_true")
+    for name, text in (("disable", "disable a user (ends sessions)"), ("enable", "enable"),
+                       ("unlock", "clear a lockout")):
+        sub.add_parser(name, help=text).add_argument("username")
+    sub.add_parser("list", help="list users")
+    args = parser.parse_args(argv)
+
+    store = _store()
+    try:
+        if args.cmd == "migrate":
+            print("gateway database migrated")
+        elif args.cmd == "add-user":
+            user = store.add_user(args.username, _password(args), args.role, args.jurisdiction,
+                                  institution_id=args.institution, display_name=args.name)
+            print(_show(user))
+        elif args.cmd == "reset-password":
+            print(_show(store.reset_password(args.username, _password(args))))
+        elif args.cmd == "disable":
+            print(_show(store.set_disabled(args.username, True)))
+        elif args.cmd == "enable":
+            print(_show(store.set_disabled(args.username, False)))
+        elif args.cmd == "unlock":
+            print(_show(store.unlock(args.username)))
+        elif args.cmd == "list":
+            for user in store.list_users():
+                print(_show(user))
+    except DoudiError as exc:
+        print(f"error: {exc.detail} {exc.fields}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

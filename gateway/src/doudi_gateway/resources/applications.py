@@ -1,0 +1,263 @@
+"""Applications, their review actions, public notice, enrolments (``eligibility``)."""
+
+from __future__ import annotations
+
+from flask import Response, g
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from doudi_common.ids import division_prefix
+from doudi_gateway.permissions import requires
+from doudi_gateway.resources.base import (IDEMPOTENCY_DOC, IF_MATCH_DOC, NOTHING, Division,
+                                          IdNumber, Loose, LoosePage, Money, PageArgs, Text,
+                                          Uscc, empty_page, page_from, scoped_division)
+from doudi_gateway.resources.persons import fetch_person
+from doudi_gateway.web import (audit_full_read, can_see_full, check_if_match, etag_of,
+                               idempotent, mask, require_division, rpc, scope_action,
+                               scope_read)
+
+blp = Blueprint("applications", __name__, url_prefix="/api/v1",
+                description="申请、审核、公示、纳入照护 (eligibility)")
+
+CARE_MODES = ["centralized", "neighbor", "day_care", "co_housing", "home_visit", "family_bed",
+              "dispersed"]
+ACTIONS = ["village_review", "township_check", "department_signoff", "approve", "reject",
+           "object", "close_notice", "sign_agreement", "withdraw"]
+STATES = ["submitted", "village_reviewed", "township_checked", "signed_off", "in_notice",
+          "approved", "enrolled", "rejected", "withdrawn"]
+
+
+class ConsentSchema(Schema):
+    given = fields.Boolean(required=True)
+    by = Text(64, required=True)
+    on = fields.Date(required=True)
+    note = Text(500)
+
+
+class CaregiverSchema(Schema):
+    name = Text(64, required=True)
+    relationship = Text(32, required=True)
+    id_number = IdNumber(required=True)
+
+
+class FileApplicationSchema(Schema):
+    id_number = IdNumber(required=True)
+    care_mode = fields.String(required=True, validate=validate.OneOf(CARE_MODES))
+    channel = fields.String(load_default="clerk",
+                            validate=validate.OneOf(["clerk", "person", "guardian"]))
+    documents = fields.List(Text(64), load_default=list)
+    consent = fields.Nested(ConsentSchema, required=True)
+    institution_uscc = Uscc()
+    caregiver = fields.Nested(CaregiverSchema)
+    submitted_on = fields.Date()
+    comment = Text(1000)
+
+
+class ReviewSchema(Schema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    comment = Text(1000)
+    data = fields.Dict(keys=fields.String(), metadata={"description": "见 RPC.md：家访、需求评估、部门、签约"})
+
+
+class ApplicationListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(STATES))
+    division_code = Division()
+    date_from = fields.Date()
+    date_to = fields.Date()
+    policy_pack = Text(64)
+
+
+class NoticeArgs(PageArgs):
+    township_code = Division(required=True)
+    date_from = fields.Date(required=True)
+    date_to = fields.Date(required=True)
+
+
+class NoticeCsvArgs(Schema):
+    township_code = Division(required=True)
+    date_from = fields.Date(required=True)
+    date_to = fields.Date(required=True)
+
+
+class ApplicationSchema(Loose):
+    application_id = fields.String()
+    state = fields.String()
+    division_code = fields.String()
+    next_actions = fields.List(fields.String())
+
+
+class EnrolmentReviewSchema(Schema):
+    completed_on = fields.Date(required=True)
+    income_per_head = Money(required=True)
+    note = Text(1000)
+
+
+class CareModeSchema(Schema):
+    care_mode = fields.String(required=True, validate=validate.OneOf(CARE_MODES))
+    on = fields.Date(required=True)
+    reason = Text(500, required=True)
+
+
+class EndEnrolmentSchema(Schema):
+    reason = fields.String(required=True, validate=validate.OneOf(
+        ["improved", "voluntary_exit", "moved_away", "no_longer_eligible", "other"]))
+    on = fields.Date(required=True)
+    note = Text(1000)
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def fetch_application(application_id: str) -> dict:
+    return scope_read(rpc("eligibility", "get_application", application_id), "申请")
+
+
+def present(application: dict) -> dict:
+    if can_see_full():
+        audit_full_read(application.get("application_id"))
+        return application
+    return mask(application)
+
+
+@blp.route("/applications", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(FileApplicationSchema)
+@blp.response(201, ApplicationSchema)
+@requires("applications:create")
+def file_application(body):
+    """File an application for care (consent required)."""
+    person = fetch_person(body["id_number"])
+    require_division(person.get("division_code"))
+    payload = {k: (_iso(v) if k == "submitted_on" else v) for k, v in body.items()}
+    payload["consent"] = {**body["consent"], "on": _iso(body["consent"]["on"])}
+    payload.update(submitted_by=g.principal.username, submitted_role=g.principal.role)
+    app = rpc("eligibility", "file_application", payload)
+    return present(app), 201, {"Location": f"/api/v1/applications/{app['application_id']}"}
+
+
+@blp.route("/applications", methods=["GET"])
+@blp.arguments(ApplicationListArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("applications:read")
+def list_applications(args):
+    """Applications inside the caller's jurisdiction, oldest first (ID numbers masked)."""
+    division = scoped_division(args.get("division_code"))
+    if division is NOTHING:
+        return empty_page(args)
+    reply = rpc("eligibility", "list_applications", status=args.get("status"),
+                division_prefix=division_prefix(division) if division else None,
+                date_from=_iso(args.get("date_from")), date_to=_iso(args.get("date_to")),
+                policy_pack=args.get("policy_pack"), page=args["page"],
+                per_page=args["per_page"])
+    return mask(page_from(reply, args))
+
+
+@blp.route("/applications/<application_id>", methods=["GET"])
+@blp.response(200, ApplicationSchema)
+@requires("applications:read")
+def get_application(application_id):
+    """One application with its review steps; `ETag` for `If-Match` on reviews."""
+    app = fetch_application(application_id)
+    g.etag = etag_of(app)
+    return present(app)
+
+
+@blp.route("/applications/<application_id>/reviews", methods=["POST"])
+@blp.doc(**IF_MATCH_DOC)
+@blp.arguments(ReviewSchema)
+@blp.response(200, ApplicationSchema)
+@requires("applications:review")
+def review_application(body, application_id):
+    """A review action (village review, township check, sign-off, approve, reject,
+    objection, close notice, sign agreement, withdraw). With `If-Match`, refused
+    (412) when the application changed since it was read."""
+    app = scope_action(fetch_application(application_id), "申请")
+    check_if_match(app)
+    p = g.principal
+    result = rpc("eligibility", "act_on_application", app["application_id"], body["action"],
+                 p.username, p.role, comment=body.get("comment"), data=body.get("data"))
+    g.etag = etag_of(result)
+    return present(result)
+
+
+@blp.route("/public-notices", methods=["GET"])
+@blp.arguments(NoticeArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("notices:read")
+def public_notice(args):
+    """Approved persons of a township in a period (公示), ID numbers masked."""
+    require_division(args["township_code"])
+    reply = rpc("eligibility", "public_notice_list", args["township_code"],
+                _iso(args["date_from"]), _iso(args["date_to"]), page=args["page"],
+                per_page=args["per_page"])
+    return mask(page_from(reply, args))
+
+
+@blp.route("/public-notices.csv", methods=["GET"])
+@blp.arguments(NoticeCsvArgs, location="query")
+@blp.response(200, content_type="text/csv")
+@requires("notices:read")
+def public_notice_csv(args):
+    """The public notice as CSV (UTF-8 with BOM, Chinese header) for posting."""
+    require_division(args["township_code"])
+    reply = rpc("eligibility", "public_notice_csv", args["township_code"],
+                _iso(args["date_from"]), _iso(args["date_to"]))
+    return Response(reply["content"], content_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{reply.get("filename", "notice.csv")}"'})
+
+
+def fetch_enrolment(enrolment_id: str) -> dict:
+    return scope_read(rpc("eligibility", "get_enrolment", enrolment_id), "纳入记录")
+
+
+@blp.route("/enrolments/<enrolment_id>", methods=["GET"])
+@blp.response(200, Loose)
+@requires("enrolments:read")
+def get_enrolment(enrolment_id):
+    """One enrolment with its history."""
+    enrolment = fetch_enrolment(enrolment_id)
+    g.etag = etag_of(enrolment)
+    return mask(enrolment)
+
+
+def _enrolment_action(enrolment_id: str, method: str, *args, **kwargs) -> dict:
+    enrolment = scope_action(fetch_enrolment(enrolment_id), "纳入记录")
+    check_if_match(enrolment)
+    p = g.principal
+    return mask(rpc("eligibility", method, enrolment["enrolment_id"], *args, **kwargs,
+                    actor=p.username, role=p.role))
+
+
+@blp.route("/enrolments/<enrolment_id>/reviews", methods=["POST"])
+@blp.doc(**IF_MATCH_DOC)
+@blp.arguments(EnrolmentReviewSchema)
+@blp.response(200, Loose)
+@requires("enrolments:write")
+def review_enrolment(body, enrolment_id):
+    """Annual income re-assessment (luan-2021 §三(六))."""
+    return _enrolment_action(enrolment_id, "complete_review", body["completed_on"].isoformat(),
+                             body["income_per_head"], note=body.get("note"))
+
+
+@blp.route("/enrolments/<enrolment_id>/care-mode", methods=["POST"])
+@blp.doc(**IF_MATCH_DOC)
+@blp.arguments(CareModeSchema)
+@blp.response(200, Loose)
+@requires("enrolments:write")
+def change_care_mode(body, enrolment_id):
+    """Change the care mode of an enrolment."""
+    return _enrolment_action(enrolment_id, "change_care_mode", body["care_mode"],
+                             body["on"].isoformat(), body["reason"])
+
+
+@blp.route("/enrolments/<enrolment_id>/end", methods=["POST"])
+@blp.doc(**IF_MATCH_DOC)
+@blp.arguments(EndEnrolmentSchema)
+@blp.response(200, Loose)
+@requires("enrolments:write")
+def end_enrolment(body, enrolment_id):
+    """End an enrolment (improved, voluntary exit, moved away, …)."""
+    return _enrolment_action(enrolment_id, "end_enrolment", body["reason"],
+                             body["on"].isoformat(), note=body.get("note"))

@@ -1,0 +1,420 @@
+"""Institutions, licences, catalogue, beds, placements, inspections,
+consolidation (service ``institutions``)."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from doudi_gateway.permissions import requires
+from doudi_gateway.resources.base import (IDEMPOTENCY_DOC, IF_MATCH_DOC, NOTHING, Division,
+                                          IdNumber, Loose, LoosePage, Money, PageArgs, Text,
+                                          Uscc, empty_page, page_from, path_uscc,
+                                          scoped_division)
+from doudi_gateway.resources.persons import fetch_person
+from doudi_gateway.web import (check_if_match, etag_of, idempotent, mask, require_division,
+                               rpc, scope_action, scope_read)
+
+blp = Blueprint("institutions", __name__, url_prefix="/api/v1",
+                description="机构、许可证、服务目录、床位、入住、检查、整合 (institutions)")
+
+LEGAL_FORMS = ["public_institution", "private_non_enterprise", "enterprise"]
+KINDS = ["tekun_home", "care_home", "health_centre_beds", "day_care_centre", "co_housing_site",
+         "community_centre", "home_service_provider"]
+MODELS = ["public", "public_built_private_run", "private_run_public_aided",
+          "social_entrustment", "private"]
+STATUSES = ["preparing", "open", "suspended", "merging", "closed"]
+CARE_LEVELS = ["none", "partial", "full"]
+INSPECTION_KINDS = ["fire_safety", "food_safety", "fund_policy", "infection_control", "service"]
+DISCHARGE = ["deceased", "voluntary", "no_longer_eligible", "care_mode_changed", "handed_over",
+             "hospital_long_stay", "transferred", "other"]
+
+
+class InstitutionSchema(Loose):
+    uscc = fields.String()
+    name = fields.String()
+    division_code = fields.String()
+    status = fields.String()
+
+
+class RegisterInstitutionSchema(Schema):
+    uscc = Uscc(required=True)
+    name = Text(128, required=True)
+    legal_form = fields.String(required=True, validate=validate.OneOf(LEGAL_FORMS))
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    operating_model = fields.String(required=True, validate=validate.OneOf(MODELS))
+    division_code = Division(required=True)
+    opened_on = fields.Date()
+    address = Text(256)
+    operator = Text(128)
+    contact_name = Text(64)
+    contact_phone = fields.String(validate=validate.Regexp(r"^[0-9+\-]{7,20}$"))
+    status = fields.String(validate=validate.OneOf(["preparing", "open"]))
+    parent_uscc = Uscc()
+
+
+class UpdateInstitutionSchema(Schema):
+    name = Text(128)
+    legal_form = fields.String(validate=validate.OneOf(LEGAL_FORMS))
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    operating_model = fields.String(validate=validate.OneOf(MODELS))
+    address = Text(256)
+    operator = Text(128)
+    contact_name = Text(64)
+    contact_phone = fields.String(validate=validate.Regexp(r"^[0-9+\-]{7,20}$"))
+    opened_on = fields.Date()
+
+
+class StatusSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    on = fields.Date(required=True)
+    reason = Text(500, required=True)
+
+
+class InstitutionListArgs(PageArgs):
+    division_code = Division()
+    kind = fields.String(validate=validate.OneOf(KINDS))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class LicenceSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["registration", "fire_safety", "food_business", "medical_room"]))
+    number = Text(64, required=True)
+    issuer = Text(128, required=True)
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date()
+
+
+class CatalogItemSchema(Schema):
+    code = Text(32, required=True)
+    category = fields.String(required=True, validate=validate.OneOf(
+        ["bed", "nursing", "meals", "rehabilitation", "supplies", "overhead", "extra"]))
+    name = Text(64, required=True)
+    unit = fields.String(required=True, validate=validate.OneOf(["month", "day", "each"]))
+    price = Money(required=True)
+    effective_from = fields.Date(required=True)
+    room_type = Text(32)
+    care_level = fields.String(validate=validate.OneOf(CARE_LEVELS))
+    monthly = fields.Boolean(load_default=True)
+
+
+class OnArgs(Schema):
+    on = fields.Date()
+
+
+class BedArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(["available", "occupied", "out_of_service"]))
+
+
+class AdmitSchema(Schema):
+    id_number = IdNumber(required=True)
+    admitted_on = fields.Date(required=True)
+    care_level = fields.String(required=True, validate=validate.OneOf(CARE_LEVELS))
+    bed_no = Text(16)
+    enrolment_id = Text(64)
+
+
+class PlacementListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(["open", "closed"]))
+
+
+class DischargeSchema(Schema):
+    discharged_on = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(DISCHARGE))
+    note = Text(1000)
+
+
+class TransferSchema(Schema):
+    to_uscc = Uscc(required=True)
+    transferred_on = fields.Date(required=True)
+    bed_no = Text(16)
+
+
+class FindingSchema(Schema):
+    severity = fields.String(required=True, validate=validate.OneOf(["minor", "major", "critical"]))
+    description = Text(1000, required=True)
+    rectify_by = fields.Date(required=True)
+
+
+class InspectionSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(INSPECTION_KINDS))
+    inspected_on = fields.Date(required=True)
+    result = fields.String(required=True, validate=validate.OneOf(
+        ["passed", "rectification_required", "failed"]))
+    inspector = Text(64)
+    notes = Text(2000)
+    findings = fields.List(fields.Nested(FindingSchema), load_default=list)
+
+
+class InspectionListArgs(PageArgs):
+    kind = fields.String(validate=validate.OneOf(INSPECTION_KINDS))
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def _json(body: dict) -> dict:
+    from doudi_common.serialize import to_jsonable
+
+    return to_jsonable(body)
+
+
+def fetch_institution(uscc: str) -> dict:
+    """The institution if inside the caller's jurisdiction (and, for institution
+    staff, their own), else 404."""
+    return scope_read(rpc("institutions", "get_institution", path_uscc(uscc)), "机构",
+                      institution_key="uscc")
+
+
+def act_on_institution(uscc: str) -> dict:
+    return scope_action(fetch_institution(uscc), "机构", institution_key="uscc")
+
+
+@blp.route("/institutions", methods=["GET"])
+@blp.arguments(InstitutionListArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("institutions:read")
+def list_institutions(args):
+    """Institutions inside the caller's jurisdiction (institution staff: their own)."""
+    division = scoped_division(args.get("division_code"))
+    if division is NOTHING:
+        return empty_page(args)
+    if g.principal.role == "institution_staff":
+        try:
+            own = fetch_institution(g.principal.institution_id or "")
+        except Exception:  # noqa: BLE001 - no institution of their own: nothing to list
+            return empty_page(args)
+        return {"items": [mask(own)], "page": 1, "per_page": args["per_page"], "total": 1}
+    reply = rpc("institutions", "list_institutions", division_code=division,
+                kind=args.get("kind"), status=args.get("status"), page=args["page"],
+                per_page=args["per_page"])
+    return mask(page_from(reply, args))
+
+
+@blp.route("/institutions", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(RegisterInstitutionSchema)
+@blp.response(201, InstitutionSchema)
+@requires("institutions:write")
+def register_institution(body):
+    """Register an institution (its division must lie in the caller's jurisdiction)."""
+    require_division(body["division_code"])
+    inst = rpc("institutions", "register_institution", **_json(body))
+    return inst, 201, {"Location": f"/api/v1/institutions/{inst['uscc']}"}
+
+
+@blp.route("/institutions/<uscc>", methods=["GET"])
+@blp.response(200, InstitutionSchema)
+@requires("institutions:read")
+def get_institution(uscc):
+    """One institution with licences, grade, staff, beds and status history."""
+    inst = fetch_institution(uscc)
+    g.etag = etag_of(inst)
+    return mask(inst)
+
+
+@blp.route("/institutions/<uscc>", methods=["PATCH"])
+@blp.doc(**IF_MATCH_DOC)
+@blp.arguments(UpdateInstitutionSchema)
+@blp.response(200, InstitutionSchema)
+@requires("institutions:write")
+def update_institution(body, uscc):
+    """Change an institution's registry data; `If-Match` guards against lost updates."""
+    inst = act_on_institution(uscc)
+    check_if_match(inst)
+    result = rpc("institutions", "update_institution", inst["uscc"], **_json(body))
+    return mask(result)
+
+
+@blp.route("/institutions/<uscc>/status", methods=["POST"])
+@blp.doc(**IF_MATCH_DOC)
+@blp.arguments(StatusSchema)
+@blp.response(200, InstitutionSchema)
+@requires("institutions:write")
+def set_status(body, uscc):
+    """Open, suspend, merge or close an institution."""
+    inst = act_on_institution(uscc)
+    check_if_match(inst)
+    return mask(rpc("institutions", "set_status", inst["uscc"], body["status"],
+                    body["on"].isoformat(), body["reason"]))
+
+
+@blp.route("/institutions/<uscc>/licences", methods=["GET"])
+@blp.response(200, Loose(many=True))
+@requires("institutions:read")
+def list_licences(uscc):
+    """An institution's licences and medical-insurance designation."""
+    inst = fetch_institution(uscc)
+    return rpc("institutions", "list_licences", inst["uscc"])
+
+
+@blp.route("/institutions/<uscc>/licences", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(LicenceSchema)
+@blp.response(201, Loose)
+@requires("institutions:write")
+def add_licence(body, uscc):
+    """Record a licence."""
+    inst = act_on_institution(uscc)
+    return rpc("institutions", "add_licence", inst["uscc"], **_json(body)), 201
+
+
+@blp.route("/institutions/<uscc>/catalog", methods=["GET"])
+@blp.arguments(OnArgs, location="query")
+@blp.response(200, Loose(many=True))
+@requires("institutions:read")
+def get_catalog(args, uscc):
+    """The service catalogue with prices on a date."""
+    inst = fetch_institution(uscc)
+    return rpc("institutions", "get_catalog", inst["uscc"], on=_iso(args.get("on")))
+
+
+@blp.route("/institutions/<uscc>/catalog", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(CatalogItemSchema)
+@blp.response(201, Loose)
+@requires("institutions:write")
+def add_catalog_item(body, uscc):
+    """Add an item to the service catalogue (luan-2021 §三(四))."""
+    inst = act_on_institution(uscc)
+    return rpc("institutions", "add_catalog_item", inst["uscc"], **_json(body)), 201
+
+
+@blp.route("/institutions/<uscc>/beds", methods=["GET"])
+@blp.arguments(BedArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("institutions:read")
+def list_beds(args, uscc):
+    """Beds and their status."""
+    inst = fetch_institution(uscc)
+    return page_from(rpc("institutions", "list_beds", inst["uscc"], status=args.get("status"),
+                         page=args["page"], per_page=args["per_page"]), args)
+
+
+@blp.route("/institutions/<uscc>/placements", methods=["GET"])
+@blp.arguments(PlacementListArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("placements:read")
+def list_placements(args, uscc):
+    """Residents placed in an institution (ID numbers masked)."""
+    inst = fetch_institution(uscc)
+    return mask(page_from(rpc("institutions", "list_placements", uscc=inst["uscc"],
+                              status=args.get("status"), page=args["page"],
+                              per_page=args["per_page"]), args))
+
+
+@blp.route("/institutions/<uscc>/placements", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(AdmitSchema)
+@blp.response(201, Loose)
+@requires("placements:write")
+def admit(body, uscc):
+    """Admit a person (refused when placed elsewhere, no free bed, infectious
+    disease open, institution not open)."""
+    inst = act_on_institution(uscc)
+    person = fetch_person(body["id_number"])
+    require_division(person.get("division_code"))
+    placement = rpc("institutions", "admit", body["id_number"], inst["uscc"],
+                    body["admitted_on"].isoformat(), body["care_level"],
+                    bed_no=body.get("bed_no"), division_code=person.get("division_code"),
+                    enrolment_id=body.get("enrolment_id"))
+    return mask(placement), 201, {"Location": f"/api/v1/placements/{placement['placement_id']}"}
+
+
+def fetch_placement(placement_id: str) -> dict:
+    return scope_read(rpc("institutions", "get_placement", placement_id), "入住记录",
+                      institution_key="uscc")
+
+
+@blp.route("/placements/<placement_id>", methods=["GET"])
+@blp.response(200, Loose)
+@requires("placements:read")
+def get_placement(placement_id):
+    """One placement."""
+    placement = fetch_placement(placement_id)
+    g.etag = etag_of(placement)
+    return mask(placement)
+
+
+@blp.route("/placements/<placement_id>/discharge", methods=["POST"])
+@blp.doc(**IF_MATCH_DOC)
+@blp.arguments(DischargeSchema)
+@blp.response(200, Loose)
+@requires("placements:write")
+def discharge(body, placement_id):
+    """Discharge a resident."""
+    placement = scope_action(fetch_placement(placement_id), "入住记录", institution_key="uscc")
+    check_if_match(placement)
+    return mask(rpc("institutions", "discharge", placement["placement_id"],
+                    body["discharged_on"].isoformat(), body["reason"], note=body.get("note")))
+
+
+@blp.route("/placements/<placement_id>/transfer", methods=["POST"])
+@blp.doc(**IF_MATCH_DOC)
+@blp.arguments(TransferSchema)
+@blp.response(200, Loose)
+@requires("placements:write")
+def transfer(body, placement_id):
+    """Transfer a resident to another institution (needs their recorded consent)."""
+    placement = scope_action(fetch_placement(placement_id), "入住记录", institution_key="uscc")
+    check_if_match(placement)
+    act_on_institution(body["to_uscc"])
+    return mask(rpc("institutions", "transfer", placement["placement_id"], body["to_uscc"],
+                    body["transferred_on"].isoformat(), bed_no=body.get("bed_no")))
+
+
+@blp.route("/institutions/<uscc>/inspections", methods=["GET"])
+@blp.arguments(InspectionListArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("inspections:read")
+def list_inspections(args, uscc):
+    """Inspections of an institution."""
+    inst = fetch_institution(uscc)
+    return page_from(rpc("institutions", "list_inspections", uscc=inst["uscc"],
+                         kind=args.get("kind"), page=args["page"],
+                         per_page=args["per_page"]), args)
+
+
+@blp.route("/institutions/<uscc>/inspections", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(InspectionSchema)
+@blp.response(201, Loose)
+@requires("inspections:write")
+def record_inspection(body, uscc):
+    """Record an inspection with its findings (hangzhou-2024 §五(四))."""
+    inst = act_on_institution(uscc)
+    return rpc("institutions", "record_inspection", inst["uscc"], **_json(body)), 201
+
+
+@blp.route("/inspections/<inspection_id>", methods=["GET"])
+@blp.response(200, Loose)
+@requires("inspections:read")
+def get_inspection(inspection_id):
+    """One inspection with its findings."""
+    inspection = rpc("institutions", "get_inspection", inspection_id)
+    fetch_institution(inspection["uscc"])  # 404 when the institution is out of scope
+    return inspection
+
+
+@blp.route("/consolidation-plans/<county_code>", methods=["GET"])
+@blp.response(200, Loose)
+@requires("consolidation:read")
+def consolidation_plan(county_code):
+    """The county's tekun-home consolidation plan (hangzhou-2024 §二, §三)."""
+    from doudi_common.ids import validate_division_code
+    from doudi_gateway.web import in_scope
+
+    from doudi_common.errors import NotFound
+
+    code = validate_division_code(county_code, (6,))
+    if not in_scope(code):
+        raise NotFound("未找到该区县", resource="county")
+    return mask(rpc("institutions", "consolidation_plan", code))

@@ -1,0 +1,160 @@
+"""Persons, their facts, eligibility and enrolments (service ``eligibility``)."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from doudi_gateway.permissions import requires
+from doudi_gateway.resources.base import (Division, IdNumber, Loose, Money, Text,
+                                          path_id_number)
+from doudi_gateway.web import (audit_full_read, can_see_full, etag_of, mask, require_division,
+                               rpc, scope_read)
+
+blp = Blueprint("persons", __name__, url_prefix="/api/v1/persons",
+                description="人员、事实记录、资格判定 (eligibility)")
+
+HARDSHIP = ["tekun", "dibao", "low_income", "registered_poor", "expenditure_poor", "fp_special",
+            "orphan", "unsupported_child", "child_in_difficulty", "stranded"]
+
+
+class PersonSchema(Loose):
+    id_number = fields.String(metadata={"description": "完整或脱敏（视角色而定）"})
+    id_number_masked = fields.String()
+    name = fields.String()
+    division_code = fields.String()
+    facts = fields.List(fields.Dict())
+
+
+class MemberSchema(Schema):
+    name = Text(64, required=True)
+    relationship = fields.String(required=True, validate=validate.OneOf(
+        ["spouse", "child", "parent", "sibling", "other"]))
+    id_number = IdNumber()
+
+
+class HouseholdSchema(Schema):
+    members = fields.List(fields.Nested(MemberSchema))
+    income_per_head = Money()
+    income_group = fields.String(allow_none=True, validate=validate.OneOf(
+        ["low", "lower_middle", "middle", "upper_middle", "high"]))
+    assets = fields.Dict(keys=fields.String(), values=fields.Boolean())
+    lives_alone = fields.Boolean()
+    no_spouse_or_children = fields.Boolean()
+    no_supporter = fields.Boolean()
+    no_close_relatives = fields.Boolean()
+    depends_on_relatives = fields.Boolean()
+    guardian_unable = fields.Boolean()
+    no_work_ability = fields.Boolean()
+    no_stable_income = fields.Boolean()
+    serious_illness = fields.Boolean()
+    needs_long_term_care = fields.Boolean()
+    health_stable = fields.Boolean()
+    valid_from = fields.Date()
+
+
+class HardshipSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(HARDSHIP))
+    source = Text(64, load_default="civil_affairs")
+    valid_from = fields.Date(required=True)
+    valid_until = fields.Date(allow_none=True)
+
+
+class RegisterPersonSchema(Schema):
+    id_number = IdNumber(required=True)
+    name = Text(64, required=True)
+    division_code = Division((12,), required=True)
+    registration = fields.String(required=True, validate=validate.OneOf(["rural", "urban"]))
+    birth_date = fields.Date()
+    sex = fields.String(validate=validate.OneOf(["male", "female"]))
+    household = fields.Nested(HouseholdSchema)
+    hardship = fields.List(fields.Nested(HardshipSchema))
+
+
+class EndHardshipSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(HARDSHIP))
+    ended_on = fields.Date(required=True)
+    reason = Text(500)
+
+
+class OnArgs(Schema):
+    on = fields.Date(metadata={"description": "判定日期，默认今天 (Asia/Shanghai)"})
+
+
+def _jsonable(data: dict) -> dict:
+    from doudi_common.serialize import to_jsonable
+
+    return to_jsonable(data)
+
+
+def fetch_person(id_number: str) -> dict:
+    """The person if inside the caller's jurisdiction, else 404."""
+    return scope_read(rpc("eligibility", "get_person", path_id_number(id_number)), "人员")
+
+
+def present_person(person: dict) -> dict:
+    if can_see_full():
+        audit_full_read(person.get("id_number_masked"))
+        return person
+    return mask(person)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(RegisterPersonSchema)
+@blp.response(200, PersonSchema)
+@requires("persons:write")
+def register_person(body):
+    """Register a person or update their household and hardship facts (idempotent
+    on the ID number)."""
+    require_division(body["division_code"])
+    person = rpc("eligibility", "register_person",
+                 {**_jsonable(body), "actor": g.principal.username})
+    return present_person(person)
+
+
+@blp.route("/<id_number>", methods=["GET"])
+@blp.response(200, PersonSchema)
+@requires("persons:read")
+def get_person(id_number):
+    """A person with their full fact history and last decision. ID and phone
+    numbers are masked unless the role may see them (such reads are audited)."""
+    person = fetch_person(id_number)
+    g.etag = etag_of(person)
+    return present_person(person)
+
+
+@blp.route("/<id_number>/eligibility", methods=["GET"])
+@blp.arguments(OnArgs, location="query")
+@blp.response(200, Loose)
+@requires("persons:read")
+def eligibility(args, id_number):
+    """Who qualifies for which care on a date, with the facts, rules and clauses."""
+    person = fetch_person(id_number)
+    on = args.get("on")
+    return rpc("eligibility", "evaluate", person["id_number"],
+               on.isoformat() if on else None)
+
+
+@blp.route("/<id_number>/hardship-ended", methods=["POST"])
+@blp.arguments(EndHardshipSchema)
+@blp.response(200, PersonSchema)
+@requires("persons:write")
+def end_hardship(body, id_number):
+    """Record that a hardship status ended (a new dated fact)."""
+    from doudi_gateway.web import scope_action
+
+    person = fetch_person(id_number)
+    scope_action(person, "人员")
+    return present_person(rpc("eligibility", "end_hardship", person["id_number"],
+                              body["status"], body["ended_on"].isoformat(),
+                              reason=body.get("reason")))
+
+
+@blp.route("/<id_number>/enrolments", methods=["GET"])
+@blp.response(200, Loose(many=True))
+@requires("enrolments:read")
+def person_enrolments(id_number):
+    """A person's enrolments (care mode, status, review dates, history)."""
+    person = fetch_person(id_number)
+    return rpc("eligibility", "person_enrolments", person["id_number"])

@@ -1,0 +1,310 @@
+"""Service cards, service records, visits, alerts, time bank (``services_log``)."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from doudi_gateway.permissions import requires
+from doudi_gateway.resources.base import (IDEMPOTENCY_DOC, NOTHING, Division, IdNumber, Loose,
+                                          LoosePage, Month, PageArgs, Text, Uscc, empty_page,
+                                          scoped_division)
+from doudi_gateway.resources.persons import fetch_person
+from doudi_gateway.web import idempotent, mask, rpc, scope_action, scope_read
+
+blp = Blueprint("services_log", __name__, url_prefix="/api/v1",
+                description="服务卡、服务记录、走访、预警、时间银行 (services_log)")
+
+
+class ProviderSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["institution", "organisation", "social_worker", "volunteer", "neighbor"]))
+    uscc = Uscc(allow_none=True)
+    id_number = IdNumber(allow_none=True)
+    name = Text(128, required=True)
+    items = fields.List(Text(32))
+
+
+class CardItemSchema(Schema):
+    code = Text(32, required=True)
+    times_per_month = fields.Integer(required=True, validate=validate.Range(min=1, max=400))
+
+
+class IssueCardSchema(Schema):
+    id_number = IdNumber(required=True)
+    items = fields.List(fields.Nested(CardItemSchema), required=True)
+    providers = fields.List(fields.Nested(ProviderSchema), required=True)
+    assessed_on = fields.Date(required=True)
+
+
+class CardListArgs(PageArgs):
+    division_code = Division()
+    status = fields.String(validate=validate.OneOf(
+        ["pending_assessment", "active", "suspended", "ended"]))
+
+
+class RecordSchema(Schema):
+    id_number = IdNumber(required=True)
+    service_item = Text(32, required=True)
+    provider = fields.Nested(ProviderSchema, required=True)
+    started_at = fields.AwareDateTime(required=True)
+    ended_at = fields.AwareDateTime(required=True)
+    quantity = fields.Integer(validate=validate.Range(min=1, max=100))
+    place = Text(128)
+    notes = Text(1000)
+    evidence_ref = Text(256)
+
+
+class RecordListArgs(PageArgs):
+    id_number = IdNumber()
+    month = Month()
+    division_code = Division()
+    status = fields.String(validate=validate.OneOf(["recorded", "verified", "superseded"]))
+
+
+class VerifySchema(Schema):
+    verifier_role = fields.String(required=True,
+                                  validate=validate.OneOf(["person", "township_staff"]))
+    note = Text(500)
+
+
+class VisitSchema(Schema):
+    id_number = IdNumber(required=True)
+    visited_on = fields.Date(required=True)
+    visitor = fields.Nested(ProviderSchema, required=True)
+    content = Text(2000, required=True)
+    kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "neighbor"]))
+
+
+class VisitListArgs(PageArgs):
+    id_number = IdNumber(required=True)
+
+
+class AlertSchema(Schema):
+    id_number = IdNumber(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(
+        ["doorbell", "missed_visit", "health", "safety", "other"]))
+    summary = Text(1000)
+
+
+class AlertListArgs(PageArgs):
+    division_code = Division()
+    status = fields.String(validate=validate.OneOf(["raised", "acknowledged", "resolved"]))
+
+
+class ResolveSchema(Schema):
+    resolution = Text(1000, required=True)
+
+
+def _json(body: dict) -> dict:
+    from doudi_common.serialize import to_jsonable
+
+    return to_jsonable(body)
+
+
+def _page(reply: dict, args: dict) -> dict:
+    return {"items": reply.get("items", []), "page": reply.get("page", args["page"]),
+            "per_page": reply.get("page_size", args["per_page"]),
+            "total": reply.get("total", len(reply.get("items", [])))}
+
+
+def _list_division(args: dict):
+    division = scoped_division(args.get("division_code"))
+    return division
+
+
+# -- service cards ---------------------------------------------------------------
+
+@blp.route("/service-cards", methods=["GET"])
+@blp.arguments(CardListArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("services:read")
+def list_cards(args):
+    """Service cards in the caller's jurisdiction, by service number."""
+    division = _list_division(args)
+    if division is NOTHING:
+        return empty_page(args)
+    return mask(_page(rpc("services_log", "list_cards", division_code=division or "",
+                          status=args.get("status"), page=args["page"],
+                          page_size=args["per_page"]), args))
+
+
+@blp.route("/service-cards", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(IssueCardSchema)
+@blp.response(201, Loose)
+@requires("cards:write")
+def issue_card(body):
+    """Issue a person's service card after the needs assessment (qingyunpu-2021 §五)."""
+    person = scope_action(fetch_person(body["id_number"]), "人员")
+    card = rpc("services_log", "issue_card", **_json(body), by=g.principal.username,
+               division_code=person.get("division_code"), name=person.get("name"))
+    return mask(card), 201
+
+
+@blp.route("/service-cards/<id_number>", methods=["GET"])
+@blp.response(200, Loose)
+@requires("services:read")
+def get_card(id_number):
+    """A person's service card with its history."""
+    person = fetch_person(id_number)
+    return mask(scope_read(rpc("services_log", "get_card", person["id_number"]), "服务卡"))
+
+
+# -- service records ---------------------------------------------------------------
+
+@blp.route("/services", methods=["GET"])
+@blp.arguments(RecordListArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("services:read")
+def list_records(args):
+    """Service records (ID numbers masked)."""
+    division = _list_division(args)
+    if division is NOTHING:
+        return empty_page(args)
+    provider_uscc = g.principal.institution_id if g.principal.role == "institution_staff" \
+        else None
+    return mask(_page(rpc("services_log", "list_records", id_number=args.get("id_number"),
+                          provider_uscc=provider_uscc, month=args.get("month"),
+                          division_code=division, status=args.get("status"),
+                          page=args["page"], page_size=args["per_page"]), args))
+
+
+@blp.route("/services", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(RecordSchema)
+@blp.response(201, Loose)
+@requires("services:write")
+def record_service(body):
+    """Record a delivered service against the person's card."""
+    scope_action(fetch_person(body["id_number"]), "人员")
+    if g.principal.role == "institution_staff" and \
+            body["provider"].get("uscc") != g.principal.institution_id:
+        from doudi_common.errors import Forbidden
+
+        raise Forbidden("机构工作人员只能记录本机构的服务", field="provider.uscc")
+    record = rpc("services_log", "record_service", **_json(body),
+                 recorded_by=g.principal.username)
+    return mask(record), 201
+
+
+def fetch_record(record_id: str) -> dict:
+    return scope_read(rpc("services_log", "get_record", record_id), "服务记录")
+
+
+@blp.route("/services/<record_id>", methods=["GET"])
+@blp.response(200, Loose)
+@requires("services:read")
+def get_record(record_id):
+    """One service record."""
+    return mask(fetch_record(record_id))
+
+
+@blp.route("/services/<record_id>/verification", methods=["POST"])
+@blp.arguments(VerifySchema)
+@blp.response(200, Loose)
+@requires("services:write")
+def verify_record(body, record_id):
+    """Verify a service record (the person or township staff)."""
+    record = scope_action(fetch_record(record_id), "服务记录")
+    return mask(rpc("services_log", "verify_record", record["record_id"],
+                    verified_by=g.principal.username, verifier_role=body["verifier_role"],
+                    note=body.get("note")))
+
+
+# -- visits ------------------------------------------------------------------------
+
+@blp.route("/visits", methods=["GET"])
+@blp.arguments(VisitListArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("services:read")
+def list_visits(args):
+    """A person's visits."""
+    person = fetch_person(args["id_number"])
+    return mask(_page(rpc("services_log", "list_visits", id_number=person["id_number"],
+                          page=args["page"], page_size=args["per_page"]), args))
+
+
+@blp.route("/visits", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(VisitSchema)
+@blp.response(201, Loose)
+@requires("services:write")
+def record_visit(body):
+    """Record a visit."""
+    scope_action(fetch_person(body["id_number"]), "人员")
+    return mask(rpc("services_log", "record_visit", **_json(body),
+                    by=g.principal.username)), 201
+
+
+# -- alerts ------------------------------------------------------------------------
+
+@blp.route("/alerts", methods=["GET"])
+@blp.arguments(AlertListArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("services:read")
+def list_alerts(args):
+    """Alerts (爱心门铃) in the caller's jurisdiction."""
+    division = _list_division(args)
+    if division is NOTHING:
+        return empty_page(args)
+    return mask(_page(rpc("services_log", "list_alerts", division_code=division or "",
+                          status=args.get("status"), page=args["page"],
+                          page_size=args["per_page"]), args))
+
+
+@blp.route("/alerts", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(AlertSchema)
+@blp.response(201, Loose)
+@requires("services:write")
+def raise_alert(body):
+    """Raise an alert."""
+    scope_action(fetch_person(body["id_number"]), "人员")
+    return mask(rpc("services_log", "raise_alert", **_json(body),
+                    raised_by=g.principal.username)), 201
+
+
+def _alert(alert_id: str) -> dict:
+    return scope_action(scope_read(rpc("services_log", "get_alert", alert_id), "预警"), "预警")
+
+
+@blp.route("/alerts/<alert_id>/acknowledgement", methods=["POST"])
+@blp.response(200, Loose)
+@requires("alerts:write")
+def acknowledge_alert(alert_id):
+    """Acknowledge an alert (stops escalation)."""
+    alert = _alert(alert_id)
+    return mask(rpc("services_log", "acknowledge_alert", alert["alert_id"],
+                    by=g.principal.username))
+
+
+@blp.route("/alerts/<alert_id>/resolution", methods=["POST"])
+@blp.arguments(ResolveSchema)
+@blp.response(200, Loose)
+@requires("alerts:write")
+def resolve_alert(body, alert_id):
+    """Resolve an alert."""
+    alert = _alert(alert_id)
+    return mask(rpc("services_log", "resolve_alert", alert["alert_id"],
+                    resolution=body["resolution"], by=g.principal.username))
+
+
+# -- time bank ---------------------------------------------------------------------
+
+@blp.route("/time-bank/<id_number>", methods=["GET"])
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, Loose)
+@requires("services:read")
+def time_bank(args, id_number):
+    """A volunteer's time-bank balance and history (lanzhou-2021 §四(五)3)."""
+    person = fetch_person(id_number)
+    balance = rpc("services_log", "time_bank_balance", id_number=person["id_number"])
+    history = rpc("services_log", "time_bank_history", id_number=person["id_number"],
+                  page=args["page"], page_size=args["per_page"])
+    return mask({**balance, "history": _page(history, args)})

@@ -1,0 +1,187 @@
+"""What every resource uses: the caller, jurisdiction scope, masking,
+pagination, ETags, idempotency keys and full-read audit marks."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from typing import Any, Callable, Iterable
+
+from flask import Response, current_app, g, request
+from marshmallow import Schema, fields, validate
+
+from doudi_common.errors import Forbidden, NotFound
+from doudi_common.ids import division_within, mask_id_number, mask_phone
+from doudi_gateway.permissions import allowed
+from doudi_gateway.problems import problem
+
+
+def principal():
+    return g.principal
+
+
+def rpc(service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+    return current_app.extensions["doudi_rpc"].call(service, method, *args, **kwargs)
+
+
+# -- jurisdiction ---------------------------------------------------------------
+
+def in_scope(division_code: str | None) -> bool:
+    p = principal()
+    if p.jurisdiction == "":
+        return True
+    return bool(division_code) and division_within(division_code, p.jurisdiction)
+
+
+def scope_read(item: dict, what: str = "资源", division_key: str = "division_code",
+               institution_key: str | None = None) -> dict:
+    """A single item outside the caller's scope does not exist for them (404)."""
+    if not in_scope(item.get(division_key)) or not _institution_ok(item, institution_key):
+        raise NotFound(f"未找到该{what}", resource=what)
+    return item
+
+
+def scope_action(item: dict, what: str = "资源", division_key: str = "division_code",
+                 institution_key: str | None = None) -> dict:
+    """Acting on something outside the caller's scope is forbidden (403)."""
+    if not in_scope(item.get(division_key)) or not _institution_ok(item, institution_key):
+        raise Forbidden(f"该{what}不在您的辖区内", code="out_of_jurisdiction")
+    return item
+
+
+def require_division(division_code: str | None) -> None:
+    """Creating something: its division must lie inside the caller's jurisdiction."""
+    if not in_scope(division_code):
+        raise Forbidden("行政区划不在您的辖区内", field="division_code",
+                        reason="out_of_jurisdiction")
+
+
+def _institution_ok(item: dict, key: str | None) -> bool:
+    p = principal()
+    if p.role != "institution_staff" or key is None:
+        return True
+    return str(item.get(key) or "") == str(p.institution_id or "")
+
+
+def scope_filter(items: Iterable[dict], division_key: str = "division_code",
+                 institution_key: str | None = None) -> list[dict]:
+    return [i for i in items if in_scope(i.get(division_key)) and _institution_ok(i, institution_key)]
+
+
+# -- privacy --------------------------------------------------------------------
+
+SENSITIVE = {"id_number": mask_id_number, "phone": mask_phone, "contact_phone": mask_phone,
+             "guardian_phone": mask_phone, "guardian_id_number": mask_id_number}
+
+
+def mask(value: Any) -> Any:
+    """Mask ID and phone numbers anywhere in a JSON-ready structure."""
+    if isinstance(value, dict):
+        return {k: (SENSITIVE[k](v) if k in SENSITIVE and isinstance(v, str) and v
+                    else mask(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    return value
+
+
+def can_see_full() -> bool:
+    return allowed(principal().role, "persons:read_full")
+
+
+def audit_full_read(resource_id: str | None) -> None:
+    """Mark this request as a read of a full (unmasked) record: it is audited."""
+    g.audit = {"action": "person.read_full", "resource_id": resource_id}
+
+
+# -- pagination -----------------------------------------------------------------
+
+class PageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class PageSchema(Schema):
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+
+
+def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    return type(name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema),
+                                                           required=True)})
+
+
+def paginate(items: list[dict], args: dict, key: Callable[[dict], Any]) -> dict:
+    """Stable order (``key``, a total order), then one page."""
+    ordered = sorted(items, key=key)
+    page, per_page = args.get("page", 1), args.get("per_page", 20)
+    start = (page - 1) * per_page
+    return {"items": ordered[start:start + per_page], "page": page, "per_page": per_page,
+            "total": len(ordered)}
+
+
+# -- ETag / If-Match ------------------------------------------------------------
+
+def etag_of(representation: Any) -> str:
+    raw = json.dumps(representation, sort_keys=True, ensure_ascii=False, default=str)
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def check_if_match(current: Any) -> None:
+    """412 when If-Match names another version than the current one."""
+    header = request.headers.get("If-Match")
+    if not header or header.strip() == "*":
+        return
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    if etag_of(current) not in tags:
+        from werkzeug.exceptions import PreconditionFailed
+
+        raise PreconditionFailed("资源已被他人修改，请重新读取后再提交 (If-Match)")
+
+
+# -- Idempotency-Key ------------------------------------------------------------
+
+def idempotent(fn):
+    """Honour ``Idempotency-Key`` on a creating POST: the same key and body
+    replay the first answer; the same key with another body is 422; a key
+    whose first request is still running is 409."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        key = request.headers.get("Idempotency-Key")
+        if not key:
+            return fn(*args, **kwargs)
+        if len(key) > 128:
+            return problem(422, "Idempotency-Key 过长（最多 128 字符）", code="invalid",
+                           errors={"headers": {"Idempotency-Key": ["too long"]}})
+        store = current_app.extensions["doudi_store"]
+        user = principal().username
+        body_hash = hashlib.sha256(request.get_data() or b"").hexdigest()
+        if not store.idem_claim(user, key, request.method, request.path, body_hash):
+            seen = store.idem_get(user, key) or {}
+            if seen.get("body_hash") != body_hash or seen.get("path") != request.path:
+                return problem(422, "同一 Idempotency-Key 不能用于不同的请求",
+                               code="idempotency_key_reused")
+            if seen.get("status") is None:
+                return problem(409, "相同 Idempotency-Key 的请求正在处理", code="in_progress",
+                               headers={"Retry-After": "1"})
+            resp = Response(seen["response"], status=seen["status"],
+                            headers=seen.get("headers") or {})
+            resp.headers["Idempotent-Replayed"] = "true"
+            return resp
+        try:
+            resp = current_app.make_response(fn(*args, **kwargs))
+        except BaseException:
+            store.idem_release(user, key)
+            raise
+        if resp.status_code >= 500:
+            store.idem_release(user, key)
+        else:
+            headers = {k: v for k, v in resp.headers.items()
+                       if k in ("Content-Type", "Location", "ETag")}
+            store.idem_store(user, key, resp.status_code, resp.get_data(as_text=True), headers)
+        return resp
+
+    wrapper._doudi_idempotent = True
+    return wrapper

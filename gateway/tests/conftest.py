@@ -1,0 +1,60 @@
+"""Gateway test helpers: an app on a fresh SQLite user store, users of every
+role, and tokens for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from doudi_gateway.app import create_app
+
+JWT_SECRET = "test-secret-for-the-gateway-tests"
+ROLE_JURISDICTION = {
+    "village_clerk": "341502001001",
+    "township_officer": "341502001",
+    "county_officer": "341502",
+    "city_officer": "341500",
+    "institution_staff": "341502",
+    "department_liaison": "341500",
+    "auditor": "",
+    "admin": "",
+}
+INSTITUTION = "12341500MB1234567G"
+
+
+def gateway_test_config(tmp_path, amqp_uri: str, **overrides) -> dict:
+    config = {"AMQP_URI": amqp_uri, "RPC_TIMEOUT": 3, "READY_TIMEOUT": 1,
+              "SERVICES": ["eligibility", "institutions", "funding", "services_log"],
+              "LOG_FORMAT": "json", "GATEWAY_DB_URL": f"sqlite:///{tmp_path}/gateway.db",
+              "JWT_SECRET": JWT_SECRET, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
+              "LOGIN_RATE_LIMIT": 1000}
+    config.update(overrides)
+    return config
+
+
+def add_role_users(app, password: str = "password-123") -> dict[str, dict]:
+    store = app.extensions["doudi_store"]
+    users = {}
+    for role, jurisdiction in ROLE_JURISDICTION.items():
+        users[role] = store.add_user(
+            f"u_{role}", password, role, jurisdiction,
+            institution_id=INSTITUTION if role == "institution_staff" else None)
+    return users
+
+
+def token_for(app, user: dict) -> str:
+    from doudi_gateway.auth import issue_tokens
+
+    with app.test_request_context():
+        return issue_tokens(user)["access_token"]
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def make_gateway(tmp_path):
+    def make(amqp_uri: str = "pyamqp://guest:guest@127.0.0.1:1/", **overrides):
+        return create_app(gateway_test_config(tmp_path, amqp_uri, **overrides))
+
+    return make

@@ -1,0 +1,161 @@
+"""Authentication: tokens, refresh, lockout, rate limit, first-start admin, CLI,
+signing key configuration (Flask test client; the broker is unreachable on
+purpose — nothing here calls a service)."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+
+from doudi_gateway.app import DEV_JWT_SECRET, create_app, jwt_secret
+from gateway.tests.conftest import JWT_SECRET, bearer, gateway_test_config
+
+
+@pytest.fixture
+def app(make_gateway):
+    app = make_gateway(LOCKOUT_FAILURES=3, LOCKOUT_SECONDS=60)
+    app.extensions["doudi_store"].add_user("clerk", "correct-horse", "village_clerk",
+                                           "341502001001")
+    return app
+
+
+def login(client, username="clerk", password="correct-horse"):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": password})
+
+
+def test_login_returns_a_short_lived_bearer_token(app):
+    resp = login(app.test_client())
+    assert resp.status_code == 200, resp.get_json()
+    body = resp.get_json()
+    assert body["token_type"] == "Bearer" and body["expires_in"] == 900
+    claims = jwt.decode(body["access_token"], JWT_SECRET, algorithms=["HS256"])
+    assert claims["sub"] == "clerk" and claims["role"] == "village_clerk"
+    assert claims["jur"] == "341502001001"
+    assert claims["exp"] - claims["iat"] == 900
+
+
+def test_wrong_password_and_unknown_user_are_the_same_401(app):
+    client = app.test_client()
+    bad = login(client, password="wrong-password")
+    unknown = login(client, username="nobody")
+    assert bad.status_code == unknown.status_code == 401
+    assert bad.content_type.startswith("application/problem+json")
+    assert bad.get_json()["detail"] == unknown.get_json()["detail"]
+    assert "password" not in bad.get_data(as_text=True).lower().replace("密码", "")
+
+
+def test_lockout_after_repeated_failures(app):
+    client = app.test_client()
+    for _ in range(2):
+        assert login(client, password="nope-nope").status_code == 401
+    locked = login(client, password="nope-nope")
+    assert locked.status_code == 423
+    assert int(locked.headers["Retry-After"]) > 0
+    # even the right password is refused while locked
+    assert login(client).status_code == 423
+    app.extensions["doudi_store"].unlock("clerk")
+    assert login(client).status_code == 200
+
+
+def test_token_endpoint_is_rate_limited(make_gateway):
+    app = make_gateway(LOGIN_RATE_LIMIT=3, LOGIN_RATE_WINDOW=60)
+    client = app.test_client()
+    statuses = [login(client, username="x", password="y").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    resp = login(client, username="x", password="y")
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) >= 1
+
+
+def test_missing_fields_are_422_with_field_and_reason(app):
+    resp = app.test_client().post("/api/v1/auth/token", json={"username": "clerk"})
+    assert resp.status_code == 422
+    body = resp.get_json()
+    assert body["invalid_params"] == [{"in": "json", "name": "password",
+                                       "reason": "Missing data for required field."}]
+
+
+def test_refresh_token_is_single_use(app):
+    client = app.test_client()
+    tokens = login(client).get_json()
+    first = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert first.status_code == 200
+    assert first.get_json()["access_token"] != tokens["access_token"]
+    again = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert again.status_code == 401
+    # an access token is not a refresh token
+    wrong = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["access_token"]})
+    assert wrong.status_code == 401
+
+
+def test_tokens_die_with_password_reset_and_disabling(app):
+    client = app.test_client()
+    store = app.extensions["doudi_store"]
+    token = login(client).get_json()["access_token"]
+    assert client.get("/api/v1/audit", headers=bearer(token)).status_code == 403  # valid, no perm
+    store.reset_password("clerk", "another-password")
+    assert client.get("/api/v1/audit", headers=bearer(token)).status_code == 401
+    token = login(client, password="another-password").get_json()["access_token"]
+    store.set_disabled("clerk")
+    assert client.get("/api/v1/audit", headers=bearer(token)).status_code == 401
+    assert login(client, password="another-password").status_code == 401
+
+
+@pytest.mark.parametrize("header", [
+    None, "Bearer", "Bearer not-a-jwt", "Basic Y2xlcms6eA==",
+    "Bearer " + jwt.encode({"sub": "clerk", "uid": 1, "typ": "access", "iat": 0, "exp": 1},
+                           JWT_SECRET, algorithm="HS256"),
+    "Bearer " + jwt.encode({"sub": "clerk", "uid": 1, "typ": "access", "iat": 0,
+                            "exp": 9999999999, "epoch": 0, "role": "admin"},
+                           "some-other-secret-key", algorithm="HS256"),
+])
+def test_bad_tokens_are_401(app, header):
+    headers = {"Authorization": header} if header else {}
+    resp = app.test_client().get("/api/v1/audit", headers=headers)
+    assert resp.status_code == 401
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_first_start_creates_admin_from_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOUDI_ADMIN_PASSWORD", "first-admin-pw")
+    config = gateway_test_config(tmp_path, "pyamqp://guest:guest@127.0.0.1:1/")
+    app = create_app(config)
+    resp = login(app.test_client(), "admin", "first-admin-pw")
+    assert resp.status_code == 200
+    assert resp.get_json()["role"] == "admin" and resp.get_json()["jurisdiction"] == ""
+    # a second start does not touch an existing store
+    monkeypatch.setenv("DOUDI_ADMIN_PASSWORD", "changed-pw-123")
+    app2 = create_app(config)
+    assert login(app2.test_client(), "admin", "changed-pw-123").status_code == 401
+
+
+def test_signing_key_is_required_outside_development(monkeypatch):
+    monkeypatch.delenv("DOUDI_JWT_SECRET", raising=False)
+    with pytest.raises(RuntimeError):
+        jwt_secret({"ENVIRONMENT": "production"})
+    assert jwt_secret({"ENVIRONMENT": "development"}) == DEV_JWT_SECRET
+    with pytest.raises(RuntimeError):
+        jwt_secret({"JWT_SECRET": "short", "ENVIRONMENT": "production"})
+
+
+def test_cli_adds_resets_disables(tmp_path, monkeypatch, capsys):
+    import io
+
+    from doudi_gateway.cli import main
+    from doudi_gateway.store import Store
+
+    url = f"sqlite:///{tmp_path}/cli.db"
+    monkeypatch.setenv("DOUDI_GATEWAY_DB_URL", url)
+    monkeypatch.setattr("sys.stdin", io.StringIO("first-password\n"))
+    assert main(["add-user", "li", "--role", "township_officer", "--jurisdiction",
+                 "341502001", "--password-stdin"]) == 0
+    assert "township_officer\t341502001" in capsys.readouterr().out
+    store = Store(url)
+    assert store.authenticate("li", "first-password", 5, __import__("datetime").timedelta(1))[0] == "ok"
+    monkeypatch.setattr("sys.stdin", io.StringIO("second-password\n"))
+    assert main(["reset-password", "li", "--password-stdin"]) == 0
+    assert store.authenticate("li", "first-password", 5, __import__("datetime").timedelta(1))[0] == "bad"
+    assert main(["disable", "li"]) == 0
+    assert store.get_user("li")["disabled"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("third-password\n"))
+    assert main(["add-user", "bad", "--role", "county_officer", "--jurisdiction", "99",
+                 "--password-stdin"]) == 1
