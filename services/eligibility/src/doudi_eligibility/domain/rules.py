@@ -101,6 +101,14 @@ def _label(attr: str) -> str:
     return ATTR_LABELS.get(attr, attr)
 
 
+def _show(value: Any) -> Any:
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    return value
+
+
 def describe(cond: dict) -> str:
     if "all" in cond:
         return "（" + " 且 ".join(describe(c) for c in cond["all"]) + "）"
@@ -110,7 +118,7 @@ def describe(cond: dict) -> str:
         return "非" + describe(cond["not"])
     op = next(k for k in cond if k != "attr")
     value = cond[op]
-    shown = "、".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+    shown = "、".join(map(str, value)) if isinstance(value, (list, tuple)) else _show(value)
     return f"{_label(cond['attr'])}{OP_LABELS.get(op, op)}{shown}"
 
 
@@ -120,5 +128,5 @@ def values_of(pf, names: list[str]) -> str:
         value = _getter(name)(pf)
         if isinstance(value, frozenset):
             value = "、".join(sorted(value)) or "无"
-        parts.append(f"{_label(name)}={'未知' if value is None else value}")
+        parts.append(f"{_label(name)}={'未知' if value is None else _show(value)}")
     return "；".join(parts)

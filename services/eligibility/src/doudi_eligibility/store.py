@@ -1,0 +1,179 @@
+"""Storage for eligibility: rows <-> domain objects, and the re-decision that
+both the service and the benchmark use. Takes a unit of work (``uow.session``,
+``uow.outbox``); commits nothing itself."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Iterable
+
+import sqlalchemy as sa
+
+from doudi_common.db import utcnow
+from doudi_common.errors import NotFound
+from doudi_common.ids import mask_id_number
+from doudi_common.serialize import to_jsonable
+from doudi_eligibility.domain.decision import Decision, decide
+from doudi_eligibility.domain.packs import PackRegistry
+from doudi_eligibility.domain.person import Fact, PersonFacts, snapshot
+from doudi_eligibility.models import counters, decisions, person_facts, persons
+
+
+def next_number(session, name: str) -> int:
+    """A gap-free counter per ``name`` (row lock on PostgreSQL)."""
+    row = session.execute(sa.select(counters.c.value).where(counters.c.name == name)
+                          .with_for_update()).first()
+    if row is None:
+        session.execute(sa.insert(counters).values(name=name, value=1))
+        return 1
+    value = row.value + 1
+    session.execute(sa.update(counters).where(counters.c.name == name).values(value=value))
+    return value
+
+
+def get_person_row(session, id_number: str, lock: bool = False) -> dict:
+    stmt = sa.select(persons).where(persons.c.id_number == id_number)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = session.execute(stmt).first()
+    if row is None:
+        raise NotFound("未找到该人员", resource="person", id_number=mask_id_number(id_number))
+    return dict(row._mapping)
+
+
+def _fact(row) -> Fact:
+    return Fact(kind=row.kind, source=row.source, valid_from=row.valid_from,
+                valid_until=row.valid_until, payload=row.payload,
+                source_event_id=row.source_event_id, seq=row.id)
+
+
+def load_facts(session, id_number: str) -> list[Fact]:
+    rows = session.execute(sa.select(person_facts).where(person_facts.c.id_number == id_number)
+                           .order_by(person_facts.c.id))
+    return [_fact(r) for r in rows]
+
+
+def add_fact(session, id_number: str, fact: Fact) -> int:
+    return session.execute(sa.insert(person_facts).values(
+        id_number=id_number, kind=fact.kind, source=fact.source,
+        source_event_id=fact.source_event_id, valid_from=fact.valid_from,
+        valid_until=fact.valid_until, recorded_at=utcnow(),
+        payload=to_jsonable(fact.payload)).returning(person_facts.c.id)).scalar_one()
+
+
+def person_snapshot(session, person: dict, on: date) -> PersonFacts:
+    return snapshot(person["birth_date"], person["division_code"], person.get("registration"),
+                    load_facts(session, person["id_number"]), on)
+
+
+def evaluate(session, registry: PackRegistry, person: dict, on: date,
+             explain: bool = True) -> tuple[Decision, PersonFacts]:
+    pf = person_snapshot(session, person, on)
+    pack = registry.for_division(person["division_code"], on)
+    return decide(pack, pf, explain=explain), pf
+
+
+def stored_decision(session, id_number: str) -> dict | None:
+    row = session.execute(sa.select(decisions).where(decisions.c.id_number == id_number)).first()
+    return dict(row._mapping) if row else None
+
+
+def _decision_values(decision: Decision, trigger: str, now: datetime) -> dict:
+    o = decision.outcome
+    return {"decided_on": decision.on, "policy_pack": o.policy_pack,
+            "pack_version": o.pack_version, "eligible": o.eligible,
+            "care_modes": list(o.care_modes), "target_groups": list(o.target_groups),
+            "priority": o.priority, "digest": o.digest, "trigger": trigger, "decided_at": now}
+
+
+def changed_event(person: dict, decision: Decision, previous_modes: list[str],
+                  trigger: str) -> dict:
+    o = decision.outcome
+    return {"id_number": person["id_number"], "division_code": person["division_code"],
+            "decided_on": decision.on, "policy_pack": o.policy_pack,
+            "pack_version": o.pack_version, "eligible": o.eligible,
+            "care_modes": list(o.care_modes), "previous_care_modes": list(previous_modes),
+            "target_groups": list(o.target_groups), "priority": o.priority,
+            "clauses": decision.clauses, "trigger": trigger[:64]}
+
+
+def record_decision(uow, person: dict, decision: Decision, trigger: str) -> bool:
+    """Store the decision; emit ``eligibility.changed`` only when the outcome
+    differs from the stored one (no stored one = not eligible). True if changed."""
+    session = uow.session
+    previous = stored_decision(session, person["id_number"])
+    values = _decision_values(decision, trigger, utcnow())
+    if previous is None:
+        session.execute(sa.insert(decisions).values(id_number=person["id_number"], **values))
+        changed = decision.outcome.eligible
+        previous_modes: list[str] = []
+    else:
+        changed = previous["digest"] != decision.outcome.digest
+        previous_modes = previous["care_modes"]
+        if changed:
+            session.execute(sa.update(decisions)
+                            .where(decisions.c.id_number == person["id_number"]).values(**values))
+    if changed:
+        uow.outbox.add("eligibility.changed",
+                       changed_event(person, decision, previous_modes, trigger),
+                       division_code=person["division_code"], key=person["id_number"])
+    return changed
+
+
+def redecide_persons(uow, registry: PackRegistry, on: date, id_numbers: Iterable[str] | None = None,
+                     division_prefix: str | None = None, trigger: str = "pack.changed",
+                     batch_size: int = 2000) -> dict:
+    """Re-decide many persons in batches (after a pack change): one query for the
+    persons, one for their facts, one for their stored decisions per batch; only
+    changed outcomes are written and announced."""
+    session = uow.session
+    stmt = sa.select(persons.c.id_number).order_by(persons.c.id_number)
+    if division_prefix:
+        stmt = stmt.where(persons.c.division_code.like(f"{division_prefix}%"))
+    ids = list(id_numbers) if id_numbers is not None else list(session.execute(stmt).scalars())
+    total = changed = 0
+    now = utcnow()
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start:start + batch_size]
+        people = {r.id_number: dict(r._mapping) for r in session.execute(
+            sa.select(persons).where(persons.c.id_number.in_(batch)))}
+        facts: dict[str, list[Fact]] = {i: [] for i in batch}
+        for r in session.execute(sa.select(person_facts)
+                                 .where(person_facts.c.id_number.in_(batch))
+                                 .order_by(person_facts.c.id)):
+            facts[r.id_number].append(_fact(r))
+        stored = {r.id_number: (r.digest, r.care_modes) for r in session.execute(
+            sa.select(decisions.c.id_number, decisions.c.digest, decisions.c.care_modes)
+            .where(decisions.c.id_number.in_(batch)))}
+        inserts, updates = [], []
+        for id_number in batch:
+            person = people[id_number]
+            pf = snapshot(person["birth_date"], person["division_code"],
+                          person.get("registration"), facts[id_number], on)
+            quick = decide(registry.for_division(person["division_code"], on), pf, explain=False)
+            total += 1
+            old = stored.get(id_number)
+            if old is not None and old[0] == quick.outcome.digest:
+                continue
+            if old is None and not quick.outcome.eligible:
+                inserts.append({"id_number": id_number,
+                                **_decision_values(quick, trigger, now)})
+                continue
+            # changed: explain it once more for the clauses in the event
+            full = decide(registry.for_division(person["division_code"], on), pf)
+            values = _decision_values(full, trigger, now)
+            if old is None:
+                inserts.append({"id_number": id_number, **values})
+            else:
+                updates.append({"b_id": id_number, **{f"v_{k}": v for k, v in values.items()}})
+            uow.outbox.add("eligibility.changed",
+                           changed_event(person, full, old[1] if old else [], trigger),
+                           division_code=person["division_code"], key=id_number)
+            changed += 1
+        if inserts:
+            session.execute(sa.insert(decisions), inserts)
+        if updates:
+            session.execute(
+                sa.update(decisions).where(decisions.c.id_number == sa.bindparam("b_id"))
+                .values({k[2:]: sa.bindparam(k) for k in updates[0] if k != "b_id"}), updates)
+    return {"persons": total, "changed": changed}

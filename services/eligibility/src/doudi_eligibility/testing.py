@@ -1,0 +1,66 @@
+"""Test helpers: facts and snapshots built the way departments and clerks
+report them (test data only)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from doudi_eligibility.domain.decision import Decision, decide
+from doudi_eligibility.domain.packs import PackRegistry
+from doudi_eligibility.domain.person import Fact, PersonFacts, snapshot
+
+TODAY = date(2026, 3, 10)
+REGISTRY = PackRegistry.default()
+
+#: a village in each jurisdiction
+DIVISIONS = {"luan-2021": "341502001201", "hangzhou-2024": "330106001001",
+             "lanzhou-2021": "620102001001", "puyang-2020": "410928001201",
+             "qingyunpu-2021": "360104001001"}
+
+
+def cert(category: str = "physical", grade: int = 1, issued: date = date(2025, 1, 1),
+         until: date | None = None, number: str = "X") -> Fact:
+    return Fact("disability_certificate", "cdpf", issued, until,
+                {"certificate_no": f"{number}{category}{grade}", "category": category,
+                 "grade": grade})
+
+
+def assessment(incapacity: str = "full", standard: str = "GB/T 42195-2022", level: int = 3,
+               on: date = date(2025, 6, 1), until: date = date(2027, 6, 1)) -> Fact:
+    return Fact("incapacity_assessment", "health", on, until,
+                {"assessment_id": "PG-1", "standard": standard, "level": level,
+                 "incapacity_level": incapacity, "assessor_uscc": "12341500485912345J"})
+
+
+def hardship(*statuses: str, since: date = date(2024, 1, 1), until: date | None = None) -> list:
+    return [Fact("hardship", "civil_affairs", since, until, {"status": s}) for s in statuses]
+
+
+def household(since: date = date(2024, 1, 1), **flags) -> Fact:
+    return Fact("household", "clerk", since, None, dict(flags))
+
+
+def infection(code: str = "A15.0", on: date = date(2026, 1, 5)) -> Fact:
+    return Fact("infection_flagged", "health", on, None, {"disease_code": code})
+
+
+def person(pack: str, facts: list, born: date = date(1952, 3, 14), on: date = TODAY,
+           registration: str | None = "rural") -> PersonFacts:
+    flat: list[Fact] = []
+    for f in facts:
+        flat.extend(f if isinstance(f, list) else [f])
+    numbered = [Fact(f.kind, f.source, f.valid_from, f.valid_until, f.payload, f.source_event_id,
+                     i + 1) for i, f in enumerate(flat)]
+    return snapshot(born, DIVISIONS[pack], registration, numbered, on)
+
+
+def decide_for(pack: str, facts: list, **kwargs) -> Decision:
+    pf = person(pack, facts, **kwargs)
+    return decide(REGISTRY.for_division(DIVISIONS[pack], pf.on), pf)
+
+
+def rule(decision: Decision, rule_id: str, scope: str | None = None) -> dict:
+    rows = [r for r in decision.rules if r["id"] == rule_id and (scope is None
+                                                                 or r["scope"] == scope)]
+    assert rows, f"rule {rule_id} not evaluated"
+    return rows[0]
