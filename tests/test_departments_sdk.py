@@ -1,0 +1,141 @@
+"""The department SDK over the real broker: what ``publish`` puts on the wire,
+``subscribe`` with manual acks and redelivery, the departments' own
+subscriptions (shown by simulator consumers), and every outgoing type reaching
+a department bound with a wildcard."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from amqp.exceptions import AccessRefused
+
+from doudi_common.testing.fixtures import amqp_uri_for, count_rows, publish_raw, wait_for
+from doudi_contracts.registry import SERVICES, event_types, example_envelope
+from doudi_departments.client import SUBSCRIPTIONS, DepartmentClient
+from doudi_departments.simulate import Simulator
+
+
+@pytest.fixture
+def client(rabbit):
+    clients = []
+
+    def make(dept: str) -> DepartmentClient:
+        c = DepartmentClient(dept, amqp_uri_for(rabbit, dept))
+        clients.append(c)
+        return c
+
+    yield make
+    for c in clients:
+        c.close()
+
+
+def publish_as_service(rabbit, source: str, event_type: str) -> dict:
+    envelope = example_envelope(source, event_type)
+    envelope["id"] = __import__("uuid").uuid4().hex[:8] + envelope["id"][8:]
+    publish_raw(amqp_uri_for(rabbit, source), f"{source}.events", event_type,
+                json.dumps(envelope, ensure_ascii=False), message_id=envelope["id"],
+                type=event_type, user_id=source)
+    return envelope
+
+
+def test_publish_puts_the_contract_on_the_wire(client, event_tap, start_service):
+    eligibility = start_service("eligibility")
+    tap = event_tap("cdpf", "certificate.*")
+    sim = Simulator("cdpf", seed=3, jurisdictions=["341522"])
+    event_type, data, division = sim.next_event()
+    sent = client("cdpf").publish(event_type, data, division_code=division)
+    got = tap.wait_for(lambda e: e["id"] == sent["id"])
+    message = tap.messages[-1]
+    props = message.properties
+    assert got == sent
+    assert props["message_id"] == sent["id"] and props["user_id"] == "cdpf"
+    assert props["type"] == event_type and props["delivery_mode"] == 2
+    assert props["content_type"] == "application/json"
+    assert message.delivery_info["routing_key"] == event_type
+    assert sent["source"] == f"cdpf/{division}" and sent["specversion"] == "1.0"
+    wait_for(lambda: count_rows(eligibility, "persons", id_number=data["id_number"]) == 1,
+             timeout=15)
+
+
+def test_subscribe_acks_and_redelivers_on_failure(client, rabbit):
+    cdpf = client("cdpf")
+    cdpf.subscribe("eligibility", "person.*", lambda e, m: None, queue_name="redeliver",
+                   limit=0)   # declares the durable queue
+    sent = publish_as_service(rabbit, "eligibility", "person.registered")
+    calls = []
+
+    def flaky(event, message):
+        calls.append((event["id"], message.delivery_info.get("redelivered")))
+        if len(calls) == 1:
+            raise RuntimeError("department database down")
+
+    handled = cdpf.subscribe("eligibility", "person.*", flaky, queue_name="redeliver",
+                             limit=1, timeout=15, redeliver_delay=0.1)
+    assert handled == 1
+    assert calls == [(sent["id"], False), (sent["id"], True)]
+    # acked: nothing comes again
+    assert cdpf.subscribe("eligibility", "person.*", flaky, queue_name="redeliver",
+                          idle_timeout=0.5) == 0
+
+
+@pytest.mark.parametrize("department", sorted(SUBSCRIPTIONS))
+def test_department_subscriptions(department, client, rabbit):
+    """What DESIGN says each department follows reaches its consumer — and
+    nothing else it is bound to."""
+    import fnmatch
+
+    dept = client(department)
+    wanted = SUBSCRIPTIONS[department]
+    for source, patterns in wanted.items():
+        dept.subscribe(source, patterns, lambda e, m: None, queue_name="sim", limit=0)
+
+    def matches(source, event_type):
+        return any(fnmatch.fnmatchcase(event_type, p.replace("#", "*"))
+                   for p in wanted.get(source, []))
+
+    expected = {}
+    for source in ("eligibility", "institutions"):
+        for event_type in event_types(source):
+            if event_type.split(".")[0] in {"enrolment", "placement", "person"}:
+                envelope = publish_as_service(rabbit, source, event_type)
+                if matches(source, event_type):
+                    expected[envelope["id"]] = (source, event_type)
+    assert expected
+    got = {}
+    for source, patterns in wanted.items():
+        def record(event, _message, source=source):
+            got[event["id"]] = (source, event["type"])
+        dept.subscribe(source, patterns, record, queue_name="sim", idle_timeout=1.0,
+                       timeout=10)
+    assert got == expected
+    types = {t for _s, t in got.values()}
+    if department == "health":
+        assert types == {"placement.admitted", "placement.discharged"}
+    if department == "medical_insurance":
+        assert {"enrolment.started", "enrolment.ended"} <= types
+        assert "enrolment.changed" not in types
+    if department == "cdpf":
+        assert "person.handed_over" in types and "placement.admitted" not in types
+
+
+def test_every_outgoing_type_reaches_a_wildcard_consumer(client, rabbit):
+    cdpf = client("cdpf")
+    sources = sorted(SERVICES)
+    for source in sources:
+        cdpf.subscribe(source, "#", lambda e, m: None, queue_name="all", limit=0)
+    sent = {}
+    for source in sources:
+        for event_type in event_types(source):
+            sent[publish_as_service(rabbit, source, event_type)["id"]] = event_type
+    got = {}
+    for source in sources:
+        cdpf.subscribe(source, "#", lambda e, m: got.__setitem__(e["id"], e["type"]),
+                       queue_name="all", idle_timeout=1.0, timeout=15)
+    assert got == sent
+
+
+def test_a_department_cannot_read_another_departments_exchange(client):
+    health = client("health")
+    with pytest.raises(AccessRefused):
+        health.subscribe("cdpf", "#", lambda e, m: None, limit=0)
