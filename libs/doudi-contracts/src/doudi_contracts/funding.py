@@ -32,18 +32,22 @@ PURPOSES = ("care_fee", "caregiver_subsidy", "service_subsidy", "living_money")
 
 
 class ChannelAmounts(Schema):
-    """What each funding channel paid, in the order they are drawn on."""
+    """What each funding channel paid, in the order they are drawn on. A month
+    may carry adjustments for earlier months (late facts are corrected in the
+    next month, never by editing), so a channel can be negative."""
 
     class Meta:
         unknown = RAISE
 
     error_messages: ClassVar[dict] = {"unknown": "未知字段", "type": "必须是 JSON 对象"}
 
-    own_subsidies = MoneyString(required=True, metadata={
+    own_subsidies = MoneyString(allow_negative=True, required=True, metadata={
         "description": "the person's dibao + disability subsidies"})
-    family_share = MoneyString(required=True)
-    donations = MoneyString(required=True)
-    county_cover = MoneyString(required=True)
+    family_share = MoneyString(allow_negative=True, required=True)
+    donations = MoneyString(allow_negative=True, required=True)
+    county_cover = MoneyString(allow_negative=True, required=True, metadata={
+        "description": "county top-up (兜底) plus county caregiver and service subsidies "
+                       "and management fees"})
 
 
 class SettlementCompleted(EventData):
@@ -54,7 +58,7 @@ class SettlementCompleted(EventData):
     month = Month(required=True)
     division_code = DivisionCode(required=True)
     cases = Int(0, 10_000_000, required=True)
-    total = MoneyString(required=True)
+    total = MoneyString(allow_negative=True, required=True)
     by_channel = fields.Nested(ChannelAmounts, required=True, error_messages=MESSAGES)
     completed_at = Timestamp(required=True)
 

@@ -6,9 +6,6 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
 from doudi_funding.domain.days import days_in_care, days_in_month
 from doudi_funding.domain.ledger import settlement_postings
 from doudi_funding.domain.packs import pack_for, self_pay_ratio
@@ -21,6 +18,8 @@ from doudi_funding.domain.settlement import (
     first_channels,
     settle,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 fen = st.integers(min_value=0, max_value=2_000_000)
 ratios = st.sampled_from([Decimal(x) for x in ("0", "0.1", "0.2", "0.3", "0.333", "0.5", "1")])
@@ -132,9 +131,9 @@ def test_luan_dibao_resident_with_two_disability_subsidies_and_30_percent():
 def test_luan_ratio_from_the_means_table():
     pack = pack_for("341502")
     assert pack.name == "luan-2021"
-    ratio, _ = self_pay_ratio(pack, Decimal("2400"))  # household 7200 / 3 persons
+    ratio, _ = self_pay_ratio(pack, Decimal(2400))  # household 7200 / 3 persons
     assert ratio == Decimal("0.30")
-    assert self_pay_ratio(pack, Decimal("800"))[0] == Decimal("0.00")
+    assert self_pay_ratio(pack, Decimal(800))[0] == Decimal("0.00")
 
 
 def test_puyang_neighbour_care_pays_the_caregiver():
@@ -172,7 +171,7 @@ def test_mid_month_admission_and_death_are_prorated():
 
 
 def share(left):
-    return int((Decimal(left) * Decimal("0.30")).quantize(Decimal("1"), rounding="ROUND_HALF_UP"))
+    return int((Decimal(left) * Decimal("0.30")).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
 
 
 def test_late_fact_gives_an_adjustment_not_an_edit():

@@ -44,10 +44,10 @@ class FundingPack:
 
 
 _LUAN_BANDS = (
-    RatioBand(Decimal("1000"), Decimal("0.00"), "below 1000/person/month"),
-    RatioBand(Decimal("1500"), Decimal("0.10"), "1000-1500"),
-    RatioBand(Decimal("2000"), Decimal("0.20"), "1500-2000"),
-    RatioBand(Decimal("3000"), Decimal("0.30"), "2000-3000"),
+    RatioBand(Decimal(1000), Decimal("0.00"), "below 1000/person/month"),
+    RatioBand(Decimal(1500), Decimal("0.10"), "1000-1500"),
+    RatioBand(Decimal(2000), Decimal("0.20"), "1500-2000"),
+    RatioBand(Decimal(3000), Decimal("0.30"), "2000-3000"),
     RatioBand(None, Decimal("0.50"), "3000 and above"),
 )
 

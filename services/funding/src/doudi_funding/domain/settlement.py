@@ -67,7 +67,7 @@ class CaseInput:
     days_in_month: int
     monthly_cost_fen: int = 0
     subsidies_fen: Mapping[str, int] = field(default_factory=dict)  # monthly, by kind
-    self_pay_ratio: Decimal = Decimal("0")
+    self_pay_ratio: Decimal = Decimal(0)
     caregiver_subsidy_fen: int = 0  # monthly, neighbour care
     institution: str | None = None  # earmarked donations are matched on it
 
@@ -112,7 +112,7 @@ class CaseSplit:
         return self.cost == self.own + self.family + self.donations + self.county \
             + self.caregiver_subsidy
 
-    def minus(self, other: "CaseSplit") -> "CaseSplit":
+    def minus(self, other: CaseSplit) -> CaseSplit:
         """Component-wise difference (an adjustment: what should have been minus booked)."""
         return replace(
             self, cost=self.cost - other.cost,
@@ -122,6 +122,16 @@ class CaseSplit:
             donations_pool=self.donations_pool - other.donations_pool,
             county=self.county - other.county,
             caregiver_subsidy=self.caregiver_subsidy - other.caregiver_subsidy)
+
+    def plus(self, other: CaseSplit) -> CaseSplit:
+        return replace(
+            self, cost=self.cost + other.cost,
+            subsidies=tuple(a + b for a, b in zip(self.subsidies, other.subsidies)),
+            family=self.family + other.family,
+            donations_earmarked=self.donations_earmarked + other.donations_earmarked,
+            donations_pool=self.donations_pool + other.donations_pool,
+            county=self.county + other.county,
+            caregiver_subsidy=self.caregiver_subsidy + other.caregiver_subsidy)
 
     def is_zero(self) -> bool:
         return not (self.cost or any(self.subsidies) or self.family or self.donations

@@ -1,0 +1,288 @@
+"""Read side: statements, county summaries (CSV), balances, reconciliation."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import sqlalchemy as sa
+from doudi_common.errors import Invalid, NotFound
+
+from doudi_funding import storage as S
+from doudi_funding.domain.days import days_in_care, days_in_month, month_bounds
+from doudi_funding.models import (
+    accounts,
+    care_levels,
+    case_settlements,
+    cases,
+    catalog_prices,
+    donations,
+    ledger_entries,
+    ledger_txns,
+    payouts,
+    settlement_runs,
+)
+from doudi_funding.schemas import channels, entry_reply, line_reply, m, mask, payout_reply
+
+CS = case_settlements.c
+SUMS = ("cost_fen", "dibao_fen", "dla_fen", "sdns_fen", "family_fen", "don_earmarked_fen",
+        "don_pool_fen", "county_fen", "caregiver_subsidy_fen")
+
+
+def _sums(session, *where) -> dict[str, int]:
+    row = session.execute(sa.select(*[sa.func.coalesce(sa.func.sum(getattr(CS, c)), 0)
+                                      for c in SUMS]).where(*where)).one()
+    return dict(zip(SUMS, (int(x) for x in row)))
+
+
+def _by_channel(s: dict[str, int]) -> dict:
+    return channels(s["dibao_fen"] + s["dla_fen"] + s["sdns_fen"], s["family_fen"],
+                    s["don_earmarked_fen"] + s["don_pool_fen"],
+                    s["county_fen"] + s["caregiver_subsidy_fen"])
+
+
+def person_statement(session, id_number: str, month: str) -> dict:
+    rows = session.execute(sa.select(case_settlements).where(
+        CS.id_number == id_number, CS.month == month).order_by(CS.case_id, CS.for_month)).all()
+    if not rows:
+        raise NotFound("该人员本月没有结算记录", resource="statement", month=month)
+    s = _sums(session, CS.id_number == id_number, CS.month == month)
+    entries = session.execute(sa.select(ledger_entries).where(
+        ledger_entries.c.txn_id.in_([r.txn_id for r in rows])).order_by(ledger_entries.c.id)).all()
+    return {"id_number_masked": mask(id_number), "month": month,
+            "lines": [line_reply(r) for r in rows], "cost": m(s["cost_fen"]),
+            "by_channel": _by_channel(s), "caregiver_subsidy": m(s["caregiver_subsidy_fen"]),
+            "entries": [entry_reply(e) for e in entries]}
+
+
+def institution_statement(session, uscc: str, month: str) -> dict:
+    where = (CS.institution_uscc == uscc, CS.month == month)
+    rows = session.execute(sa.select(case_settlements).where(*where)
+                           .order_by(CS.case_id, CS.for_month)).all()
+    pays = session.execute(sa.select(payouts).where(payouts.c.payee_uscc == uscc,
+                                                    payouts.c.month == month)).all()
+    if not rows and not pays:
+        raise NotFound("该机构本月没有结算记录", resource="statement", month=month)
+    s = _sums(session, *where)
+    mgmt = session.execute(sa.select(sa.func.coalesce(sa.func.sum(ledger_entries.c.amount_fen), 0))
+                           .select_from(ledger_entries.join(
+                               ledger_txns, ledger_txns.c.txn_id == ledger_entries.c.txn_id))
+                           .where(ledger_txns.c.purpose == "management_fee",
+                                  ledger_txns.c.month == month,
+                                  ledger_entries.c.party == uscc)).scalar_one()
+    return {"institution_uscc": uscc, "month": month,
+            "cases": sum(1 for r in rows if r.line == "regular"), "total": m(s["cost_fen"]),
+            "by_channel": _by_channel(s), "management_fee": m(-int(mgmt)),
+            "payouts": [payout_reply(p) for p in pays], "lines": [line_reply(r) for r in rows]}
+
+
+RUN_COLS = ("cases", "total_fen", "own_fen", "family_fen", "donations_fen", "county_fen",
+            "caregiver_subsidy_fen", "service_subsidy_fen", "management_fee_fen",
+            "adjustments_fen")
+
+
+def county_summary(session, county: str, month: str | None, year) -> dict:
+    if (month is None) == (year is None):
+        raise Invalid("须给出 month 或 year 之一", reason="period_required")
+    q = sa.select(settlement_runs).where(settlement_runs.c.county == county)
+    if month is not None:
+        period = S.check_month(month)
+        q = q.where(settlement_runs.c.month == period)
+    else:
+        try:
+            period = f"{int(year):04d}"
+        except (TypeError, ValueError):
+            raise Invalid("年份格式错误", reason="bad_year") from None
+        q = q.where(settlement_runs.c.month.like(period + "-%"))
+    runs = session.execute(q.order_by(settlement_runs.c.month)).all()
+    top_up = {r.month: int(session.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(CS.county_fen), 0)).where(
+        CS.settlement_id == r.settlement_id)).scalar_one()) for r in runs}
+
+    def one(values: dict, extra: dict) -> dict:
+        return {**extra, "cases": values["cases"], "total": m(values["total_fen"]),
+                "by_channel": channels(values["own_fen"], values["family_fen"],
+                                       values["donations_fen"], values["county_fen"]),
+                "caregiver_subsidy": m(values["caregiver_subsidy_fen"]),
+                "service_subsidy": m(values["service_subsidy_fen"]),
+                "management_fee": m(values["management_fee_fen"]),
+                "adjustments": m(values["adjustments_fen"]),
+                "top_up_needed": m(extra.pop("_top_up"))}
+
+    months = [one({c: getattr(r, c) for c in RUN_COLS}, {"month": r.month,
+                                                          "_top_up": top_up[r.month]})
+              for r in runs]
+    total = {c: sum(getattr(r, c) for r in runs) for c in RUN_COLS}
+    return one(total, {"division_code": county, "period": period,
+                       "_top_up": sum(top_up.values()), "months": months})
+
+
+CSV_HEADER = ("month", "cases", "total", "own_subsidies", "family_share", "donations",
+              "county_cover", "caregiver_subsidy", "service_subsidy", "management_fee",
+              "adjustments", "top_up_needed")
+
+
+def summary_csv(summary: dict) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(CSV_HEADER)
+    for row in summary["months"] + [{**summary, "month": f"total {summary['period']}"}]:
+        ch = row["by_channel"]
+        w.writerow((row["month"], row["cases"], row["total"], ch["own_subsidies"],
+                    ch["family_share"], ch["donations"], ch["county_cover"],
+                    row["caregiver_subsidy"], row["service_subsidy"], row["management_fee"],
+                    row["adjustments"], row["top_up_needed"]))
+    return out.getvalue()
+
+
+def fund_balances(session, county: str) -> dict:
+    accts = session.execute(sa.select(accounts).where(accounts.c.county == county)
+                            .order_by(accounts.c.code)).all()
+    sums = dict(session.execute(sa.select(ledger_entries.c.account,
+                                          sa.func.sum(ledger_entries.c.amount_fen))
+                                .where(ledger_entries.c.account.in_([a.code for a in accts]))
+                                .group_by(ledger_entries.c.account)).all())
+    return {"division_code": county, "accounts": [
+        {"code": a.code, "kind": a.kind, "name": a.name, "balance": m(sums.get(a.code, 0)),
+         "purposes": a.purposes.split(",") if a.purposes else None} for a in accts]}
+
+
+def transaction(session, txn_id: str) -> dict:
+    row, _ = S.load_transaction(session, txn_id)
+    entries = session.execute(sa.select(ledger_entries).where(ledger_entries.c.txn_id == txn_id)
+                              .order_by(ledger_entries.c.id)).all()
+    reversed_by = session.execute(sa.select(ledger_txns.c.txn_id).where(
+        ledger_txns.c.reverses == txn_id)).scalar()
+    return {"txn_id": txn_id, "cause": row["cause"], "purpose": row["purpose"],
+            "month": row["month"], "memo": row["memo"], "settlement_id": row["settlement_id"],
+            "case_id": row["case_id"], "event_id": row["event_id"], "reverses": row["reverses"],
+            "reversed_by": reversed_by, "created_at": row["created_at"].isoformat(),
+            "entries": [entry_reply(e) for e in entries]}
+
+
+def donation(session, donation_id: str) -> dict:
+    from doudi_funding.schemas import donation_reply
+
+    row = session.execute(sa.select(donations).where(
+        donations.c.donation_id == donation_id)).first()
+    if row is None:
+        raise NotFound("未找到该捐赠", resource="donation")
+    # what was spent from the pool (or the earmark) is assigned to gifts first in, first out
+    account = f"donations:{row.county}"
+    party = ledger_entries.c.party.is_(None) if row.institution_uscc is None else \
+        ledger_entries.c.party == row.institution_uscc
+    spent = int(session.execute(sa.select(sa.func.coalesce(sa.func.sum(
+        ledger_entries.c.amount_fen), 0)).where(ledger_entries.c.account == account, party,
+                                                ledger_entries.c.amount_fen > 0)).scalar_one())
+    earlier = session.execute(sa.select(donations.c.amount_fen).where(
+        donations.c.county == row.county,
+        donations.c.institution_uscc.is_(None) if row.institution_uscc is None else
+        donations.c.institution_uscc == row.institution_uscc,
+        sa.tuple_(donations.c.received_on, donations.c.donation_id)
+        < sa.tuple_(row.received_on, row.donation_id))).scalars().all()
+    before = sum(earlier)
+    used = min(max(spent - before, 0), row.amount_fen)
+    return {**donation_reply(row), "spent": m(used), "balance": m(row.amount_fen - used)}
+
+
+def cost_plan(session, case_id: str, month: str) -> dict:
+    row = session.execute(sa.select(cases, care_levels.c.incapacity_level).select_from(
+        cases.outerjoin(care_levels, care_levels.c.id_number == cases.c.id_number))
+        .where(cases.c.case_id == case_id)).first()
+    if row is None:
+        raise NotFound("未找到该个案", resource="case")
+    first, _ = month_bounds(month)
+    cat = session.execute(sa.select(catalog_prices.c.items).where(
+        catalog_prices.c.institution_uscc == row.institution_uscc,
+        catalog_prices.c.effective_from <= first)
+        .order_by(catalog_prices.c.effective_from.desc())).scalar()
+    if cat is not None:
+        monthly, parts = S.catalogue_cost(cat, row.incapacity_level)
+        items = {k: m(v) for k, v in parts.items()}
+    else:
+        monthly = row.monthly_price_fen or 0
+        items = {"monthly_price": m(monthly)}
+    days, dim = days_in_care(month, row.start_date, row.end_date), days_in_month(month)
+    from doudi_funding.domain.settlement import prorate_fen
+
+    return {"case_id": case_id, "month": month, "care_level": row.incapacity_level,
+            "days": days, "days_in_month": dim, "items": items, "monthly_total": m(monthly),
+            "cost": m(prorate_fen(monthly, days, dim))}
+
+
+def reconciliation(session, county: str | None, month: str | None) -> dict:
+    """Sum the ledger against settlements and payouts; every difference is reported."""
+    checks = []
+
+    def check(name, expected, actual):
+        checks.append({"name": name, "expected": m(expected), "actual": m(actual),
+                       "difference": m(actual - expected)})
+
+    t, e = ledger_txns, ledger_entries
+    tw = [t.c.county == county] if county else []
+    if month:
+        tw.append(t.c.month == month)
+    # 1. every transaction balances
+    unbalanced = session.execute(sa.select(e.c.txn_id, sa.func.sum(e.c.amount_fen))
+                                 .select_from(e.join(t, t.c.txn_id == e.c.txn_id)).where(*tw)
+                                 .group_by(e.c.txn_id)
+                                 .having(sa.func.sum(e.c.amount_fen) != 0)).all()
+    check("transactions balance", 0, sum(int(x[1]) for x in unbalanced))
+    # 2. case lines vs the ledger, channel by channel
+    cw = [CS.county == county] if county else []
+    if month:
+        cw.append(CS.month == month)
+    s = _sums(session, *cw)
+    ledger_of = _ledger_by_kind(session, tw + [t.c.cause.in_(("settlement", "adjustment")),
+                                               t.c.case_id.is_not(None)])
+    check("cost = payables credited", s["cost_fen"], -(ledger_of.get("payable", 0)))
+    check("own subsidies", s["dibao_fen"] + s["dla_fen"] + s["sdns_fen"],
+          ledger_of.get("subsidy", 0))
+    check("family share", s["family_fen"], ledger_of.get("family", 0))
+    check("donations", s["don_earmarked_fen"] + s["don_pool_fen"], ledger_of.get("donations", 0))
+    check("county top-up", s["county_fen"], ledger_of.get("county_cover", 0))
+    check("caregiver subsidy", s["caregiver_subsidy_fen"], ledger_of.get("caregiver_subsidy", 0))
+    # 3. payouts vs the ledger's payout transactions
+    pw = [payouts.c.county == county] if county else []
+    if month:
+        pw.append(payouts.c.month == month)
+    paid = int(session.execute(sa.select(sa.func.coalesce(sa.func.sum(payouts.c.amount_fen), 0))
+                               .where(*pw)).scalar_one())
+    cash_out = _ledger_by_kind(session, tw + [t.c.cause == "payout"]).get("cash", 0)
+    check("payouts = cash paid", paid, -cash_out)
+    # 4. settled runs: the run totals equal their lines
+    rw = [settlement_runs.c.county == county] if county else []
+    if month:
+        rw.append(settlement_runs.c.month == month)
+    runs = session.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(settlement_runs.c.own_fen + settlement_runs.c.family_fen
+                                     + settlement_runs.c.donations_fen), 0)).where(*rw)) \
+        .scalar_one()
+    lines = _sums(session, CS.settlement_id.in_(sa.select(settlement_runs.c.settlement_id)
+                                                .where(*rw)))
+    check("runs = lines (subsidies, family, donations)", int(runs),
+          lines["dibao_fen"] + lines["dla_fen"] + lines["sdns_fen"] + lines["family_fen"]
+          + lines["don_earmarked_fen"] + lines["don_pool_fen"])
+    # 5. payables owed after the last payout of each settled county are zero
+    owed = 0
+    if not month:
+        pq = sa.select(sa.func.coalesce(sa.func.sum(e.c.amount_fen), 0)).where(
+            e.c.account.like("payable:%"))
+        if county:
+            pq = pq.where(e.c.account.like(f"payable:{county}:%"))
+        owed = int(session.execute(pq).scalar_one())
+        check("payables settled by payouts (credit balance left)", 0, min(owed, 0))
+    difference = sum(abs(int(c["difference"].replace(".", ""))) for c in checks)
+    return {"ok": difference == 0, "difference": m(difference), "checks": checks,
+            "unbalanced_transactions": [x[0] for x in unbalanced][:20]}
+
+
+def _ledger_by_kind(session, where) -> dict[str, int]:
+    t, e = ledger_txns, ledger_entries
+    kind = sa.func.substr(e.c.account, 1, sa.func.strpos(e.c.account, ":") - 1) \
+        if session.get_bind().dialect.name == "postgresql" else \
+        sa.func.substr(e.c.account, 1, sa.func.instr(e.c.account, ":") - 1)
+    rows = session.execute(sa.select(kind, sa.func.sum(e.c.amount_fen))
+                           .select_from(e.join(t, t.c.txn_id == e.c.txn_id)).where(*where)
+                           .group_by(kind)).all()
+    return {k: int(v) for k, v in rows}

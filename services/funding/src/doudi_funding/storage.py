@@ -1,0 +1,594 @@
+"""Storage side of funding: loading facts for a month, the set-based bulk
+settlement path, and single transactions. The arithmetic is in ``domain/``;
+here we only move rows.
+
+Bulk path of ``settle_county_month`` (one county, one month):
+
+1. load the month's cases, subsidies, ratios, catalogue prices (a few SELECTs);
+2. ``domain.settlement.settle`` computes every case's split in memory (fen);
+3. the splits go into ``case_settlements`` in one bulk write (COPY on PostgreSQL);
+4. ``ledger_txns`` and ``ledger_entries`` are derived from those rows with one
+   ``INSERT ... SELECT`` each (``ENTRY_SQL`` mirrors
+   ``domain.ledger.settlement_postings``; a test checks they agree);
+5. payables are paid out per payee (``payouts`` + ``payout.issued``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from doudi_common.errors import Conflict, Invalid, NotFound
+from doudi_common.money import allocate, from_fen, money_str, to_fen
+
+from doudi_funding.domain import ledger as L
+from doudi_funding.domain.days import days_in_care, days_in_month, month_bounds
+from doudi_funding.domain.packs import FundingPack, pack_for
+from doudi_funding.domain.settlement import (
+    CENTRALIZED,
+    NEIGHBOR,
+    SUBSIDY_KINDS,
+    CaseInput,
+    CaseSplit,
+    adjustment,
+    prorate_fen,
+    settle,
+)
+from doudi_funding.models import (
+    accounts,
+    care_levels,
+    case_settlements,
+    cases,
+    catalog_prices,
+    ledger_entries,
+    ledger_txns,
+    payouts,
+    person_subsidies,
+    self_pay_ratios,
+    service_records,
+    settlement_runs,
+)
+
+CATALOG_ITEMS = ("bed", "meals", "rehabilitation", "daily_supplies", "overhead")
+
+
+def county_of(division_code: str) -> str:
+    return division_code[:6]
+
+
+def settlement_id_for(county: str, month: str) -> str:
+    return f"ST-{county}-{month}"
+
+
+# -- accounts ---------------------------------------------------------------------
+
+def standard_accounts(county: str) -> list[tuple[str, str, str]]:
+    codes = [(L.account("subsidy", county, k), "subsidy", f"政策性补贴 {k}") for k in SUBSIDY_KINDS]
+    codes += [(L.account(k, county), k, name) for k, name in (
+        ("family", "家庭自付应收"), ("donations", "社会捐助资金池"), ("county_cover", "县级兜底补助"),
+        ("caregiver_subsidy", "照护补贴"), ("service_subsidy", "服务补贴"),
+        ("management_fee", "管理费"), ("cash", "银行存款"))]
+    codes += [(L.account("payable", county, p), "payable", f"应付 {p}") for p in (
+        "care_fee", "living_money", "caregiver_subsidy", "service_subsidy",
+        "service_subsidy_person")]
+    return codes
+
+
+def ensure_accounts(session, county: str, now: datetime) -> None:
+    have = set(session.execute(sa.select(accounts.c.code).where(accounts.c.county == county))
+               .scalars())
+    rows = [{"code": c, "kind": k, "county": county, "name": n, "purposes": None,
+             "created_at": now} for c, k, n in standard_accounts(county) if c not in have]
+    if rows:
+        session.execute(sa.insert(accounts), rows)
+
+
+def restricted_accounts(session, codes: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    rows = session.execute(sa.select(accounts.c.code, accounts.c.purposes)
+                           .where(accounts.c.code.in_(list(codes)),
+                                  accounts.c.purposes.is_not(None))).all()
+    return {r.code: tuple(r.purposes.split(",")) for r in rows}
+
+
+def post(session, txn: L.Transaction, *, txn_id: str, county: str, now: datetime,
+         month: str | None = None, settlement_id: str | None = None,
+         case_id: str | None = None, event_id: str | None = None,
+         reverses: str | None = None) -> str:
+    """Store one balanced transaction (checked against restricted accounts)."""
+    L.check_purposes(txn, restricted_accounts(session, {p.account for p in txn.postings}))
+    session.execute(sa.insert(ledger_txns).values(
+        txn_id=txn_id, cause=txn.cause, purpose=txn.purpose, county=county, month=month,
+        settlement_id=settlement_id, case_id=case_id, event_id=event_id, reverses=reverses,
+        memo=txn.memo[:500], created_at=now))
+    session.execute(sa.insert(ledger_entries), [
+        {"txn_id": txn_id, "account": p.account, "party": p.party, "id_number": p.id_number,
+         "case_id": p.case_id, "amount_fen": p.amount} for p in txn.postings])
+    return txn_id
+
+
+def load_transaction(session, txn_id: str) -> tuple[dict, L.Transaction]:
+    row = session.execute(sa.select(ledger_txns).where(ledger_txns.c.txn_id == txn_id)).first()
+    if row is None:
+        raise NotFound("未找到该交易", resource="transaction", txn_id=txn_id)
+    entries = session.execute(sa.select(ledger_entries).where(ledger_entries.c.txn_id == txn_id)
+                              .order_by(ledger_entries.c.id)).all()
+    txn = L.Transaction(row.cause, tuple(
+        L.Posting(e.account, e.amount_fen, e.party, e.id_number, e.case_id) for e in entries),
+        purpose=row.purpose, memo=row.memo)
+    return dict(row._mapping), txn
+
+
+def balance(session, account: str, party: str | None = None, *, any_party: bool = False) -> int:
+    q = sa.select(sa.func.coalesce(sa.func.sum(ledger_entries.c.amount_fen), 0)) \
+        .where(ledger_entries.c.account == account)
+    if not any_party:
+        q = q.where(ledger_entries.c.party.is_(None) if party is None
+                    else ledger_entries.c.party == party)
+    return int(session.execute(q).scalar_one())
+
+
+# -- bulk write -------------------------------------------------------------------
+
+def bulk_insert(session, table: sa.Table, rows: list[dict]) -> None:
+    if not rows:
+        return
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        cols = list(rows[0])
+        raw = conn.connection.dbapi_connection
+        with raw.cursor() as cur:
+            with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(tuple(row[c] for c in cols))
+    else:
+        session.execute(sa.insert(table), rows)
+
+
+# Entries of case_settlements lines, set-based; mirrors domain.ledger.settlement_postings.
+def _acct(*parts: str) -> str:
+    """SQL for an account code: ``'kind' || ':' || s.county || ...`` (no ``:name``
+    in the text, which ``sa.text`` would take for a bind parameter)."""
+    return " || ':' || ".join(p if p.startswith("s.") else f"'{p}'" for p in parts)
+
+
+_PAYEE = "COALESCE(s.institution_uscc, s.caregiver_id_number)"
+_ENTRY_KINDS = [
+    (_acct("subsidy", "s.county", "dibao"), "NULL", "s.dibao_fen"),
+    (_acct("subsidy", "s.county", "disabled_living_allowance"), "NULL", "s.dla_fen"),
+    (_acct("subsidy", "s.county", "severe_disability_nursing_subsidy"), "NULL", "s.sdns_fen"),
+    (_acct("family", "s.county"), "NULL", "s.family_fen"),
+    (_acct("donations", "s.county"), _PAYEE, "s.don_earmarked_fen"),
+    (_acct("donations", "s.county"), "NULL", "s.don_pool_fen"),
+    (_acct("county_cover", "s.county"), "NULL", "s.county_fen"),
+    (_acct("caregiver_subsidy", "s.county"), "NULL", "s.caregiver_subsidy_fen"),
+    (_acct("payable", "s.county", "care_fee"), _PAYEE,
+     f"CASE WHEN s.kind = '{NEIGHBOR}' THEN 0 ELSE -s.cost_fen END"),
+    (_acct("payable", "s.county", "living_money"), _PAYEE,
+     f"CASE WHEN s.kind = '{NEIGHBOR}' THEN -(s.dibao_fen + s.dla_fen + s.sdns_fen) ELSE 0 END"),
+    (_acct("payable", "s.county", "caregiver_subsidy"), _PAYEE,
+     f"CASE WHEN s.kind = '{NEIGHBOR}' THEN -s.caregiver_subsidy_fen ELSE 0 END"),
+]
+
+
+def _entry_sql() -> str:
+    def case(i):
+        return "CASE k.n " + " ".join(f"WHEN {n} THEN {e[i]}" for n, e in
+                                      enumerate(_ENTRY_KINDS)) + " END"
+    keys = " UNION ALL ".join(f"SELECT {n} AS n" for n in range(len(_ENTRY_KINDS)))
+    return f"""
+    INSERT INTO ledger_entries (txn_id, account, party, id_number, case_id, amount_fen)
+    SELECT txn_id, account, party, id_number, case_id, amount FROM (
+      SELECT s.txn_id, s.id_number, s.case_id, {case(0)} AS account, {case(1)} AS party,
+             {case(2)} AS amount
+      FROM case_settlements s CROSS JOIN ({keys}) k
+      WHERE s.settlement_id = :sid
+    ) x WHERE amount <> 0
+    """
+
+
+ENTRY_SQL = sa.text(_entry_sql())
+
+TXN_SQL = sa.text("""
+    INSERT INTO ledger_txns (txn_id, cause, purpose, county, month, settlement_id, case_id,
+                             event_id, reverses, memo, created_at)
+    SELECT txn_id, CASE line WHEN 'regular' THEN 'settlement' ELSE 'adjustment' END,
+           CASE kind WHEN 'neighbor' THEN 'living_money' ELSE 'care_fee' END,
+           county, month, settlement_id, case_id, NULL, NULL,
+           CASE line WHEN 'regular' THEN '' ELSE 'adjustment for ' || for_month END, :now
+    FROM case_settlements WHERE settlement_id = :sid
+""")
+
+
+# -- facts for a month --------------------------------------------------------------
+
+@dataclass
+class CaseFacts:
+    row: sa.Row
+    case: CaseInput
+    ratio: Decimal
+
+
+def _catalogues(session, county: str, first: date) -> dict[str, dict]:
+    rows = session.execute(sa.select(catalog_prices).where(
+        catalog_prices.c.effective_from <= first).order_by(catalog_prices.c.effective_from)).all()
+    return {r.institution_uscc: r.items for r in rows}  # latest effective wins
+
+
+def catalogue_cost(items: dict, level: str | None) -> tuple[int, dict[str, int]]:
+    """Cost plan from catalogue items (luan-2021 §三(四)): bed, nursing by care
+    level, meals, rehabilitation, daily supplies, shared overhead."""
+    parts = {k: to_fen(items.get(k, "0")) for k in CATALOG_ITEMS}
+    nursing = items.get("nursing") or {}
+    parts["nursing"] = to_fen(nursing.get(level or "full", nursing.get("full", "0")))
+    return sum(parts.values()), parts
+
+
+def load_facts(session, county: str, month: str, *, case_ids: list[str] | None = None,
+               only_unsettled: bool = True) -> list[CaseFacts]:
+    first, last = month_bounds(month)
+    dim = days_in_month(month)
+    pack = pack_for(county)
+    q = sa.select(cases, care_levels.c.incapacity_level, care_levels.c.hardship) \
+        .select_from(cases.outerjoin(care_levels, care_levels.c.id_number == cases.c.id_number))
+    if case_ids is not None:
+        q = q.where(cases.c.case_id.in_(case_ids))
+    else:
+        q = q.where(cases.c.county == county, cases.c.start_date <= last,
+                    sa.or_(cases.c.end_date.is_(None), cases.c.end_date >= first))
+    if only_unsettled:
+        q = q.where(~sa.exists().where(case_settlements.c.case_id == cases.c.case_id,
+                                       case_settlements.c.for_month == month,
+                                       case_settlements.c.month == month))
+    rows = session.execute(q).all()
+    if not rows:
+        return []
+    # subsidies and ratios of the persons concerned
+    person_filter = cases.c.id_number.in_(sa.select(cases.c.id_number).where(
+        cases.c.county == county)) if case_ids is None else \
+        person_subsidies.c.id_number.in_([r.id_number for r in rows])
+    subsidies: dict[str, dict[str, int]] = defaultdict(dict)
+    sq = sa.select(person_subsidies.c.id_number, person_subsidies.c.kind,
+                   person_subsidies.c.monthly_fen).where(
+        person_subsidies.c.from_month <= month,
+        sa.or_(person_subsidies.c.to_month.is_(None), person_subsidies.c.to_month >= month))
+    if case_ids is None:
+        sq = sq.where(person_subsidies.c.id_number.in_(
+            sa.select(cases.c.id_number).where(cases.c.county == county)))
+    else:
+        sq = sq.where(person_subsidies.c.id_number.in_([r.id_number for r in rows]))
+    for r in session.execute(sq.order_by(person_subsidies.c.id)):
+        subsidies[r.id_number][r.kind] = r.monthly_fen
+    del person_filter
+    ratios: dict[str, Decimal] = {}
+    rq = sa.select(self_pay_ratios.c.id_number, self_pay_ratios.c.ratio).where(
+        self_pay_ratios.c.from_month <= month)
+    if case_ids is None:
+        rq = rq.where(self_pay_ratios.c.id_number.in_(
+            sa.select(cases.c.id_number).where(cases.c.county == county)))
+    else:
+        rq = rq.where(self_pay_ratios.c.id_number.in_([r.id_number for r in rows]))
+    for r in session.execute(rq.order_by(self_pay_ratios.c.from_month, self_pay_ratios.c.id)):
+        ratios[r.id_number] = Decimal(r.ratio)
+    catalogues = _catalogues(session, county, first)
+    caregiver_fen = to_fen(pack.caregiver_subsidy_monthly)
+    out = []
+    for r in rows:
+        days = days_in_care(month, r.start_date, r.end_date)
+        exempt = any(h in (r.hardship or "").split(",") for h in pack.self_pay_exempt)
+        ratio = Decimal(0) if exempt else ratios.get(r.id_number, Decimal(0))
+        if r.kind == CENTRALIZED and r.institution_uscc in catalogues:
+            cost, _ = catalogue_cost(catalogues[r.institution_uscc], r.incapacity_level)
+        else:
+            cost = r.monthly_price_fen or 0
+        out.append(CaseFacts(r, CaseInput(
+            case_id=r.case_id, kind=r.kind, days=days, days_in_month=dim,
+            monthly_cost_fen=cost, subsidies_fen=subsidies.get(r.id_number, {}),
+            self_pay_ratio=ratio, caregiver_subsidy_fen=caregiver_fen if r.kind == NEIGHBOR
+            else 0, institution=r.institution_uscc), ratio))
+    return out
+
+
+def _line(split: CaseSplit, facts: CaseFacts, *, sid: str, county: str, month: str,
+          for_month: str, line: str) -> dict:
+    r = facts.row
+    txn_id = f"{sid}:{r.case_id}" if line == "regular" else f"{sid}:{r.case_id}:adj:{for_month}"
+    return {"txn_id": txn_id, "settlement_id": sid, "case_id": r.case_id, "kind": r.kind,
+            "line": line, "month": month, "for_month": for_month, "id_number": r.id_number,
+            "county": county, "institution_uscc": r.institution_uscc,
+            "caregiver_id_number": r.caregiver_id_number, "days": split.days,
+            "days_in_month": split.days_in_month, "self_pay_ratio": str(facts.ratio),
+            "cost_fen": split.cost, "dibao_fen": split.subsidies[0],
+            "dla_fen": split.subsidies[1], "sdns_fen": split.subsidies[2],
+            "family_fen": split.family, "don_earmarked_fen": split.donations_earmarked,
+            "don_pool_fen": split.donations_pool, "county_fen": split.county,
+            "caregiver_subsidy_fen": split.caregiver_subsidy}
+
+
+def split_of(row) -> CaseSplit:
+    return CaseSplit(row.case_id, row.kind, row.days, row.days_in_month, row.cost_fen,
+                     (row.dibao_fen, row.dla_fen, row.sdns_fen), row.family_fen,
+                     row.don_earmarked_fen, row.don_pool_fen, row.county_fen,
+                     row.caregiver_subsidy_fen)
+
+
+def donation_balances(session, county: str) -> tuple[int, dict[str, int]]:
+    """Money available in the donation pool (credit balance) and per earmark."""
+    rows = session.execute(sa.select(ledger_entries.c.party,
+                                     sa.func.sum(ledger_entries.c.amount_fen))
+                           .where(ledger_entries.c.account == L.account("donations", county))
+                           .group_by(ledger_entries.c.party)).all()
+    pool, earmarked = 0, {}
+    for party, total in rows:
+        if party is None:
+            pool = -int(total)
+        elif -int(total) > 0:
+            earmarked[party] = -int(total)
+    return max(pool, 0), earmarked
+
+
+# -- the month ------------------------------------------------------------------------
+
+def settle_county_month(uow, county: str, month: str, now: datetime,
+                        trigger_event_id: str | None = None) -> tuple[dict, bool]:
+    """Settle one county's month. Returns (run row, rerun). Idempotent: a run
+    that exists is returned as it is; a case already settled for the month is
+    never settled again."""
+    session = uow.session
+    sid = settlement_id_for(county, month)
+    existing = session.execute(sa.select(settlement_runs)
+                               .where(settlement_runs.c.settlement_id == sid)).first()
+    if existing is not None:
+        return dict(existing._mapping), True
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": sid})
+    ensure_accounts(session, county, now)
+    pack = pack_for(county)
+
+    # 1-2. regular lines for the month
+    facts = load_facts(session, county, month)
+    pool, earmarked = donation_balances(session, county)
+    result = settle([f.case for f in facts], pool, earmarked)
+    by_id = {f.case.case_id: f for f in facts}
+    rows = [_line(s, by_id[s.case_id], sid=sid, county=county, month=month, for_month=month,
+                  line="regular") for s in result.splits]
+    # late facts for months already settled -> adjustments in this month
+    rows += _adjustment_lines(session, county, month, sid)
+    # 3-4. bulk write, then the ledger derived set-based
+    bulk_insert(session, case_settlements, rows)
+    session.execute(TXN_SQL, {"sid": sid, "now": now})
+    session.execute(ENTRY_SQL, {"sid": sid})
+
+    # management fee per head (hangzhou-2024 §五(二))
+    management = _management_fees(session, pack, county, month, sid, result.splits, by_id, now)
+    # serve-then-subsidise (lanzhou-2021 §四(二)3, qingyunpu-2021 §四(二)6 §六(二))
+    service = _service_subsidies(session, pack, county, month, sid, now)
+
+    totals = session.execute(sa.select(
+        sa.func.count().filter(case_settlements.c.line == "regular"),
+        *[sa.func.coalesce(sa.func.sum(getattr(case_settlements.c, c)), 0) for c in (
+            "dibao_fen", "dla_fen", "sdns_fen", "family_fen", "don_earmarked_fen",
+            "don_pool_fen", "county_fen", "caregiver_subsidy_fen")],
+        sa.func.coalesce(sa.func.sum(case_settlements.c.cost_fen).filter(
+            case_settlements.c.line == "adjustment"), 0),
+    ).where(case_settlements.c.settlement_id == sid)).one()
+    n, dib, dla, sdns, fam, de, dp, cty, cg, adj = (int(x) for x in totals)
+    own, don = dib + dla + sdns, de + dp
+    county_cover = cty + cg + management + service
+    run = {"settlement_id": sid, "county": county, "month": month, "status": "completed",
+           "cases": n, "own_fen": own, "family_fen": fam, "donations_fen": don,
+           "county_fen": county_cover, "total_fen": own + fam + don + county_cover,
+           "caregiver_subsidy_fen": cg, "service_subsidy_fen": service,
+           "management_fee_fen": management, "adjustments_fen": adj,
+           "trigger_event_id": trigger_event_id, "completed_at": now}
+    session.execute(sa.insert(settlement_runs).values(**run))
+    issued = pay_out(uow, county, month, sid, now)
+    uow.outbox.add("settlement.completed", {
+        "settlement_id": sid, "month": month, "division_code": county, "cases": n,
+        "total": from_fen(run["total_fen"]),
+        "by_channel": {"own_subsidies": from_fen(own), "family_share": from_fen(fam),
+                       "donations": from_fen(don), "county_cover": from_fen(county_cover)},
+        "completed_at": now}, division_code=county, key=sid)
+    if cty:
+        uow.outbox.add("shortfall.covered", {
+            "settlement_id": sid, "month": month, "division_code": county,
+            "amount": from_fen(cty), "covered_by": "county_finance"},
+            division_code=county, key=sid)
+    run["payouts"] = issued
+    return run, False
+
+
+def _adjustment_lines(session, county: str, month: str, sid: str) -> list[dict]:
+    from doudi_funding.models import late_changes
+
+    pending = session.execute(sa.select(late_changes).where(
+        late_changes.c.county == county, late_changes.c.for_month < month)
+        .order_by(late_changes.c.for_month, late_changes.c.case_id)).all()
+    out = []
+    for p in pending:
+        facts = load_facts(session, county, p.for_month, case_ids=[p.case_id],
+                           only_unsettled=False)
+        if not facts:
+            continue
+        booked_rows = session.execute(sa.select(case_settlements).where(
+            case_settlements.c.case_id == p.case_id,
+            case_settlements.c.for_month == p.for_month)).all()
+        booked = None
+        for b in booked_rows:
+            booked = split_of(b) if booked is None else booked.plus(split_of(b))
+        delta = adjustment(facts[0].case, booked)
+        if delta is not None:
+            out.append(_line(delta, facts[0], sid=sid, county=county, month=month,
+                             for_month=p.for_month, line="adjustment"))
+    if pending:
+        session.execute(sa.delete(late_changes).where(late_changes.c.county == county,
+                                                      late_changes.c.for_month < month))
+    return out
+
+
+def _management_fees(session, pack: FundingPack, county, month, sid, splits, by_id, now) -> int:
+    yearly = to_fen(pack.management_fee_per_head_year)
+    if not yearly:
+        return 0
+    monthly = to_fen(allocate(from_fen(yearly), [1] * 12)[int(month[5:]) - 1])
+    per_inst: dict[str, int] = defaultdict(int)
+    for s in splits:
+        inst = by_id[s.case_id].row.institution_uscc
+        if s.kind == CENTRALIZED and inst and s.days:
+            per_inst[inst] += prorate_fen(monthly, s.days, s.days_in_month)
+    for inst, fee in sorted(per_inst.items()):
+        post(session, L.transaction("settlement", [
+            L.Posting(L.account("management_fee", county), fee),
+            L.Posting(L.account("payable", county, "care_fee"), -fee, inst)],
+            purpose="management_fee", memo=pack.clauses.get("management_fee", "")),
+            txn_id=f"{sid}:mgmt:{inst}", county=county, month=month, settlement_id=sid,
+            now=now)
+    return sum(per_inst.values())
+
+
+def _service_subsidies(session, pack: FundingPack, county, month, sid, now) -> int:
+    rate = to_fen(pack.service_subsidy_per_record)
+    if not rate:
+        return 0
+    rows = session.execute(sa.select(
+        service_records.c.provider_uscc, service_records.c.provider_id_number,
+        sa.func.count()).where(service_records.c.county == county,
+                               service_records.c.month <= month,
+                               service_records.c.paid_settlement_id.is_(None))
+        .group_by(service_records.c.provider_uscc, service_records.c.provider_id_number)).all()
+    pilot = L.account("pilot", county)
+    pilot_left = -balance(session, pilot) if pack.pilot_fund_pays_services else 0
+    total = 0
+    for uscc, person, count in sorted(rows, key=lambda r: (r[0] or "", r[1] or "")):
+        amount = rate * int(count)
+        payee = uscc or person
+        payable = L.account("payable", county, "service_subsidy" if uscc else
+                            "service_subsidy_person")
+        from_pilot = min(amount, max(pilot_left, 0))
+        pilot_left -= from_pilot
+        post(session, L.transaction("settlement", [
+            L.Posting(pilot, from_pilot),
+            L.Posting(L.account("service_subsidy", county), amount - from_pilot),
+            L.Posting(payable, -amount, payee)], purpose="service_subsidy",
+            memo=f"{count} recorded services"),
+            txn_id=f"{sid}:svc:{payee}", county=county, month=month, settlement_id=sid, now=now)
+        total += amount
+    session.execute(sa.update(service_records).where(
+        service_records.c.county == county, service_records.c.month <= month,
+        service_records.c.paid_settlement_id.is_(None)).values(paid_settlement_id=sid))
+    return total
+
+
+PAYEE = {"care_fee": ("institution", "care_fee"), "living_money": ("caregiver", "living_money"),
+         "caregiver_subsidy": ("caregiver", "caregiver_subsidy"),
+         "service_subsidy": ("provider", "service_subsidy"),
+         "service_subsidy_person": ("caregiver", "service_subsidy")}
+
+
+def pay_out(uow, county: str, month: str, sid: str, now: datetime,
+            settlement_id: str | None = "same") -> int:
+    """Pay every payable owed in the county (credit balance per payee).
+    ``sid`` names the batch (a settlement id, or a spending reference)."""
+    settlement_id = sid if settlement_id == "same" else settlement_id
+    session = uow.session
+    prefix = f"payable:{county}:"
+    owed = session.execute(sa.select(ledger_entries.c.account, ledger_entries.c.party,
+                                     sa.func.sum(ledger_entries.c.amount_fen).label("bal"))
+                           .where(ledger_entries.c.account.like(prefix + "%"))
+                           .group_by(ledger_entries.c.account, ledger_entries.c.party)
+                           .having(sa.func.sum(ledger_entries.c.amount_fen) < 0)
+                           .order_by(ledger_entries.c.account, ledger_entries.c.party)).all()
+    issued_on = now.date()
+    p_rows, t_rows, e_rows = [], [], []
+    cash = L.account("cash", county)
+    for n, (account, party, bal) in enumerate(owed, 1):
+        kind, purpose = PAYEE[account[len(prefix):]]
+        payout_id = f"PO-{sid}-{n:05d}"
+        txn_id = f"{sid}:pay:{n:05d}"
+        amount = -int(bal)
+        person = kind == "caregiver"
+        p_rows.append({"payout_id": payout_id, "settlement_id": settlement_id, "month": month,
+                       "county": county, "payee_kind": kind,
+                       "payee_uscc": None if person else party,
+                       "payee_id_number": party if person else None, "purpose": purpose,
+                       "amount_fen": amount, "issued_on": issued_on, "txn_id": txn_id})
+        t_rows.append({"txn_id": txn_id, "cause": "payout", "purpose": purpose, "county": county,
+                       "month": month, "settlement_id": settlement_id, "case_id": None,
+                       "event_id": None, "reverses": None, "memo": payout_id,
+                       "created_at": now})
+        e_rows += [{"txn_id": txn_id, "account": account, "party": party, "id_number": None,
+                    "case_id": None, "amount_fen": amount},
+                   {"txn_id": txn_id, "account": cash, "party": None, "id_number": None,
+                    "case_id": None, "amount_fen": -amount}]
+    bulk_insert(session, payouts, p_rows)
+    bulk_insert(session, ledger_txns, t_rows)
+    bulk_insert(session, ledger_entries, e_rows)
+    for p in p_rows:
+        uow.outbox.add("payout.issued", {
+            "payout_id": p["payout_id"], "month": month, "payee_kind": p["payee_kind"],
+            "payee_uscc": p["payee_uscc"], "payee_id_number": p["payee_id_number"],
+            "purpose": p["purpose"], "amount": from_fen(p["amount_fen"]),
+            "issued_on": issued_on, "settlement_id": settlement_id}, division_code=county,
+            key=p["payout_id"])
+    return len(p_rows)
+
+
+# -- late facts -------------------------------------------------------------------------
+
+def mark_late(session, now: datetime, *, case_ids: list[str], from_month: str,
+              to_month: str | None = None, event_id: str | None = None) -> int:
+    """A fact changed for months already settled: note (case, month) so the next
+    settlement books an adjustment. Months not yet settled need nothing."""
+    if not case_ids:
+        return 0
+    from doudi_funding.models import late_changes
+
+    q = sa.select(case_settlements.c.case_id, case_settlements.c.for_month,
+                  case_settlements.c.county).where(
+        case_settlements.c.case_id.in_(case_ids), case_settlements.c.for_month >= from_month)
+    if to_month:
+        q = q.where(case_settlements.c.for_month <= to_month)
+    settled = {(r.case_id, r.for_month): r.county for r in session.execute(q.distinct())}
+    # a late case never settled for a month its county already settled
+    runs = session.execute(sa.select(settlement_runs.c.county, settlement_runs.c.month).where(
+        settlement_runs.c.month >= from_month)).all()
+    rows = session.execute(sa.select(cases).where(cases.c.case_id.in_(case_ids))).all()
+    for r in rows:
+        for county, month in runs:
+            if county == r.county and (to_month is None or month <= to_month) \
+                    and days_in_care(month, r.start_date, None) > 0:
+                settled.setdefault((r.case_id, month), county)
+    have = {(x.case_id, x.for_month) for x in session.execute(sa.select(
+        late_changes.c.case_id, late_changes.c.for_month).where(
+        late_changes.c.case_id.in_(case_ids)))}
+    new = [{"case_id": c, "for_month": m, "county": county, "event_id": event_id,
+            "noted_at": now} for (c, m), county in sorted(settled.items()) if (c, m) not in have]
+    if new:
+        session.execute(sa.insert(late_changes), new)
+    return len(new)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12].upper()}"
+
+
+def money(fen: int) -> str:
+    return money_str(from_fen(int(fen)))
+
+
+def check_month(month: str) -> str:
+    from doudi_common.clock import parse_month
+
+    try:
+        parse_month(month)
+    except (ValueError, AttributeError):
+        raise Invalid("月份格式应为 YYYY-MM", reason="bad_month", month=str(month)[:10]) \
+            from None
+    return month
+
+
+__all__ = ["Conflict"]

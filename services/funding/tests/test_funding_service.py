@@ -1,0 +1,147 @@
+"""funding as a running service: real PostgreSQL, real RabbitMQ."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from doudi_common.clock import clock_of
+from doudi_common.errors import Conflict, Forbidden, Invalid
+from doudi_common.testing.fixtures import count_rows, db_engine, wait_for
+from doudi_common.testing.idnumbers import make_id_number
+from nameko.testing.services import entrypoint_hook
+
+INST = "12341500MB1234567G"
+INST_B = "52341502MJ0012345T"
+
+
+def call(container, method, *args, **kwargs):
+    with entrypoint_hook(container, method) as hook:
+        return hook(*args, **kwargs)
+
+
+def admitted(pid, id_number, on="2026-03-01", price="2000.00", inst=INST, division="341502001001"):
+    return {"placement_id": pid, "id_number": id_number, "division_code": division,
+            "institution_uscc": inst, "care_mode": "centralized", "admitted_on": on,
+            "bed_no": None, "monthly_price": price, "enrolment_id": None}
+
+
+@pytest.fixture
+def funding(start_service):
+    container = start_service("funding")
+    clock_of(container).set(date(2026, 4, 3))
+    return container
+
+
+def settled_lines(container, month):
+    return call(container, "list_settlements", month, division_code="341502")["items"]
+
+
+def test_placements_subsidies_and_a_settled_month(funding, publish_as):
+    p1 = make_id_number(seq=11)
+    p2 = make_id_number(seq=12)
+    publish_as("institutions", "placement.admitted", admitted("PL-1", p1))
+    publish_as("institutions", "placement.admitted", admitted("PL-2", p2, on="2026-03-10"))
+    publish_as("cdpf", "subsidy.granted", {"id_number": p1, "kind": "disabled_living_allowance",
+                                           "monthly_amount": "80.00", "from_month": "2026-01"})
+    publish_as("cdpf", "subsidy.granted", {
+        "id_number": p1, "kind": "severe_disability_nursing_subsidy",
+        "monthly_amount": "100.00", "from_month": "2026-01"})
+    wait_for(lambda: count_rows(funding, "cases") == 2 and
+             count_rows(funding, "person_subsidies") == 2, message="facts stored")
+    call(funding, "record_dibao", p1, "560.00", "2026-01")
+    review = call(funding, "record_family_review", p1, "2026-02-10", 3, "7200.00")
+    assert review["self_pay_ratio"] == "0.30" and review["effective_month"] == "2026-03"
+    call(funding, "record_donation", "341502", "300.00", "2026-03-05", donor_name="六安市慈善总会")
+
+    run = call(funding, "settle_month", "341502", "2026-03")
+    assert run["cases"] == 2 and not run["rerun"]
+    lines = {line["case_id"]: line for line in settled_lines(funding, "2026-03")}
+    one = lines["PL-1"]
+    assert one["cost"] == "2000.00"
+    assert one["subsidies"] == {"dibao": "560.00", "disabled_living_allowance": "80.00",
+                                "severe_disability_nursing_subsidy": "100.00"}
+    assert one["by_channel"]["family_share"] == "378.00"
+    two = lines["PL-2"]
+    assert two["days"] == 22 and two["cost"] == "1419.35"
+    # the 300.00 pool split pro rata over the two shortfalls (882.00 and 1419.35):
+    # 300 * 882 / 2301.35 = 114.976.. -> 114.98 and the rest, 185.02
+    donated = [lines[c]["by_channel"]["donations"] for c in ("PL-1", "PL-2")]
+    assert donated == ["114.98", "185.02"]
+    assert run["total"] == "3419.35"
+
+    again = call(funding, "settle_month", "341502", "2026-03")
+    assert again["rerun"] and again["total"] == run["total"]
+    assert count_rows(funding, "case_settlements") == 2
+    payouts = call(funding, "list_payouts", "2026-03", division_code="341502")["items"]
+    assert [(p["payee_uscc"], p["amount"], p["purpose"]) for p in payouts] == \
+        [(INST, "3419.35", "care_fee")]
+    recon = call(funding, "reconciliation")
+    assert recon["ok"], recon
+    statement = call(funding, "person_statement", p1, "2026-03")
+    assert statement["cost"] == "2000.00" and "*" in statement["id_number_masked"]
+    csv = call(funding, "county_summary_csv", "341502", year=2026)["csv"]
+    assert csv.splitlines()[1].startswith("2026-03,2,3419.35,")
+
+    # a late discharge for March -> an adjustment in April, never an edit
+    publish_as("institutions", "placement.discharged", {
+        "placement_id": "PL-1", "id_number": p1, "division_code": "341502001001",
+        "institution_uscc": INST, "discharged_on": "2026-03-15", "reason": "deceased"})
+    wait_for(lambda: count_rows(funding, "late_changes") == 1, message="late change noted")
+    clock_of(funding).set(date(2026, 5, 2))
+    april = call(funding, "settle_month", "341502", "2026-04")
+    lines = settled_lines(funding, "2026-04")
+    adj = [x for x in lines if x["line"] == "adjustment"]
+    assert len(adj) == 1 and adj[0]["for_month"] == "2026-03" and adj[0]["case_id"] == "PL-1"
+    assert adj[0]["cost"] == "-1032.26"       # 2000 - 2000*15/31 (967.74)
+    assert [x["case_id"] for x in lines if x["line"] == "regular"] == ["PL-2"]
+    assert april["adjustments"] == "-1032.26"
+    march = call(funding, "list_settlements", "2026-03", division_code="341502")["items"]
+    assert {x["case_id"]: x["cost"] for x in march}["PL-1"] == "2000.00"   # unchanged
+    assert call(funding, "reconciliation")["ok"]
+
+
+def test_off_purpose_spending_from_a_pilot_fund_is_refused(funding):
+    acct = call(funding, "fund_pilot_account", "360104", "10000.00", "2026-01-05",
+                "区财政试点资金")
+    assert acct["code"] == "pilot:360104" and acct["purposes"] == ["service_subsidy"]
+    with pytest.raises(Forbidden) as err:
+        call(funding, "spend_from_account", "pilot:360104", "care_fee", "500.00",
+             "institution", INST, "2026-03")
+    assert err.value.fields["reason"] == "off_purpose"
+    txn = call(funding, "spend_from_account", "pilot:360104", "service_subsidy", "500.00",
+               "provider", INST, "2026-03", memo="助洁服务")
+    assert txn["cause"] == "spend"
+    with pytest.raises(Conflict):
+        call(funding, "spend_from_account", "pilot:360104", "service_subsidy", "99999.00",
+             "provider", INST, "2026-03")
+    balances = {a["code"]: a["balance"] for a in call(funding, "fund_balances", "360104")["accounts"]}
+    assert balances["pilot:360104"] == "-9500.00"
+    assert call(funding, "reconciliation")["ok"]
+
+
+def test_bad_inputs_are_refused(funding):
+    with pytest.raises(Invalid):
+        call(funding, "settle_month", "341502", "2026-13")
+    with pytest.raises(Conflict):
+        call(funding, "settle_month", "341502", "2026-04")   # not over yet
+    with pytest.raises(Invalid):
+        call(funding, "record_donation", "341502", "-5.00", "2026-03-01")
+    with pytest.raises(Invalid):
+        call(funding, "record_donation", "341502", 5.0, "2026-03-01")
+    with pytest.raises(Invalid):
+        call(funding, "record_donation", "341502", "5.00", "2026-03-01", earmark="institution")
+    donation = call(funding, "record_donation", "341502", "50.00", "2026-03-01",
+                    earmark="institution", institution_uscc=INST_B)
+    assert donation["receipt_no"].startswith("RC-341502-20260301")
+    cor = call(funding, "reverse_transaction", donation["txn_id"], "录入错误")
+    assert cor["reverses"] == donation["txn_id"]
+    with pytest.raises(Conflict):
+        call(funding, "reverse_transaction", donation["txn_id"], "再次")
+    with engine_conn(funding) as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM ledger_entries")).scalar_one() == 4
+
+
+def engine_conn(container):
+    return db_engine(container).connect()
