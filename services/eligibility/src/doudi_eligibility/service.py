@@ -92,7 +92,8 @@ def _date(value, field: str, default: date | None = None) -> date | None:
 
 def _page(page, per_page) -> tuple[int, int]:
     try:
-        page, per_page = int(page or 1), int(per_page or 50)
+        page = 1 if page is None else int(page)
+        per_page = 50 if per_page is None else int(per_page)
     except (TypeError, ValueError):
         raise Invalid("分页参数必须是整数", field="page") from None
     if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:

@@ -64,3 +64,26 @@ def rule(decision: Decision, rule_id: str, scope: str | None = None) -> dict:
                                                                  or r["scope"] == scope)]
     assert rows, f"rule {rule_id} not evaluated"
     return rows[0]
+
+
+# -- service-level helpers ----------------------------------------------------------
+
+def make_person(pack: str, seq: int = 1, born: str = "19520314", female: bool = False) -> str:
+    """A valid ID number issued in the pack's jurisdiction."""
+    from doudi_common.testing.idnumbers import make_id_number
+
+    return make_id_number(region=DIVISIONS[pack][:6], birth=born, seq=seq, female=female)
+
+
+def assessment_data(id_number: str, incapacity: str = "full", standard: str = "GB/T 42195-2022",
+                    level: int = 3, assessed_on: str = "2026-03-02",
+                    valid_until: str = "2027-03-01") -> dict:
+    return {"id_number": id_number, "assessment_id": f"PG-{id_number[-6:]}",
+            "standard": standard, "level": level, "incapacity_level": incapacity,
+            "assessed_on": assessed_on, "valid_until": valid_until,
+            "assessor_uscc": "12341500485912345J"}
+
+
+CONSENT = {"given": True, "by": "本人", "on": "2026-03-09", "note": "本人自愿申请"}
+HOME_VISIT = {"home_visit": {"on": "2026-03-10", "by": "乡镇干部李四", "findings": "独居，卧床"},
+              "needs_assessment": {"incapacity_level": "full", "needs": ["meals", "personal_care"]}}
