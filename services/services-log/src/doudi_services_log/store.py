@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from doudi_common.clock import SHANGHAI, month_of, parse_month
+from doudi_common.clock import SHANGHAI, month_of, parse_month, to_shanghai
 from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.ids import (
     division_prefix,
@@ -114,6 +114,8 @@ def paginate(session, query: sa.Select, order_by, page: int, per_page: int, dump
 
 
 def _iso(value) -> str | None:
+    if isinstance(value, datetime):
+        return to_shanghai(value).isoformat()
     return value.isoformat() if value is not None else None
 
 
