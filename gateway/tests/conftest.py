@@ -52,6 +52,23 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.fixture(scope="module")
+def bare_vhost():
+    """A RabbitMQ vhost of its own with no service in it (module-scoped, so many
+    requests can cheaply reach "no such service" over a real broker)."""
+    import uuid
+
+    import requests
+
+    api = "http://guest:guest@localhost:15672/api"
+    name = f"gw-{uuid.uuid4().hex[:10]}"
+    requests.put(f"{api}/vhosts/{name}", timeout=10).raise_for_status()
+    requests.put(f"{api}/permissions/{name}/guest", json={
+        "configure": ".*", "write": ".*", "read": ".*"}, timeout=10).raise_for_status()
+    yield f"pyamqp://guest:guest@localhost:5672/{name}"
+    requests.delete(f"{api}/vhosts/{name}", timeout=10)
+
+
 @pytest.fixture
 def make_gateway(tmp_path):
     def make(amqp_uri: str = "pyamqp://guest:guest@127.0.0.1:1/", **overrides):
