@@ -4,7 +4,6 @@ role, and tokens for them."""
 from __future__ import annotations
 
 import pytest
-
 from doudi_gateway.app import create_app
 
 JWT_SECRET = "test-secret-for-the-gateway-tests"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import jwt
 import pytest
-
 from doudi_gateway.app import DEV_JWT_SECRET, create_app, jwt_secret
+
 from gateway.tests.conftest import JWT_SECRET, bearer, gateway_test_config
 
 

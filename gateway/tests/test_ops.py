@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 
-
 @pytest.fixture
 def app(rabbit, make_gateway):
     return make_gateway(rabbit["AMQP_URI"], RPC_TIMEOUT=2)

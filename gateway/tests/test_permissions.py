@@ -10,11 +10,16 @@ import re
 from pathlib import Path
 
 import pytest
-
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_gateway.app import create_app
-from doudi_gateway.permissions import (PERMISSIONS, ROLES, allowed, endpoint_permissions,
-                                       render_markdown)
+from doudi_gateway.permissions import (
+    PERMISSIONS,
+    ROLES,
+    allowed,
+    endpoint_permissions,
+    render_markdown,
+)
+
 from gateway.tests.conftest import add_role_users, bearer, gateway_test_config, token_for
 
 ROOT = Path(__file__).resolve().parents[2]

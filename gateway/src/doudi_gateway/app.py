@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 
+from doudi_common.config import load_config
+from doudi_common.logs import configure_logging, get_logger
 from flask import Flask
 from flask_smorest import Api
 
-from doudi_common.config import load_config
-from doudi_common.logs import configure_logging, get_logger
 from doudi_gateway import auth, observe, ops
 from doudi_gateway.auth import RateLimiter
 from doudi_gateway.problems import register_problem_handlers

@@ -17,6 +17,7 @@ import getpass
 import sys
 
 from doudi_common.errors import DoudiError
+
 from doudi_gateway.permissions import ROLES
 
 

@@ -9,12 +9,16 @@ import time
 import uuid
 
 import structlog
-from flask import Flask, Response, current_app, g, request
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram,
-                               generate_latest)
-
 from doudi_common.ids import mask_in_text
 from doudi_common.logs import get_logger
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
 
 log = get_logger("doudi_gateway.access")
 
@@ -66,7 +70,7 @@ def _after(resp: Response) -> Response:
     _cors(resp)
     try:
         _audit(resp)
-    except Exception:  # noqa: BLE001 - an audit failure must be loud, and fail the write
+    except Exception:
         log.exception("audit write failed")
         if request.method in WRITE_METHODS:
             from doudi_gateway.problems import problem

@@ -109,13 +109,13 @@ def render_markdown(endpoints: list[tuple[str, str, str]] | None = None) -> str:
     """The permission table as Markdown; ``endpoints`` = (method, path, permission)."""
     roles = list(ROLES)
     lines = ["# Gateway permissions", "",
-             "Generated from `gateway/src/doudi_gateway/permissions.py` "
-             "(`uv run python -m doudi_gateway.permissions > docs/permissions.md`); "
-             "a test fails when this file is not current.", "",
-             "Every user has one role and a jurisdiction (division code; empty = all). "
-             "Everything outside the jurisdiction is invisible: 404 on reading a single "
-             "item, 403 on an action. Institution staff see only their own institution. "
-             "Full ID and phone numbers need `persons:read_full`; every such read is audited.",
+             ("Generated from `gateway/src/doudi_gateway/permissions.py` "
+              "(`uv run python -m doudi_gateway.permissions > docs/permissions.md`); "
+              "a test fails when this file is not current."), "",
+             ("Every user has one role and a jurisdiction (division code; empty = all). "
+              "Everything outside the jurisdiction is invisible: 404 on reading a single "
+              "item, 403 on an action. Institution staff see only their own institution. "
+              "Full ID and phone numbers need `persons:read_full`; every such read is audited."),
              "", "## Roles", "", "| role | who |", "|---|---|"]
     lines += [f"| `{r}` | {ROLES[r]} |" for r in roles]
     lines += ["", "## Permissions by role", "",

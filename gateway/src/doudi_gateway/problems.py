@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from doudi_common.errors import DoudiError
+from doudi_common.logs import get_logger
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
-from doudi_common.errors import DoudiError
-from doudi_common.logs import get_logger
 from doudi_gateway.rpc import ServiceUnavailable
 
 log = get_logger(__name__)

@@ -12,10 +12,9 @@ import time
 from typing import Any
 
 from amqp.exceptions import ChannelError
-from nameko.exceptions import IncorrectSignature, MethodNotFound, RpcTimeout, UnknownService
-from nameko.standalone.rpc import ClusterRpcProxy
-
 from doudi_common.errors import TransientError
+from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
+from nameko.standalone.rpc import ClusterRpcProxy
 
 
 class ServiceUnavailable(TransientError):

@@ -7,18 +7,18 @@ SQLite under ``var/gateway.db`` by default (``DOUDI_GATEWAY_DB_URL`` overrides,
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-
 from doudi_common.config import resolve_db_url
 from doudi_common.db import make_engine, migrate
 from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.ids import validate_division_code
 from doudi_common.logs import get_logger
+
 from doudi_gateway.models import audit_log, idempotency_keys, refresh_tokens, users
 from doudi_gateway.permissions import ROLES
 
@@ -26,12 +26,12 @@ log = get_logger(__name__)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:  # SQLite drops the zone
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 

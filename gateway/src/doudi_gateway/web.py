@@ -6,13 +6,14 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from typing import Any, Callable, Iterable
-
-from flask import Response, current_app, g, request
-from marshmallow import Schema, fields, validate
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from doudi_common.errors import Forbidden, NotFound
 from doudi_common.ids import division_within, mask_id_number, mask_phone
+from flask import Response, current_app, g, request
+from marshmallow import Schema, fields, validate
+
 from doudi_gateway.permissions import allowed
 from doudi_gateway.problems import problem
 

@@ -6,8 +6,14 @@ from flask_smorest import Api
 
 
 def register_all(api: Api) -> None:
-    from doudi_gateway.resources import (applications, audit, funding, institutions, persons,
-                                         services_log)
+    from doudi_gateway.resources import (
+        applications,
+        audit,
+        funding,
+        institutions,
+        persons,
+        services_log,
+    )
 
     for module in (persons, applications, institutions, funding, services_log, audit):
         api.register_blueprint(module.blp)

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+from doudi_common.ids import division_prefix
 from flask import Response, g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from doudi_common.ids import division_prefix
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import (IDEMPOTENCY_DOC, IF_MATCH_DOC, NOTHING, Division,
-                                          IdNumber, Loose, LoosePage, Money, PageArgs, Text,
-                                          Uscc, empty_page, page_from, scoped_division)
+from doudi_gateway.resources.base import (
+    IDEMPOTENCY_DOC,
+    IF_MATCH_DOC,
+    NOTHING,
+    Division,
+    IdNumber,
+    Loose,
+    LoosePage,
+    Money,
+    PageArgs,
+    Text,
+    Uscc,
+    empty_page,
+    page_from,
+    scoped_division,
+)
 from doudi_gateway.resources.persons import fetch_person
-from doudi_gateway.web import (audit_full_read, can_see_full, check_if_match, etag_of,
-                               idempotent, mask, require_division, rpc, scope_action,
-                               scope_read)
+from doudi_gateway.web import (
+    audit_full_read,
+    can_see_full,
+    check_if_match,
+    etag_of,
+    idempotent,
+    mask,
+    require_division,
+    rpc,
+    scope_action,
+    scope_read,
+)
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1",
                 description="申请、审核、公示、纳入照护 (eligibility)")
@@ -109,8 +131,9 @@ def _iso(value):
     return value.isoformat() if value is not None else None
 
 
-def fetch_application(application_id: str) -> dict:
-    return scope_read(rpc("eligibility", "get_application", application_id), "申请")
+def fetch_application(application_id: str, action: bool = False) -> dict:
+    app = rpc("eligibility", "get_application", application_id)
+    return scope_action(app, "申请") if action else scope_read(app, "申请")
 
 
 def present(application: dict) -> dict:
@@ -128,8 +151,7 @@ def present(application: dict) -> dict:
 @requires("applications:create")
 def file_application(body):
     """File an application for care (consent required)."""
-    person = fetch_person(body["id_number"])
-    require_division(person.get("division_code"))
+    fetch_person(body["id_number"], action=True)
     payload = {k: (_iso(v) if k == "submitted_on" else v) for k, v in body.items()}
     payload["consent"] = {**body["consent"], "on": _iso(body["consent"]["on"])}
     payload.update(submitted_by=g.principal.username, submitted_role=g.principal.role)
@@ -173,7 +195,7 @@ def review_application(body, application_id):
     """A review action (village review, township check, sign-off, approve, reject,
     objection, close notice, sign agreement, withdraw). With `If-Match`, refused
     (412) when the application changed since it was read."""
-    app = scope_action(fetch_application(application_id), "申请")
+    app = fetch_application(application_id, action=True)
     check_if_match(app)
     p = g.principal
     result = rpc("eligibility", "act_on_application", app["application_id"], body["action"],
@@ -208,8 +230,9 @@ def public_notice_csv(args):
         "Content-Disposition": f'attachment; filename="{reply.get("filename", "notice.csv")}"'})
 
 
-def fetch_enrolment(enrolment_id: str) -> dict:
-    return scope_read(rpc("eligibility", "get_enrolment", enrolment_id), "纳入记录")
+def fetch_enrolment(enrolment_id: str, action: bool = False) -> dict:
+    enrolment = rpc("eligibility", "get_enrolment", enrolment_id)
+    return scope_action(enrolment, "纳入记录") if action else scope_read(enrolment, "纳入记录")
 
 
 @blp.route("/enrolments/<enrolment_id>", methods=["GET"])
@@ -223,7 +246,7 @@ def get_enrolment(enrolment_id):
 
 
 def _enrolment_action(enrolment_id: str, method: str, *args, **kwargs) -> dict:
-    enrolment = scope_action(fetch_enrolment(enrolment_id), "纳入记录")
+    enrolment = fetch_enrolment(enrolment_id, action=True)
     check_if_match(enrolment)
     p = g.principal
     return mask(rpc("eligibility", method, enrolment["enrolment_id"], *args, **kwargs,

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from doudi_common.errors import Invalid
+from doudi_common.ids import (
+    division_prefix,
+    validate_division_code,
+    validate_id_number,
+    validate_uscc,
+)
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
-from doudi_common.errors import Invalid
-from doudi_common.ids import division_prefix, validate_division_code, validate_id_number, \
-    validate_uscc
 from doudi_gateway.web import principal
 
 IDEMPOTENCY_DOC = {"parameters": [{
@@ -28,33 +32,33 @@ def _check(fn, value):
         raise ValidationError(f"{exc.detail} ({exc.fields.get('reason', 'invalid')})") from None
 
 
-def IdNumber(**kw) -> fields.String:  # noqa: N802 - a field factory
+def IdNumber(**kw) -> fields.String:
     return fields.String(validate=[validate.Length(equal=18),
                                    lambda v: _check(validate_id_number, v)], **kw)
 
 
-def Division(lengths: tuple[int, ...] = (6, 9, 12), **kw) -> fields.String:  # noqa: N802
+def Division(lengths: tuple[int, ...] = (6, 9, 12), **kw) -> fields.String:
     return fields.String(validate=[validate.Length(min=6, max=12),
                                    lambda v: _check(lambda c: validate_division_code(c, lengths), v)],
                          **kw)
 
 
-def Uscc(**kw) -> fields.String:  # noqa: N802
+def Uscc(**kw) -> fields.String:
     return fields.String(validate=[validate.Length(equal=18), lambda v: _check(validate_uscc, v)],
                          **kw)
 
 
-def Month(**kw) -> fields.String:  # noqa: N802
+def Month(**kw) -> fields.String:
     return fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
                                                   error="月份格式应为 YYYY-MM"), **kw)
 
 
-def Money(**kw) -> fields.String:  # noqa: N802
+def Money(**kw) -> fields.String:
     return fields.String(validate=validate.Regexp(r"^\d{1,10}(\.\d{1,2})?$",
                                                   error="金额格式应为 120.00"), **kw)
 
 
-def Text(max_len: int = 500, **kw) -> fields.String:  # noqa: N802
+def Text(max_len: int = 500, **kw) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
 
 

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+from doudi_common.errors import NotFound
 from flask import Response
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from doudi_common.errors import NotFound
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import (IDEMPOTENCY_DOC, NOTHING, Division, Loose,
-                                          LoosePage, Money, Month, PageArgs, Text, Uscc,
-                                          empty_page, offset_args, scoped_division)
+from doudi_gateway.resources.base import (
+    IDEMPOTENCY_DOC,
+    NOTHING,
+    Division,
+    Loose,
+    LoosePage,
+    Money,
+    Month,
+    PageArgs,
+    Text,
+    Uscc,
+    empty_page,
+    offset_args,
+    scoped_division,
+)
 from doudi_gateway.resources.persons import fetch_person
 from doudi_gateway.web import idempotent, in_scope, mask, require_division, rpc
 

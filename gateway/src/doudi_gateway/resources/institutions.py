@@ -8,13 +8,34 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import (IDEMPOTENCY_DOC, IF_MATCH_DOC, NOTHING, Division,
-                                          IdNumber, Loose, LoosePage, Money, PageArgs, Text,
-                                          Uscc, empty_page, page_from, path_uscc,
-                                          scoped_division)
+from doudi_gateway.resources.base import (
+    IDEMPOTENCY_DOC,
+    IF_MATCH_DOC,
+    NOTHING,
+    Division,
+    IdNumber,
+    Loose,
+    LoosePage,
+    Money,
+    PageArgs,
+    Text,
+    Uscc,
+    empty_page,
+    page_from,
+    path_uscc,
+    scoped_division,
+)
 from doudi_gateway.resources.persons import fetch_person
-from doudi_gateway.web import (check_if_match, etag_of, idempotent, mask, require_division,
-                               rpc, scope_action, scope_read)
+from doudi_gateway.web import (
+    check_if_match,
+    etag_of,
+    idempotent,
+    mask,
+    require_division,
+    rpc,
+    scope_action,
+    scope_read,
+)
 
 blp = Blueprint("institutions", __name__, url_prefix="/api/v1",
                 description="机构、许可证、服务目录、床位、入住、检查、整合 (institutions)")
@@ -170,7 +191,9 @@ def fetch_institution(uscc: str) -> dict:
 
 
 def act_on_institution(uscc: str) -> dict:
-    return scope_action(fetch_institution(uscc), "机构", institution_key="uscc")
+    """The institution if the caller may act on it, else 403."""
+    return scope_action(rpc("institutions", "get_institution", path_uscc(uscc)), "机构",
+                        institution_key="uscc")
 
 
 @blp.route("/institutions", methods=["GET"])
@@ -319,8 +342,7 @@ def admit(body, uscc):
     """Admit a person (refused when placed elsewhere, no free bed, infectious
     disease open, institution not open)."""
     inst = act_on_institution(uscc)
-    person = fetch_person(body["id_number"])
-    require_division(person.get("division_code"))
+    person = fetch_person(body["id_number"], action=True)
     placement = rpc("institutions", "admit", body["id_number"], inst["uscc"],
                     body["admitted_on"].isoformat(), body["care_level"],
                     bed_no=body.get("bed_no"), division_code=person.get("division_code"),
@@ -328,9 +350,10 @@ def admit(body, uscc):
     return mask(placement), 201, {"Location": f"/api/v1/placements/{placement['placement_id']}"}
 
 
-def fetch_placement(placement_id: str) -> dict:
-    return scope_read(rpc("institutions", "get_placement", placement_id), "入住记录",
-                      institution_key="uscc")
+def fetch_placement(placement_id: str, action: bool = False) -> dict:
+    placement = rpc("institutions", "get_placement", placement_id)
+    check = scope_action if action else scope_read
+    return check(placement, "入住记录", institution_key="uscc")
 
 
 @blp.route("/placements/<placement_id>", methods=["GET"])
@@ -350,7 +373,7 @@ def get_placement(placement_id):
 @requires("placements:write")
 def discharge(body, placement_id):
     """Discharge a resident."""
-    placement = scope_action(fetch_placement(placement_id), "入住记录", institution_key="uscc")
+    placement = fetch_placement(placement_id, action=True)
     check_if_match(placement)
     return mask(rpc("institutions", "discharge", placement["placement_id"],
                     body["discharged_on"].isoformat(), body["reason"], note=body.get("note")))
@@ -363,7 +386,7 @@ def discharge(body, placement_id):
 @requires("placements:write")
 def transfer(body, placement_id):
     """Transfer a resident to another institution (needs their recorded consent)."""
-    placement = scope_action(fetch_placement(placement_id), "入住记录", institution_key="uscc")
+    placement = fetch_placement(placement_id, action=True)
     check_if_match(placement)
     act_on_institution(body["to_uscc"])
     return mask(rpc("institutions", "transfer", placement["placement_id"], body["to_uscc"],
@@ -409,10 +432,10 @@ def get_inspection(inspection_id):
 @requires("consolidation:read")
 def consolidation_plan(county_code):
     """The county's tekun-home consolidation plan (hangzhou-2024 §二, §三)."""
-    from doudi_common.ids import validate_division_code
-    from doudi_gateway.web import in_scope
-
     from doudi_common.errors import NotFound
+    from doudi_common.ids import validate_division_code
+
+    from doudi_gateway.web import in_scope
 
     code = validate_division_code(county_code, (6,))
     if not in_scope(code):

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from doudi_common.errors import NotFound
 from flask import g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import (Division, IdNumber, Loose, Money, Text,
-                                          path_id_number)
-from doudi_gateway.web import (audit_full_read, can_see_full, etag_of, mask, require_division,
-                               rpc, scope_read)
+from doudi_gateway.resources.base import Division, IdNumber, Loose, Money, Text, path_id_number
+from doudi_gateway.web import (
+    audit_full_read,
+    can_see_full,
+    etag_of,
+    mask,
+    require_division,
+    rpc,
+    scope_action,
+    scope_read,
+)
 
 blp = Blueprint("persons", __name__, url_prefix="/api/v1/persons",
                 description="人员、事实记录、资格判定 (eligibility)")
@@ -88,9 +96,11 @@ def _jsonable(data: dict) -> dict:
     return to_jsonable(data)
 
 
-def fetch_person(id_number: str) -> dict:
-    """The person if inside the caller's jurisdiction, else 404."""
-    return scope_read(rpc("eligibility", "get_person", path_id_number(id_number)), "人员")
+def fetch_person(id_number: str, action: bool = False) -> dict:
+    """The person if inside the caller's jurisdiction, else 404 (reads) or 403
+    (``action``: the caller wants to act on them)."""
+    person = rpc("eligibility", "get_person", path_id_number(id_number))
+    return scope_action(person, "人员") if action else scope_read(person, "人员")
 
 
 def present_person(person: dict) -> dict:
@@ -108,6 +118,10 @@ def register_person(body):
     """Register a person or update their household and hardship facts (idempotent
     on the ID number)."""
     require_division(body["division_code"])
+    try:  # updating someone who lives elsewhere would move them into our jurisdiction
+        fetch_person(body["id_number"], action=True)
+    except NotFound:
+        pass
     person = rpc("eligibility", "register_person",
                  {**_jsonable(body), "actor": g.principal.username})
     return present_person(person)
@@ -142,10 +156,7 @@ def eligibility(args, id_number):
 @requires("persons:write")
 def end_hardship(body, id_number):
     """Record that a hardship status ended (a new dated fact)."""
-    from doudi_gateway.web import scope_action
-
-    person = fetch_person(id_number)
-    scope_action(person, "人员")
+    person = fetch_person(id_number, action=True)
     return present_person(rpc("eligibility", "end_hardship", person["id_number"],
                               body["status"], body["ended_on"].isoformat(),
                               reason=body.get("reason")))

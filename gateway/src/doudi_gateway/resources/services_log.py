@@ -7,9 +7,20 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import (IDEMPOTENCY_DOC, NOTHING, Division, IdNumber, Loose,
-                                          LoosePage, Month, PageArgs, Text, Uscc, empty_page,
-                                          scoped_division)
+from doudi_gateway.resources.base import (
+    IDEMPOTENCY_DOC,
+    NOTHING,
+    Division,
+    IdNumber,
+    Loose,
+    LoosePage,
+    Month,
+    PageArgs,
+    Text,
+    Uscc,
+    empty_page,
+    scoped_division,
+)
 from doudi_gateway.resources.persons import fetch_person
 from doudi_gateway.web import idempotent, mask, rpc, scope_action, scope_read
 
@@ -127,7 +138,7 @@ def list_cards(args):
         return empty_page(args)
     return mask(_page(rpc("services_log", "list_cards", division_code=division or "",
                           status=args.get("status"), page=args["page"],
-                          page_size=args["per_page"]), args))
+                          per_page=args["per_page"]), args))
 
 
 @blp.route("/service-cards", methods=["POST"])
@@ -138,7 +149,7 @@ def list_cards(args):
 @requires("cards:write")
 def issue_card(body):
     """Issue a person's service card after the needs assessment (qingyunpu-2021 §五)."""
-    person = scope_action(fetch_person(body["id_number"]), "人员")
+    person = fetch_person(body["id_number"], action=True)
     card = rpc("services_log", "issue_card", **_json(body), by=g.principal.username,
                division_code=person.get("division_code"), name=person.get("name"))
     return mask(card), 201
@@ -169,7 +180,7 @@ def list_records(args):
     return mask(_page(rpc("services_log", "list_records", id_number=args.get("id_number"),
                           provider_uscc=provider_uscc, month=args.get("month"),
                           division_code=division, status=args.get("status"),
-                          page=args["page"], page_size=args["per_page"]), args))
+                          page=args["page"], per_page=args["per_page"]), args))
 
 
 @blp.route("/services", methods=["POST"])
@@ -180,7 +191,7 @@ def list_records(args):
 @requires("services:write")
 def record_service(body):
     """Record a delivered service against the person's card."""
-    scope_action(fetch_person(body["id_number"]), "人员")
+    fetch_person(body["id_number"], action=True)
     if g.principal.role == "institution_staff" and \
             body["provider"].get("uscc") != g.principal.institution_id:
         from doudi_common.errors import Forbidden
@@ -191,8 +202,9 @@ def record_service(body):
     return mask(record), 201
 
 
-def fetch_record(record_id: str) -> dict:
-    return scope_read(rpc("services_log", "get_record", record_id), "服务记录")
+def fetch_record(record_id: str, action: bool = False) -> dict:
+    record = rpc("services_log", "get_record", record_id)
+    return scope_action(record, "服务记录") if action else scope_read(record, "服务记录")
 
 
 @blp.route("/services/<record_id>", methods=["GET"])
@@ -209,7 +221,7 @@ def get_record(record_id):
 @requires("services:write")
 def verify_record(body, record_id):
     """Verify a service record (the person or township staff)."""
-    record = scope_action(fetch_record(record_id), "服务记录")
+    record = fetch_record(record_id, action=True)
     return mask(rpc("services_log", "verify_record", record["record_id"],
                     verified_by=g.principal.username, verifier_role=body["verifier_role"],
                     note=body.get("note")))
@@ -225,7 +237,7 @@ def list_visits(args):
     """A person's visits."""
     person = fetch_person(args["id_number"])
     return mask(_page(rpc("services_log", "list_visits", id_number=person["id_number"],
-                          page=args["page"], page_size=args["per_page"]), args))
+                          page=args["page"], per_page=args["per_page"]), args))
 
 
 @blp.route("/visits", methods=["POST"])
@@ -236,7 +248,7 @@ def list_visits(args):
 @requires("services:write")
 def record_visit(body):
     """Record a visit."""
-    scope_action(fetch_person(body["id_number"]), "人员")
+    fetch_person(body["id_number"], action=True)
     return mask(rpc("services_log", "record_visit", **_json(body),
                     by=g.principal.username)), 201
 
@@ -254,7 +266,7 @@ def list_alerts(args):
         return empty_page(args)
     return mask(_page(rpc("services_log", "list_alerts", division_code=division or "",
                           status=args.get("status"), page=args["page"],
-                          page_size=args["per_page"]), args))
+                          per_page=args["per_page"]), args))
 
 
 @blp.route("/alerts", methods=["POST"])
@@ -265,13 +277,13 @@ def list_alerts(args):
 @requires("services:write")
 def raise_alert(body):
     """Raise an alert."""
-    scope_action(fetch_person(body["id_number"]), "人员")
+    fetch_person(body["id_number"], action=True)
     return mask(rpc("services_log", "raise_alert", **_json(body),
                     raised_by=g.principal.username)), 201
 
 
 def _alert(alert_id: str) -> dict:
-    return scope_action(scope_read(rpc("services_log", "get_alert", alert_id), "预警"), "预警")
+    return scope_action(rpc("services_log", "get_alert", alert_id), "预警")
 
 
 @blp.route("/alerts/<alert_id>/acknowledgement", methods=["POST"])
@@ -306,5 +318,5 @@ def time_bank(args, id_number):
     person = fetch_person(id_number)
     balance = rpc("services_log", "time_bank_balance", id_number=person["id_number"])
     history = rpc("services_log", "time_bank_history", id_number=person["id_number"],
-                  page=args["page"], page_size=args["per_page"])
+                  page=args["page"], per_page=args["per_page"])
     return mask({**balance, "history": _page(history, args)})
