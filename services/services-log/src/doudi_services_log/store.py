@@ -147,6 +147,9 @@ def person_division(session, id_number: str, given: str | None = None) -> str:
         code = session.execute(sa.select(person_directory.c.division_code)
                                .where(person_directory.c.id_number == id_number)).scalar()
     if code is None:
+        code = session.execute(sa.select(schedules.c.division_code)
+                               .where(schedules.c.id_number == id_number).limit(1)).scalar()
+    if code is None:
         raise NotFound(f"未找到该人员的行政区划（{mask_id_number(id_number)}），请提供 division_code",
                        reason="unknown_person")
     return code
