@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -134,19 +134,23 @@ def balance(session, account: str, party: str | None = None, *, any_party: bool 
 
 # -- bulk write -------------------------------------------------------------------
 
-def bulk_insert(session, table: sa.Table, rows: list[dict]) -> None:
+def bulk_insert(session, table: sa.Table, rows: list, columns: tuple[str, ...] | None = None
+                ) -> None:
+    """Insert many rows in the session's transaction: dicts, or tuples in
+    ``columns`` order. COPY on PostgreSQL, executemany elsewhere."""
     if not rows:
         return
+    cols = list(columns or rows[0])
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        cols = list(rows[0])
         raw = conn.connection.dbapi_connection
-        with raw.cursor() as cur:
-            with cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(tuple(row[c] for c in cols))
+        with raw.cursor() as cur, \
+                cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row if columns else tuple(row[c] for c in cols))
     else:
-        session.execute(sa.insert(table), rows)
+        session.execute(sa.insert(table), [dict(zip(cols, r)) for r in rows] if columns
+                        else rows)
 
 
 # Entries of case_settlements lines, set-based; mirrors domain.ledger.settlement_postings.
@@ -206,9 +210,12 @@ TXN_SQL = sa.text("""
 
 # -- facts for a month --------------------------------------------------------------
 
-@dataclass
-class CaseFacts:
-    row: sa.Row
+class CaseFacts(NamedTuple):
+    case_id: str
+    kind: str
+    id_number: str
+    institution_uscc: str | None
+    caregiver_id_number: str | None
     case: CaseInput
     ratio: Decimal
 
@@ -228,12 +235,31 @@ def catalogue_cost(items: dict, level: str | None) -> tuple[int, dict[str, int]]
     return sum(parts.values()), parts
 
 
+def _latest_subsidy(kind: str, month: str):
+    ps = person_subsidies.alias(f"ps_{kind[:4]}")
+    return sa.select(ps.c.monthly_fen).where(
+        ps.c.id_number == cases.c.id_number, ps.c.kind == kind, ps.c.from_month <= month,
+        sa.or_(ps.c.to_month.is_(None), ps.c.to_month >= month)) \
+        .order_by(ps.c.id.desc()).limit(1).scalar_subquery()
+
+
 def load_facts(session, county: str, month: str, *, case_ids: list[str] | None = None,
                only_unsettled: bool = True) -> list[CaseFacts]:
+    """Every case of the county in care during ``month`` with the facts its
+    settlement needs, one row per case (subsidies and the self-pay ratio in
+    force that month as correlated sub-queries: one round trip, no per-row
+    Python joins)."""
     first, last = month_bounds(month)
     dim = days_in_month(month)
     pack = pack_for(county)
-    q = sa.select(cases, care_levels.c.incapacity_level, care_levels.c.hardship) \
+    r = self_pay_ratios.alias("r")
+    ratio = sa.select(r.c.ratio).where(r.c.id_number == cases.c.id_number,
+                                       r.c.from_month <= month) \
+        .order_by(r.c.from_month.desc(), r.c.id.desc()).limit(1).scalar_subquery()
+    q = sa.select(cases.c.case_id, cases.c.kind, cases.c.id_number, cases.c.institution_uscc,
+                  cases.c.caregiver_id_number, cases.c.monthly_price_fen, cases.c.start_date,
+                  cases.c.end_date, care_levels.c.incapacity_level, care_levels.c.hardship,
+                  *[_latest_subsidy(k, month) for k in SUBSIDY_KINDS], ratio) \
         .select_from(cases.outerjoin(care_levels, care_levels.c.id_number == cases.c.id_number))
     if case_ids is not None:
         q = q.where(cases.c.case_id.in_(case_ids))
@@ -245,68 +271,58 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
                                        case_settlements.c.for_month == month,
                                        case_settlements.c.month == month))
     rows = session.execute(q).all()
-    if not rows:
-        return []
-    # subsidies and ratios of the persons concerned
-    person_filter = cases.c.id_number.in_(sa.select(cases.c.id_number).where(
-        cases.c.county == county)) if case_ids is None else \
-        person_subsidies.c.id_number.in_([r.id_number for r in rows])
-    subsidies: dict[str, dict[str, int]] = defaultdict(dict)
-    sq = sa.select(person_subsidies.c.id_number, person_subsidies.c.kind,
-                   person_subsidies.c.monthly_fen).where(
-        person_subsidies.c.from_month <= month,
-        sa.or_(person_subsidies.c.to_month.is_(None), person_subsidies.c.to_month >= month))
-    if case_ids is None:
-        sq = sq.where(person_subsidies.c.id_number.in_(
-            sa.select(cases.c.id_number).where(cases.c.county == county)))
-    else:
-        sq = sq.where(person_subsidies.c.id_number.in_([r.id_number for r in rows]))
-    for r in session.execute(sq.order_by(person_subsidies.c.id)):
-        subsidies[r.id_number][r.kind] = r.monthly_fen
-    del person_filter
-    ratios: dict[str, Decimal] = {}
-    rq = sa.select(self_pay_ratios.c.id_number, self_pay_ratios.c.ratio).where(
-        self_pay_ratios.c.from_month <= month)
-    if case_ids is None:
-        rq = rq.where(self_pay_ratios.c.id_number.in_(
-            sa.select(cases.c.id_number).where(cases.c.county == county)))
-    else:
-        rq = rq.where(self_pay_ratios.c.id_number.in_([r.id_number for r in rows]))
-    for r in session.execute(rq.order_by(self_pay_ratios.c.from_month, self_pay_ratios.c.id)):
-        ratios[r.id_number] = Decimal(r.ratio)
-    catalogues = _catalogues(session, county, first)
+    catalogues = _catalogues(session, county, first) if rows else {}
     caregiver_fen = to_fen(pack.caregiver_subsidy_monthly)
+    exempt_statuses = set(pack.self_pay_exempt)
+    zero = Decimal("0")
+    ratio_of: dict[str, Decimal] = {}
+    subsidy_maps: dict[tuple, dict] = {}
     out = []
-    for r in rows:
-        days = days_in_care(month, r.start_date, r.end_date)
-        exempt = any(h in (r.hardship or "").split(",") for h in pack.self_pay_exempt)
-        ratio = Decimal(0) if exempt else ratios.get(r.id_number, Decimal(0))
-        if r.kind == CENTRALIZED and r.institution_uscc in catalogues:
-            cost, _ = catalogue_cost(catalogues[r.institution_uscc], r.incapacity_level)
+    for (case_id, kind, id_number, inst, caregiver, price, start, end, level, hardship,
+         dibao, dla, sdns, ratio_text) in rows:
+        # days in care (days.days_in_care, inlined for the bulk path)
+        lo = start if start > first else first
+        hi = last if end is None or end > last else end
+        days = (hi - lo).days + 1 if hi >= lo else 0
+        if hardship and exempt_statuses.intersection(hardship.split(",")):
+            ratio_value = zero
+        elif ratio_text is None:
+            ratio_value = zero
         else:
-            cost = r.monthly_price_fen or 0
-        out.append(CaseFacts(r, CaseInput(
-            case_id=r.case_id, kind=r.kind, days=days, days_in_month=dim,
-            monthly_cost_fen=cost, subsidies_fen=subsidies.get(r.id_number, {}),
-            self_pay_ratio=ratio, caregiver_subsidy_fen=caregiver_fen if r.kind == NEIGHBOR
-            else 0, institution=r.institution_uscc), ratio))
+            ratio_value = ratio_of.get(ratio_text)
+            if ratio_value is None:
+                ratio_value = ratio_of[ratio_text] = Decimal(ratio_text)
+        key = (dibao, dla, sdns)
+        subs = subsidy_maps.get(key)
+        if subs is None:
+            subs = subsidy_maps[key] = {k: v for k, v in zip(SUBSIDY_KINDS, key) if v}
+        if kind == CENTRALIZED and inst in catalogues:
+            cost, _ = catalogue_cost(catalogues[inst], level)
+        else:
+            cost = price or 0
+        out.append(CaseFacts(case_id, kind, id_number, inst, caregiver, CaseInput(
+            case_id, kind, days, dim, cost, subs, ratio_value,
+            caregiver_fen if kind == NEIGHBOR else 0, inst), ratio_value))
     return out
 
 
-def _line(split: CaseSplit, facts: CaseFacts, *, sid: str, county: str, month: str,
-          for_month: str, line: str) -> dict:
-    r = facts.row
-    txn_id = f"{sid}:{r.case_id}" if line == "regular" else f"{sid}:{r.case_id}:adj:{for_month}"
-    return {"txn_id": txn_id, "settlement_id": sid, "case_id": r.case_id, "kind": r.kind,
-            "line": line, "month": month, "for_month": for_month, "id_number": r.id_number,
-            "county": county, "institution_uscc": r.institution_uscc,
-            "caregiver_id_number": r.caregiver_id_number, "days": split.days,
-            "days_in_month": split.days_in_month, "self_pay_ratio": str(facts.ratio),
-            "cost_fen": split.cost, "dibao_fen": split.subsidies[0],
-            "dla_fen": split.subsidies[1], "sdns_fen": split.subsidies[2],
-            "family_fen": split.family, "don_earmarked_fen": split.donations_earmarked,
-            "don_pool_fen": split.donations_pool, "county_fen": split.county,
-            "caregiver_subsidy_fen": split.caregiver_subsidy}
+LINE_COLUMNS = ("txn_id", "settlement_id", "case_id", "kind", "line", "month", "for_month",
+                "id_number", "county", "institution_uscc", "caregiver_id_number", "days",
+                "days_in_month", "self_pay_ratio", "cost_fen", "dibao_fen", "dla_fen",
+                "sdns_fen", "family_fen", "don_earmarked_fen", "don_pool_fen", "county_fen",
+                "caregiver_subsidy_fen")
+
+
+def _line(split: CaseSplit, f: CaseFacts, *, sid: str, county: str, month: str,
+          for_month: str, line: str) -> tuple:
+    """One ``case_settlements`` row, in ``LINE_COLUMNS`` order."""
+    txn_id = f"{sid}:{f.case_id}" if line == "regular" else f"{sid}:{f.case_id}:adj:{for_month}"
+    subs = split.subsidies
+    return (txn_id, sid, f.case_id, f.kind, line, month, for_month, f.id_number, county,
+            f.institution_uscc, f.caregiver_id_number, split.days, split.days_in_month,
+            str(f.ratio), split.cost, subs[0], subs[1], subs[2], split.family,
+            split.donations_earmarked, split.donations_pool, split.county,
+            split.caregiver_subsidy)
 
 
 def split_of(row) -> CaseSplit:
@@ -359,7 +375,7 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     # late facts for months already settled -> adjustments in this month
     rows += _adjustment_lines(session, county, month, sid)
     # 3-4. bulk write, then the ledger derived set-based
-    bulk_insert(session, case_settlements, rows)
+    bulk_insert(session, case_settlements, rows, LINE_COLUMNS)
     session.execute(TXN_SQL, {"sid": sid, "now": now})
     session.execute(ENTRY_SQL, {"sid": sid})
 
@@ -437,7 +453,7 @@ def _management_fees(session, pack: FundingPack, county, month, sid, splits, by_
     monthly = to_fen(allocate(from_fen(yearly), [1] * 12)[int(month[5:]) - 1])
     per_inst: dict[str, int] = defaultdict(int)
     for s in splits:
-        inst = by_id[s.case_id].row.institution_uscc
+        inst = by_id[s.case_id].institution_uscc
         if s.kind == CENTRALIZED and inst and s.days:
             per_inst[inst] += prorate_fen(monthly, s.days, s.days_in_month)
     for inst, fee in sorted(per_inst.items()):

@@ -176,7 +176,7 @@ def share(left):
 
 def test_late_fact_gives_an_adjustment_not_an_edit():
     booked = settle([luan_resident()], pool_fen=30000).splits[0]
-    later = CaseInput(**{**luan_resident().__dict__, "subsidies_fen": {
+    later = CaseInput(**{**luan_resident()._asdict(), "subsidies_fen": {
         "dibao": 56000, "disabled_living_allowance": 8000,
         "severe_disability_nursing_subsidy": 20000}})
     delta = adjustment(later, booked)
@@ -191,3 +191,15 @@ def test_late_fact_gives_an_adjustment_not_an_edit():
                                            ("620102", "lanzhou-2021"), ("110101", "luan-2021")])
 def test_pack_by_division(division, name):
     assert pack_for(division).name == name
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 10**8), st.lists(st.integers(0, 10**6), min_size=1, max_size=30)
+       .filter(lambda w: sum(w) > 0))
+def test_integer_allocation_agrees_with_money_allocate(total, weights):
+    from doudi_common.money import allocate, to_fen
+
+    from doudi_funding.domain.settlement import allocate_fen
+
+    assert allocate_fen(total, weights) == [to_fen(a) for a in allocate(Decimal(total) / 100,
+                                                                         weights)]

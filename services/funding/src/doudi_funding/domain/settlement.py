@@ -33,11 +33,12 @@ All amounts here are integer fen. Invariant for every case:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
-from doudi_common.money import allocate, from_fen, prorate, to_fen
+from doudi_common.money import from_fen, prorate, to_fen
 
 SUBSIDY_KINDS = ("dibao", "disabled_living_allowance", "severe_disability_nursing_subsidy")
 CHANNELS = ("own_subsidies", "family_share", "donations", "county_cover")
@@ -59,21 +60,19 @@ def share_fen(amount_fen: int, ratio: Decimal) -> int:
     return to_fen(from_fen(amount_fen) * ratio)
 
 
-@dataclass(frozen=True)
-class CaseInput:
+class CaseInput(NamedTuple):
     case_id: str
     kind: str  # CENTRALIZED (cost over the channels) or NEIGHBOR
     days: int
     days_in_month: int
     monthly_cost_fen: int = 0
-    subsidies_fen: Mapping[str, int] = field(default_factory=dict)  # monthly, by kind
+    subsidies_fen: Mapping[str, int] = {}  # monthly, by kind (never mutated)
     self_pay_ratio: Decimal = Decimal(0)
     caregiver_subsidy_fen: int = 0  # monthly, neighbour care
     institution: str | None = None  # earmarked donations are matched on it
 
 
-@dataclass(frozen=True)
-class CaseSplit:
+class CaseSplit(NamedTuple):
     """Who pays what for one case in one month (fen). ``donations_earmarked`` came
     from gifts earmarked for the case's institution, ``donations_pool`` from the
     county pool."""
@@ -114,8 +113,8 @@ class CaseSplit:
 
     def minus(self, other: CaseSplit) -> CaseSplit:
         """Component-wise difference (an adjustment: what should have been minus booked)."""
-        return replace(
-            self, cost=self.cost - other.cost,
+        return self._replace(
+            cost=self.cost - other.cost,
             subsidies=tuple(a - b for a, b in zip(self.subsidies, other.subsidies)),
             family=self.family - other.family,
             donations_earmarked=self.donations_earmarked - other.donations_earmarked,
@@ -124,8 +123,8 @@ class CaseSplit:
             caregiver_subsidy=self.caregiver_subsidy - other.caregiver_subsidy)
 
     def plus(self, other: CaseSplit) -> CaseSplit:
-        return replace(
-            self, cost=self.cost + other.cost,
+        return self._replace(
+            cost=self.cost + other.cost,
             subsidies=tuple(a + b for a, b in zip(self.subsidies, other.subsidies)),
             family=self.family + other.family,
             donations_earmarked=self.donations_earmarked + other.donations_earmarked,
@@ -140,22 +139,40 @@ class CaseSplit:
 
 def first_channels(case: CaseInput) -> CaseSplit:
     """Channels 1 and 2 (and neighbour care in full); donations and county later."""
-    days, dim = case.days, case.days_in_month
-    available = [prorate_fen(case.subsidies_fen.get(k, 0), days, dim) for k in SUBSIDY_KINDS]
+    days, dim, subs = case.days, case.days_in_month, case.subsidies_fen
+    if days == dim:
+        available = [subs.get(k, 0) for k in SUBSIDY_KINDS]
+    else:
+        available = [prorate_fen(subs.get(k, 0), days, dim) for k in SUBSIDY_KINDS]
     if case.kind == NEIGHBOR:
         care = prorate_fen(case.caregiver_subsidy_fen, days, dim)
-        return CaseSplit(case.case_id, case.kind, days, dim, cost=sum(available) + care,
-                         subsidies=tuple(available), caregiver_subsidy=care)
+        return CaseSplit(case.case_id, case.kind, days, dim, sum(available) + care,
+                         tuple(available), 0, 0, 0, 0, care)
     cost = prorate_fen(case.monthly_cost_fen, days, dim)
     left = cost
     drawn = []
     for amount in available:
-        take = min(amount, left)
+        take = amount if amount < left else left
         drawn.append(take)
         left -= take
     family = min(left, share_fen(left, case.self_pay_ratio)) if left else 0
-    return CaseSplit(case.case_id, case.kind, days, dim, cost=cost, subsidies=tuple(drawn),
-                     family=family, county=left - family)
+    return CaseSplit(case.case_id, case.kind, days, dim, cost, tuple(drawn), family, 0, 0,
+                     left - family, 0)
+
+
+def allocate_fen(total: int, weights: Sequence[int]) -> list[int]:
+    """``doudi_common.money.allocate`` for whole fen and integer weights, in
+    integers (the same largest-remainder split, ties to the lower index; a test
+    checks they agree). ``total >= 0``, weights >= 0 with a positive sum."""
+    weight_sum = sum(weights)
+    quotas = [total * w for w in weights]
+    shares = [q // weight_sum for q in quotas]
+    left = total - sum(shares)
+    if left:
+        order = sorted(range(len(quotas)), key=lambda i: (-(quotas[i] % weight_sum), i))
+        for i in order[:left]:
+            shares[i] += 1
+    return shares
 
 
 def allocate_pool(pool_fen: int, shortfalls: Sequence[int]) -> list[int]:
@@ -166,7 +183,7 @@ def allocate_pool(pool_fen: int, shortfalls: Sequence[int]) -> list[int]:
         return [0] * len(shortfalls)
     if pool_fen >= need:
         return list(shortfalls)
-    return [to_fen(a) for a in allocate(from_fen(pool_fen), list(shortfalls))]
+    return allocate_fen(pool_fen, shortfalls)
 
 
 @dataclass(frozen=True)
@@ -176,26 +193,29 @@ class MonthResult:
     earmarked_used: dict[str, int]
 
 
+def _donated(s: CaseSplit, earmarked: int, pool: int) -> CaseSplit:
+    return CaseSplit(s.case_id, s.kind, s.days, s.days_in_month, s.cost, s.subsidies, s.family,
+                     s.donations_earmarked + earmarked, s.donations_pool + pool,
+                     s.county - earmarked - pool, s.caregiver_subsidy)
+
+
 def settle(cases: Iterable[CaseInput], pool_fen: int = 0,
            earmarked_fen: Mapping[str, int] | None = None) -> MonthResult:
     """Settle a county's month: every case over the channels in order.
 
     Cases are ordered by ``case_id`` for the donation allocation, so the result
     does not depend on the order the cases are given in."""
-    cases = list(cases)
-    firsts = sorted((first_channels(c) for c in cases), key=lambda s: s.case_id)
-    institution = {c.case_id: c.institution for c in cases}
-    earmarked_fen = dict(earmarked_fen or {})
+    cases = sorted(cases, key=lambda c: c.case_id)
+    splits = [first_channels(c) for c in cases]
     earmarked_used: dict[str, int] = {}
-    splits = list(firsts)
     # (a) gifts earmarked for an institution, across its own centralised shortfalls
-    for uscc, amount in sorted(earmarked_fen.items()):
-        idx = [i for i, s in enumerate(splits)
-               if s.kind == CENTRALIZED and institution.get(s.case_id) == uscc and s.county > 0]
+    for uscc, amount in sorted((earmarked_fen or {}).items()):
+        idx = [i for i, (c, s) in enumerate(zip(cases, splits))
+               if s.kind == CENTRALIZED and c.institution == uscc and s.county > 0]
         shares = allocate_pool(amount, [splits[i].county for i in idx])
         for i, share in zip(idx, shares):
-            splits[i] = replace(splits[i], donations_earmarked=share,
-                                county=splits[i].county - share)
+            if share:
+                splits[i] = _donated(splits[i], share, 0)
         if sum(shares):
             earmarked_used[uscc] = sum(shares)
     # (b) the county pool across what is still missing
@@ -203,7 +223,7 @@ def settle(cases: Iterable[CaseInput], pool_fen: int = 0,
     shares = allocate_pool(pool_fen, [splits[i].county for i in idx])
     for i, share in zip(idx, shares):
         if share:
-            splits[i] = replace(splits[i], donations_pool=share, county=splits[i].county - share)
+            splits[i] = _donated(splits[i], 0, share)
     return MonthResult(splits, sum(shares), earmarked_used)
 
 
@@ -216,7 +236,7 @@ def resettle(case: CaseInput, booked: CaseSplit | None) -> CaseSplit:
         return split
     earmarked = min(split.county, max(booked.donations_earmarked, 0))
     pool = min(split.county - earmarked, max(booked.donations_pool, 0))
-    return replace(split, donations_earmarked=earmarked, donations_pool=pool,
+    return split._replace(donations_earmarked=earmarked, donations_pool=pool,
                    county=split.county - earmarked - pool)
 
 
