@@ -4,7 +4,6 @@ PostgreSQL database and vhost) with its clock frozen at ``TODAY`` and an RPC pro
 from __future__ import annotations
 
 import pytest
-
 from doudi_eligibility.testing import TODAY
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-
 from doudi_common.tables import add_common_tables
 
 metadata = sa.MetaData()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
-
 from doudi_common.ids import mask_id_number
+from marshmallow import Schema, fields
 
 
 class FactSchema(Schema):

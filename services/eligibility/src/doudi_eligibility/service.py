@@ -12,13 +12,14 @@ import io
 from datetime import date
 
 import sqlalchemy as sa
-
 from doudi_common.clock import Clock
 from doudi_common.db import Database, utcnow
 from doudi_common.entrypoints import Timer, rpc, subscribe
 from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.ids import (
     division_prefix as jurisdiction_prefix,
+)
+from doudi_common.ids import (
     mask_id_number,
     validate_id_number,
     validate_uscc,
@@ -26,6 +27,7 @@ from doudi_common.ids import (
 from doudi_common.logs import get_logger
 from doudi_common.serialize import to_jsonable
 from doudi_common.service_base import ServiceBase
+
 from doudi_eligibility import store
 from doudi_eligibility.domain.application import (
     CHANNELS,

@@ -4,15 +4,15 @@ both the service and the benchmark use. Takes a unit of work (``uow.session``,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Iterable
 
 import sqlalchemy as sa
-
 from doudi_common.db import utcnow
 from doudi_common.errors import NotFound
 from doudi_common.ids import mask_id_number
 from doudi_common.serialize import to_jsonable
+
 from doudi_eligibility.domain.decision import Decision, decide
 from doudi_eligibility.domain.packs import PackRegistry
 from doudi_eligibility.domain.person import Fact, PersonFacts, snapshot

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from doudi_common.clock import clock_of
 from doudi_common.errors import Conflict, Forbidden, Invalid
 from doudi_common.testing.fixtures import count_rows, wait_for

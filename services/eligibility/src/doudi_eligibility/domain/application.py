@@ -20,6 +20,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from doudi_common.errors import Conflict, Forbidden, Invalid
+
 from doudi_eligibility.domain.packs import Pack
 
 OPEN_STATES = ("submitted", "village_reviewed", "township_checked", "signed_off", "in_notice")

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from doudi_common.ids import mask_id_number
+
 from doudi_eligibility.domain.packs import Pack, Rule
 from doudi_eligibility.domain.person import PersonFacts, summarise
 from doudi_eligibility.domain.rules import values_of

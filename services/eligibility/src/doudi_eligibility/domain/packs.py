@@ -8,16 +8,17 @@ what it was read as, for ``get_pack`` and explanations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from importlib import resources
-from typing import Any, Callable
+from typing import Any
 
 import yaml
-
 from doudi_common.errors import Invalid, NotFound
 from doudi_common.ids import division_prefix
+
 from doudi_eligibility.domain.rules import attrs, compile_condition, describe
 
 CARE_MODES = ("centralized", "neighbor", "day_care", "co_housing", "home_visit", "family_bed",
@@ -39,7 +40,7 @@ class Rule:
     wording: str = ""
 
     @classmethod
-    def from_data(cls, data: dict) -> "Rule":
+    def from_data(cls, data: dict) -> Rule:
         for key in ("id", "label", "clause", "when"):
             if key not in data:
                 raise Invalid("政策规则缺少字段", field=key, rule=data.get("id"))
@@ -219,10 +220,10 @@ class PackRegistry:
         self._prefix_lengths = sorted({len(p) for p in self._by_prefix}, reverse=True)
 
     @classmethod
-    def default(cls) -> "PackRegistry":
+    def default(cls) -> PackRegistry:
         return cls([load_pack(name) for name in PACK_FILES])
 
-    def with_pack(self, pack: Pack) -> "PackRegistry":
+    def with_pack(self, pack: Pack) -> PackRegistry:
         """A registry where ``pack`` replaces the same id and version (a pack change)."""
         return PackRegistry([p for p in self.packs if (p.id, p.version) != (pack.id, pack.version)]
                             + [pack])

@@ -11,9 +11,10 @@ only thing policy rules look at — so a decision can be replayed "as of" a date
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
 
 from doudi_common.errors import Invalid
 from doudi_common.ids import (

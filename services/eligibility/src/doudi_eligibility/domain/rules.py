@@ -18,7 +18,8 @@ values).
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from doudi_common.errors import Invalid
 

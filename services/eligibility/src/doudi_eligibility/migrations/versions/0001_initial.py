@@ -5,7 +5,6 @@ Revises:
 """
 import sqlalchemy as sa
 from alembic import op
-
 from doudi_common.tables import create_common_tables, drop_common_tables
 
 revision = "0001"

@@ -1,0 +1,210 @@
+"""Enrolment over time with a controllable clock: puyang-2020 §六 hand-over at
+60 by the timer, luan-2021 §三(六) annual review due and completed, care-mode
+change, exit; re-decision emits eligibility.changed only on change."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import eventlet
+import pytest
+from doudi_common.clock import clock_of
+from doudi_common.errors import Conflict, Invalid
+from doudi_common.testing.fixtures import count_rows, wait_for
+from doudi_eligibility.testing import DIVISIONS, HOME_VISIT, TODAY, make_person
+from test_elig_chains import act, assess, events, file, register
+
+
+@pytest.fixture
+def fast_calendar(start_service):
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    container = start_service("eligibility", CALENDAR_INTERVAL=0.2)
+    clock_of(container).set(TODAY)
+    with ServiceRpcProxy("eligibility", container.config, timeout=20) as proxy:
+        yield container, proxy
+
+
+def enrol_puyang(rpc, born, seq=1):
+    pid = register(rpc, "puyang-2020", seq=seq, born=born, hardship=["tekun"],
+                   household={"no_close_relatives": True})
+    app = file(rpc, pid, "day_care")
+    app = act(rpc, app, "village_review", "village_clerk")
+    app = act(rpc, app, "township_check", "township_officer", data=HOME_VISIT)
+    for dept in ("cdpf", "civil_affairs", "health", "poverty_office"):
+        app = act(rpc, app, "department_signoff", "department_liaison", data={"department": dept})
+    return pid, act(rpc, app, "sign_agreement", "township_officer")
+
+
+def test_puyang_person_turning_60_is_handed_over_by_the_timer(fast_calendar, publish_as):
+    """puyang-2020 §六 年龄达到60周岁时,由民政部门接管……不再享受居家邻里照护或集中照料."""
+    container, rpc = fast_calendar
+    pid = register(rpc, "puyang-2020", born="19660320", hardship=["registered_poor"],
+                   household={"no_supporter": True, "health_stable": True})
+    publish_as("cdpf", "certificate.issued", {
+        "id_number": pid, "name": "张桂兰", "certificate_no": pid + "41", "category": "physical",
+        "grade": 1, "issued_on": "2026-01-01", "valid_until": None,
+        "division_code": DIVISIONS["puyang-2020"]})
+    wait_for(lambda: "neighbor" in rpc.evaluate(pid)["care_modes"], timeout=15)
+    app = file(rpc, pid, "neighbor", caregiver={"name": "张大山", "relationship": "sibling"})
+    app = act(rpc, app, "village_review", "village_clerk")
+    app = act(rpc, app, "township_check", "township_officer", data=HOME_VISIT)
+    for dept in ("cdpf", "civil_affairs", "health", "poverty_office"):
+        app = act(rpc, app, "department_signoff", "department_liaison", data={"department": dept})
+    app = act(rpc, app, "sign_agreement", "township_officer")
+    # a day-care person of the same age is not handed over (§六 names neighbour and centralised)
+    other, _ = enrol_puyang(rpc, "19660320", seq=2)
+
+    clock_of(container).set(date(2026, 3, 19))  # the day before the 60th birthday
+    eventlet.sleep(0.6)  # the timer ticks every 0.2 s
+    assert events(container, "person.handed_over") == []
+    clock_of(container).set(date(2026, 3, 21))
+    wait_for(lambda: events(container, "person.handed_over"), timeout=10,
+             message="the calendar timer to hand the person over")
+    (handed,) = events(container, "person.handed_over")
+    assert handed == {"id_number": pid, "division_code": DIVISIONS["puyang-2020"],
+                      "handed_over_on": "2026-03-20", "age": 60, "to_status": "tekun",
+                      "ended_care_modes": ["neighbor"], "clause": "puyang-2020 §六"}
+    (ended,) = events(container, "enrolment.ended")
+    assert ended["reason"] == "handed_over" and ended["ended_on"] == "2026-03-19"
+    assert ended["enrolment_id"] == app["enrolment_id"]
+    (enrolment,) = rpc.person_enrolments(pid)
+    assert enrolment["status"] == "ended" and enrolment["end_reason"] == "handed_over"
+    assert [e["status"] for e in rpc.person_enrolments(other)] == ["active"]
+    person = rpc.get_person(pid)
+    assert {"handed_over", "hardship"} <= {f["kind"] for f in person["facts"]}
+    assert "neighbor" not in rpc.evaluate(pid)["care_modes"]
+    # the timer keeps running: no second hand-over
+    clock_of(container).set(date(2026, 3, 25))
+    eventlet.sleep(0.6)
+    assert len(events(container, "person.handed_over")) == 1
+
+
+def test_annual_review_due_and_completed_changes_copay_band(fast_calendar, publish_as):
+    """luan-2021 §三(六) 每年至少对养护对象家庭收入情况进行一次评估,依据评估结论及时调整……费用比例."""
+    container, rpc = fast_calendar
+    pid = register(rpc, "luan-2021", hardship=["dibao"])
+    assess(container, publish_as, pid)
+    app = file(rpc, pid, "centralized")
+    app = act(rpc, app, "township_check", "township_officer", data=HOME_VISIT)
+    app = act(rpc, app, "approve", "county_officer")
+    app = act(rpc, app, "sign_agreement", "county_officer")
+    enrolment_id = app["enrolment_id"]
+    clock_of(container).set(date(2027, 3, 10))
+    wait_for(lambda: events(container, "review.due"), timeout=10, message="review.due")
+    (due,) = events(container, "review.due")
+    assert due == {"enrolment_id": enrolment_id, "id_number": pid,
+                   "division_code": DIVISIONS["luan-2021"], "kind": "annual_income",
+                   "due_on": "2027-03-10"}
+    eventlet.sleep(0.5)
+    assert len(events(container, "review.due")) == 1  # once per due date
+    enrolment = rpc.complete_review(enrolment_id, "2027-03-12", "800.00", "王五")
+    assert enrolment["copay_band"] == "B" and enrolment["next_review_on"] == "2028-03-12"
+    (changed,) = events(container, "enrolment.changed")
+    assert "B" in changed["reason"] and "luan-2021 §三(四)" in changed["reason"]
+    rpc.complete_review(enrolment_id, "2027-04-01", "900.00", "王五")
+    assert len(events(container, "enrolment.changed")) == 1  # same band: no change event
+    with pytest.raises(Invalid):
+        rpc.end_enrolment(enrolment_id, "deceased", "2027-04-02", "王五")  # deaths come from health
+    enrolment = rpc.end_enrolment(enrolment_id, "improved", "2027-04-02", "王五",
+                                  "county_officer", "康复后自理能力明显提高")
+    assert enrolment["status"] == "ended"
+    assert events(container, "enrolment.ended")[-1]["reason"] == "improved"
+    with pytest.raises(Conflict):
+        rpc.end_enrolment(enrolment_id, "voluntary_exit", "2027-04-03", "王五")
+
+
+def test_care_mode_change_must_be_eligible(eligibility):
+    container, rpc = eligibility
+    pid = register(rpc, "hangzhou-2024", hardship=["tekun"])
+    app = file(rpc, pid, "centralized")
+    app = act(rpc, app, "township_check", "township_officer", data=HOME_VISIT)
+    app = act(rpc, app, "approve", "county_officer")
+    app = act(rpc, app, "sign_agreement", "county_officer")
+    eid = app["enrolment_id"]
+    with pytest.raises(Invalid):
+        rpc.change_care_mode(eid, "neighbor", "2026-03-11", "想回家", "王五")
+    with pytest.raises(Conflict):
+        rpc.change_care_mode(eid, "centralized", "2026-03-11", "无变化", "王五")
+    enrolment = rpc.change_care_mode(eid, "dispersed", "2026-03-11", "本人自愿回家分散供养",
+                                     "王五")
+    assert enrolment["care_mode"] == "dispersed"
+    changed = events(container, "enrolment.changed")[-1]
+    assert changed["previous_care_mode"] == "centralized" and changed["care_mode"] == "dispersed"
+    assert [h["kind"] for h in enrolment["history"]] == ["started", "care_mode_changed"]
+
+
+def test_redecision_emits_only_on_change(eligibility, publish_as):
+    container, rpc = eligibility
+    pid = register(rpc, "hangzhou-2024", hardship=["tekun"])
+    assert len(events(container, "eligibility.changed")) == 1  # became eligible
+    # the same registration again and a fact that changes nothing: no event
+    rpc.register_person({"id_number": pid, "name": "张桂兰",
+                         "division_code": DIVISIONS["hangzhou-2024"], "registration": "rural"})
+    publish_as("health", "hospital.admitted", {"id_number": pid, "on": "2026-03-09",
+                                               "hospital_uscc": "12341500485912345J"})
+    wait_for(lambda: count_rows(container, "person_facts", id_number=pid,
+                                kind="hospital_admitted") == 1, timeout=15)
+    assert len(events(container, "eligibility.changed")) == 1
+    # the hardship status ends: eligibility is lost, announced once
+    rpc.end_hardship(pid, "tekun", "2026-03-10", "civil_affairs", "收入超标")
+    changed = events(container, "eligibility.changed")
+    assert len(changed) == 2
+    assert changed[-1]["eligible"] is False and changed[-1]["trigger"] == "hardship.ended"
+    assert changed[-1]["previous_care_modes"] == ["centralized", "dispersed"]
+    history = [f["kind"] for f in rpc.get_person(pid)["facts"]]
+    assert history.count("hardship") == 1 and "hardship_ended" in history  # nothing overwritten
+    assert rpc.evaluate(pid, "2026-03-09")["eligible"] is True
+
+
+def test_revoked_certificate_is_a_new_fact_and_redecides(eligibility, publish_as, dead_letters):
+    _container, rpc = eligibility
+    pid = make_person("puyang-2020", 7, "19800501")
+    rpc.register_person({"id_number": pid, "name": "李明", "registration": "rural",
+                         "division_code": DIVISIONS["puyang-2020"],
+                         "hardship": [{"status": "dibao", "valid_from": "2025-01-01"}]})
+    publish_as("cdpf", "certificate.issued", {
+        "id_number": pid, "name": "李明", "certificate_no": pid + "61", "category": "mental",
+        "grade": 1, "issued_on": "2026-01-01", "valid_until": None,
+        "division_code": DIVISIONS["puyang-2020"]})
+    wait_for(lambda: rpc.evaluate(pid)["eligible"], timeout=15)
+    publish_as("cdpf", "certificate.revoked", {"id_number": pid, "certificate_no": pid + "61",
+                                               "revoked_on": "2026-03-08", "reason": "复查不符"})
+    wait_for(lambda: not rpc.evaluate(pid)["eligible"], timeout=15)
+    kinds = [f["kind"] for f in rpc.get_person(pid)["facts"]]
+    assert kinds.count("disability_certificate") == 1 and "disability_certificate_revoked" in kinds
+    assert rpc.evaluate(pid, "2026-03-07")["eligible"] is True
+    # a health fact about a person nobody registered is parked, not lost
+    stranger = make_person("puyang-2020", 8, "19800501")
+    publish_as("health", "person.deceased", {"id_number": stranger,
+                                             "date_of_death": "2026-03-01"})
+    letters = wait_for(lambda: dead_letters("eligibility"), timeout=15)
+    assert letters[0][0] == "rejected_by_handler:not_found"
+    assert stranger not in letters[0][1]["x-doudi-detail"]
+
+
+def test_public_notice_csv_has_bom_and_masked_ids(eligibility):
+    _container, rpc = eligibility
+    ids = []
+    for seq in (1, 2):
+        pid = register(rpc, "hangzhou-2024", seq=seq, hardship=["tekun"], name=f"刘{seq}")
+        app = file(rpc, pid, "centralized")
+        app = act(rpc, app, "township_check", "township_officer", data=HOME_VISIT)
+        act(rpc, app, "approve", "county_officer")
+        ids.append(pid)
+    out = rpc.public_notice_csv(DIVISIONS["hangzhou-2024"][:9], "2026-03-01", "2026-03-31")
+    assert out["content_type"] == "text/csv; charset=utf-8"
+    raw = out["content"].encode("utf-8")
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = out["content"].lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("申请编号,姓名,身份证号")
+    assert len(lines) == 3 and "刘1" in lines[1]
+    for pid in ids:
+        assert pid not in out["content"]
+    assert "3301**********" in lines[1]
+    page = rpc.public_notice_list(DIVISIONS["hangzhou-2024"][:9], "2026-03-01", "2026-03-31",
+                                  page=2, per_page=1)
+    assert page["total"] == 2 and len(page["items"]) == 1
+    assert rpc.public_notice_list("330106002", "2026-03-01", "2026-03-31")["total"] == 0
+    with pytest.raises(Invalid):
+        rpc.public_notice_csv("33x", "2026-03-01", "2026-03-31")
