@@ -353,6 +353,20 @@ class Simulator:
                           json.dumps(envelope, ensure_ascii=False).encode(), envelope["id"],
                           event_type, envelope=envelope)
 
+    def new_certificate(self) -> SimMessage:
+        """``certificate.issued`` for a new person (streams with countable effects:
+        one person and one fact each)."""
+        self._tick()
+        person = self.world.new_person()
+        category = self.rng.choice(list(CERTIFICATE_CATEGORIES))
+        data = self._certificate(person, category, self.rng.randrange(1, 5), self.today)
+        person.certificate = data
+        envelope = build_envelope("cdpf", person.division_code, "certificate.issued", data,
+                                  event_id=self._event_id(), time=self.clock)
+        return SimMessage("cdpf", "certificate.issued",
+                          json.dumps(envelope, ensure_ascii=False).encode(), envelope["id"],
+                          "certificate.issued", envelope=envelope)
+
     def bad_message(self, kind: str | None = None) -> SimMessage:
         kind = kind or self.rng.choice(BAD_KINDS)
         good = self.good_message()

@@ -11,6 +11,10 @@ published afterwards by a relay.
   those rows on restart with the same ``message_id``: consumers dedupe through
   their inbox. Any broker/connection failure drops the connection and retries
   with back-off; nothing confirmed is lost and nothing is marked unconfirmed.
+  A batch is published first and its confirms awaited together
+  (``doudi_common.confirms``): the broker acks many messages at once, so the
+  relay is not limited to one round trip and one disk sync per event. Only the
+  gap-free confirmed prefix of a batch is marked sent.
 * On PostgreSQL only one relay per service publishes at a time (advisory lock),
   so replicas keep the order.
 """
@@ -29,6 +33,7 @@ from urllib.parse import unquote, urlparse
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer
 
+from doudi_common.confirms import Confirms
 from doudi_common.db import utcnow
 from doudi_common.logs import get_logger
 
@@ -81,7 +86,8 @@ class OutboxRelay:
     does one batch and is what tests drive directly."""
 
     def __init__(self, database, amqp_uri: str, poll_interval: float = 0.5,
-                 batch_size: int = 200, backoff_max: float = 30.0):
+                 batch_size: int = 200, backoff_max: float = 30.0,
+                 confirm_timeout: float = 30.0):
         self.database = database
         self.table = database.outbox_table
         self.amqp_uri = amqp_uri
@@ -94,6 +100,8 @@ class OutboxRelay:
         self._stopped = threading.Event()
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self._confirms: Confirms | None = None
+        self.confirm_timeout = confirm_timeout
         self._lock_conn = None
         self.published_total = 0
 
@@ -154,15 +162,21 @@ class OutboxRelay:
         confirmed: list[int] = []
         try:
             producer = self._get_producer()
+            confirms = self._confirms
+            confirms.reset()
             for row in rows:
-                # confirm_publish makes basic_publish wait for the broker's ack
                 producer.publish(
                     row.envelope, exchange=self.exchange, routing_key=row.event_type,
                     content_type="application/json", content_encoding="utf-8",
                     message_id=row.event_id, type=row.event_type, user_id=self.user_id,
                     delivery_mode=2, timestamp=int(time.time()), retry=False,
                     mandatory=False)
-                confirmed.append(row.seq)
+                confirms.published(row.seq)
+            try:
+                # one wait for the whole batch; raises on a nack or timeout
+                confirms.wait(self.confirm_timeout)
+            finally:
+                confirmed = confirms.confirmed_prefix()
         finally:
             if confirmed:
                 self.mark_sent(confirmed)
@@ -178,17 +192,20 @@ class OutboxRelay:
 
     def _get_producer(self) -> Producer:
         if self._producer is None:
-            conn = Connection(self.amqp_uri, transport_options={"confirm_publish": True},
-                              connect_timeout=5, heartbeat=0)
+            # no confirm_publish: Confirms puts the channel in confirm mode and
+            # waits per batch instead of per message
+            conn = Connection(self.amqp_uri, connect_timeout=5, heartbeat=0)
             conn.ensure_connection(max_retries=1)
             channel = conn.channel()
             self.exchange(channel).declare()
+            self._confirms = Confirms(channel)
             self._connection = conn
             self._producer = Producer(channel, exchange=self.exchange)
         return self._producer
 
     def _close_connection(self) -> None:
         conn, self._connection, self._producer = self._connection, None, None
+        self._confirms = None
         if conn is not None:
             try:
                 conn.release()
