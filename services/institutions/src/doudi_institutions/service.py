@@ -8,6 +8,7 @@ events to the outbox. The RPC surface is described in ``RPC.md``.
 from __future__ import annotations
 
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from doudi_common.clock import Clock
@@ -66,6 +67,18 @@ log = get_logger(__name__)
 UPDATABLE = ("name", "legal_form", "kind", "operating_model", "division_code", "address",
              "operator", "contact_name", "contact_phone", "opened_on")
 OPEN_STATES = ("open", "suspended", "merging")
+
+
+def _month_bounds(month) -> tuple[date, date]:
+    import calendar
+
+    from doudi_common.clock import parse_month
+
+    try:
+        year, mon = parse_month(str(month))
+    except ValueError:
+        raise Invalid("月份应为 YYYY-MM", field="active_in", reason="bad_month") from None
+    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
 
 
 def _placement_no(pk: int) -> str:
@@ -705,10 +718,13 @@ class InstitutionsService(ServiceBase):
             if row.placement_pk or row.out_of_service:
                 raise Conflict("该床位不可用", reason="bed_taken", bed_no=bed_no)
             return row
-        sub = query.subquery()
-        return self.s.execute(sa.select(sub).where(
-            sub.c.placement_pk.is_(None), sub.c.out_of_service.is_(False))
-            .order_by(sub.c.bed_no).limit(1)).first()
+        taken = sa.exists().where(placements.c.bed_id == beds.c.id,
+                                  placements.c.status == "open")
+        return self.s.execute(
+            sa.select(beds.c.id, beds.c.bed_no, rooms.c.room_type)
+            .join(rooms, rooms.c.id == beds.c.room_id)
+            .where(beds.c.institution_id == inst_id, beds.c.out_of_service.is_(False), ~taken)
+            .order_by(beds.c.bed_no).limit(1)).first()
 
     def _infection_open(self, id_number: str) -> bool:
         return self.s.execute(sa.select(infections.c.id).where(
@@ -730,15 +746,14 @@ class InstitutionsService(ServiceBase):
                               reason="unknown_person")
             division_code = person["division_code"]
         division_code = validate_division_code(division_code)
+        placed = self._open_placement(id_number) is not None
+        infected = self._infection_open(id_number)
         bed = None
-        if inst["status"] == "open" and not self._open_placement(id_number) \
-                and not self._infection_open(id_number):
+        if inst["status"] == "open" and not placed and not infected:
             bed = self._free_bed(inst["id"], bed_no)
         rules.check_admission(rules.AdmissionFacts(
-            institution_status=inst["status"],
-            has_open_placement=self._open_placement(id_number) is not None,
-            infection_open=self._infection_open(id_number),
-            free_beds=1 if bed is not None else 0))
+            institution_status=inst["status"], has_open_placement=placed,
+            infection_open=infected, free_beds=1 if bed is not None else 0))
         price, _ = self._monthly_price(inst["id"], bed.room_type, care_level, day)
         try:
             with self.s.begin_nested():
@@ -888,9 +903,17 @@ class InstitutionsService(ServiceBase):
         return self._placement(_placement_pk(placement_id))
 
     @rpc
-    def list_placements(self, uscc=None, id_number=None, status=None, page=1,
-                        per_page=50) -> dict:
+    def list_placements(self, uscc=None, id_number=None, status=None, division_code=None,
+                        active_in=None, page=1, per_page=50) -> dict:
         query = self._placement_query().order_by(placements.c.id)
+        if division_code:
+            query = query.where(institutions.c.division_code.startswith(
+                division_prefix(division_code), autoescape=True))
+        if active_in:
+            first, last = _month_bounds(active_in)
+            query = query.where(placements.c.admitted_on <= last,
+                                sa.or_(placements.c.discharged_on.is_(None),
+                                       placements.c.discharged_on >= first))
         if uscc:
             query = query.where(institutions.c.uscc == validate_uscc(uscc))
         if id_number:
@@ -1015,10 +1038,14 @@ class InstitutionsService(ServiceBase):
         return self._inspection(row.inspection_id)
 
     @rpc
-    def list_inspections(self, uscc=None, kind=None, page=1, per_page=50) -> dict:
+    def list_inspections(self, uscc=None, kind=None, division_code=None, page=1,
+                         per_page=50) -> dict:
         query = (sa.select(inspections, institutions.c.uscc)
                  .join(institutions, institutions.c.id == inspections.c.institution_id)
                  .order_by(inspections.c.inspected_on.desc(), inspections.c.id.desc()))
+        if division_code:
+            query = query.where(institutions.c.division_code.startswith(
+                division_prefix(division_code), autoescape=True))
         if uscc:
             query = query.where(institutions.c.uscc == validate_uscc(uscc))
         if kind:
@@ -1263,12 +1290,16 @@ class InstitutionsService(ServiceBase):
         placed = self.s.execute(sa.select(sa.func.count(sa.distinct(placements.c.id_number)))
                                 .where(placements.c.status == "open",
                                        placements.c.id_number.in_(needing))).scalar_one()
-        rate = None if need == 0 else f"{placed / need:.4f}"
+        rate = None if need == 0 else str(_ratio(placed, need))
         return {"county_code": county, "institutions": len(all_rows),
                 "tekun_institutions": tekun_homes, "beds": beds_total, "occupied": occupied,
-                "occupancy": None if not beds_total else f"{occupied / beds_total:.4f}",
+                "occupancy": None if not beds_total else str(_ratio(occupied, beds_total)),
                 "below_grade_3": below, "staff": staff, "tekun_needing_care": need,
                 "tekun_in_institutions": placed, "centralised_support_rate": rate}
+
+
+def _ratio(part: int, whole: int) -> Decimal:
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def beds_table():

@@ -160,3 +160,20 @@ def test_unknown_person_needs_division(institutions):
     with pytest.raises(Invalid) as exc:
         rpc.admit(id_number=person(9), uscc=home, admitted_on="2026-03-02", care_level="full")
     assert exc.value.fields["reason"] == "unknown_person"
+
+
+def test_list_placements_active_in_month_and_jurisdiction(institutions):
+    _, rpc = institutions
+    home = open_home(rpc, beds=3)
+    gone = admit(rpc, person(11), home, admitted_on="2026-03-02")
+    rpc.discharge(placement_id=gone["placement_id"], discharged_on="2026-03-20",
+                  reason="voluntary")
+    admit(rpc, person(12), home, admitted_on="2026-04-05")
+    march = rpc.list_placements(uscc=home, active_in="2026-03")
+    april = rpc.list_placements(uscc=home, active_in="2026-04")
+    assert [p["placement_id"] for p in march["items"]] == [gone["placement_id"]]
+    assert april["total"] == 1 and april["items"][0]["admitted_on"] == "2026-04-05"
+    assert rpc.list_placements(division_code="341500")["total"] == 2
+    assert rpc.list_placements(division_code="330100")["total"] == 0
+    with pytest.raises(Invalid):
+        rpc.list_placements(active_in="2026-13")
