@@ -527,16 +527,24 @@ def get_record(session, record_id) -> dict:
 
 
 class RecordingContext:
-    """Per-transaction cache for recording many records (bulk uploads, bench):
-    cards, deaths, prices, closed months and monthly counts are read once."""
+    """Per-transaction state for recording (one record or a bulk upload): cards,
+    deaths, prices, closed months, monthly counts and each worker's busy times
+    are read once — for a bulk upload in a handful of queries up front — and the
+    records of the upload itself are taken into account as they are prepared."""
 
     def __init__(self, session):
         self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
         self.cards: dict[str, tuple] = {}
         self.deaths: dict[str, date | None] = {}
         self.prices: dict[str, dict] = {}
         self.closed: dict[tuple, bool] = {}
         self.used: dict[tuple, int] = {}
+        self.busy: dict[str, list[tuple[datetime, datetime, str]]] = {}
+        self.locked: set[str] = set()
+        self.prefetched: set[str] = set()
+
+    # -- reads, cached -------------------------------------------------------------
 
     def card(self, id_number):
         if id_number not in self.cards:
@@ -567,34 +575,127 @@ class RecordingContext:
                 records.c.month == month, records.c.status != "superseded",
                 records.c.entry_kind != "reversal")
             if exclude is not None:
-                q = q.where(records.c.record_id != exclude)
-                return self.session.execute(q).scalar_one()
+                return self.session.execute(q.where(records.c.record_id != exclude)).scalar_one()
             self.used[key] = self.session.execute(q).scalar_one()
         return self.used[key]
+
+    def overlapping(self, worker_key: str, start: datetime, end: datetime,
+                    exclude: str | None) -> str | None:
+        self.lock_workers([worker_key])
+        if worker_key not in self.prefetched:
+            q = sa.select(records.c.record_id).where(
+                records.c.worker_key == worker_key, records.c.status != "superseded",
+                records.c.entry_kind != "reversal", records.c.started_at < end,
+                records.c.ended_at > start)
+            if exclude is not None:
+                q = q.where(records.c.record_id != exclude)
+            found = self.session.execute(q.limit(1)).scalar()
+            if found is not None:
+                return found
+        return next((rid for (s, e, rid) in self.busy.get(worker_key, ())
+                     if s < end and e > start and rid != exclude), None)
+
+    def lock_workers(self, keys) -> None:
+        """Serialise recording per provider/worker so two concurrent uploads cannot
+        both pass the overlap check (PostgreSQL advisory locks, in a fixed order)."""
+        todo = sorted(set(keys) - self.locked)
+        if not todo:
+            return
+        if self.postgres:
+            self.session.execute(sa.text(
+                "SELECT pg_advisory_xact_lock(7007, hashtext(k)) "
+                "FROM (SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS s"),
+                {"keys": todo})
+        self.locked.update(todo)
+
+    # -- writes of this transaction ------------------------------------------------
 
     def counted(self, id_number, item, month):
         key = (id_number, item, month)
         if key in self.used:
             self.used[key] += 1
 
+    def occupy(self, worker_key, start, end, record_id):
+        self.busy.setdefault(worker_key, []).append((start, end, record_id))
 
-def _overlapping(session, worker_key: str, start: datetime, end: datetime,
-                 exclude: str | None) -> str | None:
-    q = sa.select(records.c.record_id).where(
-        records.c.worker_key == worker_key, records.c.status != "superseded",
-        records.c.entry_kind != "reversal", records.c.started_at < end,
-        records.c.ended_at > start)
-    if exclude is not None:
-        q = q.where(records.c.record_id != exclude)
-    return session.execute(q.limit(1)).scalar()
+    # -- bulk -----------------------------------------------------------------------
+
+    def prefetch(self, payloads: list) -> None:
+        """Read what a bulk upload needs in a few queries. Payloads that do not parse
+        are skipped here; they are refused with their reason when prepared."""
+        people, workers, months = set(), {}, set()
+        for p in payloads:
+            try:
+                id_number = validate_id_number(p.get("id_number"))
+                times = service_times(p.get("started_at"), p.get("ended_at"))
+                provider = parse_provider(p.get("provider"))
+                worker = p.get("worker_id_number")
+                worker = validate_id_number(worker) if worker is not None else None
+            except (Invalid, AttributeError):
+                continue
+            people.add(id_number)
+            months.add(times.month)
+            key = provider.key + (f"/{worker}" if worker else "")
+            lo, hi = workers.get(key, (times.started_at, times.ended_at))
+            workers[key] = (min(lo, times.started_at), max(hi, times.ended_at))
+        if not people:
+            return
+        ids = sorted(people)
+        found = {r.id_number: r for r in self.session.execute(
+            sa.select(cards).where(cards.c.id_number.in_(ids)))}
+        items: dict[str, dict] = {}
+        for r in self.session.execute(sa.select(card_items).where(card_items.c.id_number.in_(ids))):
+            items.setdefault(r.id_number, {})[r.code] = r.times_per_month
+        providers: dict[str, list] = {}
+        for r in self.session.execute(sa.select(card_providers)
+                                      .where(card_providers.c.id_number.in_(ids))):
+            providers.setdefault(r.id_number, []).append(
+                Provider(r.kind, r.uscc, r.provider_id_number, r.name,
+                         tuple(r.items) if r.items is not None else None))
+        for id_number in ids:
+            row = found.get(id_number)
+            self.cards[id_number] = (row, None) if row is None else (row, CardView(
+                id_number, row.service_no, row.status, row.issued_on, row.ended_on,
+                items.get(id_number, {}), providers.get(id_number, [])))
+        died = dict(self.session.execute(sa.select(deaths.c.id_number, deaths.c.date_of_death)
+                                         .where(deaths.c.id_number.in_(ids))).all())
+        for id_number in ids:
+            self.deaths[id_number] = died.get(id_number)
+        counts = {(r.id_number, r.service_item, r.month): r.n for r in self.session.execute(
+            sa.select(records.c.id_number, records.c.service_item, records.c.month,
+                      sa.func.count().label("n"))
+            .where(records.c.id_number.in_(ids), records.c.month.in_(sorted(months)),
+                   records.c.status != "superseded", records.c.entry_kind != "reversal")
+            .group_by(records.c.id_number, records.c.service_item, records.c.month))}
+        for id_number in ids:
+            for code in (items.get(id_number) or {}):
+                for month in months:
+                    self.used[(id_number, code, month)] = counts.get((id_number, code, month), 0)
+        for r in self.session.execute(sa.select(month_closes.c.unit_kind, month_closes.c.unit_code,
+                                                month_closes.c.month)
+                                      .where(month_closes.c.month.in_(sorted(months)))):
+            self.closed[(r.unit_kind, r.unit_code, r.month)] = True
+        for unit in {("township", (row.division_code or "")[:9]) for row in found.values()}:
+            for month in months:
+                self.closed.setdefault((*unit, month), False)
+        self.lock_workers(workers)
+        lo = min(v[0] for v in workers.values())
+        hi = max(v[1] for v in workers.values())
+        for key in workers:
+            self.busy.setdefault(key, [])
+        self.prefetched.update(workers)
+        for r in self.session.execute(
+                sa.select(records.c.worker_key, records.c.started_at, records.c.ended_at,
+                          records.c.record_id)
+                .where(records.c.worker_key.in_(sorted(workers)),
+                       records.c.status != "superseded", records.c.entry_kind != "reversal",
+                       records.c.started_at < hi, records.c.ended_at > lo)):
+            self.busy[r.worker_key].append((r.started_at, r.ended_at, r.record_id))
 
 
-def record_service(uow, now: datetime, payload: dict, ctx: RecordingContext | None = None, *,
-                   correcting=None, settle_month: str | None = None,
-                   emit: bool = True) -> dict:
-    """Validate one record against the card and store it (status ``recorded``)."""
-    session = uow.session
-    ctx = ctx or RecordingContext(session)
+def _prepare(uow, now: datetime, payload: Any, ctx: RecordingContext, *, correcting=None,
+             settle_month: str | None = None) -> tuple[dict, dict]:
+    """Every check of one record; returns the row and the ``service.recorded`` data."""
     if not isinstance(payload, dict):
         raise Invalid("服务记录格式错误", reason="bad_record")
     id_number = validate_id_number(payload.get("id_number"))
@@ -628,7 +729,7 @@ def record_service(uow, now: datetime, payload: dict, ctx: RecordingContext | No
         settle_month = times.month
     exclude = correcting.record_id if correcting is not None else None
     worker_key = provider.key + (f"/{worker}" if worker else "")
-    other = _overlapping(session, worker_key, times.started_at, times.ended_at, exclude)
+    other = ctx.overlapping(worker_key, times.started_at, times.ended_at, exclude)
     if other is not None:
         raise overlap_error(other)
     check_frequency(card, item, ctx.used_in_month(id_number, item, times.month, exclude))
@@ -649,39 +750,62 @@ def record_service(uow, now: datetime, payload: dict, ctx: RecordingContext | No
         "month": times.month, "unit_kind": unit_kind, "unit_code": unit_code,
         "settle_month": settle_month, "status": "recorded",
         "entry_kind": "correction" if correcting is not None else "original",
-        "corrects": exclude,
-        "correction_reason": payload.get("correction_reason"),
+        "corrects": exclude, "correction_reason": payload.get("correction_reason"),
+        "corrected_by_record": None, "verified_by": None, "verifier_role": None,
+        "verified_at": None, "verify_note": None,
     }
-    session.execute(sa.insert(records).values(**values))
     ctx.counted(id_number, item, times.month)
-    if emit:
-        uow.outbox.add("service.recorded", {
-            "record_id": record_id, "id_number": id_number,
-            "division_code": row.division_code, "service_item": item,
-            "served_on": times.served_on, "minutes": times.minutes,
-            "provider_kind": provider.kind, "provider_uscc": provider.uscc,
-            "provider_id_number": provider.id_number, "card_no": row.service_no,
-            "quantity": quantity, "amount": amount, "corrects": exclude,
-        }, division_code=row.division_code, key=id_number)
-    values.update(corrected_by_record=None, verified_by=None, verifier_role=None,
-                  verified_at=None)
-    return values
+    ctx.occupy(worker_key, times.started_at, times.ended_at, record_id)
+    event = {"record_id": record_id, "id_number": id_number,
+             "division_code": row.division_code, "service_item": item,
+             "served_on": times.served_on, "minutes": times.minutes,
+             "provider_kind": provider.kind, "provider_uscc": provider.uscc,
+             "provider_id_number": provider.id_number, "card_no": row.service_no,
+             "quantity": quantity, "amount": amount, "corrects": exclude}
+    return values, event
+
+
+def _store(uow, prepared: list[tuple[dict, dict]]) -> None:
+    uow.session.execute(sa.insert(records), [values for values, _ in prepared])
+    events = [("service.recorded", event, event["division_code"], event["id_number"])
+              for _, event in prepared]
+    add_many = getattr(uow.outbox, "add_many", None)
+    if add_many is not None:
+        add_many(events)
+    else:   # pragma: no cover - older doudi-common
+        for event_type, data, division, key in events:
+            uow.outbox.add(event_type, data, division_code=division, key=key)
+
+
+def record_service(uow, now: datetime, payload: dict, ctx: RecordingContext | None = None, *,
+                   correcting=None, settle_month: str | None = None) -> dict:
+    """Validate one record against the card and store it (status ``recorded``)."""
+    ctx = ctx or RecordingContext(uow.session)
+    prepared = _prepare(uow, now, payload, ctx, correcting=correcting,
+                        settle_month=settle_month)
+    _store(uow, [prepared])
+    return prepared[0]
 
 
 def record_services(uow, now, payloads: Any) -> dict:
+    """A provider's upload: every record checked (against the cards, the database
+    and each other), then all stored in one go — or none, with the index and
+    reason of the first refusal."""
     if not isinstance(payloads, list) or not payloads:
         raise Invalid("records 须为非空列表", reason="bad_record")
     if len(payloads) > 5000:
         raise Invalid("一次最多上传5000条记录", reason="too_many")
     ctx = RecordingContext(uow.session)
-    ids = []
+    ctx.prefetch([p for p in payloads if isinstance(p, dict)])
+    prepared = []
     for index, payload in enumerate(payloads):
         try:
-            ids.append(record_service(uow, now, payload, ctx)["record_id"])
+            prepared.append(_prepare(uow, now, payload, ctx))
         except (Invalid, Conflict) as exc:
             exc.fields["index"] = index
             raise
-    return {"recorded": len(ids), "record_ids": ids}
+    _store(uow, prepared)
+    return {"recorded": len(prepared), "record_ids": [v["record_id"] for v, _ in prepared]}
 
 
 def _credit_volunteer(session, now, row, by: str) -> None:

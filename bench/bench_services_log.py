@@ -1,0 +1,90 @@
+"""services_log: recording 100,000 service records through the real recording
+path (card, death, price, closed-month, overlap and frequency checks, the record
+row and its ``service.recorded`` outbox row, in uploads of 500 per transaction)
+against bare inserts of the same rows in the same run."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from bench.common import Stopwatch, report, scratch_database
+
+PACKAGE = "doudi_services_log"
+BATCH = 500
+
+
+def _id_number(n: int, region: str = "620102") -> str:
+    from doudi_common.testing.idnumbers import make_id_number
+
+    return make_id_number(region=region, birth=f"19{40 + n // 450 % 50:02d}0101", seq=n % 450)
+
+
+def main() -> dict:
+    from doudi_common.clock import SHANGHAI
+    from doudi_common.db import DatabaseCore
+
+    from doudi_services_log import store
+    from doudi_services_log.models import metadata, outbox, records
+
+    total = int(os.environ.get("BENCH_SERVICES_LOG_RECORDS", "100000"))
+    per_person = 100
+    persons = max(1, total // per_person)
+    with scratch_database(PACKAGE) as url:
+        db = DatabaseCore(url, PACKAGE, "services_log", metadata)
+        try:
+            issued_at = datetime(2026, 1, 1, 8, tzinfo=SHANGHAI)
+            people = [_id_number(n) for n in range(persons)]
+            helpers = [_id_number(n, region="620103") for n in range(persons)]
+            with db.unit_of_work() as uow:
+                store.set_item_price(uow.session, issued_at, "620100", "cleaning", "30.00",
+                                     "bench")
+                for person, helper in zip(people, helpers):
+                    store.issue_card(uow.session, issued_at, id_number=person,
+                                     division_code="620102001001", assessed_on="2026-01-01",
+                                     by="bench", items=[{"code": "cleaning"}],
+                                     providers=[{"kind": "neighbor", "id_number": helper,
+                                                 "uscc": None}])
+            # each helper serves their person 100 times in January, 4 slots a day
+            payloads = []
+            for i in range(per_person):
+                day, slot = 1 + i // 4, i % 4
+                start = datetime(2026, 1, day, 8 + 2 * slot, tzinfo=SHANGHAI)
+                for person, helper in zip(people, helpers):
+                    payloads.append({
+                        "id_number": person, "service_item": "cleaning",
+                        "provider": {"kind": "neighbor", "id_number": helper, "uscc": None},
+                        "started_at": start.isoformat(),
+                        "ended_at": (start + timedelta(minutes=90)).isoformat(),
+                        "recorded_by": "bench", "evidence_ref": f"SIGN-{len(payloads)}"})
+            payloads = payloads[:total]
+            now = datetime(2026, 2, 10, 9, tzinfo=SHANGHAI)
+            with Stopwatch() as recording:
+                for i in range(0, len(payloads), BATCH):
+                    with db.unit_of_work() as uow:
+                        store.record_services(uow, now, payloads[i:i + BATCH])
+            with db.engine.connect() as conn:
+                rows = [dict(r._mapping) for r in conn.execute(
+                    sa.select(records).order_by(records.c.seq))]
+                events = conn.execute(sa.select(sa.func.count()).select_from(outbox)
+                                      .where(outbox.c.event_type == "service.recorded")
+                                      ).scalar_one()
+            assert len(rows) == len(payloads) == events, (len(rows), events)
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("TRUNCATE service_records, outbox"))
+            for row in rows:
+                row.pop("seq")
+            with Stopwatch() as bare:
+                for i in range(0, len(rows), BATCH):
+                    with db.engine.begin() as conn:
+                        conn.execute(sa.insert(records), rows[i:i + BATCH])
+        finally:
+            db.dispose()
+    return report("services_log.record_services", len(payloads), recording.seconds,
+                  bare.seconds, "records")
+
+
+if __name__ == "__main__":
+    main()
