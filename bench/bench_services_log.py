@@ -25,7 +25,6 @@ def _id_number(n: int, region: str = "620102") -> str:
 def main() -> dict:
     from doudi_common.clock import SHANGHAI
     from doudi_common.db import DatabaseCore
-
     from doudi_services_log import store
     from doudi_services_log.models import metadata, outbox, records
 
