@@ -71,11 +71,18 @@ self_pay_ratios = sa.Table(
     sa.Column("recorded_at", TZ, nullable=False),
 )
 
-catalog_prices = sa.Table(
-    "catalog_prices", metadata,
+catalog_items = sa.Table(
+    # institutions' priced catalogue (catalog.price_changed), one row per version
+    "catalog_items", metadata,
     sa.Column("institution_uscc", sa.String(18), primary_key=True),
+    sa.Column("item_code", sa.String(64), primary_key=True),
     sa.Column("effective_from", sa.Date, primary_key=True),
-    sa.Column("items", sa.JSON, nullable=False),
+    sa.Column("category", sa.String(20), nullable=False),
+    sa.Column("unit", sa.String(10), nullable=False),
+    sa.Column("price_fen", FEN, nullable=False),
+    sa.Column("room_type", sa.String(32), nullable=True),
+    sa.Column("care_level", sa.String(10), nullable=True),
+    sa.Column("event_id", sa.String(64), nullable=True),
     sa.Column("recorded_at", TZ, nullable=False),
 )
 
@@ -201,20 +208,26 @@ payouts = sa.Table(
     sa.Column("txn_id", sa.String(100), nullable=False),
 )
 
-service_records = sa.Table(
-    "service_records", metadata,
-    sa.Column("record_id", sa.String(64), primary_key=True),
-    sa.Column("id_number", sa.String(18), nullable=False),
+service_lines = sa.Table(
+    # verified services of a closed month (services-log ``month.closed`` lines):
+    # serve-then-subsidise, paid to the provider (lanzhou-2021 §四(二)3,
+    # qingyunpu-2021 §四(二)6)
+    "service_lines", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(64), nullable=False, index=True),
+    sa.Column("division_code", sa.String(12), nullable=False),
     sa.Column("county", sa.String(6), nullable=False),
     sa.Column("month", sa.String(7), nullable=False),
-    sa.Column("served_on", sa.Date, nullable=False),
-    sa.Column("service_item", sa.String(40), nullable=False),
-    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("id_number", sa.String(18), nullable=False),
     sa.Column("provider_kind", sa.String(20), nullable=False),
     sa.Column("provider_uscc", sa.String(18), nullable=True),
     sa.Column("provider_id_number", sa.String(18), nullable=True),
-    sa.Column("paid_settlement_id", sa.String(64), nullable=True),
-    sa.Index("ix_records_county_month", "county", "month"),
+    sa.Column("service_item", sa.String(40), nullable=False),
+    sa.Column("records", sa.Integer, nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=False),
+    sa.Column("amount_fen", FEN, nullable=False),
+    sa.Column("paid_ref", sa.String(64), nullable=True),
+    sa.Index("ix_service_lines_county", "county", "paid_ref"),
 )
 
 late_changes = sa.Table(
@@ -228,13 +241,14 @@ late_changes = sa.Table(
 
 closed_months = sa.Table(
     "closed_months", metadata,
-    sa.Column("division_code", sa.String(12), primary_key=True),
+    # division_code, or division_code/institution_uscc for an institution's close
+    sa.Column("close_key", sa.String(40), primary_key=True),
     sa.Column("month", sa.String(7), primary_key=True),
     sa.Column("event_id", sa.String(64), nullable=False),
     sa.Column("closed_at", TZ, nullable=False),
 )
 
 FUNDING_TABLES = ("cases", "care_levels", "person_subsidies", "self_pay_ratios",
-                  "catalog_prices", "accounts", "ledger_txns", "ledger_entries",
+                  "catalog_items", "accounts", "ledger_txns", "ledger_entries",
                   "settlement_runs", "case_settlements", "donations", "payouts",
-                  "service_records", "late_changes", "closed_months")
+                  "service_lines", "late_changes", "closed_months")

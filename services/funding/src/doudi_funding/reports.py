@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from doudi_common.errors import Invalid, NotFound
 
 from doudi_funding import storage as S
+from doudi_funding.domain.costplan import items_in_force, month_cost, plan, segments
 from doudi_funding.domain.days import days_in_care, days_in_month, month_bounds
 from doudi_funding.models import (
     accounts,
     care_levels,
     case_settlements,
     cases,
-    catalog_prices,
     donations,
     ledger_entries,
     ledger_txns,
@@ -191,23 +191,24 @@ def cost_plan(session, case_id: str, month: str) -> dict:
         .where(cases.c.case_id == case_id)).first()
     if row is None:
         raise NotFound("未找到该个案", resource="case")
-    first, _ = month_bounds(month)
-    cat = session.execute(sa.select(catalog_prices.c.items).where(
-        catalog_prices.c.institution_uscc == row.institution_uscc,
-        catalog_prices.c.effective_from <= first)
-        .order_by(catalog_prices.c.effective_from.desc())).scalar()
-    if cat is not None:
-        monthly, parts = S.catalogue_cost(cat, row.incapacity_level)
-        items = {k: m(v) for k, v in parts.items()}
+    first, last = month_bounds(month)
+    dim = days_in_month(month)
+    items = S.catalogues(session, [row.institution_uscc], last).get(row.institution_uscc) \
+        if row.institution_uscc else None
+    parts = plan(items_in_force(items, first), row.incapacity_level, dim) if items else {}
+    if parts:
+        monthly = sum(parts.values())
+        shown = {k: m(v) for k, v in parts.items()}
+        segs = segments(items, row.incapacity_level, first, last)
     else:
         monthly = row.monthly_price_fen or 0
-        items = {"monthly_price": m(monthly)}
-    days, dim = days_in_care(month, row.start_date, row.end_date), days_in_month(month)
-    from doudi_funding.domain.settlement import prorate_fen
-
+        shown = {"monthly_price": m(monthly)}
+        segs = [(first, monthly)]
+    days = days_in_care(month, row.start_date, row.end_date)
     return {"case_id": case_id, "month": month, "care_level": row.incapacity_level,
-            "days": days, "days_in_month": dim, "items": items, "monthly_total": m(monthly),
-            "cost": m(prorate_fen(monthly, days, dim))}
+            "days": days, "days_in_month": dim, "items": shown, "monthly_total": m(monthly),
+            "price_segments": [{"from": d.isoformat(), "monthly_total": m(t)} for d, t in segs],
+            "cost": m(month_cost(segs, row.start_date, row.end_date, first, last))}
 
 
 def reconciliation(session, county: str | None, month: str | None) -> dict:

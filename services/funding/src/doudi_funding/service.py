@@ -33,7 +33,7 @@ from doudi_funding.models import (
     care_levels,
     case_settlements,
     cases,
-    catalog_prices,
+    catalog_items,
     closed_months,
     donations,
     ledger_entries,
@@ -43,7 +43,7 @@ from doudi_funding.models import (
     person_directory,
     person_subsidies,
     self_pay_ratios,
-    service_records,
+    service_lines,
     settlement_runs,
 )
 from doudi_funding.schemas import (
@@ -82,10 +82,40 @@ class FundingService(ServiceBase):
         elif kind.startswith("enrolment."):
             self._enrolment(event)
 
-    @subscribe("institutions", "placement.*")
-    def on_placement(self, event):
+    @subscribe("institutions", ["placement.*", "catalog.price_changed"])
+    def on_institutions(self, event):
+        data = event["data"]
+        if data.get("care_level") and data.get("id_number"):
+            self._care_level(data["id_number"], data["care_level"])
         {"placement.admitted": self._admitted, "placement.discharged": self._discharged,
-         "placement.transferred": self._transferred}[event["type"]](event)
+         "placement.transferred": self._transferred,
+         "catalog.price_changed": self._price_changed}[event["type"]](event)
+
+    def _care_level(self, id_number: str, level: str) -> None:
+        session = self.db.session
+        row = session.execute(sa.select(care_levels.c.incapacity_level).where(
+            care_levels.c.id_number == id_number)).first()
+        if row is None:
+            session.execute(sa.insert(care_levels).values(
+                id_number=id_number, incapacity_level=level, hardship="", updated_at=utcnow()))
+        elif row.incapacity_level != level:
+            session.execute(sa.update(care_levels).where(care_levels.c.id_number == id_number)
+                            .values(incapacity_level=level, updated_at=utcnow()))
+
+    def _price_changed(self, event):
+        data, session = event["data"], self.db.session
+        key = dict(institution_uscc=data["institution_uscc"], item_code=data["item_code"],
+                   effective_from=data["effective_from"])
+        session.execute(sa.delete(catalog_items).where(
+            *[getattr(catalog_items.c, k) == v for k, v in key.items()]))
+        session.execute(sa.insert(catalog_items).values(
+            **key, category=data["category"], unit=data["unit"],
+            price_fen=to_fen(data["price"]), room_type=data.get("room_type"),
+            care_level=data.get("care_level"), event_id=event["id"], recorded_at=utcnow()))
+        ids = list(session.execute(sa.select(cases.c.case_id).where(
+            cases.c.institution_uscc == data["institution_uscc"])).scalars())
+        S.mark_late(session, utcnow(), case_ids=ids, from_month=month_of(data["effective_from"]),
+                    event_id=event["id"])
 
     # departments' exchanges whole: an unknown type is dead-lettered before we run
     @subscribe("cdpf", "#")
@@ -101,30 +131,44 @@ class FundingService(ServiceBase):
             data = event["data"]
             self._end_cases(data["id_number"], data["date_of_death"], "deceased", event["id"])
 
-    @subscribe("services_log", ["service.recorded", "month.closed"])
-    def on_services_log(self, event):
-        data = event["data"]
-        session = self.db.session
-        if event["type"] == "service.recorded":
-            served = data["served_on"]
-            session.execute(sa.insert(service_records).values(
-                record_id=data["record_id"], id_number=data["id_number"],
-                county=S.county_of(data["division_code"]), month=month_of(served),
-                served_on=served, service_item=data["service_item"], minutes=data["minutes"],
-                provider_kind=data["provider_kind"], provider_uscc=data["provider_uscc"],
-                provider_id_number=data["provider_id_number"]))
+    @subscribe("services_log", "month.closed")
+    def on_month_closed(self, event):
+        """A township's (or institution's) month is closed: its verified
+        services are owed to their providers (serve-then-subsidise) and the
+        county's month is settled (once; a later close of another township of
+        the same county pays its services in a batch of its own)."""
+        data, session = event["data"], self.db.session
+        key = data["division_code"] + (f"/{data['institution_uscc']}"
+                                       if data.get("institution_uscc") else "")
+        if session.execute(sa.select(closed_months.c.month).where(
+                closed_months.c.close_key == key,
+                closed_months.c.month == data["month"])).first() is not None:
+            log.info("month already closed here", close_key=key, month=data["month"])
             return
-        exists = session.execute(sa.select(closed_months.c.month).where(
-            closed_months.c.division_code == data["division_code"],
-            closed_months.c.month == data["month"])).first()
-        if exists is None:
-            session.execute(sa.insert(closed_months).values(
-                division_code=data["division_code"], month=data["month"], event_id=event["id"],
-                closed_at=data["closed_at"]))
-        run, rerun = S.settle_county_month(self.db, S.county_of(data["division_code"]),
-                                           data["month"], self.clock.now(), event["id"])
+        session.execute(sa.insert(closed_months).values(
+            close_key=key, month=data["month"], event_id=event["id"],
+            closed_at=data["closed_at"]))
+        county = S.county_of(data["division_code"])
+        rows = [{"event_id": event["id"], "division_code": data["division_code"],
+                 "county": county, "month": data["month"], "id_number": line["id_number"],
+                 "provider_kind": line["provider_kind"],
+                 "provider_uscc": line.get("provider_uscc"),
+                 "provider_id_number": line.get("provider_id_number"),
+                 "service_item": line["service_item"], "records": line["records"],
+                 "minutes": line["minutes"], "amount_fen": to_fen(line["amount"])}
+                for line in data["lines"] if line["amount"]]
+        if rows:
+            session.execute(sa.insert(service_lines), rows)
+        now = self.clock.now()
+        run, rerun = S.settle_county_month(self.db, county, data["month"], now, event["id"])
+        if rerun and rows:
+            n = session.execute(sa.select(sa.func.count(sa.distinct(service_lines.c.paid_ref)))
+                                .where(service_lines.c.county == county)).scalar_one() + 1
+            ref = f"SV-{county}-{data['month']}-{n:03d}"
+            S.pay_services(session, county, data["month"], ref, now, None)
+            S.pay_out(self.db, county, data["month"], ref, now, settlement_id=None)
         log.info("month settled", settlement_id=run["settlement_id"], rerun=rerun,
-                 cases=run["cases"])
+                 cases=run["cases"], service_lines=len(rows))
 
     def _enrolment(self, event):
         data, session = event["data"], self.db.session
@@ -137,6 +181,10 @@ class FundingService(ServiceBase):
             self._end_cases(data["id_number"], data["ended_on"], data["reason"], event["id"],
                             kinds=(NEIGHBOR,))
             return
+        if event["type"] == "enrolment.changed" and data["previous_care_mode"] == NEIGHBOR \
+                and data["care_mode"] != NEIGHBOR:
+            self._end_cases(data["id_number"], data["changed_on"] - timedelta(days=1),
+                            "care_mode_changed", event["id"], kinds=(NEIGHBOR,))
         if row is None:
             session.execute(sa.insert(care_levels).values(id_number=data["id_number"], **values))
         else:
@@ -197,7 +245,7 @@ class FundingService(ServiceBase):
         if row is None:
             raise Conflict("未找到对应的入住记录", reason="unknown_placement")
         on = data["transferred_on"]
-        new_id = f"{data['placement_id']}/{on.isoformat()}"
+        new_id = data.get("to_placement_id") or f"{data['placement_id']}/{on.isoformat()}"
         if session.execute(sa.select(cases.c.case_id).where(cases.c.case_id == new_id)).first():
             return
         self._end_case(row.case_id, on - timedelta(days=1), "transferred", event["id"])
@@ -448,34 +496,6 @@ class FundingService(ServiceBase):
         session.execute(sa.insert(cases).values(**values))
         S.mark_late(session, utcnow(), case_ids=[case_id], from_month=month_of(start))
         return _case_reply(values)
-
-    @rpc
-    def set_catalog_prices(self, institution_uscc: str, effective_from: str,
-                           items: dict) -> dict:
-        uscc = validate_uscc(institution_uscc)
-        on = parse_date(effective_from, "effective_from")
-        if not isinstance(items, dict):
-            raise Invalid("items 必须是对象", reason="bad_items")
-        clean = {}
-        for key in S.CATALOG_ITEMS:
-            clean[key] = str(parse_money(items.get(key, "0.00"), key, positive=False))
-        nursing = items.get("nursing") or {}
-        if not isinstance(nursing, dict) or set(nursing) - {"none", "partial", "full"}:
-            raise Invalid("nursing 应按失能等级 none/partial/full 给出", reason="bad_items")
-        clean["nursing"] = {k: str(parse_money(v, f"nursing.{k}", positive=False))
-                            for k, v in nursing.items()}
-        unknown = set(items) - set(S.CATALOG_ITEMS) - {"nursing"}
-        if unknown:
-            raise Invalid("未知的费用项目", reason="bad_items", items=",".join(sorted(unknown)))
-        session = self.db.session
-        session.execute(sa.delete(catalog_prices).where(
-            catalog_prices.c.institution_uscc == uscc, catalog_prices.c.effective_from == on))
-        session.execute(sa.insert(catalog_prices).values(
-            institution_uscc=uscc, effective_from=on, items=clean, recorded_at=utcnow()))
-        ids = list(session.execute(sa.select(cases.c.case_id).where(
-            cases.c.institution_uscc == uscc)).scalars())
-        S.mark_late(session, utcnow(), case_ids=ids, from_month=month_of(on))
-        return {"institution_uscc": uscc, "effective_from": on.isoformat(), "items": clean}
 
     @rpc
     def get_cost_plan(self, case_id: str, month: str) -> dict:

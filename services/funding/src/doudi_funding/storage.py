@@ -18,15 +18,16 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import NamedTuple
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.money import allocate, from_fen, money_str, to_fen
 
 from doudi_funding.domain import ledger as L
+from doudi_funding.domain.costplan import CatalogItem, month_cost, segments
 from doudi_funding.domain.days import days_in_care, days_in_month, month_bounds
 from doudi_funding.domain.packs import FundingPack, pack_for
 from doudi_funding.domain.settlement import (
@@ -44,17 +45,15 @@ from doudi_funding.models import (
     care_levels,
     case_settlements,
     cases,
-    catalog_prices,
+    catalog_items,
     ledger_entries,
     ledger_txns,
     payouts,
     person_subsidies,
     self_pay_ratios,
-    service_records,
+    service_lines,
     settlement_runs,
 )
-
-CATALOG_ITEMS = ("bed", "meals", "rehabilitation", "daily_supplies", "overhead")
 
 
 def county_of(division_code: str) -> str:
@@ -220,19 +219,18 @@ class CaseFacts(NamedTuple):
     ratio: Decimal
 
 
-def _catalogues(session, county: str, first: date) -> dict[str, dict]:
-    rows = session.execute(sa.select(catalog_prices).where(
-        catalog_prices.c.effective_from <= first).order_by(catalog_prices.c.effective_from)).all()
-    return {r.institution_uscc: r.items for r in rows}  # latest effective wins
-
-
-def catalogue_cost(items: dict, level: str | None) -> tuple[int, dict[str, int]]:
-    """Cost plan from catalogue items (luan-2021 §三(四)): bed, nursing by care
-    level, meals, rehabilitation, daily supplies, shared overhead."""
-    parts = {k: to_fen(items.get(k, "0")) for k in CATALOG_ITEMS}
-    nursing = items.get("nursing") or {}
-    parts["nursing"] = to_fen(nursing.get(level or "full", nursing.get("full", "0")))
-    return sum(parts.values()), parts
+def catalogues(session, institutions: Iterable[str] | None, last: date
+               ) -> dict[str, list[CatalogItem]]:
+    """Catalogue items effective by ``last``, per institution."""
+    q = sa.select(catalog_items).where(catalog_items.c.effective_from <= last)
+    if institutions is not None:
+        q = q.where(catalog_items.c.institution_uscc.in_(list(institutions)))
+    out: dict[str, list[CatalogItem]] = defaultdict(list)
+    for r in session.execute(q):
+        out[r.institution_uscc].append(CatalogItem(
+            r.item_code, r.category, r.unit, r.price_fen, r.effective_from, r.room_type,
+            r.care_level))
+    return out
 
 
 def _latest_subsidy(kind: str, month: str):
@@ -271,22 +269,21 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
                                        case_settlements.c.for_month == month,
                                        case_settlements.c.month == month))
     rows = session.execute(q).all()
-    catalogues = _catalogues(session, county, first) if rows else {}
+    catalogue = catalogues(session, {r[3] for r in rows if r[3]}, last) if rows else {}
+    seg_cache: dict[tuple, list] = {}
     caregiver_fen = to_fen(pack.caregiver_subsidy_monthly)
     exempt_statuses = set(pack.self_pay_exempt)
-    zero = Decimal("0")
+    zero = Decimal(0)
     ratio_of: dict[str, Decimal] = {}
     subsidy_maps: dict[tuple, dict] = {}
     out = []
     for (case_id, kind, id_number, inst, caregiver, price, start, end, level, hardship,
          dibao, dla, sdns, ratio_text) in rows:
         # days in care (days.days_in_care, inlined for the bulk path)
-        lo = start if start > first else first
+        lo = max(first, start)
         hi = last if end is None or end > last else end
         days = (hi - lo).days + 1 if hi >= lo else 0
-        if hardship and exempt_statuses.intersection(hardship.split(",")):
-            ratio_value = zero
-        elif ratio_text is None:
+        if hardship and exempt_statuses.intersection(hardship.split(",")) or ratio_text is None:
             ratio_value = zero
         else:
             ratio_value = ratio_of.get(ratio_text)
@@ -296,13 +293,18 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
         subs = subsidy_maps.get(key)
         if subs is None:
             subs = subsidy_maps[key] = {k: v for k, v in zip(SUBSIDY_KINDS, key) if v}
-        if kind == CENTRALIZED and inst in catalogues:
-            cost, _ = catalogue_cost(catalogues[inst], level)
-        else:
-            cost = price or 0
+        cost, cost_fen = price or 0, None
+        if kind == CENTRALIZED and inst in catalogue:
+            segs = seg_cache.get((inst, level))
+            if segs is None:
+                segs = seg_cache[(inst, level)] = segments(catalogue[inst], level, first, last)
+            if len(segs) == 1 and segs[0][1]:
+                cost = segs[0][1]
+            elif any(total for _, total in segs):
+                cost_fen = month_cost(segs, start, end, first, last)
         out.append(CaseFacts(case_id, kind, id_number, inst, caregiver, CaseInput(
             case_id, kind, days, dim, cost, subs, ratio_value,
-            caregiver_fen if kind == NEIGHBOR else 0, inst), ratio_value))
+            caregiver_fen if kind == NEIGHBOR else 0, inst, cost_fen), ratio_value))
     return out
 
 
@@ -382,7 +384,7 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     # management fee per head (hangzhou-2024 §五(二))
     management = _management_fees(session, pack, county, month, sid, result.splits, by_id, now)
     # serve-then-subsidise (lanzhou-2021 §四(二)3, qingyunpu-2021 §四(二)6 §六(二))
-    service = _service_subsidies(session, pack, county, month, sid, now)
+    service = pay_services(session, county, month, sid, now, sid)
 
     totals = session.execute(sa.select(
         sa.func.count().filter(case_settlements.c.line == "regular"),
@@ -466,36 +468,47 @@ def _management_fees(session, pack: FundingPack, county, month, sid, splits, by_
     return sum(per_inst.values())
 
 
-def _service_subsidies(session, pack: FundingPack, county, month, sid, now) -> int:
-    rate = to_fen(pack.service_subsidy_per_record)
-    if not rate:
+def pay_services(session, county: str, month: str, ref: str, now: datetime,
+                 settlement_id: str | None) -> int:
+    """Serve-then-subsidise: post every unpaid verified service line of the
+    county (months up to ``month``) as owed to its provider, one transaction per
+    provider with the persons' lines as sub-ledger entries. Paid from the pilot
+    special account while it lasts where the pack says so (qingyunpu-2021
+    §六(二), 专款专用: purpose ``service_subsidy``), otherwise from the county's
+    service subsidy budget."""
+    pack = pack_for(county)
+    sl = service_lines.c
+    lines = session.execute(sa.select(service_lines).where(
+        sl.county == county, sl.month <= month, sl.paid_ref.is_(None))
+        .order_by(sl.provider_uscc, sl.provider_id_number, sl.id)).all()
+    if not lines:
         return 0
-    rows = session.execute(sa.select(
-        service_records.c.provider_uscc, service_records.c.provider_id_number,
-        sa.func.count()).where(service_records.c.county == county,
-                               service_records.c.month <= month,
-                               service_records.c.paid_settlement_id.is_(None))
-        .group_by(service_records.c.provider_uscc, service_records.c.provider_id_number)).all()
     pilot = L.account("pilot", county)
     pilot_left = -balance(session, pilot) if pack.pilot_fund_pays_services else 0
+    budget = L.account("service_subsidy", county)
+    by_provider: dict[tuple, list] = defaultdict(list)
+    for line in lines:
+        by_provider[(line.provider_uscc or "", line.provider_id_number or "")].append(line)
     total = 0
-    for uscc, person, count in sorted(rows, key=lambda r: (r[0] or "", r[1] or "")):
-        amount = rate * int(count)
+    for (uscc, person), group in sorted(by_provider.items()):
+        amount = sum(x.amount_fen for x in group)
         payee = uscc or person
         payable = L.account("payable", county, "service_subsidy" if uscc else
                             "service_subsidy_person")
         from_pilot = min(amount, max(pilot_left, 0))
         pilot_left -= from_pilot
-        post(session, L.transaction("settlement", [
-            L.Posting(pilot, from_pilot),
-            L.Posting(L.account("service_subsidy", county), amount - from_pilot),
-            L.Posting(payable, -amount, payee)], purpose="service_subsidy",
-            memo=f"{count} recorded services"),
-            txn_id=f"{sid}:svc:{payee}", county=county, month=month, settlement_id=sid, now=now)
+        # per person on the budget (the person's sub-ledger), the pilot fund's
+        # part moved off the budget onto the special account
+        postings = [L.Posting(budget, x.amount_fen, None, x.id_number) for x in group]
+        postings += [L.Posting(pilot, from_pilot), L.Posting(budget, -from_pilot),
+                     L.Posting(payable, -amount, payee)]
+        post(session, L.transaction("settlement", postings, purpose="service_subsidy",
+                                    memo=f"{sum(x.records for x in group)} verified services"),
+             txn_id=f"{ref}:svc:{payee}", county=county, month=month,
+             settlement_id=settlement_id, now=now)
         total += amount
-    session.execute(sa.update(service_records).where(
-        service_records.c.county == county, service_records.c.month <= month,
-        service_records.c.paid_settlement_id.is_(None)).values(paid_settlement_id=sid))
+    session.execute(sa.update(service_lines).where(
+        sl.id.in_([x.id for x in lines])).values(paid_ref=ref))
     return total
 
 

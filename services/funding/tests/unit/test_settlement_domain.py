@@ -198,7 +198,6 @@ def test_pack_by_division(division, name):
        .filter(lambda w: sum(w) > 0))
 def test_integer_allocation_agrees_with_money_allocate(total, weights):
     from doudi_common.money import allocate, to_fen
-
     from doudi_funding.domain.settlement import allocate_fen
 
     assert allocate_fen(total, weights) == [to_fen(a) for a in allocate(Decimal(total) / 100,

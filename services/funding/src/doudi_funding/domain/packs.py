@@ -34,8 +34,6 @@ class FundingPack:
     self_pay_exempt: tuple[str, ...] = ("tekun",)
     #: puyang-2020 §五 §六: 县(区)财政为照护残疾人每月发放托养照护补贴
     caregiver_subsidy_monthly: Decimal = Decimal("0.00")
-    #: qingyunpu-2021 §四(二)6 / lanzhou-2021 §四(二)3: subsidy per recorded service
-    service_subsidy_per_record: Decimal = Decimal("0.00")
     #: hangzhou-2024 §五(二): per-head yearly management fee paid to the institution
     management_fee_per_head_year: Decimal = Decimal("0.00")
     #: qingyunpu-2021 §六(二): service subsidies are paid from the pilot special account
@@ -60,11 +58,10 @@ PACKS: tuple[FundingPack, ...] = (
                 clauses={"neighbor": "puyang-2020 §四(一) §五 §六",
                          "centralized": "puyang-2020 §四(四) §六"}),
     FundingPack("qingyunpu-2021", "1", ("360104",), self_pay_bands=_LUAN_BANDS,
-                service_subsidy_per_record=Decimal("20.00"), pilot_fund_pays_services=True,
+                pilot_fund_pays_services=True,
                 clauses={"service_subsidy": "qingyunpu-2021 §四(二)6",
                          "special_account": "qingyunpu-2021 §六(二)"}),
     FundingPack("lanzhou-2021", "1", ("6201",), self_pay_bands=_LUAN_BANDS,
-                service_subsidy_per_record=Decimal("25.00"),
                 clauses={"service_subsidy": "lanzhou-2021 §四(二)3"}),
     FundingPack("hangzhou-2024", "1", ("3301",), self_pay_bands=_LUAN_BANDS,
                 management_fee_per_head_year=Decimal("1200.00"),

@@ -70,6 +70,7 @@ class CaseInput(NamedTuple):
     self_pay_ratio: Decimal = Decimal(0)
     caregiver_subsidy_fen: int = 0  # monthly, neighbour care
     institution: str | None = None  # earmarked donations are matched on it
+    cost_fen: int | None = None  # the month's cost when priced in segments (costplan.py)
 
 
 class CaseSplit(NamedTuple):
@@ -148,11 +149,12 @@ def first_channels(case: CaseInput) -> CaseSplit:
         care = prorate_fen(case.caregiver_subsidy_fen, days, dim)
         return CaseSplit(case.case_id, case.kind, days, dim, sum(available) + care,
                          tuple(available), 0, 0, 0, 0, care)
-    cost = prorate_fen(case.monthly_cost_fen, days, dim)
+    cost = prorate_fen(case.monthly_cost_fen, days, dim) if case.cost_fen is None \
+        else case.cost_fen
     left = cost
     drawn = []
     for amount in available:
-        take = amount if amount < left else left
+        take = min(left, amount)
         drawn.append(take)
         left -= take
     family = min(left, share_fen(left, case.self_pay_ratio)) if left else 0
