@@ -241,6 +241,11 @@ class InstitutionsService(ServiceBase):
                                                         **values))
         if data["care_mode"] != "centralized":
             return
+        done = self.s.execute(sa.select(admission_requests.c.id).where(
+            admission_requests.c.enrolment_id == data["enrolment_id"],
+            admission_requests.c.status == "admitted")).first()
+        if done:
+            return      # the same enrolment announced again: already placed
         request = {"enrolment_id": data["enrolment_id"], "id_number": data["id_number"],
                        "institution_uscc": data.get("institution_uscc"), "received_at": utcnow()}
         if not data.get("institution_uscc"):
@@ -257,6 +262,10 @@ class InstitutionsService(ServiceBase):
         except (Conflict, NotFound, Invalid) as exc:
             savepoint.rollback()
             reason = exc.fields.get("reason") or exc.code
+            current = self._open_placement(data["id_number"])
+            if reason == "already_placed" and current is not None \
+                    and current["enrolment_id"] == data["enrolment_id"]:
+                return      # the same enrolment announced twice at once: placed once
             log.info("admission refused", enrolment_id=data["enrolment_id"], reason=reason)
             self.s.execute(sa.insert(admission_requests).values(
                 status="refused", reason=reason, **request))
@@ -874,14 +883,16 @@ class InstitutionsService(ServiceBase):
             raise Invalid("转出与转入机构不能相同", field="to_uscc", reason="same_institution")
         rules.check_transfer_consent(self._consent(placement["id_number"], target["id"]))
         source = self._institution_by_id(placement["institution_id"])
-        self._discharge(placement, day, "transferred", f"转入 {target['uscc']}", event=False)
+        # consumers that follow placements see the old one end and the new one start
+        # (at the target's price), tied together by placement.transferred
+        self._discharge(placement, day, "transferred", f"转入 {target['uscc']}")
         new = self._admit(id_number=placement["id_number"], uscc=target["uscc"], admitted_on=day,
                           care_level=placement["care_level"], care_mode=placement["care_mode"],
                           bed_no=bed_no, division_code=placement["division_code"],
                           enrolment_id=placement["enrolment_id"],
                           health_record_ref=placement["health_record_ref"],
                           rehab_plan_ref=placement["rehab_plan_ref"],
-                          transferred_from=placement["id"], event=False)
+                          transferred_from=placement["id"])
         self.db.outbox.add("placement.transferred", {
             "placement_id": _placement_no(placement["id"]),
             "id_number": placement["id_number"], "division_code": placement["division_code"],

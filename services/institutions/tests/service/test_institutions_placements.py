@@ -177,3 +177,39 @@ def test_list_placements_active_in_month_and_jurisdiction(institutions):
     assert rpc.list_placements(division_code="330100")["total"] == 0
     with pytest.raises(Invalid):
         rpc.list_placements(active_in="2026-13")
+
+
+def _enrolment(seq, home, **kw):
+    return {"enrolment_id": f"ENR-{seq}", "id_number": person(seq), "division_code": DIV,
+            "care_mode": "centralized", "hardship": ["tekun"], "incapacity_level": "partial",
+            "started_on": "2026-03-02", "institution_uscc": home, **kw}
+
+
+def test_enrolment_lifecycle_admits_and_discharges(institutions, rabbit):
+    from doudi_institutions.testing import publish_suite_event
+
+    container, rpc = institutions
+    home = open_home(rpc, beds=3)
+    for seq in (21, 22):
+        publish_suite_event(rabbit, "eligibility", "enrolment.started", _enrolment(seq, home))
+    # the same enrolment announced twice is placed once
+    publish_suite_event(rabbit, "eligibility", "enrolment.started", _enrolment(21, home))
+    wait_for(lambda: count_rows(container, "placements", status="open") == 2, timeout=15)
+    placed = rpc.list_placements(id_number=person(21))["items"][0]
+    assert placed["care_level"] == "partial" and placed["enrolment_id"] == "ENR-21"
+
+    publish_suite_event(rabbit, "eligibility", "enrolment.ended", {
+        "enrolment_id": "ENR-21", "id_number": person(21), "division_code": DIV,
+        "care_mode": "centralized", "ended_on": "2026-03-15", "reason": "voluntary_exit",
+        "note": None})
+    publish_suite_event(rabbit, "eligibility", "enrolment.changed", {
+        "enrolment_id": "ENR-22", "id_number": person(22), "division_code": DIV,
+        "care_mode": "neighbor", "previous_care_mode": "centralized",
+        "incapacity_level": "partial", "changed_on": "2026-03-20", "reason": "本人申请回家"})
+    wait_for(lambda: count_rows(container, "placements", status="open") == 0, timeout=15)
+    reasons = {p["enrolment_id"]: (p["discharge_reason"], p["discharged_on"])
+               for p in rpc.list_placements(uscc=home)["items"]}
+    assert reasons == {"ENR-21": ("voluntary", "2026-03-15"),
+                       "ENR-22": ("care_mode_changed", "2026-03-20")}
+    assert count_rows(container, "admission_requests", status="admitted") == 2
+    assert count_rows(container, "admission_requests", status="refused") == 0
