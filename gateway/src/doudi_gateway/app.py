@@ -94,6 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_all(api)
     _public_docs(api)
+    _problem_docs(api)
     register_problem_handlers(app)
     return app
 
@@ -105,3 +106,60 @@ def _public_docs(api: Api) -> None:
         for op in spec._paths.get(path, {}).values():
             if isinstance(op, dict):
                 op["security"] = []
+
+
+PROBLEM_SCHEMA = {
+    "type": "object", "description": "RFC 9457 problem details",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"},
+        "status": {"type": "integer"}, "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {"type": "object", "description": "webargs: {location: {field: [reason]}}"},
+        "invalid_params": {"type": "array", "items": {
+            "type": "object", "properties": {"in": {"type": "string"},
+                                             "name": {"type": "string"},
+                                             "reason": {"type": "string"}}}},
+    },
+    "additionalProperties": True,
+}
+_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_STANDARD_ERRORS = {
+    "401": "未登录或令牌无效", "403": "无权操作或不在辖区内", "404": "未找到（或不在辖区内）",
+    "409": "状态冲突", "412": "If-Match 不符", "422": "数据不合法（字段与原因）",
+    "503": "服务暂不可用 (Retry-After)", "504": "服务响应超时 (Retry-After)",
+}
+
+
+def _problem_docs(api: Api) -> None:
+    """Errors are application/problem+json with one schema everywhere; every
+    operation documents the error statuses the gateway may answer."""
+    spec = api.spec
+    original = spec.to_dict
+
+    def to_dict():
+        doc = original()
+        components = doc.setdefault("components", {})
+        components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for name, response in components.get("responses", {}).items():
+            response["content"] = dict(_PROBLEM_CONTENT)
+        for path, ops in doc.get("paths", {}).items():
+            for method, op in ops.items():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                responses = op["responses"]
+                for code, response in list(responses.items()):
+                    if (code == "default" or code.startswith(("4", "5"))) and "$ref" not in response:
+                        response["content"] = dict(_PROBLEM_CONTENT)
+                public = op.get("security") == []
+                for code, text in _STANDARD_ERRORS.items():
+                    if public and code not in ("422", "503", "504"):
+                        continue
+                    responses.setdefault(code, {"description": text,
+                                                "content": dict(_PROBLEM_CONTENT)})
+                if path.endswith("/funding/summary") and "200" in responses:
+                    responses["200"].setdefault("content", {})["text/csv"] = {
+                        "schema": {"type": "string"}}
+        return doc
+
+    spec.to_dict = to_dict
