@@ -77,9 +77,9 @@ def test_providers():
 
 
 def _card(**kw):
-    base = dict(id_number=PERSON, service_no="FWK-620102001-00001", status="active",
-                issued_on=date(2026, 3, 2), ended_on=None, items={"cleaning": 2},
-                providers=[Provider("neighbor", None, HELPER)])
+    base = {"id_number": PERSON, "service_no": "FWK-620102001-00001", "status": "active",
+            "issued_on": date(2026, 3, 2), "ended_on": None, "items": {"cleaning": 2},
+            "providers": [Provider("neighbor", None, HELPER)]}
     base.update(kw)
     return CardView(**base)
 
