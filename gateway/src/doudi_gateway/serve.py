@@ -18,6 +18,16 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["DOUDI_JWT_SECRET"] = secrets.token_urlsafe(48)
         print("doudi-gateway: DOUDI_JWT_SECRET not set; using a random key for this run",
               file=sys.stderr)
+    # migrate and create the first admin once, before the workers start
+    from doudi_gateway.app import gateway_config
+    from doudi_gateway.store import admin_password_from_env, store_from_config
+
+    config = gateway_config()
+    store = store_from_config(config)
+    store.migrate()
+    store.ensure_admin(config.get("ADMIN_PASSWORD") or admin_password_from_env())
+    store.engine.dispose()
+    _metrics_dir()
     host = os.environ.get("DOUDI_GATEWAY_HOST", "127.0.0.1")
     port = os.environ.get("DOUDI_GATEWAY_PORT", "8000")
     args = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
@@ -30,6 +40,19 @@ def main(argv: list[str] | None = None) -> int:
             "doudi_gateway.app:create_app()"]
     os.execvp(args[0], args)
     return 0  # pragma: no cover
+
+
+def _metrics_dir() -> None:
+    """Prometheus multiprocess mode: /metrics sums every worker's counters."""
+    import shutil
+    import tempfile
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    path = tempfile.mkdtemp(prefix="doudi-gateway-metrics-")
+    shutil.rmtree(path, ignore_errors=True)
+    os.makedirs(path)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
 
 
 if __name__ == "__main__":

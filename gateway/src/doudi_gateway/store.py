@@ -149,7 +149,7 @@ class Store:
             return False
         try:
             self.add_user("admin", password, "admin", "")
-        except Conflict:  # another worker won the race
+        except (Conflict, sa.exc.IntegrityError):  # another worker won the race
             return False
         log.info("first start: admin user created")
         return True

@@ -1,0 +1,88 @@
+"""The gateway as deployed: ``doudi-gateway`` (gunicorn gthread, 2 workers) in
+its own process, with the eligibility service over RabbitMQ. First-start admin
+from DOUDI_ADMIN_PASSWORD, login over HTTP, 401 without a token, request ids,
+no full ID number in the gateway's log, /metrics summed over workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from doudi_common.testing.idnumbers import make_id_number
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def gateway(rabbit, start_service, tmp_path):
+    start_service("eligibility")
+    port = free_port()
+    env = {**os.environ, "DOUDI_AMQP_URI": rabbit["AMQP_URI"], "DOUDI_LOG_FORMAT": "json",
+           "DOUDI_GATEWAY_PORT": str(port), "DOUDI_HOME": str(tmp_path),
+           "DOUDI_GATEWAY_CONFIG": str(ROOT / "gateway" / "config.yaml"),
+           "DOUDI_GATEWAY_DB_URL": f"sqlite:///{tmp_path}/gateway.db",
+           "DOUDI_ADMIN_PASSWORD": "first-start-admin"}
+    env.pop("DOUDI_JWT_SECRET", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log = open(tmp_path / "gateway.log", "wb")
+    proc = subprocess.Popen([str(BIN / "doudi-gateway"), "--workers", "2"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                break
+        except requests.RequestException:
+            time.sleep(0.2)
+    try:
+        yield base, tmp_path / "gateway.log"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+def test_gateway_under_gunicorn(gateway):
+    base, log_path = gateway
+    pid = make_id_number(region="341502", seq=7)
+    assert requests.get(f"{base}/api/v1/persons/{pid}", timeout=5).status_code == 401
+    resp = requests.post(f"{base}/api/v1/auth/token",
+                         json={"username": "admin", "password": "first-start-admin"}, timeout=5)
+    assert resp.status_code == 200, resp.text
+    auth = {"Authorization": f"Bearer {resp.json()['access_token']}"}
+    # the token works on every worker (one key for the whole run)
+    for i in range(6):
+        r = requests.get(f"{base}/api/v1/persons/{pid}", timeout=10,
+                         headers={**auth, "X-Request-Id": f"gunicorn-{i}"})
+        assert r.status_code == 404, r.text
+        assert r.headers["X-Request-Id"] == f"gunicorn-{i}"
+    metrics = requests.get(f"{base}/metrics", timeout=5).text
+    line = [m for m in metrics.splitlines() if m.startswith(
+        'doudi_gateway_requests_total{method="GET",route="/api/v1/persons/<id_number>",'
+        'status="404"}')]
+    assert line and float(line[0].split()[-1]) == 6.0, line
+    time.sleep(0.5)
+    text = log_path.read_text(encoding="utf-8", errors="replace")
+    assert "gunicorn-3" in text  # the access log carries request ids
+    assert pid not in text       # and never a full ID number
