@@ -8,11 +8,10 @@ from __future__ import annotations
 from datetime import date
 
 import eventlet
-from nameko.testing.services import entrypoint_hook
-
 from doudi_common.clock import clock_of
 from doudi_common.testing.fixtures import count_rows, wait_for
 from doudi_common.testing.idnumbers import make_id_number
+from nameko.testing.services import entrypoint_hook
 
 INST = "12341500MB1234567G"
 

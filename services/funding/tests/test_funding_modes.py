@@ -1,0 +1,217 @@
+"""Care modes and funds beyond the four channels: Puyang neighbour care,
+serve-then-subsidise with the Qingyunpu pilot account, Hangzhou's management
+fee, catalogue prices; the set-based ledger agrees with the domain postings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from doudi_common.clock import clock_of
+from doudi_common.testing.fixtures import count_rows, db_engine, wait_for
+from doudi_common.testing.idnumbers import make_id_number
+from doudi_funding.domain.ledger import settlement_postings
+from doudi_funding.storage import split_of
+from nameko.testing.services import entrypoint_hook
+
+INST = "12341500MB1234567G"
+ORG = "52341502MJ0012345T"
+
+
+def call(container, method, *args, **kwargs):
+    with entrypoint_hook(container, method) as hook:
+        return hook(*args, **kwargs)
+
+
+@pytest.fixture
+def funding(start_service):
+    container = start_service("funding")
+    clock_of(container).set(date(2026, 4, 3))
+    return container
+
+
+def test_puyang_neighbour_care_pays_the_caregiver(funding, publish_as):
+    """puyang-2020 §五 §六: the person's subsidies go to the caregiver as living
+    money, and the county pays its caregiver subsidy each month."""
+    person = make_id_number(region="410928", birth="19800101", seq=31)
+    caregiver = make_id_number(region="410928", birth="19700505", seq=32)
+    case = call(funding, "register_caregiver", person, caregiver, "410928001", "2026-03-01")
+    assert case["kind"] == "neighbor"
+    publish_as("cdpf", "subsidy.granted", {"id_number": person,
+                                           "kind": "severe_disability_nursing_subsidy",
+                                           "monthly_amount": "100.00", "from_month": "2026-01"})
+    wait_for(lambda: count_rows(funding, "person_subsidies") == 1, message="subsidy")
+    call(funding, "record_dibao", person, "450.00", "2026-01")
+    run = call(funding, "settle_month", "410928", "2026-03")
+    assert run["cases"] == 1 and run["caregiver_subsidy"] == "300.00"
+    assert run["by_channel"] == {"own_subsidies": "550.00", "family_share": "0.00",
+                                 "donations": "0.00", "county_cover": "300.00"}
+    paid = call(funding, "list_payouts", "2026-03", division_code="410928")["items"]
+    assert sorted((p["payee_kind"], p["purpose"], p["amount"]) for p in paid) == [
+        ("caregiver", "caregiver_subsidy", "300.00"), ("caregiver", "living_money", "550.00")]
+    assert all(p["payee_id_number_masked"].endswith(caregiver[-4:]) for p in paid)
+    assert "*" in paid[0]["payee_id_number_masked"]
+    assert call(funding, "reconciliation", "410928")["ok"]
+
+
+def closed(division, month, lines, institution=None):
+    providers: dict = {}
+    for line in lines:
+        key = (line["provider_kind"], line["provider_uscc"], line["provider_id_number"])
+        p = providers.setdefault(key, {"provider_kind": key[0], "provider_uscc": key[1],
+                                       "provider_id_number": key[2], "provider_name": None,
+                                       "records": 0, "minutes": 0, "amount": 0})
+        p["records"] += line["records"]
+        p["minutes"] += line["minutes"]
+        p["amount"] += int(line["amount"].replace(".", ""))
+    total = sum(p["amount"] for p in providers.values())
+    for p in providers.values():
+        p["amount"] = f"{p['amount'] / 100:.2f}"
+    return {"month": month, "division_code": division, "institution_uscc": institution,
+            "records": sum(x["records"] for x in lines), "persons": len(lines),
+            "minutes": sum(x["minutes"] for x in lines), "total_amount": f"{total / 100:.2f}",
+            "unverified": 0, "closed_at": "2026-04-01T02:00:00+08:00",
+            "providers": list(providers.values()), "lines": lines}
+
+
+def line(person, amount, *, helper=None, org=None, item="cleaning", records=2):
+    return {"id_number": person, "provider_kind": "neighbor" if helper else "organisation",
+            "provider_uscc": org, "provider_id_number": helper, "service_item": item,
+            "records": records, "minutes": 60 * records, "quantity": f"{records}.00",
+            "amount": amount}
+
+
+def test_serve_then_subsidise_from_the_pilot_special_account(funding, publish_as, event_tap):
+    """qingyunpu-2021 §四(二)6 §六(二): verified services are paid to their
+    providers from the pilot special account (专款专用) while it lasts."""
+    tap = event_tap("funding", "payout.issued", user="cdpf")
+    call(funding, "fund_pilot_account", "360104", "100.00", "2026-01-05", "区财政试点资金")
+    a, b = make_id_number(region="360104", seq=41), make_id_number(region="360104", seq=42)
+    helper = make_id_number(region="360104", birth="19650101", seq=43)
+    publish_as("services_log", "month.closed", closed("360104001", "2026-03", [
+        line(a, "60.00", helper=helper), line(b, "30.00", helper=helper, records=1),
+        line(a, "80.00", org=ORG, item="meals")]))
+    wait_for(lambda: count_rows(funding, "settlement_runs") == 1, message="settled")
+    payouts = {(p["payee_kind"], p["amount"]) for p in
+               call(funding, "list_payouts", "2026-03", division_code="360104")["items"]}
+    assert payouts == {("caregiver", "90.00"), ("provider", "80.00")}
+    balances = {x["code"]: x["balance"] for x in
+                call(funding, "fund_balances", "360104")["accounts"]}
+    assert balances["pilot:360104"] == "0.00"              # 100.00 used up first
+    assert balances["service_subsidy:360104"] == "70.00"   # the rest from the budget
+    tap.wait_for(lambda e: e["data"]["purpose"] == "service_subsidy"
+                 and e["data"]["payee_kind"] == "provider")
+    # another township of the same district closes later: paid in a batch of its own
+    publish_as("services_log", "month.closed", closed("360104002", "2026-03", [
+        line(b, "25.00", org=ORG)]))
+    wait_for(lambda: count_rows(funding, "payouts") == 3, message="second batch paid")
+    assert count_rows(funding, "settlement_runs") == 1
+    statement = call(funding, "person_statement", a, "2026-03") \
+        if count_rows(funding, "case_settlements", id_number=a) else None
+    assert statement is None   # no care case: services only, seen in the ledger
+    assert call(funding, "reconciliation", "360104")["ok"]
+
+
+def test_hangzhou_management_fee_per_head(funding, publish_as):
+    person = make_id_number(region="330102", seq=51)
+    publish_as("institutions", "placement.admitted", {
+        "placement_id": "PL-HZ-1", "id_number": person, "division_code": "330102001",
+        "institution_uscc": INST, "care_mode": "centralized", "admitted_on": "2026-03-01",
+        "bed_no": None, "monthly_price": "3000.00", "enrolment_id": None,
+        "care_level": "full"})
+    wait_for(lambda: count_rows(funding, "cases") == 1, message="placement")
+    run = call(funding, "settle_month", "330102", "2026-03")
+    assert run["management_fee"] == "100.00"          # 1200.00 a year, 1/12 a month
+    statement = call(funding, "institution_statement", INST, "2026-03")
+    assert statement["management_fee"] == "100.00"
+    assert [p["amount"] for p in statement["payouts"]] == ["3100.00"]
+    assert call(funding, "reconciliation")["ok"]
+
+
+def test_cost_plan_from_catalogue_prices_with_a_mid_month_change(funding, publish_as):
+    person = make_id_number(seq=61)
+    items = [("bed-std", "bed", "600.00", None), ("nursing-partial", "nursing", "500.00",
+                                                  "partial"),
+             ("nursing-full", "nursing", "900.00", "full"), ("meals", "meals", "600.00", None),
+             ("rehab", "rehabilitation", "150.00", None), ("supplies", "supplies", "50.00", None),
+             ("overhead", "overhead", "100.00", None)]
+    for code, category, price, level in items:
+        publish_as("institutions", "catalog.price_changed", {
+            "institution_uscc": INST, "item_code": code, "category": category, "name": code,
+            "unit": "month", "price": price, "previous_price": None,
+            "effective_from": "2026-01-01", "room_type": None, "care_level": level})
+    # meals go up on the 16th of March
+    publish_as("institutions", "catalog.price_changed", {
+        "institution_uscc": INST, "item_code": "meals", "category": "meals", "name": "meals",
+        "unit": "month", "price": "910.00", "previous_price": "600.00",
+        "effective_from": "2026-03-16", "room_type": None, "care_level": None})
+    publish_as("institutions", "placement.admitted", {
+        "placement_id": "PL-CAT-1", "id_number": person, "division_code": "341502001001",
+        "institution_uscc": INST, "care_mode": "centralized", "admitted_on": "2026-02-01",
+        "bed_no": None, "monthly_price": "1.00", "enrolment_id": None,
+        "care_level": "partial"})
+    wait_for(lambda: count_rows(funding, "catalog_items") == 8 and
+             count_rows(funding, "cases") == 1, message="catalogue and placement")
+    feb = call(funding, "get_cost_plan", "PL-CAT-1", "2026-02")
+    assert feb["monthly_total"] == "2000.00" and feb["items"]["nursing"] == "500.00"
+    march = call(funding, "get_cost_plan", "PL-CAT-1", "2026-03")
+    # 2000 * 15/31 + 2310 * 16/31 = 967.74 + 1192.26
+    assert march["cost"] == "2160.00"
+    assert [s["monthly_total"] for s in march["price_segments"]] == ["2000.00", "2310.00"]
+    call(funding, "settle_month", "341502", "2026-03")
+    lines = call(funding, "list_settlements", "2026-03", id_number=person)["items"]
+    assert lines[0]["cost"] == "2160.00"
+
+
+def test_set_based_ledger_agrees_with_the_domain_postings(funding, publish_as):
+    people = [make_id_number(seq=70 + n) for n in range(4)]
+    for n, person in enumerate(people):
+        publish_as("institutions", "placement.admitted", {
+            "placement_id": f"PL-AG-{n}", "id_number": person, "division_code": "341502001",
+            "institution_uscc": INST if n % 2 else ORG, "care_mode": "centralized",
+            "admitted_on": f"2026-03-0{n + 1}", "bed_no": None,
+            "monthly_price": f"{1800 + 37 * n}.00", "enrolment_id": None, "care_level": None})
+        publish_as("cdpf", "subsidy.granted", {"id_number": person,
+                                               "kind": "disabled_living_allowance",
+                                               "monthly_amount": "80.00",
+                                               "from_month": "2026-01"})
+    wait_for(lambda: count_rows(funding, "cases") == 4 and
+             count_rows(funding, "person_subsidies") == 4, message="facts")
+    call(funding, "set_self_pay_ratio", people[1], "0.20", "2026-01", "县民政局核定")
+    call(funding, "record_donation", "341502", "333.33", "2026-03-02")
+    call(funding, "record_donation", "341502", "100.00", "2026-03-02", earmark="institution",
+         institution_uscc=INST)
+    call(funding, "settle_month", "341502", "2026-03")
+    engine = db_engine(funding)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT * FROM case_settlements")).all()
+        assert len(rows) == 4
+        for row in rows:
+            expected = sorted((p.account, p.party or "", p.amount) for p in settlement_postings(
+                split_of(row), row.county, id_number=row.id_number,
+                payee=row.institution_uscc or row.caregiver_id_number))
+            actual = sorted((a, p or "", n) for a, p, n in conn.execute(sa.text(
+                "SELECT account, party, amount_fen FROM ledger_entries WHERE txn_id = :t"),
+                {"t": row.txn_id}))
+            assert actual == expected
+        used = conn.execute(sa.text("SELECT sum(don_earmarked_fen), sum(don_pool_fen) "
+                                    "FROM case_settlements")).one()
+    assert tuple(used) == (10000, 33333)
+    donation = call(funding, "list_donations", "341502")["items"][0]
+    assert call(funding, "get_donation", donation["donation_id"])["balance"] == "0.00"
+    assert call(funding, "reconciliation")["ok"]
+
+
+def test_unknown_and_bad_department_events(funding, publish_as, dead_letters):
+    person = make_id_number(seq=81)
+    publish_as("cdpf", "certificate.revoked", {"id_number": person,
+                                               "certificate_no": person + "41",
+                                               "revoked_on": "2026-03-01", "reason": "注销"})
+    publish_as("cdpf", "subsidy.granted", {"id_number": person, "kind": "dibao",
+                                           "monthly_amount": "80.00", "from_month": "2026-01"})
+    letters = wait_for(lambda: dead_letters("funding"), message="dead letter")
+    assert letters[0][0] == "bad_data"
+    wait_for(lambda: count_rows(funding, "inbox", event_type="certificate.revoked") == 1,
+             message="ignored type acknowledged")
+    assert count_rows(funding, "person_subsidies") == 0
