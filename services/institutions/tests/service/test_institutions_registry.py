@@ -160,3 +160,21 @@ def test_pagination_bounds(institutions):
     assert first["total"] == 3 and len(first["items"]) == 2 and len(second["items"]) == 1
     with pytest.raises(Invalid):
         rpc.list_institutions(per_page=1000)
+
+
+def test_site_of_an_institution_and_catalogue_item_rules(institutions):
+    _, rpc = institutions
+    parent = open_home(rpc, n=1, beds=0, prices=False)
+    site = rpc.register_institution(uscc=make_uscc(2), **{**REG, "kind": "day_care_centre",
+                                                            "name": "三十铺村日间照料中心"},
+                                     parent_uscc=parent)
+    assert site["parent_uscc"] == parent and site["kind"] == "day_care_centre"
+    with pytest.raises(NotFound):
+        rpc.register_institution(uscc=make_uscc(3), **REG, parent_uscc=make_uscc(4))
+    rpc.add_catalog_item(uscc=parent, code="bath", category="extra", name="助浴", unit="each",
+                         price="15.00", effective_from="2026-03-02", monthly=False)
+    with pytest.raises(Conflict):
+        rpc.add_catalog_item(uscc=parent, code="bath", category="extra", name="助浴",
+                             unit="each", price="15.00", effective_from="2026-03-02")
+    assert rpc.monthly_price(uscc=parent)["monthly_price"] == "0.00"    # extras not monthly
+    assert rpc.get_catalog(uscc=parent)[0]["price"] == "15.00"
