@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from doudi_common.clock import SHANGHAI, to_shanghai
 from doudi_common.persons import add_person_directory
 from doudi_common.tables import add_common_tables
 
@@ -10,7 +11,25 @@ metadata = sa.MetaData()
 outbox, inbox = add_common_tables(metadata)
 person_directory = add_person_directory(metadata)
 
-TZ = sa.DateTime(timezone=True)
+class AwareDateTime(sa.TypeDecorator):
+    """Timezone-aware timestamps on PostgreSQL and on SQLite (``make run``), where
+    they are kept as Asia/Shanghai wall time and read back aware."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and dialect.name == "sqlite":
+            value = to_shanghai(value).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=SHANGHAI)
+        return value
+
+
+TZ = AwareDateTime()
 MONEY = sa.Numeric(14, 2)
 
 
