@@ -110,6 +110,9 @@ def test_serve_then_subsidise_from_the_pilot_special_account(funding, publish_as
     statement = call(funding, "person_statement", a, "2026-03") \
         if count_rows(funding, "case_settlements", id_number=a) else None
     assert statement is None   # no care case: services only, seen in the ledger
+    summary = call(funding, "county_summary", "360104", month="2026-03")
+    assert summary["service_subsidy"] == "195.00"      # 170.00 in the run + 25.00 later
+    assert summary["by_channel"]["county_cover"] == "195.00"
     assert call(funding, "reconciliation", "360104")["ok"]
 
 

@@ -98,6 +98,16 @@ def county_summary(session, county: str, month: str | None, year) -> dict:
     top_up = {r.month: int(session.execute(sa.select(
         sa.func.coalesce(sa.func.sum(CS.county_fen), 0)).where(
         CS.settlement_id == r.settlement_id)).scalar_one()) for r in runs}
+    # services of the month paid after its run (a later township's close) count too
+    later = dict(session.execute(sa.select(
+        ledger_txns.c.month, sa.func.sum(-ledger_entries.c.amount_fen))
+        .select_from(ledger_entries.join(ledger_txns,
+                                         ledger_txns.c.txn_id == ledger_entries.c.txn_id))
+        .where(ledger_txns.c.county == county, ledger_txns.c.purpose == "service_subsidy",
+               ledger_txns.c.cause == "settlement", ledger_txns.c.settlement_id.is_(None),
+               ledger_entries.c.account.like("payable:%"),
+               ledger_txns.c.month.in_([r.month for r in runs]))
+        .group_by(ledger_txns.c.month)).all())
 
     def one(values: dict, extra: dict) -> dict:
         return {**extra, "cases": values["cases"], "total": m(values["total_fen"]),
@@ -109,10 +119,16 @@ def county_summary(session, county: str, month: str | None, year) -> dict:
                 "adjustments": m(values["adjustments_fen"]),
                 "top_up_needed": m(extra.pop("_top_up"))}
 
-    months = [one({c: getattr(r, c) for c in RUN_COLS}, {"month": r.month,
-                                                          "_top_up": top_up[r.month]})
-              for r in runs]
-    total = {c: sum(getattr(r, c) for r in runs) for c in RUN_COLS}
+    def values(r) -> dict:
+        v = {c: getattr(r, c) for c in RUN_COLS}
+        extra = int(later.get(r.month) or 0)
+        v["service_subsidy_fen"] += extra
+        v["county_fen"] += extra
+        v["total_fen"] += extra
+        return v
+
+    months = [one(values(r), {"month": r.month, "_top_up": top_up[r.month]}) for r in runs]
+    total = {c: sum(values(r)[c] for r in runs) for c in RUN_COLS}
     return one(total, {"division_code": county, "period": period,
                        "_top_up": sum(top_up.values()), "months": months})
 

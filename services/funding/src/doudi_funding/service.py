@@ -104,8 +104,8 @@ class FundingService(ServiceBase):
 
     def _price_changed(self, event):
         data, session = event["data"], self.db.session
-        key = dict(institution_uscc=data["institution_uscc"], item_code=data["item_code"],
-                   effective_from=data["effective_from"])
+        key = {"institution_uscc": data["institution_uscc"], "item_code": data["item_code"],
+               "effective_from": data["effective_from"]}
         session.execute(sa.delete(catalog_items).where(
             *[getattr(catalog_items.c, k) == v for k, v in key.items()]))
         session.execute(sa.insert(catalog_items).values(
@@ -490,9 +490,10 @@ class FundingService(ServiceBase):
             # change of caregiver: the old arrangement ends the day before
             self._end_case(open_case.case_id, start - timedelta(days=1), "caregiver_changed",
                            None)
-        values = dict(case_id=case_id, kind=NEIGHBOR, id_number=id_number,
-                      division_code=division_code, county=county, caregiver_id_number=caregiver,
-                      start_date=start, enrolment_id=enrolment_id, updated_at=utcnow())
+        values = {"case_id": case_id, "kind": NEIGHBOR, "id_number": id_number,
+                  "division_code": division_code, "county": county,
+                  "caregiver_id_number": caregiver, "start_date": start,
+                  "enrolment_id": enrolment_id, "updated_at": utcnow()}
         session.execute(sa.insert(cases).values(**values))
         S.mark_late(session, utcnow(), case_ids=[case_id], from_month=month_of(start))
         return _case_reply(values)
@@ -536,10 +537,11 @@ class FundingService(ServiceBase):
             L.Posting(L.account("donations", county), -fen, institution_uscc)],
             purpose="donation", memo=f"receipt {receipt_no}"),
             txn_id=txn_id, county=county, month=month_of(on), now=now)
-        values = dict(donation_id=donation_id, receipt_no=receipt_no, county=county,
-                      division_code=division_code, donor_name=donor_name, donor_uscc=donor_uscc,
-                      amount_fen=fen, received_on=on, earmark=earmark,
-                      institution_uscc=institution_uscc, txn_id=txn_id, created_at=now)
+        values = {"donation_id": donation_id, "receipt_no": receipt_no, "county": county,
+                  "division_code": division_code, "donor_name": donor_name,
+                  "donor_uscc": donor_uscc, "amount_fen": fen, "received_on": on,
+                  "earmark": earmark, "institution_uscc": institution_uscc, "txn_id": txn_id,
+                  "created_at": now}
         session.execute(sa.insert(donations).values(**values))
         self.db.outbox.add("donation.received", {
             "donation_id": donation_id, "division_code": division_code,

@@ -105,7 +105,7 @@ def settlement_postings(split: CaseSplit, county: str, *, id_number: str,
     """The entries of one case's month (or adjustment): payables credited,
     channels debited. Mirrors the set-based SQL in ``storage.py``."""
     case = split.case_id
-    pp = dict(id_number=id_number, case_id=case)
+    pp = {"id_number": id_number, "case_id": case}
     out = [Posting(account("subsidy", county, kind), amount, None, **pp)
            for kind, amount in zip(SUBSIDY_KINDS, split.subsidies)]
     out += [Posting(account("family", county), split.family, None, **pp),
