@@ -471,6 +471,18 @@ def record_death(session, now, *, id_number: str, date_of_death: date, event_id:
 
 # -- records --------------------------------------------------------------------------
 
+def lock_unit(session, unit_kind: str, unit_code: str, exclusive: bool = False) -> None:
+    """Month close takes its unit exclusively; recording, verifying and correcting
+    take it shared — so a close never misses a record committed beside it, and a
+    record never lands in a month closed beside it (PostgreSQL; SQLite writes are
+    serialised anyway)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(sa.text(f"SELECT {fn}(7008, hashtext(:k))"),
+                    {"k": f"{unit_kind}:{unit_code}"})
+
+
 def is_closed(session, unit_kind: str, unit_code: str, month: str) -> bool:
     return session.execute(sa.select(month_closes.c.month).where(
         month_closes.c.unit_kind == unit_kind, month_closes.c.unit_code == unit_code,
@@ -543,6 +555,7 @@ class RecordingContext:
         self.busy: dict[str, list[tuple[datetime, datetime, str]]] = {}
         self.locked: set[str] = set()
         self.prefetched: set[str] = set()
+        self.units: set[tuple[str, str]] = set()
 
     # -- reads, cached -------------------------------------------------------------
 
@@ -562,6 +575,9 @@ class RecordingContext:
         return self.prices[jurisdiction].get(code)
 
     def is_closed(self, unit_kind, unit_code, month):
+        if (unit_kind, unit_code) not in self.units:
+            lock_unit(self.session, unit_kind, unit_code)
+            self.units.add((unit_kind, unit_code))
         key = (unit_kind, unit_code, month)
         if key not in self.closed:
             self.closed[key] = is_closed(self.session, *key)
@@ -671,11 +687,15 @@ class RecordingContext:
             for code in (items.get(id_number) or {}):
                 for month in months:
                     self.used[(id_number, code, month)] = counts.get((id_number, code, month), 0)
+        for unit in sorted({("township", (row.division_code or "")[:9])
+                            for row in found.values()}):
+            lock_unit(self.session, *unit)
+            self.units.add(unit)
         for r in self.session.execute(sa.select(month_closes.c.unit_kind, month_closes.c.unit_code,
                                                 month_closes.c.month)
                                       .where(month_closes.c.month.in_(sorted(months)))):
             self.closed[(r.unit_kind, r.unit_code, r.month)] = True
-        for unit in {("township", (row.division_code or "")[:9]) for row in found.values()}:
+        for unit in self.units:
             for month in months:
                 self.closed.setdefault((*unit, month), False)
         self.lock_workers(workers)
@@ -833,6 +853,7 @@ def verify_record(uow, now, *, record_id, verified_by, verifier_role, note=None)
     if row.status == "verified":
         raise Conflict("该记录已核实", reason="already_verified")
     settle = row.settle_month
+    lock_unit(session, row.unit_kind, row.unit_code)
     if is_closed(session, row.unit_kind, row.unit_code, settle):
         # late verification of a locked month is paid in the next open month
         settle = open_month(session, row.unit_kind, row.unit_code,
@@ -885,6 +906,7 @@ def correct_record(uow, now, *, record_id, changes, reason, corrected_by) -> dic
         "correction_reason": reason,
     }
     payload.update(changes)
+    lock_unit(session, original.unit_kind, original.unit_code)
     locked = is_closed(session, original.unit_kind, original.unit_code, original.settle_month)
     settle = None
     if locked:
@@ -960,6 +982,7 @@ def close_month(uow, now, *, month, division_code=None, institution_uscc=None,
         unit_kind, unit_code = "township", division_code
     if month >= month_of(now.date()):
         raise Conflict(f"{month} 尚未结束，不能月结", reason="month_not_over", month=month)
+    lock_unit(session, unit_kind, unit_code, exclusive=True)
     if is_closed(session, unit_kind, unit_code, month):
         raise Conflict(f"{month} 已月结", reason="already_closed", month=month)
     in_unit = (records.c.unit_kind == unit_kind, records.c.unit_code == unit_code,
