@@ -1,7 +1,8 @@
 """End to end over the real broker for institutions: eligibility's
 ``enrolment.started`` (centralised, with an institution) becomes a placement and
 a ``placement.admitted`` that a department's plain AMQP consumer sees; health's
-``infection.flagged`` makes the next admission refused (puyang-2020 §四(四));
+``infection.flagged`` makes the next admission refused (puyang-2020 §四(四)) until
+``infection.cleared``;
 ``person.deceased`` discharges with reason ``deceased``; medical insurance's
 ``designation.signed`` updates the institution."""
 
@@ -69,6 +70,15 @@ def test_infection_flag_refuses_admission(running, rabbit, publish_as, event_tap
     assert (request["status"], request["reason"]) == ("refused", "infection_open")
     assert count_rows(container, "placements") == 0
     assert tap.poll() == []
+
+    # cleared: the refused admission goes ahead from the day of clearance
+    publish_as("health", "infection.cleared", {"id_number": idn, "disease_code": "A15.0",
+                                               "on": "2026-03-10"})
+    admitted = tap.wait_for(lambda e: e["type"] == "placement.admitted", timeout=15)
+    assert admitted["data"]["admitted_on"] == "2026-03-10"
+    assert admitted["data"]["enrolment_id"] == "ENR-2026-000002"
+    statuses = [r["status"] for r in rpc.list_admission_requests(uscc=home)["items"]]
+    assert statuses == ["refused", "admitted"]
 
 
 def test_designation_signed_updates_institution(running, publish_as, dead_letters):

@@ -226,19 +226,21 @@ class InstitutionsService(ServiceBase):
             reason = rules.ENDING_TO_DISCHARGE.get(data["reason"], "other")
             self._discharge_open(data["id_number"], data["ended_on"], reason, data.get("note"))
 
-    def _enrolment_started(self, data: dict) -> None:
-        exists = self.s.execute(sa.select(enrolments.c.enrolment_id).where(
-            enrolments.c.enrolment_id == data["enrolment_id"])).first()
+    def _upsert_enrolment(self, data: dict) -> None:
         values = {"id_number": data["id_number"], "division_code": data["division_code"],
-                      "county_code": data["division_code"][:6], "care_mode": data["care_mode"],
-                      "tekun": "tekun" in data["hardship"],
-                      "incapacity_level": data["incapacity_level"], "started_on": data["started_on"]}
-        if exists:
-            self.s.execute(sa.update(enrolments).where(
-                enrolments.c.enrolment_id == data["enrolment_id"]).values(**values))
+                  "county_code": data["division_code"][:6], "care_mode": data["care_mode"],
+                  "tekun": "tekun" in data["hardship"],
+                  "incapacity_level": data["incapacity_level"],
+                  "started_on": data["started_on"]}
+        if self.s.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
         else:
-            self.s.execute(sa.insert(enrolments).values(enrolment_id=data["enrolment_id"],
-                                                        **values))
+            from sqlalchemy.dialects.sqlite import insert
+        self.s.execute(insert(enrolments).values(enrolment_id=data["enrolment_id"], **values)
+                       .on_conflict_do_update(index_elements=["enrolment_id"], set_=values))
+
+    def _enrolment_started(self, data: dict) -> None:
+        self._upsert_enrolment(data)
         if data["care_mode"] != "centralized":
             return
         done = self.s.execute(sa.select(admission_requests.c.id).where(
@@ -246,27 +248,34 @@ class InstitutionsService(ServiceBase):
             admission_requests.c.status == "admitted")).first()
         if done:
             return      # the same enrolment announced again: already placed
-        request = {"enrolment_id": data["enrolment_id"], "id_number": data["id_number"],
-                       "institution_uscc": data.get("institution_uscc"), "received_at": utcnow()}
-        if not data.get("institution_uscc"):
+        self._request_admission(data["enrolment_id"], data["id_number"],
+                                data.get("institution_uscc"), data["started_on"],
+                                data["incapacity_level"], data["division_code"])
+
+    def _request_admission(self, enrolment_id, id_number, uscc, on, care_level,
+                           division_code) -> None:
+        """Admit for an enrolment, or record why not (never dead-letter: staff see
+        refused and pending requests through ``list_admission_requests``)."""
+        request = {"enrolment_id": enrolment_id, "id_number": id_number,
+                   "institution_uscc": uscc, "received_at": utcnow()}
+        if not uscc:
             self.s.execute(sa.insert(admission_requests).values(
                 status="pending", reason="no_institution", **request))
             return
         savepoint = self.s.begin_nested()
         try:
             placement = self._admit(
-                id_number=data["id_number"], uscc=data["institution_uscc"],
-                admitted_on=data["started_on"], care_level=data["incapacity_level"],
-                care_mode="centralized", division_code=data["division_code"],
-                enrolment_id=data["enrolment_id"])
+                id_number=id_number, uscc=uscc, admitted_on=on, care_level=care_level,
+                care_mode="centralized", division_code=division_code,
+                enrolment_id=enrolment_id)
         except (Conflict, NotFound, Invalid) as exc:
             savepoint.rollback()
             reason = exc.fields.get("reason") or exc.code
-            current = self._open_placement(data["id_number"])
+            current = self._open_placement(id_number)
             if reason == "already_placed" and current is not None \
-                    and current["enrolment_id"] == data["enrolment_id"]:
+                    and current["enrolment_id"] == enrolment_id:
                 return      # the same enrolment announced twice at once: placed once
-            log.info("admission refused", enrolment_id=data["enrolment_id"], reason=reason)
+            log.info("admission refused", enrolment_id=enrolment_id, reason=reason)
             self.s.execute(sa.insert(admission_requests).values(
                 status="refused", reason=reason, **request))
             return
@@ -294,6 +303,22 @@ class InstitutionsService(ServiceBase):
             infections.c.id_number == data["id_number"],
             infections.c.disease_code == data["disease_code"],
             infections.c.cleared_on.is_(None)).values(cleared_on=data["on"]))
+        if self._infection_open(data["id_number"]):
+            return
+        # admissions refused only for the infection go ahead now (puyang-2020 §四(四))
+        latest = self.s.execute(
+            sa.select(admission_requests, enrolments.c.started_on,
+                      enrolments.c.incapacity_level, enrolments.c.division_code)
+            .join(enrolments, enrolments.c.enrolment_id == admission_requests.c.enrolment_id)
+            .where(admission_requests.c.id_number == data["id_number"],
+                   enrolments.c.ended_on.is_(None), enrolments.c.care_mode == "centralized")
+            .order_by(admission_requests.c.id.desc()).limit(1)).first()
+        if latest is not None and latest.status == "refused" \
+                and latest.reason == "infection_open":
+            self._request_admission(latest.enrolment_id, latest.id_number,
+                                    latest.institution_uscc,
+                                    max(data["on"], latest.started_on),
+                                    latest.incapacity_level, latest.division_code)
 
     def _open_placement(self, id_number: str) -> dict | None:
         row = self.s.execute(sa.select(placements).where(
