@@ -10,8 +10,9 @@ setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	@$(UV) sync --frozen --quiet
 
+# `make run SIMULATE=1`: also start the cdpf/health/medical_insurance simulators
 run: setup
-	@scripts/run.sh
+	@SIMULATE="$(SIMULATE)" scripts/run.sh
 
 test: setup
 	@scripts/ensure-infra.sh --postgres

@@ -15,4 +15,14 @@ echo "doudi: gateway on http://127.0.0.1:${DOUDI_GATEWAY_PORT:-8000}  (readiness
 echo "doudi: Ctrl-C stops the suite"
 echo
 export DOUDI_LOG_FORMAT=${DOUDI_LOG_FORMAT:-console}
-exec $UV run honcho --no-colour start -f Procfile
+PROCFILE=Procfile
+if [[ -n "${SIMULATE:-}" && "${SIMULATE}" != "0" ]]; then
+  # department simulators as one more process (SIMULATE_RATE/_SEED/_BAD_SHARE/_JURISDICTION)
+  PROCFILE=var/Procfile.simulate
+  cp Procfile "$PROCFILE"
+  echo "simulate: doudi-dept simulate all --count 0 --rate ${SIMULATE_RATE:-2}" \
+    "--seed ${SIMULATE_SEED:-1} --bad-share ${SIMULATE_BAD_SHARE:-0.02}" \
+    "--jurisdiction ${SIMULATE_JURISDICTION:-341502}" >> "$PROCFILE"
+  echo "doudi: department simulators on (see departments/README.md)"
+fi
+exec $UV run honcho --no-colour start -f "$PROCFILE" -d .

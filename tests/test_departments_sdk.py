@@ -139,3 +139,31 @@ def test_a_department_cannot_read_another_departments_exchange(client):
     health = client("health")
     with pytest.raises(AccessRefused):
         health.subscribe("cdpf", "#", lambda e, m: None, limit=0)
+
+
+def test_simulate_command_publishes_as_each_department(rabbit, event_tap):
+    """``doudi-dept simulate`` (what ``make run SIMULATE=1`` starts) sends
+    contract-true streams as each department's own user."""
+    from urllib.parse import urlsplit
+
+    from click.testing import CliRunner
+
+    from doudi_contracts.registry import validate_event
+    from doudi_departments.cli import main
+
+    taps = {d: event_tap(d, "#") for d in ("cdpf", "health", "medical_insurance")}
+    parts = urlsplit(rabbit["AMQP_URI"])
+    template = f"amqp://{{user}}:{{password}}@{parts.hostname}:{parts.port or 5672}/{rabbit['vhost']}"
+    out = CliRunner().invoke(main, ["simulate", "all", "--count", "60", "--rate", "0",
+                                    "--seed", "12", "--jurisdiction", "341502",
+                                    "--uri", template])
+    assert out.exit_code == 0, out.output
+    seen = 0
+    for dept, tap in taps.items():
+        received = wait_for(lambda t=tap: t.poll(), message=f"{dept} events")
+        for envelope, message in zip(received, tap.messages):
+            assert message.properties["user_id"] == dept
+            validate_event(dept, envelope)
+        seen += len(received)
+    wait_for(lambda: sum(len(t.poll()) for t in taps.values()) == 60)
+    assert seen <= 60

@@ -419,6 +419,15 @@ def run(messages: Iterator[SimMessage], clients: dict, rate: float | None = None
         on_sent=None) -> int:
     """Publish ``messages`` through ``clients[department]`` (``DepartmentClient``)
     at ``rate`` messages per second (None: as fast as confirms allow)."""
+    if not rate and on_sent is None:
+        # as fast as possible: batches with one confirm wait each, per department
+        sent = 0
+        batch: list[SimMessage] = []
+        for message in messages:
+            batch.append(message)
+            if len(batch) >= 500:
+                sent += _flush(batch, clients)
+        return sent + _flush(batch, clients)
     sent = 0
     started = time.monotonic()
     for message in messages:
@@ -433,6 +442,16 @@ def run(messages: Iterator[SimMessage], clients: dict, rate: float | None = None
         if on_sent is not None:
             on_sent(message)
     return sent
+
+
+def _flush(batch: list[SimMessage], clients: dict) -> int:
+    by_department: dict[str, list[SimMessage]] = {}
+    for message in batch:
+        by_department.setdefault(message.department, []).append(message)
+    for department, messages in by_department.items():
+        clients[department].publish_many(messages)
+    batch.clear()
+    return sum(len(m) for m in by_department.values())
 
 
 def world_for(seed: int, jurisdictions) -> World:

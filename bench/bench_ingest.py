@@ -1,0 +1,185 @@
+"""Department event ingest, end to end, against a bare consumer in the same run.
+
+The measured path: CDPF publishes N ``certificate.issued`` events (simulator
+stream, distinct people) as its own RabbitMQ user → eligibility, running as a
+real ``doudi-service run eligibility`` process on PostgreSQL as the
+``eligibility`` user, checks each message (publisher, JSON, envelope, contract),
+claims it in the inbox, stores the person and the fact, adds
+``person.registered`` to the outbox in the same transaction, acks → the relay
+publishes the outgoing events with publisher confirms and marks them sent.
+The clock runs from the first publish until the last outgoing event is
+confirmed (inbox = N and nothing unsent).
+
+Baseline, same broker, same publisher, same messages, same run: a bare kombu
+consumer on a plain durable queue bound to ``cdpf.events`` that only acks.
+
+``ratio`` = ingest events/second ÷ baseline events/second (target ≥ 0.4;
+target rate ≥ 2,000 events/second). N from ``BENCH_INGEST_EVENTS``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import sqlalchemy as sa
+
+from bench.common import Stopwatch, scratch_database
+
+N = int(os.environ.get("BENCH_INGEST_EVENTS", "10000"))
+ROOT = Path(__file__).resolve().parents[1]
+API = os.environ.get("DOUDI_RABBIT_API", "http://guest:guest@localhost:15672")
+AMQP_HOST = os.environ.get("DOUDI_AMQP_HOST", "localhost")
+
+
+@contextmanager
+def scratch_vhost():
+    """A fresh RabbitMQ vhost with the suite's definitions; yields uri(user)."""
+    from doudi_common.rabbit import _request, apply, generate, password_for
+
+    vhost = f"doudi-bench-{uuid.uuid4().hex[:8]}"
+    _request(API, "PUT", f"/api/vhosts/{quote(vhost, safe='')}", {})
+    try:
+        apply(generate(), api=API, vhost=vhost)
+
+        def uri(user: str) -> str:
+            return (f"amqp://{quote(user)}:{quote(password_for(user))}@{AMQP_HOST}:5672/"
+                    f"{quote(vhost, safe='')}")
+        yield uri
+    finally:
+        _request(API, "DELETE", f"/api/vhosts/{quote(vhost, safe='')}")
+
+
+def make_messages(n: int):
+    from doudi_departments.simulate import Simulator
+
+    sim = Simulator("cdpf", seed=2026, jurisdictions=["341502", "341522", "410928", "620102"])
+    return [sim.new_certificate() for _ in range(n)]
+
+
+def publish_in_background(uri: str, messages) -> tuple[threading.Thread, list]:
+    from doudi_departments.client import DepartmentClient
+
+    errors: list = []
+
+    def run():
+        try:
+            with DepartmentClient("cdpf", uri) as cdpf:
+                cdpf.publish_many(messages, batch_size=500)
+        except Exception as exc:  # noqa: BLE001 - reported by the caller
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, errors
+
+
+def baseline(uri_for, messages) -> float:
+    """Bare kombu: consume and ack, nothing else."""
+    from kombu import Connection, Consumer, Exchange, Queue
+
+    queue = Queue("bench.baseline", exchange=Exchange("cdpf.events", type="topic",
+                                                       durable=True, no_declare=True),
+                  routing_key="#", durable=True, auto_delete=False)
+    with Connection(uri_for("admin")) as conn:
+        channel = conn.channel()
+        queue(channel).declare()
+        done = [0]
+
+        def on_message(message):
+            message.ack()
+            done[0] += 1
+
+        with Stopwatch() as watch:
+            thread, errors = publish_in_background(uri_for("cdpf"), messages)
+            with Consumer(channel, queues=[queue], on_message=on_message, accept=None,
+                          prefetch_count=100):
+                while done[0] < len(messages):
+                    try:
+                        conn.drain_events(timeout=1)
+                    except (TimeoutError, OSError):
+                        if errors:
+                            raise errors[0] from None
+            thread.join()
+        queue(channel).delete()
+    return watch.seconds
+
+
+def counts(engine) -> tuple[int, int]:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(
+            "SELECT (SELECT count(*) FROM inbox),"
+            " (SELECT count(*) FROM outbox WHERE sent_at IS NULL)")).one()
+
+
+def wait_ready(uri: str, queue: str, timeout: float = 60.0) -> None:
+    from kombu import Connection
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with Connection(uri) as conn:
+                _n, _messages, consumers = conn.channel().queue_declare(queue, passive=True)
+                if consumers:
+                    return
+        except Exception:  # noqa: BLE001 - not there yet
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"no consumer on {queue} after {timeout}s")
+
+
+def ingest(uri_for, messages, db_url: str) -> float:
+    env = {**os.environ, "DOUDI_DB_URL": db_url, "DOUDI_AMQP_URI": uri_for("eligibility"),
+           "DOUDI_LOG_LEVEL": "WARNING", "DOUDI_LOG_FORMAT": "json",
+           "DOUDI_AUTO_MIGRATE": "false"}
+    exe = Path(sys.executable).parent / "doudi-service"
+    proc = subprocess.Popen([str(exe), "run", "eligibility"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"),
+                              poolclass=sa.pool.NullPool)
+    try:
+        wait_ready(uri_for("admin"), "eligibility.cdpf.on_cdpf")
+        with Stopwatch() as watch:
+            thread, errors = publish_in_background(uri_for("cdpf"), messages)
+            while True:
+                inbox, unsent = counts(engine)
+                if inbox >= len(messages) and unsent == 0:
+                    break
+                if errors:
+                    raise errors[0]
+                if proc.poll() is not None:
+                    raise RuntimeError(f"eligibility exited: {proc.stderr.read()[-2000:]!r}")
+                time.sleep(0.05)
+            thread.join()
+        return watch.seconds
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        engine.dispose()
+
+
+def main() -> dict:
+    messages = make_messages(N)
+    with scratch_vhost() as uri_for, scratch_database("doudi_eligibility") as db_url:
+        base_seconds = baseline(uri_for, messages)
+        seconds = ingest(uri_for, messages, db_url)
+    rate, base_rate = N / seconds, N / base_seconds
+    ratio = rate / base_rate
+    print(f"ingest: {N} department events end to end in {seconds:.2f}s = {rate:,.0f} ev/s; "
+          f"bare kombu consume+ack {base_seconds:.2f}s = {base_rate:,.0f} ev/s; "
+          f"ratio {ratio:.2f} (targets: >= 2,000 ev/s, ratio >= 0.4)", flush=True)
+    return {"events": N, "seconds": round(seconds, 3), "rate": round(rate, 1),
+            "baseline_seconds": round(base_seconds, 3), "baseline_rate": round(base_rate, 1),
+            "ratio": round(ratio, 3), "target_rate": 2000, "target_ratio": 0.4,
+            "meets_targets": rate >= 2000 and ratio >= 0.4}
