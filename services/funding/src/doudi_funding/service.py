@@ -74,13 +74,17 @@ class FundingService(ServiceBase):
 
     # -- events in ---------------------------------------------------------------
 
-    @subscribe("eligibility", ["person.registered", "enrolment.*"])
+    @subscribe("eligibility", ["person.registered", "enrolment.*", "person.handed_over"])
     def on_eligibility(self, event):
-        kind = event["type"]
+        kind, data = event["type"], event["data"]
         if kind == "person.registered":
             record_person(self.db, person_directory, event)
         elif kind.startswith("enrolment."):
             self._enrolment(event)
+        elif kind == "person.handed_over" and NEIGHBOR in data["ended_care_modes"]:
+            # puyang-2020 §六: at 60 neighbour care under this policy ends
+            self._end_cases(data["id_number"], data["handed_over_on"] - timedelta(days=1),
+                            "handed_over", event["id"], kinds=(NEIGHBOR,))
 
     @subscribe("institutions", ["placement.*", "catalog.price_changed"])
     def on_institutions(self, event):

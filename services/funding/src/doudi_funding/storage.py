@@ -358,12 +358,13 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     never settled again."""
     session = uow.session
     sid = settlement_id_for(county, month)
+    if session.get_bind().dialect.name == "postgresql":
+        # one settlement of a county's month at a time (RPC and month.closed may race)
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": sid})
     existing = session.execute(sa.select(settlement_runs)
                                .where(settlement_runs.c.settlement_id == sid)).first()
     if existing is not None:
         return dict(existing._mapping), True
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": sid})
     ensure_accounts(session, county, now)
     pack = pack_for(county)
 
