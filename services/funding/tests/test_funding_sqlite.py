@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import sqlalchemy as sa
-
 from doudi_common.db import DatabaseCore
 from doudi_funding import reports
 from doudi_funding.models import cases, metadata, person_subsidies
