@@ -80,6 +80,28 @@ class OutboxWriter:
         self._uow._events_added = True
         return envelope["id"]
 
+    def add_many(self, events: list[tuple[str, dict[str, Any], str | None, str | None]]
+                 ) -> list[str]:
+        """Add many events in one round trip: ``(type, data, division_code, key)``
+        each, validated like :meth:`add`, stored in the given order."""
+        from doudi_contracts.envelope import build_envelope
+
+        if not events:
+            return []
+        source = self._database.service_name
+        now = utcnow()
+        rows = []
+        for event_type, data, division_code, key in events:
+            division = division_code or data.get("division_code") or NATIONAL_DIVISION
+            envelope = build_envelope(source, division, event_type, data,
+                                      event_id=str(uuid.uuid4()))
+            rows.append({"event_id": envelope["id"], "event_type": event_type,
+                         "aggregate_key": key, "created_at": now,
+                         "envelope": json.dumps(envelope, ensure_ascii=False, sort_keys=True)})
+        self._uow.session.execute(sa.insert(self._database.outbox_table), rows)
+        self._uow._events_added = True
+        return [r["event_id"] for r in rows]
+
 
 class OutboxRelay:
     """Publishes the outbox. ``run()`` loops until ``stop()``; ``publish_pending()``

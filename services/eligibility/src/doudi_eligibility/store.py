@@ -4,6 +4,7 @@ both the service and the benchmark use. Takes a unit of work (``uow.session``,
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -123,53 +124,68 @@ def record_decision(uow, person: dict, decision: Decision, trigger: str) -> bool
 def redecide_persons(uow, registry: PackRegistry, on: date, id_numbers: Iterable[str] | None = None,
                      division_prefix: str | None = None, trigger: str = "pack.changed",
                      batch_size: int = 2000) -> dict:
-    """Re-decide many persons in batches (after a pack change): one query for the
-    persons, one for their facts, one for their stored decisions per batch; only
-    changed outcomes are written and announced."""
+    """Re-decide many persons in batches (after a pack change). Persons are read
+    in ID-number order by key ranges, with their facts and stored decisions by
+    the same range (index range scans, no long IN lists); only changed outcomes
+    are written and announced (``eligibility.changed``, one multi-row insert per
+    batch)."""
     session = uow.session
-    stmt = sa.select(persons.c.id_number).order_by(persons.c.id_number)
-    if division_prefix:
-        stmt = stmt.where(persons.c.division_code.like(f"{division_prefix}%"))
-    ids = list(id_numbers) if id_numbers is not None else list(session.execute(stmt).scalars())
+    wanted = set(id_numbers) if id_numbers is not None else None
     total = changed = 0
     now = utcnow()
-    for start in range(0, len(ids), batch_size):
-        batch = ids[start:start + batch_size]
-        people = {r.id_number: dict(r._mapping) for r in session.execute(
-            sa.select(persons).where(persons.c.id_number.in_(batch)))}
-        facts: dict[str, list[Fact]] = {i: [] for i in batch}
-        for r in session.execute(sa.select(person_facts)
-                                 .where(person_facts.c.id_number.in_(batch))
-                                 .order_by(person_facts.c.id)):
-            facts[r.id_number].append(_fact(r))
-        stored = {r.id_number: (r.digest, r.care_modes) for r in session.execute(
-            sa.select(decisions.c.id_number, decisions.c.digest, decisions.c.care_modes)
-            .where(decisions.c.id_number.in_(batch)))}
-        inserts, updates = [], []
-        for id_number in batch:
-            person = people[id_number]
+    last = ""
+    while True:
+        stmt = sa.select(persons).where(persons.c.id_number > last)
+        if division_prefix:
+            stmt = stmt.where(persons.c.division_code.like(f"{division_prefix}%"))
+        if wanted is not None:
+            stmt = stmt.where(persons.c.id_number.in_(sorted(wanted)))
+        rows = session.execute(stmt.order_by(persons.c.id_number).limit(batch_size)).all()
+        if not rows:
+            break
+        people = {r.id_number: dict(r._mapping) for r in rows}
+        low, last = rows[0].id_number, rows[-1].id_number
+        facts: dict[str, list[Fact]] = {i: [] for i in people}
+        parsed: dict[str, dict] = {}
+        c = person_facts.c
+        for r in session.execute(
+                sa.select(c.id_number, c.id, c.kind, c.source, c.valid_from, c.valid_until,
+                          sa.cast(c.payload, sa.Text))
+                .where(c.id_number.between(low, last)).order_by(c.id)).all():
+            mine = facts.get(r[0])
+            if mine is None:
+                continue
+            payload = parsed.get(r[6])
+            if payload is None:
+                payload = parsed[r[6]] = json.loads(r[6])
+            mine.append(Fact(r[2], r[3], r[4], r[5], payload, None, r[1]))
+        stored = {r[0]: (r[1], r[2]) for r in session.execute(
+            sa.select(decisions.c.id_number, decisions.c.digest,
+                      sa.cast(decisions.c.care_modes, sa.Text))
+            .where(decisions.c.id_number.between(low, last))).all()}
+        inserts, updates, events = [], [], []
+        for id_number, person in people.items():
             pf = snapshot(person["birth_date"], person["division_code"],
                           person.get("registration"), facts[id_number], on)
-            quick = decide(registry.for_division(person["division_code"], on), pf, explain=False)
+            decision = decide(registry.for_division(person["division_code"], on), pf,
+                              explain=False)
             total += 1
             old = stored.get(id_number)
-            if old is not None and old[0] == quick.outcome.digest:
+            if old is not None and old[0] == decision.outcome.digest:
                 continue
-            if old is None and not quick.outcome.eligible:
-                inserts.append({"id_number": id_number,
-                                **_decision_values(quick, trigger, now)})
-                continue
-            # changed: explain it once more for the clauses in the event
-            full = decide(registry.for_division(person["division_code"], on), pf)
-            values = _decision_values(full, trigger, now)
+            values = _decision_values(decision, trigger, now)
             if old is None:
                 inserts.append({"id_number": id_number, **values})
+                if not decision.outcome.eligible:
+                    continue  # never eligible, still not: nothing to announce
             else:
                 updates.append({"b_id": id_number, **{f"v_{k}": v for k, v in values.items()}})
-            uow.outbox.add("eligibility.changed",
-                           changed_event(person, full, old[1] if old else [], trigger),
-                           division_code=person["division_code"], key=id_number)
+            events.append(("eligibility.changed",
+                           changed_event(person, decision, json.loads(old[1]) if old else [],
+                                         trigger),
+                           person["division_code"], id_number))
             changed += 1
+        uow.outbox.add_many(events)
         if inserts:
             session.execute(sa.insert(decisions), inserts)
         if updates:

@@ -208,3 +208,43 @@ def test_public_notice_csv_has_bom_and_masked_ids(eligibility):
     assert rpc.public_notice_list("330106002", "2026-03-01", "2026-03-31")["total"] == 0
     with pytest.raises(Invalid):
         rpc.public_notice_csv("33x", "2026-03-01", "2026-03-31")
+
+
+def test_pack_change_redecides_everyone_and_announces_only_changes(eligibility):
+    """A pack change (luan-2021 v2 without the rural-only rule) re-decides every
+    person through the same code path as the benchmark."""
+    import copy
+
+    from doudi_common.db import DatabaseCore
+    from doudi_eligibility import store
+    from doudi_eligibility.domain.packs import PackRegistry, load_pack, pack_from_data
+    from doudi_eligibility.models import metadata
+
+    container, rpc = eligibility
+    rural = register(rpc, "luan-2021", seq=1, hardship=["tekun"])
+    urban = register(rpc, "luan-2021", seq=2, hardship=["tekun"], registration="urban")
+    elsewhere = register(rpc, "hangzhou-2024", seq=3, hardship=["tekun"])
+    before = len(events(container, "eligibility.changed"))
+    assert rpc.redecide_all() == {"persons": 3, "changed": 0}  # nothing changed: no event
+    assert len(events(container, "eligibility.changed")) == before
+
+    data = copy.deepcopy(load_pack("luan-2021").data)
+    data["version"] = "2"
+    data["general_rules"] = [r for r in data["general_rules"] if r["id"] != "luan-rural"]
+    data["general_rules"] = [r for r in data["general_rules"] if r["id"] != "luan-incapacitated"]
+    changed = PackRegistry([p for p in PackRegistry.default().packs if p.id != "luan-2021"]
+                           + [pack_from_data(data)])
+    database = DatabaseCore(container.config["DB_URL"], "doudi_eligibility", "eligibility",
+                            metadata)
+    try:
+        with database.unit_of_work() as uow:
+            result = store.redecide_persons(uow, changed, TODAY, batch_size=2)
+    finally:
+        database.dispose()
+    assert result == {"persons": 3, "changed": 2}  # both luan persons now under v2
+    new = events(container, "eligibility.changed")[before:]
+    assert {e["id_number"] for e in new} == {rural, urban}
+    by_id = {e["id_number"]: e for e in new}
+    assert by_id[urban]["eligible"] is True and by_id[urban]["previous_care_modes"] == []
+    assert by_id[rural]["pack_version"] == "2" and by_id[rural]["trigger"] == "pack.changed"
+    assert elsewhere not in by_id

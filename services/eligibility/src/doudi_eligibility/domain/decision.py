@@ -43,14 +43,12 @@ class Decision:
     rules: tuple[dict, ...]
     facts: tuple[dict, ...]
     summary: str
+    passed_clauses: tuple[str, ...] = ()
 
     @property
     def clauses(self) -> list[str]:
-        seen: list[str] = []
-        for r in self.rules:
-            if r["passed"] and r["clause"] not in seen:
-                seen.append(r["clause"])
-        return seen
+        """Clauses of the rules that passed, in order, once each."""
+        return list(dict.fromkeys(self.passed_clauses))
 
     def to_dict(self, id_number: str | None = None) -> dict[str, Any]:
         o = self.outcome
@@ -68,8 +66,11 @@ class Decision:
         }
 
 
-def _rule_result(rule: Rule, pf: PersonFacts, scope: str, explain: bool) -> tuple[bool, dict | None]:
+def _rule_result(rule: Rule, pf: PersonFacts, scope: str, explain: bool,
+                 clauses: list[str]) -> tuple[bool, dict | None]:
     passed = bool(rule.test(pf))
+    if passed:
+        clauses.append(rule.clause)
     if not explain:
         return passed, None
     return passed, {"id": rule.id, "scope": scope, "clause": rule.clause, "label": rule.label,
@@ -85,15 +86,16 @@ def decide(pack: Pack | None, pf: PersonFacts, explain: bool = True) -> Decision
         return Decision(pf.on, outcome, (), (), _facts(pf) if explain else (),
                         "该区划在此日期无适用的政策包")
     rules: list[dict] = []
+    clauses: list[str] = []
     general_ok = True
     for rule in pack.general:
-        passed, row = _rule_result(rule, pf, "general", explain)
+        passed, row = _rule_result(rule, pf, "general", explain, clauses)
         general_ok &= passed
         if row:
             rules.append(row)
     matched = []
     for group in pack.groups:
-        passed, row = _rule_result(group.rule, pf, "target_group", explain)
+        passed, row = _rule_result(group.rule, pf, "target_group", explain, clauses)
         if passed:
             matched.append(group)
         if row:
@@ -108,7 +110,7 @@ def decide(pack: Pack | None, pf: PersonFacts, explain: bool = True) -> Decision
             continue
         mode_ok = True
         for rule in spec.rules:
-            passed, row = _rule_result(rule, pf, f"mode:{mode}", explain)
+            passed, row = _rule_result(rule, pf, f"mode:{mode}", explain, clauses)
             mode_ok &= passed
             if row:
                 rules.append(row)
@@ -118,7 +120,7 @@ def decide(pack: Pack | None, pf: PersonFacts, explain: bool = True) -> Decision
     priority = None
     if eligible:
         for rank, rule in pack.priority:
-            passed, row = _rule_result(rule, pf, "priority", explain)
+            passed, row = _rule_result(rule, pf, "priority", explain, clauses)
             if row:
                 rules.append(row)
             if passed:
@@ -126,8 +128,10 @@ def decide(pack: Pack | None, pf: PersonFacts, explain: bool = True) -> Decision
                 break
     outcome = Outcome(pack.id, pack.version, eligible, tuple(sorted(modes)),
                       tuple(g.rule.id for g in matched) if eligible else (), priority)
+    if not eligible:
+        clauses = []
     if not explain:
-        return Decision(pf.on, outcome, (), (), (), "")
+        return Decision(pf.on, outcome, (), (), (), "", tuple(clauses))
     if eligible:
         summary = (f"依据 {pack.id}（第{pack.version}版），符合"
                    + "、".join(g.rule.label for g in matched)
@@ -138,7 +142,7 @@ def decide(pack: Pack | None, pf: PersonFacts, explain: bool = True) -> Decision
             f"{r['label']}（{r['clause']}）" for r in failed[:3])
         summary = f"依据 {pack.id}（第{pack.version}版），不符合：{reason}"
     return Decision(pf.on, outcome, tuple(g.rule for g in matched) if eligible else (),
-                    tuple(rules), _facts(pf), summary)
+                    tuple(rules), _facts(pf), summary, tuple(clauses))
 
 
 def _facts(pf: PersonFacts) -> tuple[dict, ...]:
