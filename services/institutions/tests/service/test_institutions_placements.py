@@ -213,3 +213,26 @@ def test_enrolment_lifecycle_admits_and_discharges(institutions, rabbit):
                        "ENR-22": ("care_mode_changed", "2026-03-20")}
     assert count_rows(container, "admission_requests", status="admitted") == 2
     assert count_rows(container, "admission_requests", status="refused") == 0
+
+
+def test_concurrent_admissions_never_overfill(institutions):
+    """Six admissions at once for two beds: exactly two win, the rest are told
+    there is no free bed (the institution row is locked while a bed is chosen)."""
+    import eventlet
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    container, rpc = institutions
+    home = open_home(rpc, beds=2)
+
+    def try_admit(seq):
+        with ServiceRpcProxy("institutions", container.config, timeout=20) as own:
+            try:
+                return admit(own, person(40 + seq), home)["bed_no"]
+            except Conflict as exc:
+                return exc.fields["reason"]
+
+    pool = eventlet.GreenPool(6)
+    results = list(pool.imap(try_admit, range(6)))
+    assert sorted(r for r in results if r.startswith("1-101")) == ["1-101-1", "1-101-2"]
+    assert sorted(r for r in results if not r.startswith("1-101")) == ["no_free_bed"] * 4
+    assert count_rows(container, "placements", status="open") == 2
