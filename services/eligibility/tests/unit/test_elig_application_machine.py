@@ -1,0 +1,118 @@
+"""The application state machine per pack chain (pure)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from doudi_common.errors import Conflict, Forbidden, Invalid
+from doudi_eligibility.domain.application import (
+    ACTIONS,
+    AppState,
+    check_consent,
+    next_actions,
+    transition,
+)
+from doudi_eligibility.testing import HOME_VISIT, REGISTRY
+
+DAY = date(2026, 3, 10)
+ROLE = {"village_review": "village_clerk", "township_check": "township_officer",
+        "department_signoff": "department_liaison", "approve": "county_officer",
+        "close_notice": "village_clerk", "sign_agreement": "county_officer"}
+
+
+def walk(pack_id):
+    """Take the pack's chain from submission to enrolment; -> list of states."""
+    pack = REGISTRY.get(pack_id)
+    app, day, states = AppState("submitted"), DAY, ["submitted"]
+    while app.state != "enrolled":
+        action = next(a for a in next_actions(pack, app) if a not in ("reject", "withdraw",
+                                                                      "object"))
+        data = HOME_VISIT if action == "township_check" else {}
+        if action == "department_signoff":
+            data = {"department": next(d for d in pack.signoff_departments
+                                       if d not in app.signoffs)}
+        if action == "close_notice":
+            day = app.notice_until.replace(day=app.notice_until.day + 1)
+        t = transition(pack, app, action, ROLE[action], day, data=data)
+        app = AppState(t.to_state, t.signoffs, t.notice_until or app.notice_until)
+        states.append(t.to_state)
+    return states
+
+
+def test_luan_2021_s3_6_chain():
+    assert walk("luan-2021") == ["submitted", "township_checked", "approved", "enrolled"]
+
+
+def test_puyang_2020_s7_chain_departments_approve():
+    assert walk("puyang-2020") == ["submitted", "village_reviewed", "township_checked",
+                                   "township_checked", "township_checked", "township_checked",
+                                   "approved", "enrolled"]
+
+
+def test_qingyunpu_2021_s5_chain_with_notice():
+    assert walk("qingyunpu-2021") == ["submitted", "village_reviewed", "township_checked",
+                                      "in_notice", "approved", "enrolled"]
+
+
+@pytest.mark.parametrize("pack_id", ["hangzhou-2024", "lanzhou-2021"])
+def test_three_step_chains(pack_id):
+    assert walk(pack_id) == ["submitted", "township_checked", "approved", "enrolled"]
+
+
+@pytest.mark.parametrize("pack_id", [p.id for p in REGISTRY.packs])
+@pytest.mark.parametrize("state", ["submitted", "village_reviewed", "township_checked",
+                                   "signed_off", "in_notice", "approved", "enrolled",
+                                   "rejected", "withdrawn"])
+def test_only_listed_actions_are_legal(pack_id, state):
+    pack = REGISTRY.get(pack_id)
+    app = AppState(state, {}, DAY)
+    legal = set(next_actions(pack, app))
+    for action in ACTIONS:
+        if action in legal:
+            continue
+        with pytest.raises(Conflict) as exc:
+            transition(pack, app, action, "admin", DAY, comment="x", data=HOME_VISIT)
+        assert exc.value.fields["state"] == state
+    if state in ("enrolled", "rejected", "withdrawn"):
+        assert legal == set()
+
+
+def test_objection_during_notice_returns_to_the_township_check():
+    pack = REGISTRY.get("qingyunpu-2021")
+    t = transition(pack, AppState("in_notice", {}, DAY), "object", "village_clerk", DAY,
+                   comment="邻居反映有子女赡养")
+    assert t.to_state == "village_reviewed" and t.returned
+
+
+def test_notice_cannot_close_early():
+    pack = REGISTRY.get("qingyunpu-2021")
+    with pytest.raises(Conflict):
+        transition(pack, AppState("in_notice", {}, DAY), "close_notice", "village_clerk", DAY)
+    t = transition(pack, AppState("in_notice", {}, DAY), "close_notice", "village_clerk",
+                   date(2026, 3, 11))
+    assert t.approved
+
+
+def test_roles_reasons_and_records_are_required():
+    pack = REGISTRY.get("luan-2021")
+    with pytest.raises(Forbidden):
+        transition(pack, AppState("township_checked"), "approve", "village_clerk", DAY)
+    with pytest.raises(Invalid):
+        transition(pack, AppState("township_checked"), "reject", "county_officer", DAY, " ")
+    with pytest.raises(Invalid):
+        transition(pack, AppState("submitted"), "township_check", "township_officer", DAY,
+                   data={"home_visit": {"on": "2026-03-10"}})
+    with pytest.raises(Invalid):
+        transition(pack, AppState("submitted"), "jump", "admin", DAY)
+
+
+def test_consent_is_recorded_with_the_clause():
+    """luan-2021 §二(二)2 申请集中养护或退出集中养护由群众自主决定."""
+    pack = REGISTRY.get("luan-2021")
+    consent = check_consent({"given": True, "by": "本人", "on": "2026-03-09"}, pack)
+    assert consent["clause"] == "luan-2021 §二(二)2"
+    for bad in (None, {}, {"given": "yes", "by": "本人"}, {"given": True}):
+        with pytest.raises(Invalid):
+            check_consent(bad, pack)
