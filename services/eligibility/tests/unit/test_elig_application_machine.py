@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-
 from doudi_common.errors import Conflict, Forbidden, Invalid
 from doudi_eligibility.domain.application import (
     ACTIONS,

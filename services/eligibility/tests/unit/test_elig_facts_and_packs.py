@@ -7,7 +7,6 @@ import copy
 from datetime import date
 
 import pytest
-
 from doudi_common.errors import Invalid, NotFound
 from doudi_eligibility.domain.decision import decide
 from doudi_eligibility.domain.packs import PackRegistry, load_pack, pack_from_data
