@@ -149,3 +149,21 @@ def test_batch_upload_is_all_or_nothing(svc, rpc, card):
     out = rpc.record_services(records=batch[:2])
     assert out["recorded"] == 2 and len(out["record_ids"]) == 2
     assert count_rows(svc, "service_records") == 2
+
+
+def test_concurrent_overlapping_records_one_wins(svc, card, rabbit):
+    """Six uploads of the same neighbour at the same time, in parallel over RPC:
+    the per-provider lock lets exactly one through."""
+    import eventlet
+    from nameko.standalone.rpc import ServiceRpcProxy
+
+    def attempt(minute):
+        with ServiceRpcProxy("services_log", rabbit) as proxy:
+            try:
+                return record(proxy, at(10, 9, minute), at(10, 10, minute))["record_id"]
+            except Conflict as exc:
+                return exc.fields["reason"]
+
+    outcomes = [g.wait() for g in [eventlet.spawn(attempt, m) for m in range(6)]]
+    assert sorted(o for o in outcomes if not o.startswith("SR-")) == ["overlap"] * 5
+    assert count_rows(svc, "service_records") == 1
