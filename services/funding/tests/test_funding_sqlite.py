@@ -41,3 +41,18 @@ def test_settlement_on_sqlite(tmp_path):
                 == "2709.68"
     finally:
         core.dispose()
+
+
+def test_migrations_match_the_models(make_db):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from doudi_common.db import make_engine
+
+    engine = make_engine(make_db("doudi_funding"), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        assert diff == []
+    finally:
+        engine.dispose()
