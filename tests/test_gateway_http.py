@@ -170,3 +170,30 @@ def test_idempotency_key_etag_and_request_ids(gw, publish_as):
     assert 'doudi_gateway_rpc_duration_seconds_count{method="get_person",outcome="ok",' \
            'service="eligibility"}' in metrics
     assert "doudi_gateway_request_duration_seconds_bucket" in metrics
+
+
+def test_request_id_reaches_the_services_logs(gw):
+    import logging
+
+    _app, client, h = gw
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    keep = Keep(logging.INFO)
+    logging.getLogger().addHandler(keep)  # after create_app configured logging
+    try:
+        pid = make_id_number(region="341502", seq=41)
+        resp = client.post("/api/v1/persons",
+                           headers={**h["county"], "X-Request-Id": "rid-041"},
+                           json={"id_number": pid, "name": "李四",
+                                 "division_code": TOWNSHIP_A + "201", "registration": "rural"})
+        assert resp.status_code == 200 and resp.headers["X-Request-Id"] == "rid-041"
+    finally:
+        logging.getLogger().removeHandler(keep)
+    service_lines = [r.msg for r in records
+                     if isinstance(r.msg, dict) and r.name.startswith("doudi_eligibility")]
+    assert service_lines and all(m.get("request_id") == "rid-041" for m in service_lines), \
+        [(r.name, r.levelname, str(r.msg)[:200]) for r in records][-15:] + [(n, logging.getLogger(n).disabled, logging.getLogger(n).propagate, logging.getLogger(n).handlers) for n in ("doudi_gateway.access", "doudi_eligibility.service")] + [logging.getLogger().handlers]

@@ -68,4 +68,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | Non
 
 
 def get_logger(name: str | None = None, **bind: Any) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(name).bind(**bind)
+    # A lazy proxy: a module-level logger made at import, before configure_logging,
+    # must still go through the configured (masking) pipeline when it is used.
+    # (``.bind()`` here would freeze structlog's default print-to-stdout logger.)
+    return structlog.get_logger(name, **bind)

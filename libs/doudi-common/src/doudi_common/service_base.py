@@ -8,10 +8,14 @@
 from __future__ import annotations
 
 from doudi_common.entrypoints import rpc
+from doudi_common.requestctx import RequestContext
 
 
 class ServiceBase:
     name: str
+
+    #: the gateway's request id (nameko context data) in this worker's log lines
+    request_id = RequestContext()
 
     @rpc
     def health(self) -> dict:
