@@ -46,7 +46,6 @@ def test_settlement_on_sqlite(tmp_path):
 def test_migrations_match_the_models(make_db):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
-
     from doudi_common.db import make_engine
 
     engine = make_engine(make_db("doudi_funding"), poolclass=sa.pool.NullPool)
