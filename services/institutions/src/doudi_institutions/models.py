@@ -273,3 +273,15 @@ inspections = sa.Table("inspections", metadata, *_cols["inspections"])
 findings = sa.Table("findings", metadata, *_cols["findings"])
 overdue_notices = sa.Table("overdue_notices", metadata, *_cols["overdue_notices"])
 merges = sa.Table("merges", metadata, *_cols["merges"])
+
+# 0003: care level changes during a stay (re-assessment); the price of nursing follows
+care_level_changes = sa.Table(
+    "care_level_changes", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("placement_id", sa.Integer, sa.ForeignKey("placements.id"), nullable=False,
+              index=True),
+    sa.Column("care_level", sa.String(8), nullable=False),
+    sa.Column("from_on", sa.Date, nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("recorded_at", TS, nullable=False),
+)

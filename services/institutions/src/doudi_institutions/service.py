@@ -34,6 +34,7 @@ from doudi_institutions.models import (
     absences,
     admission_requests,
     beds,
+    care_level_changes,
     catalog_items,
     consents,
     designations,
@@ -289,7 +290,8 @@ class InstitutionsService(ServiceBase):
                    "infection.cleared": self._infection_cleared,
                    "hospital.admitted": self._hospital_admitted,
                    "hospital.discharged": self._hospital_discharged,
-                   "person.deceased": self._deceased}.get(event["type"])
+                   "person.deceased": self._deceased,
+                   "assessment.completed": self._assessed}.get(event["type"])
         if handler is not None:
             handler(event["data"])
 
@@ -340,6 +342,37 @@ class InstitutionsService(ServiceBase):
         self.s.execute(sa.update(absences).where(
             absences.c.placement_id == placement["id"], absences.c.kind == "hospital",
             absences.c.ended_on.is_(None)).values(ended_on=data["on"]))
+
+    def _assessed(self, data):
+        """A re-assessment changes the care level of an open placement from the
+        assessment date (never before admission or an earlier change)."""
+        placement = self._open_placement(data["id_number"])
+        if placement is None or placement["care_level"] == data["incapacity_level"]:
+            return
+        self._change_care_level(placement, data["incapacity_level"], data["assessed_on"],
+                                f"assessment:{data['assessment_id']}"[:64])
+
+    def _change_care_level(self, placement: dict, care_level: str, on, source: str) -> None:
+        rules.choice(care_level, v.CARE_LEVELS, "care_level")
+        day = rules.as_date(on, "on")
+        if placement["status"] != "open":
+            raise Conflict("该入住记录已结束", reason="closed")
+        latest = self.s.execute(sa.select(sa.func.max(care_level_changes.c.from_on)).where(
+            care_level_changes.c.placement_id == placement["id"])).scalar_one()
+        day = max(day, placement["admitted_on"], latest or placement["admitted_on"])
+        self.s.execute(sa.insert(care_level_changes).values(
+            placement_id=placement["id"], care_level=care_level, from_on=day, source=source,
+            recorded_at=utcnow()))
+        self.s.execute(sa.update(placements).where(placements.c.id == placement["id"])
+                       .values(care_level=care_level))
+
+    def _care_levels(self, placement: dict) -> list[tuple[date, str]]:
+        """(from, care level) over the stay, oldest first."""
+        rows = self.s.execute(sa.select(care_level_changes).where(
+            care_level_changes.c.placement_id == placement["id"])
+            .order_by(care_level_changes.c.id)).all()
+        return [(r.from_on, r.care_level) for r in rows] or \
+            [(placement["admitted_on"], placement["care_level"])]
 
     def _deceased(self, data):
         self._discharge_open(data["id_number"], data["date_of_death"], "deceased", None)
@@ -800,6 +833,9 @@ class InstitutionsService(ServiceBase):
                     created_at=utcnow()).returning(placements.c.id)).scalar_one()
         except sa.exc.IntegrityError:
             raise Conflict("该人员已入住或床位已被占用", reason="already_placed") from None
+        self.s.execute(sa.insert(care_level_changes).values(
+            placement_id=pk, care_level=care_level, from_on=day, source="admission",
+            recorded_at=utcnow()))
         if event:
             self.db.outbox.add("placement.admitted", {
                 "placement_id": _placement_no(pk), "id_number": id_number,
@@ -933,6 +969,57 @@ class InstitutionsService(ServiceBase):
         target = self._institution(to_uscc)
         new = self._transfer(placement, target, transferred_on, bed_no)
         return self._placement(new["id"])
+
+    @rpc
+    def change_care_level(self, placement_id, care_level, on) -> dict:
+        pk = _placement_pk(placement_id)
+        placement = self._placement_row(pk)
+        day = rules.as_date(on, "on")
+        if day < placement["admitted_on"]:
+            raise Invalid("变更日期不能早于入住日期", field="on", reason="bad_date")
+        latest = self._care_levels(placement)[-1][0]
+        if day < latest:
+            raise Invalid("变更日期不能早于上次变更", field="on", reason="bad_date")
+        self._change_care_level(placement, care_level, day, "staff")
+        return self._placement(pk)
+
+    @rpc
+    def price_segments(self, placement_id, month) -> dict:
+        """The monthly price in force over each part of ``month`` the person
+        stayed: funding settles against these (luan-2021 §三(四))."""
+        from datetime import timedelta
+
+        pk = _placement_pk(placement_id)
+        placement = self._placement_row(pk)
+        first, last = _month_bounds(month)
+        start = max(first, placement["admitted_on"])
+        end = min(last, placement["discharged_on"] or last)
+        out = {"placement_id": _placement_no(pk), "month": str(month), "segments": []}
+        if start > end:
+            return out
+        room_type = None
+        if placement["bed_id"]:
+            room_type = self.s.execute(sa.select(rooms.c.room_type).join(
+                beds, beds.c.room_id == rooms.c.id).where(beds.c.id == placement["bed_id"])
+            ).scalar_one()
+        levels = self._care_levels(placement)
+        price_days = self.s.execute(
+            sa.select(item_prices.c.effective_from).join(
+                catalog_items, catalog_items.c.id == item_prices.c.item_id)
+            .where(catalog_items.c.institution_id == placement["institution_id"],
+                   catalog_items.c.monthly.is_(True),
+                   item_prices.c.effective_from > start, item_prices.c.effective_from <= end)
+        ).scalars().all()
+        points = sorted({start, *price_days, *(d for d, _ in levels if start < d <= end)})
+        for i, begin in enumerate(points):
+            until = points[i + 1] - timedelta(days=1) if i + 1 < len(points) else end
+            level = [lvl for d, lvl in levels if d <= begin][-1:] or [levels[0][1]]
+            price, _ = self._monthly_price(placement["institution_id"], room_type, level[0],
+                                           begin)
+            out["segments"].append({"from": begin.isoformat(), "until": until.isoformat(),
+                                    "days": (until - begin).days + 1, "care_level": level[0],
+                                    "monthly_price": money_str(price)})
+        return out
 
     @rpc
     def get_placement(self, placement_id) -> dict:

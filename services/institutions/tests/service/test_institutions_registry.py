@@ -178,3 +178,48 @@ def test_site_of_an_institution_and_catalogue_item_rules(institutions):
                              unit="each", price="15.00", effective_from="2026-03-02")
     assert rpc.monthly_price(uscc=parent)["monthly_price"] == "0.00"    # extras not monthly
     assert rpc.get_catalog(uscc=parent)[0]["price"] == "15.00"
+
+
+def test_price_segments_follow_prices_and_care_level(institutions):
+    _, rpc = institutions
+    home = open_home(rpc)
+    idn = make_id_number(seq=5)
+    placement = rpc.admit(id_number=idn, uscc=home, admitted_on="2026-03-10",
+                          care_level="full", division_code="341502001001")
+    pid = placement["placement_id"]
+    rpc.set_price(uscc=home, code="meals", price="700.00", effective_from="2026-04-16")
+    with pytest.raises(Invalid):
+        rpc.change_care_level(placement_id=pid, care_level="partial", on="2026-03-01")
+    rpc.change_care_level(placement_id=pid, care_level="partial", on="2026-04-20")
+    with pytest.raises(Invalid):
+        rpc.change_care_level(placement_id=pid, care_level="full", on="2026-04-19")
+    march = rpc.price_segments(placement_id=pid, month="2026-03")["segments"]
+    assert march == [{"from": "2026-03-10", "until": "2026-03-31", "days": 22,
+                      "care_level": "full", "monthly_price": "2650.00"}]
+    rpc.discharge(placement_id=pid, discharged_on="2026-04-25", reason="voluntary")
+    april = rpc.price_segments(placement_id=pid, month="2026-04")["segments"]
+    assert [(s["from"], s["until"], s["care_level"], s["monthly_price"]) for s in april] == [
+        ("2026-04-01", "2026-04-15", "full", "2650.00"),
+        ("2026-04-16", "2026-04-19", "full", "2700.00"),
+        ("2026-04-20", "2026-04-25", "partial", "1500.00")]     # no partial nursing item
+    assert rpc.price_segments(placement_id=pid, month="2026-05")["segments"] == []
+
+
+def test_reassessment_changes_care_level(institutions, publish_as):
+    container, rpc = institutions
+    home = open_home(rpc)
+    idn = make_id_number(seq=6)
+    placement = rpc.admit(id_number=idn, uscc=home, admitted_on="2026-03-02",
+                          care_level="partial", division_code="341502001001")
+    publish_as("health", "assessment.completed", {
+        "id_number": idn, "assessment_id": "PG-341500-2026-000123",
+        "standard": "GB/T 42195-2022", "level": 4, "incapacity_level": "full",
+        "assessed_on": "2026-03-05", "valid_until": "2027-03-04",
+        "assessor_uscc": "12341500485912345J"})
+    wait_for(lambda: rpc.get_placement(placement_id=placement["placement_id"])["care_level"]
+             == "full")
+    segments = rpc.price_segments(placement_id=placement["placement_id"],
+                                  month="2026-03")["segments"]
+    assert [(s["from"], s["monthly_price"]) for s in segments] == [
+        ("2026-03-02", "1450.00"), ("2026-03-05", "2650.00")]
+    assert count_rows(container, "care_level_changes") == 2
