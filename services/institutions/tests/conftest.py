@@ -22,16 +22,6 @@ def institutions(start_service):
 
 @pytest.fixture(scope="session")
 def rabbit_definitions() -> dict:
-    """The generated definitions; when another service's code in the shared
-    working tree does not import right now, the committed file (our queues are
-    declared by the consumers themselves anyway)."""
-    import json
-    from pathlib import Path
+    from doudi_institutions.testing import definitions_or_committed
 
-    from doudi_common.rabbit import generate
-
-    try:
-        return generate()
-    except ImportError:
-        path = Path(__file__).resolve().parents[3] / "deploy" / "rabbitmq" / "definitions.json"
-        return json.loads(path.read_text())
+    return definitions_or_committed()

@@ -56,3 +56,23 @@ def publish_suite_event(rabbit: dict, source: str, event_type: str, data: dict,
                 json.dumps(envelope, ensure_ascii=False), message_id=envelope["id"],
                 type=event_type)
     return envelope
+
+
+def definitions_or_committed() -> dict:
+    """The generated RabbitMQ definitions; when another service's code in a
+    shared working tree does not import right now, the committed file (our
+    queues are declared by the consumers themselves anyway)."""
+    import json
+    from pathlib import Path
+
+    from doudi_common.rabbit import generate
+
+    try:
+        return generate()
+    except ImportError:
+        from doudi_common.config import repo_root
+
+        path = Path(repo_root()) / "deploy" / "rabbitmq" / "definitions.json"
+        if not path.exists():
+            path = Path(__file__).resolve().parents[4] / "deploy" / "rabbitmq" / "definitions.json"
+        return json.loads(path.read_text())
