@@ -27,6 +27,7 @@ from doudi_common.money import ZERO, to_money
 
 from doudi_services_log.domain import catalogue, timebank
 from doudi_services_log.domain.records import (
+    MAX_MINUTES,
     VERIFIER_ROLES,
     CardView,
     Provider,
@@ -58,6 +59,7 @@ from doudi_services_log.models import (
 )
 
 MAX_PER_PAGE = 500
+MAX_RECORD_SPAN = timedelta(minutes=MAX_MINUTES)
 CARD_STATUSES = ("pending_assessment", "active", "suspended", "ended")
 RECORD_STATUSES = ("recorded", "verified", "superseded")
 ALERT_KINDS = ("doorbell", "missed_visit", "health", "safety", "other")
@@ -602,6 +604,8 @@ class RecordingContext:
             q = sa.select(records.c.record_id).where(
                 records.c.worker_key == worker_key, records.c.status != "superseded",
                 records.c.entry_kind != "reversal", records.c.started_at < end,
+                # no record is longer than a day: keeps the index range scan short
+                records.c.started_at > start - MAX_RECORD_SPAN,
                 records.c.ended_at > start)
             if exclude is not None:
                 q = q.where(records.c.record_id != exclude)
@@ -677,16 +681,22 @@ class RecordingContext:
                                          .where(deaths.c.id_number.in_(ids))).all())
         for id_number in ids:
             self.deaths[id_number] = died.get(id_number)
-        counts = {(r.id_number, r.service_item, r.month): r.n for r in self.session.execute(
-            sa.select(records.c.id_number, records.c.service_item, records.c.month,
-                      sa.func.count().label("n"))
-            .where(records.c.id_number.in_(ids), records.c.month.in_(sorted(months)),
-                   records.c.status != "superseded", records.c.entry_kind != "reversal")
-            .group_by(records.c.id_number, records.c.service_item, records.c.month))}
-        for id_number in ids:
-            for code in (items.get(id_number) or {}):
+        # monthly counts matter only for items granted a number of times a month
+        limited = sorted(i for i in ids if any(t is not None for t in items.get(i, {}).values()))
+        counts = {}
+        if limited:
+            counts = {(r.id_number, r.service_item, r.month): r.n for r in self.session.execute(
+                sa.select(records.c.id_number, records.c.service_item, records.c.month,
+                          sa.func.count().label("n"))
+                .where(records.c.id_number.in_(limited), records.c.month.in_(sorted(months)),
+                       records.c.status != "superseded", records.c.entry_kind != "reversal")
+                .group_by(records.c.id_number, records.c.service_item, records.c.month))}
+        for id_number in limited:
+            for code, times in items[id_number].items():
                 for month in months:
-                    self.used[(id_number, code, month)] = counts.get((id_number, code, month), 0)
+                    if times is not None:
+                        self.used[(id_number, code, month)] = counts.get(
+                            (id_number, code, month), 0)
         for unit in sorted({("township", (row.division_code or "")[:9])
                             for row in found.values()}):
             lock_unit(self.session, *unit)
@@ -709,7 +719,8 @@ class RecordingContext:
                           records.c.record_id)
                 .where(records.c.worker_key.in_(sorted(workers)),
                        records.c.status != "superseded", records.c.entry_kind != "reversal",
-                       records.c.started_at < hi, records.c.ended_at > lo)):
+                       records.c.started_at < hi, records.c.started_at > lo - MAX_RECORD_SPAN,
+                       records.c.ended_at > lo)):
             self.busy[r.worker_key].append((r.started_at, r.ended_at, r.record_id))
 
 
@@ -752,7 +763,8 @@ def _prepare(uow, now: datetime, payload: Any, ctx: RecordingContext, *, correct
     other = ctx.overlapping(worker_key, times.started_at, times.ended_at, exclude)
     if other is not None:
         raise overlap_error(other)
-    check_frequency(card, item, ctx.used_in_month(id_number, item, times.month, exclude))
+    if card.items.get(item) is not None:
+        check_frequency(card, item, ctx.used_in_month(id_number, item, times.month, exclude))
 
     record_id = _new_id("SR")
     values = {
