@@ -4,7 +4,6 @@ Revision ID: 0001
 Revises:
 """
 from alembic import op
-
 from doudi_common.persons import create_person_directory
 from doudi_common.tables import create_common_tables, drop_common_tables
 
