@@ -218,3 +218,26 @@ def test_unknown_and_bad_department_events(funding, publish_as, dead_letters):
     wait_for(lambda: count_rows(funding, "inbox", event_type="certificate.revoked") == 1,
              message="ignored type acknowledged")
     assert count_rows(funding, "person_subsidies") == 0
+
+
+def test_hospital_stays_are_recorded_and_the_bed_is_charged(funding, publish_as):
+    person = make_id_number(seq=91)
+    publish_as("institutions", "placement.admitted", {
+        "placement_id": "PL-H-1", "id_number": person, "division_code": "341502001",
+        "institution_uscc": INST, "care_mode": "centralized", "admitted_on": "2026-01-01",
+        "bed_no": None, "monthly_price": "2000.00", "enrolment_id": None, "care_level": None})
+    hospital = "12341500485912345J"
+    publish_as("health", "hospital.admitted", {"id_number": person, "hospital_uscc": hospital,
+                                               "on": "2026-03-05"})
+    publish_as("health", "hospital.discharged", {"id_number": person,
+                                                 "hospital_uscc": hospital, "on": "2026-03-20"})
+    wait_for(lambda: count_rows(funding, "hospital_stays") == 1 and
+             count_rows(funding, "inbox", event_type="hospital.discharged") == 1,
+             message="stay recorded")
+    with db_engine(funding).connect() as conn:
+        assert conn.execute(sa.text("SELECT discharged_on FROM hospital_stays")).scalar_one() \
+            == date(2026, 3, 20)
+    call(funding, "settle_month", "341502", "2026-03")
+    # luan-2021 sets no reduction for a hospital stay: the bed is kept and charged
+    assert call(funding, "list_settlements", "2026-03", id_number=person)["items"][0]["cost"] \
+        == "2000.00"

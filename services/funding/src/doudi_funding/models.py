@@ -230,6 +230,17 @@ service_lines = sa.Table(
     sa.Index("ix_service_lines_county", "county", "paid_ref"),
 )
 
+hospital_stays = sa.Table(
+    # health hospital.admitted / hospital.discharged (hospital-absence rules per pack)
+    "hospital_stays", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id_number", sa.String(18), nullable=False, index=True),
+    sa.Column("hospital_uscc", sa.String(18), nullable=False),
+    sa.Column("admitted_on", sa.Date, nullable=False),
+    sa.Column("discharged_on", sa.Date, nullable=True),
+    sa.Column("event_id", sa.String(64), nullable=False),
+)
+
 late_changes = sa.Table(
     "late_changes", metadata,
     sa.Column("case_id", sa.String(64), primary_key=True),
@@ -251,4 +262,4 @@ closed_months = sa.Table(
 FUNDING_TABLES = ("cases", "care_levels", "person_subsidies", "self_pay_ratios",
                   "catalog_items", "accounts", "ledger_txns", "ledger_entries",
                   "settlement_runs", "case_settlements", "donations", "payouts",
-                  "service_lines", "late_changes", "closed_months")
+                  "service_lines", "late_changes", "closed_months", "hospital_stays")

@@ -36,6 +36,7 @@ from doudi_funding.models import (
     catalog_items,
     closed_months,
     donations,
+    hospital_stays,
     ledger_entries,
     ledger_txns,
     metadata,
@@ -131,9 +132,33 @@ class FundingService(ServiceBase):
 
     @subscribe("health", "#")
     def on_health(self, event):
-        if event["type"] == "person.deceased":
-            data = event["data"]
+        data, kind = event["data"], event["type"]
+        if kind == "person.deceased":
             self._end_cases(data["id_number"], data["date_of_death"], "deceased", event["id"])
+        elif kind in ("hospital.admitted", "hospital.discharged"):
+            self._hospital(event)
+
+    def _hospital(self, event):
+        """Hospital stays, for the pack's hospital-absence rule."""
+        data, session = event["data"], self.db.session
+        hs = hospital_stays.c
+        if event["type"] == "hospital.admitted":
+            session.execute(sa.insert(hospital_stays).values(
+                id_number=data["id_number"], hospital_uscc=data["hospital_uscc"],
+                admitted_on=data["on"], event_id=event["id"]))
+            since = data["on"]
+        else:
+            open_stay = session.execute(sa.select(hs.id, hs.admitted_on).where(
+                hs.id_number == data["id_number"], hs.discharged_on.is_(None),
+                hs.admitted_on <= data["on"]).order_by(hs.admitted_on.desc())).first()
+            if open_stay is None:
+                log.info("discharge without a known admission", event_id=event["id"])
+                return
+            session.execute(sa.update(hospital_stays).where(hs.id == open_stay.id)
+                            .values(discharged_on=data["on"]))
+            since = open_stay.admitted_on
+        S.mark_late(session, utcnow(), case_ids=self._case_ids(data["id_number"]),
+                    from_month=month_of(since), event_id=event["id"])
 
     @subscribe("services_log", "month.closed")
     def on_month_closed(self, event):

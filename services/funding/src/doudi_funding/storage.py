@@ -28,7 +28,13 @@ from doudi_common.money import allocate, from_fen, money_str, to_fen
 
 from doudi_funding.domain import ledger as L
 from doudi_funding.domain.costplan import CatalogItem, month_cost, segments
-from doudi_funding.domain.days import days_in_care, days_in_month, month_bounds
+from doudi_funding.domain.days import (
+    charged_days,
+    days_in_care,
+    days_in_month,
+    hospital_days,
+    month_bounds,
+)
 from doudi_funding.domain.packs import FundingPack, pack_for
 from doudi_funding.domain.settlement import (
     CENTRALIZED,
@@ -46,6 +52,7 @@ from doudi_funding.models import (
     case_settlements,
     cases,
     catalog_items,
+    hospital_stays,
     ledger_entries,
     ledger_txns,
     payouts,
@@ -271,6 +278,13 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
     rows = session.execute(q).all()
     catalogue = catalogues(session, {r[3] for r in rows if r[3]}, last) if rows else {}
     seg_cache: dict[tuple, list] = {}
+    stays: dict[str, list] = defaultdict(list)
+    if rows and pack.hospital_free_days is not None:
+        hs = hospital_stays.c
+        for r in session.execute(sa.select(hs.id_number, hs.admitted_on, hs.discharged_on).where(
+                hs.id_number.in_({r[2] for r in rows}), hs.admitted_on <= last,
+                sa.or_(hs.discharged_on.is_(None), hs.discharged_on >= first))):
+            stays[r.id_number].append((r.admitted_on, r.discharged_on))
     caregiver_fen = to_fen(pack.caregiver_subsidy_monthly)
     exempt_statuses = set(pack.self_pay_exempt)
     zero = Decimal(0)
@@ -302,6 +316,12 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
                 cost = segs[0][1]
             elif any(total for _, total in segs):
                 cost_fen = month_cost(segs, start, end, first, last)
+        if stays and id_number in stays and kind == CENTRALIZED and days:
+            charged = charged_days(days, hospital_days(month, start, end, stays[id_number]),
+                                   pack.hospital_free_days)
+            if charged != days:
+                base = prorate_fen(cost, days, dim) if cost_fen is None else cost_fen
+                cost_fen = prorate_fen(base, charged, days)
         out.append(CaseFacts(case_id, kind, id_number, inst, caregiver, CaseInput(
             case_id, kind, days, dim, cost, subs, ratio_value,
             caregiver_fen if kind == NEIGHBOR else 0, inst, cost_fen), ratio_value))

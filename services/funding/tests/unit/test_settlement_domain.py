@@ -202,3 +202,15 @@ def test_integer_allocation_agrees_with_money_allocate(total, weights):
 
     assert allocate_fen(total, weights) == [to_fen(a) for a in allocate(Decimal(total) / 100,
                                                                          weights)]
+
+
+def test_hospital_absence_rule():
+    from doudi_funding.domain.days import charged_days, hospital_days
+
+    stays = [(date(2026, 3, 5), date(2026, 3, 20))]       # 6th..19th in hospital: 14 days
+    assert hospital_days("2026-03", date(2026, 1, 1), None, stays) == 14
+    assert hospital_days("2026-03", date(2026, 3, 10), None, stays) == 10
+    assert hospital_days("2026-03", date(2026, 1, 1), None, [(date(2026, 3, 30), None)]) == 1
+    assert charged_days(31, 14, None) == 31     # no document reduces the charge: bed kept
+    assert charged_days(31, 14, 10) == 27       # a pack charging the first 10 days only
+    assert pack_for("341502").hospital_free_days is None

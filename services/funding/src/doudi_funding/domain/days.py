@@ -8,7 +8,7 @@ are prorated by ``days / days_in_month`` through ``doudi_common.money.prorate``.
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import date, timedelta
 
 from doudi_common.clock import parse_month
 
@@ -41,3 +41,27 @@ def months_between(first: str, last: str) -> list[str]:
         out.append(m)
         m = next_month(m)
     return out
+
+
+def hospital_days(month: str, start: date, end: date | None,
+                  stays: list[tuple[date, date | None]]) -> int:
+    """Days of ``month`` in care that the person spent in hospital (the day of
+    admission and the day of discharge count as care days, not hospital days)."""
+    first, last = month_bounds(month)
+    lo_care, hi_care = max(first, start), last if end is None else min(last, end)
+    days: set[date] = set()
+    for admitted, discharged in stays:
+        lo = max(lo_care, admitted + timedelta(days=1))
+        hi = min(hi_care, (discharged - timedelta(days=1)) if discharged else hi_care)
+        d = lo
+        while d <= hi:
+            days.add(d)
+            d += timedelta(days=1)
+    return len(days)
+
+
+def charged_days(days: int, in_hospital: int, free_days: int | None) -> int:
+    """Days charged under a pack's hospital-absence rule."""
+    if free_days is None:
+        return days
+    return days - max(0, in_hospital - free_days)

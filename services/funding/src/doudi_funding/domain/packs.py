@@ -36,6 +36,9 @@ class FundingPack:
     caregiver_subsidy_monthly: Decimal = Decimal("0.00")
     #: hangzhou-2024 §五(二): per-head yearly management fee paid to the institution
     management_fee_per_head_year: Decimal = Decimal("0.00")
+    #: hospital absence: None = the bed is kept and the stay is charged in full (no
+    #: document sets a reduction); N = hospital days beyond N in a month are not charged
+    hospital_free_days: int | None = None
     #: qingyunpu-2021 §六(二): service subsidies are paid from the pilot special account
     pilot_fund_pays_services: bool = False
     clauses: dict[str, str] = field(default_factory=dict)
