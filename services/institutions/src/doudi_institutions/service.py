@@ -906,6 +906,13 @@ class InstitutionsService(ServiceBase):
                           care_level=care_level, care_mode=care_mode, bed_no=bed_no,
                           division_code=division_code, enrolment_id=enrolment_id,
                           health_record_ref=health_record_ref, rehab_plan_ref=rehab_plan_ref)
+        if enrolment_id:
+            # staff placed someone whose enrolment was waiting for an institution
+            self.s.execute(sa.update(admission_requests).where(
+                admission_requests.c.enrolment_id == enrolment_id,
+                admission_requests.c.status == "pending").values(
+                status="admitted", placement_id=row["id"],
+                institution_uscc=self._institution_by_id(row["institution_id"])["uscc"]))
         return self._placement(row["id"])
 
     @rpc

@@ -106,3 +106,11 @@ def test_county_statistics_centralised_rate(institutions, rabbit):
     assert stats["beds"] == 4 and stats["occupied"] == 1 and stats["below_grade_3"] == 1
     pending = rpc.list_admission_requests(status="pending")
     assert pending["total"] == 1 and pending["items"][0]["reason"] == "no_institution"
+    # staff choose the home for the waiting enrolment: the request is resolved
+    placed = rpc.admit(id_number=make_id_number(seq=32), uscc=home, admitted_on="2026-03-03",
+                       care_level="full", enrolment_id=pending["items"][0]["enrolment_id"],
+                       division_code="341502001001")
+    assert rpc.list_admission_requests(status="pending")["total"] == 0
+    resolved = rpc.list_admission_requests(status="admitted")["items"]
+    assert placed["placement_id"] in [r["placement_id"] for r in resolved]
+    assert rpc.county_statistics(county_code=COUNTY)["centralised_support_rate"] == "0.6667"
