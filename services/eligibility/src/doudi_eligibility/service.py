@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
-from doudi_common.clock import Clock
+from doudi_common.clock import SHANGHAI, Clock
 from doudi_common.db import Database, utcnow
 from doudi_common.entrypoints import Timer, rpc, subscribe
 from doudi_common.errors import Conflict, Invalid, NotFound
@@ -90,6 +90,22 @@ def _date(value, field: str, default: date | None = None) -> date | None:
         return date.fromisoformat(str(value))
     except ValueError:
         raise Invalid("日期格式应为 YYYY-MM-DD", field=field) from None
+
+
+def _moment(value, field: str) -> datetime | None:
+    """An ISO datetime with offset, or a date meaning the end of that day in Shanghai."""
+    if value is None or value == "":
+        return None
+    try:
+        if len(str(value)) == 10:
+            day = date.fromisoformat(str(value))
+            return datetime.combine(day, time.max, SHANGHAI)
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        raise Invalid("时间格式应为 ISO 8601", field=field) from None
+    if moment.tzinfo is None:
+        raise Invalid("时间须带时区", field=field)
+    return moment
 
 
 def _page(page, per_page) -> tuple[int, int]:
@@ -301,12 +317,15 @@ class EligibilityService(ServiceBase):
     # -- decisions --------------------------------------------------------------------
 
     @rpc
-    def evaluate(self, id_number: str, on=None) -> dict:
+    def evaluate(self, id_number: str, on=None, known_at=None) -> dict:
         id_number = validate_id_number(id_number)
         on = _date(on, "on", self.clock.today())
+        known = _moment(known_at, "known_at")
         person = store.get_person_row(self.db.session, id_number)
-        decision, _ = store.evaluate(self.db.session, self.registry, person, on)
-        return decision.to_dict(id_number)
+        decision, _ = store.evaluate(self.db.session, self.registry, person, on, known_at=known)
+        out = decision.to_dict(id_number)
+        out["known_at"] = known.isoformat() if known else None
+        return out
 
     @rpc
     def list_packs(self) -> list:

@@ -48,10 +48,13 @@ def _fact(row) -> Fact:
                 source_event_id=row.source_event_id, seq=row.id)
 
 
-def load_facts(session, id_number: str) -> list[Fact]:
-    rows = session.execute(sa.select(person_facts).where(person_facts.c.id_number == id_number)
-                           .order_by(person_facts.c.id))
-    return [_fact(r) for r in rows]
+def load_facts(session, id_number: str, known_at: datetime | None = None) -> list[Fact]:
+    """The person's fact history; with ``known_at`` only what had been recorded
+    by then (to replay what a past decision could know)."""
+    stmt = sa.select(person_facts).where(person_facts.c.id_number == id_number)
+    if known_at is not None:
+        stmt = stmt.where(person_facts.c.recorded_at <= known_at)
+    return [_fact(r) for r in session.execute(stmt.order_by(person_facts.c.id))]
 
 
 def add_fact(session, id_number: str, fact: Fact) -> int:
@@ -62,14 +65,16 @@ def add_fact(session, id_number: str, fact: Fact) -> int:
         payload=to_jsonable(fact.payload)).returning(person_facts.c.id)).scalar_one()
 
 
-def person_snapshot(session, person: dict, on: date) -> PersonFacts:
+def person_snapshot(session, person: dict, on: date,
+                    known_at: datetime | None = None) -> PersonFacts:
     return snapshot(person["birth_date"], person["division_code"], person.get("registration"),
-                    load_facts(session, person["id_number"]), on)
+                    load_facts(session, person["id_number"], known_at), on)
 
 
 def evaluate(session, registry: PackRegistry, person: dict, on: date,
-             explain: bool = True) -> tuple[Decision, PersonFacts]:
-    pf = person_snapshot(session, person, on)
+             explain: bool = True, known_at: datetime | None = None
+             ) -> tuple[Decision, PersonFacts]:
+    pf = person_snapshot(session, person, on, known_at)
     pack = registry.for_division(person["division_code"], on)
     return decide(pack, pf, explain=explain), pf
 

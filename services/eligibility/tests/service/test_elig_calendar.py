@@ -36,9 +36,11 @@ def enrol_puyang(rpc, born, seq=1):
     return pid, act(rpc, app, "sign_agreement", "township_officer")
 
 
-def test_puyang_person_turning_60_is_handed_over_by_the_timer(fast_calendar, publish_as):
+def test_puyang_person_turning_60_is_handed_over_by_the_timer(fast_calendar, publish_as,
+                                                              event_tap):
     """puyang-2020 §六 年龄达到60周岁时,由民政部门接管……不再享受居家邻里照护或集中照料."""
     container, rpc = fast_calendar
+    cdpf_view = event_tap("eligibility", ["person.handed_over", "enrolment.ended"], user="cdpf")
     pid = register(rpc, "puyang-2020", born="19660320", hardship=["registered_poor"],
                    household={"no_supporter": True, "health_stable": True})
     publish_as("cdpf", "certificate.issued", {
@@ -62,6 +64,8 @@ def test_puyang_person_turning_60_is_handed_over_by_the_timer(fast_calendar, pub
     wait_for(lambda: events(container, "person.handed_over"), timeout=10,
              message="the calendar timer to hand the person over")
     (handed,) = events(container, "person.handed_over")
+    seen = cdpf_view.wait_for(lambda e: e["type"] == "person.handed_over", timeout=10)
+    assert seen["data"] == handed  # published as stored, seen by the department
     assert handed == {"id_number": pid, "division_code": DIVISIONS["puyang-2020"],
                       "handed_over_on": "2026-03-20", "age": 60, "to_status": "tekun",
                       "ended_care_modes": ["neighbor"], "clause": "puyang-2020 §六"}
@@ -155,6 +159,11 @@ def test_redecision_emits_only_on_change(eligibility, publish_as):
     history = [f["kind"] for f in rpc.get_person(pid)["facts"]]
     assert history.count("hardship") == 1 and "hardship_ended" in history  # nothing overwritten
     assert rpc.evaluate(pid, "2026-03-09")["eligible"] is True
+    # what was known: nothing had been recorded by 2020
+    assert rpc.evaluate(pid, "2026-03-09", "2020-01-01")["eligible"] is False
+    assert rpc.evaluate(pid, "2026-03-09", "2099-01-01T00:00:00+08:00")["eligible"] is True
+    with pytest.raises(Invalid):
+        rpc.evaluate(pid, "2026-03-09", "2020-01-01T00:00:00")  # no offset
 
 
 def test_revoked_certificate_is_a_new_fact_and_redecides(eligibility, publish_as, dead_letters):
