@@ -47,6 +47,7 @@ PERMISSIONS: dict[str, str] = {
     "donations:write": "登记捐赠",
     "services:read": "查看服务卡、服务记录、走访、预警、时间银行",
     "services:write": "记录服务、走访",
+    "services:close_month": "月度结账（服务记录锁定，供资金结算）",
     "cards:write": "发放服务卡",
     "alerts:write": "处理预警",
     "audit:read": "查询审计记录",
@@ -62,12 +63,13 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         "persons:read", "persons:read_full", "persons:write", "applications:read", "applications:create",
         "applications:review", "enrolments:read", "notices:read", "institutions:read",
         "placements:read", "funding:read", "services:read", "services:write", "cards:write",
-        "alerts:write"}),
+        "alerts:write", "services:close_month"}),
     "county_officer": frozenset(
         (_READ - {"audit:read"}) | {
             "persons:read_full", "persons:write", "applications:create",
             "applications:review", "enrolments:write", "institutions:write", "placements:write", "inspections:write", "funding:write",
-            "donations:write", "services:write", "cards:write", "alerts:write"}),
+            "donations:write", "services:write", "cards:write", "alerts:write",
+            "services:close_month"}),
     "city_officer": frozenset(
         (_READ - {"audit:read"}) | {"persons:read_full", "inspections:write"}),
     "institution_staff": frozenset({

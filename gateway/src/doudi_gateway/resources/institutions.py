@@ -309,6 +309,25 @@ def add_catalog_item(body, uscc):
     return rpc("institutions", "add_catalog_item", inst["uscc"], **_json(body)), 201
 
 
+class RoomSchema(Schema):
+    room_no = Text(16, required=True)
+    room_type = Text(32, required=True)
+    beds = fields.List(Text(16), required=True, validate=validate.Length(min=1, max=50))
+
+
+@blp.route("/institutions/<uscc>/rooms", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(RoomSchema)
+@blp.response(201, Loose)
+@requires("institutions:write")
+def add_room(body, uscc):
+    """Add a room with its beds."""
+    inst = act_on_institution(uscc)
+    return rpc("institutions", "add_room", inst["uscc"], body["room_no"], body["room_type"],
+               body["beds"]), 201
+
+
 @blp.route("/institutions/<uscc>/beds", methods=["GET"])
 @blp.arguments(BedArgs, location="query")
 @blp.response(200, LoosePage)

@@ -320,3 +320,45 @@ def time_bank(args, id_number):
     history = rpc("services_log", "time_bank_history", id_number=person["id_number"],
                   page=args["page"], per_page=args["per_page"])
     return mask({**balance, "history": _page(history, args)})
+
+
+# -- month close ---------------------------------------------------------------------
+
+class MonthCloseSchema(Schema):
+    month = Month(required=True)
+    division_code = Division((6, 9), required=True)
+    institution_uscc = Uscc()
+
+
+class MonthCloseListArgs(PageArgs):
+    division_code = Division()
+
+
+@blp.route("/month-closes", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(MonthCloseSchema)
+@blp.response(201, Loose)
+@requires("services:close_month")
+def close_month(body):
+    """Close a township's (or an institution's) month: verified records are
+    counted and locked; funding settles from it."""
+    from doudi_gateway.web import require_division
+
+    require_division(body["division_code"])
+    return mask(rpc("services_log", "close_month", body["month"], g.principal.username,
+                    division_code=body["division_code"],
+                    institution_uscc=body.get("institution_uscc"))), 201
+
+
+@blp.route("/month-closes", methods=["GET"])
+@blp.arguments(MonthCloseListArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("services:read")
+def list_month_closes(args):
+    """Month closes in the caller's jurisdiction."""
+    division = _list_division(args)
+    if division is NOTHING:
+        return empty_page(args)
+    return mask(_page(rpc("services_log", "list_month_closes", division_code=division or "",
+                          page=args["page"], per_page=args["per_page"]), args))
