@@ -1,8 +1,9 @@
 """services_log end to end over the real broker: eligibility's enrolment.started
 opens a service card, the township issues it after the needs assessment, a
 neighbour helper records services, the person and the township verify them, the
-township closes the month and a department's plain AMQP consumer sees
-month.closed with what is to be paid per provider and person. Health's
+township closes the month, a department's plain AMQP consumer sees
+month.closed with what is to be paid per provider and person, and funding pays
+the helper. Health's
 person.deceased then ends the card and later records are refused."""
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def card_status(rpc):
 
 def test_enrolment_to_month_closed_and_death(start_service, rabbit, publish_as, event_tap):
     container = start_service("services_log")
+    start_service("funding")
+    funding_view = event_tap("funding", "payout.*", user="cdpf")
     clock = clock_of(container)
     clock.set(shanghai(3, 2, 9))
     cdpf_view = event_tap("services_log", ["month.closed", "service.*"], user="cdpf")
@@ -100,6 +103,10 @@ def test_enrolment_to_month_closed_and_death(start_service, rabbit, publish_as, 
         assert {(ln["service_item"], ln["quantity"], ln["amount"]) for ln in data["lines"]} == {
             ("cleaning", "2.00", "60.00"), ("meals", "2.00", "25.00")}
         assert {ln["id_number"] for ln in data["lines"]} == {PERSON}
+        # funding pays the helper from month.closed (serve-then-subsidise)
+        payout = funding_view.wait_for(lambda e: e["type"] == "payout.issued"
+                                       and e["data"]["payee_id_number"] == HELPER, timeout=20)
+        assert payout["data"]["amount"] == "85.00" and payout["data"]["month"] == "2026-03"
         recorded = [e for e in cdpf_view.poll() if e["type"] == "service.recorded"]
         assert {e["data"]["record_id"] for e in recorded} == {clean["record_id"],
                                                              meals["record_id"]}
