@@ -33,6 +33,7 @@ from doudi_eligibility.domain.application import (
     CHANNELS,
     DOCUMENTS,
     OPEN_STATES,
+    STATES,
     AppState,
     check_consent,
     next_actions,
@@ -58,6 +59,7 @@ from doudi_eligibility.domain.person import (
 from doudi_eligibility.models import (
     application_steps,
     applications,
+    decisions,
     enrolment_history,
     enrolments,
     metadata,
@@ -145,9 +147,12 @@ class EligibilityService(ServiceBase):
     def _certificate(self, event):
         data = event["data"]
         identity = identity_from(data["id_number"], data["name"], data["division_code"])
-        person = self._upsert_person(identity, source_event=event["id"])
-        store.add_fact(self.db.session, person["id_number"],
-                       fact_from_event("cdpf", event["type"], event["id"], data))
+        person = self._upsert_person(identity, source_event=event["id"], actor="cdpf",
+                                     department=True)
+        fact = fact_from_event("cdpf", event["type"], event["id"], data)
+        if identity.name != person["name"]:
+            fact.payload["name_reported"] = identity.name
+        store.add_fact(self.db.session, person["id_number"], fact)
         self._redecide(person, event["type"])
 
     def _fact_event(self, source: str, event):
@@ -185,7 +190,13 @@ class EligibilityService(ServiceBase):
     # -- persons -------------------------------------------------------------------
 
     def _upsert_person(self, identity, registration: str | None = None,
-                       source_event: str | None = None, actor: str = "") -> dict:
+                       source_event: str | None = None, actor: str = "",
+                       department: bool = False) -> dict:
+        """Create or update a person. A department's name and division (CDPF's
+        household registration) never silently replace what a clerk registered:
+        a different name is logged and kept in the department's fact, and a
+        division that only covers the registered one (``341502`` for
+        ``341502001201``) changes nothing."""
         session = self.db.session
         now = utcnow()
         row = session.execute(sa.select(persons).where(persons.c.id_number == identity.id_number)
@@ -201,8 +212,13 @@ class EligibilityService(ServiceBase):
         else:
             changes = {}
             if row.name != identity.name:
-                changes["name"] = identity.name
-            if row.division_code != identity.division_code:
+                if department:
+                    log.warning("department reports a different name; kept the registered one",
+                                id_number=identity.id_number, source_event=source_event)
+                else:
+                    changes["name"] = identity.name
+            if row.division_code != identity.division_code and not (
+                    department and row.division_code.startswith(identity.division_code)):
                 changes["division_code"] = identity.division_code
             if registration and row.registration != registration:
                 changes["registration"] = registration
@@ -313,6 +329,34 @@ class EligibilityService(ServiceBase):
         reply["decision"] = to_jsonable({k: v for k, v in decision.items() if k != "id_number"}) \
             if decision else None
         return reply
+
+    @rpc
+    def list_persons(self, division_prefix=None, eligible=None, name=None, page=1,
+                     per_page=50) -> dict:
+        page, per_page = _page(page, per_page)
+        conds = []
+        if division_prefix:
+            conds.append(persons.c.division_code.like(f"{jurisdiction_prefix(division_prefix)}%"))
+        if eligible is not None:
+            conds.append(decisions.c.eligible.is_(bool(eligible)))
+        if name:
+            conds.append(persons.c.name.like(f"%{name}%"))
+        base = sa.select(persons.c.id_number, persons.c.name, persons.c.division_code,
+                         persons.c.registration, persons.c.deceased_on, decisions.c.eligible,
+                         decisions.c.care_modes, decisions.c.policy_pack, decisions.c.priority
+                         ).outerjoin(decisions, decisions.c.id_number == persons.c.id_number
+                                     ).where(*conds)
+        session = self.db.session
+        total = session.execute(sa.select(sa.func.count()).select_from(base.subquery())
+                                ).scalar_one()
+        rows = session.execute(base.order_by(persons.c.division_code, persons.c.id_number)
+                               .limit(per_page).offset((page - 1) * per_page)).all()
+        items = [{"id_number_masked": mask_id_number(r.id_number), "name": r.name,
+                  "division_code": r.division_code, "registration": r.registration,
+                  "deceased_on": r.deceased_on.isoformat() if r.deceased_on else None,
+                  "eligible": bool(r.eligible), "care_modes": r.care_modes or [],
+                  "policy_pack": r.policy_pack, "priority": r.priority} for r in rows]
+        return {"items": items, "page": page, "per_page": per_page, "total": total}
 
     # -- decisions --------------------------------------------------------------------
 
@@ -572,6 +616,9 @@ class EligibilityService(ServiceBase):
         conds = []
         if status:
             statuses = [status] if isinstance(status, str) else list(status)
+            unknown = [x for x in statuses if x not in STATES]
+            if unknown:
+                raise Invalid("申请状态不存在", field="status", allowed=list(STATES))
             conds.append(applications.c.state.in_(statuses))
         if division_prefix:
             prefix = jurisdiction_prefix(division_prefix)

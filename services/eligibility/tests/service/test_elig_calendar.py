@@ -257,3 +257,25 @@ def test_pack_change_redecides_everyone_and_announces_only_changes(eligibility):
     assert by_id[urban]["eligible"] is True and by_id[urban]["previous_care_modes"] == []
     assert by_id[rural]["pack_version"] == "2" and by_id[rural]["trigger"] == "pack.changed"
     assert elsewhere not in by_id
+
+
+def test_department_name_does_not_overwrite_the_registered_one(eligibility, publish_as):
+    container, rpc = eligibility
+    pid = register(rpc, "luan-2021", hardship=["dibao"], name="王秀英")
+    publish_as("cdpf", "certificate.issued", {
+        "id_number": pid, "name": "王秀瑛", "certificate_no": pid + "41", "category": "physical",
+        "grade": 1, "issued_on": "2026-01-01", "valid_until": None, "division_code": "341502"})
+    wait_for(lambda: count_rows(container, "person_facts", id_number=pid,
+                                kind="disability_certificate") == 1, timeout=15)
+    person = rpc.get_person(pid)
+    assert person["name"] == "王秀英" and person["division_code"] == DIVISIONS["luan-2021"]
+    cert = next(f for f in person["facts"] if f["kind"] == "disability_certificate")
+    assert cert["payload"]["name_reported"] == "王秀瑛"
+    assert len(events(container, "person.registered")) == 1
+    page = rpc.list_persons(division_prefix="341500", eligible=True)
+    assert page["total"] == 0  # no assessment yet
+    page = rpc.list_persons(division_prefix="341500", name="秀英")
+    assert page["total"] == 1 and page["items"][0]["id_number_masked"].startswith("3415")
+    assert pid not in str(page)
+    with pytest.raises(Invalid):
+        rpc.list_applications(status="lost")
