@@ -9,11 +9,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-
 from doudi_common.clock import clock_of
 from doudi_common.testing.fixtures import count_rows, wait_for
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_gateway.app import create_app
+
 from gateway.tests.conftest import bearer, gateway_test_config, token_for
 
 VILLAGE = "341502001201"

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from doudi_common.testing.idnumbers import make_id_number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +40,7 @@ def gateway(rabbit, start_service, tmp_path):
            "DOUDI_ADMIN_PASSWORD": "first-start-admin"}
     env.pop("DOUDI_JWT_SECRET", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log = open(tmp_path / "gateway.log", "wb")
+    log = open(tmp_path / "gateway.log", "wb")  # noqa: SIM115 - lives as long as the process
     proc = subprocess.Popen([str(BIN / "doudi-gateway"), "--workers", "2"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -10,11 +10,11 @@ import os
 
 import pytest
 import schemathesis
+from doudi_gateway.app import create_app
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
-from doudi_gateway.app import create_app
 from gateway.tests.conftest import gateway_test_config, token_for
 
 EXAMPLES = int(os.environ.get("DOUDI_SCHEMATHESIS_EXAMPLES", "6"))

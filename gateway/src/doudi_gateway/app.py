@@ -141,10 +141,10 @@ def _problem_docs(api: Api) -> None:
         doc = original()
         components = doc.setdefault("components", {})
         components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
-        for name, response in components.get("responses", {}).items():
+        for response in components.get("responses", {}).values():
             response["content"] = dict(_PROBLEM_CONTENT)
-        for path, ops in doc.get("paths", {}).items():
-            for method, op in ops.items():
+        for path, operations in doc.get("paths", {}).items():
+            for op in operations.values():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
                 responses = op["responses"]

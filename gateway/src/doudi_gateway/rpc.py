@@ -46,7 +46,7 @@ class RpcClient:
         if entry is not None:
             try:
                 entry[0].stop()
-            except Exception:  # noqa: BLE001 - it is broken already
+            except Exception:  # noqa: BLE001, S110 - it is broken already
                 pass
 
     def call(self, service: str, method: str, *args: Any, timeout: float | None = None,
