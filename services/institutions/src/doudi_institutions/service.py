@@ -527,9 +527,13 @@ class InstitutionsService(ServiceBase):
 
     @rpc
     def licence_alerts(self, within_days=60, division_code=None, page=1, per_page=50) -> dict:
-        items = self._licence_alerts(int(within_days), division_code)
+        from doudi_common.serialize import to_jsonable
+
+        items = [{k: val for k, val in a.items() if k not in ("licence_id", "institution_id")}
+                 for a in self._licence_alerts(int(within_days), division_code)]
         page, per_page = page_args(page, per_page)
-        return {"items": items[(page - 1) * per_page:page * per_page], "page": page,
+        return {"items": to_jsonable(items[(page - 1) * per_page:page * per_page]),
+                "page": page,
                 "per_page": per_page, "total": len(items)}
 
     def _licence_alerts(self, within_days: int, division_code=None) -> list[dict]:
@@ -553,7 +557,28 @@ class InstitutionsService(ServiceBase):
                             "valid_until": r["valid_until"].isoformat(),
                             "days_left": state[1], "state": state[0],
                             "division_code": r["division_code"],
-                            "alerted_until": r["alerted_until"]})
+                            "alerted_until": r["alerted_until"], "institution_id": r[
+                                "institution_id"]})
+        # the medical-insurance designation (kept from that department's events)
+        query = (sa.select(designations, institutions.c.id.label("institution_id"),
+                           institutions.c.name, institutions.c.division_code)
+                 .join(institutions, institutions.c.uscc == designations.c.uscc)
+                 .where(institutions.c.status != "closed", designations.c.status == "signed")
+                 .order_by(designations.c.valid_until))
+        if division_code:
+            query = query.where(institutions.c.division_code.startswith(
+                division_prefix(division_code), autoescape=True))
+        for row in self.s.execute(query).all():
+            r = dict(row._mapping)
+            state = rules.licence_state(r["valid_until"], today, within_days)
+            if state:
+                out.append({"licence_id": None, "uscc": r["uscc"], "name": r["name"],
+                            "kind": "medical_insurance", "number": r["agreement_no"],
+                            "valid_until": r["valid_until"].isoformat(),
+                            "days_left": state[1], "state": state[0],
+                            "division_code": r["division_code"], "alerted_until": None,
+                            "institution_id": r["institution_id"]})
+        out.sort(key=lambda a: (a["valid_until"], a["uscc"], a["kind"]))
         return out
 
     @rpc
@@ -1259,11 +1284,23 @@ class InstitutionsService(ServiceBase):
             raised += 1
         alerts = 0
         for a in self._licence_alerts(60):
-            if a["alerted_until"] is not None and a["alerted_until"].isoformat() == \
-                    a["valid_until"]:
+            until = date.fromisoformat(a["valid_until"])
+            if a["licence_id"] is None:
+                # a designation: remembered like an overdue notice, once per expiry date
+                subject = f"designation:{a['number']}"[:64]
+                if self.s.execute(sa.select(overdue_notices.c.id).where(
+                        overdue_notices.c.institution_id == a["institution_id"],
+                        overdue_notices.c.subject == subject,
+                        overdue_notices.c.due_on == until)).first():
+                    continue
+                self.s.execute(sa.insert(overdue_notices).values(
+                    institution_id=a["institution_id"], subject=subject, due_on=until,
+                    raised_at=utcnow()))
+            elif a["alerted_until"] == until:
                 continue
-            self.s.execute(sa.update(licences).where(licences.c.id == a["licence_id"])
-                           .values(alerted_until=a["valid_until"]))
+            else:
+                self.s.execute(sa.update(licences).where(licences.c.id == a["licence_id"])
+                               .values(alerted_until=until))
             self.db.outbox.add("licence.expiring", {
                 "institution_uscc": a["uscc"], "kind": a["kind"], "number": a["number"],
                 "valid_until": a["valid_until"], "days_left": a["days_left"],

@@ -95,6 +95,7 @@ def test_licence_expiry_alert_with_clock(institutions):
     alerts = rpc.licence_alerts(within_days=60)
     assert alerts["total"] == 1
     assert alerts["items"][0]["state"] == "expiring" and alerts["items"][0]["days_left"] == 46
+    assert "licence_id" not in alerts["items"][0]
     assert rpc.run_deadline_checks()["licence_alerts"] == 1
     assert rpc.run_deadline_checks()["licence_alerts"] == 0     # once per expiry date
     assert count_rows(container, "outbox", event_type="licence.expiring") == 1
@@ -116,6 +117,21 @@ def test_designation_from_medical_insurance(institutions, publish_as):
         "institution_uscc": home, "agreement_no": "YB-341500-2026-017",
         "valid_from": "2026-03-01", "valid_until": "2026-03-01"})
     wait_for(lambda: rpc.get_institution(uscc=home)["designation"]["status"] == "terminated")
+
+
+def test_designation_expiry_alert(institutions, publish_as):
+    container, rpc = institutions
+    home = open_home(rpc)
+    publish_as("medical_insurance", "designation.signed", {
+        "institution_uscc": home, "agreement_no": "YB-341500-2026-018",
+        "valid_from": "2026-03-01", "valid_until": "2026-04-15"})
+    wait_for(lambda: rpc.licence_alerts()["total"] == 1)
+    alert = rpc.licence_alerts()["items"][0]
+    assert (alert["kind"], alert["state"], alert["days_left"]) == ("medical_insurance",
+                                                                   "expiring", 44)
+    assert rpc.run_deadline_checks()["licence_alerts"] == 1
+    assert rpc.run_deadline_checks()["licence_alerts"] == 0
+    assert count_rows(container, "outbox", event_type="licence.expiring") == 1
 
 
 def test_prices_effective_dates_never_retroactive(institutions):
