@@ -50,3 +50,44 @@ def test_no_room_lists_unplaced():
 def test_no_home_at_grade_3_is_infeasible():
     result = plan("341502", [site(1, 2), site(2, 1)], [Resident("P1", "U1")])
     assert result.flagged and not result.feasible and result.keep == []
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def counties(draw):
+    n = draw(st.integers(1, 8))
+    sites, residents = [], []
+    for i in range(n):
+        capacity = draw(st.integers(0, 12))
+        occupied = draw(st.integers(0, capacity))
+        grade = draw(st.one_of(st.none(), st.integers(1, 5)))
+        township = draw(st.sampled_from(["001", "002", "003"]))
+        sites.append(Site(f"U{i}", f"院{i}", f"341502{township}", grade, capacity, occupied))
+        residents += [Resident(f"P{i}-{k}", f"U{i}") for k in range(occupied)]
+    return sites, residents
+
+
+@settings(max_examples=200, deadline=None)
+@given(counties())
+def test_plan_invariants(county):
+    sites, residents = county
+    result = plan("341502", sites, residents)
+    by_id = {s.uscc: s for s in sites}
+    assert len(result.keep) <= 3
+    if result.flagged:
+        assert all((by_id[k].grade or 0) >= 3 for k in result.keep)
+        moved = [r for m in result.merges for r in m.residents] + result.unplaced
+        leaving = [r for r in residents if r.institution_uscc not in result.keep]
+        # every resident of a merged home is placed once or listed as unplaced
+        assert sorted(r.placement_id for r in moved) == sorted(r.placement_id for r in leaving)
+        for keep in result.keep:
+            incoming = sum(len(m.residents) for m in result.merges if m.target_uscc == keep)
+            assert by_id[keep].occupied + incoming <= by_id[keep].capacity
+        assert all(m.target_uscc in result.keep and m.source_uscc not in result.keep
+                   for m in result.merges)
+        assert result.feasible == (bool(result.keep) and not result.unplaced)
+    else:
+        assert len(sites) <= 3 and all((s.grade or 0) >= 3 for s in sites)
