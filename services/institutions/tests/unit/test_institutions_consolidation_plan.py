@@ -1,4 +1,6 @@
 from doudi_institutions.domain.consolidation import Resident, Site, closeness, plan
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def site(n, grade, capacity=20, occupied=5, division="341502001"):
@@ -50,10 +52,6 @@ def test_no_room_lists_unplaced():
 def test_no_home_at_grade_3_is_infeasible():
     result = plan("341502", [site(1, 2), site(2, 1)], [Resident("P1", "U1")])
     assert result.flagged and not result.feasible and result.keep == []
-
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @st.composite
