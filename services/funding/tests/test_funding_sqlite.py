@@ -55,3 +55,34 @@ def test_migrations_match_the_models(make_db):
         assert diff == []
     finally:
         engine.dispose()
+
+
+def test_subsidy_grants_keep_one_amount_in_force(tmp_path):
+    from doudi_funding.storage import grant_subsidy
+
+    core = DatabaseCore(f"sqlite:///{tmp_path / 'f.db'}", "doudi_funding", "funding", metadata)
+    try:
+        core.migrate()
+        now = datetime.fromisoformat("2026-04-03T09:00:00+08:00")
+        person = "341502195001010000"
+        with core.unit_of_work() as uow:
+            for amount, since, until in ((8000, "2026-01", None), (9000, "2026-04", None),
+                                         (8500, "2026-03", None), (7000, "2025-06", "2025-12"),
+                                         (7500, "2026-06", "2026-07")):
+                grant_subsidy(uow.session, id_number=person, kind="disabled_living_allowance",
+                              monthly_fen=amount, from_month=since, to_month=until, now=now)
+        ps = person_subsidies.c
+
+        def in_force(month):
+            with core.unit_of_work() as uow:
+                return uow.session.execute(sa.select(ps.monthly_fen).where(
+                    ps.from_month <= month,
+                    sa.or_(ps.to_month.is_(None), ps.to_month >= month))).scalars().all()
+        assert in_force("2025-08") == [7000]
+        assert in_force("2026-02") == [8000]
+        assert in_force("2026-03") == [8500]
+        assert in_force("2026-05") == [8500]      # the later grant for April was superseded
+        assert in_force("2026-07") == [7500]      # a closed grant splits the open one
+        assert in_force("2026-08") == [8500]
+    finally:
+        core.dispose()

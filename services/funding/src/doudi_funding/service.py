@@ -289,10 +289,9 @@ class FundingService(ServiceBase):
 
     def _subsidy_granted(self, event):
         data, session = event["data"], self.db.session
-        session.execute(sa.insert(person_subsidies).values(
-            id_number=data["id_number"], kind=data["kind"],
-            monthly_fen=to_fen(data["monthly_amount"]), from_month=data["from_month"],
-            source_event_id=event["id"], recorded_at=utcnow()))
+        S.grant_subsidy(session, id_number=data["id_number"], kind=data["kind"],
+                        monthly_fen=to_fen(data["monthly_amount"]),
+                        from_month=data["from_month"], event_id=event["id"], now=utcnow())
         S.mark_late(session, utcnow(), case_ids=self._case_ids(data["id_number"]),
                     from_month=data["from_month"], event_id=event["id"])
 
@@ -307,10 +306,10 @@ class FundingService(ServiceBase):
             session.execute(sa.update(person_subsidies).where(
                 person_subsidies.c.id.in_(open_rows)).values(to_month=data["to_month"]))
         else:
-            session.execute(sa.insert(person_subsidies).values(
-                id_number=data["id_number"], kind=data["kind"],
-                monthly_fen=to_fen(data["monthly_amount"]), from_month=data["from_month"],
-                to_month=data["to_month"], source_event_id=event["id"], recorded_at=utcnow()))
+            S.grant_subsidy(session, id_number=data["id_number"], kind=data["kind"],
+                            monthly_fen=to_fen(data["monthly_amount"]),
+                            from_month=data["from_month"], to_month=data["to_month"],
+                            event_id=event["id"], now=utcnow())
         S.mark_late(session, utcnow(), case_ids=self._case_ids(data["id_number"]),
                     from_month=next_month(data["to_month"]), event_id=event["id"])
 
@@ -486,13 +485,8 @@ class FundingService(ServiceBase):
         if to_month is not None and S.check_month(to_month) < from_month:
             raise Invalid("截止月份不能早于起始月份", reason="bad_period")
         session = self.db.session
-        session.execute(sa.update(person_subsidies).where(
-            person_subsidies.c.id_number == id_number, person_subsidies.c.kind == "dibao",
-            person_subsidies.c.to_month.is_(None), person_subsidies.c.from_month < from_month)
-            .values(to_month=_prev_month(from_month)))
-        session.execute(sa.insert(person_subsidies).values(
-            id_number=id_number, kind="dibao", monthly_fen=to_fen(amount), from_month=from_month,
-            to_month=to_month, recorded_at=utcnow()))
+        S.grant_subsidy(session, id_number=id_number, kind="dibao", monthly_fen=to_fen(amount),
+                        from_month=from_month, to_month=to_month, now=utcnow())
         S.mark_late(session, utcnow(), case_ids=self._case_ids(id_number),
                     from_month=from_month)
         return {"id_number_masked": mask(id_number), "kind": "dibao",
@@ -692,11 +686,6 @@ def _limit(limit) -> int:
         return min(max(int(limit), 1), 1000)
     except (TypeError, ValueError):
         raise Invalid("limit 必须是整数", reason="bad_limit") from None
-
-
-def _prev_month(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:])
-    return f"{year - (mon == 1):04d}-{(mon - 2) % 12 + 1:02d}"
 
 
 def _case_reply(values) -> dict:

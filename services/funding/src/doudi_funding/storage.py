@@ -240,12 +240,53 @@ def catalogues(session, institutions: Iterable[str] | None, last: date
     return out
 
 
-def _latest_subsidy(kind: str, month: str):
-    ps = person_subsidies.alias(f"ps_{kind[:4]}")
-    return sa.select(ps.c.monthly_fen).where(
-        ps.c.id_number == cases.c.id_number, ps.c.kind == kind, ps.c.from_month <= month,
-        sa.or_(ps.c.to_month.is_(None), ps.c.to_month >= month)) \
-        .order_by(ps.c.id.desc()).limit(1).scalar_subquery()
+def grant_subsidy(session, *, id_number: str, kind: str, monthly_fen: int, from_month: str,
+                  to_month: str | None = None, event_id: str | None = None,
+                  now: datetime) -> None:
+    """Record a subsidy amount for ``from_month``..``to_month`` (open-ended when
+    None), overriding what was recorded for those months: at most one row is in
+    force per (person, kind, month). An overlapped row keeps its months outside
+    the new range (cut, or split in two); a row wholly inside gets an empty
+    range (kept for the record)."""
+    from doudi_funding.domain.days import next_month
+
+    ps = person_subsidies.c
+    rows = session.execute(sa.select(person_subsidies).where(
+        ps.id_number == id_number, ps.kind == kind,
+        sa.or_(ps.to_month.is_(None), ps.to_month >= ps.from_month),
+        sa.or_(ps.to_month.is_(None), ps.to_month >= from_month),
+        *([ps.from_month <= to_month] if to_month else []))).all()
+    for r in rows:
+        left = (r.from_month, prev_month(from_month)) if r.from_month < from_month else None
+        right = None
+        if to_month is not None and (r.to_month is None or r.to_month > to_month):
+            right = (max(next_month(to_month), r.from_month), r.to_month)
+        keep = left or right or (r.from_month, prev_month(r.from_month))
+        session.execute(sa.update(person_subsidies).where(ps.id == r.id)
+                        .values(from_month=keep[0], to_month=keep[1]))
+        if left and right:
+            session.execute(sa.insert(person_subsidies).values(
+                id_number=id_number, kind=kind, monthly_fen=r.monthly_fen, from_month=right[0],
+                to_month=right[1], source_event_id=r.source_event_id, recorded_at=now))
+    session.execute(sa.insert(person_subsidies).values(
+        id_number=id_number, kind=kind, monthly_fen=monthly_fen, from_month=from_month,
+        to_month=to_month, source_event_id=event_id, recorded_at=now))
+
+
+def prev_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:])
+    return f"{year - (mon == 1):04d}-{(mon - 2) % 12 + 1:02d}"
+
+
+def _subsidies_in_force(month: str, persons) -> sa.Subquery:
+    """One row per person: the amount of each subsidy kind in force in ``month``
+    (at most one row per kind is in force, see ``grant_subsidy``)."""
+    ps = person_subsidies.c
+    return sa.select(ps.id_number, *[
+        sa.func.max(sa.case((ps.kind == k, ps.monthly_fen))).label(k) for k in SUBSIDY_KINDS]) \
+        .where(ps.from_month <= month, sa.or_(ps.to_month.is_(None), ps.to_month >= month),
+               ps.id_number.in_(persons)) \
+        .group_by(ps.id_number).subquery("subs")
 
 
 def load_facts(session, county: str, month: str, *, case_ids: list[str] | None = None,
@@ -261,16 +302,18 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
     ratio = sa.select(r.c.ratio).where(r.c.id_number == cases.c.id_number,
                                        r.c.from_month <= month) \
         .order_by(r.c.from_month.desc(), r.c.id.desc()).limit(1).scalar_subquery()
+    if case_ids is not None:
+        where = [cases.c.case_id.in_(case_ids)]
+    else:
+        where = [cases.c.county == county, cases.c.start_date <= last,
+                 sa.or_(cases.c.end_date.is_(None), cases.c.end_date >= first)]
+    subs = _subsidies_in_force(month, sa.select(cases.c.id_number).where(*where))
     q = sa.select(cases.c.case_id, cases.c.kind, cases.c.id_number, cases.c.institution_uscc,
                   cases.c.caregiver_id_number, cases.c.monthly_price_fen, cases.c.start_date,
                   cases.c.end_date, care_levels.c.incapacity_level, care_levels.c.hardship,
-                  *[_latest_subsidy(k, month) for k in SUBSIDY_KINDS], ratio) \
-        .select_from(cases.outerjoin(care_levels, care_levels.c.id_number == cases.c.id_number))
-    if case_ids is not None:
-        q = q.where(cases.c.case_id.in_(case_ids))
-    else:
-        q = q.where(cases.c.county == county, cases.c.start_date <= last,
-                    sa.or_(cases.c.end_date.is_(None), cases.c.end_date >= first))
+                  *[subs.c[k] for k in SUBSIDY_KINDS], ratio) \
+        .select_from(cases.outerjoin(care_levels, care_levels.c.id_number == cases.c.id_number)
+                     .outerjoin(subs, subs.c.id_number == cases.c.id_number)).where(*where)
     if only_unsettled:
         q = q.where(~sa.exists().where(case_settlements.c.case_id == cases.c.case_id,
                                        case_settlements.c.for_month == month,
