@@ -1003,6 +1003,19 @@ class InstitutionsService(ServiceBase):
         return self._placement(new["id"])
 
     @rpc
+    def update_placement(self, placement_id, health_record_ref=None, rehab_plan_ref=None) -> dict:
+        """The personal health record and one-person rehab plan references
+        (luan-2021 §三(二)(五))."""
+        pk = _placement_pk(placement_id)
+        self._placement_row(pk)
+        values = {k: str(val)[:64] for k, val in (("health_record_ref", health_record_ref),
+                                                   ("rehab_plan_ref", rehab_plan_ref))
+                  if val is not None}
+        if values:
+            self.s.execute(sa.update(placements).where(placements.c.id == pk).values(**values))
+        return self._placement(pk)
+
+    @rpc
     def change_care_level(self, placement_id, care_level, on) -> dict:
         pk = _placement_pk(placement_id)
         placement = self._placement_row(pk)

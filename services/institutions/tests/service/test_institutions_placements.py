@@ -31,6 +31,8 @@ def test_admit_prices_bed_and_emits(institutions):
     assert placement["bed_no"] == "1-101-1"
     assert placement["monthly_price"] == "2650.00"        # 800 bed + 1200 nursing + 650 meals
     assert placement["health_record_ref"] == "HR-1"
+    updated = rpc.update_placement(placement_id=placement["placement_id"], rehab_plan_ref="RP-2")
+    assert (updated["health_record_ref"], updated["rehab_plan_ref"]) == ("HR-1", "RP-2")
     assert "*" in placement["id_number_masked"]
     assert count_rows(container, "outbox", event_type="placement.admitted") == 1
     beds = rpc.list_beds(uscc=home, status="occupied")
