@@ -558,8 +558,19 @@ class RecordingContext:
         self.locked: set[str] = set()
         self.prefetched: set[str] = set()
         self.units: set[tuple[str, str]] = set()
+        self.valid_ids: dict[str, str] = {}
 
     # -- reads, cached -------------------------------------------------------------
+
+    def id_number(self, value) -> str:
+        """``validate_id_number``, remembered for the numbers an upload repeats."""
+        if isinstance(value, str):
+            hit = self.valid_ids.get(value)
+            if hit is not None:
+                return hit
+        valid = validate_id_number(value)
+        self.valid_ids[value] = valid
+        return valid
 
     def card(self, id_number):
         if id_number not in self.cards:
@@ -646,11 +657,11 @@ class RecordingContext:
         people, workers, months = set(), {}, set()
         for p in payloads:
             try:
-                id_number = validate_id_number(p.get("id_number"))
+                id_number = self.id_number(p.get("id_number"))
                 times = service_times(p.get("started_at"), p.get("ended_at"))
-                provider = parse_provider(p.get("provider"))
+                provider = parse_provider(p.get("provider"), check_id=self.id_number)
                 worker = p.get("worker_id_number")
-                worker = validate_id_number(worker) if worker is not None else None
+                worker = self.id_number(worker) if worker is not None else None
             except (Invalid, AttributeError):
                 continue
             people.add(id_number)
@@ -729,11 +740,11 @@ def _prepare(uow, now: datetime, payload: Any, ctx: RecordingContext, *, correct
     """Every check of one record; returns the row and the ``service.recorded`` data."""
     if not isinstance(payload, dict):
         raise Invalid("服务记录格式错误", reason="bad_record")
-    id_number = validate_id_number(payload.get("id_number"))
+    id_number = ctx.id_number(payload.get("id_number"))
     item = payload.get("service_item")
     if not isinstance(item, str):
         raise Invalid("service_item 不能为空", reason="unknown_item")
-    provider = parse_provider(payload.get("provider"))
+    provider = parse_provider(payload.get("provider"), check_id=ctx.id_number)
     if provider.id_number == id_number:
         raise Invalid("服务提供者不能是服务对象本人", reason="bad_provider")
     times = service_times(payload.get("started_at"), payload.get("ended_at"))
@@ -742,7 +753,7 @@ def _prepare(uow, now: datetime, payload: Any, ctx: RecordingContext, *, correct
     notes = _text(payload.get("notes"), "notes", 1000, required=False)
     evidence = _text(payload.get("evidence_ref"), "evidence_ref", 200, required=False)
     worker = payload.get("worker_id_number")
-    worker = validate_id_number(worker) if worker is not None else None
+    worker = ctx.id_number(worker) if worker is not None else None
 
     row, card = ctx.card(id_number)
     check_against_card(card, id_number=id_number, item=item, provider=provider, times=times,

@@ -46,7 +46,8 @@ class Provider:
                 "name": self.name, "items": list(self.items) if self.items is not None else None}
 
 
-def parse_provider(obj: Any, *, with_items: bool = False) -> Provider:
+def parse_provider(obj: Any, *, with_items: bool = False,
+                   check_id=validate_id_number) -> Provider:
     if not isinstance(obj, dict):
         raise Invalid("服务提供者格式错误", reason="bad_provider")
     kind = obj.get("kind")
@@ -62,7 +63,7 @@ def parse_provider(obj: Any, *, with_items: bool = False) -> Provider:
     if kind in PERSON_KINDS and id_number is None:
         raise Invalid("志愿者、邻里照护人须填写身份证号码", reason="bad_provider")
     uscc = validate_uscc(uscc) if uscc is not None else None
-    id_number = validate_id_number(id_number) if id_number is not None else None
+    id_number = check_id(id_number) if id_number is not None else None
     items = obj.get("items") if with_items else None
     if items is not None:
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
