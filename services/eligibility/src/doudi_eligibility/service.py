@@ -496,6 +496,10 @@ class EligibilityService(ServiceBase):
                        action, role, today, comment, data)
         values = {"state": t.to_state, "signoffs": to_jsonable(t.signoffs), "updated_at": utcnow()}
         person = store.get_person_row(session, app["id_number"])
+        if t.notice_from or (t.approved and action != "close_notice"):
+            # the approving authority decides on today's facts (an infection flagged
+            # since filing stops centralised care, puyang-2020 §四(四))
+            self._still_eligible(person, app["care_mode"], today, "审批时已不符合该照护方式的条件")
         if t.notice_from:
             values.update(notice_from=t.notice_from, notice_until=t.notice_until,
                           approved_on=today)
@@ -536,6 +540,15 @@ class EligibilityService(ServiceBase):
                  to_state=t.to_state)
         return self._application_reply(application_id)
 
+    def _still_eligible(self, person: dict, care_mode: str, on: date, detail: str):
+        decision, pf = store.evaluate(self.db.session, self.registry, person, on)
+        if care_mode not in decision.outcome.care_modes:
+            failed = [{"rule": r["id"], "clause": r["clause"], "label": r["label"]}
+                      for r in decision.rules if not r["passed"]
+                      and r["scope"] in ("general", f"mode:{care_mode}")]
+            raise Conflict(detail, failed_rules=failed, care_mode=care_mode)
+        return decision, pf
+
     def _decision_id(self, today: date) -> str:
         return f"DEC-{today.year}-{store.next_number(self.db.session, f'decision-{today.year}'):06d}"
 
@@ -544,12 +557,8 @@ class EligibilityService(ServiceBase):
         started_on = _date(data.get("signed_on"), "data.signed_on", today)
         if person.get("deceased_on"):
             raise Conflict("该人员已死亡", id_number=mask_id_number(person["id_number"]))
-        decision, pf = store.evaluate(session, self.registry, person, started_on)
-        if app["care_mode"] not in decision.outcome.care_modes:
-            failed = [{"rule": r["id"], "clause": r["clause"], "label": r["label"]}
-                      for r in decision.rules if not r["passed"]
-                      and r["scope"] in ("general", f"mode:{app['care_mode']}")]
-            raise Conflict("签订协议时已不符合该照护方式的条件", failed_rules=failed)
+        decision, pf = self._still_eligible(person, app["care_mode"], started_on,
+                                            "签订协议时已不符合该照护方式的条件")
         institution = data.get("institution_uscc") or app["institution_uscc"]
         if institution:
             institution = validate_uscc(institution)

@@ -192,7 +192,8 @@ def test_puyang_chain_with_four_department_signoff(eligibility):
 
 
 def test_puyang_centralised_refused_while_infected(eligibility, publish_as):
-    """puyang-2020 §四(四) 无传染疾病: filing is refused while health flags an infection."""
+    """puyang-2020 §四(四) 无传染疾病: an infection flagged while the case is under review
+    stops the approval; filing is refused while it lasts."""
     container, rpc = eligibility
     pid = register(rpc, "puyang-2020", born="19800501", hardship=["registered_poor"],
                    household={"no_supporter": True, "health_stable": True})
@@ -201,9 +202,22 @@ def test_puyang_centralised_refused_while_infected(eligibility, publish_as):
         "grade": 1, "issued_on": "2026-01-01", "valid_until": None,
         "division_code": DIVISIONS["puyang-2020"]})
     wait_for(lambda: "centralized" in rpc.evaluate(pid)["care_modes"], timeout=15)
+    app = file(rpc, pid, "centralized")
+    app = act(rpc, app, "village_review", "village_clerk")
+    app = act(rpc, app, "township_check", "township_officer", data=HOME_VISIT)
+    for dept in ("cdpf", "civil_affairs", "health"):
+        app = act(rpc, app, "department_signoff", "department_liaison", data={"department": dept})
     publish_as("health", "infection.flagged", {"id_number": pid, "disease_code": "A15.0",
                                                "on": "2026-03-05"})
     wait_for(lambda: "centralized" not in rpc.evaluate(pid)["care_modes"], timeout=15)
+    with pytest.raises(Conflict) as exc:
+        act(rpc, app, "department_signoff", "department_liaison",
+            data={"department": "poverty_office"})
+    assert "puyang-2020 §四(四)" in [r["clause"] for r in exc.value.fields["failed_rules"]]
+    assert rpc.get_application(app["application_id"])["state"] == "township_checked"
+    app = act(rpc, app, "reject", "department_liaison", comment="患传染病，暂不符合集中照料条件")
+    assert events(container, "application.rejected")[-1]["clauses"] == [
+        "puyang-2020 §四(四)"]
     with pytest.raises(Invalid) as exc:
         file(rpc, pid, "centralized")
     assert "puyang-2020 §四(四)" in [r["clause"] for r in exc.value.fields["failed_rules"]]
