@@ -557,8 +557,8 @@ class EligibilityService(ServiceBase):
         started_on = _date(data.get("signed_on"), "data.signed_on", today)
         if person.get("deceased_on"):
             raise Conflict("该人员已死亡", id_number=mask_id_number(person["id_number"]))
-        decision, pf = self._still_eligible(person, app["care_mode"], started_on,
-                                            "签订协议时已不符合该照护方式的条件")
+        _, pf = self._still_eligible(person, app["care_mode"], started_on,
+                                     "签订协议时已不符合该照护方式的条件")
         institution = data.get("institution_uscc") or app["institution_uscc"]
         if institution:
             institution = validate_uscc(institution)
