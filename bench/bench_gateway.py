@@ -1,0 +1,269 @@
+"""The gateway under load: a person's eligibility read (``GET
+/api/v1/persons/{id}/eligibility`` — token check, two RPCs to the eligibility
+service, masking) at 32 connections from a second process, against a trivial
+Flask endpoint under the same gunicorn settings (gthread, 2 workers × 8
+threads) in the same run. Prints requests/second, p50/p99 latency and the
+ratios. Target on this machine: ≥ 500 req/s and p99 < 100 ms.
+
+The load comes from ``wrk`` when it is installed, else from this module's own
+asyncio load generator (``python -m bench.bench_gateway load URL ...``) in a
+separate process. ``BENCH_GATEWAY_SECONDS`` (default 10) sets each run's length.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SECONDS = float(os.environ.get("BENCH_GATEWAY_SECONDS", "10"))
+CONNECTIONS = 32
+WORKERS, THREADS = "2", "8"
+MGMT = "http://guest:guest@localhost:15672"
+
+
+def trivial_app():
+    """The baseline: the same Flask + gunicorn stack answering a constant."""
+    from flask import Flask
+
+    app = Flask("trivial")
+
+    @app.get("/ping")
+    def ping():
+        return {"status": "ok"}
+
+    return app
+
+
+# -- load generator (runs in its own process) --------------------------------------
+
+async def _client(host, port, request: bytes, until: float, latencies: list, errors: list):
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.perf_counter() < until:
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            if length:
+                await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            if status != 200:
+                errors.append(status)
+            if b"connection: close" in head.lower():
+                writer.close()
+                reader, writer = await asyncio.open_connection(host, port)
+    finally:
+        writer.close()
+
+
+async def _load(url: str, headers: dict, seconds: float, connections: int) -> dict:
+    parts = urlsplit(url)
+    lines = [f"GET {parts.path}{'?' + parts.query if parts.query else ''} HTTP/1.1",
+             f"Host: {parts.hostname}:{parts.port}", "Connection: keep-alive",
+             *(f"{k}: {v}" for k, v in headers.items()), "", ""]
+    request = "\r\n".join(lines).encode()
+    latencies: list[float] = []
+    errors: list[int] = []
+    warm = time.perf_counter() + 1.0
+    await asyncio.gather(*(_client(parts.hostname, parts.port, request, warm, [], [])
+                           for _ in range(connections)))
+    started = time.perf_counter()
+    await asyncio.gather(*(_client(parts.hostname, parts.port, request, started + seconds,
+                                   latencies, errors) for _ in range(connections)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p):
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000 \
+            if latencies else float("nan")
+
+    return {"requests": len(latencies), "seconds": elapsed,
+            "rps": len(latencies) / elapsed, "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+            "errors": len(errors)}
+
+
+def load(url: str, headers: dict | None = None, seconds: float = SECONDS) -> dict:
+    """Run the load from a second process (wrk if installed)."""
+    headers = headers or {}
+    if shutil.which("wrk"):
+        return _wrk(url, headers, seconds)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.bench_gateway", "load", url, json.dumps(headers),
+         str(seconds)], cwd=ROOT, capture_output=True, text=True, check=True,
+        timeout=seconds + 60)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _wrk(url: str, headers: dict, seconds: float) -> dict:
+    args = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{int(seconds)}s", "--latency"]
+    for k, v in headers.items():
+        args += ["-H", f"{k}: {v}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+
+    def ms(text: str) -> float:
+        value = float(text.rstrip("usm"))
+        return value / 1000 if text.endswith("us") else value * 1000 \
+            if text.endswith("s") and not text.endswith("ms") else value
+
+    rps = float(next(ln.split()[-1] for ln in out.splitlines() if "Requests/sec" in ln))
+    p50 = ms(next(ln.split()[-1] for ln in out.splitlines() if ln.strip().startswith("50%")))
+    p99 = ms(next(ln.split()[-1] for ln in out.splitlines() if ln.strip().startswith("99%")))
+    errors = sum(int(ln.split()[-1]) for ln in out.splitlines() if "Non-2xx" in ln)
+    return {"requests": int(rps * seconds), "seconds": seconds, "rps": rps, "p50_ms": p50,
+            "p99_ms": p99, "errors": errors}
+
+
+# -- the processes ------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, timeout: float = 60) -> None:
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def _vhost() -> tuple[str, str]:
+    import requests
+
+    from doudi_common.rabbit import apply, generate
+
+    name = f"bench-gw-{uuid.uuid4().hex[:8]}"
+    requests.put(f"{MGMT}/api/vhosts/{name}", timeout=10).raise_for_status()
+    requests.put(f"{MGMT}/api/permissions/{name}/guest",
+                 json={"configure": ".*", "write": ".*", "read": ".*"},
+                 timeout=10).raise_for_status()
+    apply(generate(), api=MGMT, vhost=name)
+    return name, f"pyamqp://guest:guest@localhost:5672/{name}"
+
+
+def _gunicorn(app_spec: str, port: int, env: dict, log) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", WORKERS,
+         "--threads", THREADS, "--bind", f"127.0.0.1:{port}", app_spec],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main() -> dict:
+    import requests
+
+    from doudi_common.testing.idnumbers import make_id_number
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-gateway-"))
+    (tmp / "var").mkdir()
+    vhost, amqp = _vhost()
+    env = {**os.environ, "DOUDI_AMQP_URI": amqp, "DOUDI_HOME": str(tmp),
+           "DOUDI_LOG_FORMAT": "json", "DOUDI_LOG_LEVEL": "WARNING",
+           "DOUDI_GATEWAY_CONFIG": str(ROOT / "gateway" / "config.yaml"),
+           "DOUDI_GATEWAY_DB_URL": f"sqlite:///{tmp}/gateway.db",
+           "DOUDI_JWT_SECRET": uuid.uuid4().hex + uuid.uuid4().hex,
+           "DOUDI_ADMIN_PASSWORD": "bench-admin-password",
+           "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")}
+    (tmp / "metrics").mkdir()
+    env.pop("DOUDI_DB_URL", None)
+    log = open(tmp / "processes.log", "wb")  # noqa: SIM115 - closed in finally
+    procs = []
+    try:
+        procs.append(subprocess.Popen(
+            [str(BIN / "doudi-service"), "run", "eligibility", "--config",
+             str(ROOT / "services" / "eligibility" / "config.yaml")],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+        # migrations and the first admin, as `doudi-gateway` does before its workers
+        subprocess.run([str(BIN / "doudi-gateway-admin"), "migrate"], cwd=ROOT, env=env,
+                       check=True, stdout=log, stderr=subprocess.STDOUT)
+        gw_port, base_port = _free_port(), _free_port()
+        procs.append(_gunicorn("doudi_gateway.app:create_app()", gw_port, env, log))
+        procs.append(_gunicorn("bench.bench_gateway:trivial_app()", base_port, env, log))
+        gw = f"http://127.0.0.1:{gw_port}"
+        _wait_http(gw + "/healthz")
+        _wait_http(f"http://127.0.0.1:{base_port}/ping")
+        token = requests.post(gw + "/api/v1/auth/token", timeout=10, json={
+            "username": "admin", "password": "bench-admin-password"}).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        pid = make_id_number(region="341502", seq=5)
+        deadline = time.monotonic() + 60
+        while True:  # the service may still be starting
+            resp = requests.post(gw + "/api/v1/persons", headers=auth, timeout=15, json={
+                "id_number": pid, "name": "张桂兰", "division_code": "341502001201",
+                "registration": "rural",
+                "hardship": [{"status": "dibao", "valid_from": "2025-01-01"}]})
+            if resp.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        resp.raise_for_status()
+        url = f"{gw}/api/v1/persons/{pid}/eligibility?on=2026-03-10"
+        assert requests.get(url, headers=auth, timeout=10).status_code == 200
+
+        base = load(f"http://127.0.0.1:{base_port}/ping")
+        gateway = load(url, auth)
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+        log.close()
+        requests.delete(f"{MGMT}/api/vhosts/{vhost}", timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    result = {
+        "connections": CONNECTIONS, "gunicorn": f"gthread {WORKERS}x{THREADS}",
+        "load_generator": "wrk" if shutil.which("wrk") else "asyncio (second process)",
+        "gateway": {k: round(v, 2) for k, v in gateway.items()},
+        "trivial_flask": {k: round(v, 2) for k, v in base.items()},
+        "rps_ratio": round(gateway["rps"] / base["rps"], 3) if base["rps"] else None,
+        "p99_ratio": round(gateway["p99_ms"] / base["p99_ms"], 3) if base["p99_ms"] else None,
+        "target_met": gateway["rps"] >= 500 and gateway["p99_ms"] < 100
+        and gateway["errors"] == 0,
+    }
+    print(f"gateway eligibility read: {gateway['rps']:,.0f} req/s, p50 {gateway['p50_ms']:.1f} "
+          f"ms, p99 {gateway['p99_ms']:.1f} ms, errors {gateway['errors']}; trivial Flask: "
+          f"{base['rps']:,.0f} req/s, p99 {base['p99_ms']:.1f} ms; ratio "
+          f"{result['rps_ratio']} (req/s), {result['p99_ratio']} (p99); "
+          f"target ≥500 req/s & p99 <100 ms: {'met' if result['target_met'] else 'NOT met'}",
+          flush=True)
+    return result
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 3 and sys.argv[1] == "load":
+        headers = json.loads(sys.argv[3]) if len(sys.argv) > 3 else {}
+        seconds = float(sys.argv[4]) if len(sys.argv) > 4 else SECONDS
+        print(json.dumps(asyncio.run(_load(sys.argv[2], headers, seconds, CONNECTIONS))))
+    else:
+        print(json.dumps(main(), indent=2))
