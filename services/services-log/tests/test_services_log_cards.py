@@ -97,6 +97,13 @@ def test_issue_one_file_per_person_in_service_number_order(rpc):
     assert [i["code"] for i in changed["items"]] == ["counselling"]
     history = rpc.get_card(id_number=PERSON2)["history"]
     assert [h["action"] for h in history] == ["opened", "issued", "changed"]
+    # the one-person file holds the copies and forms
+    filed = rpc.add_card_document(id_number=PERSON2, kind="needs_form", ref="DOC-77",
+                                  by="village:clerk")
+    assert filed["documents"][0]["kind"] == "needs_form" and filed["documents"][0]["ref"] == \
+        "DOC-77"
+    assert refused(rpc.add_card_document, id_number=PERSON2, kind="selfie", ref="x",
+                   by="clerk") == "bad_kind"
 
 
 def test_eligibility_events_drive_the_card(svc, rpc, rabbit):

@@ -95,6 +95,22 @@ def card_history_columns():
     ]
 
 
+DOCUMENT_KINDS = ("id_card", "household_register", "illness_proof", "disability_certificate",
+                  "assistance_proof", "needs_form", "service_received_form", "other")
+
+
+def card_document_columns():
+    return [
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id_number", sa.String(18), nullable=False, index=True),
+        sa.Column("kind", sa.String(30), nullable=False),
+        sa.Column("ref", sa.String(200), nullable=False),
+        sa.Column("note", sa.String(500), nullable=True),
+        sa.Column("added_by", sa.String(100), nullable=False),
+        sa.Column("added_at", TZ, nullable=False),
+    ]
+
+
 def counter_columns():
     return [
         sa.Column("name", sa.String(40), primary_key=True),
@@ -259,6 +275,7 @@ cards = sa.Table("service_cards", metadata, *card_columns())
 card_items = sa.Table("card_items", metadata, *card_item_columns())
 card_providers = sa.Table("card_providers", metadata, *card_provider_columns())
 card_history = sa.Table("card_history", metadata, *card_history_columns())
+card_documents = sa.Table("card_documents", metadata, *card_document_columns())
 counters = sa.Table("counters", metadata, *counter_columns())
 deaths = sa.Table("deaths", metadata, *death_columns())
 records = sa.Table("service_records", metadata, *record_columns(),

@@ -191,6 +191,11 @@ class ServicesLogService(ServiceBase):
                               by=store._text(by, "by", 100))
 
     @rpc
+    def add_card_document(self, id_number, kind, ref, by, note=None) -> dict:
+        return store.add_card_document(self.db.session, self.clock.now(), id_number=id_number,
+                                       kind=kind, ref=ref, by=by, note=note)
+
+    @rpc
     def get_card(self, id_number) -> dict:
         id_number = validate_id_number(id_number)
         store.require_card(self.db.session, id_number, lock=False)

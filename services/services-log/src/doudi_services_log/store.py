@@ -41,7 +41,9 @@ from doudi_services_log.domain.records import (
     service_times,
 )
 from doudi_services_log.models import (
+    DOCUMENT_KINDS,
     alerts,
+    card_documents,
     card_history,
     card_items,
     card_providers,
@@ -270,6 +272,12 @@ def dump_card(session, id_number: str, history: bool = False) -> dict:
            "items": [item_info(c) for c in sorted(view.items)],
            "providers": [p.as_dict() for p in view.providers]}
     if history:
+        out["documents"] = [
+            {"kind": d.kind, "ref": d.ref, "note": d.note, "added_by": d.added_by,
+             "added_at": _iso(d.added_at)}
+            for d in session.execute(sa.select(card_documents)
+                                     .where(card_documents.c.id_number == id_number)
+                                     .order_by(card_documents.c.id))]
         out["history"] = [
             {"at": _iso(h.at), "action": h.action, "by": h.by, "detail": h.detail}
             for h in session.execute(sa.select(card_history)
@@ -446,6 +454,21 @@ def end_card(session, now, *, id_number: str, ended_on: date, reason: str, by: s
     _history(session, now, id_number, "ended", by,
              {"ended_on": ended_on.isoformat(), "reason": reason, **(detail or {})})
     return dump_card(session, id_number)
+
+
+def add_card_document(session, now, *, id_number, kind, ref, by, note=None) -> dict:
+    """Put a copy into the person's file (qingyunpu-2021 §五3: ID card, household
+    register, illness/disability proofs, assistance proof, needs form,
+    service-received form). ``ref`` points into the document store."""
+    id_number = validate_id_number(id_number)
+    if kind not in DOCUMENT_KINDS:
+        raise Invalid("材料类型不合法", reason="bad_kind", allowed=list(DOCUMENT_KINDS))
+    ref, by = _text(ref, "ref", 200), _text(by, "by", 100)
+    note = _text(note, "note", 500, required=False)
+    require_card(session, id_number)
+    session.execute(sa.insert(card_documents).values(id_number=id_number, kind=kind, ref=ref,
+                                                     note=note, added_by=by, added_at=now))
+    return dump_card(session, id_number, history=True)
 
 
 def list_cards(session, *, division_code, status, page, per_page) -> dict:
