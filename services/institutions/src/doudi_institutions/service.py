@@ -976,9 +976,13 @@ class InstitutionsService(ServiceBase):
             raise Invalid("转出与转入机构不能相同", field="to_uscc", reason="same_institution")
         rules.check_transfer_consent(self._consent(placement["id_number"], target["id"]))
         source = self._institution_by_id(placement["institution_id"])
-        # consumers that follow placements see the old one end and the new one start
-        # (at the target's price), tied together by placement.transferred
-        self._discharge(placement, day, "transferred", f"转入 {target['uscc']}")
+        # consumers that follow placements see the old one end (its last day is the
+        # day before the move, so no day is paid twice) and the new one start at the
+        # target's price, tied together by placement.transferred
+        from datetime import timedelta
+
+        last_day = max(day - timedelta(days=1), placement["admitted_on"])
+        self._discharge(placement, last_day, "transferred", f"转入 {target['uscc']}")
         new = self._admit(id_number=placement["id_number"], uscc=target["uscc"], admitted_on=day,
                           care_level=placement["care_level"], care_mode=placement["care_mode"],
                           bed_no=bed_no, division_code=placement["division_code"],

@@ -106,6 +106,8 @@ def test_transfer_needs_recorded_consent(institutions):
     assert moved["uscc"] == b and moved["transferred_from"] == placement["placement_id"]
     old = rpc.get_placement(placement_id=placement["placement_id"])
     assert old["status"] == "closed" and old["discharge_reason"] == "transferred"
+    # the last day at the old home is the day before the move: no day counted twice
+    assert (old["discharged_on"], moved["admitted_on"]) == ("2026-03-09", "2026-03-10")
     assert count_rows(container, "outbox", event_type="placement.transferred") == 1
 
 
