@@ -241,3 +241,30 @@ def test_hospital_stays_are_recorded_and_the_bed_is_charged(funding, publish_as)
     # luan-2021 sets no reduction for a hospital stay: the bed is kept and charged
     assert call(funding, "list_settlements", "2026-03", id_number=person)["items"][0]["cost"] \
         == "2000.00"
+
+
+def test_puyang_centralised_care_topped_up_by_department_funds(funding, publish_as):
+    """puyang-2020 §六: CDPF, civil-affairs and poverty funds carry the top-up
+    before county finance."""
+    person = make_id_number(region="410928", birth="19800101", seq=95)
+    call(funding, "fund_topup_account", "410928", "cdpf", "500.00", "2026-01-10")
+    call(funding, "fund_topup_account", "410928", "civil_affairs", "300.00", "2026-01-10")
+    publish_as("institutions", "placement.admitted", {
+        "placement_id": "PL-PY-1", "id_number": person, "division_code": "410928001",
+        "institution_uscc": INST, "care_mode": "centralized", "admitted_on": "2026-02-01",
+        "bed_no": None, "monthly_price": "2000.00", "enrolment_id": None, "care_level": None})
+    wait_for(lambda: count_rows(funding, "cases") == 1, message="placement")
+    call(funding, "record_dibao", person, "550.00", "2026-01")
+    call(funding, "settle_month", "410928", "2026-03")
+    summary = call(funding, "county_summary", "410928", month="2026-03")
+    assert summary["by_channel"]["county_cover"] == "1450.00"
+    assert summary["top_up_needed"] == "650.00"          # 1450 - 500 (CDPF) - 300 (civil)
+    balances = {a["code"]: a["balance"] for a in call(funding, "fund_balances",
+                                                      "410928")["accounts"]}
+    assert balances["topup:410928:cdpf"] == "0.00"
+    assert balances["topup:410928:civil_affairs"] == "0.00"
+    assert balances["county_cover:410928"] == "650.00"
+    with pytest.raises(Exception) as err:
+        call(funding, "fund_topup_account", "410928", "lottery", "1.00", "2026-01-10")
+    assert err.value.fields["reason"] == "bad_source"
+    assert call(funding, "reconciliation")["ok"]

@@ -127,6 +127,17 @@ def county_summary(session, county: str, month: str | None, year) -> dict:
         v["total_fen"] += extra
         return v
 
+    # department funds that carried part of the top-up (puyang-2020 §六)
+    carried = dict(session.execute(sa.select(
+        ledger_txns.c.month, sa.func.sum(ledger_entries.c.amount_fen))
+        .select_from(ledger_entries.join(ledger_txns,
+                                         ledger_txns.c.txn_id == ledger_entries.c.txn_id))
+        .where(ledger_txns.c.county == county, ledger_txns.c.purpose == "top_up",
+               ledger_txns.c.cause == "settlement", ledger_entries.c.account.like("topup:%"),
+               ledger_txns.c.month.in_([r.month for r in runs]))
+        .group_by(ledger_txns.c.month)).all())
+    for month_key in top_up:
+        top_up[month_key] -= int(carried.get(month_key) or 0)
     months = [one(values(r), {"month": r.month, "_top_up": top_up[r.month]}) for r in runs]
     total = {c: sum(values(r)[c] for r in runs) for c in RUN_COLS}
     return one(total, {"division_code": county, "period": period,

@@ -591,6 +591,33 @@ class FundingService(ServiceBase):
         return reports.donation(self.db.session, donation_id)
 
     @rpc
+    def fund_topup_account(self, division_code: str, source: str, amount: str,
+                           received_on: str, memo: str = "") -> dict:
+        """Money from a department fund (CDPF, civil affairs, poverty office) for
+        the county's top-up of centralised care (puyang-2020 §六)."""
+        county = county_arg(division_code)
+        if source not in TOPUP_SOURCES:
+            raise Invalid("资金来源应为 cdpf、civil_affairs 或 poverty", reason="bad_source")
+        fen = to_fen(parse_money(amount))
+        on = parse_date(received_on, "received_on")
+        session = self.db.session
+        now = self.clock.now()
+        S.ensure_accounts(session, county, now)
+        code = L.account("topup", county, source)
+        if session.execute(sa.select(accounts.c.code).where(accounts.c.code == code)).first() \
+                is None:
+            session.execute(sa.insert(accounts).values(
+                code=code, kind="topup", county=county, name=f"部门补充资金 {source}",
+                purposes=None, created_at=now))
+        n = session.execute(sa.select(sa.func.count()).select_from(ledger_txns).where(
+            ledger_txns.c.cause == "funding", ledger_txns.c.county == county)).scalar_one() + 1
+        S.post(session, L.transaction("funding", [
+            L.Posting(L.account("cash", county), fen), L.Posting(code, -fen)],
+            purpose="top_up", memo=str(memo)[:200]),
+            txn_id=f"FUND:{county}:{n:05d}", county=county, month=month_of(on), now=now)
+        return {"code": code, "balance": m(S.balance(session, code)), "source": source}
+
+    @rpc
     def fund_pilot_account(self, division_code: str, amount: str, received_on: str,
                            source: str, purposes: list[str] | None = None) -> dict:
         county = county_arg(division_code)
@@ -678,6 +705,7 @@ class FundingService(ServiceBase):
         return KnownPersonSchema().dump(person)
 
 
+TOPUP_SOURCES = ("cdpf", "civil_affairs", "poverty")
 L_PURPOSES = ("service_subsidy", "caregiver_subsidy", "care_fee", "living_money")
 
 

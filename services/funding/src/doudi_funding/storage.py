@@ -449,6 +449,8 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     management = _management_fees(session, pack, county, month, sid, result.splits, by_id, now)
     # serve-then-subsidise (lanzhou-2021 §四(二)3, qingyunpu-2021 §四(二)6 §六(二))
     service = pay_services(session, county, month, sid, now, sid)
+    # department funds carry the county's top-up first (puyang-2020 §六)
+    _department_top_ups(session, pack, county, month, sid, now)
 
     totals = session.execute(sa.select(
         sa.func.count().filter(case_settlements.c.line == "regular"),
@@ -530,6 +532,26 @@ def _management_fees(session, pack: FundingPack, county, month, sid, splits, by_
             txn_id=f"{sid}:mgmt:{inst}", county=county, month=month, settlement_id=sid,
             now=now)
     return sum(per_inst.values())
+
+
+def _department_top_ups(session, pack: FundingPack, county, month, sid, now) -> int:
+    if not pack.topup_sources:
+        return 0
+    need = int(session.execute(sa.select(sa.func.coalesce(sa.func.sum(
+        case_settlements.c.county_fen), 0)).where(
+        case_settlements.c.settlement_id == sid)).scalar_one())
+    funds = [(L.account("topup", county, src), -balance(session, L.account("topup", county, src)))
+             for src in pack.topup_sources]
+    drawn = L.draw_in_order(need, funds)
+    if drawn:
+        total = sum(x for _, x in drawn)
+        post(session, L.transaction("settlement", [
+            *[L.Posting(code, amount) for code, amount in drawn],
+            L.Posting(L.account("county_cover", county), -total)], purpose="top_up",
+            memo=pack.clauses.get("top_up", "")),
+            txn_id=f"{sid}:topup", county=county, month=month, settlement_id=sid, now=now)
+        return total
+    return 0
 
 
 def pay_services(session, county: str, month: str, ref: str, now: datetime,

@@ -13,6 +13,8 @@ an institution's USCC or a person's ID number):
 * ``family:<county>`` — family self-pay receivable
 * ``donations:<county>`` — donation pool (party = institution for earmarked gifts)
 * ``county_cover:<county>`` — county top-up (兜底)
+* ``topup:<county>:<source>`` — department funds carrying the top-up (puyang-2020 §六:
+  cdpf, civil_affairs, poverty)
 * ``caregiver_subsidy:<county>`` — county caregiver subsidy (puyang-2020 §五)
 * ``service_subsidy:<county>`` — serve-then-subsidise budget
 * ``pilot:<county>`` — pilot special account, restricted purposes (qingyunpu-2021 §六(二))
@@ -37,7 +39,7 @@ ACCOUNT_KINDS = {
     "subsidy": "policy subsidies", "family": "family self-pay receivable",
     "donations": "donation pool", "county_cover": "county top-up",
     "caregiver_subsidy": "county caregiver subsidy", "service_subsidy": "service subsidy budget",
-    "pilot": "pilot special account", "management_fee": "management fee",
+    "pilot": "pilot special account", "topup": "department top-up fund", "management_fee": "management fee",
     "payable": "payable", "cash": "bank",
 }
 
@@ -120,3 +122,14 @@ def settlement_postings(split: CaseSplit, county: str, *, id_number: str,
     else:
         out.append(Posting(account("payable", county, "care_fee"), -split.cost, payee, **pp))
     return [p for p in out if p.amount]
+
+
+def draw_in_order(need: int, balances: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Take ``need`` from funds in the given order while their balances last."""
+    out = []
+    for name, available in balances:
+        take = min(need, max(available, 0))
+        if take:
+            out.append((name, take))
+            need -= take
+    return out

@@ -39,6 +39,10 @@ class FundingPack:
     #: hospital absence: None = the bed is kept and the stay is charged in full (no
     #: document sets a reduction); N = hospital days beyond N in a month are not charged
     hospital_free_days: int | None = None
+    #: puyang-2020 §六: centralised care is funded by CDPF, civil-affairs and poverty
+    #: funds, charity and county finance — department funds, in this order, carry
+    #: the county's top-up while their balances last
+    topup_sources: tuple[str, ...] = ()
     #: qingyunpu-2021 §六(二): service subsidies are paid from the pilot special account
     pilot_fund_pays_services: bool = False
     clauses: dict[str, str] = field(default_factory=dict)
@@ -58,8 +62,10 @@ PACKS: tuple[FundingPack, ...] = (
                          "review": "luan-2021 §三(六)"}),
     FundingPack("puyang-2020", "1", ("4109",), self_pay_bands=_LUAN_BANDS,
                 caregiver_subsidy_monthly=Decimal("300.00"),
+                topup_sources=("cdpf", "civil_affairs", "poverty"),
                 clauses={"neighbor": "puyang-2020 §四(一) §五 §六",
-                         "centralized": "puyang-2020 §四(四) §六"}),
+                         "centralized": "puyang-2020 §四(四) §六",
+                         "top_up": "puyang-2020 §六"}),
     FundingPack("qingyunpu-2021", "1", ("360104",), self_pay_bands=_LUAN_BANDS,
                 pilot_fund_pays_services=True,
                 clauses={"service_subsidy": "qingyunpu-2021 §四(二)6",
