@@ -37,7 +37,7 @@ DESIGN_TYPES = {
     "eligibility": {"person.registered", "application.submitted", "application.approved",
                     "application.rejected", "enrolment.started", "enrolment.changed",
                     "enrolment.ended", "review.due", "person.handed_over",
-                    "eligibility.changed"},
+                    "eligibility.changed", "review.completed"},
     "institutions": {"institution.registered", "institution.graded", "institution.suspended",
                      "institution.merged", "institution.closed", "placement.admitted",
                      "placement.discharged", "placement.transferred", "inspection.recorded",

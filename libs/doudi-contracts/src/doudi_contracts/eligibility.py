@@ -18,6 +18,7 @@ from doudi_contracts.fields import (
     Int,
     IsoDate,
     ListOf,
+    MoneyString,
     Text,
     Uscc,
     UuidString,
@@ -269,6 +270,40 @@ class PersonHandedOver(EventData):
     }
 
 
+class ReviewCompleted(EventData):
+    """A periodic review was completed. For the annual income re-assessment
+    (luan-2021 §三(六)) the family's co-payment band and share follow the income
+    (luan-2021 §三(四)); funding applies the share from ``completed_on``."""
+
+    enrolment_id = Text(max_length=64, required=True)
+    id_number = IdNumber(required=True)
+    division_code = DivisionCode(required=True)
+    kind = Choice(REVIEW_KINDS, required=True)
+    completed_on = IsoDate(required=True)
+    income_per_head = MoneyString(load_default=None, allow_none=True, metadata={
+        "description": "monthly disposable income per household member, yuan"})
+    copay_band = Text(max_length=10, load_default=None, allow_none=True)
+    previous_copay_band = Text(max_length=10, load_default=None, allow_none=True)
+    copay_share = Text(max_length=6, load_default=None, allow_none=True, metadata={
+        "description": "the family's share of the cost as a decimal string, e.g. \"0.10\""})
+    next_review_on = IsoDate(required=True)
+    clause = Text(max_length=100, required=True)
+
+    example: ClassVar[Example] = {
+        "enrolment_id": "ENR-2026-000128",
+        "id_number": "34150219560312112X",
+        "division_code": "341502001001",
+        "kind": "annual_income",
+        "completed_on": "2027-03-12",
+        "income_per_head": "800.00",
+        "copay_band": "B",
+        "previous_copay_band": None,
+        "copay_share": "0.10",
+        "next_review_on": "2028-03-12",
+        "clause": "luan-2021 §三(四)",
+    }
+
+
 class EligibilityChanged(EventData):
     """A person's eligibility outcome changed (new facts, a fact ended, a pack
     change): eligible care modes, target groups matched, priority. Emitted only
@@ -318,4 +353,5 @@ EVENTS = {
     "review.due": ReviewDue,
     "person.handed_over": PersonHandedOver,
     "eligibility.changed": EligibilityChanged,
+    "review.completed": ReviewCompleted,
 }

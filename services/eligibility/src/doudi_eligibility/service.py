@@ -25,6 +25,7 @@ from doudi_common.ids import (
     validate_uscc,
 )
 from doudi_common.logs import get_logger
+from doudi_common.money import to_money
 from doudi_common.serialize import to_jsonable
 from doudi_common.service_base import ServiceBase
 
@@ -762,9 +763,13 @@ class EligibilityService(ServiceBase):
         pack = self.registry.get(row["policy_pack"], row["pack_version"])
         on = _date(completed_on, "completed_on", self.clock.today())
         try:
-            band = pack.copay_band(income_per_head) if pack.copay_bands else None
-        except Exception:  # noqa: BLE001 - decimal parsing
-            raise Invalid("人均收入格式错误", field="income_per_head") from None
+            income = to_money(str(income_per_head))
+        except Exception:  # noqa: BLE001 - whatever the parser says, it is the caller's input
+            raise Invalid("人均收入格式错误，应为金额字符串如 \"800.00\"",
+                          field="income_per_head") from None
+        if income < 0:
+            raise Invalid("人均收入不能为负", field="income_per_head")
+        band = pack.copay_band(income) if pack.copay_bands else None
         new_band = band.band if band else None
         next_review = add_months(on, pack.review_interval_months)
         self.db.session.execute(sa.update(enrolments)
@@ -772,19 +777,18 @@ class EligibilityService(ServiceBase):
                                 .values(copay_band=new_band, next_review_on=next_review,
                                         updated_at=utcnow()))
         self._history(enrolment_id, "review_completed", on, actor, {
-            "income_per_head": str(income_per_head), "copay_band": new_band,
+            "income_per_head": income, "copay_band": new_band,
             "copay_share": str(band.share) if band else None,
             "clause": band.clause if band else pack.review_clause, "role": role, "note": note,
             "next_review_on": next_review})
-        if new_band != row["copay_band"]:
-            self.db.outbox.add("enrolment.changed", {
-                "enrolment_id": enrolment_id, "id_number": row["id_number"],
-                "division_code": row["division_code"], "care_mode": row["care_mode"],
-                "previous_care_mode": row["care_mode"],
-                "incapacity_level": row["incapacity_level"], "changed_on": on,
-                "reason": f"年度家庭收入复核：个人付费档次调整为{new_band}"
-                          f"（{band.clause if band else pack.review_clause}）",
-            }, division_code=row["division_code"], key=row["id_number"])
+        self.db.outbox.add("review.completed", {
+            "enrolment_id": enrolment_id, "id_number": row["id_number"],
+            "division_code": row["division_code"], "kind": "annual_income",
+            "completed_on": on, "income_per_head": income,
+            "copay_band": new_band, "previous_copay_band": row["copay_band"],
+            "copay_share": str(band.share) if band else None, "next_review_on": next_review,
+            "clause": band.clause if band else pack.review_clause,
+        }, division_code=row["division_code"], key=row["id_number"])
         return self.get_enrolment(enrolment_id)
 
     @rpc

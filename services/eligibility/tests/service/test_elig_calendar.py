@@ -104,10 +104,18 @@ def test_annual_review_due_and_completed_changes_copay_band(fast_calendar, publi
     assert len(events(container, "review.due")) == 1  # once per due date
     enrolment = rpc.complete_review(enrolment_id, "2027-03-12", "800.00", "王五")
     assert enrolment["copay_band"] == "B" and enrolment["next_review_on"] == "2028-03-12"
-    (changed,) = events(container, "enrolment.changed")
-    assert "B" in changed["reason"] and "luan-2021 §三(四)" in changed["reason"]
-    rpc.complete_review(enrolment_id, "2027-04-01", "900.00", "王五")
-    assert len(events(container, "enrolment.changed")) == 1  # same band: no change event
+    (done,) = events(container, "review.completed")
+    assert done == {"enrolment_id": enrolment_id, "id_number": pid,
+                    "division_code": DIVISIONS["luan-2021"], "kind": "annual_income",
+                    "completed_on": "2027-03-12", "income_per_head": "800.00",
+                    "copay_band": "B", "previous_copay_band": None, "copay_share": "0.10",
+                    "next_review_on": "2028-03-12", "clause": "luan-2021 §三(四)"}
+    with pytest.raises(Invalid):
+        rpc.complete_review(enrolment_id, "2027-04-01", "eight hundred", "王五")
+    enrolment = rpc.complete_review(enrolment_id, "2027-04-01", "2500", "王五")
+    assert enrolment["copay_band"] == "D"
+    assert events(container, "review.completed")[-1]["previous_copay_band"] == "B"
+    assert events(container, "enrolment.changed") == []  # the care itself did not change
     with pytest.raises(Invalid):
         rpc.end_enrolment(enrolment_id, "deceased", "2027-04-02", "王五")  # deaths come from health
     enrolment = rpc.end_enrolment(enrolment_id, "improved", "2027-04-02", "王五",
