@@ -625,7 +625,7 @@ class RecordingContext:
             q = sa.select(sa.func.count()).select_from(records).where(
                 records.c.id_number == id_number, records.c.service_item == item,
                 records.c.month == month, records.c.status != "superseded",
-                records.c.entry_kind != "reversal")
+                records.c.entry_kind != "reversal", records.c.corrected_by_record.is_(None))
             if exclude is not None:
                 return self.session.execute(q.where(records.c.record_id != exclude)).scalar_one()
             self.used[key] = self.session.execute(q).scalar_one()
@@ -637,7 +637,8 @@ class RecordingContext:
         if worker_key not in self.prefetched:
             q = sa.select(records.c.record_id).where(
                 records.c.worker_key == worker_key, records.c.status != "superseded",
-                records.c.entry_kind != "reversal", records.c.started_at < end,
+                records.c.entry_kind != "reversal", records.c.corrected_by_record.is_(None),
+                records.c.started_at < end,
                 # no record is longer than a day: keeps the index range scan short
                 records.c.started_at > start - MAX_RECORD_SPAN,
                 records.c.ended_at > start)
@@ -723,7 +724,8 @@ class RecordingContext:
                 sa.select(records.c.id_number, records.c.service_item, records.c.month,
                           sa.func.count().label("n"))
                 .where(records.c.id_number.in_(limited), records.c.month.in_(sorted(months)),
-                       records.c.status != "superseded", records.c.entry_kind != "reversal")
+                       records.c.status != "superseded", records.c.entry_kind != "reversal",
+                       records.c.corrected_by_record.is_(None))
                 .group_by(records.c.id_number, records.c.service_item, records.c.month))}
         for id_number in limited:
             for code, times in items[id_number].items():
@@ -753,7 +755,7 @@ class RecordingContext:
                           records.c.record_id)
                 .where(records.c.worker_key.in_(sorted(workers)),
                        records.c.status != "superseded", records.c.entry_kind != "reversal",
-                       records.c.started_at < hi, records.c.started_at > lo - MAX_RECORD_SPAN,
+                       records.c.corrected_by_record.is_(None), records.c.started_at < hi, records.c.started_at > lo - MAX_RECORD_SPAN,
                        records.c.ended_at > lo)):
             self.busy[r.worker_key].append((r.started_at, r.ended_at, r.record_id))
 
