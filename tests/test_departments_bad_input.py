@@ -9,7 +9,6 @@ import json
 
 import pytest
 from amqp.exceptions import AccessRefused, PreconditionFailed
-
 from doudi_common.testing.fixtures import amqp_uri_for, count_rows, wait_for
 from doudi_departments.client import DepartmentClient
 from doudi_departments.deadletters import DeadLetterQueue, matcher
@@ -46,8 +45,10 @@ def send(client, message):
 
 
 def wait_dead_letters(dlq, n, **filters):
-    return wait_for(lambda: (lambda found: found if len(found) >= n else None)(
-        dlq.list(matcher(**filters))), timeout=15, message=f"{n} dead letter(s) {filters}")
+    def enough():
+        found = dlq.list(matcher(**filters))
+        return found if len(found) >= n else None
+    return wait_for(enough, timeout=15, message=f"{n} dead letter(s) {filters}")
 
 
 def test_health_cannot_publish_to_cdpf_exchange(client):
@@ -156,7 +157,6 @@ def test_same_event_id_twice_has_one_effect(eligibility, client):
 
 def test_cli_dlq_list_and_replay(eligibility, client, rabbit, tmp_path):
     from click.testing import CliRunner
-
     from doudi_departments.cli import main
 
     bad = Simulator("cdpf", seed=2, jurisdictions=["341502"]).bad_message("missing_field")
@@ -166,7 +166,9 @@ def test_cli_dlq_list_and_replay(eligibility, client, rabbit, tmp_path):
 
     def listed():
         out = runner.invoke(main, ["dlq", "list", "eligibility", "--uri", uri])
-        return [json.loads(line) for line in out.output.splitlines()]
+        # the in-process services log to the same stdout: take the JSON rows only
+        return [json.loads(line) for line in out.output.splitlines()
+                if line.startswith("{")]
     (row,) = wait_for(listed, timeout=15, message="a listed dead letter")
     assert row["reason"] == "bad_data" and row["message_id"] == bad.message_id
     good = json.loads(bad.corrected)

@@ -9,7 +9,6 @@ import json
 
 import pytest
 from amqp.exceptions import AccessRefused
-
 from doudi_common.testing.fixtures import amqp_uri_for, count_rows, publish_raw, wait_for
 from doudi_contracts.registry import SERVICES, event_types, example_envelope
 from doudi_departments.client import SUBSCRIPTIONS, DepartmentClient
@@ -147,7 +146,6 @@ def test_simulate_command_publishes_as_each_department(rabbit, event_tap):
     from urllib.parse import urlsplit
 
     from click.testing import CliRunner
-
     from doudi_contracts.registry import validate_event
     from doudi_departments.cli import main
 

@@ -7,7 +7,6 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from doudi_contracts.registry import example_envelope
 from doudi_departments.cli import main
 

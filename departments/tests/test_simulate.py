@@ -7,7 +7,6 @@ import json
 from collections import Counter
 
 import pytest
-
 from doudi_common.ids import validate_id_number, validate_uscc
 from doudi_contracts.errors import ContractError
 from doudi_contracts.fields import CERTIFICATE_CATEGORIES

@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import click
-
 from doudi_contracts.errors import ContractError
 from doudi_contracts.registry import DEPARTMENTS, SOURCES, validate_event
 
@@ -80,7 +79,7 @@ def tail(exchange, patterns, user, uri, count, timeout, queue_name):
 
     from doudi_departments.client import DepartmentClient
 
-    source = exchange[: -len(".events")] if exchange.endswith(".events") else exchange
+    source = exchange.removesuffix(".events")
     if source not in SOURCES:
         raise click.BadParameter(f"unknown exchange {exchange!r}")
 

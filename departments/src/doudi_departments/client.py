@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -37,10 +36,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
-from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
-
 from doudi_contracts.envelope import build_envelope
 from doudi_contracts.registry import DEPARTMENTS, SOURCES, validate_event
+from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
 
 #: What each department subscribes to (DESIGN.md "Subscriptions the departments
 #: need"): health follows residents in and out of institutions (medical rooms),
@@ -118,7 +116,7 @@ class DepartmentClient:
             except Exception:  # noqa: BLE001 - closing a broken connection
                 pass
 
-    def __enter__(self) -> "DepartmentClient":
+    def __enter__(self) -> DepartmentClient:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -281,7 +279,7 @@ class DepartmentClient:
                         break
                     try:
                         conn.drain_events(timeout=0.2)
-                    except (socket.timeout, TimeoutError):
+                    except TimeoutError:
                         continue
         return handled
 
@@ -291,8 +289,9 @@ def new_event_id() -> str:
 
 
 def _warn(text: str) -> None:
-    from doudi_common.ids import mask_in_text
     import sys
+
+    from doudi_common.ids import mask_in_text
 
     print(f"doudi-departments: {mask_in_text(text)}", file=sys.stderr, flush=True)
 

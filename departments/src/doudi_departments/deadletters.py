@@ -33,12 +33,10 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
-from kombu import Connection, Exchange, Producer
 
 from doudi_common.entrypoints import (
     ORIGINAL_ROUTING_KEY_HEADER,
@@ -47,6 +45,8 @@ from doudi_common.entrypoints import (
     REPLAY_HEADER,
 )
 from doudi_common.ids import mask_in_text
+from kombu import Connection, Exchange, Producer
+
 from doudi_departments.client import uri_user
 
 SERVICES = ("eligibility", "institutions", "funding", "services_log")
@@ -85,7 +85,7 @@ class DeadLetter:
     properties: dict = field(repr=False)
 
     @classmethod
-    def from_message(cls, service: str, message) -> "DeadLetter":
+    def from_message(cls, service: str, message) -> DeadLetter:
         headers = dict(message.headers or {})
         props = dict(message.properties or {})
         event_type = _text(props.get("type")) or _text(headers.get(ORIGINAL_ROUTING_KEY_HEADER))
@@ -205,7 +205,7 @@ class DeadLetterQueue:
                     ORIGINAL_USER_HEADER: letter.user_id,
                     ORIGINAL_ROUTING_KEY_HEADER: routing_key,
                     "x-doudi-replayed-by": self.operator,
-                    "x-doudi-replayed-at": datetime.now(timezone.utc).isoformat(),
+                    "x-doudi-replayed-at": datetime.now(UTC).isoformat(),
                 })
                 producer.publish(
                     body, exchange=default, routing_key=letter.queue, headers=headers,
@@ -232,7 +232,7 @@ class DeadLetterQueue:
                     continue
                 record = {**letter.summary(), "action": "discarded", "why": reason,
                           "by": self.operator,
-                          "at": datetime.now(timezone.utc).isoformat(),
+                          "at": datetime.now(UTC).isoformat(),
                           "body_b64": base64.b64encode(letter.body).decode()}
                 audit.write(json.dumps(record, ensure_ascii=False) + "\n")
                 audit.flush()

@@ -357,7 +357,11 @@ class Simulator:
         """``certificate.issued`` for a new person (streams with countable effects:
         one person and one fact each)."""
         self._tick()
-        person = self.world.new_person()
+        return self.certificate_for(self.world.new_person())
+
+    def certificate_for(self, person: Person) -> SimMessage:
+        """``certificate.issued`` for someone of the world (e.g. to make the
+        people another department reports on known to the suite first)."""
         category = self.rng.choice(list(CERTIFICATE_CATEGORIES))
         data = self._certificate(person, category, self.rng.randrange(1, 5), self.today)
         person.certificate = data
@@ -390,7 +394,7 @@ class Simulator:
                 env["data"][key] = code[:-1] + ("0" if code[-1] != "0" else "1")
             body = json.dumps(env, ensure_ascii=False).encode()
         elif kind == "missing_field":
-            env["data"].pop(sorted(env["data"])[0])
+            env["data"].pop(min(env["data"]))
             body = json.dumps(env, ensure_ascii=False).encode()
         else:
             raise ValueError(f"unknown bad kind {kind!r}; one of {BAD_KINDS}")

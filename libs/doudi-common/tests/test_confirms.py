@@ -4,9 +4,8 @@ them: many messages, one wait; a refusal marks only the confirmed prefix."""
 from __future__ import annotations
 
 import pytest
-from kombu import Connection, Exchange, Producer, Queue
-
 from doudi_common.confirms import ConfirmError, Confirms
+from kombu import Connection, Exchange, Producer, Queue
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from doudi_common.entrypoints import (
     ORIGINAL_ROUTING_KEY_HEADER,
     ORIGINAL_USER_HEADER,

@@ -20,7 +20,6 @@ before the broker has taken responsibility for it) at a fraction of the cost.
 
 from __future__ import annotations
 
-import socket
 import time
 from typing import Any
 
@@ -99,7 +98,7 @@ class Confirms:
                                    f"{timeout}s", self.confirmed_prefix())
             try:
                 connection.drain_events(timeout=min(remaining, 1.0))
-            except (socket.timeout, TimeoutError):
+            except TimeoutError:
                 continue
         if self._nacked:
             raise ConfirmError(f"{len(self._nacked)} message(s) refused by the broker",

@@ -1,0 +1,107 @@
+"""A consuming service killed with SIGKILL in the middle of a stream of 10,000
+department events, then restarted: none is lost and none is applied twice.
+
+eligibility runs as a real ``doudi-service run eligibility`` process on a
+PostgreSQL database; CDPF publishes 10,000 ``certificate.issued`` for distinct
+people (a simulator stream) while it runs. Effects are counted: one person,
+one fact and one inbox row per event, one ``person.registered`` per person in
+the outbox — and every outbox row eventually published."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from doudi_common.testing.fixtures import amqp_uri_for, wait_for
+from doudi_departments.client import DepartmentClient
+from doudi_departments.simulate import Simulator
+
+# the issue's 10,000; DOUDI_KILL_TEST_EVENTS lowers it for a quick local run
+TOTAL = int(os.environ.get("DOUDI_KILL_TEST_EVENTS", "10000"))
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def start_eligibility(env: dict, log_path: Path) -> subprocess.Popen:
+    exe = Path(sys.executable).parent / "doudi-service"
+    log = open(log_path, "ab")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen([str(exe), "run", "eligibility"], cwd=ROOT, env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def counts(engine) -> dict:
+    with engine.connect() as conn:
+        one = conn.execute(sa.text(
+            "SELECT (SELECT count(*) FROM persons),"
+            " (SELECT count(*) FROM person_facts),"
+            " (SELECT count(DISTINCT source_event_id) FROM person_facts),"
+            " (SELECT count(*) FROM inbox),"
+            " (SELECT count(*) FROM outbox WHERE event_type = 'person.registered'),"
+            " (SELECT count(*) FROM outbox WHERE sent_at IS NULL)")).one()
+    return dict(zip(["persons", "facts", "fact_events", "inbox", "registered", "unsent"], one))
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(480)
+def test_sigkill_mid_stream_loses_nothing_and_applies_nothing_twice(rabbit, make_db, tmp_path):
+    url = make_db("doudi_eligibility")
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"),
+                              poolclass=sa.pool.NullPool)
+    env = {**os.environ, "DOUDI_DB_URL": url, "DOUDI_AMQP_URI": rabbit["AMQP_URI"],
+           "DOUDI_LOG_LEVEL": "WARNING", "DOUDI_LOG_FORMAT": "json",
+           "DOUDI_AUTO_MIGRATE": "true"}
+    sim = Simulator("cdpf", seed=10_000, jurisdictions=["341502", "341522", "410928"])
+    messages = [sim.new_certificate() for _ in range(TOTAL)]
+
+    log_path = tmp_path / "eligibility.log"
+    proc = start_eligibility(env, log_path)
+    published = []
+    failure = []
+
+    def publish_all():
+        try:
+            with DepartmentClient("cdpf", amqp_uri_for(rabbit, "cdpf")) as cdpf:
+                for m in messages:
+                    cdpf.publish_raw(m.body, routing_key=m.routing_key,
+                                     message_id=m.message_id, type=m.event_type)
+                    published.append(m.message_id)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failure.append(exc)
+
+    publisher = threading.Thread(target=publish_all, daemon=True)
+    publisher.start()
+    try:
+        # kill it mid-stream: some applied, most still to come
+        wait_for(lambda: counts(engine)["inbox"] >= TOTAL * 3 // 20, timeout=90, interval=0.1,
+                 message="eligibility to apply some of the events")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        at_kill = counts(engine)
+        assert 0 < at_kill["inbox"] < TOTAL
+        proc = start_eligibility(env, log_path)
+        publisher.join(timeout=120)
+        assert not failure, failure
+        assert len(published) == TOTAL
+
+        def done():
+            c = counts(engine)
+            return c if c["inbox"] >= TOTAL and c["unsent"] == 0 else None
+        final = wait_for(done, timeout=360, interval=0.5,
+                         message=f"all {TOTAL} events applied (log: {log_path})")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    assert final == {"persons": TOTAL, "facts": TOTAL, "fact_events": TOTAL, "inbox": TOTAL,
+                     "registered": TOTAL, "unsent": 0}, (at_kill, final)
+    with engine.connect() as conn:
+        applied = {r[0] for r in conn.execute(sa.text("SELECT event_id FROM inbox"))}
+    assert applied == {m.message_id for m in messages}
+    engine.dispose()
