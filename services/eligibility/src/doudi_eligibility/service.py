@@ -295,7 +295,7 @@ class EligibilityService(ServiceBase):
                                        item.get("note")))
         row = self._upsert_person(identity, registration, actor=actor)
         for fact in facts:
-            store.add_fact(self.db.session, identity.id_number, fact)
+            store.add_fact_once(self.db.session, identity.id_number, fact)
         self._redecide(row, "person.updated")
         return self._person_reply(identity.id_number)
 

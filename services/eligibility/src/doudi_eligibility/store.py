@@ -65,6 +65,25 @@ def add_fact(session, id_number: str, fact: Fact) -> int:
         payload=to_jsonable(fact.payload)).returning(person_facts.c.id)).scalar_one()
 
 
+def add_fact_once(session, id_number: str, fact: Fact) -> bool:
+    """Add ``fact`` unless the same fact (kind, source, dates, payload) is the
+    latest of its kind already: registering the same household twice is no news."""
+    payload = to_jsonable(fact.payload)
+    latest = session.execute(
+        sa.select(person_facts.c.source, person_facts.c.valid_from, person_facts.c.valid_until,
+                  person_facts.c.payload)
+        .where(person_facts.c.id_number == id_number, person_facts.c.kind == fact.kind)
+        .order_by(person_facts.c.id.desc())).all()
+    for row in latest:
+        if (row.source, row.valid_from, row.valid_until, row.payload) == (
+                fact.source, fact.valid_from, fact.valid_until, payload):
+            return False
+        if fact.kind == "household":
+            break  # only the latest household counts
+    add_fact(session, id_number, fact)
+    return True
+
+
 def person_snapshot(session, person: dict, on: date,
                     known_at: datetime | None = None) -> PersonFacts:
     return snapshot(person["birth_date"], person["division_code"], person.get("registration"),
