@@ -117,6 +117,16 @@ def test_clerk_facts_are_checked():
     with pytest.raises(Invalid):
         household_fact({"income_group": "poorest"})
     assert household_fact({"income_per_head": "320.5"}).payload["income_per_head"] == "320.50"
+    with pytest.raises(Invalid):
+        household_fact({"members": [{"name": "李四", "relationship": "cousin"}]})
+    with pytest.raises(Invalid):
+        household_fact({"members": [{"name": "李四", "relationship": "child",
+                                     "id_number": "341502195203140012"}]})  # bad checksum
+    with pytest.raises(Invalid):
+        household_fact({"assets": {"car": "no"}})
+    ok = household_fact({"members": [{"name": "李四", "relationship": "child"}],
+                         "assets": {"car": False}, "valid_from": "2026-01-01"})
+    assert ok.valid_from == date(2026, 1, 1) and ok.payload["members"][0]["name"] == "李四"
 
 
 def test_identity_is_checked_against_the_id_number():

@@ -33,6 +33,8 @@ HOUSEHOLD_FLAGS = ("lives_alone", "no_spouse_or_children", "no_supporter",
                    "no_close_relatives", "depends_on_relatives", "guardian_unable",
                    "no_work_ability", "no_stable_income", "serious_illness",
                    "needs_long_term_care", "health_stable")
+RELATIONSHIPS = ("spouse", "child", "parent", "sibling", "grandchild", "grandparent",
+                 "guardian", "other")
 INCOME_GROUPS = ("low", "lower_middle", "middle", "upper_middle", "high")
 
 
@@ -138,6 +140,24 @@ def household_fact(household: dict[str, Any], source: str = "clerk") -> Fact:
     for flag in HOUSEHOLD_FLAGS:
         if flag in data and not isinstance(data[flag], bool):
             raise Invalid("家庭情况标志必须是布尔值", field=f"household.{flag}")
+    members = data.get("members")
+    if members is not None:
+        if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+            raise Invalid("家庭成员应为对象列表", field="household.members")
+        checked = []
+        for m in members:
+            if not m.get("name") or m.get("relationship") not in RELATIONSHIPS:
+                raise Invalid("家庭成员须有姓名和关系", field="household.members",
+                              allowed=list(RELATIONSHIPS))
+            member = dict(m)
+            if member.get("id_number"):
+                member["id_number"] = validate_id_number(member["id_number"])
+            checked.append(member)
+        data["members"] = checked
+    assets = data.get("assets")
+    if assets is not None and (not isinstance(assets, dict)
+                               or not all(isinstance(v, bool) for v in assets.values())):
+        raise Invalid("财产情况应为布尔标志", field="household.assets")
     group = data.get("income_group")
     if group is not None and group not in INCOME_GROUPS:
         raise Invalid("收入分组不存在", field="household.income_group", value=group)
