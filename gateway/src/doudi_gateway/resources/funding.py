@@ -23,7 +23,7 @@ from doudi_gateway.resources.base import (
     offset_args,
     scoped_division,
 )
-from doudi_gateway.resources.persons import fetch_person
+from doudi_gateway.resources.persons import person_scope
 from doudi_gateway.web import idempotent, in_scope, mask, require_division, rpc
 
 blp = Blueprint("funding", __name__, url_prefix="/api/v1/funding",
@@ -131,7 +131,7 @@ def settlement_status(division_code, month):
 @requires("funding:read")
 def person_statement(args, id_number):
     """A person's monthly statement: cost, channels, entries (ID masked)."""
-    person = fetch_person(id_number)
+    person = person_scope(id_number)
     return mask(rpc("funding", "person_statement", person["id_number"], args["month"]))
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from doudi_common.errors import NotFound
-from flask import g
+import threading
+import time
+
+from flask import current_app, g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -100,7 +103,50 @@ def fetch_person(id_number: str, action: bool = False) -> dict:
     """The person if inside the caller's jurisdiction, else 404 (reads) or 403
     (``action``: the caller wants to act on them)."""
     person = rpc("eligibility", "get_person", path_id_number(id_number))
+    ttl = float(current_app.config["DOUDI"].get("PERSON_SCOPE_TTL", 10))
+    if ttl > 0 and person.get("id_number"):
+        _SCOPES.put(person["id_number"], person.get("division_code") or "", ttl)
     return scope_action(person, "人员") if action else scope_read(person, "人员")
+
+
+class _ScopeCache:
+    """id_number → division_code for a few seconds (``PERSON_SCOPE_TTL``; 0 = off):
+    reads that only need to know *where* a person lives (eligibility, enrolments,
+    statements, cards) skip the extra get_person RPC. Never caches the record."""
+
+    def __init__(self):
+        self._data: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, id_number: str, ttl: float) -> str | None:
+        hit = self._data.get(id_number)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        return None
+
+    def put(self, id_number: str, division_code: str, ttl: float) -> None:
+        with self._lock:
+            if len(self._data) > 50000:
+                self._data.clear()
+            self._data[id_number] = (time.monotonic() + ttl, division_code)
+
+
+_SCOPES = _ScopeCache()
+
+
+def person_scope(id_number: str, action: bool = False) -> dict:
+    """``{"id_number", "division_code"}`` of a person inside the caller's scope
+    (404 on reads, 403 on actions), from the short cache when possible."""
+    id_number = path_id_number(id_number)
+    ttl = float(current_app.config["DOUDI"].get("PERSON_SCOPE_TTL", 10))
+    division = _SCOPES.get(id_number, ttl) if ttl > 0 else None
+    if division is None:
+        person = rpc("eligibility", "get_person", id_number)
+        division = person.get("division_code") or ""
+        if ttl > 0:
+            _SCOPES.put(id_number, division, ttl)
+    item = {"id_number": id_number, "division_code": division}
+    return scope_action(item, "人员") if action else scope_read(item, "人员")
 
 
 def present_person(person: dict) -> dict:
@@ -144,7 +190,7 @@ def get_person(id_number):
 @requires("persons:read")
 def eligibility(args, id_number):
     """Who qualifies for which care on a date, with the facts, rules and clauses."""
-    person = fetch_person(id_number)
+    person = person_scope(id_number)
     on = args.get("on")
     return rpc("eligibility", "evaluate", person["id_number"],
                on.isoformat() if on else None)
@@ -167,5 +213,5 @@ def end_hardship(body, id_number):
 @requires("enrolments:read")
 def person_enrolments(id_number):
     """A person's enrolments (care mode, status, review dates, history)."""
-    person = fetch_person(id_number)
+    person = person_scope(id_number)
     return rpc("eligibility", "person_enrolments", person["id_number"])
