@@ -6,6 +6,7 @@ against bare inserts of the same rows in the same run."""
 from __future__ import annotations
 
 import os
+import time
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -60,10 +61,16 @@ def main() -> dict:
                         "recorded_by": "bench", "evidence_ref": f"SIGN-{len(payloads)}"})
             payloads = payloads[:total]
             now = datetime(2026, 2, 10, 9, tzinfo=SHANGHAI)
+            verbose = bool(os.environ.get("BENCH_VERBOSE"))
             with Stopwatch() as recording:
+                lap = time.perf_counter()
                 for i in range(0, len(payloads), BATCH):
                     with db.unit_of_work() as uow:
                         store.record_services(uow, now, payloads[i:i + BATCH])
+                    if verbose and (i + BATCH) % 10000 == 0:
+                        print(f"  {i + BATCH} records, last 10000 in "
+                              f"{time.perf_counter() - lap:.2f}s", flush=True)
+                        lap = time.perf_counter()
             with db.engine.connect() as conn:
                 rows = [dict(r._mapping) for r in conn.execute(
                     sa.select(records).order_by(records.c.seq))]
