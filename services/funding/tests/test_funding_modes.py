@@ -107,9 +107,9 @@ def test_serve_then_subsidise_from_the_pilot_special_account(funding, publish_as
         line(b, "25.00", org=ORG)]))
     wait_for(lambda: count_rows(funding, "payouts") == 3, message="second batch paid")
     assert count_rows(funding, "settlement_runs") == 1
-    statement = call(funding, "person_statement", a, "2026-03") \
-        if count_rows(funding, "case_settlements", id_number=a) else None
-    assert statement is None   # no care case: services only, seen in the ledger
+    statement = call(funding, "person_statement", a, "2026-03")
+    assert statement["lines"] == [] and statement["service_subsidy"] == "140.00"
+    assert {x["amount"] for x in statement["services"]} == {"60.00", "80.00"}
     summary = call(funding, "county_summary", "360104", month="2026-03")
     assert summary["service_subsidy"] == "195.00"      # 170.00 in the run + 25.00 later
     assert summary["by_channel"]["county_cover"] == "195.00"
@@ -268,3 +268,17 @@ def test_puyang_centralised_care_topped_up_by_department_funds(funding, publish_
         call(funding, "fund_topup_account", "410928", "lottery", "1.00", "2026-01-10")
     assert err.value.fields["reason"] == "bad_source"
     assert call(funding, "reconciliation")["ok"]
+
+
+def test_calendar_settles_months_no_close_settled(funding, publish_as):
+    person = make_id_number(seq=97)
+    publish_as("institutions", "placement.admitted", {
+        "placement_id": "PL-T-1", "id_number": person, "division_code": "341522001",
+        "institution_uscc": INST, "care_mode": "centralized", "admitted_on": "2026-03-01",
+        "bed_no": None, "monthly_price": "1500.00", "enrolment_id": None, "care_level": None})
+    wait_for(lambda: count_rows(funding, "cases") == 1, message="placement")
+    assert call(funding, "settle_overdue_months") == []          # the 3rd: not yet
+    clock_of(funding).set(date(2026, 4, 5))
+    assert call(funding, "settle_overdue_months") == ["ST-341522-2026-03"]
+    assert call(funding, "settle_overdue_months") == []
+    assert call(funding, "settlement_status", "341522", "2026-03")["total"] == "1500.00"

@@ -20,6 +20,7 @@ from doudi_funding.models import (
     ledger_entries,
     ledger_txns,
     payouts,
+    service_lines,
     settlement_runs,
 )
 from doudi_funding.schemas import channels, entry_reply, line_reply, m, mask, payout_reply
@@ -44,7 +45,10 @@ def _by_channel(s: dict[str, int]) -> dict:
 def person_statement(session, id_number: str, month: str) -> dict:
     rows = session.execute(sa.select(case_settlements).where(
         CS.id_number == id_number, CS.month == month).order_by(CS.case_id, CS.for_month)).all()
-    if not rows:
+    sl = service_lines.c
+    services = session.execute(sa.select(service_lines).where(
+        sl.id_number == id_number, sl.month == month).order_by(sl.id)).all()
+    if not rows and not services:
         raise NotFound("该人员本月没有结算记录", resource="statement", month=month)
     s = _sums(session, CS.id_number == id_number, CS.month == month)
     entries = session.execute(sa.select(ledger_entries).where(
@@ -52,6 +56,13 @@ def person_statement(session, id_number: str, month: str) -> dict:
     return {"id_number_masked": mask(id_number), "month": month,
             "lines": [line_reply(r) for r in rows], "cost": m(s["cost_fen"]),
             "by_channel": _by_channel(s), "caregiver_subsidy": m(s["caregiver_subsidy_fen"]),
+            "services": [{"service_item": x.service_item, "provider_kind": x.provider_kind,
+                          "provider_uscc": x.provider_uscc,
+                          "provider_id_number_masked": mask(x.provider_id_number),
+                          "records": x.records, "minutes": x.minutes,
+                          "amount": m(x.amount_fen), "paid_ref": x.paid_ref}
+                         for x in services],
+            "service_subsidy": m(sum(x.amount_fen for x in services)),
             "entries": [entry_reply(e) for e in entries]}
 
 

@@ -14,18 +14,19 @@ from decimal import Decimal
 import sqlalchemy as sa
 from doudi_common.clock import Clock, month_of
 from doudi_common.db import Database, utcnow
-from doudi_common.entrypoints import rpc, subscribe
+from doudi_common.entrypoints import rpc, subscribe, timer
 from doudi_common.errors import Conflict, Forbidden, Invalid, NotFound
 from doudi_common.ids import validate_id_number, validate_uscc
 from doudi_common.logs import get_logger
 from doudi_common.money import from_fen, to_fen
 from doudi_common.persons import get_person, record_person
 from doudi_common.service_base import ServiceBase
+from nameko.dependency_providers import Config
 
 from doudi_funding import reports
 from doudi_funding import storage as S
 from doudi_funding.domain import ledger as L
-from doudi_funding.domain.days import next_month
+from doudi_funding.domain.days import month_bounds, next_month
 from doudi_funding.domain.packs import pack_for, pack_named, self_pay_ratio
 from doudi_funding.domain.settlement import CENTRALIZED, NEIGHBOR, SUBSIDY_KINDS
 from doudi_funding.models import (
@@ -72,6 +73,7 @@ class FundingService(ServiceBase):
 
     db = Database(metadata)
     clock = Clock()
+    config = Config()
 
     # -- events in ---------------------------------------------------------------
 
@@ -314,6 +316,31 @@ class FundingService(ServiceBase):
                     from_month=next_month(data["to_month"]), event_id=event["id"])
 
     # -- settlement -------------------------------------------------------------------
+
+    @timer(interval=3600)
+    def settle_overdue_months(self) -> list[str]:
+        """Calendar fallback: from ``SETTLE_AFTER_DAY`` (default the 5th) of a
+        month, every county with cases in care last month whose month no
+        services-log close has settled yet is settled now."""
+        today = self.clock.today()
+        after = int(self.config.get("SETTLE_AFTER_DAY", 5))
+        if today.day < after:
+            return []
+        month = S.prev_month(month_of(today))
+        first, last = month_bounds(month)
+        session = self.db.session
+        counties = session.execute(sa.select(sa.distinct(cases.c.county)).where(
+            cases.c.start_date <= last,
+            sa.or_(cases.c.end_date.is_(None), cases.c.end_date >= first),
+            ~sa.exists().where(settlement_runs.c.county == cases.c.county,
+                               settlement_runs.c.month == month))).scalars().all()
+        done = []
+        for county in sorted(counties):
+            run, _ = S.settle_county_month(self.db, county, month, self.clock.now())
+            done.append(run["settlement_id"])
+        if done:
+            log.info("overdue months settled", settlements=done)
+        return done
 
     @rpc
     def settle_month(self, division_code: str, month: str) -> dict:
