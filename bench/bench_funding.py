@@ -89,9 +89,8 @@ def main() -> dict:
         try:
             seed(core.engine, N)
             now = datetime.fromisoformat("2026-04-03T09:00:00+08:00")
-            with Stopwatch() as settle_time:
-                with core.unit_of_work() as uow:
-                    run, rerun = settle_county_month(uow, COUNTY, MONTH, now)
+            with Stopwatch() as settle_time, core.unit_of_work() as uow:
+                run, rerun = settle_county_month(uow, COUNTY, MONTH, now)
             assert not rerun and run["cases"] == N, run
             with core.engine.connect() as conn:
                 rows = conn.execute(sa.text(
@@ -103,9 +102,8 @@ def main() -> dict:
                     "HAVING sum(amount_fen) <> 0) x")).scalar_one()
             assert unbalanced == 0
             # baseline: the same number of ledger rows, bare INSERT ... SELECT, same table
-            with Stopwatch() as baseline:
-                with core.engine.begin() as conn:
-                    conn.execute(sa.text("""
+            with Stopwatch() as baseline, core.engine.begin() as conn:
+                conn.execute(sa.text("""
                         INSERT INTO ledger_entries (txn_id, account, party, id_number, case_id,
                                                     amount_fen)
                         SELECT 'B:' || g, 'baseline:' || (g % 11), NULL,
