@@ -43,6 +43,9 @@ def test_catalogues(rpc):
     assert all(i["unit_price"] is None for i in lz)
     assert rpc.list_items(division_code="341502001001") == []
     assert len(rpc.list_items()) == 25
+    assert len(rpc.list_items(division_code="100000")) == 25     # national user
+    assert len(rpc.list_items(division_code="360000")) == 18     # 江西省
+    assert len(rpc.list_items(division_code="620100")) == 7      # 兰州市
     priced = rpc.set_item_price(jurisdiction="620100", code="meals", unit_price="12.50",
                                 by="county")
     assert priced["unit_price"] == "12.50"

@@ -18,6 +18,7 @@ from doudi_common.clock import SHANGHAI, month_of, parse_month, to_shanghai
 from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.ids import (
     division_prefix,
+    division_within,
     mask_id_number,
     validate_division_code,
     validate_id_number,
@@ -182,9 +183,13 @@ def dump_item(j: catalogue.Jurisdiction, item: catalogue.Item, price) -> dict:
 def list_items(session, division_code: str | None, jurisdiction: str | None) -> list[dict]:
     if jurisdiction is not None:
         chosen = [catalogue.require_jurisdiction(jurisdiction)]
-    elif division_code is not None:
-        j = catalogue.jurisdiction_for(validate_division_code(division_code))
-        chosen = [j] if j else []
+    elif division_code:
+        # a division inside a jurisdiction gets its catalogue; a wider one (a
+        # province, the whole country) every catalogue within it
+        code = validate_division_code(division_code)
+        inside = catalogue.jurisdiction_for(code)
+        chosen = [j for j in catalogue.JURISDICTIONS.values()
+                  if j is inside or division_within(j.code, code)]
     else:
         chosen = list(catalogue.JURISDICTIONS.values())
     out = []
