@@ -139,3 +139,18 @@ enrolment_history = sa.Table(
     sa.Column("actor", sa.String(100), nullable=True),
     sa.Column("data", sa.JSON, nullable=False),
 )
+
+# Facts about a person nobody has registered yet (no name or division known):
+# kept here and moved into person_facts, in order, when the person is registered.
+pending_facts = sa.Table(
+    "pending_facts", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("id_number", sa.String(18), nullable=False, index=True),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("source", sa.String(50), nullable=False),
+    sa.Column("source_event_id", sa.String(64), nullable=True),
+    sa.Column("valid_from", sa.Date, nullable=True),
+    sa.Column("valid_until", sa.Date, nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("payload", sa.JSON, nullable=False),
+)

@@ -159,10 +159,16 @@ class EligibilityService(ServiceBase):
     def _fact_event(self, source: str, event):
         data = event["data"]
         session = self.db.session
-        # a fact about a person nobody registered is parked (dead-lettered as
-        # not_found) and can be replayed once the person is known
-        person = store.get_person_row(session, data["id_number"], lock=True)
         fact = fact_from_event(source, event["type"], event["id"], data)
+        try:
+            person = store.get_person_row(session, data["id_number"], lock=True)
+        except NotFound:
+            # nobody registered this person yet (no name, no division): keep the
+            # fact until a clerk or CDPF registers them
+            store.park_fact(session, data["id_number"], fact)
+            log.info("fact kept for a person not registered yet", kind=fact.kind,
+                     id_number=data["id_number"], event_id=event["id"])
+            return
         store.add_fact(session, person["id_number"], fact)
         if event["type"] == "person.deceased":
             self._death(person, fact)
@@ -210,6 +216,12 @@ class EligibilityService(ServiceBase):
                 registration=registration, created_at=now, updated_at=now))
             announce = True
             log.info("person registered", id_number=identity.id_number)
+            adopted = store.adopt_pending_facts(session, identity.id_number)
+            deaths = [f.valid_from for f in adopted if f.kind == "death"]
+            if deaths:
+                session.execute(sa.update(persons)
+                                .where(persons.c.id_number == identity.id_number)
+                                .values(deceased_on=min(deaths)))
         else:
             changes = {}
             if row.name != identity.name:

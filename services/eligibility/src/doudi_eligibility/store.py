@@ -17,7 +17,7 @@ from doudi_common.serialize import to_jsonable
 from doudi_eligibility.domain.decision import Decision, decide
 from doudi_eligibility.domain.packs import PackRegistry
 from doudi_eligibility.domain.person import Fact, PersonFacts, snapshot
-from doudi_eligibility.models import counters, decisions, person_facts, persons
+from doudi_eligibility.models import counters, decisions, pending_facts, person_facts, persons
 
 
 def next_number(session, name: str) -> int:
@@ -63,6 +63,29 @@ def add_fact(session, id_number: str, fact: Fact) -> int:
         source_event_id=fact.source_event_id, valid_from=fact.valid_from,
         valid_until=fact.valid_until, recorded_at=utcnow(),
         payload=to_jsonable(fact.payload)).returning(person_facts.c.id)).scalar_one()
+
+
+def park_fact(session, id_number: str, fact: Fact) -> None:
+    """Keep a fact about a person not registered yet."""
+    session.execute(sa.insert(pending_facts).values(
+        id_number=id_number, kind=fact.kind, source=fact.source,
+        source_event_id=fact.source_event_id, valid_from=fact.valid_from,
+        valid_until=fact.valid_until, recorded_at=utcnow(), payload=to_jsonable(fact.payload)))
+
+
+def adopt_pending_facts(session, id_number: str) -> list[Fact]:
+    """Move parked facts into the person's history (in arrival order, with
+    their original recording time); returns them."""
+    rows = session.execute(sa.select(pending_facts).where(pending_facts.c.id_number == id_number)
+                           .order_by(pending_facts.c.id).with_for_update()).all()
+    for r in rows:
+        session.execute(sa.insert(person_facts).values(
+            id_number=id_number, kind=r.kind, source=r.source, source_event_id=r.source_event_id,
+            valid_from=r.valid_from, valid_until=r.valid_until, recorded_at=r.recorded_at,
+            payload=r.payload))
+    if rows:
+        session.execute(sa.delete(pending_facts).where(pending_facts.c.id_number == id_number))
+    return [_fact(r) for r in rows]
 
 
 def add_fact_once(session, id_number: str, fact: Fact) -> bool:

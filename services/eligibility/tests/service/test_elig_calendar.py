@@ -11,7 +11,13 @@ import pytest
 from doudi_common.clock import clock_of
 from doudi_common.errors import Conflict, Invalid
 from doudi_common.testing.fixtures import count_rows, wait_for
-from doudi_eligibility.testing import DIVISIONS, HOME_VISIT, TODAY, make_person
+from doudi_eligibility.testing import (
+    DIVISIONS,
+    HOME_VISIT,
+    TODAY,
+    assessment_data,
+    make_person,
+)
 from test_elig_chains import act, assess, events, file, register
 
 
@@ -175,7 +181,7 @@ def test_redecision_emits_only_on_change(eligibility, publish_as):
         rpc.evaluate(pid, "2026-03-09", "2020-01-01T00:00:00")  # no offset
 
 
-def test_revoked_certificate_is_a_new_fact_and_redecides(eligibility, publish_as, dead_letters):
+def test_revoked_certificate_is_a_new_fact_and_redecides(eligibility, publish_as):
     _container, rpc = eligibility
     pid = make_person("puyang-2020", 7, "19800501")
     rpc.register_person({"id_number": pid, "name": "李明", "registration": "rural",
@@ -192,13 +198,28 @@ def test_revoked_certificate_is_a_new_fact_and_redecides(eligibility, publish_as
     kinds = [f["kind"] for f in rpc.get_person(pid)["facts"]]
     assert kinds.count("disability_certificate") == 1 and "disability_certificate_revoked" in kinds
     assert rpc.evaluate(pid, "2026-03-07")["eligible"] is True
-    # a health fact about a person nobody registered is parked, not lost
-    stranger = make_person("puyang-2020", 8, "19800501")
-    publish_as("health", "person.deceased", {"id_number": stranger,
-                                             "date_of_death": "2026-03-01"})
-    letters = wait_for(lambda: dead_letters("eligibility"), timeout=15)
-    assert letters[0][0] == "rejected_by_handler:not_found"
-    assert stranger not in letters[0][1]["x-doudi-detail"]
+
+
+def test_facts_before_registration_are_kept_and_adopted(eligibility, publish_as, dead_letters):
+    """Health may assess a person before anyone registers them: the fact is kept,
+    in order, and joins the history at registration."""
+    container, rpc = eligibility
+    pid = make_person("hangzhou-2024", 8)
+    publish_as("health", "assessment.completed", assessment_data(pid))
+    wait_for(lambda: count_rows(container, "pending_facts", id_number=pid) == 1, timeout=15)
+    register(rpc, "hangzhou-2024", seq=8, hardship=["dibao"])
+    assert count_rows(container, "pending_facts", id_number=pid) == 0
+    assert rpc.evaluate(pid)["care_modes"] == ["centralized"]  # dibao + full incapacity
+    kinds = [f["kind"] for f in rpc.get_person(pid)["facts"]]
+    assert kinds[0] == "incapacity_assessment"
+    # a death reported before registration counts from registration on
+    late = make_person("hangzhou-2024", 9)
+    publish_as("health", "person.deceased", {"id_number": late, "date_of_death": "2026-03-01"})
+    wait_for(lambda: count_rows(container, "pending_facts", id_number=late) == 1, timeout=15)
+    register(rpc, "hangzhou-2024", seq=9, hardship=["tekun"])
+    assert rpc.get_person(late)["deceased_on"] == "2026-03-01"
+    assert rpc.evaluate(late)["eligible"] is False
+    assert dead_letters("eligibility") == []
 
 
 def test_public_notice_csv_has_bom_and_masked_ids(eligibility):
