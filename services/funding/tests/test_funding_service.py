@@ -145,3 +145,26 @@ def test_bad_inputs_are_refused(funding):
 
 def engine_conn(container):
     return db_engine(container).connect()
+
+
+def test_a_month_with_a_mid_month_admission_and_a_death(funding, publish_as):
+    """Worked example: March 2026 (31 days), 2000.00 a month. One resident all
+    month; one admitted on the 10th (22 days); one admitted on the 10th who died
+    on the 20th (11 days: the admission day and the day of death both count)."""
+    stay, new, died = (make_id_number(seq=n) for n in (101, 102, 103))
+    publish_as("institutions", "placement.admitted", admitted("PL-W-1", stay, on="2026-01-01"))
+    publish_as("institutions", "placement.admitted", admitted("PL-W-2", new, on="2026-03-10"))
+    publish_as("institutions", "placement.admitted", admitted("PL-W-3", died, on="2026-03-10"))
+    wait_for(lambda: count_rows(funding, "cases") == 3, message="placements")
+    publish_as("health", "person.deceased", {"id_number": died, "date_of_death": "2026-03-20"})
+    wait_for(lambda: count_rows(funding, "inbox", event_type="person.deceased") == 1,
+             message="death")
+    run = call(funding, "settle_month", "341502", "2026-03")
+    costs = {x["case_id"]: (x["days"], x["cost"]) for x in settled_lines(funding, "2026-03")}
+    assert costs == {"PL-W-1": (31, "2000.00"), "PL-W-2": (22, "1419.35"),
+                     "PL-W-3": (11, "709.68")}
+    assert run["total"] == "4129.03"
+    clock_of(funding).set(date(2026, 5, 3))
+    april = call(funding, "settle_month", "341502", "2026-04")
+    assert {x["case_id"] for x in settled_lines(funding, "2026-04")} == {"PL-W-1", "PL-W-2"}
+    assert april["cases"] == 2
