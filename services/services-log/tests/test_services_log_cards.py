@@ -177,6 +177,9 @@ def test_death_from_health_ends_card(svc, rpc, card, publish_as, dead_letters):
     publish_as("health", "person.teleported", {"id_number": PERSON})
     letters = wait_for(lambda: dead_letters("services_log"), message="a dead letter")
     assert [reason for reason, _, _ in letters] == ["unknown_type"]
+    history = wait_for(lambda: [h for h in rpc.get_card(id_number=PERSON)["history"]
+                                if h["action"] == "hospital_admitted"], message="the stay")
+    assert history[0]["detail"]["on"] == "2026-03-10"
 
 
 def _card(rpc, id_number):

@@ -118,10 +118,17 @@ class ServicesLogService(ServiceBase):
     # the inbox only.
     @subscribe("health", "#")
     def on_health(self, event):
+        data, session, now = event["data"], self.db.session, self.clock.now()
         if event["type"] == "person.deceased":
-            data = event["data"]
-            store.record_death(self.db.session, self.clock.now(), id_number=data["id_number"],
+            store.record_death(session, now, id_number=data["id_number"],
                                date_of_death=data["date_of_death"], event_id=event["id"])
+        elif event["type"] in ("hospital.admitted", "hospital.discharged") and \
+                store._card_row(session, data["id_number"]) is not None:
+            # into the person's file for the township (qingyunpu-2021 §五5): home
+            # services usually pause, but the card is not changed automatically
+            store._history(session, now, data["id_number"], event["type"].replace(".", "_"),
+                           "health", {"event_id": event["id"], "on": data["on"].isoformat(),
+                                      "hospital_uscc": data["hospital_uscc"]})
 
     # -- timers ----------------------------------------------------------------------
 
