@@ -659,7 +659,7 @@ class EligibilityService(ServiceBase):
         rows = session.execute(
             sa.select(applications, persons.c.name)
             .join(persons, persons.c.id_number == applications.c.id_number).where(*conds)
-            .order_by(applications.c.submitted_on.desc(), applications.c.application_id.desc())
+            .order_by(applications.c.submitted_on, applications.c.application_id)
             .limit(per_page).offset((page - 1) * per_page)).all()
         return {"items": [self._application_dict(dict(r._mapping), steps=False, full_id=False)
                           for r in rows],
