@@ -158,6 +158,14 @@ def test_eligibility_events_drive_the_card(svc, rpc, rabbit):
     card = wait_for(lambda: (c := _card(rpc, PERSON))["status"] == "pending_assessment" and c,
                     message="reopened")
     assert card["service_no"] == "FWK-620102001-00001"
+    # a hand-over that ends this care mode ends the card the day before
+    publish_event(rabbit, "eligibility", "person.handed_over", {
+        "id_number": PERSON, "division_code": LZ_VILLAGE, "handed_over_on": "2026-03-20",
+        "age": 81, "to_status": "tekun", "ended_care_modes": ["neighbor"],
+        "clause": "puyang-2020 §六"})
+    card = wait_for(lambda: (c := _card(rpc, PERSON))["status"] == "ended" and c,
+                    message="hand-over")
+    assert (card["end_reason"], card["ended_on"]) == ("handed_over", "2026-03-19")
 
 
 def test_death_from_health_ends_card(svc, rpc, card, publish_as, dead_letters):
