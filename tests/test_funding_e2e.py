@@ -44,7 +44,6 @@ def test_placements_and_month_close_settle_and_pay_out(start_service, publish_as
               "unverified": 0, "closed_at": "2026-04-01T02:00:00+08:00", "providers": [],
               "lines": []}
     envelope = publish_as("services_log", "month.closed", closed)
-
     completed = tap.wait_for(lambda e: e["type"] == "settlement.completed")
     data = completed["data"]
     assert data["settlement_id"] == "ST-341502-2026-03" and data["cases"] == 2
@@ -56,6 +55,11 @@ def test_placements_and_month_close_settle_and_pay_out(start_service, publish_as
     assert (payout["payee_uscc"], payout["purpose"], payout["amount"]) == \
         (INST, "care_fee", "3220.00")
     assert payout["settlement_id"] == "ST-341502-2026-03"
+    # every line's transaction links back to the close and the placement's admission
+    line = call(funding, "list_settlements", "2026-03", id_number=resident)["items"][0]
+    txn = call(funding, "get_transaction", line["txn_id"])
+    assert txn["event_id"] == envelope["id"] and txn["case_id"] == "PL-E2E-1"
+    assert txn["case_event_id"] is not None and txn["cause"] == "settlement"
     cover = tap.wait_for(lambda e: e["type"] == "shortfall.covered")["data"]
     assert cover["amount"] == "3120.00"
 

@@ -85,7 +85,7 @@ def test_placements_subsidies_and_a_settled_month(funding, publish_as):
     assert csv.splitlines()[1].startswith("2026-03,2,3419.35,")
 
     # a late discharge for March -> an adjustment in April, never an edit
-    publish_as("institutions", "placement.discharged", {
+    discharge = publish_as("institutions", "placement.discharged", {
         "placement_id": "PL-1", "id_number": p1, "division_code": "341502001001",
         "institution_uscc": INST, "discharged_on": "2026-03-15", "reason": "deceased"})
     wait_for(lambda: count_rows(funding, "late_changes") == 1, message="late change noted")
@@ -97,6 +97,8 @@ def test_placements_subsidies_and_a_settled_month(funding, publish_as):
     assert adj[0]["cost"] == "-1032.26"       # 2000 - 2000*15/31 (967.74)
     assert [x["case_id"] for x in lines if x["line"] == "regular"] == ["PL-2"]
     assert april["adjustments"] == "-1032.26"
+    txn = call(funding, "get_transaction", adj[0]["txn_id"])
+    assert txn["cause"] == "adjustment" and txn["event_id"] == discharge["id"]
     march = call(funding, "list_settlements", "2026-03", division_code="341502")["items"]
     assert {x["case_id"]: x["cost"] for x in march}["PL-1"] == "2000.00"   # unchanged
     assert call(funding, "reconciliation")["ok"]

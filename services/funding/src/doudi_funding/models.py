@@ -172,6 +172,8 @@ case_settlements = sa.Table(
     sa.Column("don_pool_fen", FEN, nullable=False),
     sa.Column("county_fen", FEN, nullable=False),
     sa.Column("caregiver_subsidy_fen", FEN, nullable=False),
+    # the event that caused the line: the month's close (regular) or the late fact
+    sa.Column("cause_event_id", sa.String(64), nullable=True),
     # idempotent per (case, month): one regular line per case and month; an
     # adjustment for ``for_month`` is booked once in a later ``month``
     sa.UniqueConstraint("case_id", "for_month", "month", name="uq_case_month"),

@@ -191,9 +191,12 @@ def transaction(session, txn_id: str) -> dict:
                               .order_by(ledger_entries.c.id)).all()
     reversed_by = session.execute(sa.select(ledger_txns.c.txn_id).where(
         ledger_txns.c.reverses == txn_id)).scalar()
+    case_event = session.execute(sa.select(cases.c.source_event_id).where(
+        cases.c.case_id == row["case_id"])).scalar() if row["case_id"] else None
     return {"txn_id": txn_id, "cause": row["cause"], "purpose": row["purpose"],
             "month": row["month"], "memo": row["memo"], "settlement_id": row["settlement_id"],
-            "case_id": row["case_id"], "event_id": row["event_id"], "reverses": row["reverses"],
+            "case_id": row["case_id"], "event_id": row["event_id"],
+            "case_event_id": case_event, "reverses": row["reverses"],
             "reversed_by": reversed_by, "created_at": row["created_at"].isoformat(),
             "entries": [entry_reply(e) for e in entries]}
 

@@ -208,7 +208,7 @@ TXN_SQL = sa.text("""
                              event_id, reverses, memo, created_at)
     SELECT txn_id, CASE line WHEN 'regular' THEN 'settlement' ELSE 'adjustment' END,
            CASE kind WHEN 'neighbor' THEN 'living_money' ELSE 'care_fee' END,
-           county, month, settlement_id, case_id, NULL, NULL,
+           county, month, settlement_id, case_id, cause_event_id, NULL,
            CASE line WHEN 'regular' THEN '' ELSE 'adjustment for ' || for_month END, :now
     FROM case_settlements WHERE settlement_id = :sid
 """)
@@ -375,11 +375,11 @@ LINE_COLUMNS = ("txn_id", "settlement_id", "case_id", "kind", "line", "month", "
                 "id_number", "county", "institution_uscc", "caregiver_id_number", "days",
                 "days_in_month", "self_pay_ratio", "cost_fen", "dibao_fen", "dla_fen",
                 "sdns_fen", "family_fen", "don_earmarked_fen", "don_pool_fen", "county_fen",
-                "caregiver_subsidy_fen")
+                "caregiver_subsidy_fen", "cause_event_id")
 
 
 def _line(split: CaseSplit, f: CaseFacts, *, sid: str, county: str, month: str,
-          for_month: str, line: str) -> tuple:
+          for_month: str, line: str, cause: str | None = None) -> tuple:
     """One ``case_settlements`` row, in ``LINE_COLUMNS`` order."""
     txn_id = f"{sid}:{f.case_id}" if line == "regular" else f"{sid}:{f.case_id}:adj:{for_month}"
     subs = split.subsidies
@@ -387,7 +387,7 @@ def _line(split: CaseSplit, f: CaseFacts, *, sid: str, county: str, month: str,
             f.institution_uscc, f.caregiver_id_number, split.days, split.days_in_month,
             str(f.ratio), split.cost, subs[0], subs[1], subs[2], split.family,
             split.donations_earmarked, split.donations_pool, split.county,
-            split.caregiver_subsidy)
+            split.caregiver_subsidy, cause)
 
 
 def split_of(row) -> CaseSplit:
@@ -437,7 +437,7 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     result = settle([f.case for f in facts], pool, earmarked)
     by_id = {f.case.case_id: f for f in facts}
     rows = [_line(s, by_id[s.case_id], sid=sid, county=county, month=month, for_month=month,
-                  line="regular") for s in result.splits]
+                  line="regular", cause=trigger_event_id) for s in result.splits]
     # late facts for months already settled -> adjustments in this month
     rows += _adjustment_lines(session, county, month, sid)
     # 3-4. bulk write, then the ledger derived set-based
@@ -507,7 +507,7 @@ def _adjustment_lines(session, county: str, month: str, sid: str) -> list[dict]:
         delta = adjustment(facts[0].case, booked)
         if delta is not None:
             out.append(_line(delta, facts[0], sid=sid, county=county, month=month,
-                             for_month=p.for_month, line="adjustment"))
+                             for_month=p.for_month, line="adjustment", cause=p.event_id))
     if pending:
         session.execute(sa.delete(late_changes).where(late_changes.c.county == county,
                                                       late_changes.c.for_month < month))
