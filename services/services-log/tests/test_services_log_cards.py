@@ -170,12 +170,18 @@ def test_eligibility_events_drive_the_card(svc, rpc, rabbit):
 
 def test_death_from_health_ends_card(svc, rpc, card, publish_as, dead_letters):
     record(rpc, at(5, 9), at(5, 10))
+    rpc.set_visit_schedule(id_number=PERSON, every_days=7, kind="regular", by="lin",
+                           start_on="2026-03-01")
+    assert rpc.list_overdue_visits(division_code="620102")["total"] == 1
     publish_as("health", "person.deceased", {"id_number": PERSON, "date_of_death": "2026-03-12"})
     ended = wait_for(lambda: (c := _card(rpc, PERSON))["status"] == "ended" and c,
                      message="the card to end")
     assert ended["end_reason"] == "deceased" and ended["date_of_death"] == "2026-03-12"
     assert refused(record, rpc, at(13, 9), at(13, 10)) == "after_death"
     record(rpc, at(12, 9), at(12, 10))     # the day of death itself is still covered
+    assert rpc.list_overdue_visits(division_code="620102")["total"] == 0   # no more visits
+    assert refused(rpc.record_visit, id_number=PERSON, visited_on="2026-03-13",
+                   visitor=neighbor(), content="x", by="community") == "after_death"
     assert refused(rpc.issue_card, id_number=PERSON, assessed_on="2026-03-15", by="lin",
                    items=[{"code": "meals"}], providers=[neighbor()]) == "after_death"
     # other health events are taken and ignored; unknown types are dead-lettered
