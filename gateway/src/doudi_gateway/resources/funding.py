@@ -200,3 +200,52 @@ def county_summary(args):
         return Response(reply["csv"], content_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="{reply.get("filename", "summary.csv")}"'})
     return rpc("funding", "county_summary", args["division_code"], **kwargs)
+
+
+class InstitutionStatementArgs(Schema):
+    month = Month(required=True)
+
+
+@blp.route("/institutions/<uscc>/statement", methods=["GET"])
+@blp.arguments(InstitutionStatementArgs, location="query")
+@blp.response(200, Loose)
+@requires("funding:read")
+def institution_statement(args, uscc):
+    """An institution's month: cases, channels, management fee, payouts (IDs masked)."""
+    from doudi_gateway.resources.institutions import fetch_institution
+
+    inst = fetch_institution(uscc)
+    return mask(rpc("funding", "institution_statement", inst["uscc"], args["month"]))
+
+
+class BalancesArgs(Schema):
+    division_code = Division(required=True)
+
+
+@blp.route("/balances", methods=["GET"])
+@blp.arguments(BalancesArgs, location="query")
+@blp.response(200, Loose)
+@requires("funding:read")
+def fund_balances(args):
+    """Balances of the division's fund accounts."""
+    _scope_or_404(args["division_code"])
+    return rpc("funding", "fund_balances", args["division_code"])
+
+
+class FamilyReviewSchema(Schema):
+    reviewed_on = fields.Date(required=True)
+    household_size = fields.Integer(required=True, validate=validate.Range(min=1, max=30))
+    monthly_income = Money(required=True)
+
+
+@blp.route("/accounts/<id_number>/family-reviews", methods=["POST"])
+@blp.arguments(FamilyReviewSchema)
+@blp.response(201, Loose)
+@requires("funding:write")
+def family_review(body, id_number):
+    """Record the household income review that sets the self-pay ratio
+    (luan-2021 §三(四), §三(六))."""
+    person = person_scope(id_number, action=True)
+    return mask(rpc("funding", "record_family_review", person["id_number"],
+                    body["reviewed_on"].isoformat(), body["household_size"],
+                    body["monthly_income"])), 201

@@ -460,3 +460,97 @@ def consolidation_plan(county_code):
     if not in_scope(code):
         raise NotFound("未找到该区县", resource="county")
     return mask(rpc("institutions", "consolidation_plan", code))
+
+
+class ConsentRecordSchema(Schema):
+    id_number = IdNumber(required=True)
+    given = fields.Boolean(required=True)
+    recorded_on = fields.Date(required=True)
+    note = Text(1000)
+
+
+class DivisionPageArgs(PageArgs):
+    division_code = Division()
+
+
+class AdmissionArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(["admitted", "refused", "pending"]))
+
+
+@blp.route("/institutions/<uscc>/consents", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(ConsentRecordSchema)
+@blp.response(201, Loose)
+@requires("placements:write")
+def record_consent(body, uscc):
+    """Record a resident's consent (or refusal) to move to this institution
+    (hangzhou-2024 §五(三))."""
+    inst = act_on_institution(uscc)
+    fetch_person(body["id_number"], action=True)
+    return mask(rpc("institutions", "record_consent", body["id_number"], inst["uscc"],
+                    body["given"], body["recorded_on"].isoformat(),
+                    recorded_by=g.principal.username, note=body.get("note"))), 201
+
+
+@blp.route("/institutions/<uscc>/admission-requests", methods=["GET"])
+@blp.arguments(AdmissionArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("placements:read")
+def admission_requests(args, uscc):
+    """Admission requests from enrolments in centralised care."""
+    inst = fetch_institution(uscc)
+    return mask(page_from(rpc("institutions", "list_admission_requests",
+                              status=args.get("status"), uscc=inst["uscc"], page=args["page"],
+                              per_page=args["per_page"]), args))
+
+
+@blp.route("/institutions/<uscc>/inspection-schedule", methods=["GET"])
+@blp.response(200, Loose(many=True))
+@requires("inspections:read")
+def inspection_schedule(uscc):
+    """Which inspections are due when (monthly fire and food safety, yearly fund policy)."""
+    inst = fetch_institution(uscc)
+    return rpc("institutions", "inspection_schedule", inst["uscc"])
+
+
+@blp.route("/inspections/overdue", methods=["GET"])
+@blp.arguments(DivisionPageArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("inspections:read")
+def overdue_inspections(args):
+    """Missed patrol inspections and unrectified findings in the jurisdiction."""
+    division = scoped_division(args.get("division_code"))
+    if division is NOTHING:
+        return empty_page(args)
+    return page_from(rpc("institutions", "list_overdue", division_code=division,
+                         page=args["page"], per_page=args["per_page"]), args)
+
+
+@blp.route("/licence-alerts", methods=["GET"])
+@blp.arguments(DivisionPageArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("institutions:read")
+def licence_alerts(args):
+    """Licences expiring within 60 days or expired."""
+    division = scoped_division(args.get("division_code"))
+    if division is NOTHING:
+        return empty_page(args)
+    return page_from(rpc("institutions", "licence_alerts", division_code=division,
+                         page=args["page"], per_page=args["per_page"]), args)
+
+
+@blp.route("/county-statistics/<county_code>", methods=["GET"])
+@blp.response(200, Loose)
+@requires("consolidation:read")
+def county_statistics(county_code):
+    """Institutions, beds, occupancy, grades and the centralised-support rate of a county."""
+    from doudi_common.errors import NotFound
+    from doudi_common.ids import validate_division_code
+
+    from doudi_gateway.web import in_scope
+
+    code = validate_division_code(county_code, (6,))
+    if not in_scope(code):
+        raise NotFound("未找到该区县", resource="county")
+    return rpc("institutions", "county_statistics", code)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from doudi_common.errors import NotFound
 import threading
 import time
 
+from doudi_common.errors import NotFound
 from flask import current_app, g
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate

@@ -362,3 +362,197 @@ def list_month_closes(args):
         return empty_page(args)
     return mask(_page(rpc("services_log", "list_month_closes", division_code=division or "",
                           page=args["page"], per_page=args["per_page"]), args))
+
+
+# -- card lifecycle, corrections, visit schedules, time bank, statistics ----------------
+
+class CardReasonSchema(Schema):
+    reason = Text(500, required=True)
+
+
+class CardEndSchema(Schema):
+    ended_on = fields.Date(required=True)
+    reason = Text(500, required=True)
+
+
+class CardChangeSchema(Schema):
+    reason = Text(500, required=True)
+    items = fields.List(fields.Nested(CardItemSchema))
+    providers = fields.List(fields.Nested(ProviderSchema))
+
+
+def _card_action(id_number: str, method: str, **kwargs) -> dict:
+    person = fetch_person(id_number, action=True)
+    return mask(rpc("services_log", method, person["id_number"], by=g.principal.username,
+                    **kwargs))
+
+
+@blp.route("/service-cards/<id_number>/change", methods=["POST"])
+@blp.arguments(CardChangeSchema)
+@blp.response(200, Loose)
+@requires("cards:write")
+def change_card(body, id_number):
+    """Change a card's items or providers (reactivates a suspended card)."""
+    return _card_action(id_number, "change_card", **_json(body))
+
+
+@blp.route("/service-cards/<id_number>/suspension", methods=["POST"])
+@blp.arguments(CardReasonSchema)
+@blp.response(200, Loose)
+@requires("cards:write")
+def suspend_card(body, id_number):
+    """Suspend a service card."""
+    return _card_action(id_number, "suspend_card", reason=body["reason"])
+
+
+@blp.route("/service-cards/<id_number>/resumption", methods=["POST"])
+@blp.response(200, Loose)
+@requires("cards:write")
+def resume_card(id_number):
+    """Resume a suspended service card."""
+    return _card_action(id_number, "resume_card")
+
+
+@blp.route("/service-cards/<id_number>/end", methods=["POST"])
+@blp.arguments(CardEndSchema)
+@blp.response(200, Loose)
+@requires("cards:write")
+def end_card(body, id_number):
+    """End a service card."""
+    return _card_action(id_number, "end_card", ended_on=body["ended_on"].isoformat(),
+                        reason=body["reason"])
+
+
+class CorrectionChangesSchema(Schema):
+    started_at = fields.AwareDateTime()
+    ended_at = fields.AwareDateTime()
+    quantity = fields.Integer(validate=validate.Range(min=1, max=100))
+    service_item = Text(32)
+    place = Text(128)
+    notes = Text(1000)
+    evidence_ref = Text(256)
+
+
+class CorrectionSchema(Schema):
+    changes = fields.Nested(CorrectionChangesSchema, required=True)
+    reason = Text(500, required=True)
+
+
+@blp.route("/services/<record_id>/corrections", methods=["POST"])
+@blp.arguments(CorrectionSchema)
+@blp.response(201, Loose)
+@requires("services:write")
+def correct_record(body, record_id):
+    """Correct a record: the original is kept (superseded), the correction is new;
+    in a closed month a reversal and the correction go into the open month."""
+    record = fetch_record(record_id, action=True)
+    return mask(rpc("services_log", "correct_record", record["record_id"],
+                    changes=_json(body["changes"]), reason=body["reason"],
+                    corrected_by=g.principal.username)), 201
+
+
+class ScheduleSchema(Schema):
+    id_number = IdNumber(required=True)
+    every_days = fields.Integer(required=True, validate=validate.Range(min=1, max=366))
+    kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "neighbor"]))
+    start_on = fields.Date()
+
+
+class DivisionPageArgs(PageArgs):
+    division_code = Division()
+
+
+@blp.route("/visit-schedules", methods=["POST"])
+@blp.arguments(ScheduleSchema)
+@blp.response(200, Loose)
+@requires("services:write")
+def set_visit_schedule(body):
+    """Set how often a person is visited (lanzhou-2021 §四(三)3)."""
+    person = fetch_person(body["id_number"], action=True)
+    return mask(rpc("services_log", "set_visit_schedule", person["id_number"],
+                    body["every_days"], body["kind"], g.principal.username,
+                    division_code=person.get("division_code"),
+                    start_on=body["start_on"].isoformat() if body.get("start_on") else None))
+
+
+@blp.route("/visits/overdue", methods=["GET"])
+@blp.arguments(DivisionPageArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("services:read")
+def overdue_visits(args):
+    """Persons whose visit is overdue."""
+    division = _list_division(args)
+    if division is NOTHING:
+        return empty_page(args)
+    return mask(_page(rpc("services_log", "list_overdue_visits", division_code=division or "",
+                          page=args["page"], per_page=args["per_page"]), args))
+
+
+class TimeTransferSchema(Schema):
+    to_id_number = IdNumber(required=True)
+    minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
+    relation = fields.String(required=True, validate=validate.OneOf(
+        ["spouse", "parent", "child", "sibling", "grandparent", "grandchild"]))
+
+
+class RedeemSchema(Schema):
+    minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
+    service_item = Text(32)
+    note = Text(500)
+
+
+@blp.route("/time-bank/<id_number>/transfers", methods=["POST"])
+@blp.arguments(TimeTransferSchema)
+@blp.response(200, Loose)
+@requires("services:write")
+def transfer_time(body, id_number):
+    """Transfer time-bank minutes to a family member."""
+    giver = fetch_person(id_number, action=True)
+    fetch_person(body["to_id_number"], action=True)
+    return mask(rpc("services_log", "transfer_time", giver["id_number"], body["to_id_number"],
+                    body["minutes"], body["relation"], g.principal.username))
+
+
+@blp.route("/time-bank/<id_number>/redemptions", methods=["POST"])
+@blp.arguments(RedeemSchema)
+@blp.response(200, Loose)
+@requires("services:write")
+def redeem_time(body, id_number):
+    """Redeem time-bank minutes for services."""
+    person = fetch_person(id_number, action=True)
+    return mask(rpc("services_log", "redeem_time", person["id_number"], body["minutes"],
+                    g.principal.username, service_item=body.get("service_item"),
+                    note=body.get("note")))
+
+
+class StatisticsArgs(Schema):
+    month = Month(required=True)
+    division_code = Division(required=True)
+
+
+@blp.route("/service-statistics", methods=["GET"])
+@blp.arguments(StatisticsArgs, location="query")
+@blp.response(200, Loose)
+@requires("services:read")
+def monthly_statistics(args):
+    """A month's records, persons served, minutes, amounts, visits and alerts."""
+    division = _list_division(args)
+    if division is NOTHING:
+        from doudi_common.errors import NotFound
+
+        raise NotFound("未找到该区划的统计", resource="division")
+    return rpc("services_log", "monthly_statistics", args["month"], division)
+
+
+class ItemsArgs(Schema):
+    division_code = Division()
+
+
+@blp.route("/service-items", methods=["GET"])
+@blp.arguments(ItemsArgs, location="query")
+@blp.response(200, Loose(many=True))
+@requires("services:read")
+def list_items(args):
+    """The service items (and unit prices) of the jurisdiction's pack."""
+    return rpc("services_log", "list_items",
+               division_code=args.get("division_code") or g.principal.jurisdiction or None)
