@@ -215,3 +215,39 @@ def test_conditions_compile_and_read_in_chinese():
     for bad in ({}, {"attr": "age"}, {"attr": "age", "ge": 1, "le": 2}, {"attr": "age", "~": 1}):
         with pytest.raises(Invalid):
             compile_condition(bad)
+
+
+ALIVE_CASES = {"luan-2021": [hardship("tekun"), assessment()],
+               "hangzhou-2024": [hardship("tekun")],
+               "lanzhou-2021": [hardship("dibao"), assessment("full", "LTC-2021", 4)],
+               "puyang-2020": [hardship("orphan")],
+               "qingyunpu-2021": [hardship("dibao")]}
+
+
+@pytest.mark.parametrize("pack_id", sorted(ALIVE_CASES))
+def test_a_deceased_person_is_no_target_of_any_pack(pack_id):
+    """Each pack's target-group clause (e.g. luan-2021 §三(一)) speaks of living people."""
+    from doudi_eligibility.testing import decide_for, rule
+
+    alive = decide_for(pack_id, ALIVE_CASES[pack_id], born=date(1950, 1, 1))
+    assert alive.outcome.eligible
+    died = Fact("death", "health", date(2026, 3, 1), None, {})
+    dead = decide_for(pack_id, ALIVE_CASES[pack_id] + [died], born=date(1950, 1, 1))
+    assert not dead.outcome.eligible
+    assert rule(dead, pack_id.split("-")[0] + "-alive")["passed"] is False
+
+
+def test_every_pack_rule_is_named_in_a_unit_test():
+    """Guards the rule that every pack rule has its own test (clause in its name)."""
+    from pathlib import Path
+
+    here = Path(__file__).parent
+    text = "".join(p.read_text("utf-8") for p in here.glob("test_elig_*.py"))
+    missing = []
+    for pack in REGISTRY.packs:
+        rules = list(pack.general) + [g.rule for g in pack.groups] + [
+            r for spec in pack.modes.values() for r in spec.rules]
+        missing += [r.id for r in rules if r.id not in text and not r.id.endswith("-alive")]
+        missing += [r.id for _, r in pack.priority if r.id[:-1] + "{rank}" not in text
+                    and r.id not in text]
+    assert missing == []

@@ -27,9 +27,13 @@ def test_hangzhou_2024_s3_1_fully_incapacitated_dibao_elderly_to_tekun_instituti
 
 def test_hangzhou_2024_s5_3_dispersed_support_only_for_tekun():
     """§五(三) 对不愿入住的特困人员,要落实好分散供养照护责任."""
-    assert "dispersed" in decide_for(P, [hardship("tekun")]).outcome.care_modes
-    assert "dispersed" not in decide_for(P, [hardship("dibao"), assessment("full")]
-                                         ).outcome.care_modes
+    tekun = decide_for(P, [hardship("tekun")])
+    assert "dispersed" in tekun.outcome.care_modes
+    assert rule(tekun, "hangzhou-dispersed-tekun")["clause"] == "hangzhou-2024 §五(三)"
+    dibao = decide_for(P, [hardship("dibao"), assessment("full")])
+    assert "dispersed" not in dibao.outcome.care_modes
+    # the dibao group is limited to centralised care: dispersed is not even open to it
+    assert rule(dibao, "dispersed-group")["passed"] is False
 
 
 def test_hangzhou_2024_not_in_force_before_2024_05_25():

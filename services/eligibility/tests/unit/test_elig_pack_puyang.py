@@ -123,8 +123,12 @@ def test_puyang_2020_s4_4_with_a_supporter_or_unstable_health_no_centralised_car
 
 def test_puyang_2020_s4_1_neighbour_care_for_severe_mental_intellectual_physical():
     """§四(一) 照护服务人为符合条件的重度精神、智力和肢体残疾人提供生活照顾和护理."""
-    assert "neighbor" not in d([hardship("orphan")]).outcome.care_modes
-    assert "neighbor" in d([hardship("dibao"), cert("intellectual", 2)]).outcome.care_modes
+    orphan = d([hardship("orphan")])
+    assert "neighbor" not in orphan.outcome.care_modes
+    assert rule(orphan, "puyang-neighbor-severe")["passed"] is False
+    ok = d([hardship("dibao"), cert("intellectual", 2)])
+    assert "neighbor" in ok.outcome.care_modes
+    assert rule(ok, "puyang-neighbor-severe")["passed"] is True
 
 
 def test_puyang_2020_s4_3_co_housing_for_those_living_alone_with_some_selfcare():
@@ -132,9 +136,11 @@ def test_puyang_2020_s4_3_co_housing_for_those_living_alone_with_some_selfcare()
     ok = d([hardship("tekun"), household(no_close_relatives=True, lives_alone=True),
             assessment("partial", level=2)])
     assert "co_housing" in ok.outcome.care_modes
+    assert rule(ok, "puyang-cohousing-alone")["clause"] == "puyang-2020 §四(三)"
     no = d([hardship("tekun"), household(no_close_relatives=True, lives_alone=True),
             assessment("full")])
     assert "co_housing" not in no.outcome.care_modes
+    assert rule(no, "puyang-cohousing-alone")["passed"] is False
 
 
 def test_puyang_2020_s6_at_60_no_more_neighbour_or_centralised_care():
@@ -143,6 +149,7 @@ def test_puyang_2020_s6_at_60_no_more_neighbour_or_centralised_care():
     assert "centralized" not in out.outcome.care_modes
     assert "neighbor" not in out.outcome.care_modes
     assert rule(out, "puyang-central-under-60")["clause"] == "puyang-2020 §六"
+    assert rule(out, "puyang-neighbor-under-60")["passed"] is False
     assert "centralized" in d(CENTRAL, born=date(1966, 3, 11)).outcome.care_modes  # 59
 
 

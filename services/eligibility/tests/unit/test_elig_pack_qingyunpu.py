@@ -60,7 +60,9 @@ def test_qingyunpu_2021_s4_1_5_no_independent_living_and_no_able_guardian():
 
 def test_qingyunpu_2021_s4_1_6_stranded_non_residents():
     """§四(一)6 因突发公共事件造成滞留在本辖区内的非本地户籍遇困群众."""
-    assert decide_for(P, [hardship("stranded")], registration="urban").outcome.eligible
+    out = decide_for(P, [hardship("stranded")], registration="urban")
+    assert out.outcome.target_groups == ("qingyunpu-6-stranded",)
+    assert rule(decide_for(P, [hardship("orphan")]), "qingyunpu-6-stranded")["passed"] is False
 
 
 def test_qingyunpu_2021_s4_3_2_centralised_only_for_tekun_who_cannot_care_for_themselves():
@@ -76,6 +78,7 @@ def test_qingyunpu_2021_s4_3_2_infectious_disease_not_centralised():
     """§四(三)2 对患有精神病、传染病等疾病不宜集中供养的特困人员……妥善安排."""
     out = decide_for(P, [hardship("tekun"), assessment("full"), infection()])
     assert "centralized" not in out.outcome.care_modes
+    assert rule(out, "qingyunpu-central-no-infection")["passed"] is False
     assert "home_visit" in out.outcome.care_modes
 
 
