@@ -94,9 +94,12 @@ class FundingService(ServiceBase):
         data = event["data"]
         if data.get("care_level") and data.get("id_number"):
             self._care_level(data["id_number"], data["care_level"])
-        {"placement.admitted": self._admitted, "placement.discharged": self._discharged,
-         "placement.transferred": self._transferred,
-         "catalog.price_changed": self._price_changed}[event["type"]](event)
+        handler = {"placement.admitted": self._admitted,
+                   "placement.discharged": self._discharged,
+                   "placement.transferred": self._transferred,
+                   "catalog.price_changed": self._price_changed}.get(event["type"])
+        if handler is not None:  # a placement type funding has no use for is acknowledged
+            handler(event)
 
     def _care_level(self, id_number: str, level: str) -> None:
         session = self.db.session
