@@ -56,7 +56,7 @@ def card_columns():
         sa.Column("assessed_on", sa.Date, nullable=True),
         sa.Column("issued_on", sa.Date, nullable=True),
         sa.Column("ended_on", sa.Date, nullable=True),
-        sa.Column("end_reason", sa.String(100), nullable=True),
+        sa.Column("end_reason", sa.String(500), nullable=True),
         sa.Column("suspended_reason", sa.String(500), nullable=True),
         sa.Column("version", sa.Integer, nullable=False, server_default="1"),
         sa.Column("created_at", TZ, nullable=False),

@@ -194,7 +194,7 @@ class ServicesLogService(ServiceBase):
         id_number = validate_id_number(id_number)
         return store.end_card(self.db.session, self.clock.now(), id_number=id_number,
                               ended_on=store._date(ended_on, "ended_on"),
-                              reason=store._text(reason, "reason", 100),
+                              reason=store._text(reason, "reason", 500),
                               by=store._text(by, "by", 100))
 
     @rpc
