@@ -282,3 +282,23 @@ def test_calendar_settles_months_no_close_settled(funding, publish_as):
     assert call(funding, "settle_overdue_months") == ["ST-341522-2026-03"]
     assert call(funding, "settle_overdue_months") == []
     assert call(funding, "settlement_status", "341522", "2026-03")["total"] == "1500.00"
+
+
+def test_a_transfer_splits_the_month_between_institutions(funding, publish_as):
+    person = make_id_number(seq=99)
+    publish_as("institutions", "placement.admitted", {
+        "placement_id": "PL-TR-1", "id_number": person, "division_code": "341502001",
+        "institution_uscc": ORG, "care_mode": "centralized", "admitted_on": "2026-01-01",
+        "bed_no": None, "monthly_price": "3100.00", "enrolment_id": None, "care_level": None})
+    publish_as("institutions", "placement.transferred", {
+        "placement_id": "PL-TR-1", "id_number": person, "division_code": "341502001",
+        "from_institution_uscc": ORG, "to_institution_uscc": INST,
+        "transferred_on": "2026-03-16", "consent_recorded": True, "care_level": "full",
+        "to_placement_id": "PL-TR-2"})
+    wait_for(lambda: count_rows(funding, "cases") == 2, message="transfer")
+    call(funding, "settle_month", "341502", "2026-03")
+    lines = {x["case_id"]: (x["institution_uscc"], x["days"], x["cost"]) for x in
+             call(funding, "list_settlements", "2026-03", id_number=person)["items"]}
+    assert lines == {"PL-TR-1": (ORG, 15, "1500.00"), "PL-TR-2": (INST, 16, "1600.00")}
+    assert [p["amount"] for p in call(funding, "list_payouts", "2026-03", payee=INST)["items"]] \
+        == ["1600.00"]
