@@ -79,7 +79,7 @@ def card_provider_columns():
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("uscc", sa.String(18), nullable=True),
         sa.Column("provider_id_number", sa.String(18), nullable=True),
-        sa.Column("name", sa.String(100), nullable=True),
+        sa.Column("name", sa.String(128), nullable=True),
         sa.Column("items", sa.JSON, nullable=True),
     ]
 
@@ -141,7 +141,7 @@ def record_columns():
         sa.Column("provider_key", sa.String(40), nullable=False),
         sa.Column("provider_uscc", sa.String(18), nullable=True),
         sa.Column("provider_id_number", sa.String(18), nullable=True),
-        sa.Column("provider_name", sa.String(100), nullable=True),
+        sa.Column("provider_name", sa.String(128), nullable=True),
         sa.Column("worker_key", sa.String(60), nullable=False),
         sa.Column("worker_id_number", sa.String(18), nullable=True),
         sa.Column("started_at", TZ, nullable=False),
@@ -153,7 +153,7 @@ def record_columns():
         sa.Column("amount", MONEY, nullable=True),
         sa.Column("place", sa.String(200), nullable=True),
         sa.Column("notes", sa.String(1000), nullable=True),
-        sa.Column("evidence_ref", sa.String(200), nullable=True),
+        sa.Column("evidence_ref", sa.String(256), nullable=True),
         sa.Column("recorded_by", sa.String(100), nullable=False),
         sa.Column("recorded_at", TZ, nullable=False),
         sa.Column("month", sa.String(7), nullable=False),
@@ -206,7 +206,7 @@ def visit_columns():
         sa.Column("kind", sa.String(12), nullable=False),
         sa.Column("visited_on", sa.Date, nullable=False),
         sa.Column("visitor", sa.JSON, nullable=False),
-        sa.Column("content", sa.String(1000), nullable=False),
+        sa.Column("content", sa.String(2000), nullable=False),
         sa.Column("recorded_by", sa.String(100), nullable=False),
         sa.Column("recorded_at", TZ, nullable=False),
     ]

@@ -781,7 +781,7 @@ def _prepare(uow, now: datetime, payload: Any, ctx: RecordingContext, *, correct
     recorded_by = _text(payload.get("recorded_by"), "recorded_by", 100)
     place = _text(payload.get("place"), "place", 200, required=False)
     notes = _text(payload.get("notes"), "notes", 1000, required=False)
-    evidence = _text(payload.get("evidence_ref"), "evidence_ref", 200, required=False)
+    evidence = _text(payload.get("evidence_ref"), "evidence_ref", 256, required=False)
     worker = payload.get("worker_id_number")
     worker = ctx.id_number(worker) if worker is not None else None
 
@@ -813,7 +813,7 @@ def _prepare(uow, now: datetime, payload: Any, ctx: RecordingContext, *, correct
         "card_no": row.service_no, "service_item": item, "unit": spec.unit,
         "provider_kind": provider.kind, "provider_key": provider.key,
         "provider_uscc": provider.uscc, "provider_id_number": provider.id_number,
-        "provider_name": _text(provider.name, "provider.name", 100, required=False)
+        "provider_name": _text(provider.name, "provider.name", 128, required=False)
         or next((p.name for p in card.providers if p.key == provider.key), None),
         "worker_key": worker_key, "worker_id_number": worker,
         "started_at": times.started_at, "ended_at": times.ended_at,
@@ -1263,7 +1263,7 @@ def record_visit(session, now, *, id_number, visited_on, visitor, content, by,
     if died is not None and day > died:
         raise Conflict(f"探访日期晚于服务对象死亡日期 {died}", reason="after_death")
     who = parse_provider(visitor)
-    content = _text(content, "content", 1000)
+    content = _text(content, "content", 2000)
     by = _text(by, "by", 100)
     division = person_division(session, id_number)
     visit_id = _new_id("VS")
