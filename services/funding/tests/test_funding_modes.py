@@ -302,3 +302,28 @@ def test_a_transfer_splits_the_month_between_institutions(funding, publish_as):
     assert lines == {"PL-TR-1": (ORG, 15, "1500.00"), "PL-TR-2": (INST, 16, "1600.00")}
     assert [p["amount"] for p in call(funding, "list_payouts", "2026-03", payee=INST)["items"]] \
         == ["1600.00"]
+    csv = call(funding, "institution_statement_csv", INST, "2026-03")["csv"].splitlines()
+    assert csv[0].startswith("case_id,line,for_month,person,days")
+    assert csv[1].startswith("PL-TR-2,regular,2026-03,") and person not in csv[1]
+    assert csv[-1].startswith("total,,2026-03,,,,1600.00,")
+
+
+def test_tekun_never_self_pay(funding, publish_as):
+    """luan-2021 §三(一): rural tekun keep their own channel — no family share."""
+    person = make_id_number(seq=98)
+    publish_as("eligibility", "enrolment.started", {
+        "enrolment_id": "ENR-T-1", "id_number": person, "division_code": "341502001",
+        "care_mode": "centralized", "hardship": ["tekun"], "incapacity_level": "full",
+        "started_on": "2026-03-01", "application_id": None, "institution_uscc": INST})
+    publish_as("institutions", "placement.admitted", {
+        "placement_id": "PL-TK-1", "id_number": person, "division_code": "341502001",
+        "institution_uscc": INST, "care_mode": "centralized", "admitted_on": "2026-03-01",
+        "bed_no": None, "monthly_price": "1000.00", "enrolment_id": "ENR-T-1",
+        "care_level": "full"})
+    wait_for(lambda: count_rows(funding, "cases") == 1 and
+             count_rows(funding, "care_levels") == 1, message="enrolment and placement")
+    call(funding, "set_self_pay_ratio", person, "0.50", "2026-01", "误设")
+    call(funding, "settle_month", "341502", "2026-03")
+    line = call(funding, "list_settlements", "2026-03", id_number=person)["items"][0]
+    assert line["by_channel"]["family_share"] == "0.00"
+    assert line["by_channel"]["county_cover"] == "1000.00"

@@ -328,3 +328,24 @@ def _ledger_by_kind(session, where) -> dict[str, int]:
                            .select_from(e.join(t, t.c.txn_id == e.c.txn_id)).where(*where)
                            .group_by(kind)).all()
     return {k: int(v) for k, v in rows}
+
+
+LINE_CSV_HEADER = ("case_id", "line", "for_month", "person", "days", "days_in_month", "cost",
+                   "own_subsidies", "family_share", "donations", "county_cover",
+                   "self_pay_ratio")
+
+
+def statement_csv(statement: dict) -> str:
+    """An institution's month as CSV: one row per case line, then the total."""
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(LINE_CSV_HEADER)
+    for x in statement["lines"]:
+        ch = x["by_channel"]
+        w.writerow((x["case_id"], x["line"], x["for_month"], x["id_number_masked"], x["days"],
+                    x["days_in_month"], x["cost"], ch["own_subsidies"], ch["family_share"],
+                    ch["donations"], ch["county_cover"], x["self_pay_ratio"]))
+    ch = statement["by_channel"]
+    w.writerow(("total", "", statement["month"], "", "", "", statement["total"],
+                ch["own_subsidies"], ch["family_share"], ch["donations"], ch["county_cover"], ""))
+    return out.getvalue()

@@ -393,6 +393,13 @@ class FundingService(ServiceBase):
                                              S.check_month(month))
 
     @rpc
+    def institution_statement_csv(self, institution_uscc: str, month: str) -> dict:
+        uscc, month = validate_uscc(institution_uscc), S.check_month(month)
+        statement = reports.institution_statement(self.db.session, uscc, month)
+        return {"filename": f"funding-{uscc}-{month}.csv", "content_type": "text/csv",
+                "csv": reports.statement_csv(statement)}
+
+    @rpc
     def county_summary(self, division_code: str, month: str | None = None,
                        year: int | str | None = None) -> dict:
         return reports.county_summary(self.db.session, county_arg(division_code), month, year)
