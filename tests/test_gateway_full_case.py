@@ -105,6 +105,14 @@ def test_application_to_settlement_statement_over_http(rabbit, start_service, pu
             "enrolment_id": enrolled["enrolment_id"]}), 201)
     (placement,) = placements()
     assert pid not in str(placement)
+    # institution staff see their residents, and nobody else in the county
+    assert client.get(f"/api/v1/persons/{pid}", headers=h["staff"]).status_code == 200
+    stranger = make_id_number(region=VILLAGE[:6], seq=62)
+    ok(client.post("/api/v1/persons", headers=h["clerk"], json={
+        "id_number": stranger, "name": "李四", "division_code": VILLAGE,
+        "registration": "rural"}))
+    assert client.get(f"/api/v1/persons/{stranger}", headers=h["staff"]).status_code == 404
+    assert client.get(f"/api/v1/persons/{stranger}", headers=h["county"]).status_code == 200
 
     # month end: funding settles the county's month
     month = today.strftime("%Y-%m")

@@ -361,7 +361,8 @@ def admit(body, uscc):
     """Admit a person (refused when placed elsewhere, no free bed, infectious
     disease open, institution not open)."""
     inst = act_on_institution(uscc)
-    person = fetch_person(body["id_number"], action=True)
+    # admitting makes them a resident: the jurisdiction is checked, not residence
+    person = fetch_person(body["id_number"], action=True, residents_only=False)
     placement = rpc("institutions", "admit", body["id_number"], inst["uscc"],
                     body["admitted_on"].isoformat(), body["care_level"],
                     bed_no=body.get("bed_no"), division_code=person.get("division_code"),
@@ -487,7 +488,7 @@ def record_consent(body, uscc):
     """Record a resident's consent (or refusal) to move to this institution
     (hangzhou-2024 §五(三))."""
     inst = act_on_institution(uscc)
-    fetch_person(body["id_number"], action=True)
+    fetch_person(body["id_number"], action=True, residents_only=False)
     return mask(rpc("institutions", "record_consent", body["id_number"], inst["uscc"],
                     body["given"], body["recorded_on"].isoformat(),
                     recorded_by=g.principal.username, note=body.get("note"))), 201

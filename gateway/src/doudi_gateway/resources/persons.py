@@ -99,14 +99,31 @@ def _jsonable(data: dict) -> dict:
     return to_jsonable(data)
 
 
-def fetch_person(id_number: str, action: bool = False) -> dict:
+def fetch_person(id_number: str, action: bool = False, residents_only: bool = True) -> dict:
     """The person if inside the caller's jurisdiction, else 404 (reads) or 403
     (``action``: the caller wants to act on them)."""
     person = rpc("eligibility", "get_person", path_id_number(id_number))
     ttl = float(current_app.config["DOUDI"].get("PERSON_SCOPE_TTL", 10))
     if ttl > 0 and person.get("id_number"):
         _SCOPES.put(person["id_number"], person.get("division_code") or "", ttl)
+    if residents_only:
+        _resident_only(person["id_number"], action)
     return scope_action(person, "人员") if action else scope_read(person, "人员")
+
+
+def _resident_only(id_number: str, action: bool) -> None:
+    """Institution staff see only people placed (now or before) in their institution."""
+    p = g.principal
+    if p.role != "institution_staff":
+        return
+    placed = rpc("institutions", "list_placements", uscc=p.institution_id,
+                 id_number=id_number, page=1, per_page=1)
+    if not placed.get("total", len(placed.get("items", []))):
+        if action:
+            from doudi_common.errors import Forbidden
+
+            raise Forbidden("该人员不在本机构", code="not_a_resident")
+        raise NotFound("未找到该人员", resource="人员")
 
 
 class _ScopeCache:
@@ -146,6 +163,7 @@ def person_scope(id_number: str, action: bool = False) -> dict:
         if ttl > 0:
             _SCOPES.put(id_number, division, ttl)
     item = {"id_number": id_number, "division_code": division}
+    _resident_only(id_number, action)
     return scope_action(item, "人员") if action else scope_read(item, "人员")
 
 
