@@ -126,6 +126,8 @@ enrolments = sa.Table(
     sa.Column("copay_band", sa.String(10), nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("assessment_valid_until", sa.Date, nullable=True),
+    sa.Column("assessment_review_sent_for", sa.Date, nullable=True),
 )
 
 enrolment_history = sa.Table(

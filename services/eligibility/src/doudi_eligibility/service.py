@@ -172,7 +172,36 @@ class EligibilityService(ServiceBase):
         store.add_fact(session, person["id_number"], fact)
         if event["type"] == "person.deceased":
             self._death(person, fact)
+        elif event["type"] == "assessment.completed":
+            self._reassessed(person)
         self._redecide(person, event["type"])
+
+    def _reassessed(self, person: dict):
+        """A new incapacity assessment: active enrolments follow the level in force
+        today (``enrolment.changed`` when it moved) and its new expiry date."""
+        session = self.db.session
+        today = self.clock.today()
+        pf = store.person_snapshot(session, person, today)
+        level = pf.assessment.payload["incapacity_level"] if pf.assessment else "none"
+        until = pf.assessment.valid_until if pf.assessment else None
+        for row in session.execute(sa.select(enrolments).where(
+                enrolments.c.id_number == person["id_number"],
+                enrolments.c.status == "active").with_for_update()).all():
+            session.execute(sa.update(enrolments)
+                            .where(enrolments.c.enrolment_id == row.enrolment_id)
+                            .values(incapacity_level=level, assessment_valid_until=until,
+                                    updated_at=utcnow()))
+            if level == row.incapacity_level:
+                continue
+            self._history(row.enrolment_id, "incapacity_changed", today, "health",
+                          {"from": row.incapacity_level, "to": level})
+            self.db.outbox.add("enrolment.changed", {
+                "enrolment_id": row.enrolment_id, "id_number": row.id_number,
+                "division_code": row.division_code, "care_mode": row.care_mode,
+                "previous_care_mode": row.care_mode, "incapacity_level": level,
+                "changed_on": today,
+                "reason": f"失能评估结果变化：{row.incapacity_level} → {level}",
+            }, division_code=row.division_code, key=row.id_number)
 
     def _death(self, person: dict, fact: Fact):
         died = fact.valid_from
@@ -587,6 +616,7 @@ class EligibilityService(ServiceBase):
             institution_uscc=institution, incapacity_level=incapacity, hardship=hardship,
             status="active", started_on=started_on,
             next_review_on=add_months(started_on, pack.review_interval_months),
+            assessment_valid_until=pf.assessment.valid_until if pf.assessment else None,
             copay_band=None, created_at=now, updated_at=now))
         self._history(enrolment_id, "started", started_on, None, {
             "application_id": app["application_id"], "agreement_no": data.get("agreement_no"),
@@ -731,7 +761,8 @@ class EligibilityService(ServiceBase):
 
     def _enrolment_dict(self, row: dict) -> dict:
         out = to_jsonable({k: v for k, v in row.items()
-                           if k not in ("id_number", "review_due_sent_for", "created_at")})
+                           if k not in ("id_number", "review_due_sent_for",
+                                        "assessment_review_sent_for", "created_at")})
         out["id_number_masked"] = mask_id_number(row["id_number"])
         out["history"] = [to_jsonable({"kind": h.kind, "on": h.on_date, "at": h.at,
                                        "actor": h.actor, "data": h.data})
@@ -885,6 +916,25 @@ class EligibilityService(ServiceBase):
                             .values(review_due_sent_for=row.next_review_on))
             self._history(row.enrolment_id, "review_due", row.next_review_on, None,
                           {"kind": "annual_income"})
+            reviews += 1
+        for row in session.execute(sa.select(enrolments).where(
+                enrolments.c.status == "active", enrolments.c.assessment_valid_until < today,
+                sa.or_(enrolments.c.assessment_review_sent_for.is_(None),
+                       enrolments.c.assessment_review_sent_for
+                       != enrolments.c.assessment_valid_until))
+                .with_for_update(skip_locked=True)).all():
+            # the assessment the care rests on expired: re-assess (lanzhou-2021 §四(一)2
+            # 定期对失能等级进行复核)
+            self.db.outbox.add("review.due", {
+                "enrolment_id": row.enrolment_id, "id_number": row.id_number,
+                "division_code": row.division_code, "kind": "incapacity",
+                "due_on": row.assessment_valid_until,
+            }, division_code=row.division_code, key=row.id_number)
+            session.execute(sa.update(enrolments)
+                            .where(enrolments.c.enrolment_id == row.enrolment_id)
+                            .values(assessment_review_sent_for=row.assessment_valid_until))
+            self._history(row.enrolment_id, "review_due", row.assessment_valid_until, None,
+                          {"kind": "incapacity"})
             reviews += 1
         handed = 0
         for pack in self.registry.packs:

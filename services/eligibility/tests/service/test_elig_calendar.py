@@ -100,14 +100,23 @@ def test_annual_review_due_and_completed_changes_copay_band(fast_calendar, publi
     app = act(rpc, app, "approve", "county_officer")
     app = act(rpc, app, "sign_agreement", "county_officer")
     enrolment_id = app["enrolment_id"]
+    # a new assessment moves the enrolment's incapacity level (enrolment.changed)
+    publish_as("health", "assessment.completed", {
+        **assessment_data(pid, incapacity="partial", level=2, assessed_on="2026-03-10",
+                          valid_until="2027-03-01"), "assessment_id": "PG-2"})
+    wait_for(lambda: events(container, "enrolment.changed"), timeout=15)
+    (moved,) = events(container, "enrolment.changed")
+    assert moved["incapacity_level"] == "partial" and moved["care_mode"] == "centralized"
     clock_of(container).set(date(2027, 3, 10))
-    wait_for(lambda: events(container, "review.due"), timeout=10, message="review.due")
-    (due,) = events(container, "review.due")
-    assert due == {"enrolment_id": enrolment_id, "id_number": pid,
-                   "division_code": DIVISIONS["luan-2021"], "kind": "annual_income",
-                   "due_on": "2027-03-10"}
+    wait_for(lambda: len(events(container, "review.due")) == 2, timeout=10,
+             message="review.due")
+    due = {e["kind"]: e for e in events(container, "review.due")}
+    assert due["annual_income"] == {"enrolment_id": enrolment_id, "id_number": pid,
+                                    "division_code": DIVISIONS["luan-2021"],
+                                    "kind": "annual_income", "due_on": "2027-03-10"}
+    assert due["incapacity"]["due_on"] == "2027-03-01"  # the assessment expired
     eventlet.sleep(0.5)
-    assert len(events(container, "review.due")) == 1  # once per due date
+    assert len(events(container, "review.due")) == 2  # once per due date
     enrolment = rpc.complete_review(enrolment_id, "2027-03-12", "800.00", "王五")
     assert enrolment["copay_band"] == "B" and enrolment["next_review_on"] == "2028-03-12"
     (done,) = events(container, "review.completed")
@@ -121,7 +130,7 @@ def test_annual_review_due_and_completed_changes_copay_band(fast_calendar, publi
     enrolment = rpc.complete_review(enrolment_id, "2027-04-01", "2500", "王五")
     assert enrolment["copay_band"] == "D"
     assert events(container, "review.completed")[-1]["previous_copay_band"] == "B"
-    assert events(container, "enrolment.changed") == []  # the care itself did not change
+    assert len(events(container, "enrolment.changed")) == 1  # the band is not the care
     with pytest.raises(Invalid):
         rpc.end_enrolment(enrolment_id, "deceased", "2027-04-02", "王五")  # deaths come from health
     enrolment = rpc.end_enrolment(enrolment_id, "improved", "2027-04-02", "王五",
