@@ -159,6 +159,12 @@ def test_care_mode_change_must_be_eligible(eligibility):
     changed = events(container, "enrolment.changed")[-1]
     assert changed["previous_care_mode"] == "centralized" and changed["care_mode"] == "dispersed"
     assert [h["kind"] for h in enrolment["history"]] == ["started", "care_mode_changed"]
+    # the tekun status ends: care is not ended by the machine but put up for county
+    # review (exit after county review, luan-2021 §三(六) style)
+    rpc.end_hardship(pid, "tekun", "2026-03-10", reason="复核不再符合特困条件")
+    (due,) = events(container, "review.due")
+    assert due["kind"] == "eligibility" and due["enrolment_id"] == eid
+    assert rpc.get_enrolment(eid)["status"] == "active"
 
 
 def test_redecision_emits_only_on_change(eligibility, publish_as):
