@@ -159,3 +159,20 @@ def test_cli_adds_resets_disables(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("third-password\n"))
     assert main(["add-user", "bad", "--role", "county_officer", "--jurisdiction", "99",
                  "--password-stdin"]) == 1
+
+
+def test_client_address_behind_a_trusted_proxy(make_gateway):
+    app = make_gateway(PROXY_HOPS=1, LOGIN_RATE_LIMIT=2)
+    client = app.test_client()
+    fwd = {"X-Forwarded-For": "203.0.113.7"}
+    for _ in range(2):
+        client.post("/api/v1/auth/token", json={"username": "x", "password": "y"}, headers=fwd)
+    assert client.post("/api/v1/auth/token", json={"username": "x", "password": "y"},
+                       headers=fwd).status_code == 429
+    # another client behind the same proxy is not limited
+    assert client.post("/api/v1/auth/token", json={"username": "x", "password": "y"},
+                       headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 401
+    entries, _ = app.extensions["doudi_store"].audit_query(action="auth.token")
+    assert {e["remote_addr"] for e in entries} == {"203.0.113.7", "203.0.113.8"}
+    assert {e["outcome"] for e in entries} == {"denied", "rate_limited"}
+    assert all(e["username"] == "x" for e in entries)

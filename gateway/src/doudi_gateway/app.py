@@ -74,6 +74,11 @@ def create_app(config: dict | None = None) -> Flask:
         MAX_CONTENT_LENGTH=int(config.get("MAX_BODY_BYTES", 2 * 1024 * 1024)),
     )
     app.json.ensure_ascii = False
+    hops = int(config.get("PROXY_HOPS", 0) or 0)
+    if hops > 0:  # behind an ingress: the client address for audit and rate limits
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     app.extensions["doudi_rpc"] = RpcClient(config, timeout=float(config.get("RPC_TIMEOUT", 10)))
     app.extensions["doudi_jwt_secret"] = jwt_secret(config)
     store = store_from_config(config)

@@ -7,6 +7,7 @@ SQLite under ``var/gateway.db`` by default (``DOUDI_GATEWAY_DB_URL`` overrides,
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -259,7 +260,13 @@ class Store:
         return dict(row._mapping) if row is not None else None
 
     def idem_claim(self, username: str, key: str, method: str, path: str,
-                   body_hash: str) -> bool:
+                   body_hash: str, keep: timedelta = timedelta(hours=24)) -> bool:
+        """Claim a key; keys older than ``keep`` are forgotten (their stored
+        answers hold personal data, so they do not stay longer than needed)."""
+        if secrets.randbelow(100) == 0:
+            with self.engine.begin() as conn:
+                conn.execute(sa.delete(idempotency_keys)
+                             .where(idempotency_keys.c.created_at < utcnow() - keep))
         try:
             with self.engine.begin() as conn:
                 conn.execute(sa.insert(idempotency_keys).values(
