@@ -170,3 +170,26 @@ def test_a_month_with_a_mid_month_admission_and_a_death(funding, publish_as):
     april = call(funding, "settle_month", "341502", "2026-04")
     assert {x["case_id"] for x in settled_lines(funding, "2026-04")} == {"PL-W-1", "PL-W-2"}
     assert april["cases"] == 2
+
+
+def test_a_month_of_refunds_only_publishes_signed_channels(funding, publish_as, event_tap):
+    """A late death for a settled month, and nobody in care the next month: the
+    next run carries only a negative adjustment — published, never an error."""
+    tap = event_tap("funding", "#", user="cdpf")
+    person = make_id_number(seq=111)
+    publish_as("institutions", "placement.admitted", admitted("PL-R-1", person, on="2026-02-01"))
+    wait_for(lambda: count_rows(funding, "cases") == 1, message="placement")
+    call(funding, "settle_month", "341502", "2026-03")
+    publish_as("health", "person.deceased", {"id_number": person, "date_of_death": "2026-03-10"})
+    wait_for(lambda: count_rows(funding, "late_changes") == 1, message="late death")
+    clock_of(funding).set(date(2026, 5, 2))
+    april = call(funding, "settle_month", "341502", "2026-04")
+    assert april["cases"] == 0 and april["total"].startswith("-")
+    done = tap.wait_for(lambda e: e["type"] == "settlement.completed"
+                        and e["data"]["month"] == "2026-04")
+    assert done["data"]["by_channel"]["county_cover"] == april["by_channel"]["county_cover"]
+    assert not [e for e in tap.poll() if e["type"] == "shortfall.covered"
+                and e["data"]["month"] == "2026-04"]
+    # the institution was overpaid: nothing is paid out, the credit is carried
+    assert call(funding, "list_payouts", "2026-04", division_code="341502")["items"] == []
+    assert call(funding, "reconciliation")["ok"]

@@ -308,12 +308,12 @@ def reconciliation(session, county: str | None, month: str | None) -> dict:
     # 5. payables owed after the last payout of each settled county are zero
     owed = 0
     if not month:
-        pq = sa.select(sa.func.coalesce(sa.func.sum(e.c.amount_fen), 0)).where(
-            e.c.account.like("payable:%"))
-        if county:
-            pq = pq.where(e.c.account.like(f"payable:{county}:%"))
-        owed = int(session.execute(pq).scalar_one())
-        check("payables settled by payouts (credit balance left)", 0, min(owed, 0))
+        pq = sa.select(sa.func.sum(e.c.amount_fen).label("owed")).where(
+            e.c.account.like(f"payable:{county}:%" if county else "payable:%")) \
+            .group_by(e.c.account, e.c.party).having(sa.func.sum(e.c.amount_fen) < 0)
+        owed = int(session.execute(sa.select(sa.func.coalesce(sa.func.sum(
+            pq.subquery().c.owed), 0))).scalar_one())
+        check("payables settled by payouts (owed and not paid)", 0, owed)
     difference = sum(abs(int(c["difference"].replace(".", ""))) for c in checks)
     return {"ok": difference == 0, "difference": m(difference), "checks": checks,
             "unbalanced_transactions": [x[0] for x in unbalanced][:20]}

@@ -477,7 +477,7 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
         "by_channel": {"own_subsidies": from_fen(own), "family_share": from_fen(fam),
                        "donations": from_fen(don), "county_cover": from_fen(county_cover)},
         "completed_at": now}, division_code=county, key=sid)
-    if cty:
+    if cty > 0:  # adjustments can give a county refund in a month: nothing covered then
         uow.outbox.add("shortfall.covered", {
             "settlement_id": sid, "month": month, "division_code": county,
             "amount": from_fen(cty), "covered_by": "county_finance"},
@@ -486,7 +486,7 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     return run, False
 
 
-def _adjustment_lines(session, county: str, month: str, sid: str) -> list[dict]:
+def _adjustment_lines(session, county: str, month: str, sid: str) -> list[tuple]:
     from doudi_funding.models import late_changes
 
     pending = session.execute(sa.select(late_changes).where(
