@@ -940,7 +940,7 @@ def correct_record(uow, now, *, record_id, changes, reason, corrected_by) -> dic
     unknown = sorted(set(changes) - set(CORRECTABLE))
     if unknown:
         raise Invalid(f"不能更正这些字段：{', '.join(unknown)}", reason="bad_changes",
-                      fields_=unknown)
+                      unknown=unknown)
     original = get_record_row(session, record_id, lock=True)
     if original.entry_kind == "reversal":
         raise Invalid("冲销记录不能更正", reason="reversal")
