@@ -301,6 +301,13 @@ def _tamper_checksum(number: str) -> str:
          lambda d: d.update(provider_id_number=d["id_number"]), "provider_id_number"),
         ("services_log", "alert.raised", lambda d: d.update(raised_at="2026-03-12T21:14:05"),
          "raised_at"),
+        ("services_log", "month.closed", lambda d: d.update(total_amount="91.00"),
+         "total_amount"),
+        ("services_log", "month.closed", lambda d: d["lines"][0].update(amount=60.0), "lines"),
+        ("services_log", "month.closed",
+         lambda d: d["providers"][0].update(provider_id_number=None), "providers"),
+        ("services_log", "service.verified", lambda d: d.update(verifier_role="neighbour"),
+         "verifier_role"),
     ],
 )
 def test_bad_data(source, event_type, mutate, field, envelope):
