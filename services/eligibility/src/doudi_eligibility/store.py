@@ -21,13 +21,15 @@ from doudi_eligibility.models import counters, decisions, pending_facts, person_
 
 
 def next_number(session, name: str) -> int:
-    """A gap-free counter per ``name`` (row lock on PostgreSQL)."""
-    row = session.execute(sa.select(counters.c.value).where(counters.c.name == name)
-                          .with_for_update()).first()
-    if row is None:
-        session.execute(sa.insert(counters).values(name=name, value=1))
-        return 1
-    value = row.value + 1
+    """A gap-free counter per ``name``: created race-free (ON CONFLICT DO NOTHING),
+    then incremented under its row lock (PostgreSQL; SQLite serialises writers)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(insert(counters).values(name=name, value=0).on_conflict_do_nothing())
+    value = session.execute(sa.select(counters.c.value).where(counters.c.name == name)
+                            .with_for_update()).scalar_one() + 1
     session.execute(sa.update(counters).where(counters.c.name == name).values(value=value))
     return value
 
