@@ -197,3 +197,21 @@ def test_request_id_reaches_the_services_logs(gw):
                      if isinstance(r.msg, dict) and r.name.startswith("doudi_eligibility")]
     assert service_lines and all(m.get("request_id") == "rid-041" for m in service_lines), \
         [(r.name, r.levelname, str(r.msg)[:200]) for r in records][-15:] + [(n, logging.getLogger(n).disabled, logging.getLogger(n).propagate, logging.getLogger(n).handlers) for n in ("doudi_gateway.access", "doudi_eligibility.service")] + [logging.getLogger().handlers]
+
+
+def test_a_service_that_does_not_answer_is_504_with_retry_after(rabbit, start_service, tmp_path):
+    import time
+
+    container = start_service("eligibility")
+    app = create_app(gateway_test_config(tmp_path, rabbit["AMQP_URI"], RPC_TIMEOUT=1))
+    user = app.extensions["doudi_store"].add_user("c", "password-123", "county_officer", "341502")
+    client = app.test_client()
+    pid = make_id_number(region="341502", seq=51)
+    assert client.get(f"/api/v1/persons/{pid}",
+                      headers=bearer(token_for(app, user))).status_code == 404
+    container.stop()  # its queue stays: calls wait for an answer that never comes
+    started = time.monotonic()
+    resp = client.get(f"/api/v1/persons/{pid}", headers=bearer(token_for(app, user)))
+    assert resp.status_code == 504 and resp.headers["Retry-After"]
+    assert resp.content_type.startswith("application/problem+json")
+    assert time.monotonic() - started < 5
