@@ -141,8 +141,15 @@ def test_bad_inputs_are_refused(funding):
     assert cor["reverses"] == donation["txn_id"]
     with pytest.raises(Conflict):
         call(funding, "reverse_transaction", donation["txn_id"], "再次")
+    assert call(funding, "get_donation", donation["donation_id"])["reversed"] is True
     with engine_conn(funding) as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM ledger_entries")).scalar_one() == 4
+    # the database itself refuses edits of the ledger
+    for sql in ("UPDATE ledger_entries SET amount_fen = 0",
+                "DELETE FROM ledger_txns", "UPDATE ledger_txns SET memo = 'x'"):
+        with pytest.raises(sa.exc.DBAPIError), engine_conn(funding) as conn:
+            conn.execute(sa.text(sql))
+            conn.commit()
 
 
 def engine_conn(container):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+import pytest
 import sqlalchemy as sa
 from doudi_common.db import DatabaseCore
 from doudi_funding import reports
@@ -39,6 +40,8 @@ def test_settlement_on_sqlite(tmp_path):
             assert reports.reconciliation(uow.session, "341502", None)["ok"]
             assert reports.county_summary(uow.session, "341502", "2026-03", None)["total"] \
                 == "2709.68"
+        with pytest.raises(sa.exc.DBAPIError), core.unit_of_work() as uow:
+            uow.session.execute(sa.text("DELETE FROM ledger_entries"))
     finally:
         core.dispose()
 

@@ -215,15 +215,20 @@ def donation(session, donation_id: str) -> dict:
     spent = int(session.execute(sa.select(sa.func.coalesce(sa.func.sum(
         ledger_entries.c.amount_fen), 0)).where(ledger_entries.c.account == account, party,
                                                 ledger_entries.c.amount_fen > 0)).scalar_one())
+    reversed_ = sa.exists().where(ledger_txns.c.reverses == donations.c.txn_id)
+    if session.execute(sa.select(reversed_).where(
+            donations.c.donation_id == donation_id)).scalar():
+        return {**donation_reply(row), "reversed": True, "spent": m(0), "balance": m(0)}
     earlier = session.execute(sa.select(donations.c.amount_fen).where(
-        donations.c.county == row.county,
+        ~reversed_, donations.c.county == row.county,
         donations.c.institution_uscc.is_(None) if row.institution_uscc is None else
         donations.c.institution_uscc == row.institution_uscc,
         sa.tuple_(donations.c.received_on, donations.c.donation_id)
         < sa.tuple_(row.received_on, row.donation_id))).scalars().all()
     before = sum(earlier)
     used = min(max(spent - before, 0), row.amount_fen)
-    return {**donation_reply(row), "spent": m(used), "balance": m(row.amount_fen - used)}
+    return {**donation_reply(row), "reversed": False, "spent": m(used),
+            "balance": m(row.amount_fen - used)}
 
 
 def cost_plan(session, case_id: str, month: str) -> dict:

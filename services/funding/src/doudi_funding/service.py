@@ -451,9 +451,6 @@ class FundingService(ServiceBase):
         new_id = f"COR-{txn_id}"
         S.post(session, L.reversal(txn, reason.strip()), txn_id=new_id, county=row["county"],
                month=row["month"], reverses=txn_id, now=self.clock.now())
-        if row["cause"] == "donation":
-            session.execute(sa.update(donations).where(donations.c.txn_id == txn_id)
-                            .values(amount_fen=0))
         return reports.transaction(session, new_id)
 
     @rpc
