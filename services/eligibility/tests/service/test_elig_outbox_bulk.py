@@ -7,7 +7,6 @@ import json
 
 import pytest
 import sqlalchemy as sa
-
 from doudi_contracts.errors import ContractError
 from doudi_eligibility.models import metadata
 
@@ -43,10 +42,9 @@ def test_add_many_validates_and_keeps_order(make_db):
 
         bad = _changed(ids[0])
         bad["care_modes"] = ["teleport"]
-        with pytest.raises(ContractError):
-            with database.unit_of_work() as uow:
-                uow.outbox.add_many([("eligibility.changed", _changed(ids[1]), None, None),
-                                     ("eligibility.changed", bad, None, None)])
+        with pytest.raises(ContractError), database.unit_of_work() as uow:
+            uow.outbox.add_many([("eligibility.changed", _changed(ids[1]), None, None),
+                                 ("eligibility.changed", bad, None, None)])
         with database.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM outbox")).scalar_one() == 5
     finally:
