@@ -246,36 +246,62 @@ def card_view(session, id_number: str) -> tuple[Any, CardView | None]:
         return None, None
     items = {r.code: r.times_per_month for r in session.execute(
         sa.select(card_items).where(card_items.c.id_number == id_number))}
-    providers = [Provider(r.kind, r.uscc, r.provider_id_number, r.name,
-                          tuple(r.items) if r.items is not None else None)
-                 for r in session.execute(sa.select(card_providers)
-                                          .where(card_providers.c.id_number == id_number))]
+    providers = [_provider_of(r) for r in session.execute(
+        sa.select(card_providers).where(card_providers.c.id_number == id_number))]
     return row, CardView(id_number, row.service_no, row.status, row.issued_on, row.ended_on,
                          items, providers)
 
 
-def dump_card(session, id_number: str, history: bool = False) -> dict:
-    row, view = card_view(session, id_number)
+def _item_info(j, code, times):
+    try:
+        item = catalogue.item_of(j, code) if j else None
+    except Invalid:
+        item = None
+    return {"code": code, "name": item.name if item else None,
+            "unit": item.unit if item else None, "times_per_month": times}
+
+
+def _dump_card_row(row, items: dict, providers: list, died, name) -> dict:
     j = catalogue.JURISDICTIONS.get(row.jurisdiction) if row.jurisdiction else None
+    return {"id_number": row.id_number, "id_number_masked": mask_id_number(row.id_number),
+            "name": row.name or name, "division_code": row.division_code,
+            "service_no": row.service_no, "status": row.status, "care_mode": row.care_mode,
+            "enrolment_id": row.enrolment_id, "jurisdiction": row.jurisdiction,
+            "assessed_on": _iso(row.assessed_on), "issued_on": _iso(row.issued_on),
+            "ended_on": _iso(row.ended_on), "end_reason": row.end_reason,
+            "suspended_reason": row.suspended_reason, "date_of_death": _iso(died),
+            "items": [_item_info(j, c, items[c]) for c in sorted(items)],
+            "providers": [p.as_dict() for p in providers]}
 
-    def item_info(code):
-        try:
-            item = catalogue.item_of(j, code) if j else None
-        except Invalid:
-            item = None
-        return {"code": code, "name": item.name if item else None,
-                "unit": item.unit if item else None, "times_per_month": view.items[code]}
 
-    out = {"id_number": row.id_number, "id_number_masked": mask_id_number(row.id_number),
-           "name": row.name or person_name(session, row.id_number),
-           "division_code": row.division_code, "service_no": row.service_no,
-           "status": row.status, "care_mode": row.care_mode, "enrolment_id": row.enrolment_id,
-           "jurisdiction": row.jurisdiction, "assessed_on": _iso(row.assessed_on),
-           "issued_on": _iso(row.issued_on), "ended_on": _iso(row.ended_on),
-           "end_reason": row.end_reason, "suspended_reason": row.suspended_reason,
-           "date_of_death": _iso(death_of(session, row.id_number)),
-           "items": [item_info(c) for c in sorted(view.items)],
-           "providers": [p.as_dict() for p in view.providers]}
+def _provider_of(r) -> Provider:
+    return Provider(r.kind, r.uscc, r.provider_id_number, r.name,
+                    tuple(r.items) if r.items is not None else None)
+
+
+def dump_cards(session, rows) -> list[dict]:
+    """Cards of a list page in five queries, whatever the page size."""
+    ids = [r.id_number for r in rows]
+    if not ids:
+        return []
+    items: dict[str, dict] = {i: {} for i in ids}
+    for r in session.execute(sa.select(card_items).where(card_items.c.id_number.in_(ids))):
+        items[r.id_number][r.code] = r.times_per_month
+    providers: dict[str, list] = {i: [] for i in ids}
+    for r in session.execute(sa.select(card_providers)
+                             .where(card_providers.c.id_number.in_(ids))):
+        providers[r.id_number].append(_provider_of(r))
+    died = dict(session.execute(sa.select(deaths.c.id_number, deaths.c.date_of_death)
+                                .where(deaths.c.id_number.in_(ids))).all())
+    names = dict(session.execute(sa.select(person_directory.c.id_number, person_directory.c.name)
+                                 .where(person_directory.c.id_number.in_(ids))).all())
+    return [_dump_card_row(r, items[r.id_number], providers[r.id_number],
+                           died.get(r.id_number), names.get(r.id_number)) for r in rows]
+
+
+def dump_card(session, id_number: str, history: bool = False) -> dict:
+    row = _card_row(session, id_number)
+    out = dump_cards(session, [row])[0]
     if history:
         out["documents"] = [
             {"kind": d.kind, "ref": d.ref, "note": d.note, "added_by": d.added_by,
@@ -483,9 +509,13 @@ def list_cards(session, *, division_code, status, page, per_page) -> dict:
         if status not in CARD_STATUSES:
             raise Invalid("服务卡状态不合法", reason="bad_status", allowed=list(CARD_STATUSES))
         q = q.where(cards.c.status == status)
-    return paginate(session, q, [cards.c.service_no.is_(None), cards.c.service_no,
-                                 cards.c.id_number], page, per_page,
-                    lambda r: dump_card(session, r["id_number"]))
+    page, per_page = _paging(page, per_page)
+    total = session.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+    rows = session.execute(q.order_by(cards.c.service_no.is_(None), cards.c.service_no,
+                                      cards.c.id_number)
+                           .limit(per_page).offset((page - 1) * per_page)).all()
+    return {"items": dump_cards(session, rows), "page": page, "per_page": per_page,
+            "total": total}
 
 
 def record_death(session, now, *, id_number: str, date_of_death: date, event_id: str) -> None:
