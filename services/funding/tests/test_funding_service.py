@@ -200,3 +200,18 @@ def test_a_month_of_refunds_only_publishes_signed_channels(funding, publish_as, 
     # the institution was overpaid: nothing is paid out, the credit is carried
     assert call(funding, "list_payouts", "2026-04", division_code="341502")["items"] == []
     assert call(funding, "reconciliation")["ok"]
+
+
+def test_donations_are_receipted_and_announced(funding, event_tap):
+    tap = event_tap("funding", "donation.received", user="cdpf")
+    gift = call(funding, "record_donation", "341502001", "12000.00", "2026-03-08",
+                donor_name="六安市慈善总会", earmark="centralized")
+    assert gift["receipt_no"] == "RC-341502-20260308-00001"
+    seen = tap.wait_for(lambda e: e["data"]["donation_id"] == gift["donation_id"])["data"]
+    assert seen == {"donation_id": gift["donation_id"], "division_code": "341502001",
+                    "donor_name": "六安市慈善总会", "donor_uscc": None, "amount": "12000.00",
+                    "received_on": "2026-03-08", "restricted_to": "centralized"}
+    listed = call(funding, "list_donations", "341502")
+    assert listed["total"] == 1 and listed["items"][0]["amount"] == "12000.00"
+    balances = {a["code"]: a["balance"] for a in call(funding, "fund_balances", "341502")["accounts"]}
+    assert balances["donations:341502"] == "-12000.00" and balances["cash:341502"] == "12000.00"

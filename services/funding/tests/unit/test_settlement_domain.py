@@ -214,3 +214,21 @@ def test_hospital_absence_rule():
     assert charged_days(31, 14, None) == 31     # no document reduces the charge: bed kept
     assert charged_days(31, 14, 10) == 27       # a pack charging the first 10 days only
     assert pack_for("341502").hospital_free_days is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 31), st.integers(0, 500_000)), min_size=1, max_size=4),
+       st.integers(1, 31), st.one_of(st.none(), st.integers(1, 31)))
+def test_price_segments_cost_the_days_once(changes, start_day, end_day):
+    from doudi_funding.domain.costplan import month_cost
+
+    first, last = date(2026, 3, 1), date(2026, 3, 31)
+    segs = sorted({date(2026, 3, d): p for d, p in [(1, changes[0][1])] + changes}.items())
+    start = date(2026, 3, start_day)
+    end = None if end_day is None else date(2026, 3, max(end_day, start_day))
+    cost = month_cost(segs, start, end, first, last)
+    if len({p for _, p in segs}) == 1:      # one price all month: plain proration
+        days = days_in_care("2026-03", start, end)
+        assert cost == int(Decimal(segs[0][1] * days) / 31 + Decimal("0.5"))
+    # never more than the dearest price for the whole month, never negative
+    assert 0 <= cost <= max(p for _, p in segs) + len(segs)

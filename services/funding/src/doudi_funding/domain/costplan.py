@@ -78,6 +78,11 @@ def month_cost(segs: list[tuple[date, int]], start: date, end: date | None, firs
                last: date) -> int:
     """The cost of the days in care, segment by segment."""
     dim = (last - first).days + 1
+    merged: list[tuple[date, int]] = []
+    for seg in sorted(segs):
+        if not merged or merged[-1][1] != seg[1]:  # same price on: one segment, one rounding
+            merged.append(seg)
+    segs = merged
     total = 0
     for n, (seg_from, monthly) in enumerate(segs):
         seg_to = segs[n + 1][0] - timedelta(days=1) if n + 1 < len(segs) else last
