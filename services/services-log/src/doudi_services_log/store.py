@@ -76,6 +76,8 @@ def _text(value: Any, name: str, max_length: int = 200, required: bool = True) -
         return None
     if not isinstance(value, str) or not value.strip():
         raise Invalid(f"{name} 不能为空", reason="missing_field", field=name)
+    if "\x00" in value:
+        raise Invalid(f"{name} 含有非法字符", reason="bad_text", field=name)
     if len(value) > max_length:
         raise Invalid(f"{name} 过长（最多{max_length}字符）", reason="too_long", field=name)
     return value
@@ -582,8 +584,8 @@ def dump_record(r) -> dict:
 
 
 def get_record_row(session, record_id: Any, lock: bool = False):
-    if not isinstance(record_id, str):
-        raise Invalid("record_id 须为字符串", reason="bad_record_id")
+    if not isinstance(record_id, str) or "\x00" in record_id or len(record_id) > 40:
+        raise NotFound("未找到该服务记录", reason="no_record")
     q = sa.select(records).where(records.c.record_id == record_id)
     row = session.execute(q.with_for_update() if lock else q).first()
     if row is None:
@@ -1366,8 +1368,8 @@ def dump_alert(session, r) -> dict:
 
 
 def _alert_row(session, alert_id, lock=False):
-    if not isinstance(alert_id, str):
-        raise Invalid("alert_id 须为字符串", reason="bad_alert_id")
+    if not isinstance(alert_id, str) or "\x00" in alert_id or len(alert_id) > 40:
+        raise NotFound("未找到该警报", reason="no_alert")
     q = sa.select(alerts).where(alerts.c.alert_id == alert_id)
     row = session.execute(q.with_for_update() if lock else q).first()
     if row is None:

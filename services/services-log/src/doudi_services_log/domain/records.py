@@ -70,7 +70,7 @@ def parse_provider(obj: Any, *, with_items: bool = False,
             raise Invalid("服务提供者的服务项目须为列表", reason="bad_provider")
         items = tuple(items)
     name = obj.get("name")
-    if name is not None and (not isinstance(name, str) or len(name) > 128):
+    if name is not None and (not isinstance(name, str) or len(name) > 128 or "\x00" in name):
         raise Invalid("服务提供者名称不合法", reason="bad_provider")
     return Provider(kind, uscc, id_number, name, items)
 
