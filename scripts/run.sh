@@ -20,7 +20,7 @@ if [[ -n "${SIMULATE:-}" && "${SIMULATE}" != "0" ]]; then
   # department simulators as one more process (SIMULATE_RATE/_SEED/_BAD_SHARE/_JURISDICTION)
   PROCFILE=var/Procfile.simulate
   cp Procfile "$PROCFILE"
-  echo "simulate: doudi-dept simulate all --count 0 --rate ${SIMULATE_RATE:-2}" \
+  echo "simulate: doudi-dept simulate all --listen --count 0 --rate ${SIMULATE_RATE:-2}" \
     "--seed ${SIMULATE_SEED:-1} --bad-share ${SIMULATE_BAD_SHARE:-0.02}" \
     "--jurisdiction ${SIMULATE_JURISDICTION:-341502}" >> "$PROCFILE"
   echo "doudi: department simulators on (see departments/README.md)"

@@ -80,14 +80,15 @@ def test_subscribe_acks_and_redelivers_on_failure(client, rabbit):
 
 @pytest.mark.parametrize("department", sorted(SUBSCRIPTIONS))
 def test_department_subscriptions(department, client, rabbit):
-    """What DESIGN says each department follows reaches its consumer — and
-    nothing else it is bound to."""
+    """What DESIGN says each department follows reaches its simulator consumer
+    (``doudi_departments.simulate.listen``) — and nothing else."""
     import fnmatch
+
+    from doudi_departments.simulate import listen
 
     dept = client(department)
     wanted = SUBSCRIPTIONS[department]
-    for source, patterns in wanted.items():
-        dept.subscribe(source, patterns, lambda e, m: None, queue_name="sim", limit=0)
+    listen(dept, lambda source, event: None, limit=0)   # declares the durable queues
 
     def matches(source, event_type):
         return any(fnmatch.fnmatchcase(event_type, p.replace("#", "*"))
@@ -102,11 +103,10 @@ def test_department_subscriptions(department, client, rabbit):
                     expected[envelope["id"]] = (source, event_type)
     assert expected
     got = {}
-    for source, patterns in wanted.items():
-        def record(event, _message, source=source):
-            got[event["id"]] = (source, event["type"])
-        dept.subscribe(source, patterns, record, queue_name="sim", idle_timeout=1.0,
-                       timeout=10)
+
+    def record(source, event):
+        got[event["id"]] = (source, event["type"])
+    listen(dept, record, idle_timeout=1.0, timeout=10)
     assert got == expected
     types = {t for _s, t in got.values()}
     if department == "health":

@@ -139,7 +139,10 @@ def validate(file, source):
               help="AMQP URI template with {user} and {password} "
                    "(default: local broker, dev passwords)")
 @click.option("--dry-run", is_flag=True, help="print the messages instead of sending")
-def simulate(departments, seed, jurisdictions, rate, count, bad_share, uri_template, dry_run):
+@click.option("--listen/--no-listen", default=False,
+              help="also consume what each department subscribes to and print it")
+def simulate(departments, seed, jurisdictions, rate, count, bad_share, uri_template, dry_run,
+             listen):
     import itertools
     import os
 
@@ -165,6 +168,8 @@ def simulate(departments, seed, jurisdictions, rate, count, bad_share, uri_templ
 
     clients = {d: DepartmentClient(d, uri_for(d)) for d in names}
     counter = itertools.count(1)
+    if listen:
+        _start_listeners(names, uri_for)
 
     def progress(message):
         n = next(counter)
@@ -177,6 +182,30 @@ def simulate(departments, seed, jurisdictions, rate, count, bad_share, uri_templ
     finally:
         for client in clients.values():
             client.close()
+
+
+def _start_listeners(names, uri_for) -> None:
+    """Simulated department consumers (threads) printing what they receive."""
+    import threading
+
+    from doudi_common.ids import mask_in_text
+
+    from doudi_departments.client import DepartmentClient
+    from doudi_departments.simulate import listen
+
+    def show(dept):
+        def handler(source, event):
+            click.echo(mask_in_text(f"{dept} <- {source}.events {event['type']} {event['id']}"),
+                       err=True)
+        return handler
+
+    def run(dept):
+        client = DepartmentClient(dept, uri_for(dept))
+        while True:
+            listen(client, show(dept), timeout=5.0)
+
+    for dept in names:
+        threading.Thread(target=run, args=(dept,), daemon=True, name=f"listen-{dept}").start()
 
 
 # -- dead letters -------------------------------------------------------------------

@@ -448,6 +448,21 @@ def run(messages: Iterator[SimMessage], clients: dict, rate: float | None = None
     return sent
 
 
+def listen(client, handler, *, queue_name: str = "sim", **subscribe_options) -> int:
+    """A simulated department consuming what DESIGN says it follows
+    (``client.SUBSCRIPTIONS``): one durable queue per source exchange
+    (``<department>.<source>.sim``), each drained in turn with
+    ``subscribe_options`` (e.g. ``idle_timeout``); returns how many were handled."""
+    from doudi_departments.client import SUBSCRIPTIONS
+
+    handled = 0
+    for source, patterns in SUBSCRIPTIONS[client.department].items():
+        handled += client.subscribe(source, patterns,
+                                    lambda event, message, s=source: handler(s, event),
+                                    queue_name=queue_name, **subscribe_options)
+    return handled
+
+
 def _flush(batch: list[SimMessage], clients: dict) -> int:
     by_department: dict[str, list[SimMessage]] = {}
     for message in batch:
