@@ -59,6 +59,7 @@ def test_certificate_and_assessment_to_enrolment_and_death(start_service, publis
         assert started["data"]["enrolment_id"] == app["enrolment_id"]
         assert started["data"]["care_mode"] == "centralized"
         assert started["data"]["institution_uscc"] == "12341500MB1234567G"
+        assert started["data"]["policy_pack"] == "luan-2021"
         assert started["source"] == f"eligibility/{DIVISIONS['luan-2021']}"
         message = cdpf_view.messages[[e["id"] for e in cdpf_view.received].index(started["id"])]
         assert message.properties["user_id"] == amqp_user(container.config["AMQP_URI"])

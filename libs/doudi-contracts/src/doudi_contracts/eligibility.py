@@ -158,6 +158,8 @@ class EnrolmentStarted(EventData):
     started_on = IsoDate(required=True)
     application_id = Text(max_length=64, load_default=None, allow_none=True)
     institution_uscc = Uscc(load_default=None, allow_none=True)
+    policy_pack = Text(max_length=64, load_default=None, allow_none=True, metadata={
+        "description": "the jurisdiction's policy the care is given under, e.g. luan-2021"})
 
     example: ClassVar[Example] = {
         "enrolment_id": "ENR-2026-000128",
@@ -169,6 +171,7 @@ class EnrolmentStarted(EventData):
         "started_on": "2026-04-01",
         "application_id": "APP-341502-2026-00042",
         "institution_uscc": "12341500MB1234567G",
+        "policy_pack": "luan-2021",
     }
 
 

@@ -626,6 +626,7 @@ class EligibilityService(ServiceBase):
             "division_code": app["division_code"], "care_mode": app["care_mode"],
             "hardship": hardship, "incapacity_level": incapacity, "started_on": started_on,
             "application_id": app["application_id"], "institution_uscc": institution,
+            "policy_pack": pack.id,
         }, division_code=app["division_code"], key=app["id_number"])
         return enrolment_id
 
