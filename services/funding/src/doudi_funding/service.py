@@ -6,8 +6,6 @@ events to the outbox. The RPC surface is listed in ``services/funding/RPC.md``.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -15,10 +13,10 @@ import sqlalchemy as sa
 from doudi_common.clock import Clock, month_of
 from doudi_common.db import Database, utcnow
 from doudi_common.entrypoints import rpc, subscribe, timer
-from doudi_common.errors import Conflict, Forbidden, Invalid, NotFound
+from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.ids import validate_id_number, validate_uscc
 from doudi_common.logs import get_logger
-from doudi_common.money import from_fen, to_fen
+from doudi_common.money import to_fen
 from doudi_common.persons import get_person, record_person
 from doudi_common.service_base import ServiceBase
 from nameko.dependency_providers import Config
@@ -28,7 +26,7 @@ from doudi_funding import storage as S
 from doudi_funding.domain import ledger as L
 from doudi_funding.domain.days import month_bounds, next_month
 from doudi_funding.domain.packs import pack_for, pack_named, self_pay_ratio
-from doudi_funding.domain.settlement import CENTRALIZED, NEIGHBOR, SUBSIDY_KINDS
+from doudi_funding.domain.settlement import CENTRALIZED, NEIGHBOR
 from doudi_funding.models import (
     accounts,
     care_levels,
@@ -758,5 +756,3 @@ def _case_reply(values) -> dict:
             "division_code": values["division_code"],
             "from_date": start.isoformat() if hasattr(start, "isoformat") else start}
 
-
-__all__ = ["SUBSIDY_KINDS", "Forbidden", "FundingService", "csv", "from_fen", "io"]

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 import sqlalchemy as sa
-from doudi_common.errors import Conflict, Invalid, NotFound
+from doudi_common.errors import Invalid, NotFound
 from doudi_common.money import allocate, from_fen, money_str, to_fen
 
 from doudi_funding.domain import ledger as L
@@ -705,5 +705,3 @@ def check_month(month: str) -> str:
             from None
     return month
 
-
-__all__ = ["Conflict"]
