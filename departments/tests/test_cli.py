@@ -95,3 +95,30 @@ def test_discard_api_refuses_an_empty_reason():
 
     with pytest.raises(ValueError):
         DeadLetterQueue("eligibility", "amqp://x:y@127.0.0.1:1/").discard(lambda _l: True, " ")
+
+
+def test_make_run_simulate_line_is_a_working_command(tmp_path):
+    """``make run SIMULATE=1`` adds the Procfile entry scripts/run.sh writes;
+    the command it writes must parse and produce a stream."""
+    import shlex
+    import subprocess
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "run.sh"
+    lines = script.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if 'echo "simulate:' in line)
+    snippet = []
+    for line in lines[start:]:
+        snippet.append(line)
+        if not line.rstrip().endswith("\\"):
+            break
+    out = tmp_path / "Procfile"
+    cmd = "\n".join(snippet).replace('"$PROCFILE"', str(out))
+    subprocess.run(["bash", "-c", cmd], check=True, env={"PATH": "/usr/bin:/bin"})
+    name, _, command = out.read_text().strip().partition(": ")
+    assert name == "simulate"
+    argv = shlex.split(command)
+    assert argv[:2] == ["doudi-dept", "simulate"]
+    result = CliRunner().invoke(main, [*argv[1:], "--dry-run", "--count", "3"])
+    assert result.exit_code == 0, result.output
+    assert len(result.output.splitlines()) == 3
