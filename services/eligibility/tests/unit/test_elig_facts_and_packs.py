@@ -48,6 +48,18 @@ def test_history_is_read_as_of_a_date():
     assert snap(facts, date(2026, 2, 1)).certificate is None  # revoked from its date
 
 
+def test_a_later_certificate_or_assessment_supersedes_the_earlier_one():
+    facts = numbered(cert("physical", 1, issued=date(2020, 1, 1)),  # long-term
+                     cert("physical", 3, issued=date(2025, 1, 1), until=date(2025, 12, 31)),
+                     assessment("full", on=date(2024, 1, 1), until=date(2030, 1, 1)),
+                     assessment("none", level=0, on=date(2025, 1, 1), until=date(2025, 12, 31)))
+    mid = snap(facts, date(2025, 6, 1))
+    assert mid.certificate.payload["grade"] == 3
+    assert mid.assessment.payload["incapacity_level"] == "none"
+    later = snap(facts, date(2026, 6, 1))  # the newer ones expired: the old do not come back
+    assert later.certificate is None and later.assessment is None
+
+
 def test_a_certificate_issued_after_its_revocation_stands():
     facts = numbered(cert("physical", 1, issued=date(2020, 1, 1)),
                      Fact("disability_certificate_revoked", "cdpf", date(2024, 1, 1), None,

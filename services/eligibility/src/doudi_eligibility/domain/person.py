@@ -242,8 +242,10 @@ def snapshot(birth_date: date, division_code: str, registration: str | None,
 
     used: list[Fact] = []
     revocations = [f for f in facts if f.kind == "disability_certificate_revoked"]
-    certs = [f for f in facts if f.kind == "disability_certificate" and current(f)]
-    certificate = certs[-1] if certs else None
+    # the latest certificate issued by then is the one (a changed certificate
+    # supersedes the earlier one); expired or revoked, there is none
+    certs = [f for f in facts if f.kind == "disability_certificate"]
+    certificate = certs[-1] if certs and current(certs[-1]) else None
     if certificate is not None and any(
             r.payload["certificate_no"] == certificate.payload["certificate_no"]
             and _order(r) >= _order(certificate) for r in revocations):
@@ -253,8 +255,8 @@ def snapshot(birth_date: date, division_code: str, registration: str | None,
         used.append(certificate)
     used.extend(revocations)
 
-    assessments = [f for f in facts if f.kind == "incapacity_assessment" and current(f)]
-    assessment = assessments[-1] if assessments else None
+    assessments = [f for f in facts if f.kind == "incapacity_assessment"]
+    assessment = assessments[-1] if assessments and current(assessments[-1]) else None
     if assessment is not None:
         used.append(assessment)
 
