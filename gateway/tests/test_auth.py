@@ -176,3 +176,20 @@ def test_client_address_behind_a_trusted_proxy(make_gateway):
     assert {e["remote_addr"] for e in entries} == {"203.0.113.7", "203.0.113.8"}
     assert {e["outcome"] for e in entries} == {"denied", "rate_limited"}
     assert all(e["username"] == "x" for e in entries)
+
+
+def test_no_audit_no_write(make_gateway):
+    """The audit entry is written before the write: a broken audit store refuses it."""
+    import sqlalchemy as sa
+
+    from gateway.tests.conftest import token_for
+
+    app = make_gateway()
+    store = app.extensions["doudi_store"]
+    user = store.add_user("c1", "password-123", "county_officer", "341502")
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE audit_log"))
+    resp = app.test_client().post("/api/v1/persons", headers=bearer(token_for(app, user)),
+                                  json={"id_number": "x"})
+    assert resp.status_code == 503
+    assert resp.get_json()["code"] == "audit_unavailable" and resp.headers["Retry-After"]

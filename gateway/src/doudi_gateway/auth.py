@@ -216,4 +216,16 @@ def authenticate_request():
     if permission is None or not allowed(user["role"], permission):
         return problem(403, "当前角色无权执行此操作", code="forbidden_role",
                        permission=permission, role=user["role"])
+    if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        # the trail is written before the write happens: no audit, no write
+        from doudi_gateway.observe import begin_audit
+
+        try:
+            begin_audit()
+        except Exception:  # noqa: BLE001 - the audit store is down
+            from doudi_common.logs import get_logger
+
+            get_logger(__name__).exception("audit store unavailable; write refused")
+            return problem(503, "审计记录暂不可用，写操作已拒绝", code="audit_unavailable",
+                           headers={"Retry-After": "5"})
     return None

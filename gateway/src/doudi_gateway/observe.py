@@ -92,6 +92,23 @@ def _teardown(_exc):
 
 # -- audit ----------------------------------------------------------------------
 
+def begin_audit(action: str | None = None, resource_id: str | None = None) -> None:
+    """Write a pending entry before an authorised write (or a full-record read) is
+    carried out; the answer completes it."""
+    principal = g.principal
+    g.audit_entry_id = current_app.extensions["doudi_store"].audit(
+        request_id=g.get("request_id"), username=principal.username, role=principal.role,
+        action=action or f"{request.method.lower()} {request.url_rule.rule}",
+        method=request.method, path=mask_in_text(request.path)[:512],
+        resource_id=_resource_id(resource_id), status=0, outcome="pending",
+        remote_addr=request.remote_addr)
+
+
+def _resource_id(marked):
+    value = marked or next(iter((request.view_args or {}).values()), None)
+    return str(value)[:64] if value is not None else None
+
+
 def _audit(resp: Response) -> None:
     marked = g.get("audit")
     if request.method not in WRITE_METHODS and marked is None:
@@ -106,20 +123,25 @@ def _audit(resp: Response) -> None:
     outcome = marked.pop("outcome", None) or (
         "ok" if status < 400 else "denied" if status in (401, 403, 423)
         else "failed" if status >= 500 else "rejected")
-    if marked.get("action") == "person.read_full" and status >= 400:
+    if marked.get("action") == "person.read_full" and status >= 400 \
+            and g.get("audit_entry_id") is None:
         return  # nothing was read
     action = marked.pop("action", None) or \
         f"{request.method.lower()} {request.url_rule.rule if request.url_rule else request.path}"
     username = marked.pop("username", None) or (principal.username if principal else None)
     role = marked.pop("role", None) or (principal.role if principal else None)
-    resource_id = marked.pop("resource_id", None) or \
-        next(iter((request.view_args or {}).values()), None)
-    current_app.extensions["doudi_store"].audit(
+    resource_id = _resource_id(marked.pop("resource_id", None))
+    store = current_app.extensions["doudi_store"]
+    entry_id = g.get("audit_entry_id")
+    if entry_id is not None:
+        store.audit_finish(entry_id, status=status, outcome=outcome, action=action,
+                           detail=marked or None)
+        return
+    store.audit(
         request_id=g.get("request_id"), username=username, role=role, action=action,
         method=request.method, path=mask_in_text(request.path)[:512],
-        resource_id=str(resource_id)[:64] if resource_id is not None else None,
-        status=status, outcome=outcome, remote_addr=request.remote_addr,
-        detail=marked or None)
+        resource_id=resource_id, status=status, outcome=outcome,
+        remote_addr=request.remote_addr, detail=marked or None)
 
 
 # -- CORS -----------------------------------------------------------------------

@@ -219,10 +219,18 @@ class Store:
         return row.user_id
 
     # -- audit -----------------------------------------------------------------------
-    def audit(self, **entry: Any) -> None:
+    def audit(self, **entry: Any) -> int:
         entry.setdefault("at", utcnow())
         with self.engine.begin() as conn:
-            conn.execute(sa.insert(audit_log).values(**entry))
+            return conn.execute(sa.insert(audit_log).values(**entry)
+                                .returning(audit_log.c.id)).scalar_one()
+
+    def audit_finish(self, entry_id: int, **values: Any) -> None:
+        """Complete an entry written before the action (``outcome="pending"``)."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(audit_log).where(audit_log.c.id == entry_id,
+                                                    audit_log.c.outcome == "pending")
+                         .values(**values))
 
     def audit_query(self, username: str | None = None, action: str | None = None,
                     since: datetime | None = None, until: datetime | None = None,

@@ -91,8 +91,20 @@ def can_see_full() -> bool:
 
 
 def audit_full_read(resource_id: str | None) -> None:
-    """Mark this request as a read of a full (unmasked) record: it is audited."""
+    """This request reads a full (unmasked) record: the audit entry is written
+    before the record leaves (503 if it cannot be)."""
+    from doudi_common.errors import TransientError
+
+    from doudi_gateway.observe import begin_audit
+
+    if g.get("audit_entry_id") is not None:  # a write that also shows the full record
+        g.audit = {**(g.get("audit") or {}), "full_record": True}
+        return
     g.audit = {"action": "person.read_full", "resource_id": resource_id}
+    try:
+        begin_audit("person.read_full", resource_id)
+    except Exception as exc:
+        raise TransientError("审计记录暂不可用，无法显示完整信息") from exc
 
 
 # -- pagination -----------------------------------------------------------------

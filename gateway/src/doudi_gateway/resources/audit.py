@@ -17,7 +17,7 @@ class AuditArgs(PageArgs):
     username = fields.String(validate=validate.Length(min=1, max=64))
     action = fields.String(validate=validate.Length(min=1, max=64))
     outcome = fields.String(validate=validate.OneOf(
-        ["ok", "denied", "rejected", "failed", "rate_limited"]))
+        ["ok", "denied", "rejected", "failed", "rate_limited", "pending"]))
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
 
