@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     store = store_from_config(config)
     store.migrate()
     store.ensure_admin(config.get("ADMIN_PASSWORD") or admin_password_from_env())
+    if store.count_users() == 0:
+        print("doudi-gateway: no users yet — set DOUDI_ADMIN_PASSWORD for a first `admin`, "
+              "or `doudi-gateway-admin add-user NAME --role admin`", file=sys.stderr)
     store.engine.dispose()
     _metrics_dir()
     host = os.environ.get("DOUDI_GATEWAY_HOST", "127.0.0.1")
