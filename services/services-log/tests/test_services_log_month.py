@@ -56,7 +56,7 @@ def test_close_locks_and_reports_per_provider_and_person(svc, rpc, card):
     assert refused(rpc.close_month, month="2026-03", division_code=LZ_TOWNSHIP,
                    closed_by="lin") == "month_not_over"
     clock_of(svc).set(datetime(2026, 4, 2, 9, tzinfo=SHANGHAI))
-    assert refused(rpc.close_month, month="2026-03", division_code="620102",
+    assert refused(rpc.close_month, month="2026-03", division_code="620102001001",
                    closed_by="lin") == "bad_unit"
 
     closed = rpc.close_month(month="2026-03", division_code=LZ_TOWNSHIP, closed_by="township:lin")

@@ -1062,7 +1062,9 @@ def close_month(uow, now, *, month, division_code=None, institution_uscc=None,
     if institution_uscc is not None:
         unit_kind, unit_code = "institution", validate_uscc(institution_uscc)
     else:
-        if len(division_code) != 9:
+        if len(division_code) == 12:
+            # records close by township (9 digits); persons known only at county
+            # level (6 digits) close with their county code
             raise Invalid("月结须按乡镇（街道，9位区划代码）或机构进行", reason="bad_unit")
         unit_kind, unit_code = "township", division_code
     if month >= month_of(now.date()):
