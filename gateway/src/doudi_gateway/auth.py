@@ -205,7 +205,8 @@ def authenticate_request():
     claims = _decode(token.strip(), "access")
     if claims is None:
         return _unauthorized("令牌无效或已过期")
-    user = current_app.extensions["doudi_store"].get_user_by_id(claims["uid"])
+    user = current_app.extensions["doudi_store"].cached_user(
+        claims["uid"], float(current_app.config["DOUDI"].get("USER_CACHE_TTL", 2)))
     if user is None or user["disabled"] or user["token_epoch"] != claims.get("epoch") \
             or user["username"] != claims["sub"]:
         return _unauthorized("令牌已失效，请重新登录")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -50,8 +51,11 @@ class Store:
         if url in ("sqlite://", "sqlite:///:memory:"):
             self.engine = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool,
                                            connect_args={"check_same_thread": False})
+        elif url.startswith("sqlite"):
+            self.engine = _sqlite_engine(url)
         else:
             self.engine = make_engine(url)
+        self._users: dict[int, tuple[float, dict | None]] = {}
         self.hasher = PasswordHasher(time_cost=argon2_time_cost,
                                      memory_cost=argon2_memory_cost)
         self._dummy_hash = self.hasher.hash("dummy password for timing")
@@ -108,6 +112,21 @@ class Store:
         user["locked_until"] = _aware(user["locked_until"])
         return user
 
+    def cached_user(self, user_id: int, ttl: float) -> dict | None:
+        """The user row, remembered for ``ttl`` seconds (every request needs it;
+        changes made through this store are seen at once, from elsewhere within ttl)."""
+        if ttl <= 0:
+            return self.get_user_by_id(user_id)
+        hit = self._users.get(user_id)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        user = self.get_user_by_id(user_id)
+        if len(self._users) > 10000:
+            self._users.clear()
+        self._users[user_id] = (now + ttl, user)
+        return user
+
     def get_user_by_id(self, user_id: int) -> dict | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
@@ -123,6 +142,7 @@ class Store:
             return conn.execute(sa.select(sa.func.count()).select_from(users)).scalar_one()
 
     def _update_user(self, username: str, **values: Any) -> dict:
+        self._users.clear()
         values["updated_at"] = utcnow()
         with self.engine.begin() as conn:
             result = conn.execute(sa.update(users).where(users.c.username == username)
@@ -295,6 +315,24 @@ class Store:
         with self.engine.begin() as conn:
             conn.execute(sa.delete(idempotency_keys).where(
                 idempotency_keys.c.username == username, idempotency_keys.c.key == key))
+
+
+def _sqlite_engine(url: str) -> sa.Engine:
+    """SQLite for the gateway: WAL, a busy timeout, and ordinary (deferred)
+    transactions — every request reads the user table, and reads must not take
+    the write lock (doudi_common's engine begins IMMEDIATE for the services)."""
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
+                              pool_size=20, max_overflow=20)
+
+    @sa.event.listens_for(engine, "connect")
+    def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    return engine
 
 
 def store_from_config(config: dict) -> Store:
