@@ -27,13 +27,14 @@ the handler returns and rejected with requeue (redelivered) when it raises.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote, unquote, urlsplit
 
 from doudi_contracts.envelope import build_envelope
@@ -105,18 +106,12 @@ class DepartmentClient:
     def close(self) -> None:
         conn, self._conn, self._producer = self._conn, None, None
         batch, self._batch = self._batch, None
-        if batch is not None:
-            try:
-                batch[0].release()
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                pass
-        if conn is not None:
-            try:
-                conn.release()
-            except Exception:  # noqa: BLE001 - closing a broken connection
-                pass
+        for connection in (batch[0] if batch else None, conn):
+            if connection is not None:
+                with contextlib.suppress(Exception):  # closing a broken connection
+                    connection.release()
 
-    def __enter__(self) -> DepartmentClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
