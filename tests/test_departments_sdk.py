@@ -165,3 +165,35 @@ def test_simulate_command_publishes_as_each_department(rabbit, event_tap):
         seen += len(received)
     wait_for(lambda: sum(len(t.poll()) for t in taps.values()) == 60)
     assert seen <= 60
+
+
+def test_cli_publish_and_tail(rabbit, start_service, tmp_path):
+    """``doudi-dept publish`` as CDPF reaches eligibility; ``doudi-dept tail``
+    shows what eligibility then publishes, as a department sees it."""
+    from click.testing import CliRunner
+
+    from doudi_departments.cli import main
+
+    eligibility = start_service("eligibility")
+    runner = CliRunner()
+    cdpf_uri = amqp_uri_for(rabbit, "cdpf")
+    tail = ["tail", "eligibility.events", "person.*", "--as", "cdpf", "--uri", cdpf_uri,
+            "--queue", "cli-tail"]
+    assert runner.invoke(main, [*tail, "--count", "0"]).exit_code == 0   # declare the queue
+
+    message = Simulator("cdpf", seed=4, jurisdictions=["341502"]).new_certificate()
+    data_file = tmp_path / "data.json"
+    data_file.write_text(json.dumps(message.envelope["data"], ensure_ascii=False))
+    out = runner.invoke(main, ["publish", "cdpf", "certificate.issued", "--data",
+                               str(data_file), "--uri", cdpf_uri])
+    assert out.exit_code == 0, out.output
+    sent = json.loads([line for line in out.output.splitlines() if line.startswith("{")][-1])
+    assert sent["type"] == "certificate.issued" and sent["source"].startswith("cdpf/341502")
+    id_number = message.envelope["data"]["id_number"]
+    wait_for(lambda: count_rows(eligibility, "persons", id_number=id_number) == 1, timeout=15)
+
+    out = runner.invoke(main, [*tail, "--count", "1", "--timeout", "15"])
+    assert out.exit_code == 0, out.output
+    shown = [json.loads(line) for line in out.output.splitlines() if line.startswith("{")]
+    assert [e["type"] for e in shown] == ["person.registered"]
+    assert shown[0]["data"]["id_number"] == id_number
