@@ -171,7 +171,6 @@ def test_cli_publish_and_tail(rabbit, start_service, tmp_path):
     """``doudi-dept publish`` as CDPF reaches eligibility; ``doudi-dept tail``
     shows what eligibility then publishes, as a department sees it."""
     from click.testing import CliRunner
-
     from doudi_departments.cli import main
 
     eligibility = start_service("eligibility")
