@@ -193,3 +193,21 @@ def test_no_audit_no_write(make_gateway):
                                   json={"id_number": "x"})
     assert resp.status_code == 503
     assert resp.get_json()["code"] == "audit_unavailable" and resp.headers["Retry-After"]
+
+
+def test_cors_preflight_for_the_portal_only(make_gateway):
+    app = make_gateway(CORS_ORIGINS="https://portal.example.org, https://admin.example.org")
+    client = app.test_client()
+    resp = client.options("/api/v1/persons", headers={
+        "Origin": "https://portal.example.org", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "Authorization, Content-Type, Idempotency-Key"})
+    assert resp.status_code == 200
+    assert resp.headers["Access-Control-Allow-Origin"] == "https://portal.example.org"
+    assert "Idempotency-Key" in resp.headers["Access-Control-Allow-Headers"]
+    assert "X-Request-Id" in resp.headers["Access-Control-Expose-Headers"]
+    other = client.options("/api/v1/persons", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+    # a real request without a token is still 401, with the CORS headers for the portal
+    resp = client.get("/api/v1/audit", headers={"Origin": "https://admin.example.org"})
+    assert resp.status_code == 401
+    assert resp.headers["Access-Control-Allow-Origin"] == "https://admin.example.org"
