@@ -196,3 +196,22 @@ def test_cli_publish_and_tail(rabbit, start_service, tmp_path):
     shown = [json.loads(line) for line in out.output.splitlines() if line.startswith("{")]
     assert [e["type"] for e in shown] == ["person.registered"]
     assert shown[0]["data"]["id_number"] == id_number
+
+
+def test_declared_queues_keep_events_published_before_the_consumer_runs(rabbit):
+    from click.testing import CliRunner
+    from doudi_departments.cli import main
+    from doudi_departments.simulate import listen
+
+    uri = amqp_uri_for(rabbit, "health")
+    out = CliRunner().invoke(main, ["declare", "health", "--uri", uri])
+    assert out.exit_code == 0, out.output
+    rows = [json.loads(line) for line in out.output.splitlines() if line.startswith("{")]
+    assert rows == [{"queue": "health.institutions.main", "exchange": "institutions.events",
+                     "bindings": ["placement.admitted", "placement.discharged"]}]
+    sent = publish_as_service(rabbit, "institutions", "placement.admitted")
+    got = []
+    with DepartmentClient("health", uri) as health:
+        listen(health, lambda source, event: got.append(event["id"]), queue_name="main",
+               idle_timeout=1.0, timeout=10)
+    assert got == [sent["id"]]

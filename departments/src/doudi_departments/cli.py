@@ -92,6 +92,23 @@ def tail(exchange, patterns, user, uri, count, timeout, queue_name):
                          durable=bool(queue_name), validate=False, limit=count, timeout=timeout)
 
 
+@main.command(help="Declare a department's durable subscription queues (DESIGN's list), "
+                   "so nothing published before its consumer first runs is lost.")
+@click.argument("department", type=click.Choice(sorted(DEPARTMENTS)))
+@click.option("--name", default="main", show_default=True,
+              help="queues are <department>.<source>.<name>")
+@click.option("--uri", help="AMQP URI (default DOUDI_DEPT_AMQP_URI or local dev broker)")
+def declare(department, name, uri):
+    from doudi_departments.client import SUBSCRIPTIONS, DepartmentClient
+
+    with DepartmentClient(department, uri) as client:
+        for source, patterns in SUBSCRIPTIONS[department].items():
+            queue = client.queue(source, patterns, name)
+            client.subscribe(source, patterns, lambda e, m: None, queue_name=name, limit=0)
+            _echo_json({"queue": queue.name, "exchange": f"{source}.events",
+                        "bindings": patterns})
+
+
 @main.command(help="Check a JSON envelope (or a list of them) against the contracts.")
 @click.argument("file", type=click.File("r", encoding="utf-8"))
 @click.option("--source", type=click.Choice(sorted(SOURCES)),
