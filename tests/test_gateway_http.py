@@ -76,6 +76,12 @@ def test_township_officer_cannot_see_another_townships_persons(gw):
     who = {(e["username"], e["status"]) for e in audit["items"]}
     assert ("town_a", 200) in who and ("town_b", 200) in who
     assert all(mine not in str(e) and theirs not in str(e) for e in audit["items"])
+    # "who looked at this person?" — by ID number, matched on a keyed hash
+    about_mine = client.get(f"/api/v1/audit?id_number={mine}", headers=h["auditor"]).get_json()
+    assert {e["username"] for e in about_mine["items"]} >= {"county", "town_a"}
+    assert "town_b" not in {e["username"] for e in about_mine["items"]
+                            if e["action"] == "person.read_full"}
+    assert mine not in str(about_mine)
     # nobody may read the trail without the permission, and nobody can edit it
     assert client.get("/api/v1/audit", headers=h["county"]).status_code == 403
     assert client.delete("/api/v1/audit", headers=h["auditor"]).status_code == 405

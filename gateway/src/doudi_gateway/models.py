@@ -55,6 +55,8 @@ audit_log = sa.Table(
     sa.Column("outcome", sa.String(16), nullable=False),
     sa.Column("remote_addr", sa.String(64), nullable=True),
     sa.Column("detail", sa.JSON, nullable=True),
+    # HMAC of the person's ID number (see observe.subject_of); never the number itself
+    sa.Column("subject", sa.String(64), nullable=True, index=True),
 )
 
 idempotency_keys = sa.Table(

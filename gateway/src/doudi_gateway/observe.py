@@ -92,6 +92,30 @@ def _teardown(_exc):
 
 # -- audit ----------------------------------------------------------------------
 
+def subject_of(id_number: str | None) -> str | None:
+    """A keyed hash of an ID number: the same person always has the same subject,
+    but the trail cannot be read back into ID numbers without the key."""
+    if not id_number or not isinstance(id_number, str):
+        return None
+    import hashlib
+    import hmac
+
+    key = current_app.extensions["doudi_jwt_secret"].encode()
+    return hmac.new(key, b"audit-subject:" + id_number.strip().upper().encode(),
+                    hashlib.sha256).hexdigest()[:40]
+
+
+def _subject() -> str | None:
+    explicit = g.get("audit_subject")
+    if explicit:
+        return subject_of(explicit)
+    value = (request.view_args or {}).get("id_number")
+    if not value and request.is_json:
+        body = request.get_json(silent=True)
+        value = body.get("id_number") if isinstance(body, dict) else None
+    return subject_of(value) if isinstance(value, str) else None
+
+
 def begin_audit(action: str | None = None, resource_id: str | None = None) -> None:
     """Write a pending entry before an authorised write (or a full-record read) is
     carried out; the answer completes it."""
@@ -101,12 +125,12 @@ def begin_audit(action: str | None = None, resource_id: str | None = None) -> No
         action=action or f"{request.method.lower()} {request.url_rule.rule}",
         method=request.method, path=mask_in_text(request.path)[:512],
         resource_id=_resource_id(resource_id), status=0, outcome="pending",
-        remote_addr=request.remote_addr)
+        remote_addr=request.remote_addr, subject=_subject())
 
 
 def _resource_id(marked):
     value = marked or next(iter((request.view_args or {}).values()), None)
-    return str(value)[:64] if value is not None else None
+    return mask_in_text(str(value))[:64] if value is not None else None
 
 
 def _audit(resp: Response) -> None:
@@ -141,7 +165,7 @@ def _audit(resp: Response) -> None:
         request_id=g.get("request_id"), username=username, role=role, action=action,
         method=request.method, path=mask_in_text(request.path)[:512],
         resource_id=resource_id, status=status, outcome=outcome,
-        remote_addr=request.remote_addr, detail=marked or None)
+        remote_addr=request.remote_addr, detail=marked or None, subject=_subject())
 
 
 # -- CORS -----------------------------------------------------------------------

@@ -254,9 +254,11 @@ class Store:
 
     def audit_query(self, username: str | None = None, action: str | None = None,
                     since: datetime | None = None, until: datetime | None = None,
-                    outcome: str | None = None, offset: int = 0, limit: int = 20
-                    ) -> tuple[list[dict], int]:
+                    outcome: str | None = None, offset: int = 0, limit: int = 20,
+                    subject: str | None = None) -> tuple[list[dict], int]:
         where = []
+        if subject:
+            where.append(audit_log.c.subject == subject)
         if username:
             where.append(audit_log.c.username == username)
         if action:

@@ -90,7 +90,7 @@ def can_see_full() -> bool:
     return allowed(principal().role, "persons:read_full")
 
 
-def audit_full_read(resource_id: str | None) -> None:
+def audit_full_read(resource_id: str | None, id_number: str | None = None) -> None:
     """This request reads a full (unmasked) record: the audit entry is written
     before the record leaves (503 if it cannot be)."""
     from doudi_common.errors import TransientError
@@ -101,6 +101,7 @@ def audit_full_read(resource_id: str | None) -> None:
         g.audit = {**(g.get("audit") or {}), "full_record": True}
         return
     g.audit = {"action": "person.read_full", "resource_id": resource_id}
+    g.audit_subject = id_number
     try:
         begin_audit("person.read_full", resource_id)
     except Exception as exc:

@@ -138,7 +138,7 @@ def fetch_application(application_id: str, action: bool = False) -> dict:
 
 def present(application: dict) -> dict:
     if can_see_full():
-        audit_full_read(application.get("application_id"))
+        audit_full_read(application.get("application_id"), application.get("id_number"))
         return application
     return mask(application)
 

@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import PageArgs
+from doudi_gateway.observe import subject_of
+from doudi_gateway.resources.base import IdNumber, PageArgs
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
                 description="审计记录 (只读)")
@@ -18,6 +19,7 @@ class AuditArgs(PageArgs):
     action = fields.String(validate=validate.Length(min=1, max=64))
     outcome = fields.String(validate=validate.OneOf(
         ["ok", "denied", "rejected", "failed", "rate_limited", "pending"]))
+    id_number = IdNumber(metadata={"description": "只看涉及此人的记录（按密钥哈希匹配）"})
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
 
@@ -36,6 +38,7 @@ class AuditEntrySchema(Schema):
     outcome = fields.String()
     remote_addr = fields.String(allow_none=True)
     detail = fields.Dict(allow_none=True)
+    subject = fields.String(allow_none=True, metadata={"description": "ID 号的密钥哈希"})
 
 
 class AuditPageSchema(Schema):
@@ -56,5 +59,6 @@ def query_audit(args):
     items, total = store.audit_query(
         username=args.get("username"), action=args.get("action"), outcome=args.get("outcome"),
         since=args.get("since"), until=args.get("until"),
-        offset=(args["page"] - 1) * args["per_page"], limit=args["per_page"])
+        offset=(args["page"] - 1) * args["per_page"], limit=args["per_page"],
+        subject=subject_of(args.get("id_number")))
     return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}

@@ -169,7 +169,7 @@ def person_scope(id_number: str, action: bool = False) -> dict:
 
 def present_person(person: dict) -> dict:
     if can_see_full():
-        audit_full_read(person.get("id_number_masked"))
+        audit_full_read(person.get("id_number_masked"), person.get("id_number"))
         return person
     return mask(person)
 
