@@ -98,7 +98,7 @@ def test_application_to_settlement_statement_over_http(rabbit, start_service, pu
                              headers=h["staff"]))["items"]
 
     wait_for(lambda: ok(client.get(f"/api/v1/persons/{pid}/enrolments",
-                                   headers=h["staff"])), timeout=10, message="enrolment")
+                                   headers=h["county"])), timeout=10, message="enrolment")
     if not placements():
         ok(client.post(f"/api/v1/institutions/{INST}/placements", headers=h["staff"], json={
             "id_number": pid, "admitted_on": today.isoformat(), "care_level": "full",

@@ -6,8 +6,8 @@ from flask import current_app
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from doudi_gateway.permissions import requires
 from doudi_gateway.observe import subject_of
+from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import IdNumber, PageArgs
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
