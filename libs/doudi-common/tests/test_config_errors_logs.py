@@ -61,3 +61,18 @@ def test_logs_mask_id_numbers_in_messages_and_fields(capsys):
     assert err.count(idn[:4] + "*" * 10 + idn[-4:]) == 4
     first = json.loads(err.splitlines()[0])
     assert first["service"] == "test" and first["level"] == "info"
+
+
+def test_logs_are_masked_even_before_logging_is_configured():
+    """In-process containers and scripts log before configure_logging runs."""
+    import subprocess
+    import sys
+
+    idn = make_id_number(seq=11)
+    code = ("from doudi_common.logs import get_logger; "
+            f"get_logger('x').info('person registered', id_number='{idn}')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    printed = out.stdout + out.stderr
+    assert "person registered" in printed
+    assert idn not in printed and idn[-4:] in printed

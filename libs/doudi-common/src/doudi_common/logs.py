@@ -72,3 +72,20 @@ def get_logger(name: str | None = None, **bind: Any) -> structlog.stdlib.BoundLo
     # must still go through the configured (masking) pipeline when it is used.
     # (``.bind()`` here would freeze structlog's default print-to-stdout logger.)
     return structlog.get_logger(name, **bind)
+
+
+def _default_masking_pipeline() -> None:
+    """Before anyone calls configure_logging (tests, scripts, in-process
+    containers) structlog would print raw values: mask there too."""
+    if not structlog.is_configured():
+        structlog.configure(processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=False),
+            structlog.processors.format_exc_info,
+            mask_id_numbers,
+            structlog.dev.ConsoleRenderer(colors=False),
+        ])
+
+
+_default_masking_pipeline()
