@@ -23,7 +23,7 @@ def test_every_subscription_queue_is_declared_with_dead_lettering():
     for svc in SERVICES:
         assert f"doudi.dlq.{svc}" in queues
     for name, queue in queues.items():
-        if not name.startswith("doudi.dlq."):
+        if name.split(".")[0] in SERVICES and not name.startswith("doudi.dlq."):
             assert queue["arguments"]["x-dead-letter-exchange"] == "doudi.dlx"
 
 
@@ -37,3 +37,12 @@ def test_departments_write_only_their_own_exchange():
         for other in (*DEPARTMENTS, *SERVICES):
             if other != dept:
                 assert not write.match(f"{other}.events")
+
+
+def test_department_subscription_queues_are_declared_at_deploy_time():
+    doc = generate()
+    queues = {q["name"] for q in doc["queues"]}
+    assert {"health.institutions.main", "medical_insurance.eligibility.main",
+            "medical_insurance.institutions.main", "cdpf.eligibility.main"} <= queues
+    keys = {(b["source"], b["destination"], b["routing_key"]) for b in doc["bindings"]}
+    assert ("eligibility.events", "cdpf.eligibility.main", "person.handed_over") in keys

@@ -69,6 +69,13 @@ def subscriptions() -> list[dict]:
     return found
 
 
+def department_subscriptions() -> dict[str, dict[str, list[str]]]:
+    """What each department consumes (defined with its SDK in doudi-departments)."""
+    from doudi_departments.client import SUBSCRIPTIONS
+
+    return SUBSCRIPTIONS
+
+
 def generate(vhost: str = "/", passwords_from_env: bool = False,
              fixed_salt: bool = True) -> dict:
     def pw_hash(user: str) -> str:
@@ -140,6 +147,16 @@ def generate(vhost: str = "/", passwords_from_env: bool = False,
                          "destination": name, "destination_type": "queue",
                          "routing_key": pattern, "arguments": {}}
                         for pattern in sub["patterns"])
+    # the departments' own subscription queues (doudi-departments' SUBSCRIPTIONS),
+    # durable from deploy time on so nothing published before their consumer runs is lost
+    for dept, sources in department_subscriptions().items():
+        for source, patterns in sources.items():
+            name = f"{dept}.{source}.main"
+            queues.append({"name": name, "vhost": vhost, "durable": True, "auto_delete": False,
+                           "arguments": {}})
+            bindings.extend({"source": f"{source}.events", "vhost": vhost, "destination": name,
+                             "destination_type": "queue", "routing_key": pattern, "arguments": {}}
+                            for pattern in patterns)
     return {
         "rabbit_version": "3.10.8",
         "rabbitmq_version": "3.10.8",
