@@ -7,7 +7,8 @@ ratios. Target on this machine: ≥ 500 req/s and p99 < 100 ms.
 
 The load comes from ``wrk`` when it is installed, else from this module's own
 asyncio load generator (``python -m bench.bench_gateway load URL ...``) in a
-separate process. ``BENCH_GATEWAY_SECONDS`` (default 10) sets each run's length.
+separate process. ``BENCH_GATEWAY_SECONDS`` (default 10) sets each run's length,
+``BENCH_GATEWAY_REPLICAS`` (default 1) the number of eligibility processes.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("BENCH_GATEWAY_SECONDS", "10"))
 CONNECTIONS = 32
+REPLICAS = int(os.environ.get("BENCH_GATEWAY_REPLICAS", "1"))
 WORKERS, THREADS = "2", "8"
 MGMT = "http://guest:guest@localhost:15672"
 
@@ -214,10 +216,11 @@ def main() -> dict:
     log = open(tmp / "processes.log", "wb")  # noqa: SIM115 - closed in finally
     procs = []
     try:
-        procs.append(subprocess.Popen(
-            [str(BIN / "doudi-service"), "run", "eligibility", "--config",
-             str(ROOT / "services" / "eligibility" / "config.yaml")],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+        for _ in range(REPLICAS):  # replicas share the RPC queue, as in Kubernetes
+            procs.append(subprocess.Popen(
+                [str(BIN / "doudi-service"), "run", "eligibility", "--config",
+                 str(ROOT / "services" / "eligibility" / "config.yaml")],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
         # migrations and the first admin, as `doudi-gateway` does before its workers
         subprocess.run([str(BIN / "doudi-gateway-admin"), "migrate"], cwd=ROOT, env=env,
                        check=True, stdout=log, stderr=subprocess.STDOUT)
@@ -260,7 +263,7 @@ def main() -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
 
     result = {
-        "connections": CONNECTIONS, "gunicorn": f"gthread {WORKERS}x{THREADS}",
+        "connections": CONNECTIONS, "eligibility_replicas": REPLICAS, "gunicorn": f"gthread {WORKERS}x{THREADS}",
         "load_generator": "wrk" if shutil.which("wrk") else "asyncio (second process)",
         "gateway": {k: round(v, 2) for k, v in gateway.items()},
         "trivial_flask": {k: round(v, 2) for k, v in base.items()},

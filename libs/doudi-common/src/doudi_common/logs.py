@@ -49,7 +49,9 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | Non
     renderer = (structlog.dev.ConsoleRenderer(colors=False) if fmt == "console"
                 else structlog.processors.JSONRenderer(ensure_ascii=False))
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # drop below-level events first, before the (masking) processors run
+        processors=[structlog.stdlib.filter_by_level, *shared,
+                    structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
