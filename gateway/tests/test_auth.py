@@ -211,3 +211,18 @@ def test_cors_preflight_for_the_portal_only(make_gateway):
     resp = client.get("/api/v1/audit", headers={"Origin": "https://admin.example.org"})
     assert resp.status_code == 401
     assert resp.headers["Access-Control-Allow-Origin"] == "https://admin.example.org"
+
+
+def test_docs_and_openapi_are_public_and_describe_security(make_gateway):
+    client = make_gateway().test_client()
+    for path in ("/api/v1/docs", "/api/v1/swagger"):
+        resp = client.get(path)
+        assert resp.status_code == 200 and b"<html" in resp.data.lower(), path
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["security"] == [{"bearerAuth": []}]
+    assert spec["paths"]["/api/v1/auth/token"]["post"]["security"] == []
+    person = spec["paths"]["/api/v1/persons/{id_number}"]["get"]["responses"]
+    assert person["401"]["content"]["application/problem+json"]["schema"]["$ref"] \
+        == "#/components/schemas/Problem"
+    assert "403" in person and "404" in person and "503" in person and "504" in person
