@@ -60,6 +60,14 @@ def test_township_officer_cannot_see_another_townships_persons(gw):
     assert client.get(f"/api/v1/persons/{theirs}/eligibility",
                       headers=h["town_a"]).status_code == 404
     assert client.get(f"/api/v1/persons/{theirs}", headers=h["town_b"]).status_code == 200
+    # lists: only the caller's township, masked, whatever filter is asked for
+    listed = client.get("/api/v1/persons", headers=h["town_a"]).get_json()
+    assert [p["division_code"][:9] for p in listed["items"]] == [TOWNSHIP_A]
+    assert mine not in str(listed) and listed["total"] == 1
+    asked = client.get(f"/api/v1/persons?division_code={TOWNSHIP_B}",
+                       headers=h["town_a"]).get_json()
+    assert asked["items"] == [] and asked["total"] == 0
+    assert client.get("/api/v1/persons", headers=h["county"]).get_json()["total"] == 2
     # acting on a person elsewhere is forbidden, not hidden
     resp = client.post("/api/v1/persons", headers=h["town_a"], json={
         "id_number": theirs, "name": "王秀英", "division_code": TOWNSHIP_B + "201",

@@ -162,7 +162,7 @@ def _problem_docs(api: Api) -> None:
                         continue
                     responses.setdefault(code, {"description": text,
                                                 "content": dict(_PROBLEM_CONTENT)})
-                if path.endswith("/funding/summary") and "200" in responses:
+                if path.endswith(("/funding/summary", "/statement")) and "200" in responses:
                     responses["200"].setdefault("content", {})["text/csv"] = {
                         "schema": {"type": "string"}}
         return doc

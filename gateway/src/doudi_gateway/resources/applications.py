@@ -284,3 +284,24 @@ def end_enrolment(body, enrolment_id):
     """End an enrolment (improved, voluntary exit, moved away, …)."""
     return _enrolment_action(enrolment_id, "end_enrolment", body["reason"],
                              body["on"].isoformat(), note=body.get("note"))
+
+
+@blp.route("/policy-packs", methods=["GET"])
+@blp.response(200, Loose(many=True))
+@requires("persons:read")
+def list_packs():
+    """The policy packs in force (jurisdiction, care modes, review chain, clauses)."""
+    return rpc("eligibility", "list_packs")
+
+
+class PackArgs(Schema):
+    version = Text(16)
+
+
+@blp.route("/policy-packs/<pack_id>", methods=["GET"])
+@blp.arguments(PackArgs, location="query")
+@blp.response(200, Loose)
+@requires("persons:read")
+def get_pack(args, pack_id):
+    """One policy pack with every rule, its clause and wording."""
+    return rpc("eligibility", "get_pack", pack_id, version=args.get("version"))

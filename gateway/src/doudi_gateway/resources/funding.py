@@ -204,6 +204,7 @@ def county_summary(args):
 
 class InstitutionStatementArgs(Schema):
     month = Month(required=True)
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
 @blp.route("/institutions/<uscc>/statement", methods=["GET"])
@@ -215,7 +216,17 @@ def institution_statement(args, uscc):
     from doudi_gateway.resources.institutions import fetch_institution
 
     inst = fetch_institution(uscc)
+    if args["format"] == "csv":
+        reply = rpc("funding", "institution_statement_csv", inst["uscc"], args["month"])
+        return Response(mask_csv(reply["csv"]), content_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": f'attachment; filename="{reply.get("filename", "statement.csv")}"'})
     return mask(rpc("funding", "institution_statement", inst["uscc"], args["month"]))
+
+
+def mask_csv(text: str) -> str:
+    from doudi_common.ids import mask_in_text
+
+    return mask_in_text(text)
 
 
 class BalancesArgs(Schema):

@@ -11,7 +11,20 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import Division, IdNumber, Loose, Money, Text, path_id_number
+from doudi_gateway.resources.base import (
+    NOTHING,
+    Division,
+    IdNumber,
+    Loose,
+    LoosePage,
+    Money,
+    PageArgs,
+    Text,
+    empty_page,
+    page_from,
+    path_id_number,
+    scoped_division,
+)
 from doudi_gateway.web import (
     audit_full_read,
     can_see_full,
@@ -91,6 +104,14 @@ class EndHardshipSchema(Schema):
 
 class OnArgs(Schema):
     on = fields.Date(metadata={"description": "判定日期，默认今天 (Asia/Shanghai)"})
+    known_at = fields.AwareDateTime(metadata={
+        "description": "只用此时刻之前记录的事实（回放当时的判定）"})
+
+
+class PersonListArgs(PageArgs):
+    division_code = Division()
+    eligible = fields.Boolean()
+    name = Text(64)
 
 
 def _jsonable(data: dict) -> dict:
@@ -209,9 +230,28 @@ def get_person(id_number):
 def eligibility(args, id_number):
     """Who qualifies for which care on a date, with the facts, rules and clauses."""
     person = person_scope(id_number)
-    on = args.get("on")
+    on, known_at = args.get("on"), args.get("known_at")
     return rpc("eligibility", "evaluate", person["id_number"],
-               on.isoformat() if on else None)
+               on.isoformat() if on else None,
+               known_at=known_at.isoformat() if known_at else None)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(PersonListArgs, location="query")
+@blp.response(200, LoosePage)
+@requires("persons:read")
+def list_persons(args):
+    """Persons inside the caller's jurisdiction with their last decision (masked)."""
+    from doudi_common.ids import division_prefix
+
+    division = scoped_division(args.get("division_code"))
+    if division is NOTHING or g.principal.role == "institution_staff":
+        return empty_page(args)  # staff reach their residents through placements
+    reply = rpc("eligibility", "list_persons",
+                division_prefix=division_prefix(division) if division else None,
+                eligible=args.get("eligible"), name=args.get("name"), page=args["page"],
+                per_page=args["per_page"])
+    return mask(page_from(reply, args))
 
 
 @blp.route("/<id_number>/hardship-ended", methods=["POST"])
