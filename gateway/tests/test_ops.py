@@ -69,3 +69,15 @@ def test_readyz_does_not_hang_on_a_stopped_service(app, start_service):
     assert resp.status_code == 503
     assert resp.get_json()["failed"] == ["services_log"]
     assert time.monotonic() - started < 5
+
+
+def test_readyz_names_the_gateway_database_when_it_is_gone(make_gateway):
+    import sqlalchemy as sa
+
+    app = make_gateway(SERVICES=[])
+    assert app.test_client().get("/readyz").get_json()["checks"] == {"gateway_db": "ok"}
+    store = app.extensions["doudi_store"]
+    store.engine.dispose()
+    store.engine = sa.create_engine("sqlite:////nonexistent-dir/gateway.db")
+    resp = app.test_client().get("/readyz")
+    assert resp.status_code == 503 and resp.get_json()["failed"] == ["gateway_db"]

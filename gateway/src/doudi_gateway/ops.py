@@ -19,8 +19,9 @@ def healthz():
 @blp.response(200)
 @blp.alt_response(503, description="RabbitMQ or a service is not answering")
 def readyz():
-    """200 only when RabbitMQ is reachable and every service answers `health`
-    within READY_TIMEOUT seconds; otherwise 503 naming what failed."""
+    """200 only when RabbitMQ is reachable, every service answers `health`
+    within READY_TIMEOUT seconds and the gateway's own database answers;
+    otherwise 503 naming what failed."""
     rpc = current_app.extensions["doudi_rpc"]
     services = current_app.config["DOUDI"]["SERVICES"]
     timeout = float(current_app.config["DOUDI"].get("READY_TIMEOUT", 2))
@@ -34,6 +35,13 @@ def readyz():
             failed.append(svc)
             checks[svc] = (str(answer) or type(answer).__name__) if isinstance(answer, Exception) \
                 else f"unhealthy: {answer}"
+    store = current_app.extensions.get("doudi_store")
+    if store is not None:  # users, tokens and the audit trail live there
+        if store.health():
+            checks["gateway_db"] = "ok"
+        else:
+            checks["gateway_db"] = "unavailable"
+            failed.append("gateway_db")
     body = {"status": "ok" if not failed else "unavailable", "checks": checks}
     if failed:
         body["failed"] = failed
