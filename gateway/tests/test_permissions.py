@@ -27,7 +27,8 @@ SAMPLE = {"id_number": make_id_number(region="341502"), "uscc": "12341500MB12345
           "application_id": "APP-341502-2026-000001", "enrolment_id": "ENR-2026-000001",
           "placement_id": "PL-1", "inspection_id": "INS-1", "county_code": "341502",
           "division_code": "341502", "month": "2026-03", "record_id": "REC-1",
-          "alert_id": "ALR-1", "pack_id": "luan-2021"}
+          "alert_id": "ALR-1", "pack_id": "luan-2021",
+          "code": "BED-D", "bed_no": "101-1", "finding_id": "1"}
 
 
 @pytest.fixture(scope="module")

@@ -555,3 +555,119 @@ def county_statistics(county_code):
     if not in_scope(code):
         raise NotFound("未找到该区县", resource="county")
     return rpc("institutions", "county_statistics", code)
+
+
+class GradeSchema(Schema):
+    grade = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    assessed_on = fields.Date(required=True)
+
+
+class StaffSchema(Schema):
+    nurses = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
+    carers = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
+    safety_officers = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
+    social_workers = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
+    others = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
+
+
+class PriceSchema(Schema):
+    price = Money(required=True)
+    effective_from = fields.Date(required=True)
+    reason = Text(500)
+
+
+class BedStatusSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["available", "out_of_service"]))
+
+
+class RectifySchema(Schema):
+    rectified_on = fields.Date(required=True)
+
+
+class MergeSchema(Schema):
+    target_uscc = Uscc(required=True)
+    on = fields.Date(required=True)
+
+
+@blp.route("/institutions/<uscc>/grade", methods=["POST"])
+@blp.arguments(GradeSchema)
+@blp.response(200, InstitutionSchema)
+@requires("institutions:write")
+def set_grade(body, uscc):
+    """Record the institution's assessed grade (1–5)."""
+    inst = act_on_institution(uscc)
+    return mask(rpc("institutions", "set_grade", inst["uscc"], body["grade"],
+                    body["assessed_on"].isoformat()))
+
+
+@blp.route("/institutions/<uscc>/staff", methods=["PUT"])
+@blp.arguments(StaffSchema)
+@blp.response(200, Loose)
+@requires("institutions:write")
+def set_staff(body, uscc):
+    """Set staff numbers (carers per resident follow)."""
+    inst = act_on_institution(uscc)
+    return rpc("institutions", "set_staff", inst["uscc"], **body)
+
+
+@blp.route("/institutions/<uscc>/catalog/<code>/prices", methods=["POST"])
+@blp.arguments(PriceSchema)
+@blp.response(201, Loose)
+@requires("institutions:write")
+def set_price(body, uscc, code):
+    """A new price for a catalogue item from a date (never retroactive)."""
+    inst = act_on_institution(uscc)
+    return rpc("institutions", "set_price", inst["uscc"], code, body["price"],
+               body["effective_from"].isoformat(), reason=body.get("reason")), 201
+
+
+@blp.route("/institutions/<uscc>/beds/<bed_no>/status", methods=["PUT"])
+@blp.arguments(BedStatusSchema)
+@blp.response(200, Loose)
+@requires("institutions:write")
+def set_bed_status(body, uscc, bed_no):
+    """Take a bed out of service or back."""
+    inst = act_on_institution(uscc)
+    return rpc("institutions", "set_bed_status", inst["uscc"], bed_no, body["status"])
+
+
+@blp.route("/inspections/<inspection_id>/findings", methods=["POST"])
+@blp.arguments(FindingSchema)
+@blp.response(201, Loose)
+@requires("inspections:write")
+def add_finding(body, inspection_id):
+    """Add a finding to an inspection."""
+    inspection = rpc("institutions", "get_inspection", inspection_id)
+    act_on_institution(inspection["uscc"])
+    return rpc("institutions", "add_finding", inspection["inspection_id"], body["severity"],
+               body["description"], body["rectify_by"].isoformat()), 201
+
+
+@blp.route("/inspections/<inspection_id>/findings/<int:finding_id>/rectification",
+           methods=["POST"])
+@blp.arguments(RectifySchema)
+@blp.response(200, Loose)
+@requires("inspections:write")
+def rectify_finding(body, inspection_id, finding_id):
+    """Sign off a finding as rectified."""
+    inspection = rpc("institutions", "get_inspection", inspection_id)
+    act_on_institution(inspection["uscc"])
+    if finding_id not in {f.get("finding_id") for f in inspection.get("findings", [])}:
+        from doudi_common.errors import NotFound
+
+        raise NotFound("该检查没有此问题", resource="finding")
+    return rpc("institutions", "rectify_finding", finding_id, body["rectified_on"].isoformat(),
+               g.principal.username)
+
+
+@blp.route("/institutions/<uscc>/merge", methods=["POST"])
+@blp.arguments(MergeSchema)
+@blp.response(200, Loose)
+@requires("institutions:write")
+def execute_merge(body, uscc):
+    """Merge this tekun home into another: residents who consented move, the
+    others stay and are listed (hangzhou-2024 §三(二)(三), §五(三))."""
+    source = act_on_institution(uscc)
+    act_on_institution(body["target_uscc"])
+    return mask(rpc("institutions", "execute_merge", source["uscc"], body["target_uscc"],
+                    body["on"].isoformat()))
