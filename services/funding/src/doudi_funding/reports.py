@@ -8,7 +8,7 @@ import io
 import sqlalchemy as sa
 from doudi_common.errors import Invalid, NotFound
 
-from doudi_funding import storage as S
+from doudi_funding import store as S
 from doudi_funding.domain.costplan import items_in_force, month_cost, plan, segments
 from doudi_funding.domain.days import days_in_care, days_in_month, month_bounds
 from doudi_funding.models import (

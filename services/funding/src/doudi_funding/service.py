@@ -22,7 +22,7 @@ from doudi_common.service_base import ServiceBase
 from nameko.dependency_providers import Config
 
 from doudi_funding import reports
-from doudi_funding import storage as S
+from doudi_funding import store as S
 from doudi_funding.domain import ledger as L
 from doudi_funding.domain.days import month_bounds, next_month
 from doudi_funding.domain.packs import pack_for, pack_named, self_pay_ratio

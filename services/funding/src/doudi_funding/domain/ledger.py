@@ -105,7 +105,7 @@ def check_purposes(txn: Transaction, restricted: Mapping[str, tuple[str, ...]]) 
 def settlement_postings(split: CaseSplit, county: str, *, id_number: str,
                         payee: str | None) -> list[Posting]:
     """The entries of one case's month (or adjustment): payables credited,
-    channels debited. Mirrors the set-based SQL in ``storage.py``."""
+    channels debited. Mirrors the set-based SQL in ``store.py``."""
     case = split.case_id
     pp = {"id_number": id_number, "case_id": case}
     out = [Posting(account("subsidy", county, kind), amount, None, **pp)
