@@ -26,26 +26,66 @@ SERVICES = {
     "services-log": ("services/services-log", "doudi-services-log", "services_log",
                      "services_log"),
 }
-GATEWAY = ("gateway", "doudi-gateway", None, "gateway")
+GATEWAY = ("gateway", "doudi-gateway", "gateway", "gateway")
 COMPONENTS = {**SERVICES, "gateway": GATEWAY}
 
-#: The environment our containers may be given (doudi_common.config, the services'
-#: and the gateway's config.yaml).
-KNOWN_ENV = {
+#: The variable holding a component's database URL (the gateway has its own name:
+#: load_config would also read DOUDI_DB_URL, but the gateway ignores it).
+DB_URL_ENV = {**{name: "DOUDI_DB_URL" for name in SERVICES}, "gateway": "DOUDI_GATEWAY_DB_URL"}
+
+#: The environment each kind of container may be given: doudi_common.config
+#: (ENV_OVERRIDES, DOUDI_HOME) and the services' config.yaml ...
+SERVICE_ENV = {
     "DOUDI_HOME",
-    "DOUDI_RPC_TIMEOUT",
     "DOUDI_AMQP_URI",
     "DOUDI_DB_URL",
     "DOUDI_LOG_LEVEL",
     "DOUDI_LOG_FORMAT",
     "DOUDI_AUTO_MIGRATE",
-    "DOUDI_JWT_SECRET",
-    "DOUDI_ADMIN_PASSWORD",
+    "DOUDI_CALENDAR_INTERVAL",      # eligibility
 }
+#: ... and the gateway's config.yaml and gateway/src (serve.py: doudi-gateway;
+#: observe.py: Prometheus). test_env_lists_match_the_sources keeps both in step.
+GATEWAY_ENV = {
+    "DOUDI_HOME",
+    "DOUDI_AMQP_URI",
+    "DOUDI_LOG_LEVEL",
+    "DOUDI_LOG_FORMAT",
+    "DOUDI_AUTO_MIGRATE",           # workers migrate again unless "false"
+    "DOUDI_GATEWAY_CONFIG",
+    "DOUDI_GATEWAY_DB_URL",
+    "DOUDI_GATEWAY_HOST",
+    "DOUDI_GATEWAY_PORT",
+    "DOUDI_GATEWAY_WORKERS",
+    "DOUDI_GATEWAY_THREADS",
+    "DOUDI_RPC_TIMEOUT",
+    "DOUDI_JWT_SECRET",
+    "DOUDI_ENV",
+    "DOUDI_ADMIN_PASSWORD",
+    "DOUDI_ACCESS_TTL",
+    "DOUDI_REFRESH_TTL",
+    "DOUDI_CORS_ORIGINS",
+    "DOUDI_METRICS_TOKEN",
+    "DOUDI_PERSON_SCOPE_TTL",
+    "DOUDI_PROXY_HOPS",
+    "DOUDI_USER_CACHE_TTL",
+    "PROMETHEUS_MULTIPROC_DIR",
+}
+ALLOWED_ENV = {"service": SERVICE_ENV, "gateway": GATEWAY_ENV}
+KNOWN_ENV = SERVICE_ENV | GATEWAY_ENV
 REQUIRED_ENV = {
     "service": {"DOUDI_AMQP_URI", "DOUDI_DB_URL", "DOUDI_AUTO_MIGRATE", "DOUDI_LOG_LEVEL"},
-    "gateway": {"DOUDI_AMQP_URI", "DOUDI_JWT_SECRET", "DOUDI_LOG_LEVEL"},
+    # one shared user database; doudi-gateway migrates, so the workers do not;
+    # it binds 127.0.0.1 by default; /metrics sums the workers
+    "gateway": {"DOUDI_AMQP_URI", "DOUDI_GATEWAY_DB_URL", "DOUDI_JWT_SECRET",
+                "DOUDI_AUTO_MIGRATE", "DOUDI_GATEWAY_HOST", "DOUDI_PROXY_HOPS",
+                "PROMETHEUS_MULTIPROC_DIR", "DOUDI_LOG_LEVEL"},
 }
+
+
+def role(component: str) -> str:
+    return "gateway" if component == "gateway" else "service"
+
 
 #: Secrets the manifests reference but never define (created by the operator).
 EXTERNAL_SECRETS = {"doudi-secrets", "rabbitmq-definitions"}
@@ -53,10 +93,23 @@ EXTERNAL_SECRETS = {"doudi-secrets", "rabbitmq-definitions"}
 OVERLAYS = ("base", "overlays/dev", "overlays/prod")
 
 
+#: gateway/Dockerfile's CMD: gunicorn alone, which neither migrates once before the
+#: workers fork nor sets PROMETHEUS_MULTIPROC_DIR. compose and Kubernetes override
+#: it with ``doudi-gateway``; the image may switch to that (then it needs
+#: ``ENV DOUDI_GATEWAY_HOST=0.0.0.0``).
+GATEWAY_IMAGE_CMD = ["gunicorn", "-k", "gthread", "--workers", "2", "--threads", "8",
+                     "--bind", "0.0.0.0:8000", "doudi_gateway.app:create_app()"]
+
+#: Where PROMETHEUS_MULTIPROC_DIR points in compose (tmpfs) and Kubernetes (emptyDir).
+GATEWAY_METRICS_DIR = "/app/metrics"
+
+
 def expected_command(component: str, verb: str) -> list[str]:
+    """What compose and Kubernetes run (``verb``: run, migrate, health)."""
     if component == "gateway":
-        return ["gunicorn", "-k", "gthread", "--workers", "2", "--threads", "8",
-                "--bind", "0.0.0.0:8000", "doudi_gateway.app:create_app()"]
+        # migrates, creates the first admin, then execs gunicorn (gthread); no
+        # control socket (gunicorn 27 puts it in ~/.gunicorn: not writable)
+        return ["doudi-gateway", "--no-control-socket"]
     return ["doudi-service", verb, component, "--config", f"services/{component}/config.yaml"]
 
 

@@ -13,7 +13,17 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from .facts import COMPONENTS, KNOWN_ENV, REPO, REQUIRED_ENV, SERVICES, expected_command
+from .facts import (
+    ALLOWED_ENV,
+    COMPONENTS,
+    DB_URL_ENV,
+    GATEWAY_METRICS_DIR,
+    REPO,
+    REQUIRED_ENV,
+    SERVICES,
+    expected_command,
+    role,
+)
 
 _VAR = re.compile(r"\$(?:\{(?P<braced>[^}]*)\}|(?P<plain>[A-Za-z_][A-Za-z0-9_]*)|(?P<dollar>\$))")
 
@@ -150,7 +160,8 @@ def test_service_dependencies(compose):
     services = compose["services"]
     for name in SERVICES:
         assert set(depends_on(services[name])) >= {"rabbitmq", "postgres"}, name
-    assert set(depends_on(services["gateway"])) >= set(SERVICES) | {"rabbitmq"}
+    # the gateway's own database lives in the same PostgreSQL
+    assert set(depends_on(services["gateway"])) >= set(SERVICES) | {"rabbitmq", "postgres"}
 
 
 def test_volumes_secrets_and_configs_are_declared(compose):
@@ -186,24 +197,26 @@ def test_every_variable_has_a_default_or_is_required(compose):
 def test_component_environment(compose):
     for name, (_src, _pkg, database, rabbit_user) in COMPONENTS.items():
         env = environment(compose["services"][name])
-        assert set(env) <= KNOWN_ENV, f"{name}: unknown {set(env) - KNOWN_ENV}"
-        required = REQUIRED_ENV["gateway" if name == "gateway" else "service"]
+        allowed = ALLOWED_ENV[role(name)]
+        assert set(env) <= allowed, f"{name}: unknown {set(env) - allowed}"
+        required = REQUIRED_ENV[role(name)]
         assert required <= set(env), f"{name}: missing {required - set(env)}"
         amqp = urlsplit(env["DOUDI_AMQP_URI"])
         assert amqp.scheme in ("amqp", "pyamqp"), name
         assert (amqp.hostname, amqp.port, amqp.username) == ("rabbitmq", 5672, rabbit_user), name
         assert amqp.password, f"{name}: AMQP URI without a password"
-        if database is not None:
-            db = urlsplit(env["DOUDI_DB_URL"])
-            assert db.scheme == "postgresql+psycopg", name
-            assert (db.hostname, db.port, db.path) == ("postgres", 5432, f"/{database}"), name
-            assert env["DOUDI_AUTO_MIGRATE"] == "true", name
+        db = urlsplit(env[DB_URL_ENV[name]])
+        assert db.scheme == "postgresql+psycopg", name
+        assert (db.hostname, db.port, db.path) == ("postgres", 5432, f"/{database}"), name
+        # one replica per service, each migrates on start; `doudi-gateway` migrates
+        # before its workers start, so they need not
+        assert env["DOUDI_AUTO_MIGRATE"] == ("false" if name == "gateway" else "true"), name
 
 
 def test_database_password_is_the_postgres_password(compose):
     postgres = environment(compose["services"]["postgres"])
-    for name in SERVICES:
-        db = urlsplit(environment(compose["services"][name])["DOUDI_DB_URL"])
+    for name in COMPONENTS:
+        db = urlsplit(environment(compose["services"][name])[DB_URL_ENV[name]])
         assert (db.username, unquote(db.password)) == (postgres["POSTGRES_USER"],
                                                        postgres["POSTGRES_PASSWORD"]), name
 
@@ -255,7 +268,7 @@ def test_definitions_declare_exchanges_and_users():
     assert {rabbit_user for *_, rabbit_user in COMPONENTS.values()} <= users
 
 
-def test_postgres_creates_one_database_per_service(compose):
+def test_postgres_creates_one_database_per_component(compose):
     pg = compose["services"]["postgres"]
     assert pg["image"] == "postgres:15"
     assert healthcheck_test(pg)[1] == "pg_isready"
@@ -264,7 +277,7 @@ def test_postgres_creates_one_database_per_service(compose):
     assert init == ["./deploy/postgres/init.sql"]
     sql = (REPO / "deploy/postgres/init.sql").read_text(encoding="utf-8")
     created = set(re.findall(r"^\s*CREATE DATABASE (\w+)", sql, re.MULTILINE | re.IGNORECASE))
-    assert created == {database for _, _, database, _ in SERVICES.values()}
+    assert created == {database for _, _, database, _ in COMPONENTS.values()}
     assert "/var/lib/postgresql/data" in {t for k, _, t in volume_entries(pg) if k == "volume"}
 
 
@@ -282,6 +295,33 @@ def test_gateway_publishes_8000_and_checks_healthz_without_curl(compose):
     assert "urllib" in test[3] and "/healthz" in test[3] and "8000" in test[3]
     compile(test[3], "healthcheck", "exec")
     assert "curl" not in json.dumps(test) and "wget" not in json.dumps(test)
+
+
+def test_gateway_runs_doudi_gateway_on_all_interfaces(compose):
+    """``doudi-gateway`` migrates and creates the first admin before gunicorn forks;
+    it binds 127.0.0.1:8000 unless DOUDI_GATEWAY_HOST says otherwise."""
+    gateway = compose["services"]["gateway"]
+    command = gateway.get("command")
+    assert (command.split() if isinstance(command, str) else command) == \
+        expected_command("gateway", "run")
+    env = environment(gateway)
+    assert env["DOUDI_GATEWAY_HOST"] == "0.0.0.0"
+    assert env.get("DOUDI_GATEWAY_PORT", "8000") == "8000"
+    assert "DOUDI_DB_URL" not in env, "the gateway reads DOUDI_GATEWAY_DB_URL"
+
+
+def test_gateway_trusts_no_proxy_and_sums_metrics_over_workers(compose):
+    gateway = compose["services"]["gateway"]
+    env = environment(gateway)
+    # nothing in front of it in compose: X-Forwarded-For would be the client's say-so
+    assert env["DOUDI_PROXY_HOPS"] == "0"
+    # a tmpfs, fresh per container start (files of an earlier run would linger)
+    assert env["PROMETHEUS_MULTIPROC_DIR"] == GATEWAY_METRICS_DIR
+    tmpfs = gateway.get("tmpfs", [])
+    tmpfs = [tmpfs] if isinstance(tmpfs, str) else tmpfs
+    targets = {t.split(":")[0] for t in tmpfs}
+    targets |= {t for kind, _, t in volume_entries(gateway) if kind == "tmpfs"}
+    assert GATEWAY_METRICS_DIR in targets
 
 
 # ------------------------------------------------------------- docker compose

@@ -7,11 +7,21 @@ import json
 import re
 import shlex
 import tomllib
+from pathlib import Path
 
 import pytest
 import yaml
 
-from .facts import COMPONENTS, K8S, REPO, SERVICES, expected_command
+from .facts import (
+    COMPONENTS,
+    GATEWAY_ENV,
+    GATEWAY_IMAGE_CMD,
+    K8S,
+    REPO,
+    SERVICE_ENV,
+    SERVICES,
+    expected_command,
+)
 
 BASE_IMAGE = "python:3.11-slim"
 APP_UID = 10001
@@ -152,8 +162,14 @@ def test_image_has_a_healthcheck_and_the_documented_command(name):
     else:
         assert probe == expected_command(name, "health")
     cmds = [args for instr, args in final if instr == "CMD"]
-    assert cmds and exec_form(cmds[-1]) == expected_command(name, "run")
     env = " ".join(args for instr, args in final if instr == "ENV")
+    if name == "gateway":
+        # compose and Kubernetes run `doudi-gateway` whatever the image's CMD says
+        assert cmds and exec_form(cmds[-1]) in (GATEWAY_IMAGE_CMD, expected_command(name, "run"))
+        if exec_form(cmds[-1]) == expected_command(name, "run"):
+            assert "DOUDI_GATEWAY_HOST=0.0.0.0" in env, "doudi-gateway binds 127.0.0.1"
+    else:
+        assert cmds and exec_form(cmds[-1]) == expected_command(name, "run")
     assert "/app/.venv/bin" in env, f"{name}: the venv is not on PATH"
 
 
@@ -226,3 +242,28 @@ def test_dockerignore_keeps_what_the_build_needs(name):
         assert not ignored(path, patterns), f".dockerignore drops {path}"
         if "/" not in path or path.endswith("pyproject.toml"):
             assert (REPO / path).exists(), f"{path} is copied but does not exist"
+
+
+_ENV_NAME = re.compile(r"\b(DOUDI_[A-Z0-9_]*[A-Z0-9]|PROMETHEUS_MULTIPROC_DIR)\b")
+
+
+def _env_read_by(*paths: Path) -> set[str]:
+    found = set()
+    for path in paths:
+        files = [path] if path.is_file() else sorted(path.rglob("*.py"))
+        for file in files:
+            found |= set(_ENV_NAME.findall(file.read_text(encoding="utf-8")))
+    return found
+
+
+def test_env_lists_match_the_sources():
+    """ALLOWED_ENV is what the code reads: a variable the code dropped or gained
+    shows up here before a manifest sets it in vain (or misses it)."""
+    from doudi_common.config import ENV_OVERRIDES
+
+    common = set(ENV_OVERRIDES.values()) | {"DOUDI_HOME"}
+    services = _env_read_by(*(REPO / src / "config.yaml" for src, *_ in SERVICES.values()))
+    assert SERVICE_ENV == common | services
+    gateway = _env_read_by(REPO / "gateway" / "config.yaml", REPO / "gateway" / "src")
+    # load_config reads DOUDI_DB_URL too, but the gateway's store uses GATEWAY_DB_URL
+    assert GATEWAY_ENV == (common - {"DOUDI_DB_URL"}) | gateway

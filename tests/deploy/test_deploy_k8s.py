@@ -8,8 +8,11 @@ import re
 import pytest
 
 from .facts import (
+    ALLOWED_ENV,
     COMPONENTS,
+    DB_URL_ENV,
     EXTERNAL_SECRETS,
+    GATEWAY_METRICS_DIR,
     K8S,
     KNOWN_ENV,
     REPO,
@@ -17,6 +20,7 @@ from .facts import (
     SERVICES,
     expected_command,
     render,
+    role,
 )
 
 #: Kubernetes versions whose schemas (bundled with kubernetes-validate) we check against:
@@ -70,6 +74,18 @@ def configmaps_by_generator_name(objects):
 
 def env_names(container):
     return {e["name"] for e in container.get("env", [])}
+
+
+def env_value(objects, container, name):
+    """The value a container gets for ``name``: literal or from a ConfigMap key
+    (None when it comes from a Secret)."""
+    (entry,) = [e for e in container.get("env", []) if e["name"] == name]
+    if "value" in entry:
+        return entry["value"]
+    ref = entry["valueFrom"].get("configMapKeyRef")
+    if ref is None:
+        return None
+    return configmaps_by_generator_name(objects)[ref["name"]]["data"][ref["key"]]
 
 
 # ------------------------------------------------------------------ rendering
@@ -239,9 +255,30 @@ def test_pods_run_as_non_root_without_privileges(objects):
 def test_doudi_containers_have_read_only_root_and_writable_tmp(objects):
     for name, dep in doudi_deployments(objects).items():
         assert pod_spec(dep).get("automountServiceAccountToken") is False, name
+        volumes = {v["name"]: v for v in pod_spec(dep).get("volumes", [])}
         for c in containers(dep, init=True):
             assert c["securityContext"].get("readOnlyRootFilesystem") is True, name
-            assert "/tmp" in {m["mountPath"] for m in c.get("volumeMounts", [])}, name
+            mounts = {m["mountPath"]: m for m in c.get("volumeMounts", [])}
+            assert "/tmp" in mounts, name
+            for mount in mounts.values():
+                assert "emptyDir" in volumes[mount["name"]], f"{name}: {mount['mountPath']}"
+
+
+def test_gateway_metrics_dir_is_a_writable_empty_dir(objects):
+    """Prometheus multiprocess mode: every gunicorn worker writes its samples as
+    files under PROMETHEUS_MULTIPROC_DIR and /metrics sums them; the root
+    filesystem is read-only, so the directory must be a volume of its own."""
+    dep = doudi_deployments(objects)["gateway"]
+    (main,) = containers(dep)
+    assert env_value(objects, main, "PROMETHEUS_MULTIPROC_DIR") == GATEWAY_METRICS_DIR
+    mounts = {m["mountPath"]: m for m in main["volumeMounts"]}
+    assert GATEWAY_METRICS_DIR in mounts
+    assert not mounts[GATEWAY_METRICS_DIR].get("readOnly")
+    volumes = {v["name"]: v for v in pod_spec(dep)["volumes"]}
+    volume = volumes[mounts[GATEWAY_METRICS_DIR]["name"]]
+    assert "emptyDir" in volume and volume["emptyDir"].get("sizeLimit"), volume
+    # not shared with /tmp or /app/var
+    assert sum(m["name"] == volume["name"] for m in main["volumeMounts"]) == 1
 
 
 # ------------------------------------------------------ commands and migrations
@@ -259,7 +296,13 @@ def test_each_service_migrates_in_an_init_container(objects):
     for name, dep in doudi_deployments(objects).items():
         inits = pod_spec(dep).get("initContainers", [])
         if name == "gateway":
+            # `doudi-gateway` migrates (advisory lock) and creates the first admin
+            # before gunicorn forks; the workers must not do it again
             assert not inits
+            (main,) = containers(dep)
+            assert main["command"] == expected_command(name, "run")
+            assert main["command"][0] == "doudi-gateway"
+            assert env_value(objects, main, "DOUDI_AUTO_MIGRATE") == "false"
             continue
         (main,) = [c for c in containers(dep) if c["name"] == name]
         migrate = [c for c in inits if c["command"] == expected_command(name, "migrate")]
@@ -276,11 +319,11 @@ def test_environment_names_are_known(objects):
     assert set(config["data"]) <= KNOWN_ENV
     for name, dep in doudi_deployments(objects).items():
         for c in containers(dep, init=True):
-            unknown = env_names(c) - KNOWN_ENV
+            unknown = env_names(c) - ALLOWED_ENV[role(name)]
             assert not unknown, f"{name}/{c['name']}: unknown env {unknown}"
             assert not c.get("envFrom"), f"{name}/{c['name']}: use explicit env"
         (main,) = [c for c in containers(dep) if c["name"] == name]
-        required = REQUIRED_ENV["gateway" if name == "gateway" else "service"]
+        required = REQUIRED_ENV[role(name)]
         assert required <= env_names(main), f"{name}: missing {required - env_names(main)}"
 
 
@@ -347,10 +390,30 @@ def test_each_service_uses_its_own_credentials(objects):
         for c in containers(dep, init=True):
             for e in c.get("env", []):
                 ref = e.get("valueFrom", {}).get("secretKeyRef")
-                if ref and e["name"] in ("DOUDI_AMQP_URI", "DOUDI_DB_URL"):
+                if ref and e["name"] in ("DOUDI_AMQP_URI", DB_URL_ENV[name]):
                     suffix = "amqp-uri" if e["name"] == "DOUDI_AMQP_URI" else "db-url"
                     assert ref == {"name": "doudi-secrets", "key": f"{name}-{suffix}"}, \
                         f"{name}/{c['name']}: {e['name']} from {ref}"
+
+
+def test_gateway_environment(objects):
+    dep = doudi_deployments(objects)["gateway"]
+    (main,) = containers(dep)
+    env = {e["name"]: e for e in main["env"]}
+    # one user store / audit trail for every replica, from the Secret
+    assert env["DOUDI_GATEWAY_DB_URL"]["valueFrom"]["secretKeyRef"] == \
+        {"name": "doudi-secrets", "key": "gateway-db-url"}
+    assert "DOUDI_DB_URL" not in env, "the gateway reads DOUDI_GATEWAY_DB_URL"
+    for key in ("jwt-secret", "admin-password"):
+        assert key in {e.get("valueFrom", {}).get("secretKeyRef", {}).get("key")
+                       for e in env.values()}, key
+    # doudi-gateway binds 127.0.0.1:8000 unless told otherwise
+    assert env_value(objects, main, "DOUDI_GATEWAY_HOST") == "0.0.0.0"
+    port = env_value(objects, main, "DOUDI_GATEWAY_PORT") if "DOUDI_GATEWAY_PORT" in env \
+        else "8000"
+    assert int(port) in {p["containerPort"] for p in main["ports"]}
+    # behind the ingress: one trusted X-Forwarded-* hop
+    assert env_value(objects, main, "DOUDI_PROXY_HOPS") == "1"
 
 
 def test_the_readme_documents_every_secret_key(objects):
