@@ -36,12 +36,21 @@ from datetime import datetime, timezone
 from functools import partial
 
 import eventlet
+import kombu.serialization
 import sqlalchemy.exc
 from kombu import Connection, Exchange, Queue, binding
 from kombu.pools import producers
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    LOGIN_METHOD_CONFIG_KEY,
+)
+from nameko.exceptions import UnserializableValueError, serialize
 from nameko.extensions import DependencyProvider, Entrypoint, SharedExtension
 from nameko.messaging import QueueConsumer
 from nameko.rpc import Rpc as NamekoRpc
+from nameko.rpc import get_rpc_exchange
 from nameko.timer import Timer as NamekoTimer
 
 from doudi_common.db import UnitOfWork, finish_units_of_work
@@ -87,15 +96,69 @@ def _as_transient(exc_info):
 
 # -- rpc and timer ------------------------------------------------------------
 
+class ReplyPublisher(Publisher):
+    """Publishes RPC replies: the body is serialised once (nameko's ``Responder``
+    serialises every reply twice: a trial run, then the publish), the kombu
+    ``Connection`` that keys the producer pool is built once per service instead
+    of per reply, and the broker is not asked to confirm a reply (the caller's
+    reply queue is exclusive and transient: a confirm adds a round trip per
+    call and protects nothing — a lost reply is the caller's timeout either way;
+    connection errors still raise and are retried by the retry policy)."""
+
+    use_confirms = False
+
+    def __init__(self, amqp_uri, ssl=None, login_method=None):
+        super().__init__(amqp_uri, ssl=ssl, login_method=login_method)
+        options = dict(self.transport_options, confirm_publish=False)
+        self._connection = Connection(amqp_uri, transport_options=options, ssl=ssl,
+                                      login_method=login_method)
+
+    def send(self, body: str, content_type: str, content_encoding: str, exchange,
+             routing_key: str, correlation_id) -> None:
+        with producers[self._connection].acquire(block=True) as producer:
+            producer.publish(body, content_type=content_type,
+                             content_encoding=content_encoding, exchange=exchange,
+                             routing_key=routing_key, correlation_id=correlation_id,
+                             headers={}, delivery_mode=self.delivery_mode,
+                             mandatory=False, priority=self.priority, retry=self.retry,
+                             retry_policy=self.retry_policy)
+
+
 class Rpc(NamekoRpc):
     def __init__(self, expected_exceptions=EXPECTED_ERRORS + (TransientError,), **kwargs):
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self._reply_exchange = get_rpc_exchange(config)
+        self._reply_publisher = ReplyPublisher(
+            config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         exc_info = _as_transient(finish_units_of_work(worker_ctx, exc_info))
         if exc_info is not None:
             result = None
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        # as nameko's RpcConsumer.handle_result + Responder.send_response, with
+        # one serialisation of the reply
+        error = serialize(exc_info[1]) if exc_info is not None else None
+        content_type = message.properties["content_type"]
+        serializer = kombu.serialization.registry.type_to_name[content_type]
+        try:
+            ctype, encoding, body = kombu.serialization.dumps(
+                {"result": result, "error": error}, serializer)
+        except Exception:  # noqa: BLE001 - as nameko: the caller gets the error instead
+            exc_info = sys.exc_info()
+            error = serialize(UnserializableValueError(result))
+            result = None
+            ctype, encoding, body = kombu.serialization.dumps(
+                {"result": None, "error": error}, serializer)
+        self._reply_publisher.send(body, ctype, encoding, self._reply_exchange,
+                                   message.properties["reply_to"],
+                                   message.properties.get("correlation_id"))
+        self.rpc_consumer.queue_consumer.ack_message(message)
+        return result, exc_info
 
 
 class Timer(NamekoTimer):

@@ -34,11 +34,20 @@ def next_number(session, name: str) -> int:
     return value
 
 
+# built once: SQLAlchemy then reuses the statement's cache key and compiled form
+_PERSON = sa.select(persons).where(persons.c.id_number == sa.bindparam("id_number"))
+_PERSON_LOCKED = _PERSON.with_for_update()
+_FACTS = (sa.select(person_facts).where(person_facts.c.id_number == sa.bindparam("id_number"))
+          .order_by(person_facts.c.id))
+_FACTS_KNOWN = (sa.select(person_facts)
+                .where(person_facts.c.id_number == sa.bindparam("id_number"),
+                       person_facts.c.recorded_at <= sa.bindparam("known_at"))
+                .order_by(person_facts.c.id))
+
+
 def get_person_row(session, id_number: str, lock: bool = False) -> dict:
-    stmt = sa.select(persons).where(persons.c.id_number == id_number)
-    if lock:
-        stmt = stmt.with_for_update()
-    row = session.execute(stmt).first()
+    row = session.execute(_PERSON_LOCKED if lock else _PERSON,
+                          {"id_number": id_number}).first()
     if row is None:
         raise NotFound("未找到该人员", resource="person", id_number=mask_id_number(id_number))
     return dict(row._mapping)
@@ -53,10 +62,11 @@ def _fact(row) -> Fact:
 def load_facts(session, id_number: str, known_at: datetime | None = None) -> list[Fact]:
     """The person's fact history; with ``known_at`` only what had been recorded
     by then (to replay what a past decision could know)."""
-    stmt = sa.select(person_facts).where(person_facts.c.id_number == id_number)
-    if known_at is not None:
-        stmt = stmt.where(person_facts.c.recorded_at <= known_at)
-    return [_fact(r) for r in session.execute(stmt.order_by(person_facts.c.id))]
+    if known_at is None:
+        rows = session.execute(_FACTS, {"id_number": id_number})
+    else:
+        rows = session.execute(_FACTS_KNOWN, {"id_number": id_number, "known_at": known_at})
+    return [_fact(r) for r in rows]
 
 
 def add_fact(session, id_number: str, fact: Fact) -> int:
