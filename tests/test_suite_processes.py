@@ -80,7 +80,8 @@ def test_suite_becomes_ready_and_reports_a_missing_service(suite):
         return resp is not None and resp.status_code == 200 and resp
     started = time.monotonic()
     resp = wait_for(ready, timeout=90, interval=0.5, message="/readyz 200")
-    assert resp.json()["checks"] == {s.replace("-", "_"): "ok" for s in SERVICES}
+    checks = resp.json()["checks"]
+    assert {s.replace("-", "_"): "ok" for s in SERVICES}.items() <= checks.items()
     assert time.monotonic() - started < 90
     # the embedded default database: one SQLite file per service under var/
     for svc in SERVICES:

@@ -31,6 +31,22 @@ def mask_id_numbers(_logger: Any, _name: str, event_dict: dict) -> dict:
     return {key: _mask_value(value) for key, value in event_dict.items()}
 
 
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time (test runners swap it;
+    a handler holding the old one would write to a closed file)."""
+
+    def __init__(self):
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | None = None) -> None:
     """``fmt``: ``json`` (production), ``console`` (a person reading a terminal),
     or ``auto`` (console on a TTY, JSON otherwise)."""
@@ -56,7 +72,7 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | Non
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderrHandler()
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=shared,
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
