@@ -121,13 +121,28 @@ def issue_tokens(user: dict) -> dict:
             "jurisdiction": user["jurisdiction"], "institution_id": user["institution_id"]}
 
 
+_DECODED: dict[tuple[str, str], dict] = {}
+_DECODED_MAX = 20000
+
+
 def _decode(token: str, typ: str) -> dict | None:
+    """The token's claims, or None. A token that verified once is remembered
+    (keyed by signing key and token) until its ``exp``: the signature and claims
+    cannot change, so only the expiry is checked again; whether the user is
+    still allowed in is checked on every request by the caller."""
+    secret = current_app.extensions["doudi_jwt_secret"]
+    hit = _DECODED.get((secret, token))
+    if hit is not None and time.time() < hit["exp"]:
+        return dict(hit) if hit.get("typ") == typ else None
     try:
-        claims = jwt.decode(token, current_app.extensions["doudi_jwt_secret"],
-                            algorithms=[ALGORITHM],
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
                             options={"require": ["exp", "iat", "sub", "uid", "typ"]})
     except jwt.PyJWTError:
         return None
+    if isinstance(claims.get("exp"), int | float):
+        if len(_DECODED) >= _DECODED_MAX:
+            _DECODED.clear()
+        _DECODED[(secret, token)] = dict(claims)
     return claims if claims.get("typ") == typ else None
 
 
