@@ -13,7 +13,12 @@ from typing import Any
 
 from amqp.exceptions import ChannelError
 from doudi_common.errors import TransientError
+from kombu import Connection
+from kombu.exceptions import ChannelError as KombuChannelError
+from kombu.pools import producers
+from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
+from nameko.rpc import MethodProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 
@@ -23,6 +28,41 @@ class ServiceUnavailable(TransientError):
     def __init__(self, detail: str = "", timeout: bool = False, **fields: Any):
         super().__init__(detail, **fields)
         self.timeout = timeout
+
+
+class _Publisher(Publisher):
+    """nameko's ``Publisher.publish`` builds a kombu ``Connection`` on every call
+    only to look up the shared producer pool; this one builds it once. Same
+    options otherwise: publisher confirms (so an unknown service is still
+    detected at once through ``mandatory``), persistent delivery, retries."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        options = dict(self.transport_options, confirm_publish=self.use_confirms)
+        self._connection = Connection(self.amqp_uri, transport_options=options, ssl=self.ssl,
+                                      login_method=self.login_method)
+
+    def publish(self, payload, **kwargs):
+        headers = dict(self.publish_kwargs.get("headers") or {})
+        headers.update(kwargs.pop("headers", {}))
+        headers.update(kwargs.pop("extra_headers", {}))
+        mandatory = kwargs.pop("mandatory", self.mandatory)
+        with producers[self._connection].acquire(block=True) as producer:
+            try:
+                producer.publish(
+                    payload, headers=headers, delivery_mode=self.delivery_mode,
+                    mandatory=mandatory, priority=self.priority, expiration=self.expiration,
+                    compression=self.compression, declare=list(self.declare),
+                    retry=self.retry, retry_policy=self.retry_policy,
+                    serializer=kwargs.pop("serializer", self.serializer), **kwargs)
+            except KombuChannelError as exc:
+                if "NO_ROUTE" in str(exc):
+                    raise UndeliverableMessage() from None
+                raise
+
+
+class _MethodProxy(MethodProxy):
+    publisher_cls = _Publisher
 
 
 class RpcClient:
@@ -38,8 +78,17 @@ class RpcClient:
         entry = proxies.get(timeout)
         if entry is None:
             runner = ClusterRpcProxy(self.config, timeout=timeout)
-            entry = proxies[timeout] = (runner, runner.start())
+            entry = proxies[timeout] = (runner, runner.start(), {})
         return entry
+
+    def _method(self, timeout: float, service: str, method: str) -> MethodProxy:
+        """This thread's proxy for ``service.method`` (kept with its publisher)."""
+        runner, _, methods = self._proxy(timeout)
+        proxy = methods.get((service, method))
+        if proxy is None:
+            proxy = methods[(service, method)] = _MethodProxy(
+                runner._worker_ctx, service, method, runner._reply_listener)
+        return proxy
 
     def _discard(self, timeout: float) -> None:
         entry = getattr(self._local, "proxies", {}).pop(timeout, None)
@@ -56,10 +105,10 @@ class RpcClient:
         timeout = timeout or self.timeout
         started, outcome = time.perf_counter(), "error"
         try:
-            runner, cluster = self._proxy(timeout)
+            runner = self._proxy(timeout)[0]
             # the request id travels as nameko context data (header nameko.request_id)
             runner._worker_ctx.data["request_id"] = current_request_id()
-            result = getattr(getattr(cluster, service), method)(*args, **kwargs)
+            result = self._method(timeout, service, method)(*args, **kwargs)
             outcome = "ok"
             return result
         except MethodNotFound:
@@ -86,7 +135,7 @@ class RpcClient:
         """Fire several calls at once, wait for all; each result is the answer
         or the exception it raised."""
         try:
-            _, cluster = self._proxy(timeout)
+            cluster = self._proxy(timeout)[1]
         except (OSError, ConnectionError, ChannelError) as exc:
             self._discard(timeout)
             return {key: ServiceUnavailable(f"无法连接消息队列: {exc}") for key in calls}
