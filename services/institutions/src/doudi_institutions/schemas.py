@@ -86,3 +86,20 @@ def inspection_view(row: dict, found: list[dict], today: date) -> dict:
                       "overdue": f["rectified_on"] is None and f["rectify_by"] < today}
                      for f in found],
     })
+
+
+def bed_view(row: dict) -> dict:
+    status = ("occupied" if row["placement_pk"] else
+              "out_of_service" if row["out_of_service"] else "available")
+    return {"bed_no": row["bed_no"], "room_no": row["room_no"],
+            "room_type": row["room_type"], "status": status,
+            "placement_id": f"PL-{row['placement_pk']}" if row["placement_pk"] else None}
+
+
+def admission_request_view(r: dict) -> dict:
+    return {"id": r["id"], "enrolment_id": r["enrolment_id"],
+            "id_number_masked": mask_id_number(r["id_number"]),
+            "institution_uscc": r["institution_uscc"], "status": r["status"],
+            "reason": r["reason"],
+            "placement_id": f"PL-{r['placement_id']}" if r["placement_id"] else None,
+            "received_at": r["received_at"].isoformat()}

@@ -123,3 +123,42 @@ def plan(county_code: str, sites: list[Site], residents: list[Resident]) -> Plan
             merges.append(Merge(source.uscc, targets[0].uscc, []))
     return Plan(county_code, True, reasons, [s.uscc for s in keep], merges, unplaced,
                 not unplaced)
+
+
+def site_of(inst: dict, capacity: int, occupied: int) -> Site:
+    """A registry row (with its bed counts) as a site to plan with."""
+    staff = (inst["nurses"] + inst["carers"] + inst["safety_officers"]
+             + inst["social_workers"] + inst["other_staff"])
+    return Site(inst["uscc"], inst["name"], inst["division_code"], inst["grade"], capacity,
+                occupied, staff)
+
+
+def _ratio(part: int, whole: int) -> Decimal:
+    return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def county_statistics(county: str, institutions: list[tuple[dict, dict]], need: int,
+                      placed: int) -> dict:
+    """Totals over a county's institutions (each with its ``capacity``/``occupied``
+    bed counts) and the centralised support rate of tekun people needing care."""
+    beds_total = occupied = 0
+    staff = {"nurses": 0, "carers": 0, "safety_officers": 0, "social_workers": 0,
+             "others": 0}
+    below = tekun_homes = 0
+    for inst, counts in institutions:
+        beds_total += counts["capacity"]
+        occupied += counts["occupied"]
+        for key, col in (("nurses", "nurses"), ("carers", "carers"),
+                         ("safety_officers", "safety_officers"),
+                         ("social_workers", "social_workers"), ("others", "other_staff")):
+            staff[key] += inst[col]
+        if inst["kind"] == "tekun_home":
+            tekun_homes += 1
+            if (inst["grade"] or 0) < MIN_GRADE:
+                below += 1
+    rate = None if need == 0 else str(_ratio(placed, need))
+    return {"county_code": county, "institutions": len(institutions),
+            "tekun_institutions": tekun_homes, "beds": beds_total, "occupied": occupied,
+            "occupancy": None if not beds_total else str(_ratio(occupied, beds_total)),
+            "below_grade_3": below, "staff": staff, "tekun_needing_care": need,
+            "tekun_in_institutions": placed, "centralised_support_rate": rate}

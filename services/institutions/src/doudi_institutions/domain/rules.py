@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from doudi_common.errors import Conflict, Invalid
+from doudi_common.errors import Conflict, Invalid, NotFound
 
-from doudi_institutions.domain.vocab import TRANSITIONS
+from doudi_institutions.domain.vocab import SEVERITIES, TRANSITIONS
 
 # -- choices ---------------------------------------------------------------------
 
@@ -159,3 +159,159 @@ def due_on(kind: str, last_inspected: date | None, since: date) -> date:
 
 def is_overdue(due: date, today: date) -> bool:
     return today > due
+
+
+# -- references and periods ---------------------------------------------------------------
+
+
+def placement_no(pk: int) -> str:
+    return f"PL-{pk}"
+
+
+def placement_pk(placement_id) -> int:
+    text = str(placement_id)
+    if text.startswith("PL-") and text[3:].isdigit():
+        return int(text[3:])
+    raise NotFound("未找到该入住记录", resource="placement")
+
+
+def inspection_pk(inspection_id) -> int:
+    text = str(inspection_id)
+    if text.startswith("INS-") and text[4:].isdigit():
+        return int(text[4:])
+    raise NotFound("未找到该检查记录", resource="inspection")
+
+
+def month_bounds(month) -> tuple[date, date]:
+    from doudi_common.clock import parse_month
+
+    try:
+        year, mon = parse_month(str(month))
+    except ValueError:
+        raise Invalid("月份应为 YYYY-MM", field="active_in", reason="bad_month") from None
+    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
+
+
+# -- registry checks ------------------------------------------------------------------------
+
+
+def check_name(name) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise Invalid("机构名称必填（100字以内）", field="name", reason="bad_name")
+    return name.strip()
+
+
+def check_county_or_below(division: str) -> str:
+    if len(division) == 6 and division[4:] == "00":
+        raise Invalid("机构所在地应为县级或以下区划", field="division_code",
+                      reason="not_county")
+    return division
+
+
+def check_staff_counts(counts: dict) -> None:
+    for key, value in counts.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise Invalid("人数应为非负整数", field=key, reason="bad_count")
+
+
+def carers_per_resident(carers: int, residents: int) -> str | None:
+    return None if residents == 0 else f"{carers / residents:.2f}"
+
+
+def designation_status(newest_first: list[dict], on: date) -> dict | None:
+    """The medical-insurance designation to show on ``on``: the active signed one,
+    else the newest, with its state."""
+    active = [d for d in newest_first if d["status"] == "signed" and
+              d["valid_from"] <= on <= d["valid_until"]]
+    chosen = active[0] if active else (newest_first[0] if newest_first else None)
+    if chosen is None:
+        return None
+    state = "active" if active else ("terminated" if chosen["status"] == "terminated"
+                                     else "expired" if chosen["valid_until"] < on
+                                     else "not_yet_valid")
+    return {"agreement_no": chosen["agreement_no"], "valid_from": chosen["valid_from"],
+            "valid_until": chosen["valid_until"], "status": state}
+
+
+def check_period(start: date, end: date | None) -> None:
+    if end is not None and end < start:
+        raise Invalid("有效期止不能早于起", field="valid_until", reason="bad_period")
+
+
+def licence_alerts(licence_rows: Iterable[dict], designation_rows: Iterable[dict], today: date,
+                   within_days: int) -> list[dict]:
+    """Alerts for licences (rows joined with their institution) and signed
+    medical-insurance designations expiring within ``within_days`` or expired."""
+    out = []
+    for r in licence_rows:
+        state = licence_state(r["valid_until"], today, within_days)
+        if state:
+            out.append({"licence_id": r["id"], "uscc": r["uscc"], "name": r["name"],
+                        "kind": r["kind"], "number": r["number"],
+                        "valid_until": r["valid_until"].isoformat(),
+                        "days_left": state[1], "state": state[0],
+                        "division_code": r["division_code"],
+                        "alerted_until": r["alerted_until"],
+                        "institution_id": r["institution_id"]})
+    for r in designation_rows:
+        state = licence_state(r["valid_until"], today, within_days)
+        if state:
+            out.append({"licence_id": None, "uscc": r["uscc"], "name": r["name"],
+                        "kind": "medical_insurance", "number": r["agreement_no"],
+                        "valid_until": r["valid_until"].isoformat(),
+                        "days_left": state[1], "state": state[0],
+                        "division_code": r["division_code"], "alerted_until": None,
+                        "institution_id": r["institution_id"]})
+    out.sort(key=lambda a: (a["valid_until"], a["uscc"], a["kind"]))
+    return out
+
+
+# -- catalogue -------------------------------------------------------------------------------
+
+
+def check_catalog_item(category: str, room_type, care_level) -> None:
+    """Shape checks of a new catalogue item (choices are checked by the caller)."""
+    if category == "bed" and not room_type:
+        raise Invalid("床位项目须注明房型", field="room_type", reason="missing")
+    if category == "nursing" and not care_level:
+        raise Invalid("护理项目须注明护理等级", field="care_level", reason="missing")
+
+
+def item_applies(item: dict, room_type, care_level) -> bool:
+    """Whether a monthly item is charged for this room type and care level."""
+    if item["category"] == "bed":
+        return item["room_type"] == room_type
+    if item["category"] == "nursing":
+        return item["care_level"] == care_level
+    return True
+
+
+def monthly_total(priced: Iterable[tuple[dict, list[tuple[date, Decimal]]]],
+                  on: date) -> tuple[Decimal, list[dict]]:
+    """The monthly price on ``on`` from (item, price history) pairs, and its parts."""
+    from doudi_common.money import money_str, to_money
+
+    total, parts = to_money(0), []
+    for item, prices in priced:
+        price = price_on(prices, on)
+        if price is None:
+            continue
+        total += price
+        parts.append({"code": item["code"], "price": money_str(price)})
+    return to_money(total), parts
+
+
+# -- inspections input -----------------------------------------------------------------------
+
+
+def check_finding(f, inspected_on: date) -> date:
+    """A finding's shape; returns its rectification deadline."""
+    if not isinstance(f, dict):
+        raise Invalid("问题格式错误", field="findings", reason="bad_finding")
+    choice(f.get("severity"), SEVERITIES, "severity")
+    if not f.get("description"):
+        raise Invalid("请描述发现的问题", field="description", reason="missing")
+    by = as_date(f.get("rectify_by"), "rectify_by")
+    if by < inspected_on:
+        raise Invalid("整改期限不能早于检查日期", field="rectify_by", reason="bad_date")
+    return by

@@ -38,3 +38,9 @@ __all__ = ["BED_STATUSES", "CARE_LEVELS", "CARE_MODES", "CATALOG_CATEGORIES",
            "DISCHARGE_REASONS", "INSPECTION_KINDS", "INSPECTION_RESULTS", "KINDS", "LEGAL_FORMS",
            "LICENCE_KINDS", "OPERATING_MODELS", "SEVERITIES", "STAFF_LICENCE_KINDS", "STATUSES",
            "TRANSITIONS", "UNITS"]
+
+#: institution fields ``update_institution`` may change
+UPDATABLE = ("name", "legal_form", "kind", "operating_model", "division_code", "address",
+             "operator", "contact_name", "contact_phone", "opened_on")
+#: statuses in which an institution still runs (and is inspected)
+OPEN_STATES = ("open", "suspended", "merging")
