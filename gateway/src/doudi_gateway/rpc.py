@@ -32,9 +32,17 @@ class ServiceUnavailable(TransientError):
 
 class _Publisher(Publisher):
     """nameko's ``Publisher.publish`` builds a kombu ``Connection`` on every call
-    only to look up the shared producer pool; this one builds it once. Same
-    options otherwise: publisher confirms (so an unknown service is still
-    detected at once through ``mandatory``), persistent delivery, retries."""
+    only to look up the shared producer pool; this one builds it once.
+
+    Requests are transient (delivery mode 1): an RPC request is only worth
+    anything while its caller waits on its exclusive reply queue, which a broker
+    restart deletes — persisting it only makes the broker write it to disk and
+    hold the publisher confirm until then (or until the service has answered),
+    and would let a write the caller was told had failed run after a restart.
+    Otherwise the same: publisher confirms (an unknown service is still
+    detected at once through ``mandatory``), retries."""
+
+    delivery_mode = 1
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
