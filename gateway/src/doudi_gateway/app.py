@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from doudi_common.config import load_config
+from doudi_common.ids import preload_regions
 from doudi_common.logs import configure_logging, get_logger
 from flask import Flask
 from flask_smorest import Api
@@ -79,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    preload_regions()  # ID-number checks: the address-code table, before threads race for it
     app.extensions["doudi_rpc"] = RpcClient(config, timeout=float(config.get("RPC_TIMEOUT", 10)))
     app.extensions["doudi_jwt_secret"] = jwt_secret(config)
     store = store_from_config(config)

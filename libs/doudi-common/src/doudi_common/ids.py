@@ -105,6 +105,13 @@ def _region_known(code6: str) -> bool:
     return "county" in info
 
 
+def preload_regions() -> None:
+    """Read the address-code table now. A threaded server calls this at start:
+    otherwise the first requests of every worker each parse it concurrently
+    (``lru_cache`` does not hold back concurrent misses)."""
+    _region_known("110101")
+
+
 def mask_id_number(value: Any) -> str:
     """Mask an ID number for logs and list views: ``3415**********1234``.
 
