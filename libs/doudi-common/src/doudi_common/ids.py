@@ -73,6 +73,13 @@ def validate_id_number(value: str) -> str:
     """
     if not isinstance(value, str):
         raise _invalid("身份证号码必须是字符串", "bad_format")
+    return _validated_id_number(value)
+
+
+@lru_cache(maxsize=65536)
+def _validated_id_number(value: str) -> str:
+    """``validate_id_number`` of a string; valid answers are remembered (the
+    checks are pure), an invalid one raises afresh every time."""
     number = value.strip().upper()
     masked = mask_id_number(number)
     if len(number) != 18:
