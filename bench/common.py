@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from contextlib import contextmanager
 
-import sqlalchemy as sa
-
-PG_ADMIN_URL = os.environ.get("DOUDI_TEST_PG_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from doudi_common.testing.fixtures import PG_ADMIN_URL, PgDatabases
 
 
 class Stopwatch:
@@ -27,22 +22,13 @@ class Stopwatch:
 
 @contextmanager
 def scratch_database(package: str | None = None):
-    """A fresh PostgreSQL database (migrated for ``package``), dropped afterwards."""
-    from doudi_common.db import make_engine, migrate
-
-    admin = make_engine(PG_ADMIN_URL, poolclass=sa.pool.NullPool, isolation_level="AUTOCOMMIT")
-    name = f"doudi_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    """A fresh PostgreSQL database (migrated for ``package``), dropped afterwards —
+    the same machinery the tests use."""
+    databases = PgDatabases(PG_ADMIN_URL)
     try:
-        if package:
-            migrate(package, url)
-        yield url
+        yield databases.fresh(package)
     finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        databases.drop_all()
 
 
 def report(name: str, count: int, seconds: float, baseline_seconds: float, unit: str) -> dict:

@@ -35,8 +35,10 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Self
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote
 
+from doudi_common.outbox import amqp_user as uri_user  # one parser for AMQP URIs
+from doudi_common.rabbit import password_for
 from doudi_contracts.envelope import build_envelope
 from doudi_contracts.registry import DEPARTMENTS, SOURCES, validate_event
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
@@ -61,13 +63,9 @@ def default_uri(department: str) -> str:
     env = os.environ.get("DOUDI_DEPT_AMQP_URI")
     if env:
         return env
-    password = os.environ.get(f"DOUDI_{department.upper()}_PASSWORD") or f"{department}-dev"
+    password = password_for(department)
     host = os.environ.get("DOUDI_AMQP_HOST", "localhost")
     return f"amqp://{quote(department)}:{quote(password)}@{host}:5672/"
-
-
-def uri_user(uri: str) -> str:
-    return unquote(urlsplit(uri.replace("pyamqp://", "amqp://")).username or "guest")
 
 
 def exchange(source: str) -> Exchange:

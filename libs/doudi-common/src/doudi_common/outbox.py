@@ -67,40 +67,38 @@ class OutboxWriter:
         ``key`` names the aggregate (e.g. the person's ID number) — kept for
         tracing; order is global per service anyway. ``division_code`` goes
         into the envelope's ``source`` (``eligibility/341502``)."""
-        from doudi_contracts.envelope import build_envelope
-
-        source = self._database.service_name
-        division = division_code or data.get("division_code") or NATIONAL_DIVISION
-        envelope = build_envelope(source, division, event_type, data,
-                                  event_id=event_id or str(uuid.uuid4()), time=time)
-        self._uow.session.execute(sa.insert(self._database.outbox_table).values(
-            event_id=envelope["id"], event_type=event_type, aggregate_key=key,
-            envelope=json.dumps(envelope, ensure_ascii=False, sort_keys=True),
-            created_at=utcnow()))
-        self._uow._events_added = True
-        return envelope["id"]
+        row = self._row(event_type, data, division_code, key, utcnow(), event_id, time)
+        self._insert([row])
+        return row["event_id"]
 
     def add_many(self, events: list[tuple[str, dict[str, Any], str | None, str | None]]
                  ) -> list[str]:
         """Add many events in one round trip: ``(type, data, division_code, key)``
         each, validated like :meth:`add`, stored in the given order."""
-        from doudi_contracts.envelope import build_envelope
-
         if not events:
             return []
-        source = self._database.service_name
         now = utcnow()
-        rows = []
-        for event_type, data, division_code, key in events:
-            division = division_code or data.get("division_code") or NATIONAL_DIVISION
-            envelope = build_envelope(source, division, event_type, data,
-                                      event_id=str(uuid.uuid4()))
-            rows.append({"event_id": envelope["id"], "event_type": event_type,
-                         "aggregate_key": key, "created_at": now,
-                         "envelope": json.dumps(envelope, ensure_ascii=False, sort_keys=True)})
+        rows = [self._row(event_type, data, division_code, key, now)
+                for event_type, data, division_code, key in events]
+        self._insert(rows)
+        return [r["event_id"] for r in rows]
+
+    def _row(self, event_type: str, data: dict[str, Any], division_code: str | None,
+             key: str | None, now: datetime, event_id: str | None = None,
+             time: datetime | None = None) -> dict[str, Any]:
+        """Validate ``data`` against its contract and wrap it in the envelope."""
+        from doudi_contracts.envelope import build_envelope
+
+        division = division_code or data.get("division_code") or NATIONAL_DIVISION
+        envelope = build_envelope(self._database.service_name, division, event_type, data,
+                                  event_id=event_id or str(uuid.uuid4()), time=time)
+        return {"event_id": envelope["id"], "event_type": event_type, "aggregate_key": key,
+                "created_at": now,
+                "envelope": json.dumps(envelope, ensure_ascii=False, sort_keys=True)}
+
+    def _insert(self, rows: list[dict[str, Any]]) -> None:
         self._uow.session.execute(sa.insert(self._database.outbox_table), rows)
         self._uow._events_added = True
-        return [r["event_id"] for r in rows]
 
 
 class OutboxRelay:

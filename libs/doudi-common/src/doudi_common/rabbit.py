@@ -84,18 +84,19 @@ def generate(vhost: str = "/", passwords_from_env: bool = False,
         return rabbit_hash(pw, salt=hashlib.sha256(user.encode()).digest()[:4]
                            if fixed_salt and not passwords_from_env else None)
 
+    def user(name: str, tag: str) -> dict:
+        return {"name": name, "password_hash": pw_hash(name),
+                "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": [tag],
+                "limits": {}}
+
     # an administrator for ops and `doudi-rabbit apply`: a broker that loads
     # definitions at boot creates no guest user
-    users = [{"name": "admin", "password_hash": pw_hash("admin"),
-              "hashing_algorithm": "rabbit_password_hashing_sha256",
-              "tags": ["administrator"], "limits": {}}]
+    users = [user("admin", "administrator")]
     permissions = [{"user": "admin", "vhost": vhost, "configure": ".*", "write": ".*",
                     "read": ".*"}]
     topic_permissions = []
     for dept in DEPARTMENTS:
-        users.append({"name": dept, "password_hash": pw_hash(dept),
-                      "hashing_algorithm": "rabbit_password_hashing_sha256",
-                      "tags": ["department"], "limits": {}})
+        users.append(user(dept, "department"))
         own = f"^{_escape(dept)}\\..*"
         permissions.append({
             "user": dept, "vhost": vhost,
@@ -112,9 +113,7 @@ def generate(vhost: str = "/", passwords_from_env: bool = False,
                                       "write": ".*" if mine else "^$",
                                       "read": ".*" if (mine or source in SERVICES) else "^$"})
     for svc in SERVICES + ("gateway",):
-        users.append({"name": svc, "password_hash": pw_hash(svc),
-                      "hashing_algorithm": "rabbit_password_hashing_sha256",
-                      "tags": ["service"], "limits": {}})
+        users.append(user(svc, "service"))
         permissions.append({
             "user": svc, "vhost": vhost,
             "configure": "^(" + "|".join([f"{_escape(svc)}\\..*", "rpc-.*", "rpc\\.reply-.*",
