@@ -32,12 +32,15 @@ import json
 import random
 import socket
 import sys
+from collections import deque
 from datetime import datetime, timezone
 from functools import partial
 
 import eventlet
+import eventlet.event
 import kombu.serialization
 import sqlalchemy.exc
+import structlog
 from kombu import Connection, Exchange, Queue, binding
 from kombu.pools import producers
 from nameko.amqp.publish import Publisher
@@ -246,26 +249,35 @@ def dead_letter_queue(service: str) -> Queue:
 
 class RawQueueConsumer(QueueConsumer):
     """nameko's queue consumer, but hands over the undecoded kombu message: a body
-    that is not valid JSON must be dead-lettered, not crash the consumer loop."""
+    that is not valid JSON must be dead-lettered, not crash the consumer loop.
+    Each subscription's prefetch is its own (``SUBSCRIBE_PREFETCH``), large
+    enough to fill a batch."""
 
     def get_consumers(self, consumer_cls, channel):
         for provider in self._providers:
             consumer = consumer_cls(
                 queues=[provider.queue],
-                on_message=partial(self.handle_raw_message, provider),
+                on_message=provider.collect,
                 accept=None,
             )
-            consumer.qos(prefetch_count=self.prefetch_count)
+            consumer.qos(prefetch_count=provider.prefetch_count)
             self._consumers[provider] = consumer
         return self._consumers.values()
 
-    def handle_raw_message(self, provider, message):
-        self.container.spawn_managed_thread(
-            partial(provider.handle_message, message),
-            identifier=f"subscribe[{message.delivery_info.get('routing_key')}]")
-
 
 class EventSubscriber(Entrypoint):
+    """Delivers a subscription's messages in batches: what has arrived while the
+    previous batch was being handled (up to ``SUBSCRIBE_BATCH_MAX``) is checked
+    message by message, then handled by one worker in one transaction — one
+    inbox claim statement, one commit, one relay wake-up for the lot. Batches of
+    one subscription run one after another, in queue order.
+
+    A batch whose handler fails for a reason that is not transient is rolled
+    back and its events are handled again one per transaction, so the one bad
+    event is dead-lettered with its reason and the others still take effect.
+    A transient failure (database down) requeues the whole batch after back-off.
+    """
+
     queue_consumer = RawQueueConsumer()
     dead_letters = DeadLetters()
 
@@ -273,6 +285,8 @@ class EventSubscriber(Entrypoint):
         self.source = source
         self.patterns = [patterns] if isinstance(patterns, str) else list(patterns)
         self._attempts: dict[str, int] = {}
+        self._pending: deque = deque()
+        self._dispatching = False
         super().__init__(expected_exceptions=EXPECTED_ERRORS, **kwargs)
 
     @property
@@ -281,9 +295,13 @@ class EventSubscriber(Entrypoint):
 
     def setup(self):
         service = self.container.service_name
-        self.backoff_max = float(self.container.config.get("RETRY_BACKOFF_MAX", 30.0))
-        self.expected_user = (self.container.config.get("EVENT_PUBLISHERS") or {}).get(self.source)
-        self.replay_operators = frozenset(self.container.config.get("REPLAY_OPERATORS")
+        config = self.container.config
+        self.backoff_max = float(config.get("RETRY_BACKOFF_MAX", 30.0))
+        self.batch_max = max(1, int(config.get("SUBSCRIBE_BATCH_MAX", 200)))
+        self.prefetch_count = max(self.batch_max,
+                                  int(config.get("SUBSCRIBE_PREFETCH", 2 * self.batch_max)))
+        self.expected_user = (config.get("EVENT_PUBLISHERS") or {}).get(self.source)
+        self.replay_operators = frozenset(config.get("REPLAY_OPERATORS")
                                           or DEFAULT_REPLAY_OPERATORS)
         self.queue = subscription_queue(service, self.source, self.method_name, self.patterns)
         self.queue_consumer.register_provider(self)
@@ -336,40 +354,99 @@ class EventSubscriber(Entrypoint):
                            f"routing key {routing_key!r} differs from type {event['type']!r}")
         return event
 
-    def handle_message(self, message):
+    # -- batching ------------------------------------------------------------------
+
+    def collect(self, message):
+        """kombu callback (consumer thread): queue the message; one dispatcher
+        per subscription works through what has arrived."""
+        self._pending.append(message)
+        if not self._dispatching:
+            self._dispatching = True
+            self.container.spawn_managed_thread(self._dispatch,
+                                                identifier=f"subscribe[{self.queue.name}]")
+
+    def _dispatch(self):
         try:
-            event = self.check(message)
-        except Rejected as rejected:
-            self.dead_letter(message, rejected.reason, rejected.detail)
+            while self._pending:
+                deliveries = []
+                while self._pending and len(deliveries) < self.batch_max:
+                    message = self._pending.popleft()
+                    try:
+                        deliveries.append((message, self.check(message)))
+                    except Rejected as rejected:
+                        self.dead_letter(message, rejected.reason, rejected.detail)
+                if deliveries:
+                    self._deliver(deliveries)
+        finally:
+            self._dispatching = False
+
+    def _deliver(self, deliveries) -> None:
+        exc_info = self._run_worker(deliveries)
+        if exc_info is False:
             return
+        if exc_info is None:
+            for message, event in deliveries:
+                self._attempts.pop(event["id"], None)
+                self.queue_consumer.ack_message(message)
+        elif is_transient(exc_info[1]):
+            self._retry_later(deliveries, exc_info[1])
+        elif len(deliveries) > 1:
+            log.info("batch failed; handling its events one by one", size=len(deliveries),
+                     error=f"{type(exc_info[1]).__name__}: {exc_info[1]}")
+            for index, delivery in enumerate(deliveries):
+                exc_info = self._run_worker([delivery])
+                if exc_info is False:
+                    return
+                if exc_info is not None and is_transient(exc_info[1]):
+                    self._retry_later(deliveries[index:], exc_info[1])
+                    return
+                self._settle(delivery, exc_info)
+        else:
+            self._settle(deliveries[0], exc_info)
+
+    def _run_worker(self, deliveries):
+        """Run the handler over ``deliveries`` in one worker; returns its
+        exc_info after the commit (None = committed), or False when the
+        container is going away (the messages are requeued)."""
+        done = eventlet.event.Event()
+        events = [event for _message, event in deliveries]
         try:
             self.container.spawn_worker(
-                self, (event,), {}, context_data={"event_id": event["id"]},
-                handle_result=partial(self.handle_result, message))
-        except Exception:  # noqa: BLE001 - container going away: let another take it
-            self.queue_consumer.requeue_message(message)
+                self, (events,), {},
+                context_data={"event_id": events[0]["id"], "batch_size": len(events)},
+                handle_result=partial(self._worker_finished, done))
+        except Exception:  # noqa: BLE001 - container going away: let another take them
+            for message, _event in deliveries:
+                self.queue_consumer.requeue_message(message)
+            return False
+        return done.wait()
 
-    def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+    def _worker_finished(self, done, worker_ctx, result=None, exc_info=None):
         exc_info = finish_units_of_work(worker_ctx, exc_info)
-        event_id = worker_ctx.args[0]["id"]
-        if exc_info is None:
-            self._attempts.pop(event_id, None)
-            self.queue_consumer.ack_message(message)
-        elif is_transient(exc_info[1]):
-            attempt = self._attempts.get(event_id, 0) + 1
-            self._attempts[event_id] = attempt
-            delay = min(0.2 * 2 ** attempt, self.backoff_max) * (0.5 + random.random() / 2)
-            log.warning("transient failure, will retry", event_id=event_id, attempt=attempt,
-                        retry_in=round(delay, 2), error=repr(exc_info[1]))
-            eventlet.sleep(delay)
-            self.queue_consumer.requeue_message(message)
-        else:
-            self._attempts.pop(event_id, None)
-            exc = exc_info[1]
-            reason = exc.code if isinstance(exc, DoudiError) else "handler_error"
-            self.dead_letter(message, f"rejected_by_handler:{reason}" if isinstance(
-                exc, DoudiError) else reason, f"{type(exc).__name__}: {exc}")
+        done.send(exc_info)
         return result, exc_info
+
+    def _settle(self, delivery, exc_info) -> None:
+        message, event = delivery
+        self._attempts.pop(event["id"], None)
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return
+        exc = exc_info[1]
+        reason = (f"rejected_by_handler:{exc.code}" if isinstance(exc, DoudiError)
+                  else "handler_error")
+        self.dead_letter(message, reason, f"{type(exc).__name__}: {exc}")
+
+    def _retry_later(self, deliveries, exc) -> None:
+        event_id = deliveries[0][1]["id"]
+        attempt = self._attempts.get(event_id, 0) + 1
+        self._attempts[event_id] = attempt
+        delay = min(0.2 * 2 ** attempt, self.backoff_max) * (0.5 + random.random() / 2)
+        log.warning("transient failure, will retry", event_id=event_id, attempt=attempt,
+                    batch_size=len(deliveries), retry_in=round(delay, 2), error=repr(exc))
+        eventlet.sleep(delay)
+        for message, _event in deliveries:
+            self.queue_consumer.requeue_message(message)
 
     def dead_letter(self, message, reason: str, detail: str) -> None:
         try:
@@ -404,20 +481,35 @@ def _find_unit_of_work(service_instance) -> UnitOfWork:
     raise RuntimeError("a @subscribe handler needs a Database dependency on its service")
 
 
-def subscribe(source: str, patterns, **kwargs):
+def subscribe(source: str, patterns, batch: bool = False, **kwargs):
     """Decorate ``handler(self, event)``; ``event`` is the validated envelope
-    (``event["data"]`` loaded by its contract). The inbox claim runs first in the
-    worker's transaction, so a duplicate returns without effect."""
+    (``event["data"]`` loaded by its contract). Events come in batches (see
+    ``EventSubscriber``): the inbox claims the whole batch in one statement
+    first, in the worker's transaction, and the handler is called for each
+    event that is not a duplicate, in order.
+
+    With ``batch=True`` the handler is ``handler(self, events)`` and gets the
+    list of claimed events at once, for set-based work."""
 
     def decorate(fn):
+        name_of = {}
+
         @functools.wraps(fn)
-        def handler(self, event):
+        def handler(self, events):
             uow = _find_unit_of_work(self)
-            name = f"{type(self).name}.{fn.__name__}"
-            if not uow.inbox.claim(event["id"], name, event_type=event["type"], source=source):
-                log.info("duplicate event ignored", event_id=event["id"], handler=name)
-                return None
-            return fn(self, event)
+            name = name_of.get(type(self))
+            if name is None:
+                name = name_of[type(self)] = f"{type(self).name}.{fn.__name__}"
+            claimed = uow.inbox.claim_many(events, name, source=source)
+            if len(claimed) < len(events):
+                log.info("duplicate events ignored", handler=name,
+                         duplicates=len(events) - len(claimed))
+            if batch:
+                return fn(self, claimed) if claimed else None
+            for event in claimed:
+                with structlog.contextvars.bound_contextvars(event_id=event["id"]):
+                    fn(self, event)
+            return None
 
         return EventSubscriber.decorator(source, patterns, **kwargs)(handler)
 

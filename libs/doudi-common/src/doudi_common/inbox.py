@@ -1,8 +1,8 @@
 """Inbox: a consumer records (event id, handler) in the same transaction as its
 effect, so a redelivered or duplicated event has no second effect.
 
-``claim`` uses INSERT … ON CONFLICT DO NOTHING: on PostgreSQL a concurrent
-duplicate waits for the first transaction and then finds the row.
+Claims use INSERT … ON CONFLICT DO NOTHING … RETURNING: on PostgreSQL a
+concurrent duplicate waits for the first transaction and then finds the row.
 """
 
 from __future__ import annotations
@@ -15,19 +15,49 @@ class Inbox:
         self._uow = uow
         self._database = database
 
-    def claim(self, event_id: str, handler: str, event_type: str = "", source: str = "") -> bool:
-        """True the first time (go on and apply the effect); False for a duplicate."""
-        session = self._uow.session
-        dialect = session.get_bind().dialect.name
-        if dialect == "postgresql":
+    def _insert(self):
+        if self._uow.session.get_bind().dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        result = session.execute(
-            insert(self._database.inbox_table)
-            .values(event_id=event_id, handler=handler, event_type=event_type, source=source,
-                    received_at=utcnow())
+        return insert(self._database.inbox_table)
+
+    def claim(self, event_id: str, handler: str, event_type: str = "", source: str = "") -> bool:
+        """True the first time (go on and apply the effect); False for a duplicate."""
+        return bool(self._claim([{"event_id": event_id, "handler": handler,
+                                  "event_type": event_type, "source": source,
+                                  "received_at": utcnow()}]))
+
+    def claim_many(self, events: list[dict], handler: str, source: str = "") -> list[dict]:
+        """Claim a batch of envelopes in one statement; returns those claimed
+        for the first time, in the given order (a repeat inside the batch counts
+        as a duplicate too)."""
+        now = utcnow()
+        rows, seen = [], set()
+        for event in events:
+            if event["id"] not in seen:
+                seen.add(event["id"])
+                rows.append({"event_id": event["id"], "handler": handler,
+                             "event_type": event.get("type", ""), "source": source,
+                             "received_at": now})
+        if not rows:
+            return []
+        claimed = self._claim(rows)
+        taken: set = set()
+        result = []
+        for event in events:
+            if event["id"] in claimed and event["id"] not in taken:
+                taken.add(event["id"])
+                result.append(event)
+        return result
+
+    def _claim(self, rows: list[dict]) -> set[str]:
+        table = self._database.inbox_table
+        # RETURNING tells inserted from skipped; rowcount is not reliable here
+        # executemany: SQLAlchemy sends one multi-row INSERT per batch of rows
+        # from one cached compiled statement, whatever the batch size
+        result = self._uow.session.execute(
+            self._insert()
             .on_conflict_do_nothing(index_elements=["event_id", "handler"])
-            # RETURNING tells inserted from skipped; rowcount is not reliable here
-            .returning(self._database.inbox_table.c.event_id))
-        return result.first() is not None
+            .returning(table.c.event_id), rows)
+        return {row[0] for row in result}

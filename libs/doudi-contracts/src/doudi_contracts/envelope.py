@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime
+from functools import cache
 from typing import Any, ClassVar
 
 from doudi_common.errors import Invalid
@@ -147,6 +148,12 @@ def envelope_json_schema() -> dict[str, Any]:
     return schema
 
 
+@cache
+def _envelope_schema() -> EnvelopeSchema:
+    """One shared instance: building a marshmallow schema copies all its fields."""
+    return EnvelopeSchema()
+
+
 def load_envelope(envelope: Any) -> dict[str, Any]:
     """Validate the envelope (not its data); raise ``ContractError('bad_envelope')``."""
     from doudi_contracts.errors import describe
@@ -154,7 +161,7 @@ def load_envelope(envelope: Any) -> dict[str, Any]:
     if not isinstance(envelope, dict):
         raise ContractError("bad_envelope", "消息体必须是 JSON 对象")
     try:
-        return EnvelopeSchema().load(envelope)
+        return _envelope_schema().load(envelope)
     except ValidationError as exc:
         raise ContractError("bad_envelope", f"信封不合法: {describe(exc.messages)}",
                             exc.messages) from None

@@ -12,6 +12,7 @@ import io
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
+import structlog
 from doudi_common.clock import SHANGHAI, Clock
 from doudi_common.db import Database, utcnow
 from doudi_common.entrypoints import Timer, rpc, subscribe
@@ -57,6 +58,7 @@ from doudi_eligibility.domain.person import (
     household_fact,
     identity_from,
 )
+from doudi_eligibility.ingest import register_new_certificates
 from doudi_eligibility.models import (
     application_steps,
     applications,
@@ -134,12 +136,16 @@ class EligibilityService(ServiceBase):
     # A department's whole exchange comes through one queue: a type the contract
     # does not know is dead-lettered before we run; a known type we do not act on
     # (subsidies: funding's business) is acknowledged and recorded in the inbox only.
-    @subscribe("cdpf", "#")
-    def on_cdpf(self, event):
-        if event["type"] in ("certificate.issued", "certificate.changed"):
-            self._certificate(event)
-        elif event["type"] == "certificate.revoked":
-            self._fact_event("cdpf", event)
+    @subscribe("cdpf", "#", batch=True)
+    def on_cdpf(self, events):
+        # certificates of people not registered yet in bulk; the rest one by one
+        rest = register_new_certificates(self.db, self.registry, self.clock.today(), events)
+        for event in rest:
+            with structlog.contextvars.bound_contextvars(event_id=event["id"]):
+                if event["type"] in ("certificate.issued", "certificate.changed"):
+                    self._certificate(event)
+                elif event["type"] == "certificate.revoked":
+                    self._fact_event("cdpf", event)
 
     @subscribe("health", "#")
     def on_health(self, event):

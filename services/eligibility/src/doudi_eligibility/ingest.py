@@ -1,0 +1,110 @@
+"""Set-based handling of CDPF certificates for people not in the register yet.
+
+That is the bulk of a department's stream when a jurisdiction joins or CDPF
+sends its back catalogue, and one-by-one handling costs about ten statements per
+event. Here a whole batch of such certificates takes a handful of statements:
+one look-up of who is known, then one multi-row insert each for persons, facts
+and decisions, and one for the outbox.
+
+The rows and events are the same as the one-by-one path
+(``EligibilityService._certificate``: register → fact → decide), which
+``tests/service/test_ingest_batch.py`` checks by running one stream both ways.
+Anything else — a person already registered or with parked facts, a second
+event for the same person in the batch, an event that fails its checks — is
+returned untouched, in order, for the one-by-one path. A person registered
+concurrently (by a clerk) between the look-up and the insert makes the insert
+fail; the subscriber then rolls the batch back and handles its events one by one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+
+import sqlalchemy as sa
+from doudi_common.db import utcnow
+from doudi_common.errors import DoudiError
+from doudi_common.logs import get_logger
+from doudi_common.serialize import to_jsonable
+
+from doudi_eligibility.domain.decision import decide
+from doudi_eligibility.domain.packs import PackRegistry
+from doudi_eligibility.domain.person import Fact, fact_from_event, identity_from, snapshot
+from doudi_eligibility.models import decisions, pending_facts, person_facts, persons
+from doudi_eligibility.store import _decision_values, changed_event
+
+log = get_logger(__name__)
+
+CERTIFICATES = frozenset({"certificate.issued", "certificate.changed"})
+
+
+def _person_key(event: dict) -> str:
+    return str(event["data"].get("id_number", "")).upper()
+
+
+def register_new_certificates(uow, registry: PackRegistry, today: date,
+                              events: list[dict]) -> list[dict]:
+    """Register, record and decide in bulk every certificate event in ``events``
+    about a person not known yet; returns the other events, in order."""
+    mentions = Counter(_person_key(e) for e in events)
+    identities = {}
+    for event in events:
+        if event["type"] not in CERTIFICATES or mentions[_person_key(event)] != 1:
+            continue
+        data = event["data"]
+        try:
+            identities[event["id"]] = identity_from(data["id_number"], data["name"],
+                                                    data["division_code"])
+        except DoudiError:
+            continue  # the one-by-one path refuses it with its reason
+    if not identities:
+        return events
+
+    session = uow.session
+    wanted = [identity.id_number for identity in identities.values()]
+    known = set(session.execute(sa.select(persons.c.id_number)
+                                .where(persons.c.id_number.in_(wanted))).scalars())
+    known.update(session.execute(sa.select(pending_facts.c.id_number)
+                                 .where(pending_facts.c.id_number.in_(wanted))).scalars())
+    chosen = [(event, identities[event["id"]]) for event in events
+              if event["id"] in identities and identities[event["id"]].id_number not in known]
+    if not chosen:
+        return events
+
+    now = utcnow()
+    person_rows, fact_rows, decision_rows, outgoing = [], [], [], []
+    for event, identity in chosen:
+        person = {"id_number": identity.id_number, "name": identity.name,
+                  "birth_date": identity.birth_date, "sex": identity.sex,
+                  "division_code": identity.division_code, "registration": None,
+                  "deceased_on": None, "created_at": now, "updated_at": now}
+        person_rows.append(person)
+        fact = fact_from_event("cdpf", event["type"], event["id"], event["data"])
+        payload = to_jsonable(fact.payload)
+        fact_rows.append({"id_number": identity.id_number, "kind": fact.kind,
+                          "source": fact.source, "source_event_id": fact.source_event_id,
+                          "valid_from": fact.valid_from, "valid_until": fact.valid_until,
+                          "recorded_at": now, "payload": payload})
+        stored = Fact(fact.kind, fact.source, fact.valid_from, fact.valid_until, payload,
+                      fact.source_event_id)
+        facts = snapshot(identity.birth_date, identity.division_code, None, [stored], today)
+        decision = decide(registry.for_division(identity.division_code, today), facts,
+                          explain=True)
+        decision_rows.append({"id_number": identity.id_number,
+                              **_decision_values(decision, event["type"], now)})
+        outgoing.append(("person.registered", {
+            "id_number": identity.id_number, "name": identity.name,
+            "birth_date": identity.birth_date, "sex": identity.sex,
+            "division_code": identity.division_code, "source_event": event["id"],
+        }, identity.division_code, identity.id_number))
+        if decision.outcome.eligible:  # no stored decision counts as not eligible
+            outgoing.append(("eligibility.changed",
+                             changed_event(person, decision, [], event["type"]),
+                             identity.division_code, identity.id_number))
+    session.execute(sa.insert(persons), person_rows)
+    session.execute(sa.insert(person_facts), fact_rows)
+    session.execute(sa.insert(decisions), decision_rows)
+    uow.outbox.add_many(outgoing)
+    log.info("persons registered from certificates", count=len(chosen))
+    done = {event["id"] for event, _identity in chosen}
+    return [event for event in events if event["id"] not in done]
