@@ -1,24 +1,35 @@
 """Calling the services from gunicorn's gthread workers.
 
-nameko's standalone ``ClusterRpcProxy`` is not thread-safe, so each request
-thread keeps its own started proxy (``threading.local``) and reuses it; a proxy
-that failed is thrown away and rebuilt on the next call.
+Each request thread keeps one AMQP connection of its own (``threading.local``),
+a ``_Line``: a channel with publisher confirms for the requests and, on the
+same connection, an exclusive reply queue consumed without acks. A call speaks
+nameko's RPC protocol directly (exchange ``nameko-rpc``, routing key
+``<service>.<method>``, ``reply_to``/``correlation_id``, context data as
+``nameko.*`` headers, ``{"result", "error"}`` replies with nameko's error
+serialisation), without nameko's standalone proxy and kombu's producer pool
+per call: one socket per thread, confirm and reply read from it, no reply ack.
+A line that failed is thrown away and rebuilt on the next call.
+
+``call_all`` (``/readyz``) still uses nameko's standalone ``ClusterRpcProxy``.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+import uuid
 from typing import Any
 
-from amqp.exceptions import ChannelError
+import amqp
+from amqp.exceptions import AMQPError, ChannelError
 from doudi_common.errors import TransientError
 from kombu import Connection
-from kombu.exceptions import ChannelError as KombuChannelError
-from kombu.pools import producers
-from nameko.amqp.publish import Publisher, UndeliverableMessage
-from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService
-from nameko.rpc import MethodProxy
+from kombu.utils.json import dumps as json_dumps
+from kombu.utils.json import loads as json_loads
+from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
+from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService, deserialize
+from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, get_rpc_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
 
@@ -30,93 +41,147 @@ class ServiceUnavailable(TransientError):
         self.timeout = timeout
 
 
-class _Publisher(Publisher):
-    """nameko's ``Publisher.publish`` builds a kombu ``Connection`` on every call
-    only to look up the shared producer pool; this one builds it once.
-
-    Requests are transient (delivery mode 1): an RPC request is only worth
-    anything while its caller waits on its exclusive reply queue, which a broker
-    restart deletes — persisting it only makes the broker write it to disk and
-    hold the publisher confirm until then (or until the service has answered),
-    and would let a write the caller was told had failed run after a restart.
-    Otherwise the same: publisher confirms (an unknown service is still
-    detected at once through ``mandatory``), retries."""
-
-    delivery_mode = 1
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        options = dict(self.transport_options, confirm_publish=self.use_confirms)
-        self._connection = Connection(self.amqp_uri, transport_options=options, ssl=self.ssl,
-                                      login_method=self.login_method)
-
-    def publish(self, payload, **kwargs):
-        headers = dict(self.publish_kwargs.get("headers") or {})
-        headers.update(kwargs.pop("headers", {}))
-        headers.update(kwargs.pop("extra_headers", {}))
-        mandatory = kwargs.pop("mandatory", self.mandatory)
-        with producers[self._connection].acquire(block=True) as producer:
-            try:
-                producer.publish(
-                    payload, headers=headers, delivery_mode=self.delivery_mode,
-                    mandatory=mandatory, priority=self.priority, expiration=self.expiration,
-                    compression=self.compression, declare=list(self.declare),
-                    retry=self.retry, retry_policy=self.retry_policy,
-                    serializer=kwargs.pop("serializer", self.serializer), **kwargs)
-            except KombuChannelError as exc:
-                if "NO_ROUTE" in str(exc):
-                    raise UndeliverableMessage() from None
-                raise
+class _Returned(Exception):
+    """The broker returned a request (``mandatory``): no queue is bound for it."""
 
 
-class _MethodProxy(MethodProxy):
-    publisher_cls = _Publisher
+class _Line:
+    """One thread's connection to the broker. Requests go out ``mandatory`` on
+    one channel; replies come to an exclusive, auto-deleted queue on another
+    channel of the same connection, consumed without acks (the queue dies with
+    the connection, so an ack protects nothing). While the caller waits, the
+    connection delivers whichever comes first: the reply, or the broker's
+    ``basic.return`` when no queue is bound for ``<service>.<method>`` (the
+    service is not running: 503 at once). So no publisher confirm is needed to
+    notice an unknown service (nameko's proxy asks for one per call, and waits
+    for it, only because its replies come on another connection); a request
+    the broker lost otherwise ends as the caller's timeout, like a lost reply.
+    Requests are transient (delivery mode 1): a request is only worth anything
+    while its caller waits on the reply queue, which a broker restart deletes —
+    persisting it would make the broker write it to disk, and would let a write
+    the caller was told had failed run after a restart. One call at a time
+    (one request thread)."""
+
+    def __init__(self, config: dict):
+        self._kombu = Connection(config["AMQP_URI"], ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                                 login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        self._kombu.connect()
+        self.connection: amqp.Connection = self._kombu.connection
+        self.exchange = get_rpc_exchange(config).name
+        try:
+            publish = self.publish_channel = self.connection.channel()
+            publish.events["basic_return"].add(self._on_return)
+            replies = self.connection.channel()
+            replies.exchange_declare(self.exchange, "topic", durable=True, auto_delete=False)
+            reply_id = str(uuid.uuid4())
+            queue = RPC_REPLY_QUEUE_TEMPLATE.format("standalone_rpc_proxy", reply_id)
+            replies.queue_declare(queue, durable=False, exclusive=True, auto_delete=True)
+            replies.queue_bind(queue, self.exchange, routing_key=reply_id)
+            replies.basic_consume(queue, no_ack=True, callback=self._on_reply)
+        except BaseException:
+            self.close()
+            raise
+        self.reply_to = reply_id
+        # as nameko's standalone proxy: one call id for the proxy's lifetime
+        self.call_id_stack = [f"standalone_rpc_proxy.call.{uuid.uuid4()}"]
+        self._waiting: str | None = None
+        self._reply: bytes | str | None = None
+        self._returned = False
+
+    def _on_return(self, _exc, _exchange, _routing_key, message: amqp.Message) -> None:
+        if message.properties.get("correlation_id") == self._waiting:
+            self._returned = True
+
+    def _on_reply(self, message: amqp.Message) -> None:
+        if message.properties.get("correlation_id") == self._waiting:
+            self._reply = message.body
+        # else: the late answer to a call that timed out (its line was dropped)
+
+    def call(self, service: str, method: str, args: tuple, kwargs: dict, timeout: float,
+             request_id: str | None) -> Any:
+        correlation_id = str(uuid.uuid4())
+        headers = {"nameko.call_id_stack": self.call_id_stack}
+        if request_id is not None:
+            headers["nameko.request_id"] = request_id
+        message = amqp.Message(
+            json_dumps({"args": args, "kwargs": kwargs}), content_type="application/json",
+            content_encoding="utf-8", delivery_mode=1, reply_to=self.reply_to,
+            correlation_id=correlation_id, application_headers=headers)
+        self._waiting, self._reply, self._returned = correlation_id, None, False
+        deadline = time.monotonic() + timeout
+        try:
+            self.publish_channel.basic_publish(
+                message, exchange=self.exchange, routing_key=f"{service}.{method}",
+                mandatory=True)
+            while self._reply is None:
+                if self._returned:
+                    raise _Returned()
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise RpcTimeout(timeout)
+                try:
+                    self.connection.drain_events(timeout=remaining)
+                except TimeoutError:
+                    raise RpcTimeout(timeout) from None
+            body = self._reply
+        finally:
+            self._waiting = self._reply = None
+        if isinstance(body, bytes):
+            body = body.decode("utf-8")
+        # kombu's decoder calls a Python hook for every object, only to revive
+        # its ``{"__type__": ...}`` markers; without any, the plain decoder
+        # gives the same result
+        reply = json_loads(body) if '"__type__"' in body else json.loads(body)
+        error = reply.get("error")
+        if error:
+            raise deserialize(error)
+        return reply["result"]
+
+    def close(self) -> None:
+        try:
+            self._kombu.close()
+        except Exception:  # noqa: BLE001, S110 - it is broken already
+            pass
 
 
 class RpcClient:
     def __init__(self, config: dict, timeout: float):
         self.config = {"AMQP_URI": config["AMQP_URI"]}
+        self.amqp_config = {k: config[k] for k in ("AMQP_URI", AMQP_SSL_CONFIG_KEY,
+                                                   LOGIN_METHOD_CONFIG_KEY, "rpc_exchange")
+                            if config.get(k) is not None}
         self.timeout = timeout
         self._local = threading.local()
 
-    def _proxy(self, timeout: float):
-        proxies = getattr(self._local, "proxies", None)
-        if proxies is None:
-            proxies = self._local.proxies = {}
-        entry = proxies.get(timeout)
-        if entry is None:
-            runner = ClusterRpcProxy(self.config, timeout=timeout)
-            entry = proxies[timeout] = (runner, runner.start(), {})
-        return entry
+    # -- call: this thread's line -------------------------------------------------
 
-    def _method(self, timeout: float, service: str, method: str) -> MethodProxy:
-        """This thread's proxy for ``service.method`` (kept with its publisher)."""
-        runner, _, methods = self._proxy(timeout)
-        proxy = methods.get((service, method))
-        if proxy is None:
-            proxy = methods[(service, method)] = _MethodProxy(
-                runner._worker_ctx, service, method, runner._reply_listener)
-        return proxy
+    def _drop_line(self) -> None:
+        line = getattr(self._local, "line", None)
+        self._local.line = None
+        if line is not None:
+            line.close()
 
-    def _discard(self, timeout: float) -> None:
-        entry = getattr(self._local, "proxies", {}).pop(timeout, None)
-        if entry is not None:
-            try:
-                entry[0].stop()
-            except Exception:  # noqa: BLE001, S110 - it is broken already
-                pass
+    def _call(self, service: str, method: str, args: tuple, kwargs: dict,
+              timeout: float) -> Any:
+        from doudi_gateway.observe import current_request_id
+
+        line = getattr(self._local, "line", None)
+        if line is None:
+            line = self._local.line = _Line(self.amqp_config)
+        elif not line.connection.connected:
+            self._drop_line()
+            line = self._local.line = _Line(self.amqp_config)
+        # the request id travels as nameko context data (header nameko.request_id)
+        return line.call(service, method, args, kwargs, timeout, current_request_id())
 
     def call(self, service: str, method: str, *args: Any, timeout: float | None = None,
              **kwargs: Any) -> Any:
-        from doudi_gateway.observe import current_request_id, observe_rpc
+        from doudi_gateway.observe import observe_rpc
 
         timeout = timeout or self.timeout
         started, outcome = time.perf_counter(), "error"
         try:
-            runner = self._proxy(timeout)[0]
-            # the request id travels as nameko context data (header nameko.request_id)
-            runner._worker_ctx.data["request_id"] = current_request_id()
-            result = self._method(timeout, service, method)(*args, **kwargs)
+            result = self._call(service, method, args, kwargs, timeout)
             outcome = "ok"
             return result
         except MethodNotFound:
@@ -125,19 +190,39 @@ class RpcClient:
                                      method=method) from None
         except RpcTimeout:
             outcome = "timeout"
-            self._discard(timeout)
+            self._drop_line()  # its late answer must not be taken for another call's
             raise ServiceUnavailable(f"服务 {service} 未在 {timeout:g} 秒内响应",
                                      timeout=True, service=service) from None
-        except UnknownService:
+        except _Returned:
             outcome = "unavailable"
             raise ServiceUnavailable(f"服务 {service} 未运行", service=service) from None
-        except (OSError, ConnectionError, ChannelError) as exc:
+        except (OSError, ConnectionError, AMQPError) as exc:
             outcome = "unavailable"
-            self._discard(timeout)
+            self._drop_line()
             raise ServiceUnavailable(f"无法连接消息队列: {type(exc).__name__}",
                                      service=service) from None
         finally:
             observe_rpc(service, method, time.perf_counter() - started, outcome)
+
+    # -- call_all (/readyz): nameko's standalone proxy -------------------------------
+
+    def _proxy(self, timeout: float):
+        proxies = getattr(self._local, "proxies", None)
+        if proxies is None:
+            proxies = self._local.proxies = {}
+        entry = proxies.get(timeout)
+        if entry is None:
+            runner = ClusterRpcProxy(self.config, timeout=timeout)
+            entry = proxies[timeout] = (runner, runner.start())
+        return entry
+
+    def _discard(self, timeout: float) -> None:
+        entry = getattr(self._local, "proxies", {}).pop(timeout, None)
+        if entry is not None:
+            try:
+                entry[0].stop()
+            except Exception:  # noqa: BLE001, S110 - it is broken already
+                pass
 
     def call_all(self, calls: dict[str, tuple[str, str]], timeout: float) -> dict[str, Any]:
         """Fire several calls at once, wait for all; each result is the answer

@@ -16,7 +16,9 @@ from __future__ import annotations
 import os
 import sys
 import weakref
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -33,8 +35,12 @@ from doudi_common.logs import get_logger
 log = get_logger(__name__)
 
 
+#: execution option marking a connection of ``UnitOfWork.reading``
+READ_ONLY = "doudi_read_only"
+
+
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def normalise_url(url: str) -> str:
@@ -64,7 +70,10 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writers take the write lock at once (no upgrade deadlocks); a
+            # read-only unit (``UnitOfWork.reading``) only needs a snapshot
+            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY)
+                                 else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -124,7 +133,7 @@ class UnitOfWork:
         # committed here, or rolled back if the block raised
     """
 
-    def __init__(self, database: "DatabaseCore"):
+    def __init__(self, database: DatabaseCore):
         from doudi_common.inbox import Inbox
         from doudi_common.outbox import OutboxWriter
 
@@ -143,6 +152,24 @@ class UnitOfWork:
 
     def health(self) -> dict:
         return self._database.health()
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection | Session]:
+        """For an entrypoint that only reads: a plain connection in a read
+        transaction (one consistent snapshot for all its queries), without the
+        ORM session, outbox or inbox — nothing is written, so there is nothing
+        to commit at the end of the worker. On SQLite the transaction is a
+        deferred ``BEGIN`` instead of ``BEGIN IMMEDIATE``: readers do not queue
+        for the write lock. Once this unit has its session (it wrote, or will
+        read its own writes), that session is used instead. Use it for Core
+        statements (``.execute``) only."""
+        if self._session is not None:
+            yield self._session
+            return
+        with self._database.engine.connect() as conn:
+            conn.execution_options(**{READ_ONLY: True})
+            with conn.begin():
+                yield conn
 
     def execute(self, statement, *args, **kwargs):
         return self.session.execute(statement, *args, **kwargs)
@@ -178,7 +205,7 @@ class UnitOfWork:
             self.rollback()
             raise
 
-    def __enter__(self) -> "UnitOfWork":
+    def __enter__(self) -> UnitOfWork:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -290,7 +317,7 @@ class Database(DependencyProvider):
         if uow is not None and not uow.finished:
             try:
                 uow.finish(failed=exc_info is not None)
-            except Exception:  # noqa: BLE001 - logged, nothing else to do here
+            except Exception:
                 log.exception("commit after result failed")
 
     def worker_teardown(self, worker_ctx) -> None:
@@ -312,7 +339,7 @@ def finish_units_of_work(worker_ctx, exc_info):
         if isinstance(provider, Database):
             try:
                 provider.finish(worker_ctx, failed=exc_info is not None)
-            except Exception:  # noqa: BLE001 - the commit failed: report it
+            except Exception:
                 log.warning("commit failed", exc_info=True)
                 exc_info = sys.exc_info()
     return exc_info

@@ -36,11 +36,14 @@ from collections import deque
 from datetime import datetime, timezone
 from functools import partial
 
+import amqp
 import eventlet
 import eventlet.event
+import eventlet.semaphore
 import kombu.serialization
 import sqlalchemy.exc
 import structlog
+from amqp.exceptions import AMQPError
 from kombu import Connection, Exchange, Queue, binding
 from kombu.pools import producers
 from nameko.amqp.publish import Publisher
@@ -99,25 +102,74 @@ def _as_transient(exc_info):
 
 # -- rpc and timer ------------------------------------------------------------
 
+class DirectReplies(SharedExtension):
+    """One connection per service container on which RPC replies go straight
+    out: one channel, ``basic_publish`` (a single write), no producer pool or
+    retry wrapper per reply; a semaphore keeps the greenthreads' frames apart.
+    ``publish`` answers False when the connection failed (it is dropped and
+    reopened on the next reply); the caller then sends the pooled way."""
+
+    def setup(self):
+        config = self.container.config
+        self.connection = Connection(config[AMQP_URI_CONFIG_KEY],
+                                     ssl=config.get(AMQP_SSL_CONFIG_KEY),
+                                     login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        self.channel = None
+        self.lock = eventlet.semaphore.Semaphore(1)
+
+    def stop(self):
+        self.channel = None
+        self.connection.release()
+
+    kill = stop
+
+    def publish(self, message: amqp.Message, exchange: str, routing_key: str) -> bool:
+        try:
+            with self.lock:
+                if self.channel is None:
+                    self.channel = self.connection.default_channel
+                self.channel.basic_publish(message, exchange=exchange,
+                                           routing_key=routing_key, mandatory=False)
+            return True
+        except (OSError, AMQPError, *self.connection.connection_errors,
+                *self.connection.channel_errors):
+            log.info("reply connection lost; replying through the producer pool",
+                     exc_info=True)
+            self.channel = None
+            self.connection.collect()
+            return False
+
+
 class ReplyPublisher(Publisher):
     """Publishes RPC replies: the body is serialised once (nameko's ``Responder``
-    serialises every reply twice: a trial run, then the publish), the kombu
-    ``Connection`` that keys the producer pool is built once per service instead
-    of per reply, and the broker is not asked to confirm a reply (the caller's
-    reply queue is exclusive and transient: a confirm adds a round trip per
-    call and protects nothing — a lost reply is the caller's timeout either way;
-    connection errors still raise and are retried by the retry policy)."""
+    serialises every reply twice: a trial run, then the publish), and the broker
+    is not asked to confirm a reply (the caller's reply queue is exclusive and
+    transient: a confirm adds a round trip per call and protects nothing — a
+    lost reply is the caller's timeout either way). A reply goes out through
+    ``DirectReplies``; when that connection failed, through kombu's producer
+    pool (its ``Connection``, which keys the pool, built once per service),
+    which reconnects and retries by the retry policy."""
 
     use_confirms = False
 
-    def __init__(self, amqp_uri, ssl=None, login_method=None):
+    def __init__(self, amqp_uri, ssl=None, login_method=None,
+                 direct: DirectReplies | None = None):
         super().__init__(amqp_uri, ssl=ssl, login_method=login_method)
         options = dict(self.transport_options, confirm_publish=False)
         self._connection = Connection(amqp_uri, transport_options=options, ssl=ssl,
                                       login_method=login_method)
+        self._direct = direct
 
     def send(self, body: str, content_type: str, content_encoding: str, exchange,
              routing_key: str, correlation_id) -> None:
+        if self._direct is not None:
+            message = amqp.Message(
+                body.encode(content_encoding or "utf-8") if isinstance(body, str) else body,
+                content_type=content_type, content_encoding=content_encoding,
+                correlation_id=correlation_id, application_headers={},
+                delivery_mode=self.delivery_mode, priority=self.priority or 0)
+            if self._direct.publish(message, exchange.name, routing_key):
+                return
         with producers[self._connection].acquire(block=True) as producer:
             producer.publish(body, content_type=content_type,
                              content_encoding=content_encoding, exchange=exchange,
@@ -128,6 +180,8 @@ class ReplyPublisher(Publisher):
 
 
 class Rpc(NamekoRpc):
+    direct_replies = DirectReplies()
+
     def __init__(self, expected_exceptions=EXPECTED_ERRORS + (TransientError,), **kwargs):
         super().__init__(expected_exceptions=expected_exceptions, **kwargs)
 
@@ -137,7 +191,7 @@ class Rpc(NamekoRpc):
         self._reply_exchange = get_rpc_exchange(config)
         self._reply_publisher = ReplyPublisher(
             config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
-            login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY), direct=self.direct_replies)
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         exc_info = _as_transient(finish_units_of_work(worker_ctx, exc_info))

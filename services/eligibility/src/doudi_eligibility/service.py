@@ -360,10 +360,12 @@ class EligibilityService(ServiceBase):
 
     @rpc
     def get_person(self, id_number: str) -> dict:
-        return self._person_reply(validate_id_number(id_number))
+        id_number = validate_id_number(id_number)
+        with self.db.reading() as conn:
+            return self._person_reply(id_number, conn)
 
-    def _person_reply(self, id_number: str) -> dict:
-        session = self.db.session
+    def _person_reply(self, id_number: str, db=None) -> dict:
+        session = db if db is not None else self.db.session
         person = store.get_person_row(session, id_number)
         facts = session.execute(sa.select(person_facts)
                                 .where(person_facts.c.id_number == id_number)
@@ -413,9 +415,8 @@ class EligibilityService(ServiceBase):
         id_number = validate_id_number(id_number)
         on = _date(on, "on", self.clock.today())
         known = _moment(known_at, "known_at")
-        person = store.get_person_row(self.db.session, id_number)
-        decision, _ = store.evaluate(self.db.session, self.registry, person, on, known_at=known)
-        out = decision.to_dict(id_number)
+        with self.db.reading() as conn:
+            out = dict(store.evaluation(conn, self.registry, id_number, on, known))
         out["known_at"] = known.isoformat() if known else None
         return out
 

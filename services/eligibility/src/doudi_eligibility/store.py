@@ -133,6 +133,59 @@ def evaluate(session, registry: PackRegistry, person: dict, on: date,
     return decide(pack, pf, explain=explain), pf
 
 
+# -- the evaluate RPC: decisions with explanation, remembered per facts version ----------
+#
+# Facts are only ever added (``person_facts`` rows are never updated or
+# deleted), so a person's facts as of a transaction are named by their number
+# and highest id (with ``known_at``: of those recorded by then). Together with
+# the whole person row (any change bumps ``updated_at``), the date, ``known_at``
+# and the pack registry, that names the decision exactly: ``decide`` is pure.
+
+def _fact_state(*conds):
+    f = person_facts.c
+    where = (f.id_number == persons.c.id_number, *conds)
+    return (sa.select(sa.func.count()).select_from(person_facts).where(*where)
+            .scalar_subquery().label("fact_count"),
+            sa.select(sa.func.max(f.id)).where(*where).scalar_subquery().label("fact_last"))
+
+
+_EVAL_STATE = (sa.select(persons, *_fact_state())
+               .where(persons.c.id_number == sa.bindparam("id_number")))
+_EVAL_STATE_KNOWN = (sa.select(persons, *_fact_state(
+    person_facts.c.recorded_at <= sa.bindparam("known_at")))
+    .where(persons.c.id_number == sa.bindparam("id_number")))
+
+EVALUATIONS_MAX = 4096
+_evaluations: dict[tuple, dict] = {}
+
+
+def evaluation(db, registry: PackRegistry, id_number: str, on: date,
+               known_at: datetime | None = None) -> dict:
+    """``decide(...).to_dict(id_number)`` with explanation for the person on
+    ``on`` (facts known by ``known_at``), NotFound if not registered. One query
+    finds the person and their facts version; the facts are loaded and decided
+    only when that version was not evaluated before (in this process). The
+    answer is shared: copy before changing it."""
+    if known_at is None:
+        row = db.execute(_EVAL_STATE, {"id_number": id_number}).first()
+    else:
+        row = db.execute(_EVAL_STATE_KNOWN, {"id_number": id_number,
+                                             "known_at": known_at}).first()
+    if row is None:
+        raise NotFound("未找到该人员", resource="person", id_number=mask_id_number(id_number))
+    key = (tuple(row), on, known_at, id(registry))
+    hit = _evaluations.get(key)
+    if hit is None:
+        person = dict(row._mapping)
+        del person["fact_count"], person["fact_last"]
+        decision, _ = evaluate(db, registry, person, on, known_at=known_at)
+        hit = decision.to_dict(id_number)
+        if len(_evaluations) >= EVALUATIONS_MAX:
+            _evaluations.clear()
+        _evaluations[key] = hit
+    return hit
+
+
 def stored_decision(session, id_number: str) -> dict | None:
     row = session.execute(sa.select(decisions).where(decisions.c.id_number == id_number)).first()
     return dict(row._mapping) if row else None
