@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from bench.common import Stopwatch, scratch_database
 
 N = int(os.environ.get("BENCH_INGEST_EVENTS", "5000"))
+REPLICAS = int(os.environ.get("BENCH_INGEST_REPLICAS", "1"))
 ROOT = Path(__file__).resolve().parents[1]
 API = os.environ.get("DOUDI_RABBIT_API", "http://guest:guest@localhost:15672")
 AMQP_HOST = os.environ.get("DOUDI_AMQP_HOST", "localhost")
@@ -120,15 +121,15 @@ def counts(engine) -> tuple[int, int]:
             " (SELECT count(*) FROM outbox WHERE sent_at IS NULL)")).one()
 
 
-def wait_ready(uri: str, queue: str, timeout: float = 60.0) -> None:
+def wait_ready(uri: str, queue: str, timeout: float = 60.0, consumers: int = 1) -> None:
     from kombu import Connection
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
             with Connection(uri) as conn:
-                _n, _messages, consumers = conn.channel().queue_declare(queue, passive=True)
-                if consumers:
+                _n, _messages, seen = conn.channel().queue_declare(queue, passive=True)
+                if seen >= consumers:
                     return
         except Exception:  # noqa: BLE001, S110 - not declared yet: try again
             pass
@@ -151,13 +152,14 @@ def ingest(uri_for, messages, db_url: str) -> tuple[float, float]:
            "DOUDI_LOG_LEVEL": "WARNING", "DOUDI_LOG_FORMAT": "json",
            "DOUDI_AUTO_MIGRATE": "false"}
     exe = Path(sys.executable).parent / "doudi-service"
-    proc = subprocess.Popen([str(exe), "run", "eligibility"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    procs = [subprocess.Popen([str(exe), "run", "eligibility"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for _ in range(REPLICAS)]
     engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"),
                               poolclass=sa.pool.NullPool)
     try:
-        wait_ready(uri_for("admin"), "eligibility.cdpf.on_cdpf")
-        cpu_before = cpu_seconds(proc.pid)
+        wait_ready(uri_for("admin"), "eligibility.cdpf.on_cdpf", consumers=REPLICAS)
+        cpu_before = sum(cpu_seconds(p.pid) for p in procs)
         with Stopwatch() as watch:
             thread, errors = publish_in_background(uri_for("cdpf"), messages)
             while True:
@@ -166,17 +168,21 @@ def ingest(uri_for, messages, db_url: str) -> tuple[float, float]:
                     break
                 if errors:
                     raise errors[0]
-                if proc.poll() is not None:
-                    raise RuntimeError(f"eligibility exited: {proc.stderr.read()[-2000:]!r}")
+                for proc in procs:
+                    if proc.poll() is not None:
+                        raise RuntimeError(
+                            f"eligibility exited: {proc.stderr.read()[-2000:]!r}")
                 time.sleep(0.05)
             thread.join()
-        return watch.seconds, cpu_seconds(proc.pid) - cpu_before
+        return watch.seconds, sum(cpu_seconds(p.pid) for p in procs) - cpu_before
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        for proc in procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         engine.dispose()
 
 

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import amqp
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer
 
@@ -120,6 +121,7 @@ class OutboxRelay:
         self._stopped = threading.Event()
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self._channel = None
         self._confirms: Confirms | None = None
         self.confirm_timeout = confirm_timeout
         self._lock_conn = None
@@ -181,16 +183,18 @@ class OutboxRelay:
             return 0
         confirmed: list[int] = []
         try:
-            producer = self._get_producer()
-            confirms = self._confirms
+            self._get_producer()
+            channel, confirms = self._channel, self._confirms
             confirms.reset()
+            exchange, stamp = self.exchange.name, int(time.time())
             for row in rows:
-                producer.publish(
-                    row.envelope, exchange=self.exchange, routing_key=row.event_type,
-                    content_type="application/json", content_encoding="utf-8",
-                    message_id=row.event_id, type=row.event_type, user_id=self.user_id,
-                    delivery_mode=2, timestamp=int(time.time()), retry=False,
-                    mandatory=False)
+                # straight onto the channel: kombu's Producer.publish costs as
+                # much as the rest of the relay per message, for nothing we use
+                channel.basic_publish(amqp.Message(
+                    row.envelope.encode("utf-8"), content_type="application/json",
+                    content_encoding="utf-8", message_id=row.event_id, type=row.event_type,
+                    user_id=self.user_id, delivery_mode=2, timestamp=stamp),
+                    exchange=exchange, routing_key=row.event_type)
                 confirms.published(row.seq)
             try:
                 # one wait for the whole batch; raises on a nack or timeout
@@ -219,13 +223,14 @@ class OutboxRelay:
             channel = conn.channel()
             self.exchange(channel).declare()
             self._confirms = Confirms(channel)
+            self._channel = channel
             self._connection = conn
             self._producer = Producer(channel, exchange=self.exchange)
         return self._producer
 
     def _close_connection(self) -> None:
         conn, self._connection, self._producer = self._connection, None, None
-        self._confirms = None
+        self._confirms = self._channel = None
         if conn is not None:
             try:
                 conn.release()
