@@ -37,6 +37,7 @@ ENV_OVERRIDES = {
     "AUTO_MIGRATE": "DOUDI_AUTO_MIGRATE",
     "LOG_LEVEL": "DOUDI_LOG_LEVEL",
     "LOG_FORMAT": "DOUDI_LOG_FORMAT",
+    "SUBSCRIBE_BATCH_MAX": "DOUDI_SUBSCRIBE_BATCH_MAX",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -54,6 +55,8 @@ DEFAULTS: dict[str, Any] = {
         "medical_insurance": "medical_insurance",
     },
     "RETRY_BACKOFF_MAX": 30.0,
+    # events handled per worker and transaction by a subscription (entrypoints.py)
+    "SUBSCRIBE_BATCH_MAX": 200,
 }
 
 
