@@ -88,8 +88,10 @@ def register_new_certificates(uow, registry: PackRegistry, today: date,
         stored = Fact(fact.kind, fact.source, fact.valid_from, fact.valid_until, payload,
                       fact.source_event_id)
         facts = snapshot(identity.birth_date, identity.division_code, None, [stored], today)
+        # no explanation: what is stored and announced (outcome, clauses) does
+        # not need it; ``evaluate`` explains on request
         decision = decide(registry.for_division(identity.division_code, today), facts,
-                          explain=True)
+                          explain=False)
         decision_rows.append({"id_number": identity.id_number,
                               **_decision_values(decision, event["type"], now)})
         outgoing.append(("person.registered", {
