@@ -67,6 +67,13 @@ class _Line:
                                  login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
         self._kombu.connect()
         self.connection: amqp.Connection = self._kombu.connection
+        # py-amqp polls the socket before every publish (a read with timeout 0,
+        # i.e. two more system calls and an exception) when the connection
+        # announced ``connection.blocked``, to hear of a broker alarm at once;
+        # a line reads its socket while it waits for every reply anyway
+        props = self.connection.client_properties
+        self.connection.client_properties = {**props, "capabilities": {
+            **props.get("capabilities", {}), "connection.blocked": False}}
         self.exchange = get_rpc_exchange(config).name
         try:
             publish = self.publish_channel = self.connection.channel()

@@ -32,6 +32,7 @@ import json
 import random
 import socket
 import sys
+import time
 from collections import deque
 from datetime import datetime, timezone
 from functools import partial
@@ -107,7 +108,14 @@ class DirectReplies(SharedExtension):
     out: one channel, ``basic_publish`` (a single write), no producer pool or
     retry wrapper per reply; a semaphore keeps the greenthreads' frames apart.
     ``publish`` answers False when the connection failed (it is dropped and
-    reopened on the next reply); the caller then sends the pooled way."""
+    reopened on the next reply); the caller then sends the pooled way.
+
+    py-amqp would read the socket before every publish (timeout 0) to hear of
+    broker notices (``connection.blocked``, a closed channel); this connection
+    does so at most once a second (``POLL_INTERVAL``), so a channel the broker
+    closed is still noticed and replaced."""
+
+    POLL_INTERVAL = 1.0
 
     def setup(self):
         config = self.container.config
@@ -116,6 +124,15 @@ class DirectReplies(SharedExtension):
                                      login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
         self.channel = None
         self.lock = eventlet.semaphore.Semaphore(1)
+        self._next_poll = 0.0
+
+    def _open(self):
+        channel = self.connection.default_channel
+        raw = self.connection.connection
+        props = raw.client_properties
+        raw.client_properties = {**props, "capabilities": {
+            **props.get("capabilities", {}), "connection.blocked": False}}
+        return channel
 
     def stop(self):
         self.channel = None
@@ -127,7 +144,14 @@ class DirectReplies(SharedExtension):
         try:
             with self.lock:
                 if self.channel is None:
-                    self.channel = self.connection.default_channel
+                    self.channel = self._open()
+                now = time.monotonic()
+                if now >= self._next_poll:
+                    self._next_poll = now + self.POLL_INTERVAL
+                    try:
+                        self.connection.connection.drain_events(timeout=0)
+                    except TimeoutError:
+                        pass
                 self.channel.basic_publish(message, exchange=exchange,
                                            routing_key=routing_key, mandatory=False)
             return True
