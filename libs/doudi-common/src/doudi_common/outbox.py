@@ -220,6 +220,14 @@ class OutboxRelay:
             # waits per batch instead of per message
             conn = Connection(self.amqp_uri, connect_timeout=5, heartbeat=0)
             conn.ensure_connection(max_retries=1)
+            # py-amqp reads the socket before every publish when the broker
+            # announced ``connection.blocked``; the relay reads it anyway while
+            # it waits for each batch's confirms, which is soon enough to hear
+            # of a broker alarm
+            raw = conn.connection
+            props = raw.client_properties or {}
+            raw.client_properties = {**props, "capabilities": {
+                **props.get("capabilities", {}), "connection.blocked": False}}
             channel = conn.channel()
             self.exchange(channel).declare()
             self._confirms = Confirms(channel)
