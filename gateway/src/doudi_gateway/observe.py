@@ -3,6 +3,7 @@ metrics, the audit trail of writes and full reads, and CORS."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import time
@@ -21,6 +22,7 @@ from prometheus_client import (
 )
 
 log = get_logger("doudi_gateway.access")
+_ACCESS = logging.getLogger("doudi_gateway.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -36,8 +38,21 @@ RPC_LATENCY = Histogram("doudi_gateway_rpc_duration_seconds", "RPC latency per s
                         buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 
 
+_CHILDREN: dict[tuple, object] = {}
+
+
+def _child(metric, *labels: str):
+    """``metric.labels(*labels)``, remembered: the label sets are few (routes,
+    methods, statuses, services), and ``labels`` validates and locks every time."""
+    key = (metric, labels)
+    child = _CHILDREN.get(key)
+    if child is None:
+        child = _CHILDREN[key] = metric.labels(*labels)
+    return child
+
+
 def observe_rpc(service: str, method: str, seconds: float, outcome: str) -> None:
-    RPC_LATENCY.labels(service, method, outcome).observe(seconds)
+    _child(RPC_LATENCY, service, method, outcome).observe(seconds)
 
 
 def current_request_id() -> str | None:
@@ -62,8 +77,9 @@ def _before():
 def _after(resp: Response) -> Response:
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     route = _route()
-    REQUESTS.labels(route, request.method, str(resp.status_code)).inc()
-    LATENCY.labels(route, request.method).observe(elapsed)
+    method = request.method
+    _child(REQUESTS, route, method, str(resp.status_code)).inc()
+    _child(LATENCY, route, method).observe(elapsed)
     resp.headers["X-Request-Id"] = g.get("request_id", "")
     if g.get("etag") and resp.status_code in (200, 201):
         resp.headers["ETag"] = g.etag
@@ -77,8 +93,10 @@ def _after(resp: Response) -> Response:
 
             return problem(503, "审计记录失败，请稍后重试", code="audit_unavailable",
                            headers={"Retry-After": "5"})
-    principal = g.get("principal")
-    if route not in ("/healthz", "/readyz", "/metrics"):
+    # when INFO is off (LOG_LEVEL=WARNING) structlog's first processor would drop
+    # the line: do not build it
+    if route not in ("/healthz", "/readyz", "/metrics") and _ACCESS.isEnabledFor(logging.INFO):
+        principal = g.get("principal")
         log.info("request", method=request.method, path=mask_in_text(request.path),
                  route=route, status=resp.status_code, ms=round(elapsed * 1000, 1),
                  user=principal.username if principal else None,
