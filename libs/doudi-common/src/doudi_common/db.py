@@ -72,8 +72,10 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
         def _sqlite_begin(conn):  # pragma: no cover - trivial
             # writers take the write lock at once (no upgrade deadlocks); a
             # read-only unit (``UnitOfWork.reading``) only needs a snapshot
-            conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY)
-                                 else "BEGIN IMMEDIATE")
+            # (straight on the driver's connection: SQLAlchemy does not track
+            # this statement, so its execution machinery has nothing to add)
+            conn.connection.dbapi_connection.execute(
+                "BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

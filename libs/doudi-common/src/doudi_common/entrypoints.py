@@ -28,6 +28,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import random
 import socket
@@ -216,6 +217,18 @@ class Rpc(NamekoRpc):
         self._reply_publisher = ReplyPublisher(
             config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
             login_method=config.get(LOGIN_METHOD_CONFIG_KEY), direct=self.direct_replies)
+        # as inspect.getcallargs sees the method (no following of __wrapped__)
+        self._signature = inspect.signature(
+            getattr(self.container.service_cls, self.method_name), follow_wrapped=False)
+
+    def check_signature(self, args, kwargs):
+        """nameko's check calls ``inspect.getcallargs``, which builds the
+        method's signature anew for every call; bind to the one built at setup,
+        and only for a mismatch let nameko's check word the error."""
+        try:
+            self._signature.bind(None, *args, **kwargs)
+        except TypeError:
+            super().check_signature(args, kwargs)
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         exc_info = _as_transient(finish_units_of_work(worker_ctx, exc_info))

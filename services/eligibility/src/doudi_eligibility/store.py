@@ -138,8 +138,9 @@ def evaluate(session, registry: PackRegistry, person: dict, on: date,
 # Facts are only ever added (``person_facts`` rows are never updated or
 # deleted), so a person's facts as of a transaction are named by their number
 # and highest id (with ``known_at``: of those recorded by then). Together with
-# the whole person row (any change bumps ``updated_at``), the date, ``known_at``
-# and the pack registry, that names the decision exactly: ``decide`` is pure.
+# the person's columns a decision reads (``person_snapshot``: birth date,
+# division, registration), the date, ``known_at`` and the pack registry, that
+# names the decision exactly: ``decide`` is pure.
 
 def _fact_state(*conds):
     f = person_facts.c
@@ -149,9 +150,10 @@ def _fact_state(*conds):
             sa.select(sa.func.max(f.id)).where(*where).scalar_subquery().label("fact_last"))
 
 
-_EVAL_STATE = (sa.select(persons, *_fact_state())
+_DECIDING = (persons.c.birth_date, persons.c.division_code, persons.c.registration)
+_EVAL_STATE = (sa.select(*_DECIDING, *_fact_state())
                .where(persons.c.id_number == sa.bindparam("id_number")))
-_EVAL_STATE_KNOWN = (sa.select(persons, *_fact_state(
+_EVAL_STATE_KNOWN = (sa.select(*_DECIDING, *_fact_state(
     person_facts.c.recorded_at <= sa.bindparam("known_at")))
     .where(persons.c.id_number == sa.bindparam("id_number")))
 
@@ -173,11 +175,11 @@ def evaluation(db, registry: PackRegistry, id_number: str, on: date,
                                              "known_at": known_at}).first()
     if row is None:
         raise NotFound("未找到该人员", resource="person", id_number=mask_id_number(id_number))
-    key = (tuple(row), on, known_at, id(registry))
+    key = (id_number, tuple(row), on, known_at, id(registry))
     hit = _evaluations.get(key)
     if hit is None:
-        person = dict(row._mapping)
-        del person["fact_count"], person["fact_last"]
+        person = {"id_number": id_number, "birth_date": row.birth_date,
+                  "division_code": row.division_code, "registration": row.registration}
         decision, _ = evaluate(db, registry, person, on, known_at=known_at)
         hit = decision.to_dict(id_number)
         if len(_evaluations) >= EVALUATIONS_MAX:

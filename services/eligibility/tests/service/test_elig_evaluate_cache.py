@@ -66,3 +66,16 @@ def test_a_changed_person_row_is_seen(eligibility):
             division_code="110101001001", updated_at=datetime.now(timezone.utc)))
     after = rpc.evaluate(pid, "2026-03-10")
     assert after["policy_pack"] is None and after["eligible"] is False
+
+
+def test_wrong_arguments_are_still_nameko_incorrect_signature(eligibility):
+    """``Rpc.check_signature`` binds to a signature made once; a mismatch is
+    still nameko's ``IncorrectSignature`` with its wording."""
+    import pytest
+    from nameko.exceptions import IncorrectSignature
+
+    _container, rpc = eligibility
+    with pytest.raises(IncorrectSignature, match="evaluate"):
+        rpc.evaluate()
+    with pytest.raises(IncorrectSignature, match="unexpected keyword"):
+        rpc.evaluate(make_person(PACK, 64), nonsense=1)
