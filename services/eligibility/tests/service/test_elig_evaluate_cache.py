@@ -5,7 +5,7 @@ evaluate; ``known_at`` and the date are part of what is remembered."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from doudi_common.testing.fixtures import db_engine
@@ -51,7 +51,7 @@ def test_a_fact_written_by_another_process_is_seen(eligibility):
     with db_engine(container).begin() as conn:  # as a replica or a bulk import would
         conn.execute(sa.insert(person_facts).values(
             id_number=pid, kind="hardship_ended", source="civil_affairs",
-            valid_from=datetime(2026, 3, 5).date(), recorded_at=datetime.now(timezone.utc),
+            valid_from=datetime(2026, 3, 5).date(), recorded_at=datetime.now(UTC),
             payload={"status": "tekun"}))
     assert rpc.evaluate(pid, "2026-03-10")["eligible"] is False
 
@@ -63,7 +63,7 @@ def test_a_changed_person_row_is_seen(eligibility):
     assert before["policy_pack"] == PACK
     with db_engine(container).begin() as conn:  # moved to a division without a pack
         conn.execute(sa.update(persons).where(persons.c.id_number == pid).values(
-            division_code="110101001001", updated_at=datetime.now(timezone.utc)))
+            division_code="110101001001", updated_at=datetime.now(UTC)))
     after = rpc.evaluate(pid, "2026-03-10")
     assert after["policy_pack"] is None and after["eligible"] is False
 
