@@ -15,6 +15,7 @@ A line that failed is thrown away and rebuilt on the next call.
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 import time
@@ -91,6 +92,8 @@ class _Line:
         self.reply_to = reply_id
         # as nameko's standalone proxy: one call id for the proxy's lifetime
         self.call_id_stack = [f"standalone_rpc_proxy.call.{uuid.uuid4()}"]
+        # correlation ids only need to be unique on this reply queue
+        self._calls = itertools.count(1)
         self._waiting: str | None = None
         self._reply: bytes | str | None = None
         self._returned = False
@@ -106,7 +109,7 @@ class _Line:
 
     def call(self, service: str, method: str, args: tuple, kwargs: dict, timeout: float,
              request_id: str | None) -> Any:
-        correlation_id = str(uuid.uuid4())
+        correlation_id = f"{self.reply_to}.{next(self._calls)}"
         headers = {"nameko.call_id_stack": self.call_id_stack}
         if request_id is not None:
             headers["nameko.request_id"] = request_id
