@@ -175,7 +175,8 @@ def evaluation(db, registry: PackRegistry, id_number: str, on: date,
                                              "known_at": known_at}).first()
     if row is None:
         raise NotFound("未找到该人员", resource="person", id_number=mask_id_number(id_number))
-    key = (id_number, tuple(row), on, known_at, id(registry))
+    # the registry itself (identity), not id(): a dropped registry's id can be reused
+    key = (id_number, tuple(row), on, known_at, registry)
     hit = _evaluations.get(key)
     if hit is None:
         person = {"id_number": id_number, "birth_date": row.birth_date,
