@@ -13,6 +13,7 @@ from doudi_common.db import utcnow
 from doudi_common.errors import NotFound
 from doudi_common.ids import mask_id_number
 from doudi_common.serialize import to_jsonable
+from sqlalchemy.orm import Session
 
 from doudi_eligibility.domain.decision import Decision, decide
 from doudi_eligibility.domain.packs import PackRegistry
@@ -175,8 +176,10 @@ def evaluation(db, registry: PackRegistry, id_number: str, on: date,
                                              "known_at": known_at}).first()
     if row is None:
         raise NotFound("未找到该人员", resource="person", id_number=mask_id_number(id_number))
-    # the registry itself (identity), not id(): a dropped registry's id can be reused
-    key = (id_number, tuple(row), on, known_at, registry)
+    # the database too: fact ids restart in another database (tests run many
+    # in one process); objects themselves, not id()s, which can be reused
+    engine = db.get_bind().engine if isinstance(db, Session) else db.engine
+    key = (engine, id_number, tuple(row), on, known_at, registry)
     hit = _evaluations.get(key)
     if hit is None:
         person = {"id_number": id_number, "birth_date": row.birth_date,

@@ -79,3 +79,35 @@ def test_wrong_arguments_are_still_nameko_incorrect_signature(eligibility):
         rpc.evaluate()
     with pytest.raises(IncorrectSignature, match="unexpected keyword"):
         rpc.evaluate(make_person(PACK, 64), nonsense=1)
+
+
+def test_another_database_with_the_same_ids_is_not_confused(make_db):
+    """Fact ids restart in every database: the same person, row and facts
+    version in two databases (as tests make them) are two different answers."""
+    from datetime import date
+
+    from doudi_common.db import DatabaseCore
+    from doudi_eligibility import store
+    from doudi_eligibility.models import metadata
+    from doudi_eligibility.testing import REGISTRY
+
+    pid = make_person(PACK, 64)
+    answers = []
+    for status in ("tekun", "none"):
+        core = DatabaseCore(make_db("doudi_eligibility"), "doudi_eligibility", "eligibility",
+                            metadata)
+        try:
+            now = datetime.now(UTC)
+            with core.engine.begin() as conn:
+                conn.execute(sa.insert(persons).values(
+                    id_number=pid, name="张桂兰", birth_date=date(1952, 3, 14), sex="female",
+                    division_code=DIVISIONS[PACK], registration="rural", created_at=now,
+                    updated_at=now))
+                conn.execute(sa.insert(person_facts).values(
+                    id_number=pid, kind="hardship", source="civil_affairs",
+                    valid_from=date(2025, 1, 1), recorded_at=now, payload={"status": status}))
+            with core.unit_of_work() as uow, uow.reading() as conn:
+                answers.append(store.evaluation(conn, REGISTRY, pid, date(2026, 3, 10))["eligible"])
+        finally:
+            core.dispose()
+    assert answers == [True, False]

@@ -23,8 +23,8 @@ from doudi_departments.simulate import Simulator
 from doudi_eligibility import service as service_module
 from doudi_eligibility.domain.packs import pack_from_data
 from doudi_eligibility.models import metadata
-from doudi_eligibility.testing import REGISTRY
 from doudi_eligibility.service import EligibilityService
+from doudi_eligibility.testing import REGISTRY
 from nameko.testing.services import worker_factory
 
 TODAY = date(2026, 3, 10)
