@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from doudi_common.errors import NotFound
-from flask import Response
-from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+import re
+
+from doudi_common.errors import Forbidden, Invalid, NotFound
+from flask import Response, g
+from flask_smorest import Blueprint, abort
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import (
     IDEMPOTENCY_DOC,
     NOTHING,
     Division,
+    IdNumber,
     Loose,
     LoosePage,
     Money,
@@ -24,7 +27,15 @@ from doudi_gateway.resources.base import (
     scoped_division,
 )
 from doudi_gateway.resources.persons import person_scope
-from doudi_gateway.web import idempotent, in_scope, mask, require_division, rpc
+from doudi_gateway.web import (
+    etag_of,
+    idempotent,
+    in_scope,
+    mask,
+    require_division,
+    rpc,
+    scope_read,
+)
 
 blp = Blueprint("funding", __name__, url_prefix="/api/v1/funding",
                 description="结算、个人账户明细、捐赠、支付、对账 (funding)")
@@ -260,3 +271,262 @@ def family_review(body, id_number):
     return mask(rpc("funding", "record_family_review", person["id_number"],
                     body["reviewed_on"].isoformat(), body["household_size"],
                     body["monthly_income"])), 201
+
+
+# -- ledger, transactions, cost plans -------------------------------------------------
+
+_ACCOUNT_CODE = re.compile(r"^[a-z_]+:(\d{6})(:[a-z_]+)?$")
+PURPOSES = ["service_subsidy", "caregiver_subsidy", "care_fee", "living_money"]
+TOPUP_SOURCES = ["cdpf", "civil_affairs", "poverty"]
+
+
+def _account_county(code: str) -> str | None:
+    match = _ACCOUNT_CODE.match(code or "")
+    return match.group(1) if match else None
+
+
+def _ledger_account(code: str, action: bool = False) -> str:
+    """The account's county must lie in the caller's jurisdiction (404 / 403)."""
+    county = _account_county(code)
+    if county is None or not in_scope(county):
+        if action and county is not None:
+            raise Forbidden("该账户不在您的辖区内", code="out_of_jurisdiction")
+        raise NotFound("未找到该账户", resource="account")
+    return code
+
+
+def _transaction(txn_id: str, action: bool = False) -> dict:
+    txn = rpc("funding", "get_transaction", txn_id)
+    counties = {_account_county(e.get("account", "")) for e in txn.get("entries", [])}
+    if not counties or not all(c is not None and in_scope(c) for c in counties):
+        if action and counties and None not in counties:
+            raise Forbidden("该交易不在您的辖区内", code="out_of_jurisdiction")
+        raise NotFound("未找到该交易", resource="transaction")
+    return txn
+
+
+class LedgerArgs(PageArgs):
+    pass
+
+
+@blp.route("/ledger-accounts/<account_code>", methods=["GET"])
+@blp.arguments(LedgerArgs, location="query")
+@blp.response(200, Loose)
+@requires("funding:read")
+def account_ledger(args, account_code):
+    """One ledger account (`cash:341502`, `pilot:341502`, `topup:341502:cdpf`, …):
+    balance and entries, oldest first (`page`, `per_page`)."""
+    code = _ledger_account(account_code)
+    reply = rpc("funding", "account_ledger", code, **offset_args(args))
+    return mask({**reply, "page": args["page"], "per_page": args["per_page"]})
+
+
+@blp.route("/transactions/<txn_id>", methods=["GET"])
+@blp.response(200, Loose)
+@requires("funding:read")
+def get_transaction(txn_id):
+    """One ledger transaction with its entries, cause and the event behind it."""
+    txn = _transaction(txn_id)
+    g.etag = etag_of(txn)
+    return mask(txn)
+
+
+class ReversalSchema(Schema):
+    reason = Text(200, required=True)
+
+
+@blp.route("/transactions/<txn_id>/reversal", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(ReversalSchema)
+@blp.response(201, Loose)
+@requires("funding:write")
+def reverse_transaction(body, txn_id):
+    """Reverse a donation, funding or spending transaction by a correcting one (reason
+    required). Settlement, adjustment and payout transactions are corrected by next
+    month's adjustment instead (409)."""
+    txn = _transaction(txn_id, action=True)
+    return mask(rpc("funding", "reverse_transaction", txn["txn_id"], body["reason"])), 201
+
+
+@blp.route("/cost-plans/<case_id>", methods=["GET"])
+@blp.arguments(MonthArgs, location="query")
+@blp.response(200, Loose)
+@requires("funding:read")
+def get_cost_plan(args, case_id):
+    """The cost plan of a case in a month: care level, priced items, price segments,
+    days and cost. A case is a placement (`PL-…`) or a neighbour-care case (`NB-…`)."""
+    if case_id.startswith("NB-"):
+        county = case_id.split("-")[1] if case_id.count("-") >= 2 else ""
+        if not in_scope(county):
+            raise NotFound("未找到该个案", resource="case")
+    else:
+        from doudi_gateway.resources.institutions import fetch_placement
+
+        fetch_placement(case_id)
+    return rpc("funding", "get_cost_plan", case_id, args["month"])
+
+
+@blp.route("/donations/<donation_id>", methods=["GET"])
+@blp.response(200, Loose)
+@requires("donations:read")
+def get_donation(donation_id):
+    """One donation with what has been spent from it and what is left."""
+    return scope_read(rpc("funding", "get_donation", donation_id), "捐赠")
+
+
+# -- inputs the events do not carry --------------------------------------------------
+
+class SelfPayRatioSchema(Schema):
+    ratio = fields.String(required=True, validate=validate.Regexp(
+        r"^(0(\.\d{1,2})?|1(\.0{1,2})?)$", error="自付比例应为 0 到 1 之间，如 0.30"))
+    from_month = Month(required=True)
+    reason = Text(200, required=True)
+
+
+@blp.route("/accounts/<id_number>/self-pay-ratios", methods=["POST"])
+@blp.arguments(SelfPayRatioSchema)
+@blp.response(201, Loose)
+@requires("funding:write")
+def set_self_pay_ratio(body, id_number):
+    """Set a person's self-pay ratio by hand from a month (county override,
+    luan-2021 §三(四)); months already settled are adjusted."""
+    person = person_scope(id_number, action=True)
+    return mask(rpc("funding", "set_self_pay_ratio", person["id_number"], body["ratio"],
+                    body["from_month"], body["reason"])), 201
+
+
+class DibaoSchema(Schema):
+    monthly_amount = Money(required=True)
+    from_month = Month(required=True)
+    to_month = Month()
+
+    @validates_schema
+    def _period(self, data, **_kw):
+        if data.get("to_month") and data.get("from_month") and \
+                data["to_month"] < data["from_month"]:
+            raise ValidationError("截止月份不能早于起始月份", field_name="to_month")
+
+
+@blp.route("/accounts/<id_number>/dibao", methods=["POST"])
+@blp.arguments(DibaoSchema)
+@blp.response(201, Loose)
+@requires("funding:write")
+def record_dibao(body, id_number):
+    """Record a person's monthly minimum-living allowance (低保) for a period; it is
+    counted among the person's own subsidies."""
+    person = person_scope(id_number, action=True)
+    return mask(rpc("funding", "record_dibao", person["id_number"], body["monthly_amount"],
+                    body["from_month"], to_month=body.get("to_month"))), 201
+
+
+class CaregiverCaseSchema(Schema):
+    caregiver_id_number = IdNumber(required=True)
+    division_code = Division(required=True)
+    from_date = fields.Date(required=True)
+    enrolment_id = Text(64)
+
+
+@blp.route("/accounts/<id_number>/caregivers", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(CaregiverCaseSchema)
+@blp.response(201, Loose)
+@requires("funding:write")
+def register_caregiver(body, id_number):
+    """Register the neighbour caregiver of a person (邻里照护, puyang-2020 §五):
+    opens the neighbour-care case that caregiver subsidies are paid for."""
+    person = person_scope(id_number, action=True)
+    require_division(body["division_code"])
+    if body["caregiver_id_number"] == person["id_number"]:
+        abort(422, messages={"json": {"caregiver_id_number": ["照护人不能是本人"]}})
+    reply = rpc("funding", "register_caregiver", person["id_number"],
+                body["caregiver_id_number"], body["division_code"],
+                body["from_date"].isoformat(), enrolment_id=body.get("enrolment_id"))
+    return mask(reply), 201
+
+
+# -- fund accounts and spending --------------------------------------------------------
+
+class TopupSchema(Schema):
+    division_code = Division(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(TOPUP_SOURCES))
+    amount = Money(required=True)
+    received_on = fields.Date(required=True)
+    memo = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+@blp.route("/topup-funds", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(TopupSchema)
+@blp.response(201, Loose)
+@requires("funding:write")
+def fund_topup_account(body):
+    """Money received from a department fund (CDPF, civil affairs, poverty office) for
+    the county's top-up of centralised care (puyang-2020 §六)."""
+    require_division(body["division_code"])
+    return rpc("funding", "fund_topup_account", body["division_code"], body["source"],
+               body["amount"], body["received_on"].isoformat(), memo=body["memo"]), 201
+
+
+class PilotSchema(Schema):
+    division_code = Division(required=True)
+    amount = Money(required=True)
+    received_on = fields.Date(required=True)
+    source = Text(128, required=True)
+    purposes = fields.List(fields.String(validate=validate.OneOf(PURPOSES)),
+                           load_default=lambda: ["service_subsidy"],
+                           validate=validate.Length(min=1))
+
+
+@blp.route("/pilot-funds", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(PilotSchema)
+@blp.response(201, Loose)
+@requires("funding:write")
+def fund_pilot_account(body):
+    """Money received into the county's pilot fund, restricted to its purposes
+    (专款专用, qingyunpu-2021 §六(二))."""
+    require_division(body["division_code"])
+    return rpc("funding", "fund_pilot_account", body["division_code"], body["amount"],
+               body["received_on"].isoformat(), body["source"],
+               purposes=body["purposes"]), 201
+
+
+class SpendSchema(Schema):
+    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
+    amount = Money(required=True)
+    payee_kind = fields.String(required=True,
+                               validate=validate.OneOf(["provider", "institution", "caregiver"]))
+    payee = fields.String(required=True, validate=validate.Length(equal=18))
+    month = Month(required=True)
+    memo = fields.String(load_default="", validate=validate.Length(max=500))
+
+    @validates_schema
+    def _payee(self, data, **_kw):
+        from doudi_common.ids import validate_id_number, validate_uscc
+
+        if "payee" not in data or "payee_kind" not in data:
+            return
+        check = validate_id_number if data["payee_kind"] == "caregiver" else validate_uscc
+        try:
+            check(data["payee"])
+        except Invalid as exc:
+            raise ValidationError(exc.detail, field_name="payee") from None
+
+
+@blp.route("/ledger-accounts/<account_code>/spendings", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(SpendSchema)
+@blp.response(201, Loose)
+@requires("funding:write")
+def spend_from_account(body, account_code):
+    """Spend from a fund account (pilot, donations, top-up) to a provider, institution
+    or caregiver; a payout follows at once. A restricted account refuses other
+    purposes (403 `off_purpose`); 409 `insufficient_funds`."""
+    code = _ledger_account(account_code, action=True)
+    return mask(rpc("funding", "spend_from_account", code, body["purpose"], body["amount"],
+                    body["payee_kind"], body["payee"], body["month"], memo=body["memo"])), 201
