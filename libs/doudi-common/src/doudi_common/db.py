@@ -82,7 +82,12 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 10)
-    return sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+    # many-row INSERTs (inbox claims, bulk registration, outbox batches) as
+    # multi-row VALUES, as SQLAlchemy already does when they return rows;
+    # psycopg's executemany would send and convert one statement per row
+    engine.dialect.use_insertmanyvalues_wo_returning = True
+    return engine
 
 
 # -- migrations ---------------------------------------------------------------
