@@ -49,6 +49,7 @@ PERMISSIONS: dict[str, str] = {
     "services:write": "记录服务、走访",
     "services:close_month": "月度结账（服务记录锁定，供资金结算）",
     "cards:write": "发放服务卡",
+    "services:price": "设定服务项目单价",
     "alerts:write": "处理预警",
     "audit:read": "查询审计记录",
 }
@@ -69,7 +70,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "persons:read_full", "persons:write", "applications:create",
             "applications:review", "enrolments:write", "institutions:write", "placements:write", "inspections:write", "funding:write",
             "donations:write", "services:write", "cards:write", "alerts:write",
-            "services:close_month"}),
+            "services:close_month", "services:price"}),
     "city_officer": frozenset(
         (_READ - {"audit:read"}) | {"persons:read_full", "inspections:write"}),
     "institution_staff": frozenset({

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import (
@@ -14,6 +14,7 @@ from doudi_gateway.resources.base import (
     IdNumber,
     Loose,
     LoosePage,
+    Money,
     Month,
     PageArgs,
     Text,
@@ -22,7 +23,7 @@ from doudi_gateway.resources.base import (
     scoped_division,
 )
 from doudi_gateway.resources.persons import fetch_person
-from doudi_gateway.web import idempotent, mask, rpc, scope_action, scope_read
+from doudi_gateway.web import idempotent, in_scope, mask, rpc, scope_action, scope_read
 
 blp = Blueprint("services_log", __name__, url_prefix="/api/v1",
                 description="服务卡、服务记录、走访、预警、时间银行 (services_log)")
@@ -556,3 +557,114 @@ def list_items(args):
     """The service items (and unit prices) of the jurisdiction's pack."""
     return rpc("services_log", "list_items",
                division_code=args.get("division_code") or g.principal.jurisdiction or None)
+
+
+# -- card documents, batch recording, item prices, one month close -----------------------
+
+DOCUMENT_KINDS = ["id_card", "household_register", "illness_proof", "disability_certificate",
+                  "assistance_proof", "needs_form", "service_received_form", "other"]
+
+
+class CardDocumentSchema(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(DOCUMENT_KINDS))
+    ref = Text(200, required=True, metadata={"description": "文档库中的材料编号"})
+    note = Text(500)
+
+
+@blp.route("/service-cards/<id_number>/documents", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(CardDocumentSchema)
+@blp.response(201, Loose)
+@requires("cards:write")
+def add_card_document(body, id_number):
+    """Put a document into the person's file (一人一档, qingyunpu-2021 §五3): ID card,
+    household register, proofs, needs form, service-received form."""
+    return _card_action(id_number, "add_card_document", kind=body["kind"], ref=body["ref"],
+                        note=body.get("note")), 201
+
+
+class RecordBatchSchema(Schema):
+    records = fields.List(fields.Nested(RecordSchema), required=True,
+                          validate=validate.Length(min=1, max=5000))
+
+
+@blp.route("/services/batch", methods=["POST"])
+@idempotent
+@blp.doc(**IDEMPOTENCY_DOC)
+@blp.arguments(RecordBatchSchema)
+@blp.response(201, Loose)
+@requires("services:write")
+def record_services(body):
+    """Record many delivered services at once (a provider's upload): every record is
+    checked against the cards and the others, then all are stored — or none, and the
+    refusal names the record (`fields.index`)."""
+    from doudi_common.errors import Forbidden
+
+    from doudi_gateway.resources.persons import person_scope
+
+    records = body["records"]
+    p = g.principal
+    for index, record in enumerate(records):
+        if p.role == "institution_staff" and record["provider"].get("uscc") != p.institution_id:
+            raise Forbidden("机构工作人员只能记录本机构的服务", field="provider.uscc",
+                            index=index)
+    for id_number in dict.fromkeys(r["id_number"] for r in records):
+        person_scope(id_number, action=True)
+    payload = [{**_json(r), "recorded_by": p.username} for r in records]
+    return mask(rpc("services_log", "record_services", payload)), 201
+
+
+class ItemPriceSchema(Schema):
+    unit_price = Money(required=True, allow_none=True,
+                       metadata={"description": "单价（如 \"35.00\"）；null = 取消定价"})
+
+
+@blp.route("/service-items/<jurisdiction>/<code>/price", methods=["PUT"])
+@blp.arguments(ItemPriceSchema)
+@blp.response(200, Loose)
+@requires("services:price")
+def set_item_price(body, jurisdiction, code):
+    """Set (or clear) the unit price of a service item of a pack's jurisdiction
+    (`360104` qingyunpu-2021, `620100` lanzhou-2021); records paid per record are
+    priced from it."""
+    from doudi_gateway.web import require_division
+
+    require_division(jurisdiction)
+    return rpc("services_log", "set_item_price", jurisdiction, code, body["unit_price"],
+               g.principal.username)
+
+
+class MonthCloseArgs(Schema):
+    division_code = Division((6, 9))
+    institution_uscc = Uscc()
+
+    @validates_schema
+    def _one_unit(self, data, **_kw):
+        if bool(data.get("division_code")) == bool(data.get("institution_uscc")):
+            raise ValidationError("须提供 division_code 或 institution_uscc 之一",
+                                  field_name="division_code")
+
+
+@blp.route("/month-closes/<month>", methods=["GET"])
+@blp.arguments(MonthCloseArgs, location="query")
+@blp.response(200, Loose)
+@requires("services:read")
+def get_month_close(args, month):
+    """One month close of a township (`division_code`) or an institution
+    (`institution_uscc`): counts, providers and lines (ID numbers masked)."""
+    import re
+
+    from flask_smorest import abort
+
+    if not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", month):
+        abort(422, messages={"path": {"month": ["月份格式应为 YYYY-MM"]}})
+    if args.get("division_code") and not in_scope(args["division_code"]):
+        from doudi_common.errors import NotFound
+
+        raise NotFound("未找到该月结", resource="月结")
+    close = rpc("services_log", "get_month_close", month,
+                division_code=args.get("division_code"),
+                institution_uscc=args.get("institution_uscc"))
+    institution_key = "institution_uscc" if args.get("institution_uscc") else None
+    return mask(scope_read(close, "月结", institution_key=institution_key))
