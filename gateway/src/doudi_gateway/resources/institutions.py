@@ -444,6 +444,7 @@ def get_inspection(inspection_id):
     """One inspection with its findings."""
     inspection = rpc("institutions", "get_inspection", inspection_id)
     fetch_institution(inspection["uscc"])  # 404 when the institution is out of scope
+    g.etag = etag_of(inspection)
     return inspection
 
 
@@ -671,3 +672,101 @@ def execute_merge(body, uscc):
     act_on_institution(body["target_uscc"])
     return mask(rpc("institutions", "execute_merge", source["uscc"], body["target_uscc"],
                     body["on"].isoformat()))
+
+
+# -- placement records, care level, prices, inspection details ---------------------------
+
+class UpdatePlacementSchema(Schema):
+    health_record_ref = Text(64, metadata={"description": "个人健康档案编号"})
+    rehab_plan_ref = Text(64, metadata={"description": "一人一策康复计划编号"})
+
+
+@blp.route("/placements/<placement_id>", methods=["PATCH"])
+@blp.doc(**IF_MATCH_DOC)
+@blp.arguments(UpdatePlacementSchema)
+@blp.response(200, Loose)
+@requires("placements:write")
+def update_placement(body, placement_id):
+    """Record the resident's health record and rehab plan references
+    (luan-2021 §三(二)(五)); `If-Match` guards against lost updates."""
+    placement = fetch_placement(placement_id, action=True)
+    check_if_match(placement)
+    result = rpc("institutions", "update_placement", placement["placement_id"], **body)
+    g.etag = etag_of(result)
+    return mask(result)
+
+
+class CareLevelSchema(Schema):
+    care_level = fields.String(required=True, validate=validate.OneOf(CARE_LEVELS))
+    on = fields.Date(required=True)
+
+
+@blp.route("/placements/<placement_id>/care-level", methods=["POST"])
+@blp.doc(**IF_MATCH_DOC)
+@blp.arguments(CareLevelSchema)
+@blp.response(200, Loose)
+@requires("placements:write")
+def change_care_level(body, placement_id):
+    """Change a resident's care level from a date (not before admission or the last
+    change); the nursing price follows from that day."""
+    placement = fetch_placement(placement_id, action=True)
+    check_if_match(placement)
+    result = rpc("institutions", "change_care_level", placement["placement_id"],
+                 body["care_level"], body["on"].isoformat())
+    g.etag = etag_of(result)
+    return mask(result)
+
+
+class MonthQueryArgs(Schema):
+    month = fields.String(required=True, validate=validate.Regexp(
+        r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM"))
+
+
+@blp.route("/placements/<placement_id>/price-segments", methods=["GET"])
+@blp.arguments(MonthQueryArgs, location="query")
+@blp.response(200, Loose)
+@requires("placements:read")
+def price_segments(args, placement_id):
+    """The monthly price in force over each part of a month the resident stayed
+    (split at price changes and care-level changes): what funding settles against."""
+    placement = fetch_placement(placement_id)
+    return rpc("institutions", "price_segments", placement["placement_id"], args["month"])
+
+
+class MonthlyPriceArgs(Schema):
+    room_type = Text(32)
+    care_level = fields.String(validate=validate.OneOf(CARE_LEVELS))
+    on = fields.Date()
+
+
+@blp.route("/institutions/<uscc>/monthly-price", methods=["GET"])
+@blp.arguments(MonthlyPriceArgs, location="query")
+@blp.response(200, Loose)
+@requires("institutions:read")
+def monthly_price(args, uscc):
+    """An institution's monthly price on a day: bed for the room type, nursing for the
+    care level, and every other monthly item."""
+    inst = fetch_institution(uscc)
+    return rpc("institutions", "monthly_price", inst["uscc"], room_type=args.get("room_type"),
+               care_level=args.get("care_level"), on=_iso(args.get("on")))
+
+
+class UpdateInspectionSchema(Schema):
+    inspector = Text(64)
+    notes = Text(2000)
+
+
+@blp.route("/inspections/<inspection_id>", methods=["PATCH"])
+@blp.doc(**IF_MATCH_DOC)
+@blp.arguments(UpdateInspectionSchema)
+@blp.response(200, Loose)
+@requires("inspections:write")
+def update_inspection(body, inspection_id):
+    """Correct an inspection's inspector or notes; `If-Match` guards against lost
+    updates."""
+    inspection = rpc("institutions", "get_inspection", inspection_id)
+    act_on_institution(inspection["uscc"])
+    check_if_match(inspection)
+    result = rpc("institutions", "update_inspection", inspection["inspection_id"], **body)
+    g.etag = etag_of(result)
+    return result
