@@ -25,6 +25,7 @@ from typing import Any
 import amqp
 from amqp.exceptions import AMQPError, ChannelError
 from doudi_common.errors import TransientError
+from doudi_common.rabbit import no_poll_before_publish
 from kombu import Connection
 from kombu.utils.json import dumps as json_dumps
 from kombu.utils.json import loads as json_loads
@@ -68,13 +69,8 @@ class _Line:
                                  login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
         self._kombu.connect()
         self.connection: amqp.Connection = self._kombu.connection
-        # py-amqp polls the socket before every publish (a read with timeout 0,
-        # i.e. two more system calls and an exception) when the connection
-        # announced ``connection.blocked``, to hear of a broker alarm at once;
         # a line reads its socket while it waits for every reply anyway
-        props = self.connection.client_properties
-        self.connection.client_properties = {**props, "capabilities": {
-            **props.get("capabilities", {}), "connection.blocked": False}}
+        no_poll_before_publish(self.connection)
         self.exchange = get_rpc_exchange(config).name
         try:
             publish = self.publish_channel = self.connection.channel()

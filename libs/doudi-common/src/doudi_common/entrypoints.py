@@ -65,6 +65,7 @@ from doudi_common.db import UnitOfWork, finish_units_of_work
 from doudi_common.errors import EXPECTED_ERRORS, DoudiError, TransientError
 from doudi_common.logs import get_logger
 from doudi_common.outbox import event_exchange
+from doudi_common.rabbit import no_poll_before_publish
 
 log = get_logger(__name__)
 
@@ -129,10 +130,7 @@ class DirectReplies(SharedExtension):
 
     def _open(self):
         channel = self.connection.default_channel
-        raw = self.connection.connection
-        props = raw.client_properties
-        raw.client_properties = {**props, "capabilities": {
-            **props.get("capabilities", {}), "connection.blocked": False}}
+        no_poll_before_publish(self.connection.connection)
         return channel
 
     def stop(self):
@@ -572,6 +570,14 @@ def _find_unit_of_work(service_instance) -> UnitOfWork:
     raise RuntimeError("a @subscribe handler needs a Database dependency on its service")
 
 
+def each_event(events):
+    """The events one by one, each one's id in the log context meanwhile (for a
+    batch handler that handles some events singly)."""
+    for event in events:
+        with structlog.contextvars.bound_contextvars(event_id=event["id"]):
+            yield event
+
+
 def subscribe(source: str, patterns, batch: bool = False, **kwargs):
     """Decorate ``handler(self, event)``; ``event`` is the validated envelope
     (``event["data"]`` loaded by its contract). Events come in batches (see
@@ -583,23 +589,18 @@ def subscribe(source: str, patterns, batch: bool = False, **kwargs):
     list of claimed events at once, for set-based work."""
 
     def decorate(fn):
-        name_of = {}
-
         @functools.wraps(fn)
         def handler(self, events):
             uow = _find_unit_of_work(self)
-            name = name_of.get(type(self))
-            if name is None:
-                name = name_of[type(self)] = f"{type(self).name}.{fn.__name__}"
+            name = f"{type(self).name}.{fn.__name__}"
             claimed = uow.inbox.claim_many(events, name, source=source)
             if len(claimed) < len(events):
                 log.info("duplicate events ignored", handler=name,
                          duplicates=len(events) - len(claimed))
             if batch:
                 return fn(self, claimed) if claimed else None
-            for event in claimed:
-                with structlog.contextvars.bound_contextvars(event_id=event["id"]):
-                    fn(self, event)
+            for event in each_event(claimed):
+                fn(self, event)
             return None
 
         return EventSubscriber.decorator(source, patterns, **kwargs)(handler)

@@ -33,23 +33,17 @@ class Inbox:
         for the first time, in the given order (a repeat inside the batch counts
         as a duplicate too)."""
         now = utcnow()
-        rows, seen = [], set()
+        firsts, seen = [], set()
         for event in events:
             if event["id"] not in seen:
                 seen.add(event["id"])
-                rows.append({"event_id": event["id"], "handler": handler,
-                             "event_type": event.get("type", ""), "source": source,
-                             "received_at": now})
-        if not rows:
+                firsts.append(event)
+        if not firsts:
             return []
-        claimed = self._claim(rows)
-        taken: set = set()
-        result = []
-        for event in events:
-            if event["id"] in claimed and event["id"] not in taken:
-                taken.add(event["id"])
-                result.append(event)
-        return result
+        claimed = self._claim([{"event_id": e["id"], "handler": handler,
+                                "event_type": e.get("type", ""), "source": source,
+                                "received_at": now} for e in firsts])
+        return [event for event in firsts if event["id"] in claimed]
 
     def _claim(self, rows: list[dict]) -> set[str]:
         table = self._database.inbox_table

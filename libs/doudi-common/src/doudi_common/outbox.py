@@ -37,6 +37,7 @@ from kombu import Connection, Exchange, Producer
 from doudi_common.confirms import Confirms
 from doudi_common.db import utcnow
 from doudi_common.logs import get_logger
+from doudi_common.rabbit import no_poll_before_publish
 
 log = get_logger(__name__)
 
@@ -220,14 +221,9 @@ class OutboxRelay:
             # waits per batch instead of per message
             conn = Connection(self.amqp_uri, connect_timeout=5, heartbeat=0)
             conn.ensure_connection(max_retries=1)
-            # py-amqp reads the socket before every publish when the broker
-            # announced ``connection.blocked``; the relay reads it anyway while
-            # it waits for each batch's confirms, which is soon enough to hear
-            # of a broker alarm
-            raw = conn.connection
-            props = raw.client_properties or {}
-            raw.client_properties = {**props, "capabilities": {
-                **props.get("capabilities", {}), "connection.blocked": False}}
+            # the relay reads the socket while it waits for each batch's
+            # confirms: soon enough to hear of a broker alarm
+            no_poll_before_publish(conn.connection)
             channel = conn.channel()
             self.exchange(channel).declare()
             self._confirms = Confirms(channel)

@@ -34,6 +34,18 @@ SOURCES = SERVICES + DEPARTMENTS
 DLX = "doudi.dlx"
 
 
+def no_poll_before_publish(connection) -> None:
+    """Stop py-amqp reading the socket before every publish on ``connection``
+    (an ``amqp.Connection``): it does so (a read with timeout 0: more system
+    calls and an exception each time) when the broker announced
+    ``connection.blocked``, to hear of a broker alarm at once. For connections
+    whose owner reads the socket anyway soon after publishing (a reply, a
+    batch's confirms, a periodic poll). The broker still sends the notice."""
+    props = connection.client_properties or {}
+    connection.client_properties = {**props, "capabilities": {
+        **props.get("capabilities", {}), "connection.blocked": False}}
+
+
 def dev_password(user: str) -> str:
     """Development-only default, documented in README; never used in production."""
     return f"{user}-dev"

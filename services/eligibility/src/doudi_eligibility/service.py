@@ -12,10 +12,9 @@ import io
 from datetime import date, datetime, time
 
 import sqlalchemy as sa
-import structlog
 from doudi_common.clock import SHANGHAI, Clock
 from doudi_common.db import Database, utcnow
-from doudi_common.entrypoints import Timer, rpc, subscribe
+from doudi_common.entrypoints import Timer, each_event, rpc, subscribe
 from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.ids import (
     division_prefix as jurisdiction_prefix,
@@ -140,12 +139,11 @@ class EligibilityService(ServiceBase):
     def on_cdpf(self, events):
         # certificates of people not registered yet in bulk; the rest one by one
         rest = register_new_certificates(self.db, self.registry, self.clock.today(), events)
-        for event in rest:
-            with structlog.contextvars.bound_contextvars(event_id=event["id"]):
-                if event["type"] in ("certificate.issued", "certificate.changed"):
-                    self._certificate(event)
-                elif event["type"] == "certificate.revoked":
-                    self._fact_event("cdpf", event)
+        for event in each_event(rest):
+            if event["type"] in ("certificate.issued", "certificate.changed"):
+                self._certificate(event)
+            elif event["type"] == "certificate.revoked":
+                self._fact_event("cdpf", event)
 
     @subscribe("health", "#")
     def on_health(self, event):
