@@ -11,7 +11,9 @@ Target on this machine: ≥ 500 req/s and p99 < 100 ms.
 The load comes from ``wrk`` when it is installed, else from this module's own
 asyncio load generator (``python -m bench.bench_gateway load URL ...``) in a
 separate process. ``BENCH_GATEWAY_SECONDS`` (default 10) sets each run's length,
-``BENCH_GATEWAY_REPLICAS`` (default 1) the number of eligibility processes.
+``BENCH_GATEWAY_REPLICAS`` (default 1) the number of eligibility processes,
+``BENCH_GATEWAY_WORKERS`` / ``BENCH_GATEWAY_THREADS`` (default 2 × 8, as
+``doudi-gateway``) the gunicorn workers and threads of both apps.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ SECONDS = float(os.environ.get("BENCH_GATEWAY_SECONDS", "10"))
 CONNECTIONS = 32
 REPLICAS = int(os.environ.get("BENCH_GATEWAY_REPLICAS", "1"))
 WARMUP_SECONDS = 2  # load before each measured run, not counted
-WORKERS, THREADS = "2", "8"
+WORKERS = os.environ.get("BENCH_GATEWAY_WORKERS", "2")
+THREADS = os.environ.get("BENCH_GATEWAY_THREADS", "8")
 MGMT = "http://guest:guest@localhost:15672"
 
 
