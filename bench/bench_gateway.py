@@ -6,7 +6,10 @@ trivial Flask endpoint under the same gunicorn settings (gthread, 2 workers × 8
 threads) in the same run. Each measured run follows a discarded warm-up of
 ``WARMUP_SECONDS`` under the same load; every step has a time limit, so the
 bench stops by itself. Prints requests/second, p50/p99 latency and the ratios.
-Target on this machine: ≥ 500 req/s and p99 < 100 ms.
+Target on this machine: ≥ 500 req/s and p99 < 100 ms. A last run swaps the
+eligibility process for ``bench.stub_eligibility`` (same reply, no database, no
+rules) and loads the same URL: the ceiling of the gateway → RabbitMQ → nameko
+path by itself on this machine, which the real service cannot beat.
 
 The load comes from ``wrk`` when it is installed, else from this module's own
 asyncio load generator (``python -m bench.bench_gateway load URL ...``) in a
@@ -181,8 +184,11 @@ def _vhost() -> tuple[str, str]:
 
 
 def _gunicorn(app_spec: str, port: int, env: dict, log) -> subprocess.Popen:
+    from doudi_gateway.serve import GUNICORN_CONFIG  # the settings doudi-gateway runs with
+
     return subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--worker-class", "gthread", "--workers", WORKERS,
+        [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG,
+         "--worker-class", "gthread", "--workers", WORKERS,
          "--threads", THREADS, "--bind", f"127.0.0.1:{port}", app_spec],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -194,6 +200,26 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _stub_ceiling(procs: list, url: str, auth: dict, env: dict, log, tmp: Path) -> dict:
+    """Swap the eligibility process(es) for ``bench.stub_eligibility`` answering
+    the same reply, and load the same URL: the gateway + RPC path alone."""
+    import requests
+
+    reply = tmp / "evaluate-reply.json"
+    reply.write_text(requests.get(url, headers=auth, timeout=10).text, encoding="utf-8")
+    for i in range(REPLICAS):
+        _stop(procs[i])
+    procs[:REPLICAS] = [subprocess.Popen(
+        [sys.executable, "-m", "bench.stub_eligibility", str(reply)], cwd=ROOT, env=env,
+        stdout=log, stderr=subprocess.STDOUT) for _ in range(REPLICAS)]
+    deadline = time.monotonic() + 60
+    while requests.get(url, headers=auth, timeout=15).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the stub eligibility service did not answer")
+        time.sleep(0.3)
+    return load(url, auth)
 
 
 def _rpc_means(metrics: str) -> dict:
@@ -267,6 +293,7 @@ def main() -> dict:
         base = load(f"http://127.0.0.1:{base_port}/ping")
         gateway = load(url, auth)
         rpc = _rpc_means(requests.get(gw + "/metrics", timeout=10).text)
+        stub = _stub_ceiling(procs, url, auth, env, log, tmp)
     finally:
         for proc in reversed(procs):
             _stop(proc)
@@ -281,6 +308,7 @@ def main() -> dict:
         "trivial_flask": {k: round(v, 2) for k, v in base.items()},
         "sequential_median_ms": round(sorted(sequential)[len(sequential) // 2], 2),
         "rpc_mean_ms": rpc,
+        "stub_service": {k: round(v, 2) for k, v in stub.items()},
         "rps_ratio": round(gateway["rps"] / base["rps"], 3) if base["rps"] else None,
         "p99_ratio": round(gateway["p99_ms"] / base["p99_ms"], 3) if base["p99_ms"] else None,
         "target_met": gateway["rps"] >= 500 and gateway["p99_ms"] < 100
@@ -292,6 +320,9 @@ def main() -> dict:
           f"{result['rps_ratio']} (req/s), {result['p99_ratio']} (p99); "
           f"target ≥500 req/s & p99 <100 ms: {'met' if result['target_met'] else 'NOT met'}",
           flush=True)
+    print(f"ceiling, same gateway with a stub eligibility service (fixed reply, no database): "
+          f"{stub['rps']:,.0f} req/s, p50 {stub['p50_ms']:.1f} ms, p99 {stub['p99_ms']:.1f} ms, "
+          f"errors {stub['errors']}", flush=True)
     return result
 
 

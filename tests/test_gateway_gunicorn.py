@@ -1,7 +1,8 @@
 """The gateway as deployed: ``doudi-gateway`` (gunicorn gthread, 2 workers) in
 its own process, with the eligibility service over RabbitMQ. First-start admin
 from DOUDI_ADMIN_PASSWORD, login over HTTP, 401 without a token, request ids,
-no full ID number in the gateway's log, /metrics summed over workers."""
+no full ID number in the gateway's log, /metrics summed over workers, the
+start-up objects frozen in each worker."""
 
 from __future__ import annotations
 
@@ -85,3 +86,5 @@ def test_gateway_under_gunicorn(gateway):
     text = log_path.read_text(encoding="utf-8", errors="replace")
     assert "gunicorn-3" in text  # the access log carries request ids
     assert pid not in text       # and never a full ID number
+    # each worker froze what it built at start-up (doudi_common.gcfreeze)
+    assert text.count("start-up objects frozen") == 2, text[-2000:]

@@ -4,6 +4,7 @@ answers /readyz with 200, and names the service that stops answering."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -86,6 +87,10 @@ def test_suite_becomes_ready_and_reports_a_missing_service(suite):
     # the embedded default database: one SQLite file per service under var/
     for svc in SERVICES:
         assert (suite["tmp"] / "var" / f"{svc.replace('-', '_')}.db").exists()
+        # once up, each service froze what it built at start-up (doudi_common.gcfreeze)
+        started_line = [line for line in (suite["tmp"] / f"{svc}.log").read_text(
+            encoding="utf-8", errors="replace").splitlines() if '"gc_frozen_objects"' in line]
+        assert started_line and json.loads(started_line[0])["gc_frozen_objects"] > 10000, svc
 
     assert get(base + "/healthz").json() == {"status": "ok"}
     spec = get(base + "/api/v1/openapi.json").json()

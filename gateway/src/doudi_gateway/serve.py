@@ -11,6 +11,9 @@ import secrets
 import sys
 
 
+GUNICORN_CONFIG = "python:doudi_gateway.gunicorn_conf"
+
+
 def main(argv: list[str] | None = None) -> int:
     if not os.environ.get("DOUDI_JWT_SECRET") and os.environ.get("DOUDI_ENV") != "development":
         # a fresh random key per run, shared by the workers: tokens do not survive a
@@ -33,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     _metrics_dir()
     host = os.environ.get("DOUDI_GATEWAY_HOST", "127.0.0.1")
     port = os.environ.get("DOUDI_GATEWAY_PORT", "8000")
-    args = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
+    args = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG,
+            "--worker-class", "gthread",
             "--workers", os.environ.get("DOUDI_GATEWAY_WORKERS", "2"),
             "--threads", os.environ.get("DOUDI_GATEWAY_THREADS", "8"),
             # no gunicorn access log: it would print ID numbers in paths; the

@@ -7,10 +7,9 @@ from __future__ import annotations
 import socket
 import struct
 
+import doudi_common  # noqa: F401 - installs the read-ahead
 import pytest
 from amqp.transport import TCPTransport
-
-import doudi_common  # noqa: F401 - installs the read-ahead
 from doudi_common.rabbit import READ_AHEAD, _read_ahead
 
 

@@ -43,11 +43,25 @@ def service_class(key: str):
 
 
 def cmd_run(key: str, config: dict) -> int:
-    from nameko.cli.run import run
+    from unittest import mock
+
+    from nameko.cli import run as nameko_run
+    from nameko.runners import ServiceRunner
+
+    from doudi_common.gcfreeze import freeze_startup_objects
 
     log = get_logger("doudi.runner", service=key)
     log.info("starting", amqp=_safe_uri(config["AMQP_URI"]), db=_safe_uri(config["DB_URL"]))
-    run([service_class(key)], config)
+
+    class Runner(ServiceRunner):
+        def start(self):
+            super().start()
+            log.info("started", gc_frozen_objects=freeze_startup_objects())
+
+    # nameko's `run` (signals, waiting, stopping) with a runner that freezes the
+    # start-up objects once the container is up
+    with mock.patch.object(nameko_run, "ServiceRunner", Runner):
+        nameko_run.run([service_class(key)], config)
     return 0
 
 

@@ -1,0 +1,45 @@
+"""A stand-in ``eligibility`` service for ``bench gateway``'s ceiling run: the
+suite's own RPC entrypoint, answering ``evaluate`` with a fixed reply (the real
+service's answer, recorded in the same run) and ``get_person`` with a division,
+without database or rules. What the gateway then does per second is what the
+path gateway → RabbitMQ → nameko → back costs on this machine by itself.
+
+    python -m bench.stub_eligibility REPLY.json   (DOUDI_AMQP_URI from the environment)
+"""
+
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()  # as doudi-service: before every other import
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from doudi_common.entrypoints import rpc
+from nameko.cli.run import run
+
+REPLY = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8")) if len(sys.argv) > 1 else {}
+DIVISION = os.environ.get("BENCH_STUB_DIVISION", "341502001201")
+
+
+class StubEligibility:
+    name = "eligibility"
+
+    @rpc
+    def evaluate(self, id_number, on=None, known_at=None):
+        return REPLY
+
+    @rpc
+    def get_person(self, id_number):
+        return {"id_number": id_number, "division_code": DIVISION}
+
+    @rpc
+    def health(self):
+        return {"service": self.name, "ok": True}
+
+
+if __name__ == "__main__":
+    run([StubEligibility], {"AMQP_URI": os.environ["DOUDI_AMQP_URI"]})
