@@ -14,17 +14,11 @@ from doudi_common.testing.fixtures import count_rows, wait_for
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_gateway.app import create_app
 
-from gateway.tests.conftest import bearer, gateway_test_config, token_for
+from gateway.tests.conftest import bearer, gateway_test_config, ok, role_headers, token_for
 
 VILLAGE = "341502001201"
 INST = "12341500MB1234567G"
 pytestmark = pytest.mark.slow
-
-
-def ok(resp, status=(200, 201)):
-    assert resp.status_code in ((status,) if isinstance(status, int) else status), \
-        (resp.status_code, resp.get_json())
-    return resp.get_json()
 
 
 def test_application_to_settlement_statement_over_http(rabbit, start_service, publish_as,
@@ -33,13 +27,10 @@ def test_application_to_settlement_statement_over_http(rabbit, start_service, pu
                   ("eligibility", "institutions", "funding", "services_log")}
     app = create_app(gateway_test_config(tmp_path, rabbit["AMQP_URI"], RPC_TIMEOUT=10))
     store = app.extensions["doudi_store"]
-    h = {name: bearer(token_for(app, store.add_user(name, "password-123", role, where,
-                                                    institution_id=inst)))
-         for name, role, where, inst in (
-             ("clerk", "village_clerk", VILLAGE, None),
-             ("township", "township_officer", VILLAGE[:9], None),
-             ("county", "county_officer", VILLAGE[:6], None),
-             ("staff", "institution_staff", VILLAGE[:6], INST))}
+    h = role_headers(app, {"clerk": ("village_clerk", VILLAGE),
+                           "township": ("township_officer", VILLAGE[:9]),
+                           "county": ("county_officer", VILLAGE[:6]),
+                           "staff": ("institution_staff", VILLAGE[:6], INST)})
     client = app.test_client()
     from doudi_common.clock import to_shanghai
 

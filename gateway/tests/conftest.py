@@ -51,6 +51,33 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+def role_headers(app, users: dict[str, tuple], password: str = "password-123") -> dict:
+    """Add users to the app's store and give each one's bearer header:
+    ``{username: (role, jurisdiction[, institution_id])}`` → ``{username: headers}``."""
+    store = app.extensions["doudi_store"]
+    return {name: bearer(token_for(app, store.add_user(
+                name, password, role, where, institution_id=inst[0] if inst else None)))
+            for name, (role, where, *inst) in users.items()}
+
+
+def ok(resp, status=(200, 201)):
+    """The JSON body of a response that has the expected status."""
+    assert resp.status_code in ((status,) if isinstance(status, int) else status), \
+        (resp.status_code, resp.get_json())
+    return resp.get_json()
+
+
+def param_names(resp) -> set[str]:
+    """The fields a 422 names in ``invalid_params`` (the gateway's own validation)."""
+    return {p["name"] for p in resp.get_json().get("invalid_params", [])}
+
+
+def field_names(resp) -> set[str]:
+    """``param_names`` plus the field a service's own refusal names (``fields.field``)."""
+    service_field = resp.get_json().get("fields", {}).get("field")
+    return param_names(resp) | ({service_field} if service_field else set())
+
+
 @pytest.fixture(scope="module")
 def bare_vhost():
     """A RabbitMQ vhost of its own with no service in it (module-scoped, so many

@@ -10,7 +10,7 @@ from doudi_common.testing.fixtures import wait_for
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_gateway.app import create_app
 
-from gateway.tests.conftest import bearer, gateway_test_config, token_for
+from gateway.tests.conftest import field_names, gateway_test_config, ok, role_headers
 
 VILLAGE = "341502001201"
 INST = "12341500MB1234567G"
@@ -20,27 +20,12 @@ INST = "12341500MB1234567G"
 def gw(rabbit, start_service, tmp_path):
     eligibility = start_service("eligibility")
     app = create_app(gateway_test_config(tmp_path, rabbit["AMQP_URI"], RPC_TIMEOUT=10))
-    store = app.extensions["doudi_store"]
-    h = {name: bearer(token_for(app, store.add_user(name, "password-123", role, where)))
-         for name, role, where in (
-             ("clerk", "village_clerk", VILLAGE),
-             ("township", "township_officer", VILLAGE[:9]),
-             ("county", "county_officer", "341502"),
-             ("other", "county_officer", "341503"))}
+    h = role_headers(app, {"clerk": ("village_clerk", VILLAGE),
+                           "township": ("township_officer", VILLAGE[:9]),
+                           "county": ("county_officer", "341502"),
+                           "other": ("county_officer", "341503")})
     today = to_shanghai(clock_of(eligibility).current()).date()
     return app.test_client(), h, today
-
-
-def ok(resp, status=(200, 201)):
-    assert resp.status_code in ((status,) if isinstance(status, int) else status), \
-        (resp.status_code, resp.get_json())
-    return resp.get_json()
-
-
-def names(resp) -> set[str]:
-    body = resp.get_json()
-    return {p["name"] for p in body.get("invalid_params", [])} | (
-        {body["fields"]["field"]} if body.get("fields", {}).get("field") else set())
 
 
 def enrol(client, h, today, publish_as) -> str:
@@ -87,7 +72,7 @@ def test_enrolment_review_care_mode_and_end(gw, publish_as):
     # annual review
     bad = client.post(f"{url}/reviews", headers=h["county"],
                       json={"completed_on": on, "income_per_head": "八百"})
-    assert bad.status_code == 422 and names(bad) == {"income_per_head"}
+    assert bad.status_code == 422 and field_names(bad) == {"income_per_head"}
     body = {"completed_on": on, "income_per_head": "800.00", "note": "年度复核"}
     assert client.post(f"{url}/reviews", headers=h["other"], json=body).status_code == 403
     assert client.post(f"{url}/reviews", headers=h["township"], json=body).status_code == 403
@@ -102,13 +87,13 @@ def test_enrolment_review_care_mode_and_end(gw, publish_as):
     assert client.post(f"{url}/care-mode", headers=h["county"], json=change).status_code == 409
     bad = client.post(f"{url}/care-mode", headers=h["county"],
                       json={"care_mode": "hotel", "on": on})
-    assert bad.status_code == 422 and names(bad) == {"care_mode", "reason"}
+    assert bad.status_code == 422 and field_names(bad) == {"care_mode", "reason"}
     assert client.post(f"{url}/care-mode", headers=h["other"], json={
         **change, "care_mode": "dispersed"}).status_code == 403
 
     # end
     bad = client.post(f"{url}/end", headers=h["county"], json={"reason": "bored", "on": on})
-    assert bad.status_code == 422 and names(bad) == {"reason"}
+    assert bad.status_code == 422 and field_names(bad) == {"reason"}
     assert client.post(f"{url}/end", headers=h["other"],
                        json={"reason": "moved_away", "on": on}).status_code == 403
     ended = ok(client.post(f"{url}/end", headers=h["county"],

@@ -8,7 +8,7 @@ import pytest
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_gateway.app import create_app
 
-from gateway.tests.conftest import bearer, gateway_test_config, token_for
+from gateway.tests.conftest import field_names, gateway_test_config, role_headers
 
 PROVIDER = "12341500MB1234567G"
 
@@ -18,22 +18,11 @@ def gw(rabbit, start_service, tmp_path):
     start_service("eligibility")
     start_service("funding")
     app = create_app(gateway_test_config(tmp_path, rabbit["AMQP_URI"], RPC_TIMEOUT=10))
-    store = app.extensions["doudi_store"]
-    users = {
-        "county": store.add_user("county", "password-123", "county_officer", "341502"),
-        "other": store.add_user("other", "password-123", "county_officer", "341503"),
-        "city": store.add_user("city", "password-123", "city_officer", "341500"),
-        "auditor": store.add_user("auditor", "password-123", "auditor", ""),
-    }
-    headers = {name: bearer(token_for(app, user)) for name, user in users.items()}
+    headers = role_headers(app, {"county": ("county_officer", "341502"),
+                                 "other": ("county_officer", "341503"),
+                                 "city": ("city_officer", "341500"),
+                                 "auditor": ("auditor", "")})
     return app.test_client(), headers
-
-
-def names(resp) -> set[str]:
-    body = resp.get_json()
-    service_field = body.get("fields", {}).get("field")
-    return {p["name"] for p in body.get("invalid_params", [])} | (
-        {service_field} if service_field else set())
 
 
 def test_fund_spend_ledger_and_reverse(gw):
@@ -42,7 +31,8 @@ def test_fund_spend_ledger_and_reverse(gw):
         "division_code": "341502", "amount": "12.345", "received_on": "2026-03-01",
         "source": "省级试点", "purposes": ["lunch"]})
     assert bad.status_code == 422
-    assert {"amount", "purposes.0"} <= names(bad) or {"amount", "purposes"} <= names(bad)
+    named = field_names(bad)
+    assert {"amount", "purposes.0"} <= named or {"amount", "purposes"} <= named
 
     body = {"division_code": "341502", "amount": "1000.00", "received_on": "2026-03-01",
             "source": "省级试点", "purposes": ["service_subsidy"]}
@@ -74,7 +64,7 @@ def test_fund_spend_ledger_and_reverse(gw):
     assert off.status_code == 403 and off.get_json()["fields"]["reason"] == "off_purpose"
     bad_payee = client.post("/api/v1/funding/ledger-accounts/pilot:341502/spendings",
                             headers=h["county"], json={**spend, "payee_kind": "caregiver"})
-    assert bad_payee.status_code == 422 and "payee" in names(bad_payee)
+    assert bad_payee.status_code == 422 and "payee" in field_names(bad_payee)
     spend["purpose"] = "service_subsidy"
     assert client.post("/api/v1/funding/ledger-accounts/pilot:341502/spendings",
                        headers=h["other"], json=spend).status_code == 403
@@ -110,9 +100,10 @@ def test_fund_spend_ledger_and_reverse(gw):
         "division_code": "341502", "source": "cdpf", "amount": "300.00",
         "received_on": "2026-03-02"})
     assert topup.status_code == 201 and topup.get_json()["code"] == "topup:341502:cdpf"
-    assert "source" in names(client.post("/api/v1/funding/topup-funds", headers=h["county"], json={
+    lottery = client.post("/api/v1/funding/topup-funds", headers=h["county"], json={
         "division_code": "341502", "source": "lottery", "amount": "300.00",
-        "received_on": "2026-03-02"}))
+        "received_on": "2026-03-02"})
+    assert "source" in field_names(lottery)
 
 
 def test_person_inputs_scoped_and_validated(gw):
@@ -125,10 +116,10 @@ def test_person_inputs_scoped_and_validated(gw):
 
     bad = client.post(f"/api/v1/funding/accounts/{pid}/dibao", headers=h["county"], json={
         "monthly_amount": "abc", "from_month": "2026-05", "to_month": "2026-03"})
-    assert bad.status_code == 422 and {"monthly_amount"} <= names(bad)
+    assert bad.status_code == 422 and {"monthly_amount"} <= field_names(bad)
     bad = client.post(f"/api/v1/funding/accounts/{pid}/dibao", headers=h["county"], json={
         "monthly_amount": "300.00", "from_month": "2026-05", "to_month": "2026-03"})
-    assert bad.status_code == 422 and "to_month" in names(bad)
+    assert bad.status_code == 422 and "to_month" in field_names(bad)
     body = {"monthly_amount": "300.00", "from_month": "2026-03"}
     assert client.post(f"/api/v1/funding/accounts/{pid}/dibao", headers=h["other"],
                        json=body).status_code == 403
@@ -138,7 +129,7 @@ def test_person_inputs_scoped_and_validated(gw):
 
     ratio = client.post(f"/api/v1/funding/accounts/{pid}/self-pay-ratios", headers=h["county"],
                         json={"ratio": "1.5", "from_month": "2026-03", "reason": "复核"})
-    assert ratio.status_code == 422 and "ratio" in names(ratio)
+    assert ratio.status_code == 422 and "ratio" in field_names(ratio)
     ratio = client.post(f"/api/v1/funding/accounts/{pid}/self-pay-ratios", headers=h["county"],
                         json={"ratio": "0.30", "from_month": "2026-03", "reason": "复核"})
     assert ratio.status_code == 201, ratio.get_json()
@@ -151,7 +142,7 @@ def test_person_inputs_scoped_and_validated(gw):
             "from_date": "2026-03-01"}
     selfcare = client.post(f"/api/v1/funding/accounts/{pid}/caregivers", headers=h["county"],
                            json={**care, "caregiver_id_number": pid})
-    assert selfcare.status_code == 422 and "caregiver_id_number" in names(selfcare)
+    assert selfcare.status_code == 422 and "caregiver_id_number" in field_names(selfcare)
     assert client.post(f"/api/v1/funding/accounts/{pid}/caregivers", headers=h["other"],
                        json=care).status_code == 403
     case = client.post(f"/api/v1/funding/accounts/{pid}/caregivers", headers=h["county"],
@@ -164,7 +155,7 @@ def test_person_inputs_scoped_and_validated(gw):
     assert plan.get_json()["case_id"] == case_id
     assert client.get(f"/api/v1/funding/cost-plans/{case_id}?month=2026-03",
                       headers=h["other"]).status_code == 404
-    assert "month" in names(client.get(f"/api/v1/funding/cost-plans/{case_id}?month=2026-13",
+    assert "month" in field_names(client.get(f"/api/v1/funding/cost-plans/{case_id}?month=2026-13",
                                        headers=h["county"]))
 
 

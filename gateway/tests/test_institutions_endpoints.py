@@ -10,7 +10,7 @@ from doudi_common.clock import clock_of, to_shanghai
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_gateway.app import create_app
 
-from gateway.tests.conftest import bearer, gateway_test_config, token_for
+from gateway.tests.conftest import gateway_test_config, ok, param_names, role_headers
 
 VILLAGE = "341502001201"
 INST = "12341500MB1234567G"
@@ -22,26 +22,12 @@ def gw(rabbit, start_service, tmp_path):
     start_service("eligibility")
     institutions = start_service("institutions")
     app = create_app(gateway_test_config(tmp_path, rabbit["AMQP_URI"], RPC_TIMEOUT=10))
-    store = app.extensions["doudi_store"]
-    h = {name: bearer(token_for(app, store.add_user(name, "password-123", role, where,
-                                                    institution_id=inst)))
-         for name, role, where, inst in (
-             ("county", "county_officer", "341502", None),
-             ("other", "county_officer", "341503", None),
-             ("staff", "institution_staff", "341502", INST),
-             ("stranger", "institution_staff", "341502", OTHER_INST))}
+    h = role_headers(app, {"county": ("county_officer", "341502"),
+                           "other": ("county_officer", "341503"),
+                           "staff": ("institution_staff", "341502", INST),
+                           "stranger": ("institution_staff", "341502", OTHER_INST)})
     today = to_shanghai(clock_of(institutions).current()).date()
     return app.test_client(), h, today
-
-
-def ok(resp, status=(200, 201)):
-    assert resp.status_code in ((status,) if isinstance(status, int) else status), \
-        (resp.status_code, resp.get_json())
-    return resp.get_json()
-
-
-def names(resp) -> set[str]:
-    return {p["name"] for p in resp.get_json().get("invalid_params", [])}
 
 
 def test_placement_care_level_prices_and_inspection(gw):
@@ -66,7 +52,7 @@ def test_placement_care_level_prices_and_inspection(gw):
     assert price["monthly_price"] == "2100.00", price
     bad = client.get(f"/api/v1/institutions/{INST}/monthly-price?care_level=high",
                      headers=h["county"])
-    assert bad.status_code == 422 and names(bad) == {"care_level"}
+    assert bad.status_code == 422 and param_names(bad) == {"care_level"}
     assert client.get(f"/api/v1/institutions/{INST}/monthly-price",
                       headers=h["other"]).status_code == 404
 
@@ -82,7 +68,7 @@ def test_placement_care_level_prices_and_inspection(gw):
     # the health record and rehab plan references, with If-Match
     read = client.get(f"/api/v1/placements/{pl}", headers=h["staff"])
     etag = read.headers["ETag"]
-    assert "health_record_ref" in names(client.patch(
+    assert "health_record_ref" in param_names(client.patch(
         f"/api/v1/placements/{pl}", headers=h["staff"], json={"health_record_ref": ""}))
     assert client.patch(f"/api/v1/placements/{pl}", headers=h["other"],
                         json={"health_record_ref": "HR-1"}).status_code == 403
@@ -99,7 +85,7 @@ def test_placement_care_level_prices_and_inspection(gw):
     # the care level, from a day
     bad = client.post(f"/api/v1/placements/{pl}/care-level", headers=h["staff"],
                       json={"care_level": "total"})
-    assert bad.status_code == 422 and names(bad) == {"care_level", "on"}
+    assert bad.status_code == 422 and param_names(bad) == {"care_level", "on"}
     assert client.post(f"/api/v1/placements/{pl}/care-level", headers=h["other"], json={
         "care_level": "partial", "on": today.isoformat()}).status_code == 403
     changed = ok(client.post(f"/api/v1/placements/{pl}/care-level", headers=h["staff"], json={
@@ -110,7 +96,7 @@ def test_placement_care_level_prices_and_inspection(gw):
     segments = ok(client.get(f"/api/v1/placements/{pl}/price-segments?month={month}",
                              headers=h["county"]))
     assert segments["segments"][-1]["monthly_price"] == "1600.00", segments
-    assert "month" in names(client.get(f"/api/v1/placements/{pl}/price-segments?month=2026-3",
+    assert "month" in param_names(client.get(f"/api/v1/placements/{pl}/price-segments?month=2026-3",
                                        headers=h["county"]))
     assert client.get(f"/api/v1/placements/{pl}/price-segments?month={month}",
                       headers=h["other"]).status_code == 404
@@ -124,7 +110,7 @@ def test_placement_care_level_prices_and_inspection(gw):
     ins = inspection["inspection_id"]
     etag = client.get(f"/api/v1/inspections/{ins}", headers=h["county"]).headers["ETag"]
     bad = client.patch(f"/api/v1/inspections/{ins}", headers=h["county"], json={"notes": ""})
-    assert bad.status_code == 422 and names(bad) == {"notes"}
+    assert bad.status_code == 422 and param_names(bad) == {"notes"}
     assert client.patch(f"/api/v1/inspections/{ins}", headers=h["other"],
                         json={"notes": "复查"}).status_code == 403
     fixed = ok(client.patch(f"/api/v1/inspections/{ins}", headers={**h["county"], "If-Match": etag},

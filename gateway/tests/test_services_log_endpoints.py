@@ -11,7 +11,7 @@ from doudi_common.clock import SHANGHAI, clock_of
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_gateway.app import create_app
 
-from gateway.tests.conftest import bearer, gateway_test_config, token_for
+from gateway.tests.conftest import gateway_test_config, param_names, role_headers
 
 VILLAGE, TOWNSHIP = "620102001001", "620102001"
 ORG = "12341500MB1234567G"
@@ -22,18 +22,10 @@ def gw(rabbit, start_service, tmp_path):
     start_service("eligibility")
     services_log = start_service("services_log")
     app = create_app(gateway_test_config(tmp_path, rabbit["AMQP_URI"], RPC_TIMEOUT=10))
-    store = app.extensions["doudi_store"]
-    users = {
-        "county": store.add_user("county", "password-123", "county_officer", "620102"),
-        "other": store.add_user("other", "password-123", "county_officer", "341502"),
-        "admin": store.add_user("root", "password-123", "admin", ""),
-    }
-    headers = {name: bearer(token_for(app, user)) for name, user in users.items()}
+    headers = role_headers(app, {"county": ("county_officer", "620102"),
+                                 "other": ("county_officer", "341502"),
+                                 "admin": ("admin", "")})
     return app.test_client(), headers, clock_of(services_log)
-
-
-def names(resp) -> set[str]:
-    return {p["name"] for p in resp.get_json().get("invalid_params", [])}
 
 
 def test_prices_documents_batch_and_month_close(gw):
@@ -42,7 +34,7 @@ def test_prices_documents_batch_and_month_close(gw):
     # prices: a pack's jurisdiction (Lanzhou: the city) — the district officer may not
     bad = client.put("/api/v1/service-items/620100/cleaning/price", headers=h["admin"],
                      json={"unit_price": "30.005"})
-    assert bad.status_code == 422 and names(bad) == {"unit_price"}
+    assert bad.status_code == 422 and param_names(bad) == {"unit_price"}
     assert client.put("/api/v1/service-items/620100/cleaning/price", headers=h["county"],
                       json={"unit_price": "30.00"}).status_code == 403
     priced = client.put("/api/v1/service-items/620100/cleaning/price", headers=h["admin"],
@@ -66,7 +58,7 @@ def test_prices_documents_batch_and_month_close(gw):
     doc = {"kind": "needs_form", "ref": "DOC-0001", "note": "需求评估表"}
     bad = client.post(f"/api/v1/service-cards/{pid}/documents", headers=h["county"],
                       json={**doc, "kind": "passport"})
-    assert bad.status_code == 422 and names(bad) == {"kind"}
+    assert bad.status_code == 422 and param_names(bad) == {"kind"}
     assert client.post(f"/api/v1/service-cards/{pid}/documents", headers=h["other"],
                        json=doc).status_code == 403
     added = client.post(f"/api/v1/service-cards/{pid}/documents", headers=h["county"], json=doc)
@@ -80,7 +72,7 @@ def test_prices_documents_batch_and_month_close(gw):
                 "ended_at": f"2026-10-{day:02d}T10:00:00+08:00"} for day in (6, 13)]
     bad = client.post("/api/v1/services/batch", headers=h["county"], json={
         "records": [records[0], {**records[1], "started_at": "yesterday"}]})
-    assert bad.status_code == 422 and names(bad) == {"records.1.started_at"}
+    assert bad.status_code == 422 and param_names(bad) == {"records.1.started_at"}
     assert client.post("/api/v1/services/batch", headers=h["county"],
                        json={"records": []}).status_code == 422
     assert client.post("/api/v1/services/batch", headers=h["other"],
@@ -107,6 +99,6 @@ def test_prices_documents_batch_and_month_close(gw):
     assert pid not in got.get_data(as_text=True)
     assert client.get(url, headers=h["other"]).status_code == 404
     both = client.get(f"{url}&institution_uscc={ORG}", headers=h["county"])
-    assert both.status_code == 422 and "division_code" in names(both)
+    assert both.status_code == 422 and "division_code" in param_names(both)
     assert client.get(f"/api/v1/month-closes/2026-13?division_code={TOWNSHIP}",
                       headers=h["county"]).status_code == 422
