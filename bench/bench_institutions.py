@@ -27,7 +27,8 @@ def _service(core, clock):
 
 def main() -> dict:
     from doudi_common.clock import Clock
-    from doudi_common.db import DatabaseCore, utcnow
+    from doudi_common.dates import utcnow
+    from doudi_common.db import DatabaseCore
     from doudi_common.testing.idnumbers import make_id_number
     from doudi_institutions.models import metadata, placements
     from doudi_institutions.testing import TODAY, make_uscc

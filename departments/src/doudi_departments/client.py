@@ -39,20 +39,13 @@ from urllib.parse import quote
 
 from doudi_common.outbox import amqp_user as uri_user  # one parser for AMQP URIs
 from doudi_common.rabbit import password_for
+from doudi_contracts.subscriptions import DEPARTMENT_SUBSCRIPTIONS
 from doudi_contracts.envelope import build_envelope
 from doudi_contracts.registry import DEPARTMENTS, SOURCES, validate_event
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
 
-#: What each department subscribes to (DESIGN.md "Subscriptions the departments
-#: need"): health follows residents in and out of institutions (medical rooms),
-#: medical insurance who is enrolled and insured where, CDPF enrolments and
-#: hand-overs of disabled persons.
-SUBSCRIPTIONS: dict[str, dict[str, list[str]]] = {
-    "health": {"institutions": ["placement.admitted", "placement.discharged"]},
-    "medical_insurance": {"eligibility": ["enrolment.started", "enrolment.ended"],
-                          "institutions": ["placement.*"]},
-    "cdpf": {"eligibility": ["person.handed_over", "enrolment.*"]},
-}
+#: What each department subscribes to (the contract: doudi_contracts.subscriptions)
+SUBSCRIPTIONS = DEPARTMENT_SUBSCRIPTIONS
 
 Handler = Callable[[dict, Any], Any]
 

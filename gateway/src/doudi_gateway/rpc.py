@@ -24,8 +24,9 @@ from typing import Any
 
 import amqp
 from amqp.exceptions import AMQPError, ChannelError
+import doudi_common.rpc_errors  # noqa: F401 - the services' errors arrive as themselves
 from doudi_common.errors import TransientError
-from doudi_common.rabbit import no_poll_before_publish
+from doudi_common.amqp_io import no_poll_before_publish
 from kombu import Connection
 from kombu.utils.json import dumps as json_dumps
 from kombu.utils.json import loads as json_loads

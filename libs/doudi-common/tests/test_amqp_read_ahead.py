@@ -1,4 +1,4 @@
-"""py-amqp reads ahead (doudi_common.rabbit._read_ahead): the same frames as
+"""py-amqp reads ahead (doudi_common.amqp_io._read_ahead): the same frames as
 py-amqp's exact reads, from fewer system calls, and nothing lost across a
 timeout or a frame split over several TCP segments."""
 
@@ -7,10 +7,10 @@ from __future__ import annotations
 import socket
 import struct
 
-import doudi_common  # noqa: F401 - installs the read-ahead
+import doudi_common.amqp_io  # noqa: F401 - installs the read-ahead
 import pytest
 from amqp.transport import TCPTransport
-from doudi_common.rabbit import READ_AHEAD, _read_ahead
+from doudi_common.amqp_io import READ_AHEAD, _read_ahead
 
 
 def frame(frame_type: int, channel: int, payload: bytes) -> bytes:

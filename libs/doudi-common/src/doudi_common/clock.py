@@ -1,5 +1,5 @@
-"""Time as the suite sees it: Asia/Shanghai calendar dates, timezone-aware times,
-months as ``YYYY-MM`` — and a clock tests can move.
+"""A clock tests can move, as a nameko dependency (the calendar rules — Asia/Shanghai
+dates, ``YYYY-MM`` months — are in ``doudi_common.dates``).
 
 ``clock = Clock()`` on a service gives workers ``self.clock.now()`` /
 ``self.clock.today()``. In tests, move it for a running container::
@@ -16,34 +16,21 @@ for demos and end-to-end runs across processes.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from nameko.extensions import DependencyProvider
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+# the pure helpers live in doudi_common.dates (domain code imports them there)
+from doudi_common.dates import SHANGHAI, month_of, parse_month, to_shanghai
 
-
-def to_shanghai(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: times must be timezone-aware")
-    return moment.astimezone(SHANGHAI)
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def parse_month(month: str) -> tuple[int, int]:
-    year, mon = month.split("-")
-    if len(year) != 4 or len(mon) != 2 or not 1 <= int(mon) <= 12:
-        raise ValueError(f"month must be YYYY-MM, got {month!r}")
-    return int(year), int(mon)
+__all__ = ["SHANGHAI", "Clock", "ClockValue", "clock_of", "month_of", "parse_month",
+           "to_shanghai"]
 
 
 class ClockValue:
     """What a worker holds: the time at the moment of asking."""
 
-    def __init__(self, provider: "Clock"):
+    def __init__(self, provider: Clock):
         self._provider = provider
 
     def now(self) -> datetime:
@@ -56,8 +43,8 @@ class ClockValue:
         return month_of(self.today())
 
 
-class Clock(DependencyProvider):
-    def __init__(self):
+class Clock(DependencyProvider):  # type: ignore[misc]  # nameko is untyped
+    def __init__(self) -> None:
         self._fixed: datetime | None = None
 
     def setup(self) -> None:
@@ -73,13 +60,13 @@ class Clock(DependencyProvider):
             moment = datetime.combine(moment, time(9, 0), SHANGHAI)
         self._fixed = to_shanghai(moment)
 
-    def advance(self, **delta) -> None:
+    def advance(self, **delta: float) -> None:
         self.set(self.current() + timedelta(**delta))
 
     def reset(self) -> None:
         self._fixed = None
 
-    def get_dependency(self, worker_ctx) -> ClockValue:
+    def get_dependency(self, worker_ctx: Any) -> ClockValue:
         return ClockValue(self)
 
 
@@ -90,7 +77,7 @@ def _parse(text: str) -> datetime | date:
         raise ValueError(f"CLOCK_FIXED must be an ISO date or datetime: {text!r}") from exc
 
 
-def clock_of(container) -> Clock:
+def clock_of(container: Any) -> Clock:
     for provider in container.dependencies:
         if isinstance(provider, Clock):
             return provider

@@ -13,12 +13,10 @@ failed commit. On failure it is rolled back. Works on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import os
 import sys
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,17 +28,16 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from doudi_common.inbox import Inbox
 from doudi_common.logs import get_logger
+from doudi_common.outbox import OutboxRelay, OutboxWriter
+from doudi_common.tables import INBOX, OUTBOX
 
 log = get_logger(__name__)
 
 
 #: execution option marking a connection of ``UnitOfWork.reading``
 READ_ONLY = "doudi_read_only"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def normalise_url(url: str) -> str:
@@ -139,9 +136,6 @@ class UnitOfWork:
     """
 
     def __init__(self, database: DatabaseCore):
-        from doudi_common.inbox import Inbox
-        from doudi_common.outbox import OutboxWriter
-
         self._database = database
         self._session: Session | None = None
         self.outbox = OutboxWriter(self, database)
@@ -225,8 +219,6 @@ class DatabaseCore:
 
     def __init__(self, url: str, package: str, service_name: str, metadata: sa.MetaData,
                  config: dict | None = None):
-        from doudi_common.tables import INBOX, OUTBOX
-
         self.url = url
         self.package = package
         self.service_name = service_name
@@ -290,7 +282,6 @@ class Database(DependencyProvider):
             revision = self.core.migrate()
             log.info("migrations applied", revision=revision, package=package)
         if self.run_relay:
-            from doudi_common.outbox import OutboxRelay
             self.core.relay = OutboxRelay.from_config(self.core, config)
 
     def start(self) -> None:
@@ -350,5 +341,3 @@ def finish_units_of_work(worker_ctx, exc_info):
     return exc_info
 
 
-def env_flag(name: str, default: bool = False) -> bool:
-    return _truthy(os.environ.get(name, default))

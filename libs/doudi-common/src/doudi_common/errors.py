@@ -1,16 +1,17 @@
 """Typed errors that cross nameko RPC and map to HTTP statuses at the gateway.
 
 A service raises ``NotFound("人员不存在", id_number=masked)``; nameko serialises the
-exception, and because every class here is registered with
-``deserialize_to_instance`` the gateway's RPC proxy re-raises the *same* class,
-which the gateway turns into RFC 9457 problem+json with ``status``.
+exception, and because every class here is registered with nameko's
+``deserialize_to_instance`` (``doudi_common.rpc_errors``, imported by every RPC
+end) the gateway's RPC proxy re-raises the *same* class, which the gateway turns
+into RFC 9457 problem+json with ``status``.
+
+Pure: no framework is imported here, so domain code raises these directly.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from nameko.exceptions import deserialize_to_instance
 
 
 class DoudiError(Exception):
@@ -36,28 +37,24 @@ class DoudiError(Exception):
                 "status": self.status, "fields": self.fields}
 
 
-@deserialize_to_instance
 class NotFound(DoudiError):
     status = 404
     code = "not_found"
     title = "未找到"
 
 
-@deserialize_to_instance
 class Invalid(DoudiError):
     status = 422
     code = "invalid"
     title = "数据不合法"
 
 
-@deserialize_to_instance
 class Conflict(DoudiError):
     status = 409
     code = "conflict"
     title = "状态冲突"
 
 
-@deserialize_to_instance
 class Forbidden(DoudiError):
     status = 403
     code = "forbidden"

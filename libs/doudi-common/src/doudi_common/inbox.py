@@ -7,7 +7,8 @@ concurrent duplicate waits for the first transaction and then finds the row.
 
 from __future__ import annotations
 
-from doudi_common.db import utcnow
+from doudi_common.dates import utcnow
+from doudi_common.queries import dialect_insert
 
 
 class Inbox:
@@ -16,11 +17,7 @@ class Inbox:
         self._database = database
 
     def _insert(self):
-        if self._uow.session.get_bind().dialect.name == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
-        return insert(self._database.inbox_table)
+        return dialect_insert(self._uow.session, self._database.inbox_table)
 
     def claim(self, event_id: str, handler: str, event_type: str = "", source: str = "") -> bool:
         """True the first time (go on and apply the effect); False for a duplicate."""

@@ -35,9 +35,9 @@ import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer
 
 from doudi_common.confirms import Confirms
-from doudi_common.db import utcnow
+from doudi_common.dates import utcnow
 from doudi_common.logs import get_logger
-from doudi_common.rabbit import no_poll_before_publish
+from doudi_common.amqp_io import no_poll_before_publish
 
 log = get_logger(__name__)
 

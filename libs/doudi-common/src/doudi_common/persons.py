@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from doudi_common.db import utcnow
+from doudi_common.dates import utcnow
 
 PERSON_DIRECTORY = "person_directory"
 

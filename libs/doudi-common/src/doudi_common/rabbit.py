@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import argparse
 import base64
-import errno
 import hashlib
 import json
 import os
 import secrets
-import socket
 import sys
 import urllib.error
 import urllib.parse
@@ -34,62 +32,6 @@ DEPARTMENTS = ("cdpf", "health", "medical_insurance")
 SERVICES = ("eligibility", "institutions", "funding", "services_log")
 SOURCES = SERVICES + DEPARTMENTS
 DLX = "doudi.dlx"
-
-
-def no_poll_before_publish(connection) -> None:
-    """Stop py-amqp reading the socket before every publish on ``connection``
-    (an ``amqp.Connection``): it does so (a read with timeout 0: more system
-    calls and an exception each time) when the broker announced
-    ``connection.blocked``, to hear of a broker alarm at once. For connections
-    whose owner reads the socket anyway soon after publishing (a reply, a
-    batch's confirms, a periodic poll). The broker still sends the notice."""
-    props = connection.client_properties or {}
-    connection.client_properties = {**props, "capabilities": {
-        **props.get("capabilities", {}), "connection.blocked": False}}
-
-
-READ_AHEAD = 16 * 1024
-
-
-def _read_ahead(self, n, initial=False, _errnos=(errno.EAGAIN, errno.EINTR)):
-    """``TCPTransport._read`` that asks the socket for up to ``READ_AHEAD`` bytes
-    instead of exactly the ``n`` still missing. py-amqp reads every frame in
-    three exact reads (header, payload, end octet), each a ``poll`` and a
-    ``recv`` on a socket with a timeout: nine pairs of system calls for one
-    message, each releasing the GIL (a thread switch under load), where one
-    usually brings all of it. The rest stays in ``_read_buffer``, which py-amqp
-    consults first, so semantics are unchanged; nothing in the suite polls the
-    socket's file descriptor for readiness instead of reading through py-amqp.
-    The cap keeps the per-read slice of the buffer cheap."""
-    rbuf = self._read_buffer
-    if len(rbuf) < n:
-        recv = self._quick_recv
-        try:
-            while len(rbuf) < n:
-                try:
-                    s = recv(max(n - len(rbuf), READ_AHEAD))
-                except OSError as exc:
-                    if exc.errno in _errnos:
-                        if initial and self.raise_on_initial_eintr:
-                            raise socket.timeout() from None
-                        continue
-                    raise
-                if not s:
-                    raise OSError("Server unexpectedly closed connection")
-                rbuf += s
-        except:  # noqa: E722 - as py-amqp: keep what was read for the retry
-            self._read_buffer = rbuf
-            raise
-    result, self._read_buffer = rbuf[:n], rbuf[n:]
-    return result
-
-
-def install_read_ahead() -> None:
-    """Make every plain-TCP py-amqp connection in this process read ahead
-    (``_read_ahead``). TLS connections keep py-amqp's own reads."""
-    from amqp.transport import TCPTransport
-
-    TCPTransport._read = _read_ahead
 
 
 def dev_password(user: str) -> str:
@@ -128,10 +70,10 @@ def subscriptions() -> list[dict]:
 
 
 def department_subscriptions() -> dict[str, dict[str, list[str]]]:
-    """What each department consumes (defined with its SDK in doudi-departments)."""
-    from doudi_departments.client import SUBSCRIPTIONS
+    """What each department consumes (the department contract in doudi-contracts)."""
+    from doudi_contracts.subscriptions import DEPARTMENT_SUBSCRIPTIONS
 
-    return SUBSCRIPTIONS
+    return DEPARTMENT_SUBSCRIPTIONS
 
 
 def generate(vhost: str = "/", passwords_from_env: bool = False,
@@ -204,7 +146,7 @@ def generate(vhost: str = "/", passwords_from_env: bool = False,
                          "destination": name, "destination_type": "queue",
                          "routing_key": pattern, "arguments": {}}
                         for pattern in sub["patterns"])
-    # the departments' own subscription queues (doudi-departments' SUBSCRIPTIONS),
+    # the departments' own subscription queues (doudi_contracts.subscriptions),
     # durable from deploy time on so nothing published before their consumer runs is lost
     for dept, sources in department_subscriptions().items():
         for source, patterns in sources.items():

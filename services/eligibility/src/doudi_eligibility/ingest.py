@@ -22,7 +22,7 @@ from collections import Counter
 from datetime import date
 
 import sqlalchemy as sa
-from doudi_common.db import utcnow
+from doudi_common.dates import utcnow
 from doudi_common.errors import DoudiError
 from doudi_common.logs import get_logger
 from doudi_common.serialize import to_jsonable

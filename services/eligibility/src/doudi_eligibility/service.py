@@ -13,8 +13,9 @@ from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from doudi_common.clock import SHANGHAI, Clock
-from doudi_common.db import Database, utcnow
-from doudi_common.entrypoints import Timer, each_event, rpc, subscribe
+from doudi_common.dates import utcnow
+from doudi_common.db import Database
+from doudi_common.entrypoints import config_timer, each_event, rpc, subscribe
 from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.ids import (
     division_prefix as jurisdiction_prefix,
@@ -74,15 +75,6 @@ log = get_logger(__name__)
 
 REGISTRY = PackRegistry.default()
 MAX_PER_PAGE = 500
-
-
-class CalendarTimer(Timer):
-    """A timer whose interval comes from the config (``CALENDAR_INTERVAL``
-    seconds), so tests can run it often and move the clock instead."""
-
-    def setup(self):
-        self.interval = float(self.container.config.get("CALENDAR_INTERVAL", self.interval))
-        super().setup()
 
 
 def _date(value, field: str, default: date | None = None) -> date | None:
@@ -896,7 +888,7 @@ class EligibilityService(ServiceBase):
 
     # -- calendar ------------------------------------------------------------------------------
 
-    @CalendarTimer.decorator(interval=300)
+    @config_timer("CALENDAR_INTERVAL", 300.0)
     def calendar(self):
         self._run_calendar(self.clock.today())
 

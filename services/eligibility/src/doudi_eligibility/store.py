@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from doudi_common.db import utcnow
+from doudi_common.dates import utcnow
 from doudi_common.errors import NotFound
 from doudi_common.ids import mask_id_number
 from doudi_common.serialize import to_jsonable

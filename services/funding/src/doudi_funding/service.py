@@ -11,7 +11,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from doudi_common.clock import Clock, month_of
-from doudi_common.db import Database, utcnow
+from doudi_common.dates import utcnow
+from doudi_common.db import Database
 from doudi_common.entrypoints import rpc, subscribe, timer
 from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.ids import validate_id_number, validate_uscc

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from doudi_common.db import utcnow
+from doudi_common.dates import utcnow
 from doudi_common.errors import Conflict, NotFound
 from doudi_common.ids import division_prefix
 

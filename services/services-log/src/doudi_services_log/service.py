@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from doudi_common.clock import Clock
-from doudi_common.db import Database, finish_units_of_work
-from doudi_common.entrypoints import Config, rpc, subscribe
+from doudi_common.db import Database
+from doudi_common.entrypoints import config_timer, rpc, subscribe
 from doudi_common.errors import NotFound
 from doudi_common.ids import validate_id_number
 from doudi_common.logs import get_logger
 from doudi_common.persons import get_person, record_person
 from doudi_common.service_base import ServiceBase
-from nameko.timer import Timer as NamekoTimer
+from nameko.dependency_providers import Config
 
 from doudi_services_log import store
 from doudi_services_log.models import metadata, person_directory
@@ -26,27 +26,6 @@ from doudi_services_log.schemas import KnownPersonSchema
 log = get_logger(__name__)
 
 DEFAULT_PER_PAGE = 50
-
-
-class ConfigTimer(NamekoTimer):
-    """A timer whose interval (seconds) comes from the service config, so tests
-    and deployments can tune it; commits like ``doudi_common.entrypoints.timer``."""
-
-    def __init__(self, config_key: str, default: float, **kwargs):
-        self.config_key = config_key
-        self.default = default
-        super().__init__(interval=default, **kwargs)
-
-    def setup(self):
-        self.interval = float(self.container.config.get(self.config_key, self.default))
-        super().setup()
-
-    def handle_result(self, worker_ctx, result, exc_info):
-        exc_info = finish_units_of_work(worker_ctx, exc_info)
-        return super().handle_result(worker_ctx, result, exc_info)
-
-
-config_timer = ConfigTimer.decorator
 
 
 class ServicesLogService(ServiceBase):

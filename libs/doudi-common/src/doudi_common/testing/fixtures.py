@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+import doudi_common.amqp_io  # noqa: F401 - tests read AMQP the way the services do
+
 PG_ADMIN_URL = os.environ.get("DOUDI_TEST_PG_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

@@ -1,0 +1,78 @@
+"""How the suite's processes use their AMQP sockets (py-amqp), installed on import.
+
+* ``install_read_ahead()`` (run when this module is first imported): every
+  plain-TCP py-amqp connection in the process reads ahead (``_read_ahead``)
+  instead of three exact reads per frame. Every module that opens AMQP
+  connections imports this one — the services' entrypoints and relay, the
+  gateway's RPC client, the departments' SDK, the test fixtures and the bench —
+  so they all run the same reads.
+* ``no_poll_before_publish(connection)``: no socket read before every publish.
+
+Nothing else of the suite is imported here.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any
+
+
+def no_poll_before_publish(connection: Any) -> None:
+    """Stop py-amqp reading the socket before every publish on ``connection``
+    (an ``amqp.Connection``): it does so (a read with timeout 0: more system
+    calls and an exception each time) when the broker announced
+    ``connection.blocked``, to hear of a broker alarm at once. For connections
+    whose owner reads the socket anyway soon after publishing (a reply, a
+    batch's confirms, a periodic poll). The broker still sends the notice."""
+    props = connection.client_properties or {}
+    connection.client_properties = {**props, "capabilities": {
+        **props.get("capabilities", {}), "connection.blocked": False}}
+
+
+READ_AHEAD = 16 * 1024
+
+
+def _read_ahead(self: Any, n: int, initial: bool = False,
+                _errnos: tuple[int, ...] = (errno.EAGAIN, errno.EINTR)) -> bytes:
+    """``TCPTransport._read`` that asks the socket for up to ``READ_AHEAD`` bytes
+    instead of exactly the ``n`` still missing. py-amqp reads every frame in
+    three exact reads (header, payload, end octet), each a ``poll`` and a
+    ``recv`` on a socket with a timeout: nine pairs of system calls for one
+    message, each releasing the GIL (a thread switch under load), where one
+    usually brings all of it. The rest stays in ``_read_buffer``, which py-amqp
+    consults first, so semantics are unchanged; nothing in the suite polls the
+    socket's file descriptor for readiness instead of reading through py-amqp.
+    The cap keeps the per-read slice of the buffer cheap."""
+    rbuf = self._read_buffer
+    if len(rbuf) < n:
+        recv = self._quick_recv
+        try:
+            while len(rbuf) < n:
+                try:
+                    s = recv(max(n - len(rbuf), READ_AHEAD))
+                except OSError as exc:
+                    if exc.errno in _errnos:
+                        if initial and self.raise_on_initial_eintr:
+                            raise socket.timeout() from None
+                        continue
+                    raise
+                if not s:
+                    raise OSError("Server unexpectedly closed connection")
+                rbuf += s
+        except:  # noqa: E722 - as py-amqp: keep what was read for the retry
+            self._read_buffer = rbuf
+            raise
+    result, self._read_buffer = rbuf[:n], rbuf[n:]
+    return result
+
+
+def install_read_ahead() -> None:
+    """Make every plain-TCP py-amqp connection in this process read ahead
+    (``_read_ahead``). TLS connections keep py-amqp's own reads."""
+    from amqp.transport import TCPTransport
+
+    TCPTransport._read = _read_ahead
+
+
+install_read_ahead()

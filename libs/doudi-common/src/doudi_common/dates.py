@@ -1,0 +1,35 @@
+"""Time as the suite counts it, with no framework attached: Asia/Shanghai
+calendar dates, timezone-aware times, months as ``YYYY-MM``.
+
+Pure: domain code imports it. The nameko dependency that gives workers a clock
+tests can move is ``doudi_common.clock.Clock``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware (UTC): what the tables store."""
+    return datetime.now(UTC)
+
+
+def to_shanghai(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: times must be timezone-aware")
+    return moment.astimezone(SHANGHAI)
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def parse_month(month: str) -> tuple[int, int]:
+    year, mon = month.split("-")
+    if len(year) != 4 or len(mon) != 2 or not 1 <= int(mon) <= 12:
+        raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    return int(year), int(mon)

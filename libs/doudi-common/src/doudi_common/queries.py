@@ -1,0 +1,54 @@
+"""SQL helpers every service's store uses (SQLAlchemy Core, PostgreSQL and
+SQLite alike): the dialect's INSERT (for ``ON CONFLICT``), one page of a query,
+and a race-free counter."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from doudi_common.paging import offset_of
+
+
+def dialect_insert(db: Any, table: sa.Table) -> Any:
+    """``INSERT`` of the dialect ``db`` (a session or connection) speaks, so
+    ``.on_conflict_do_nothing()`` / ``.on_conflict_do_update()`` are there."""
+    if db.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def fetch_page(db: Any, query: sa.Select[Any], page: int,
+               per_page: int) -> tuple[list[dict[str, Any]], int]:
+    """One page of ``query`` (already ordered) as dicts, and the total row count."""
+    total = db.execute(sa.select(sa.func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.execute(query.limit(per_page).offset(offset_of(page, per_page))).all()
+    return [dict(r._mapping) for r in rows], int(total)
+
+
+# -- counters -------------------------------------------------------------------
+
+COUNTERS = "counters"
+
+
+def counter_columns() -> list[sa.Column[Any]]:
+    return [sa.Column("name", sa.String(64), primary_key=True),
+            sa.Column("value", sa.Integer, nullable=False)]
+
+
+def add_counters(metadata: sa.MetaData) -> sa.Table:
+    return sa.Table(COUNTERS, metadata, *counter_columns())
+
+
+def next_number(db: Any, table: sa.Table, name: str) -> int:
+    """The next number of the gap-free counter ``name`` (1, 2, …). Race-free: the
+    row is created with ``ON CONFLICT DO NOTHING`` (two first callers cannot both
+    insert it), then incremented under its row lock (PostgreSQL; SQLite
+    serialises writers), so concurrent callers get distinct numbers."""
+    db.execute(dialect_insert(db, table).values(name=name, value=0).on_conflict_do_nothing())
+    value = db.execute(sa.select(table.c.value).where(table.c.name == name)
+                       .with_for_update()).scalar_one() + 1
+    db.execute(sa.update(table).where(table.c.name == name).values(value=value))
+    return int(value)
