@@ -100,9 +100,10 @@ def generate(n: int, seed: int = 20260310):
 
 def changed_registry():
     """luan-2021 version 2: drops the rural-only rule and accepts LTC-2021."""
-    from doudi_eligibility.domain.packs import PackRegistry, load_pack, pack_from_data
+    from doudi_eligibility.domain.packs import PackRegistry, pack_from_data
+    from doudi_eligibility.packs import default_registry, load_pack
 
-    base = PackRegistry.default()
+    base = default_registry()
     data = copy.deepcopy(load_pack("luan-2021").data)
     data["version"] = "2"
     data["general_rules"] = [r for r in data["general_rules"] if r["id"] != "luan-rural"]
@@ -154,7 +155,7 @@ def main() -> dict:
     from doudi_eligibility.domain.person import snapshot
     from doudi_eligibility.models import metadata
 
-    shipped, changed = PackRegistry.default(), changed_registry()
+    shipped, changed = default_registry(), changed_registry()
     with Stopwatch() as gen:
         people, fact_rows, facts = generate(PERSONS)
     print(f"generated {len(people)} persons, {len(fact_rows)} facts in {gen.seconds:.1f}s",

@@ -275,7 +275,8 @@ class Database(DependencyProvider):
 
     def setup(self) -> None:
         config = self.container.config
-        package = self.package or sys.modules[self.container.service_cls.__module__].__package__
+        # the service's top package (``doudi_eligibility``): its migrations live there
+        package = self.package or self.container.service_cls.__module__.split(".")[0]
         url = config["DB_URL"]
         self.core = DatabaseCore(url, package, self.container.service_name, self.metadata, config)
         if _truthy(config.get("AUTO_MIGRATE", True)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from doudi_common.queries import add_counters
 from doudi_common.tables import add_common_tables
 
 metadata = sa.MetaData()
@@ -52,11 +53,8 @@ decisions = sa.Table(
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-counters = sa.Table(
-    "counters", metadata,
-    sa.Column("name", sa.String(64), primary_key=True),
-    sa.Column("value", sa.Integer, nullable=False),
-)
+# gap-free numbers of applications, decisions, enrolments (doudi_common.queries)
+counters = add_counters(metadata)
 
 applications = sa.Table(
     "applications", metadata,

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import date
 
 from doudi_eligibility.domain.decision import Decision, decide
-from doudi_eligibility.domain.packs import PackRegistry
+from doudi_eligibility.packs import default_registry
 from doudi_eligibility.domain.person import Fact, PersonFacts, snapshot
 
 TODAY = date(2026, 3, 10)
-REGISTRY = PackRegistry.default()
+REGISTRY = default_registry()
 
 #: a village in each jurisdiction
 DIVISIONS = {"luan-2021": "341502001201", "hangzhou-2024": "330106001001",

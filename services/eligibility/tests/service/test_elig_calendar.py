@@ -271,7 +271,8 @@ def test_pack_change_redecides_everyone_and_announces_only_changes(eligibility):
 
     from doudi_common.db import DatabaseCore
     from doudi_eligibility import store
-    from doudi_eligibility.domain.packs import PackRegistry, load_pack, pack_from_data
+    from doudi_eligibility.domain.packs import PackRegistry, pack_from_data
+    from doudi_eligibility.packs import default_registry, load_pack
     from doudi_eligibility.models import metadata
 
     container, rpc = eligibility
@@ -286,7 +287,7 @@ def test_pack_change_redecides_everyone_and_announces_only_changes(eligibility):
     data["version"] = "2"
     data["general_rules"] = [r for r in data["general_rules"] if r["id"] != "luan-rural"]
     data["general_rules"] = [r for r in data["general_rules"] if r["id"] != "luan-incapacitated"]
-    changed = PackRegistry([p for p in PackRegistry.default().packs if p.id != "luan-2021"]
+    changed = PackRegistry([p for p in default_registry().packs if p.id != "luan-2021"]
                            + [pack_from_data(data)])
     database = DatabaseCore(container.config["DB_URL"], "doudi_eligibility", "eligibility",
                             metadata)

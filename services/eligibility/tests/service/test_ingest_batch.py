@@ -20,7 +20,7 @@ from doudi_common.testing.idnumbers import make_id_number
 from doudi_common.testing.samples import certificate_issued
 from doudi_contracts.registry import validate_event
 from doudi_departments.simulate import Simulator
-from doudi_eligibility import service as service_module
+from doudi_eligibility.service import departments as service_module
 from doudi_eligibility.domain.packs import pack_from_data
 from doudi_eligibility.models import metadata
 from doudi_eligibility.service import EligibilityService
@@ -143,7 +143,7 @@ def test_bulk_path_leaves_what_the_one_by_one_path_leaves(make_db, bulk_off):
 def test_bulk_path_takes_only_unknown_people(make_db):
     """Who goes the set-based way: new people once in the batch; the others are
     handed back in order."""
-    from doudi_eligibility.ingest import register_new_certificates
+    from doudi_eligibility.store.ingest import register_new_certificates
 
     before, batch = _events()
     core = DatabaseCore(make_db("doudi_eligibility"), "doudi_eligibility", "eligibility",

@@ -9,7 +9,8 @@ from datetime import date
 import pytest
 from doudi_common.errors import Invalid, NotFound
 from doudi_eligibility.domain.decision import decide
-from doudi_eligibility.domain.packs import PackRegistry, load_pack, pack_from_data
+from doudi_eligibility.domain.packs import PackRegistry, pack_from_data
+from doudi_eligibility.packs import load_pack
 from doudi_eligibility.domain.person import (
     Fact,
     fact_from_event,

@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from doudi_common.args import parse_date
 from doudi_common.errors import Conflict, Forbidden, Invalid
+from doudi_common.ids import mask_id_number, validate_id_number, validate_uscc
 
-from doudi_eligibility.domain.packs import Pack
+from doudi_eligibility.domain.packs import CARE_MODES, Pack, PackRegistry
 
 OPEN_STATES = ("submitted", "village_reviewed", "township_checked", "signed_off", "in_notice")
 STATES = OPEN_STATES + ("approved", "enrolled", "rejected", "withdrawn")
@@ -171,3 +173,105 @@ def check_consent(consent: Any, pack: Pack) -> dict:
         raise Invalid("须注明表示自愿的人（本人或监护人）", field="consent.by")
     return {"given": True, "by": str(consent["by"]), "on": consent.get("on"),
             "note": consent.get("note"), "clause": pack.consent_clause or "luan-2021 §二(二)2"}
+
+
+# -- filing ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filing:
+    """An application as filed, checked."""
+
+    care_mode: str
+    pack: Pack
+    submitted_on: date
+    consent: dict[str, Any]
+    channel: str
+    documents: list[str]
+    submitted_by: str
+    submitted_role: str
+    institution_uscc: str | None
+    caregiver: dict[str, Any] | None
+    comment: str | None
+
+
+def check_filing(application: dict[str, Any], person: dict[str, Any],
+                 registry: PackRegistry, today: date) -> Filing:
+    """Everything an application must be before it is filed that the
+    application itself shows: a living person, a date not in the future, a care
+    mode the person's jurisdiction's pack offers, the applicant's own wish, a
+    known channel and documents, who submitted it, a valid institution and
+    caregiver. (Whether the person qualifies, and whether there already is one,
+    the caller checks with ``require_mode_for_filing`` and ``check_no_duplicate``.)"""
+    masked = mask_id_number(person["id_number"])
+    if person.get("deceased_on"):
+        raise Conflict("该人员已死亡", id_number=masked)
+    submitted_on = parse_date(application.get("submitted_on"), "submitted_on", today)
+    assert submitted_on is not None
+    if submitted_on > today:
+        raise Invalid("申请日期不能晚于今天", field="submitted_on")
+    care_mode = application.get("care_mode")
+    if care_mode not in CARE_MODES:
+        raise Invalid("照护方式不存在", field="care_mode", care_mode=care_mode)
+    pack = registry.for_division(person["division_code"], submitted_on)
+    if pack is None:
+        raise Invalid("该区划无适用的政策", field="id_number", id_number=masked)
+    if care_mode not in pack.modes:
+        raise Invalid("本地政策不提供该照护方式", field="care_mode", care_mode=care_mode,
+                      policy_pack=pack.id, allowed=sorted(pack.modes))
+    consent = check_consent(application.get("consent"), pack)
+    channel = application.get("channel") or "clerk"
+    if channel not in CHANNELS:
+        raise Invalid("申请渠道不存在", field="channel", allowed=list(CHANNELS))
+    documents = application.get("documents") or []
+    if not isinstance(documents, list) or any(d not in DOCUMENTS for d in documents):
+        raise Invalid("申请材料类别不存在", field="documents", allowed=list(DOCUMENTS))
+    submitted_by = application.get("submitted_by")
+    submitted_role = application.get("submitted_role") or (
+        channel if channel != "clerk" else "village_clerk")
+    if not submitted_by:
+        raise Invalid("须注明提交人", field="submitted_by")
+    institution = application.get("institution_uscc")
+    institution = validate_uscc(institution) if institution else None
+    caregiver = application.get("caregiver")
+    if caregiver is not None and not isinstance(caregiver, dict):
+        raise Invalid("照护人信息应为对象", field="caregiver")
+    if caregiver and caregiver.get("id_number"):
+        caregiver = {**caregiver, "id_number": validate_id_number(caregiver["id_number"])}
+    return Filing(care_mode=str(care_mode), pack=pack, submitted_on=submitted_on,
+                  consent=consent, channel=channel, documents=documents,
+                  submitted_by=str(submitted_by), submitted_role=str(submitted_role),
+                  institution_uscc=institution,
+                  caregiver=caregiver, comment=application.get("comment"))
+
+
+def check_no_duplicate(open_application_id: str | None, active_enrolment_id: str | None) -> None:
+    """One open (or approved) application and one active enrolment per person
+    and care mode."""
+    if open_application_id is not None:
+        raise Conflict("该人员已有同一照护方式的在办申请", application_id=open_application_id)
+    if active_enrolment_id is not None:
+        raise Conflict("该人员已在享受该照护方式", enrolment_id=active_enrolment_id)
+
+
+def application_number(county: str, year: int, number: int) -> str:
+    return f"APP-{county}-{year}-{number:05d}"
+
+
+def decision_number(year: int, number: int) -> str:
+    return f"DEC-{year}-{number:06d}"
+
+
+def enrolment_number(year: int, number: int) -> str:
+    return f"ENR-{year}-{number:06d}"
+
+
+def check_notice_period(township_code: Any, date_from: Any,
+                        date_to: Any) -> tuple[str, date, date]:
+    """The township (or county/village) and period of a public-notice list."""
+    code = str(township_code or "").strip()
+    if not code.isdigit() or len(code) not in (6, 9, 12):
+        raise Invalid("乡镇区划代码应为6/9/12位数字", field="township_code")
+    start, end = parse_date(date_from, "date_from"), parse_date(date_to, "date_to")
+    if start is None or end is None or end < start:
+        raise Invalid("须给出公示期间（起止日期）", field="date_from")
+    return code, start, end

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from doudi_common.errors import Conflict, Invalid
 from doudi_common.ids import mask_id_number
 
 from doudi_eligibility.domain.packs import Pack, Rule
@@ -151,3 +152,63 @@ def _facts(pf: PersonFacts) -> tuple[dict, ...]:
                   "valid_until": f.valid_until.isoformat() if f.valid_until else None,
                   "source_event_id": f.source_event_id, "summary": summarise(f)}
                  for f in pf.used)
+
+
+# -- what a decision means for one care mode ---------------------------------------
+
+def failed_rules(decision: Decision, care_mode: str) -> list[dict[str, Any]]:
+    """The rules that keep ``care_mode`` from the person: the general rules and
+    the mode's own, each as ``{rule, clause, label}``."""
+    return [{"rule": r["id"], "clause": r["clause"], "label": r["label"]}
+            for r in decision.rules if not r["passed"]
+            and r["scope"] in ("general", f"mode:{care_mode}")]
+
+
+def failed_clauses(decision: Decision, care_mode: str) -> list[str]:
+    """Clauses of ``failed_rules``, in order, once each."""
+    return list(dict.fromkeys(r["clause"] for r in failed_rules(decision, care_mode)))
+
+
+def mode_rules_failed(decision: Decision, care_mode: str) -> list[str]:
+    """Clauses of the mode's own rules that failed (why an enrolment in
+    ``care_mode`` is due for review)."""
+    return [r["clause"] for r in decision.rules
+            if not r["passed"] and r["scope"] == f"mode:{care_mode}"]
+
+
+def require_mode(decision: Decision, care_mode: str, detail: str) -> None:
+    """The person must qualify for ``care_mode`` now: otherwise ``Conflict`` with
+    the failed rules (the approving authority decides on today's facts; an
+    infection flagged since filing stops centralised care, puyang-2020 §四(四))."""
+    if care_mode not in decision.outcome.care_modes:
+        raise Conflict(detail, failed_rules=failed_rules(decision, care_mode),
+                       care_mode=care_mode)
+
+
+def require_mode_for_filing(decision: Decision, care_mode: str, policy_pack: str) -> None:
+    """Filing for ``care_mode`` needs the person to qualify for it on the day of
+    filing: otherwise ``Invalid`` on the field, with the failed rules."""
+    if care_mode not in decision.outcome.care_modes:
+        raise Invalid("不符合该照护方式的条件：" + decision.summary, field="care_mode",
+                      failed_rules=failed_rules(decision, care_mode), policy_pack=policy_pack)
+
+
+def is_news(previous_digest: str | None, decision: Decision) -> bool:
+    """Whether storing ``decision`` changes what is known of the person
+    (``eligibility.changed``): a different outcome than the stored one; with
+    none stored, being eligible (no decision counts as not eligible)."""
+    if previous_digest is None:
+        return decision.outcome.eligible
+    return previous_digest != decision.outcome.digest
+
+
+def changed_event(person: dict[str, Any], decision: Decision, previous_modes: list[str],
+                  trigger: str) -> dict[str, Any]:
+    """The data of ``eligibility.changed`` for ``decision``."""
+    o = decision.outcome
+    return {"id_number": person["id_number"], "division_code": person["division_code"],
+            "decided_on": decision.on, "policy_pack": o.policy_pack,
+            "pack_version": o.pack_version, "eligible": o.eligible,
+            "care_modes": list(o.care_modes), "previous_care_modes": list(previous_modes),
+            "target_groups": list(o.target_groups), "priority": o.priority,
+            "clauses": decision.clauses, "trigger": trigger[:64]}

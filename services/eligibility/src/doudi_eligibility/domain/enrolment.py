@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import calendar
 from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
 
 from doudi_common.errors import Invalid
+from doudi_common.money import to_money
+
+from doudi_eligibility.domain.packs import Pack
+from doudi_eligibility.domain.person import Fact
 
 #: reasons a clerk may end an enrolment with (deaths come from health, hand-overs
 #: from the calendar) — the contract's ENDING_REASONS
@@ -44,3 +50,23 @@ def check_end_reason(reason: str) -> str:
 
 def last_day_before(day: date) -> date:
     return day - timedelta(days=1)
+
+
+def parse_income(value: Any) -> Decimal:
+    """A household's per-head income for the annual review (luan-2021 §三(六)):
+    a money string, not negative."""
+    try:
+        income = to_money(str(value))
+    except Exception:  # noqa: BLE001 - whatever the parser says, it is the caller's input
+        raise Invalid("人均收入格式错误，应为金额字符串如 \"800.00\"",
+                      field="income_per_head") from None
+    if income < 0:
+        raise Invalid("人均收入不能为负", field="income_per_head")
+    return income
+
+
+def handover_fact(pack: Pack, on: date, ended_modes: list[str]) -> Fact:
+    """The hand-over to civil affairs at the pack's age, as a fact."""
+    return Fact("handed_over", "civil_affairs", on, None,
+                {"clause": pack.handover_clause, "to_status": "tekun",
+                 "ended_care_modes": ended_modes})

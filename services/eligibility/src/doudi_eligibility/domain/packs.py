@@ -1,6 +1,7 @@
 """Policy packs: each jurisdiction's rules as data, with clause citations and
-effective dates (``doudi_eligibility/packs/*.yaml``), and the choice of a pack
-for a person: the longest division-code prefix that has a pack in force.
+effective dates (the data is read by ``doudi_eligibility.packs``), and the
+choice of a pack for a person: the longest division-code prefix that has a
+pack in force. Pure: packs are built from data already read.
 
 A pack is read once and compiled (conditions become functions); the data stays
 what it was read as, for ``get_pack`` and explanations.
@@ -12,10 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from importlib import resources
 from typing import Any
 
-import yaml
 from doudi_common.errors import Invalid, NotFound
 from doudi_common.ids import division_prefix
 
@@ -198,14 +197,6 @@ def pack_from_data(data: dict) -> Pack:
         raise Invalid("政策包缺少字段", field=str(exc), pack=data.get("id")) from None
 
 
-PACK_FILES = ("luan-2021", "hangzhou-2024", "lanzhou-2021", "puyang-2020", "qingyunpu-2021")
-
-
-def load_pack(name: str) -> Pack:
-    text = resources.files("doudi_eligibility.packs").joinpath(f"{name}.yaml").read_text("utf-8")
-    return pack_from_data(yaml.safe_load(text))
-
-
 class PackRegistry:
     """The packs known to a process, by jurisdiction; several versions of one
     pack may be in force at different dates."""
@@ -218,10 +209,6 @@ class PackRegistry:
         for versions in self._by_prefix.values():
             versions.sort(key=lambda p: p.effective_from, reverse=True)
         self._prefix_lengths = sorted({len(p) for p in self._by_prefix}, reverse=True)
-
-    @classmethod
-    def default(cls) -> PackRegistry:
-        return cls([load_pack(name) for name in PACK_FILES])
 
     def with_pack(self, pack: Pack) -> PackRegistry:
         """A registry where ``pack`` replaces the same id and version (a pack change)."""

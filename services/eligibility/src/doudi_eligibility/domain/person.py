@@ -167,6 +167,63 @@ def household_fact(household: dict[str, Any], source: str = "clerk") -> Fact:
     return Fact("household", source, valid_from, None, data)
 
 
+# -- registering again ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reregistration:
+    """What registering a known person again changes (``changes``: the columns),
+    whether the change is news for other services (``announce``), and whether a
+    department reported another name than the registered one (kept, not taken)."""
+
+    changes: dict[str, Any]
+    announce: bool
+    name_differs: bool
+    residence_changed: bool
+
+
+def reregistration(current: dict[str, Any], identity: Identity, registration: str | None,
+                   department: bool) -> Reregistration:
+    """A department's name and division (CDPF's household registration) never
+    silently replace what a clerk registered: a different name is reported and
+    kept in the department's fact, and a division that only covers the
+    registered one (``341502`` for ``341502001201``) changes nothing."""
+    changes: dict[str, Any] = {}
+    name_differs = current["name"] != identity.name
+    if name_differs and not department:
+        changes["name"] = identity.name
+    if current["division_code"] != identity.division_code and not (
+            department and current["division_code"].startswith(identity.division_code)):
+        changes["division_code"] = identity.division_code
+    if registration and current.get("registration") != registration:
+        changes["registration"] = registration
+    return Reregistration(
+        changes=changes, announce="name" in changes or "division_code" in changes,
+        name_differs=name_differs and department,
+        residence_changed="division_code" in changes or "registration" in changes)
+
+
+def residence_fact(identity: Identity, registration: str | None, previous: dict[str, Any],
+                   source: str, on: date) -> Fact:
+    """The move (or change of household registration) as a fact of its own."""
+    return Fact("residence", source or "clerk", on, None,
+                {"division_code": identity.division_code,
+                 "registration": registration or previous.get("registration"),
+                 "previous_division_code": previous["division_code"]})
+
+
+def is_repeat(fact: Fact, recorded: list[tuple[Any, ...]], payload: dict[str, Any]) -> bool:
+    """Whether ``fact`` (its payload as stored: ``payload``) is already the latest
+    of its kind among ``recorded`` ((source, valid_from, valid_until, payload),
+    newest first): registering the same household twice is no news. For a
+    household only the latest counts."""
+    for row in recorded:
+        if tuple(row) == (fact.source, fact.valid_from, fact.valid_until, payload):
+            return True
+        if fact.kind == "household":
+            return False
+    return False
+
+
 # -- the snapshot rules read ------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -186,6 +243,11 @@ class PersonFacts:
     deceased: bool
     household: dict[str, Any]
     used: tuple[Fact, ...]
+
+    @property
+    def incapacity_level(self) -> str:
+        """The assessed loss of self-care in force (``none`` without an assessment)."""
+        return str(self.assessment.payload["incapacity_level"]) if self.assessment else "none"
 
     @property
     def severe_disability(self) -> bool:

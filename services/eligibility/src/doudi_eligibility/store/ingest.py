@@ -7,8 +7,8 @@ one look-up of who is known, then one multi-row insert each for persons, facts
 and decisions, and one for the outbox.
 
 The rows and events are the same as the one-by-one path
-(``EligibilityService._certificate``: register → fact → decide), which
-``tests/service/test_ingest_batch.py`` checks by running one stream both ways.
+(``service.departments`` ``_certificate``: register → fact → decide), which
+``tests/service/test_eligibility_ingest_batch.py`` checks by running one stream both ways.
 Anything else — a person already registered or with parked facts, a second
 event for the same person in the batch, an event that fails its checks — is
 returned untouched, in order, for the one-by-one path. A person registered
@@ -27,11 +27,11 @@ from doudi_common.errors import DoudiError
 from doudi_common.logs import get_logger
 from doudi_common.serialize import to_jsonable
 
-from doudi_eligibility.domain.decision import decide
+from doudi_eligibility.domain.decision import changed_event, decide, is_news
 from doudi_eligibility.domain.packs import PackRegistry
 from doudi_eligibility.domain.person import Fact, fact_from_event, identity_from, snapshot
 from doudi_eligibility.models import decisions, pending_facts, person_facts, persons
-from doudi_eligibility.store import _decision_values, changed_event
+from doudi_eligibility.store.decisions import decision_values
 
 log = get_logger(__name__)
 
@@ -93,13 +93,13 @@ def register_new_certificates(uow, registry: PackRegistry, today: date,
         decision = decide(registry.for_division(identity.division_code, today), facts,
                           explain=False)
         decision_rows.append({"id_number": identity.id_number,
-                              **_decision_values(decision, event["type"], now)})
+                              **decision_values(decision, event["type"], now)})
         outgoing.append(("person.registered", {
             "id_number": identity.id_number, "name": identity.name,
             "birth_date": identity.birth_date, "sex": identity.sex,
             "division_code": identity.division_code, "source_event": event["id"],
         }, identity.division_code, identity.id_number))
-        if decision.outcome.eligible:  # no stored decision counts as not eligible
+        if is_news(None, decision):  # nothing stored yet
             outgoing.append(("eligibility.changed",
                              changed_event(person, decision, [], event["type"]),
                              identity.division_code, identity.id_number))
