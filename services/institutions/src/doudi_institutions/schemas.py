@@ -5,30 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from doudi_common.errors import Invalid
 from doudi_common.ids import mask_id_number, mask_phone
 from doudi_common.serialize import to_jsonable
-from marshmallow import Schema, fields
-
-MAX_PER_PAGE = 200
-
-
-class KnownPersonSchema(Schema):
-    id_number_masked = fields.Function(lambda p: mask_id_number(p["id_number"]))
-    name = fields.String()
-    division_code = fields.String()
-    registered_event_id = fields.String()
-    updated_at = fields.DateTime()
-
-
-def page_args(page, per_page) -> tuple[int, int]:
-    try:
-        page, per_page = int(page), int(per_page)
-    except (TypeError, ValueError):
-        raise Invalid("分页参数应为整数", reason="bad_page") from None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        raise Invalid(f"page ≥ 1，per_page 1–{MAX_PER_PAGE}", reason="bad_page")
-    return page, per_page
 
 
 def institution_view(inst: dict, extra: dict) -> dict:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from doudi_common.dates import utcnow
 from doudi_common.errors import Conflict, NotFound
 from doudi_common.ids import division_prefix
+from doudi_common.queries import dialect_insert
 
 from doudi_institutions.models import (
     absences,
@@ -35,27 +36,11 @@ from doudi_institutions.models import (
 )
 
 
-def _insert(session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 def _in_division(query, division_code):
     if division_code:
         query = query.where(institutions.c.division_code.startswith(
             division_prefix(division_code), autoescape=True))
     return query
-
-
-def fetch_page(session, query, page: int, per_page: int) -> tuple[list[dict], int]:
-    """One page of ``query`` as dicts, and the total row count."""
-    total = session.execute(sa.select(sa.func.count()).select_from(query.subquery())
-                            ).scalar_one()
-    rows = session.execute(query.limit(per_page).offset((page - 1) * per_page)).all()
-    return [dict(r._mapping) for r in rows], total
 
 
 # ---------------------------------------------------------------------- institutions
@@ -513,8 +498,7 @@ def upsert_enrolment(session, data: dict) -> None:
               "tekun": "tekun" in data["hardship"],
               "incapacity_level": data["incapacity_level"],
               "started_on": data["started_on"]}
-    insert = _insert(session)
-    session.execute(insert(enrolments).values(enrolment_id=data["enrolment_id"], **values)
+    session.execute(dialect_insert(session, enrolments).values(enrolment_id=data["enrolment_id"], **values)
                     .on_conflict_do_update(index_elements=["enrolment_id"], set_=values))
 
 

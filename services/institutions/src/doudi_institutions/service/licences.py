@@ -1,0 +1,76 @@
+"""Licences (and their expiry alerts), the grade under GB/T 37276-2018, staff counts."""
+
+
+from __future__ import annotations
+
+from doudi_common.entrypoints import rpc
+from doudi_common.errors import Invalid
+from doudi_common.logs import get_logger
+
+from doudi_institutions import store
+from doudi_institutions.domain import rules, vocab
+from doudi_institutions.schemas import (
+    licence_view,
+)
+
+log = get_logger(__name__)
+
+
+class LicencesGradesStaff:
+    @rpc
+    def add_licence(self, uscc, kind, number, issuer, valid_from, valid_until=None) -> dict:
+        inst = self._institution(uscc)
+        if kind == "medical_insurance":
+            raise Invalid("医保定点协议由医保部门的事件维护", field="kind",
+                          reason="from_medical_insurance")
+        rules.choice(kind, vocab.STAFF_LICENCE_KINDS, "kind")
+        if not number or not issuer:
+            raise Invalid("证照编号和发证机关必填", reason="missing")
+        start = rules.as_date(valid_from, "valid_from")
+        end = rules.opt_date(valid_until, "valid_until")
+        rules.check_period(start, end)
+        row = store.insert_licence(self.session, inst["id"], kind, str(number)[:64],
+                                   str(issuer)[:100], start, end)
+        return licence_view(row, inst["uscc"], self.clock.today())
+
+    @rpc
+    def list_licences(self, uscc) -> list:
+        return self._licences(self._institution(uscc))
+
+    @rpc
+    def licence_alerts(self, within_days=60, division_code=None, page=1, per_page=50) -> dict:
+        items = [{k: val for k, val in a.items() if k not in ("licence_id", "institution_id")}
+                 for a in self._licence_alerts(int(within_days), division_code)]
+        return self._slice(items, page, per_page)
+
+    def _licence_alerts(self, within_days: int, division_code=None) -> list[dict]:
+        return rules.licence_alerts(store.licences_expiring(self.session, division_code),
+                                    store.designations_signed(self.session, division_code),
+                                    self.clock.today(), within_days)
+
+    @rpc
+    def set_grade(self, uscc, grade, assessed_on) -> dict:
+        inst = self._institution(uscc, lock=True)
+        grade = rules.check_grade(grade)
+        day = rules.as_date(assessed_on, "assessed_on")
+        if day > self.clock.today():
+            raise Invalid("评定日期不能晚于今天", field="assessed_on", reason="future")
+        store.record_grade(self.session, inst["id"], grade, day)
+        self.db.outbox.add("institution.graded", {
+            "institution_uscc": inst["uscc"], "grade": grade, "graded_on": day,
+            "standard": "GB/T 37276-2018"}, division_code=inst["division_code"],
+            key=inst["uscc"])
+        return self._view(self._institution(uscc), full=True)
+
+    @rpc
+    def set_staff(self, uscc, nurses=0, carers=0, safety_officers=0, social_workers=0,
+                  others=0) -> dict:
+        inst = self._institution(uscc, lock=True)
+        counts = {"nurses": nurses, "carers": carers, "safety_officers": safety_officers,
+                  "social_workers": social_workers, "other_staff": others}
+        rules.check_staff_counts(counts)
+        store.update_institution(self.session, inst["id"], **counts)
+        view = self._view(self._institution(uscc))
+        residents = view["occupied"]
+        return {"uscc": view["uscc"], "staff": view["staff"], "residents": residents,
+                "carers_per_resident": rules.carers_per_resident(carers, residents)}
