@@ -82,7 +82,7 @@ def seed(engine, n: int) -> None:
 def main() -> dict:
     from doudi_common.db import DatabaseCore
     from doudi_funding.models import metadata
-    from doudi_funding.store import settle_county_month
+    from doudi_funding.store.settlement import settle_county_month
 
     with scratch_database("doudi_funding") as url:
         core = DatabaseCore(url, "doudi_funding", "funding", metadata)

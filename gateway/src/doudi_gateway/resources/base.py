@@ -122,6 +122,3 @@ def page_from(reply: dict, args: dict) -> dict:
             "per_page": reply.get("per_page", reply.get("page_size", args.get("per_page", 20))),
             "total": reply.get("total", len(reply.get("items", [])))}
 
-
-def offset_args(args: dict) -> dict:
-    return {"limit": args["per_page"], "offset": (args["page"] - 1) * args["per_page"]}

@@ -23,7 +23,6 @@ from doudi_gateway.resources.base import (
     Text,
     Uscc,
     empty_page,
-    offset_args,
     scoped_division,
 )
 from doudi_gateway.resources.persons import person_scope
@@ -93,6 +92,10 @@ def _scope_or_404(division_code: str) -> None:
         raise NotFound("未找到该区划的资金数据", resource="division")
 
 
+def page_of_args(args: dict) -> dict:
+    return {"page": args["page"], "per_page": args["per_page"]}
+
+
 def _page(reply: dict, args: dict) -> dict:
     return {"items": reply.get("items", []), "page": args["page"], "per_page": args["per_page"],
             "total": reply.get("total", len(reply.get("items", [])))}
@@ -108,7 +111,7 @@ def list_settlements(args):
     if division is NOTHING:
         return empty_page(args)
     reply = rpc("funding", "list_settlements", args["month"], division_code=division,
-                institution_uscc=args.get("institution_uscc"), **offset_args(args))
+                institution_uscc=args.get("institution_uscc"), **page_of_args(args))
     return mask(_page(reply, args))
 
 
@@ -155,7 +158,7 @@ def list_donations(args):
     division = scoped_division(args["division_code"])
     if division is NOTHING:
         return empty_page(args)
-    return _page(rpc("funding", "list_donations", division, **offset_args(args)), args)
+    return _page(rpc("funding", "list_donations", division, **page_of_args(args)), args)
 
 
 @blp.route("/donations", methods=["POST"])
@@ -317,7 +320,7 @@ def account_ledger(args, account_code):
     """One ledger account (`cash:341502`, `pilot:341502`, `topup:341502:cdpf`, …):
     balance and entries, oldest first (`page`, `per_page`)."""
     code = _ledger_account(account_code)
-    reply = rpc("funding", "account_ledger", code, **offset_args(args))
+    reply = rpc("funding", "account_ledger", code, **page_of_args(args))
     return mask({**reply, "page": args["page"], "per_page": args["per_page"]})
 
 

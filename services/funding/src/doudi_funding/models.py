@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from doudi_common.persons import add_person_directory
+from doudi_common.queries import add_counters
 from doudi_common.tables import add_common_tables
 
 metadata = sa.MetaData()
 outbox, inbox = add_common_tables(metadata)
 person_directory = add_person_directory(metadata)
+# gap-free numbers per county: donations, receipts, spending, service batches
+counters = add_counters(metadata)
 
 TZ = sa.DateTime(timezone=True)
 FEN = sa.BigInteger

@@ -9,24 +9,17 @@ from decimal import Decimal, InvalidOperation
 from doudi_common.errors import Invalid
 from doudi_common.ids import mask_id_number, validate_division_code
 from doudi_common.money import from_fen, money_str, to_money
-from marshmallow import Schema, fields
 
 from doudi_funding.domain.settlement import SUBSIDY_KINDS
 
 
-class KnownPersonSchema(Schema):
-    id_number_masked = fields.Function(lambda p: mask_id_number(p["id_number"]))
-    name = fields.String()
-    division_code = fields.String()
-    registered_event_id = fields.String()
-    updated_at = fields.DateTime()
-
-
-def m(fen) -> str:
+def yuan(fen) -> str:
+    """An amount in fen as a yuan string with 2 places (``"120.00"``)."""
     return money_str(from_fen(int(fen or 0)))
 
 
-def mask(value):
+def masked(value):
+    """An ID number masked (``3415**********1234``); ``None`` stays ``None``."""
     return mask_id_number(value) if value else None
 
 
@@ -63,57 +56,57 @@ def county_arg(division_code) -> str:
 
 
 def channels(own, family, donations, county) -> dict:
-    return {"own_subsidies": m(own), "family_share": m(family), "donations": m(donations),
-            "county_cover": m(county)}
+    return {"own_subsidies": yuan(own), "family_share": yuan(family), "donations": yuan(donations),
+            "county_cover": yuan(county)}
 
 
 def run_reply(run: dict, rerun: bool) -> dict:
     return {"settlement_id": run["settlement_id"], "division_code": run["county"],
             "month": run["month"], "status": run["status"], "cases": run["cases"],
-            "total": m(run["total_fen"]),
+            "total": yuan(run["total_fen"]),
             "by_channel": channels(run["own_fen"], run["family_fen"], run["donations_fen"],
                                    run["county_fen"]),
-            "caregiver_subsidy": m(run["caregiver_subsidy_fen"]),
-            "service_subsidy": m(run["service_subsidy_fen"]),
-            "management_fee": m(run["management_fee_fen"]),
-            "adjustments": m(run["adjustments_fen"]),
+            "caregiver_subsidy": yuan(run["caregiver_subsidy_fen"]),
+            "service_subsidy": yuan(run["service_subsidy_fen"]),
+            "management_fee": yuan(run["management_fee_fen"]),
+            "adjustments": yuan(run["adjustments_fen"]),
             "completed_at": run["completed_at"].isoformat(), "rerun": rerun}
 
 
 def line_reply(r) -> dict:
     own = r.dibao_fen + r.dla_fen + r.sdns_fen
     return {"case_id": r.case_id, "kind": r.kind, "month": r.month, "for_month": r.for_month,
-            "line": r.line, "id_number_masked": mask(r.id_number), "division_code": r.county,
+            "line": r.line, "id_number_masked": masked(r.id_number), "division_code": r.county,
             "institution_uscc": r.institution_uscc,
-            "caregiver_id_number_masked": mask(r.caregiver_id_number),
-            "days": r.days, "days_in_month": r.days_in_month, "cost": m(r.cost_fen),
+            "caregiver_id_number_masked": masked(r.caregiver_id_number),
+            "days": r.days, "days_in_month": r.days_in_month, "cost": yuan(r.cost_fen),
             "by_channel": channels(own, r.family_fen, r.don_earmarked_fen + r.don_pool_fen,
                                    r.county_fen + r.caregiver_subsidy_fen),
-            "subsidies": dict(zip(SUBSIDY_KINDS, (m(r.dibao_fen), m(r.dla_fen),
-                                                  m(r.sdns_fen)))),
-            "caregiver_subsidy": m(r.caregiver_subsidy_fen),
-            "county_top_up": m(r.county_fen),
+            "subsidies": dict(zip(SUBSIDY_KINDS, (yuan(r.dibao_fen), yuan(r.dla_fen),
+                                                  yuan(r.sdns_fen)))),
+            "caregiver_subsidy": yuan(r.caregiver_subsidy_fen),
+            "county_top_up": yuan(r.county_fen),
             "self_pay_ratio": r.self_pay_ratio, "txn_id": r.txn_id}
 
 
 def entry_reply(e) -> dict:
     party = e.party
     if party and party[:17].isdigit():  # a person's ID number (a USCC has letters)
-        party = mask(party)
-    return {"txn_id": e.txn_id, "account": e.account, "amount": m(e.amount_fen),
-            "party": party, "id_number_masked": mask(e.id_number), "case_id": e.case_id}
+        party = masked(party)
+    return {"txn_id": e.txn_id, "account": e.account, "amount": yuan(e.amount_fen),
+            "party": party, "id_number_masked": masked(e.id_number), "case_id": e.case_id}
 
 
 def payout_reply(p) -> dict:
     return {"payout_id": p.payout_id, "month": p.month, "payee_kind": p.payee_kind,
-            "payee_uscc": p.payee_uscc, "payee_id_number_masked": mask(p.payee_id_number),
-            "purpose": p.purpose, "amount": m(p.amount_fen), "issued_on": p.issued_on.isoformat(),
+            "payee_uscc": p.payee_uscc, "payee_id_number_masked": masked(p.payee_id_number),
+            "purpose": p.purpose, "amount": yuan(p.amount_fen), "issued_on": p.issued_on.isoformat(),
             "settlement_id": p.settlement_id, "txn_id": p.txn_id}
 
 
 def donation_reply(d) -> dict:
     return {"donation_id": d.donation_id, "receipt_no": d.receipt_no,
             "division_code": d.division_code, "donor_name": d.donor_name,
-            "donor_uscc": d.donor_uscc, "amount": m(d.amount_fen),
+            "donor_uscc": d.donor_uscc, "amount": yuan(d.amount_fen),
             "received_on": d.received_on.isoformat(), "earmark": d.earmark,
             "institution_uscc": d.institution_uscc, "txn_id": d.txn_id}

@@ -12,7 +12,7 @@ from doudi_common.clock import clock_of
 from doudi_common.testing.fixtures import count_rows, db_engine, wait_for
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_funding.domain.ledger import settlement_postings
-from doudi_funding.store import split_of
+from doudi_funding.store.settlement import split_of
 from nameko.testing.services import entrypoint_hook
 
 INST = "12341500MB1234567G"

@@ -8,9 +8,9 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 from doudi_common.db import DatabaseCore
-from doudi_funding import reports
+from doudi_funding.store import reports
 from doudi_funding.models import cases, metadata, person_subsidies
-from doudi_funding.store import settle_county_month
+from doudi_funding.store.settlement import settle_county_month
 
 
 def test_settlement_on_sqlite(tmp_path):
@@ -61,7 +61,7 @@ def test_migrations_match_the_models(make_db):
 
 
 def test_subsidy_grants_keep_one_amount_in_force(tmp_path):
-    from doudi_funding.store import grant_subsidy
+    from doudi_funding.store.settlement import grant_subsidy
 
     core = DatabaseCore(f"sqlite:///{tmp_path / 'f.db'}", "doudi_funding", "funding", metadata)
     try:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
-from doudi_common.clock import parse_month
+from doudi_common.dates import parse_month
+from doudi_common.errors import Invalid
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -65,3 +66,18 @@ def charged_days(days: int, in_hospital: int, free_days: int | None) -> int:
     if free_days is None:
         return days
     return days - max(0, in_hospital - free_days)
+
+
+def prev_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:])
+    return f"{year - (mon == 1):04d}-{(mon - 2) % 12 + 1:02d}"
+
+
+def check_month(month: str) -> str:
+    """A month argument (``YYYY-MM``), refused with ``bad_month`` otherwise."""
+    try:
+        parse_month(month)
+    except (ValueError, AttributeError, TypeError):
+        raise Invalid("月份格式应为 YYYY-MM", reason="bad_month", month=str(month)[:10]) \
+            from None
+    return month

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from doudi_common.errors import Forbidden, Invalid
+from doudi_common.errors import Conflict, Forbidden, Invalid
 
 from doudi_funding.domain.settlement import SUBSIDY_KINDS, CaseSplit
 
@@ -88,6 +88,29 @@ def reversal(original: Transaction, reason: str) -> Transaction:
     return Transaction("correction", tuple(
         Posting(p.account, -p.amount, p.party, p.id_number, p.case_id)
         for p in original.postings), purpose=original.purpose, memo=reason)
+
+
+def reversal_reason(reason: object) -> str:
+    """A reversal says why (the audit trail keeps it)."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid("冲正必须说明原因", reason="reason_required")
+    return reason.strip()
+
+
+def reversal_of(original: Transaction, cause: str, reason: str,
+                reversed_by: str | None) -> Transaction:
+    """The correction that undoes ``original`` (a correction is a new entry,
+    never an edit). Settlements, their adjustments and payouts are corrected
+    through next month's adjustment instead; a correction is not reversed
+    again; a transaction is reversed once."""
+    if cause in ("settlement", "adjustment", "payout"):
+        raise Conflict("结算与支付交易不能直接冲正，请通过次月调整更正",
+                       reason="settlement_txn", cause=cause)
+    if cause == "correction":
+        raise Conflict("冲正交易不能再次冲正", reason="is_correction")
+    if reversed_by is not None:
+        raise Conflict("该交易已冲正", reason="already_reversed")
+    return reversal(original, reversal_reason(reason))
 
 
 def check_purposes(txn: Transaction, restricted: Mapping[str, tuple[str, ...]]) -> None:

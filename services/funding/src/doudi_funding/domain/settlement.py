@@ -253,3 +253,12 @@ def adjustment(case: CaseInput, booked: CaseSplit | None) -> CaseSplit | None:
 
 def yuan(fen: int) -> Decimal:
     return from_fen(fen)
+
+
+def county_of(division_code: str) -> str:
+    """The county a division lies in (its first six digits): settlements are per county."""
+    return division_code[:6]
+
+
+def settlement_id_for(county: str, month: str) -> str:
+    return f"ST-{county}-{month}"

@@ -8,9 +8,8 @@ import io
 import sqlalchemy as sa
 from doudi_common.errors import Invalid, NotFound
 
-from doudi_funding import store as S
 from doudi_funding.domain.costplan import items_in_force, month_cost, plan, segments
-from doudi_funding.domain.days import days_in_care, days_in_month, month_bounds
+from doudi_funding.domain.days import check_month, days_in_care, days_in_month, month_bounds
 from doudi_funding.models import (
     accounts,
     care_levels,
@@ -23,7 +22,9 @@ from doudi_funding.models import (
     service_lines,
     settlement_runs,
 )
-from doudi_funding.schemas import channels, entry_reply, line_reply, m, mask, payout_reply
+from doudi_funding.store.ledger import load_transaction
+from doudi_funding.store.settlement import catalogues
+from doudi_funding.schemas import channels, entry_reply, line_reply, yuan, masked, payout_reply
 
 CS = case_settlements.c
 SUMS = ("cost_fen", "dibao_fen", "dla_fen", "sdns_fen", "family_fen", "don_earmarked_fen",
@@ -53,16 +54,16 @@ def person_statement(session, id_number: str, month: str) -> dict:
     s = _sums(session, CS.id_number == id_number, CS.month == month)
     entries = session.execute(sa.select(ledger_entries).where(
         ledger_entries.c.txn_id.in_([r.txn_id for r in rows])).order_by(ledger_entries.c.id)).all()
-    return {"id_number_masked": mask(id_number), "month": month,
-            "lines": [line_reply(r) for r in rows], "cost": m(s["cost_fen"]),
-            "by_channel": _by_channel(s), "caregiver_subsidy": m(s["caregiver_subsidy_fen"]),
+    return {"id_number_masked": masked(id_number), "month": month,
+            "lines": [line_reply(r) for r in rows], "cost": yuan(s["cost_fen"]),
+            "by_channel": _by_channel(s), "caregiver_subsidy": yuan(s["caregiver_subsidy_fen"]),
             "services": [{"service_item": x.service_item, "provider_kind": x.provider_kind,
                           "provider_uscc": x.provider_uscc,
-                          "provider_id_number_masked": mask(x.provider_id_number),
+                          "provider_id_number_masked": masked(x.provider_id_number),
                           "records": x.records, "minutes": x.minutes,
-                          "amount": m(x.amount_fen), "paid_ref": x.paid_ref}
+                          "amount": yuan(x.amount_fen), "paid_ref": x.paid_ref}
                          for x in services],
-            "service_subsidy": m(sum(x.amount_fen for x in services)),
+            "service_subsidy": yuan(sum(x.amount_fen for x in services)),
             "entries": [entry_reply(e) for e in entries]}
 
 
@@ -82,8 +83,8 @@ def institution_statement(session, uscc: str, month: str) -> dict:
                                   ledger_txns.c.month == month,
                                   ledger_entries.c.party == uscc)).scalar_one()
     return {"institution_uscc": uscc, "month": month,
-            "cases": sum(1 for r in rows if r.line == "regular"), "total": m(s["cost_fen"]),
-            "by_channel": _by_channel(s), "management_fee": m(-int(mgmt)),
+            "cases": sum(1 for r in rows if r.line == "regular"), "total": yuan(s["cost_fen"]),
+            "by_channel": _by_channel(s), "management_fee": yuan(-int(mgmt)),
             "payouts": [payout_reply(p) for p in pays], "lines": [line_reply(r) for r in rows]}
 
 
@@ -97,7 +98,7 @@ def county_summary(session, county: str, month: str | None, year) -> dict:
         raise Invalid("须给出 month 或 year 之一", reason="period_required")
     q = sa.select(settlement_runs).where(settlement_runs.c.county == county)
     if month is not None:
-        period = S.check_month(month)
+        period = check_month(month)
         q = q.where(settlement_runs.c.month == period)
     else:
         try:
@@ -121,14 +122,14 @@ def county_summary(session, county: str, month: str | None, year) -> dict:
         .group_by(ledger_txns.c.month)).all())
 
     def one(values: dict, extra: dict) -> dict:
-        return {**extra, "cases": values["cases"], "total": m(values["total_fen"]),
+        return {**extra, "cases": values["cases"], "total": yuan(values["total_fen"]),
                 "by_channel": channels(values["own_fen"], values["family_fen"],
                                        values["donations_fen"], values["county_fen"]),
-                "caregiver_subsidy": m(values["caregiver_subsidy_fen"]),
-                "service_subsidy": m(values["service_subsidy_fen"]),
-                "management_fee": m(values["management_fee_fen"]),
-                "adjustments": m(values["adjustments_fen"]),
-                "top_up_needed": m(extra.pop("_top_up"))}
+                "caregiver_subsidy": yuan(values["caregiver_subsidy_fen"]),
+                "service_subsidy": yuan(values["service_subsidy_fen"]),
+                "management_fee": yuan(values["management_fee_fen"]),
+                "adjustments": yuan(values["adjustments_fen"]),
+                "top_up_needed": yuan(extra.pop("_top_up"))}
 
     def values(r) -> dict:
         v = {c: getattr(r, c) for c in RUN_COLS}
@@ -181,12 +182,12 @@ def fund_balances(session, county: str) -> dict:
                                 .where(ledger_entries.c.account.in_([a.code for a in accts]))
                                 .group_by(ledger_entries.c.account)).all())
     return {"division_code": county, "accounts": [
-        {"code": a.code, "kind": a.kind, "name": a.name, "balance": m(sums.get(a.code, 0)),
+        {"code": a.code, "kind": a.kind, "name": a.name, "balance": yuan(sums.get(a.code, 0)),
          "purposes": a.purposes.split(",") if a.purposes else None} for a in accts]}
 
 
 def transaction(session, txn_id: str) -> dict:
-    row, _ = S.load_transaction(session, txn_id)
+    row, _ = load_transaction(session, txn_id)
     entries = session.execute(sa.select(ledger_entries).where(ledger_entries.c.txn_id == txn_id)
                               .order_by(ledger_entries.c.id)).all()
     reversed_by = session.execute(sa.select(ledger_txns.c.txn_id).where(
@@ -218,7 +219,7 @@ def donation(session, donation_id: str) -> dict:
     reversed_ = sa.exists().where(ledger_txns.c.reverses == donations.c.txn_id)
     if session.execute(sa.select(reversed_).where(
             donations.c.donation_id == donation_id)).scalar():
-        return {**donation_reply(row), "reversed": True, "spent": m(0), "balance": m(0)}
+        return {**donation_reply(row), "reversed": True, "spent": yuan(0), "balance": yuan(0)}
     earlier = session.execute(sa.select(donations.c.amount_fen).where(
         ~reversed_, donations.c.county == row.county,
         donations.c.institution_uscc.is_(None) if row.institution_uscc is None else
@@ -227,8 +228,8 @@ def donation(session, donation_id: str) -> dict:
         < sa.tuple_(row.received_on, row.donation_id))).scalars().all()
     before = sum(earlier)
     used = min(max(spent - before, 0), row.amount_fen)
-    return {**donation_reply(row), "reversed": False, "spent": m(used),
-            "balance": m(row.amount_fen - used)}
+    return {**donation_reply(row), "reversed": False, "spent": yuan(used),
+            "balance": yuan(row.amount_fen - used)}
 
 
 def cost_plan(session, case_id: str, month: str) -> dict:
@@ -239,22 +240,22 @@ def cost_plan(session, case_id: str, month: str) -> dict:
         raise NotFound("未找到该个案", resource="case")
     first, last = month_bounds(month)
     dim = days_in_month(month)
-    items = S.catalogues(session, [row.institution_uscc], last).get(row.institution_uscc) \
+    items = catalogues(session, [row.institution_uscc], last).get(row.institution_uscc) \
         if row.institution_uscc else None
     parts = plan(items_in_force(items, first), row.incapacity_level, dim) if items else {}
     if parts:
         monthly = sum(parts.values())
-        shown = {k: m(v) for k, v in parts.items()}
+        shown = {k: yuan(v) for k, v in parts.items()}
         segs = segments(items, row.incapacity_level, first, last)
     else:
         monthly = row.monthly_price_fen or 0
-        shown = {"monthly_price": m(monthly)}
+        shown = {"monthly_price": yuan(monthly)}
         segs = [(first, monthly)]
     days = days_in_care(month, row.start_date, row.end_date)
     return {"case_id": case_id, "month": month, "care_level": row.incapacity_level,
-            "days": days, "days_in_month": dim, "items": shown, "monthly_total": m(monthly),
-            "price_segments": [{"from": d.isoformat(), "monthly_total": m(t)} for d, t in segs],
-            "cost": m(month_cost(segs, row.start_date, row.end_date, first, last))}
+            "days": days, "days_in_month": dim, "items": shown, "monthly_total": yuan(monthly),
+            "price_segments": [{"from": d.isoformat(), "monthly_total": yuan(t)} for d, t in segs],
+            "cost": yuan(month_cost(segs, row.start_date, row.end_date, first, last))}
 
 
 def reconciliation(session, county: str | None, month: str | None) -> dict:
@@ -262,8 +263,8 @@ def reconciliation(session, county: str | None, month: str | None) -> dict:
     checks = []
 
     def check(name, expected, actual):
-        checks.append({"name": name, "expected": m(expected), "actual": m(actual),
-                       "difference": m(actual - expected)})
+        checks.append({"name": name, "expected": yuan(expected), "actual": yuan(actual),
+                       "difference": yuan(actual - expected)})
 
     t, e = ledger_txns, ledger_entries
     tw = [t.c.county == county] if county else []
@@ -320,7 +321,7 @@ def reconciliation(session, county: str | None, month: str | None) -> dict:
             pq.subquery().c.owed), 0))).scalar_one())
         check("payables settled by payouts (owed and not paid)", 0, owed)
     difference = sum(abs(int(c["difference"].replace(".", ""))) for c in checks)
-    return {"ok": difference == 0, "difference": m(difference), "checks": checks,
+    return {"ok": difference == 0, "difference": yuan(difference), "checks": checks,
             "unbalanced_transactions": [x[0] for x in unbalanced][:20]}
 
 

@@ -15,18 +15,25 @@ Bulk path of ``settle_county_month`` (one county, one month):
 
 from __future__ import annotations
 
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from doudi_common.errors import Invalid, NotFound
-from doudi_common.money import allocate, from_fen, money_str, to_fen
+from doudi_common.paging import offset_of
+from doudi_common.money import allocate, from_fen, to_fen
 
 from doudi_funding.domain import ledger as L
+from doudi_funding.store.ledger import (
+    ENTRY_SQL,
+    TXN_SQL,
+    balance,
+    bulk_insert,
+    ensure_accounts,
+    post,
+)
 from doudi_funding.domain.costplan import CatalogItem, month_cost, segments
 from doudi_funding.domain.days import (
     charged_days,
@@ -34,6 +41,7 @@ from doudi_funding.domain.days import (
     days_in_month,
     hospital_days,
     month_bounds,
+    prev_month,
 )
 from doudi_funding.domain.packs import FundingPack, pack_for
 from doudi_funding.domain.settlement import (
@@ -43,11 +51,11 @@ from doudi_funding.domain.settlement import (
     CaseInput,
     CaseSplit,
     adjustment,
+    settlement_id_for,
     prorate_fen,
     settle,
 )
 from doudi_funding.models import (
-    accounts,
     care_levels,
     case_settlements,
     cases,
@@ -63,155 +71,6 @@ from doudi_funding.models import (
 )
 
 
-def county_of(division_code: str) -> str:
-    return division_code[:6]
-
-
-def settlement_id_for(county: str, month: str) -> str:
-    return f"ST-{county}-{month}"
-
-
-# -- accounts ---------------------------------------------------------------------
-
-def standard_accounts(county: str) -> list[tuple[str, str, str]]:
-    codes = [(L.account("subsidy", county, k), "subsidy", f"政策性补贴 {k}") for k in SUBSIDY_KINDS]
-    codes += [(L.account(k, county), k, name) for k, name in (
-        ("family", "家庭自付应收"), ("donations", "社会捐助资金池"), ("county_cover", "县级兜底补助"),
-        ("caregiver_subsidy", "照护补贴"), ("service_subsidy", "服务补贴"),
-        ("management_fee", "管理费"), ("cash", "银行存款"))]
-    codes += [(L.account("payable", county, p), "payable", f"应付 {p}") for p in (
-        "care_fee", "living_money", "caregiver_subsidy", "service_subsidy",
-        "service_subsidy_person")]
-    return codes
-
-
-def ensure_accounts(session, county: str, now: datetime) -> None:
-    have = set(session.execute(sa.select(accounts.c.code).where(accounts.c.county == county))
-               .scalars())
-    rows = [{"code": c, "kind": k, "county": county, "name": n, "purposes": None,
-             "created_at": now} for c, k, n in standard_accounts(county) if c not in have]
-    if rows:
-        session.execute(sa.insert(accounts), rows)
-
-
-def restricted_accounts(session, codes: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    rows = session.execute(sa.select(accounts.c.code, accounts.c.purposes)
-                           .where(accounts.c.code.in_(list(codes)),
-                                  accounts.c.purposes.is_not(None))).all()
-    return {r.code: tuple(r.purposes.split(",")) for r in rows}
-
-
-def post(session, txn: L.Transaction, *, txn_id: str, county: str, now: datetime,
-         month: str | None = None, settlement_id: str | None = None,
-         case_id: str | None = None, event_id: str | None = None,
-         reverses: str | None = None) -> str:
-    """Store one balanced transaction (checked against restricted accounts)."""
-    L.check_purposes(txn, restricted_accounts(session, {p.account for p in txn.postings}))
-    session.execute(sa.insert(ledger_txns).values(
-        txn_id=txn_id, cause=txn.cause, purpose=txn.purpose, county=county, month=month,
-        settlement_id=settlement_id, case_id=case_id, event_id=event_id, reverses=reverses,
-        memo=txn.memo[:500], created_at=now))
-    session.execute(sa.insert(ledger_entries), [
-        {"txn_id": txn_id, "account": p.account, "party": p.party, "id_number": p.id_number,
-         "case_id": p.case_id, "amount_fen": p.amount} for p in txn.postings])
-    return txn_id
-
-
-def load_transaction(session, txn_id: str) -> tuple[dict, L.Transaction]:
-    row = session.execute(sa.select(ledger_txns).where(ledger_txns.c.txn_id == txn_id)).first()
-    if row is None:
-        raise NotFound("未找到该交易", resource="transaction", txn_id=txn_id)
-    entries = session.execute(sa.select(ledger_entries).where(ledger_entries.c.txn_id == txn_id)
-                              .order_by(ledger_entries.c.id)).all()
-    txn = L.Transaction(row.cause, tuple(
-        L.Posting(e.account, e.amount_fen, e.party, e.id_number, e.case_id) for e in entries),
-        purpose=row.purpose, memo=row.memo)
-    return dict(row._mapping), txn
-
-
-def balance(session, account: str, party: str | None = None, *, any_party: bool = False) -> int:
-    q = sa.select(sa.func.coalesce(sa.func.sum(ledger_entries.c.amount_fen), 0)) \
-        .where(ledger_entries.c.account == account)
-    if not any_party:
-        q = q.where(ledger_entries.c.party.is_(None) if party is None
-                    else ledger_entries.c.party == party)
-    return int(session.execute(q).scalar_one())
-
-
-# -- bulk write -------------------------------------------------------------------
-
-def bulk_insert(session, table: sa.Table, rows: list, columns: tuple[str, ...] | None = None
-                ) -> None:
-    """Insert many rows in the session's transaction: dicts, or tuples in
-    ``columns`` order. COPY on PostgreSQL, executemany elsewhere."""
-    if not rows:
-        return
-    cols = list(columns or rows[0])
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        raw = conn.connection.dbapi_connection
-        with raw.cursor() as cur, \
-                cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row if columns else tuple(row[c] for c in cols))
-    else:
-        session.execute(sa.insert(table), [dict(zip(cols, r)) for r in rows] if columns
-                        else rows)
-
-
-# Entries of case_settlements lines, set-based; mirrors domain.ledger.settlement_postings.
-def _acct(*parts: str) -> str:
-    """SQL for an account code: ``'kind' || ':' || s.county || ...`` (no ``:name``
-    in the text, which ``sa.text`` would take for a bind parameter)."""
-    return " || ':' || ".join(p if p.startswith("s.") else f"'{p}'" for p in parts)
-
-
-_PAYEE = "COALESCE(s.institution_uscc, s.caregiver_id_number)"
-_ENTRY_KINDS = [
-    (_acct("subsidy", "s.county", "dibao"), "NULL", "s.dibao_fen"),
-    (_acct("subsidy", "s.county", "disabled_living_allowance"), "NULL", "s.dla_fen"),
-    (_acct("subsidy", "s.county", "severe_disability_nursing_subsidy"), "NULL", "s.sdns_fen"),
-    (_acct("family", "s.county"), "NULL", "s.family_fen"),
-    (_acct("donations", "s.county"), _PAYEE, "s.don_earmarked_fen"),
-    (_acct("donations", "s.county"), "NULL", "s.don_pool_fen"),
-    (_acct("county_cover", "s.county"), "NULL", "s.county_fen"),
-    (_acct("caregiver_subsidy", "s.county"), "NULL", "s.caregiver_subsidy_fen"),
-    (_acct("payable", "s.county", "care_fee"), _PAYEE,
-     f"CASE WHEN s.kind = '{NEIGHBOR}' THEN 0 ELSE -s.cost_fen END"),
-    (_acct("payable", "s.county", "living_money"), _PAYEE,
-     f"CASE WHEN s.kind = '{NEIGHBOR}' THEN -(s.dibao_fen + s.dla_fen + s.sdns_fen) ELSE 0 END"),
-    (_acct("payable", "s.county", "caregiver_subsidy"), _PAYEE,
-     f"CASE WHEN s.kind = '{NEIGHBOR}' THEN -s.caregiver_subsidy_fen ELSE 0 END"),
-]
-
-
-def _entry_sql() -> str:
-    def case(i):
-        return "CASE k.n " + " ".join(f"WHEN {n} THEN {e[i]}" for n, e in
-                                      enumerate(_ENTRY_KINDS)) + " END"
-    keys = " UNION ALL ".join(f"SELECT {n} AS n" for n in range(len(_ENTRY_KINDS)))
-    return f"""
-    INSERT INTO ledger_entries (txn_id, account, party, id_number, case_id, amount_fen)
-    SELECT txn_id, account, party, id_number, case_id, amount FROM (
-      SELECT s.txn_id, s.id_number, s.case_id, {case(0)} AS account, {case(1)} AS party,
-             {case(2)} AS amount
-      FROM case_settlements s CROSS JOIN ({keys}) k
-      WHERE s.settlement_id = :sid
-    ) x WHERE amount <> 0
-    """
-
-
-ENTRY_SQL = sa.text(_entry_sql())
-
-TXN_SQL = sa.text("""
-    INSERT INTO ledger_txns (txn_id, cause, purpose, county, month, settlement_id, case_id,
-                             event_id, reverses, memo, created_at)
-    SELECT txn_id, CASE line WHEN 'regular' THEN 'settlement' ELSE 'adjustment' END,
-           CASE kind WHEN 'neighbor' THEN 'living_money' ELSE 'care_fee' END,
-           county, month, settlement_id, case_id, cause_event_id, NULL,
-           CASE line WHEN 'regular' THEN '' ELSE 'adjustment for ' || for_month END, :now
-    FROM case_settlements WHERE settlement_id = :sid
-""")
 
 
 # -- facts for a month --------------------------------------------------------------
@@ -272,10 +131,6 @@ def grant_subsidy(session, *, id_number: str, kind: str, monthly_fen: int, from_
         id_number=id_number, kind=kind, monthly_fen=monthly_fen, from_month=from_month,
         to_month=to_month, source_event_id=event_id, recorded_at=now))
 
-
-def prev_month(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:])
-    return f"{year - (mon == 1):04d}-{(mon - 2) % 12 + 1:02d}"
 
 
 def _subsidies_in_force(month: str, persons) -> sa.Subquery:
@@ -687,21 +542,40 @@ def mark_late(session, now: datetime, *, case_ids: list[str], from_month: str,
     return len(new)
 
 
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12].upper()}"
 
 
-def money(fen: int) -> str:
-    return money_str(from_fen(int(fen)))
+
+# -- reads of the settlement ------------------------------------------------------------
+
+def settlement_run(session, county: str, month: str) -> dict | None:
+    row = session.execute(sa.select(settlement_runs).where(
+        settlement_runs.c.county == county, settlement_runs.c.month == month)).first()
+    return dict(row._mapping) if row is not None else None
 
 
-def check_month(month: str) -> str:
-    from doudi_common.clock import parse_month
+def unsettled_counties(session, month: str) -> list[str]:
+    """Counties with cases in care in ``month`` and no settlement run for it."""
+    first, last = month_bounds(month)
+    return sorted(session.execute(sa.select(cases.c.county).distinct().where(
+        cases.c.start_date <= last,
+        sa.or_(cases.c.end_date.is_(None), cases.c.end_date >= first),
+        ~sa.exists().where(settlement_runs.c.county == cases.c.county,
+                           settlement_runs.c.month == month))).scalars().all())
 
-    try:
-        parse_month(month)
-    except (ValueError, AttributeError):
-        raise Invalid("月份格式应为 YYYY-MM", reason="bad_month", month=str(month)[:10]) \
-            from None
-    return month
 
+def settlement_lines_page(session, month: str, *, county: str | None,
+                          institution_uscc: str | None, id_number: str | None, page: int,
+                          per_page: int) -> tuple[list[Any], int]:
+    """Case settlement lines of a month (optionally of a county, an institution,
+    a person), by case and month settled for."""
+    q = sa.select(case_settlements).where(case_settlements.c.month == month)
+    if county:
+        q = q.where(case_settlements.c.county == county)
+    if institution_uscc:
+        q = q.where(case_settlements.c.institution_uscc == institution_uscc)
+    if id_number:
+        q = q.where(case_settlements.c.id_number == id_number)
+    total = session.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
+    rows = session.execute(q.order_by(case_settlements.c.case_id, case_settlements.c.for_month)
+                           .limit(per_page).offset(offset_of(page, per_page))).all()
+    return rows, int(total)
