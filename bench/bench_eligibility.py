@@ -149,11 +149,11 @@ def load(url: str, people, fact_rows, facts, registry) -> None:
 
 def main() -> dict:
     from doudi_common.db import DatabaseCore
-    from doudi_eligibility import store
     from doudi_eligibility.domain.decision import decide
-    from doudi_eligibility.domain.packs import PackRegistry
     from doudi_eligibility.domain.person import snapshot
     from doudi_eligibility.models import metadata
+    from doudi_eligibility.packs import default_registry
+    from doudi_eligibility.store import decisions as store
 
     shipped, changed = default_registry(), changed_registry()
     with Stopwatch() as gen:

@@ -171,7 +171,6 @@ def _wait_http(url: str, timeout: float = 60) -> None:
 
 def _vhost() -> tuple[str, str]:
     import requests
-
     from doudi_common.rabbit import apply, generate
 
     name = f"bench-gw-{uuid.uuid4().hex[:8]}"
@@ -236,7 +235,6 @@ def _rpc_means(metrics: str) -> dict:
 
 def main() -> dict:
     import requests
-
     from doudi_common.testing.idnumbers import make_id_number
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-gateway-"))

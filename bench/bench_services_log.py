@@ -26,8 +26,9 @@ def _id_number(n: int, region: str = "620102") -> str:
 def main() -> dict:
     from doudi_common.clock import SHANGHAI
     from doudi_common.db import DatabaseCore
-    from doudi_services_log import store
     from doudi_services_log.models import metadata, outbox, records
+    from doudi_services_log.store import cards, items
+    from doudi_services_log.store import records as record_store
 
     total = int(os.environ.get("BENCH_SERVICES_LOG_RECORDS", "100000"))
     per_person = 100
@@ -39,10 +40,10 @@ def main() -> dict:
             people = [_id_number(n) for n in range(persons)]
             helpers = [_id_number(n, region="620103") for n in range(persons)]
             with db.unit_of_work() as uow:
-                store.set_item_price(uow.session, issued_at, "620100", "cleaning", "30.00",
+                items.set_item_price(uow.session, issued_at, "620100", "cleaning", "30.00",
                                      "bench")
                 for person, helper in zip(people, helpers):
-                    store.issue_card(uow.session, issued_at, id_number=person,
+                    cards.issue_card(uow.session, issued_at, id_number=person,
                                      division_code="620102001001", assessed_on="2026-01-01",
                                      by="bench", items=[{"code": "cleaning"}],
                                      providers=[{"kind": "neighbor", "id_number": helper,
@@ -66,7 +67,7 @@ def main() -> dict:
                 lap = time.perf_counter()
                 for i in range(0, len(payloads), BATCH):
                     with db.unit_of_work() as uow:
-                        store.record_services(uow, now, payloads[i:i + BATCH])
+                        record_store.record_services(uow, now, payloads[i:i + BATCH])
                     if verbose and (i + BATCH) % 10000 == 0:
                         print(f"  {i + BATCH} records, last 10000 in "
                               f"{time.perf_counter() - lap:.2f}s", flush=True)

@@ -28,7 +28,7 @@ person_facts = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("id_number", sa.String(18), sa.ForeignKey("persons.id_number"), nullable=False,
               index=True),
-    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("kind", sa.String(50), nullable=False, index=True),
     sa.Column("source", sa.String(50), nullable=False),
     sa.Column("source_event_id", sa.String(64), nullable=True),
     sa.Column("valid_from", sa.Date, nullable=True),

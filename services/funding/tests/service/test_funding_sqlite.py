@@ -46,20 +46,6 @@ def test_settlement_on_sqlite(tmp_path):
         core.dispose()
 
 
-def test_migrations_match_the_models(make_db):
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-    from doudi_common.db import make_engine
-
-    engine = make_engine(make_db("doudi_funding"), poolclass=sa.pool.NullPool)
-    try:
-        with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), metadata)
-        assert diff == []
-    finally:
-        engine.dispose()
-
-
 def test_subsidy_grants_keep_one_amount_in_force(tmp_path):
     from doudi_funding.store.settlement import grant_subsidy
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from doudi_common.clock import SHANGHAI, to_shanghai
 from doudi_common.persons import add_person_directory
+from doudi_common.queries import add_counters
 from doudi_common.tables import add_common_tables
 
 metadata = sa.MetaData()
@@ -108,13 +109,6 @@ def card_document_columns():
         sa.Column("note", sa.String(500), nullable=True),
         sa.Column("added_by", sa.String(100), nullable=False),
         sa.Column("added_at", TZ, nullable=False),
-    ]
-
-
-def counter_columns():
-    return [
-        sa.Column("name", sa.String(40), primary_key=True),
-        sa.Column("last", sa.Integer, nullable=False),
     ]
 
 
@@ -271,18 +265,21 @@ def time_entry_columns():
 
 
 service_items = sa.Table("service_item_prices", metadata, *service_item_columns())
-cards = sa.Table("service_cards", metadata, *card_columns())
+cards = sa.Table("service_cards", metadata, *card_columns(),
+                 sa.Index("ix_service_cards_division", "division_code", "service_no"))
 card_items = sa.Table("card_items", metadata, *card_item_columns())
 card_providers = sa.Table("card_providers", metadata, *card_provider_columns())
 card_history = sa.Table("card_history", metadata, *card_history_columns())
 card_documents = sa.Table("card_documents", metadata, *card_document_columns())
-counters = sa.Table("counters", metadata, *counter_columns())
+counters = add_counters(metadata)
 deaths = sa.Table("deaths", metadata, *death_columns())
 records = sa.Table("service_records", metadata, *record_columns(),
                    *[sa.Index(name, *cols) for name, cols in RECORD_INDEXES])
-schedules = sa.Table("visit_schedules", metadata, *schedule_columns())
+schedules = sa.Table("visit_schedules", metadata, *schedule_columns(),
+                     sa.Index("ix_schedules_due", "active", "next_due_on"))
 visits = sa.Table("visits", metadata, *visit_columns())
-alerts = sa.Table("alerts", metadata, *alert_columns())
+alerts = sa.Table("alerts", metadata, *alert_columns(),
+                  sa.Index("ix_alerts_open", "status", "raised_at"))
 month_closes = sa.Table("month_closes", metadata, *month_close_columns())
 time_accounts = sa.Table("time_accounts", metadata, *time_account_columns())
 time_entries = sa.Table("time_entries", metadata, *time_entry_columns())

@@ -1,14 +1,19 @@
-"""marshmallow schemas for services_log's RPC payloads (the edge)."""
+"""How services_log answers (the edge): moments in Shanghai time (ISO 8601) and
+money as yuan strings."""
 
 from __future__ import annotations
 
-from doudi_common.ids import mask_id_number
-from marshmallow import Schema, fields
+from datetime import datetime
+
+from doudi_common.dates import to_shanghai
+from doudi_common.money import to_money
 
 
-class KnownPersonSchema(Schema):
-    id_number_masked = fields.Function(lambda p: mask_id_number(p["id_number"]))
-    name = fields.String()
-    division_code = fields.String()
-    registered_event_id = fields.String()
-    updated_at = fields.DateTime()
+def iso(value) -> str | None:
+    if isinstance(value, datetime):
+        return to_shanghai(value).isoformat()
+    return value.isoformat() if value is not None else None
+
+
+def money(value) -> str | None:
+    return format(to_money(value), "f") if value is not None else None

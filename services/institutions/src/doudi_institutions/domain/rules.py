@@ -183,7 +183,7 @@ def inspection_pk(inspection_id) -> int:
 
 
 def month_bounds(month) -> tuple[date, date]:
-    from doudi_common.clock import parse_month
+    from doudi_common.dates import parse_month
 
     try:
         year, mon = parse_month(str(month))

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from doudi_common.clock import month_of, to_shanghai
+from doudi_common.dates import month_of, to_shanghai
 from doudi_common.errors import Conflict, Invalid
 from doudi_common.ids import mask_id_number, validate_id_number, validate_uscc
 from doudi_common.money import to_money
