@@ -28,7 +28,7 @@ def main() -> dict:
     from doudi_common.db import DatabaseCore
     from doudi_services_log.models import metadata, outbox, records
     from doudi_services_log.store import cards, items
-    from doudi_services_log.store import records as record_store
+    from doudi_services_log.store import recording as record_store
 
     total = int(os.environ.get("BENCH_SERVICES_LOG_RECORDS", "100000"))
     per_person = 100

@@ -96,10 +96,6 @@ def card_history_columns():
     ]
 
 
-DOCUMENT_KINDS = ("id_card", "household_register", "illness_proof", "disability_certificate",
-                  "assistance_proof", "needs_form", "service_received_form", "other")
-
-
 def card_document_columns():
     return [
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),

@@ -17,8 +17,11 @@ prices are not in the documents: the county sets them (``set_item_price``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from doudi_common.errors import Invalid
+from doudi_common.money import to_money
 
 UNITS = ("visit", "hour", "meal")
 CATEGORIES = ("daily_care", "health_care", "capability", "home_service")
@@ -114,3 +117,15 @@ def item_of(jurisdiction: Jurisdiction, code: str) -> Item:
             return item
     raise Invalid(f"服务项目 {code} 不在{jurisdiction.name}的服务项目目录中", reason="unknown_item",
                   item=code, jurisdiction=jurisdiction.code)
+
+
+def unit_price(value: Any) -> Decimal | None:
+    """An item's price: a yuan string, not negative; ``None`` clears it."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise Invalid('单价须为字符串，如 "35.00"', reason="bad_amount")
+    price = to_money(value)
+    if price < 0:
+        raise Invalid("单价不能为负数", reason="bad_amount")
+    return price

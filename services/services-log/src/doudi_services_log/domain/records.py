@@ -191,3 +191,117 @@ def close_unit(provider_kind: str, provider_uscc: str | None, division_code: str
     if provider_kind == "institution" and provider_uscc:
         return "institution", provider_uscc
     return "township", division_code[:9]
+
+
+# -- the record's life after it is recorded ------------------------------------------
+
+STATUSES = ("recorded", "verified", "superseded")
+MAX_BATCH = 5000
+#: what a correction may change; the person, the provider and the worker stay
+CORRECTABLE = ("started_at", "ended_at", "quantity", "service_item", "place", "notes",
+               "evidence_ref")
+
+
+def check_not_self(provider: Provider, id_number: str) -> None:
+    """The provider is never the person served."""
+    if provider.id_number == id_number:
+        raise Invalid("服务提供者不能是服务对象本人", reason="bad_provider")
+
+
+def check_is_record(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise Invalid("服务记录格式错误", reason="bad_record")
+    if not isinstance(payload.get("service_item"), str):
+        raise Invalid("service_item 不能为空", reason="unknown_item")
+    return payload
+
+
+def check_batch(payloads: Any) -> list[Any]:
+    """A provider's upload: a non-empty list of at most 5,000 records."""
+    if not isinstance(payloads, list) or not payloads:
+        raise Invalid("records 须为非空列表", reason="bad_record")
+    if len(payloads) > MAX_BATCH:
+        raise Invalid("一次最多上传5000条记录", reason="too_many")
+    return payloads
+
+
+def check_verifier(role: object) -> str:
+    """The person served or township staff verify a record."""
+    if role not in VERIFIER_ROLES:
+        raise Invalid("核实人身份须为 person 或 township_staff", reason="bad_verifier",
+                      allowed=list(VERIFIER_ROLES))
+    return str(role)
+
+
+def check_verifiable(status: str, corrected_by_record: str | None) -> None:
+    """A record is verified once; a corrected record through its correction."""
+    if status == "superseded":
+        raise Conflict("该记录已被更正，请核实更正后的记录", reason="superseded",
+                       corrected_by_record=corrected_by_record)
+    if status == "verified":
+        raise Conflict("该记录已核实", reason="already_verified")
+
+
+def check_changes(changes: Any) -> dict[str, Any]:
+    if not isinstance(changes, dict) or not changes:
+        raise Invalid("changes 不能为空", reason="no_changes")
+    unknown = sorted(set(changes) - set(CORRECTABLE))
+    if unknown:
+        raise Invalid(f"不能更正这些字段：{', '.join(unknown)}", reason="bad_changes",
+                      unknown=unknown)
+    return changes
+
+
+def check_correctable(entry_kind: str, status: str, corrected_by_record: str | None) -> None:
+    """Only the latest version of a record is corrected; a reversal never is."""
+    if entry_kind == "reversal":
+        raise Invalid("冲销记录不能更正", reason="reversal")
+    if status == "superseded" or corrected_by_record:
+        raise Conflict("该记录已被更正，请更正最新的记录", reason="superseded",
+                       corrected_by_record=corrected_by_record)
+
+
+def correction_payload(original: Any, changes: dict[str, Any], *, by: str,
+                       reason: str) -> dict[str, Any]:
+    """The correcting record: the original's facts with the changes applied."""
+    payload = {
+        "id_number": original["id_number"], "service_item": original["service_item"],
+        "provider": {"kind": original["provider_kind"], "uscc": original["provider_uscc"],
+                     "id_number": original["provider_id_number"],
+                     "name": original["provider_name"]},
+        "started_at": original["started_at"], "ended_at": original["ended_at"],
+        "quantity": int(original["quantity"]) if original["unit"] != "hour" else None,
+        "place": original["place"], "notes": original["notes"],
+        "evidence_ref": original["evidence_ref"],
+        "worker_id_number": original["worker_id_number"], "recorded_by": by,
+        "correction_reason": reason,
+    }
+    payload.update(changes)
+    return payload
+
+
+def reversal_of(original: Any, *, record_id: str, settle_month: str, by: str, now: datetime,
+                reason: str) -> dict[str, Any]:
+    """A paid record of a closed month is not changed: a verified reversal
+    (negative minutes, quantity and amount) lands in the next open month."""
+    rev = dict(original)
+    rev.pop("seq", None)
+    rev.update(record_id=record_id, minutes=-original["minutes"],
+               quantity=-original["quantity"],
+               amount=-original["amount"] if original["amount"] is not None else None,
+               entry_kind="reversal", corrects=original["record_id"], status="verified",
+               settle_month=settle_month, recorded_by=by, recorded_at=now, verified_by=by,
+               verifier_role="township_staff", verified_at=now, correction_reason=reason,
+               corrected_by_record=None, worker_key=original["worker_key"] + "/reversal")
+    return rev
+
+
+def status_after_correction(status: str, locked: bool) -> str:
+    """A verified record of a closed month stays verified (it was paid; its
+    reversal undoes it); otherwise the original is superseded."""
+    return status if (locked and status == "verified") else "superseded"
+
+
+def check_status_filter(status: object) -> None:
+    if status is not None and status not in STATUSES:
+        raise Invalid("记录状态不合法", reason="bad_status", allowed=list(STATUSES))

@@ -6,6 +6,7 @@ from doudi_common.entrypoints import rpc
 from doudi_common.logs import get_logger
 from doudi_common.paging import DEFAULT_PER_PAGE
 
+from doudi_services_log.store import recording
 from doudi_services_log.store import records as store
 
 log = get_logger(__name__)
@@ -14,12 +15,12 @@ log = get_logger(__name__)
 class Records:
     @rpc
     def record_service(self, **record) -> dict:
-        row = store.record_service(self.db, self.clock.now(), record)
+        row = recording.record_service(self.db, self.clock.now(), record)
         return store.get_record(self.db.session, row["record_id"])
 
     @rpc
     def record_services(self, records) -> dict:
-        return store.record_services(self.db, self.clock.now(), records)
+        return recording.record_services(self.db, self.clock.now(), records)
 
     @rpc
     def verify_record(self, record_id, verified_by, verifier_role, note=None) -> dict:

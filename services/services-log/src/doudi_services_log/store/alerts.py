@@ -6,19 +6,20 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from doudi_common.args import optional_text, require_text
-from doudi_common.errors import Conflict, Invalid, NotFound
+from doudi_common.errors import NotFound
 from doudi_common.ids import (
     division_prefix,
     mask_id_number,
     validate_id_number,
 )
 
+from doudi_services_log.domain import alerts as alert_rules
+from doudi_services_log.domain.records import parse_time
 from doudi_services_log.models import (
     alerts,
 )
 from doudi_services_log.schemas import iso
 from doudi_services_log.store.shared import (
-    ALERT_KINDS,
     _new_id,
     paginate,
     person_division,
@@ -57,14 +58,11 @@ def raise_alert(uow, now, *, id_number, kind, raised_by, summary=None, raised_at
                 division_code=None) -> dict:
     session = uow.session
     id_number = validate_id_number(id_number)
-    if kind not in ALERT_KINDS:
-        raise Invalid("警报类型不合法", reason="bad_kind", allowed=list(ALERT_KINDS))
+    alert_rules.check_kind(kind)
     raised_by = require_text(raised_by, "raised_by", 100)
     summary = optional_text(summary, "summary", 500)
-    from doudi_services_log.domain.records import parse_time
     at = parse_time(raised_at, "raised_at") if raised_at is not None else now
-    if at > now:
-        raise Invalid("警报时间不能晚于当前时间", reason="in_future")
+    alert_rules.check_raised_at(at, now)
     division = person_division(session, id_number, division_code)
     alert_id = _new_id("AL")
     session.execute(sa.insert(alerts).values(
@@ -81,8 +79,7 @@ def raise_alert(uow, now, *, id_number, kind, raised_by, summary=None, raised_at
 def acknowledge_alert(session, now, *, alert_id, by) -> dict:
     by = require_text(by, "by", 100)
     row = _alert_row(session, alert_id, lock=True)
-    if row.status != "raised":
-        raise Conflict("警报已确认或已处理", reason="alert_" + row.status)
+    alert_rules.check_can_acknowledge(row.status)
     session.execute(sa.update(alerts).where(alerts.c.alert_id == alert_id).values(
         status="acknowledged", acknowledged_at=now, acknowledged_by=by))
     return get_alert(session, alert_id)
@@ -93,8 +90,7 @@ def resolve_alert(uow, now, *, alert_id, resolution, by) -> dict:
     by = require_text(by, "by", 100)
     resolution = require_text(resolution, "resolution", 500)
     row = _alert_row(session, alert_id, lock=True)
-    if row.status == "resolved":
-        raise Conflict("警报已处理", reason="alert_resolved")
+    alert_rules.check_can_resolve(row.status)
     values = {"status": "resolved", "resolved_at": now, "resolved_by": by,
               "resolution": resolution}
     if row.acknowledged_at is None:
@@ -110,8 +106,7 @@ def resolve_alert(uow, now, *, alert_id, resolution, by) -> dict:
 def list_alerts(session, *, division_code, status=None, page=1, per_page=50) -> dict:
     q = sa.select(alerts).where(alerts.c.division_code.like(division_prefix(division_code) + "%"))
     if status is not None:
-        if status not in ("raised", "acknowledged", "resolved"):
-            raise Invalid("警报状态不合法", reason="bad_status")
+        alert_rules.check_status_filter(status)
         q = q.where(alerts.c.status == status)
     return paginate(session, q, [alerts.c.raised_at.desc(), alerts.c.id.desc()], page, per_page,
                     lambda r: dump_alert(session, r))

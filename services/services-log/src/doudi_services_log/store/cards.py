@@ -7,23 +7,22 @@ from typing import Any
 
 import sqlalchemy as sa
 from doudi_common.args import optional_text, require_date, require_text
-from doudi_common.errors import Conflict, Invalid, NotFound
+from doudi_common.errors import Invalid, NotFound
 from doudi_common.ids import (
     division_prefix,
     mask_id_number,
     validate_division_code,
     validate_id_number,
 )
-from doudi_common.paging import page_args
+from doudi_common.paging import offset_of, page_args
 
+from doudi_services_log.domain import cards as cards_rules
 from doudi_services_log.domain import catalogue
 from doudi_services_log.domain.records import (
     CardView,
     Provider,
-    parse_provider,
 )
 from doudi_services_log.models import (
-    DOCUMENT_KINDS,
     card_documents,
     card_history,
     card_items,
@@ -35,7 +34,6 @@ from doudi_services_log.models import (
 )
 from doudi_services_log.schemas import iso
 from doudi_services_log.store.shared import (
-    CARD_STATUSES,
     death_of,
     next_counter,
     person_division,
@@ -166,43 +164,17 @@ def open_card(session, now, *, id_number: str, division_code: str, care_mode: st
 
 
 def _set_items(session, id_number: str, j: catalogue.Jurisdiction, items: Any) -> None:
-    if not isinstance(items, list) or not items:
-        raise Invalid("须核定至少一个服务项目", reason="no_items")
-    seen = set()
-    rows = []
-    for entry in items:
-        if not isinstance(entry, dict):
-            raise Invalid("服务项目格式错误", reason="bad_items")
-        code = entry.get("code")
-        catalogue.item_of(j, code)
-        if code in seen:
-            raise Invalid(f"服务项目 {code} 重复", reason="bad_items")
-        seen.add(code)
-        times = entry.get("times_per_month")
-        if times is not None and (isinstance(times, bool) or not isinstance(times, int)
-                                  or not 1 <= times <= 400):
-            raise Invalid("每月次数须为1到400的整数", reason="bad_items")
-        rows.append({"id_number": id_number, "code": code, "times_per_month": times})
+    rows = [{"id_number": id_number, "code": code, "times_per_month": times}
+            for code, times in cards_rules.granted_items(j, items)]
     session.execute(sa.delete(card_items).where(card_items.c.id_number == id_number))
     session.execute(sa.insert(card_items), rows)
 
 
 def _set_providers(session, id_number: str, j: catalogue.Jurisdiction, providers: Any) -> None:
-    if not isinstance(providers, list) or not providers:
-        raise Invalid("须指派至少一个服务提供者", reason="no_providers")
-    rows, seen = [], set()
-    for obj in providers:
-        p = parse_provider(obj, with_items=True)
-        if p.id_number == id_number:
-            raise Invalid("服务提供者不能是服务对象本人", reason="bad_provider")
-        if p.key in seen:
-            raise Invalid("服务提供者重复", reason="bad_provider")
-        seen.add(p.key)
-        for code in p.items or ():
-            catalogue.item_of(j, code)
-        rows.append({"id_number": id_number, "provider_key": p.key, "kind": p.kind,
-                     "uscc": p.uscc, "provider_id_number": p.id_number, "name": p.name,
-                     "items": list(p.items) if p.items is not None else None})
+    rows = [{"id_number": id_number, "provider_key": p.key, "kind": p.kind, "uscc": p.uscc,
+             "provider_id_number": p.id_number, "name": p.name,
+             "items": list(p.items) if p.items is not None else None}
+            for p in cards_rules.assigned_providers(j, id_number, providers)]
     session.execute(sa.delete(card_providers).where(card_providers.c.id_number == id_number))
     session.execute(sa.insert(card_providers), rows)
 
@@ -212,11 +184,7 @@ def issue_card(session, now, *, id_number, items, providers, assessed_on, by,
     id_number = validate_id_number(id_number)
     by = require_text(by, "by", 100)
     assessed = require_date(assessed_on, "assessed_on")
-    if assessed > now.date():
-        raise Invalid("需求评估日期不能晚于今天", reason="in_future")
-    died = death_of(session, id_number)
-    if died is not None:
-        raise Conflict(f"服务对象已于 {died} 死亡", reason="after_death")
+    cards_rules.check_assessment(assessed, now.date(), death_of(session, id_number))
     row = card_row(session, id_number, lock=True)
     if row is None:
         if division_code is None:
@@ -225,17 +193,15 @@ def issue_card(session, now, *, id_number, items, providers, assessed_on, by,
         open_card(session, now, id_number=id_number, division_code=division_code,
                   care_mode=care_mode, enrolment_id=None, by=by, detail={"direct": True})
         row = card_row(session, id_number, lock=True)
-    elif row.status in ("active", "suspended"):
-        raise Conflict("服务卡已发放，请使用变更", reason="already_issued", status=row.status)
-    j = catalogue.jurisdiction_for(row.division_code)
-    if j is None:
-        raise Invalid(f"该地区（{row.division_code}）没有服务项目目录", reason="unknown_jurisdiction")
+    else:
+        cards_rules.check_can_issue(row.status)
+    j = cards_rules.issuing_jurisdiction(row.division_code)
     _set_items(session, id_number, j, items)
     _set_providers(session, id_number, j, providers)
     service_no = row.service_no
     if service_no is None:
         unit = row.division_code[:9]
-        service_no = f"FWK-{unit}-{next_counter(session, 'card:' + unit):05d}"
+        service_no = cards_rules.service_number(unit, next_counter(session, "card:" + unit))
     values = {"status": "active", "service_no": service_no, "assessed_on": assessed,
               "issued_on": now.date(), "ended_on": None, "end_reason": None,
               "suspended_reason": None, "jurisdiction": j.code, "updated_at": now}
@@ -251,8 +217,7 @@ def change_card(session, now, *, id_number, reason, by, items=None, providers=No
     id_number = validate_id_number(id_number)
     by, reason = require_text(by, "by", 100), require_text(reason, "reason", 500)
     row = require_card(session, id_number)
-    if row.status not in ("active", "suspended"):
-        raise Conflict("服务卡当前状态不允许变更", reason="card_" + row.status, status=row.status)
+    cards_rules.check_can_change(row.status)
     j = catalogue.require_jurisdiction(row.jurisdiction)
     if items is not None:
         _set_items(session, id_number, j, items)
@@ -269,8 +234,7 @@ def suspend_card(session, now, *, id_number, reason, by) -> dict:
     id_number = validate_id_number(id_number)
     by, reason = require_text(by, "by", 100), require_text(reason, "reason", 500)
     row = require_card(session, id_number)
-    if row.status != "active":
-        raise Conflict("只有使用中的服务卡可以暂停", reason="card_" + row.status, status=row.status)
+    cards_rules.check_can_suspend(row.status)
     session.execute(sa.update(cards).where(cards.c.id_number == id_number).values(
         status="suspended", suspended_reason=reason, updated_at=now))
     history(session, now, id_number, "suspended", by, {"reason": reason})
@@ -281,8 +245,7 @@ def resume_card(session, now, *, id_number, by) -> dict:
     id_number = validate_id_number(id_number)
     by = require_text(by, "by", 100)
     row = require_card(session, id_number)
-    if row.status != "suspended":
-        raise Conflict("只有暂停的服务卡可以恢复", reason="card_" + row.status, status=row.status)
+    cards_rules.check_can_resume(row.status)
     session.execute(sa.update(cards).where(cards.c.id_number == id_number).values(
         status="active", suspended_reason=None, updated_at=now))
     history(session, now, id_number, "resumed", by)
@@ -299,13 +262,13 @@ def end_card(session, now, *, id_number: str, ended_on: date, reason: str, by: s
     if row.status == "ended":
         if missing_ok:
             # a later, earlier-dated end (death after exit) only narrows the card
-            if row.ended_on is None or ended_on < row.ended_on:
+            if cards_rules.narrows_end(row.ended_on, ended_on):
                 session.execute(sa.update(cards).where(cards.c.id_number == id_number)
                                 .values(ended_on=ended_on, end_reason=reason, updated_at=now))
                 history(session, now, id_number, "end_corrected", by,
                          {"ended_on": ended_on.isoformat(), "reason": reason, **(detail or {})})
             return None
-        raise Conflict("服务卡已终止", reason="card_ended")
+        cards_rules.check_not_ended(row.status)
     session.execute(sa.update(cards).where(cards.c.id_number == id_number).values(
         status="ended", ended_on=ended_on, end_reason=reason, updated_at=now))
     history(session, now, id_number, "ended", by,
@@ -318,8 +281,7 @@ def add_card_document(session, now, *, id_number, kind, ref, by, note=None) -> d
     register, illness/disability proofs, assistance proof, needs form,
     service-received form). ``ref`` points into the document store."""
     id_number = validate_id_number(id_number)
-    if kind not in DOCUMENT_KINDS:
-        raise Invalid("材料类型不合法", reason="bad_kind", allowed=list(DOCUMENT_KINDS))
+    cards_rules.check_document_kind(kind)
     ref, by = require_text(ref, "ref", 200), require_text(by, "by", 100)
     note = optional_text(note, "note", 500)
     require_card(session, id_number)
@@ -331,15 +293,14 @@ def add_card_document(session, now, *, id_number, kind, ref, by, note=None) -> d
 def list_cards(session, *, division_code, status, page, per_page) -> dict:
     prefix = division_prefix(division_code)
     q = sa.select(cards).where(cards.c.division_code.like(prefix + "%"))
+    cards_rules.check_status_filter(status)
     if status is not None:
-        if status not in CARD_STATUSES:
-            raise Invalid("服务卡状态不合法", reason="bad_status", allowed=list(CARD_STATUSES))
         q = q.where(cards.c.status == status)
     page, per_page = page_args(page, per_page)
     total = session.execute(sa.select(sa.func.count()).select_from(q.subquery())).scalar_one()
     rows = session.execute(q.order_by(cards.c.service_no.is_(None), cards.c.service_no,
                                       cards.c.id_number)
-                           .limit(per_page).offset((page - 1) * per_page)).all()
+                           .limit(per_page).offset(offset_of(page, per_page))).all()
     return {"items": dump_cards(session, rows), "page": page, "per_page": per_page,
             "total": total}
 

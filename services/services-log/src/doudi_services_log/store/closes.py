@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from doudi_common.args import require_month, require_text
-from doudi_common.clock import month_of
-from doudi_common.errors import Conflict, Invalid, NotFound
+from doudi_common.errors import NotFound
 from doudi_common.ids import (
     division_prefix,
     validate_division_code,
@@ -16,38 +15,56 @@ from doudi_common.ids import (
 )
 from doudi_common.money import ZERO, to_money
 
+from doudi_services_log.domain import closes as close_rules
 from doudi_services_log.models import (
     month_closes,
     records,
 )
-from doudi_services_log.store.records import is_closed, lock_unit
 from doudi_services_log.store.shared import (
     paginate,
 )
 
 # -- month close ---------------------------------------------------------------------------
 
+def lock_unit(session, unit_kind: str, unit_code: str, exclusive: bool = False) -> None:
+    """Month close takes its unit exclusively; recording, verifying and correcting
+    take it shared — so a close never misses a record committed beside it, and a
+    record never lands in a month closed beside it (PostgreSQL; SQLite writes are
+    serialised anyway)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    session.execute(sa.text(f"SELECT {fn}(7008, hashtext(:k))"),
+                    {"k": f"{unit_kind}:{unit_code}"})
+
+
+def is_closed(session, unit_kind: str, unit_code: str, month: str) -> bool:
+    return session.execute(sa.select(month_closes.c.month).where(
+        month_closes.c.unit_kind == unit_kind, month_closes.c.unit_code == unit_code,
+        month_closes.c.month == month)).first() is not None
+
+
+def open_month(session, unit_kind: str, unit_code: str, from_month: str) -> str:
+    month = from_month
+    while is_closed(session, unit_kind, unit_code, month):
+        month = close_rules.following_month(month)
+    return month
+
+
+
 def close_month(uow, now, *, month, division_code=None, institution_uscc=None,
                 closed_by) -> dict:
     session = uow.session
     month = require_month(month)
     closed_by = require_text(closed_by, "closed_by", 100)
-    if division_code is None:
-        raise Invalid("须提供 division_code", reason="missing_field", field="division_code")
-    division_code = validate_division_code(division_code)
-    if institution_uscc is not None:
-        unit_kind, unit_code = "institution", validate_uscc(institution_uscc)
-    else:
-        if len(division_code) == 12:
-            # records close by township (9 digits); persons known only at county
-            # level (6 digits) close with their county code
-            raise Invalid("月结须按乡镇（街道，9位区划代码）或机构进行", reason="bad_unit")
-        unit_kind, unit_code = "township", division_code
-    if month >= month_of(now.date()):
-        raise Conflict(f"{month} 尚未结束，不能月结", reason="month_not_over", month=month)
+    if division_code is not None:
+        division_code = validate_division_code(division_code)
+    unit_kind, unit_code = close_rules.close_unit_of(division_code, institution_uscc)
+    if unit_kind == "institution":
+        unit_code = validate_uscc(institution_uscc)
+    close_rules.check_month_over(month, now.date())
     lock_unit(session, unit_kind, unit_code, exclusive=True)
-    if is_closed(session, unit_kind, unit_code, month):
-        raise Conflict(f"{month} 已月结", reason="already_closed", month=month)
+    close_rules.check_not_closed(is_closed(session, unit_kind, unit_code, month), month)
     in_unit = (records.c.unit_kind == unit_kind, records.c.unit_code == unit_code,
                records.c.settle_month == month)
     is_rev = records.c.entry_kind == "reversal"
@@ -114,12 +131,9 @@ def _dump_close(r) -> dict:
 
 def get_month_close(session, *, month, division_code=None, institution_uscc=None) -> dict:
     month = require_month(month)
-    if institution_uscc is not None:
-        key = ("institution", validate_uscc(institution_uscc))
-    elif division_code is not None:
-        key = ("township", validate_division_code(division_code))
-    else:
-        raise Invalid("须提供 division_code 或 institution_uscc", reason="missing_field")
+    kind = close_rules.lookup_unit(division_code, institution_uscc)
+    key = (kind, validate_uscc(institution_uscc) if kind == "institution"
+           else validate_division_code(division_code))
     row = session.execute(sa.select(month_closes).where(
         month_closes.c.unit_kind == key[0], month_closes.c.unit_code == key[1],
         month_closes.c.month == month)).first()

@@ -6,12 +6,10 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from doudi_common.args import require_text
-from doudi_common.errors import Invalid
 from doudi_common.ids import (
     division_within,
     validate_division_code,
 )
-from doudi_common.money import to_money
 
 from doudi_services_log.domain import catalogue
 from doudi_services_log.models import (
@@ -57,13 +55,7 @@ def set_item_price(session, now, jurisdiction: str, code: str, unit_price, by: s
     j = catalogue.require_jurisdiction(jurisdiction)
     item = catalogue.item_of(j, code)
     by = require_text(by, "by", 100)
-    price = None
-    if unit_price is not None:
-        if not isinstance(unit_price, str):
-            raise Invalid('单价须为字符串，如 "35.00"', reason="bad_amount")
-        price = to_money(unit_price)
-        if price < 0:
-            raise Invalid("单价不能为负数", reason="bad_amount")
+    price = catalogue.unit_price(unit_price)
     exists = session.execute(sa.select(service_items.c.code).where(
         service_items.c.jurisdiction == j.code, service_items.c.code == code)).first()
     values = {"unit_price": price, "updated_at": now, "updated_by": by}

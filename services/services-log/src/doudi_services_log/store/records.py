@@ -1,14 +1,14 @@
-"""Service records: recorded (one or a batch), verified, corrected; the month-lock of a unit."""
-
+"""Service records after they are recorded: read, listed, verified (the
+volunteer credited), corrected (superseded, or reversed in the next open month
+when the month is closed)."""
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from doudi_common.args import optional_text, require_month, require_text
-from doudi_common.clock import month_of, parse_month
-from doudi_common.errors import Conflict, Invalid, NotFound
+from doudi_common.clock import month_of
+from doudi_common.errors import NotFound
 from doudi_common.ids import (
     division_prefix,
     mask_id_number,
@@ -17,66 +17,20 @@ from doudi_common.ids import (
 )
 
 from doudi_services_log.domain import catalogue
-from doudi_services_log.domain.records import (
-    VERIFIER_ROLES,
-    CardView,
-    Provider,
-    amount_for,
-    check_against_card,
-    check_frequency,
-    close_unit,
-    overlap_error,
-    parse_provider,
-    quantity_for,
-    service_times,
-)
+from doudi_services_log.domain import records as record_rules
 from doudi_services_log.models import (
-    card_items,
-    card_providers,
-    cards,
-    deaths,
-    month_closes,
     records,
     time_entries,
 )
 from doudi_services_log.schemas import iso, money
-from doudi_services_log.store.cards import card_row, card_view
-from doudi_services_log.store.items import prices
+from doudi_services_log.store.cards import card_row
+from doudi_services_log.store.closes import is_closed, lock_unit, open_month
+from doudi_services_log.store.recording import record_service
 from doudi_services_log.store.shared import (
-    MAX_RECORD_SPAN,
-    RECORD_STATUSES,
     _new_id,
-    death_of,
     paginate,
 )
 from doudi_services_log.store.timebank import move_time
-
-# -- records --------------------------------------------------------------------------
-
-def lock_unit(session, unit_kind: str, unit_code: str, exclusive: bool = False) -> None:
-    """Month close takes its unit exclusively; recording, verifying and correcting
-    take it shared — so a close never misses a record committed beside it, and a
-    record never lands in a month closed beside it (PostgreSQL; SQLite writes are
-    serialised anyway)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    session.execute(sa.text(f"SELECT {fn}(7008, hashtext(:k))"),
-                    {"k": f"{unit_kind}:{unit_code}"})
-
-
-def is_closed(session, unit_kind: str, unit_code: str, month: str) -> bool:
-    return session.execute(sa.select(month_closes.c.month).where(
-        month_closes.c.unit_kind == unit_kind, month_closes.c.unit_code == unit_code,
-        month_closes.c.month == month)).first() is not None
-
-
-def open_month(session, unit_kind: str, unit_code: str, from_month: str) -> str:
-    month = from_month
-    while is_closed(session, unit_kind, unit_code, month):
-        y, m = parse_month(month)
-        month = f"{y + m // 12:04d}-{m % 12 + 1:02d}"
-    return month
 
 
 def dump_record(r) -> dict:
@@ -120,319 +74,6 @@ def get_record(session, record_id) -> dict:
     return out
 
 
-class RecordingContext:
-    """Per-transaction state for recording (one record or a bulk upload): cards,
-    deaths, prices, closed months, monthly counts and each worker's busy times
-    are read once — for a bulk upload in a handful of queries up front — and the
-    records of the upload itself are taken into account as they are prepared."""
-
-    def __init__(self, session):
-        self.session = session
-        self.postgres = session.get_bind().dialect.name == "postgresql"
-        self.cards: dict[str, tuple] = {}
-        self.deaths: dict[str, date | None] = {}
-        self.prices: dict[str, dict] = {}
-        self.closed: dict[tuple, bool] = {}
-        self.used: dict[tuple, int] = {}
-        self.busy: dict[str, list[tuple[datetime, datetime, str]]] = {}
-        self.locked: set[str] = set()
-        self.prefetched: set[str] = set()
-        self.units: set[tuple[str, str]] = set()
-        self.valid_ids: dict[str, str] = {}
-
-    # -- reads, cached -------------------------------------------------------------
-
-    def id_number(self, value) -> str:
-        """``validate_id_number``, remembered for the numbers an upload repeats."""
-        if isinstance(value, str):
-            hit = self.valid_ids.get(value)
-            if hit is not None:
-                return hit
-        valid = validate_id_number(value)
-        self.valid_ids[value] = valid
-        return valid
-
-    def card(self, id_number):
-        if id_number not in self.cards:
-            self.cards[id_number] = card_view(self.session, id_number)
-        return self.cards[id_number]
-
-    def death(self, id_number):
-        if id_number not in self.deaths:
-            self.deaths[id_number] = death_of(self.session, id_number)
-        return self.deaths[id_number]
-
-    def price(self, jurisdiction, code):
-        if jurisdiction not in self.prices:
-            self.prices[jurisdiction] = prices(self.session, jurisdiction)
-        return self.prices[jurisdiction].get(code)
-
-    def is_closed(self, unit_kind, unit_code, month):
-        if (unit_kind, unit_code) not in self.units:
-            lock_unit(self.session, unit_kind, unit_code)
-            self.units.add((unit_kind, unit_code))
-        key = (unit_kind, unit_code, month)
-        if key not in self.closed:
-            self.closed[key] = is_closed(self.session, *key)
-        return self.closed[key]
-
-    def used_in_month(self, id_number, item, month, exclude: str | None):
-        key = (id_number, item, month)
-        if key not in self.used or exclude is not None:
-            q = sa.select(sa.func.count()).select_from(records).where(
-                records.c.id_number == id_number, records.c.service_item == item,
-                records.c.month == month, records.c.status != "superseded",
-                records.c.entry_kind != "reversal", records.c.corrected_by_record.is_(None))
-            if exclude is not None:
-                return self.session.execute(q.where(records.c.record_id != exclude)).scalar_one()
-            self.used[key] = self.session.execute(q).scalar_one()
-        return self.used[key]
-
-    def overlapping(self, worker_key: str, start: datetime, end: datetime,
-                    exclude: str | None) -> str | None:
-        self.lock_workers([worker_key])
-        if worker_key not in self.prefetched:
-            q = sa.select(records.c.record_id).where(
-                records.c.worker_key == worker_key, records.c.status != "superseded",
-                records.c.entry_kind != "reversal", records.c.corrected_by_record.is_(None),
-                records.c.started_at < end,
-                # no record is longer than a day: keeps the index range scan short
-                records.c.started_at > start - MAX_RECORD_SPAN,
-                records.c.ended_at > start)
-            if exclude is not None:
-                q = q.where(records.c.record_id != exclude)
-            found = self.session.execute(q.limit(1)).scalar()
-            if found is not None:
-                return found
-        return next((rid for (s, e, rid) in self.busy.get(worker_key, ())
-                     if s < end and e > start and rid != exclude), None)
-
-    def lock_workers(self, keys) -> None:
-        """Serialise recording per provider/worker so two concurrent uploads cannot
-        both pass the overlap check (PostgreSQL advisory locks, in a fixed order)."""
-        todo = sorted(set(keys) - self.locked)
-        if not todo:
-            return
-        if self.postgres:
-            self.session.execute(sa.text(
-                "SELECT pg_advisory_xact_lock(7007, hashtext(k)) "
-                "FROM (SELECT unnest(CAST(:keys AS text[])) AS k ORDER BY 1) AS s"),
-                {"keys": todo})
-        self.locked.update(todo)
-
-    # -- writes of this transaction ------------------------------------------------
-
-    def counted(self, id_number, item, month):
-        key = (id_number, item, month)
-        if key in self.used:
-            self.used[key] += 1
-
-    def occupy(self, worker_key, start, end, record_id):
-        self.busy.setdefault(worker_key, []).append((start, end, record_id))
-
-    # -- bulk -----------------------------------------------------------------------
-
-    def prefetch(self, payloads: list) -> None:
-        """Read what a bulk upload needs in a few queries. Payloads that do not parse
-        are skipped here; they are refused with their reason when prepared."""
-        people, workers, months = set(), {}, set()
-        for p in payloads:
-            try:
-                id_number = self.id_number(p.get("id_number"))
-                times = service_times(p.get("started_at"), p.get("ended_at"))
-                provider = parse_provider(p.get("provider"), check_id=self.id_number)
-                worker = p.get("worker_id_number")
-                worker = self.id_number(worker) if worker is not None else None
-            except (Invalid, AttributeError):
-                continue
-            people.add(id_number)
-            months.add(times.month)
-            key = provider.key + (f"/{worker}" if worker else "")
-            lo, hi = workers.get(key, (times.started_at, times.ended_at))
-            workers[key] = (min(lo, times.started_at), max(hi, times.ended_at))
-        if not people:
-            return
-        ids = sorted(people)
-        found = {r.id_number: r for r in self.session.execute(
-            sa.select(cards).where(cards.c.id_number.in_(ids)))}
-        items: dict[str, dict] = {}
-        for r in self.session.execute(sa.select(card_items).where(card_items.c.id_number.in_(ids))):
-            items.setdefault(r.id_number, {})[r.code] = r.times_per_month
-        providers: dict[str, list] = {}
-        for r in self.session.execute(sa.select(card_providers)
-                                      .where(card_providers.c.id_number.in_(ids))):
-            providers.setdefault(r.id_number, []).append(
-                Provider(r.kind, r.uscc, r.provider_id_number, r.name,
-                         tuple(r.items) if r.items is not None else None))
-        for id_number in ids:
-            row = found.get(id_number)
-            self.cards[id_number] = (row, None) if row is None else (row, CardView(
-                id_number, row.service_no, row.status, row.issued_on, row.ended_on,
-                items.get(id_number, {}), providers.get(id_number, [])))
-        died = dict(self.session.execute(sa.select(deaths.c.id_number, deaths.c.date_of_death)
-                                         .where(deaths.c.id_number.in_(ids))).all())
-        for id_number in ids:
-            self.deaths[id_number] = died.get(id_number)
-        # monthly counts matter only for items granted a number of times a month
-        limited = sorted(i for i in ids if any(t is not None for t in items.get(i, {}).values()))
-        counts = {}
-        if limited:
-            counts = {(r.id_number, r.service_item, r.month): r.n for r in self.session.execute(
-                sa.select(records.c.id_number, records.c.service_item, records.c.month,
-                          sa.func.count().label("n"))
-                .where(records.c.id_number.in_(limited), records.c.month.in_(sorted(months)),
-                       records.c.status != "superseded", records.c.entry_kind != "reversal",
-                       records.c.corrected_by_record.is_(None))
-                .group_by(records.c.id_number, records.c.service_item, records.c.month))}
-        for id_number in limited:
-            for code, times in items[id_number].items():
-                for month in months:
-                    if times is not None:
-                        self.used[(id_number, code, month)] = counts.get(
-                            (id_number, code, month), 0)
-        for unit in sorted({("township", (row.division_code or "")[:9])
-                            for row in found.values()}):
-            lock_unit(self.session, *unit)
-            self.units.add(unit)
-        for r in self.session.execute(sa.select(month_closes.c.unit_kind, month_closes.c.unit_code,
-                                                month_closes.c.month)
-                                      .where(month_closes.c.month.in_(sorted(months)))):
-            self.closed[(r.unit_kind, r.unit_code, r.month)] = True
-        for unit in self.units:
-            for month in months:
-                self.closed.setdefault((*unit, month), False)
-        self.lock_workers(workers)
-        lo = min(v[0] for v in workers.values())
-        hi = max(v[1] for v in workers.values())
-        for key in workers:
-            self.busy.setdefault(key, [])
-        self.prefetched.update(workers)
-        for r in self.session.execute(
-                sa.select(records.c.worker_key, records.c.started_at, records.c.ended_at,
-                          records.c.record_id)
-                .where(records.c.worker_key.in_(sorted(workers)),
-                       records.c.status != "superseded", records.c.entry_kind != "reversal",
-                       records.c.corrected_by_record.is_(None), records.c.started_at < hi, records.c.started_at > lo - MAX_RECORD_SPAN,
-                       records.c.ended_at > lo)):
-            self.busy[r.worker_key].append((r.started_at, r.ended_at, r.record_id))
-
-
-def _prepare(uow, now: datetime, payload: Any, ctx: RecordingContext, *, correcting=None,
-             settle_month: str | None = None) -> tuple[dict, dict]:
-    """Every check of one record; returns the row and the ``service.recorded`` data."""
-    if not isinstance(payload, dict):
-        raise Invalid("服务记录格式错误", reason="bad_record")
-    id_number = ctx.id_number(payload.get("id_number"))
-    item = payload.get("service_item")
-    if not isinstance(item, str):
-        raise Invalid("service_item 不能为空", reason="unknown_item")
-    provider = parse_provider(payload.get("provider"), check_id=ctx.id_number)
-    if provider.id_number == id_number:
-        raise Invalid("服务提供者不能是服务对象本人", reason="bad_provider")
-    times = service_times(payload.get("started_at"), payload.get("ended_at"))
-    recorded_by = require_text(payload.get("recorded_by"), "recorded_by", 100)
-    place = optional_text(payload.get("place"), "place", 200)
-    notes = optional_text(payload.get("notes"), "notes", 1000)
-    evidence = optional_text(payload.get("evidence_ref"), "evidence_ref", 256)
-    worker = payload.get("worker_id_number")
-    worker = ctx.id_number(worker) if worker is not None else None
-
-    row, card = ctx.card(id_number)
-    check_against_card(card, id_number=id_number, item=item, provider=provider, times=times,
-                       now=now, date_of_death=ctx.death(id_number))
-    j = catalogue.require_jurisdiction(row.jurisdiction)
-    spec = catalogue.item_of(j, item)
-    quantity = quantity_for(spec.unit, times.minutes, payload.get("quantity"))
-    price = ctx.price(j.code, item) if spec.paid_per_record else None
-    amount = amount_for(spec.paid_per_record, price, quantity)
-    unit_kind, unit_code = close_unit(provider.kind, provider.uscc, row.division_code)
-    if settle_month is None:
-        if ctx.is_closed(unit_kind, unit_code, times.month):
-            raise Conflict(f"{times.month} 已月结，记录已锁定", reason="month_closed",
-                           month=times.month)
-        settle_month = times.month
-    exclude = correcting.record_id if correcting is not None else None
-    worker_key = provider.key + (f"/{worker}" if worker else "")
-    other = ctx.overlapping(worker_key, times.started_at, times.ended_at, exclude)
-    if other is not None:
-        raise overlap_error(other)
-    if card.items.get(item) is not None:
-        check_frequency(card, item, ctx.used_in_month(id_number, item, times.month, exclude))
-
-    record_id = _new_id("SR")
-    values = {
-        "record_id": record_id, "id_number": id_number, "division_code": row.division_code,
-        "card_no": row.service_no, "service_item": item, "unit": spec.unit,
-        "provider_kind": provider.kind, "provider_key": provider.key,
-        "provider_uscc": provider.uscc, "provider_id_number": provider.id_number,
-        "provider_name": optional_text(provider.name, "provider.name", 128)
-        or next((p.name for p in card.providers if p.key == provider.key), None),
-        "worker_key": worker_key, "worker_id_number": worker,
-        "started_at": times.started_at, "ended_at": times.ended_at,
-        "served_on": times.served_on, "minutes": times.minutes, "quantity": quantity,
-        "unit_price": price, "amount": amount, "place": place, "notes": notes,
-        "evidence_ref": evidence, "recorded_by": recorded_by, "recorded_at": now,
-        "month": times.month, "unit_kind": unit_kind, "unit_code": unit_code,
-        "settle_month": settle_month, "status": "recorded",
-        "entry_kind": "correction" if correcting is not None else "original",
-        "corrects": exclude, "correction_reason": payload.get("correction_reason"),
-        "corrected_by_record": None, "verified_by": None, "verifier_role": None,
-        "verified_at": None, "verify_note": None,
-    }
-    ctx.counted(id_number, item, times.month)
-    ctx.occupy(worker_key, times.started_at, times.ended_at, record_id)
-    event = {"record_id": record_id, "id_number": id_number,
-             "division_code": row.division_code, "service_item": item,
-             "served_on": times.served_on, "minutes": times.minutes,
-             "provider_kind": provider.kind, "provider_uscc": provider.uscc,
-             "provider_id_number": provider.id_number, "card_no": row.service_no,
-             "quantity": quantity, "amount": amount, "corrects": exclude}
-    return values, event
-
-
-def _store(uow, prepared: list[tuple[dict, dict]]) -> None:
-    uow.session.execute(sa.insert(records), [values for values, _ in prepared])
-    events = [("service.recorded", event, event["division_code"], event["id_number"])
-              for _, event in prepared]
-    add_many = getattr(uow.outbox, "add_many", None)
-    if add_many is not None:
-        add_many(events)
-    else:   # pragma: no cover - older doudi-common
-        for event_type, data, division, key in events:
-            uow.outbox.add(event_type, data, division_code=division, key=key)
-
-
-def record_service(uow, now: datetime, payload: dict, ctx: RecordingContext | None = None, *,
-                   correcting=None, settle_month: str | None = None) -> dict:
-    """Validate one record against the card and store it (status ``recorded``)."""
-    ctx = ctx or RecordingContext(uow.session)
-    prepared = _prepare(uow, now, payload, ctx, correcting=correcting,
-                        settle_month=settle_month)
-    _store(uow, [prepared])
-    return prepared[0]
-
-
-def record_services(uow, now, payloads: Any) -> dict:
-    """A provider's upload: every record checked (against the cards, the database
-    and each other), then all stored in one go — or none, with the index and
-    reason of the first refusal."""
-    if not isinstance(payloads, list) or not payloads:
-        raise Invalid("records 须为非空列表", reason="bad_record")
-    if len(payloads) > 5000:
-        raise Invalid("一次最多上传5000条记录", reason="too_many")
-    ctx = RecordingContext(uow.session)
-    ctx.prefetch([p for p in payloads if isinstance(p, dict)])
-    prepared = []
-    for index, payload in enumerate(payloads):
-        try:
-            prepared.append(_prepare(uow, now, payload, ctx))
-        except (Invalid, Conflict) as exc:
-            exc.fields["index"] = index
-            raise
-    _store(uow, prepared)
-    return {"recorded": len(prepared), "record_ids": [v["record_id"] for v, _ in prepared]}
-
-
 def _credit_volunteer(session, now, row, by: str) -> None:
     if row.provider_kind != "volunteer" or row.provider_id_number is None:
         return
@@ -447,16 +88,10 @@ def _credit_volunteer(session, now, row, by: str) -> None:
 def verify_record(uow, now, *, record_id, verified_by, verifier_role, note=None) -> dict:
     session = uow.session
     verified_by = require_text(verified_by, "verified_by", 100)
-    if verifier_role not in VERIFIER_ROLES:
-        raise Invalid("核实人身份须为 person 或 township_staff", reason="bad_verifier",
-                      allowed=list(VERIFIER_ROLES))
+    verifier_role = record_rules.check_verifier(verifier_role)
     note = optional_text(note, "note", 500)
     row = get_record_row(session, record_id, lock=True)
-    if row.status == "superseded":
-        raise Conflict("该记录已被更正，请核实更正后的记录", reason="superseded",
-                       corrected_by_record=row.corrected_by_record)
-    if row.status == "verified":
-        raise Conflict("该记录已核实", reason="already_verified")
+    record_rules.check_verifiable(row.status, row.corrected_by_record)
     settle = row.settle_month
     lock_unit(session, row.unit_kind, row.unit_code)
     if is_closed(session, row.unit_kind, row.unit_code, settle):
@@ -477,40 +112,18 @@ def verify_record(uow, now, *, record_id, verified_by, verifier_role, note=None)
     return get_record(session, row.record_id)
 
 
-CORRECTABLE = ("started_at", "ended_at", "quantity", "service_item", "place", "notes",
-               "evidence_ref")
-
-
 def correct_record(uow, now, *, record_id, changes, reason, corrected_by) -> dict:
     """A correction is a new record; the original is kept (superseded, or — when its
     month is already closed and it was paid — reversed in the next open month)."""
     session = uow.session
     reason = require_text(reason, "reason", 500)
     corrected_by = require_text(corrected_by, "corrected_by", 100)
-    if not isinstance(changes, dict) or not changes:
-        raise Invalid("changes 不能为空", reason="no_changes")
-    unknown = sorted(set(changes) - set(CORRECTABLE))
-    if unknown:
-        raise Invalid(f"不能更正这些字段：{', '.join(unknown)}", reason="bad_changes",
-                      unknown=unknown)
+    changes = record_rules.check_changes(changes)
     original = get_record_row(session, record_id, lock=True)
-    if original.entry_kind == "reversal":
-        raise Invalid("冲销记录不能更正", reason="reversal")
-    if original.status == "superseded" or original.corrected_by_record:
-        raise Conflict("该记录已被更正，请更正最新的记录", reason="superseded",
-                       corrected_by_record=original.corrected_by_record)
+    record_rules.check_correctable(original.entry_kind, original.status,
+                                   original.corrected_by_record)
     m = original._mapping
-    payload = {
-        "id_number": m["id_number"], "service_item": m["service_item"],
-        "provider": {"kind": m["provider_kind"], "uscc": m["provider_uscc"],
-                     "id_number": m["provider_id_number"], "name": m["provider_name"]},
-        "started_at": m["started_at"], "ended_at": m["ended_at"],
-        "quantity": int(m["quantity"]) if m["unit"] != "hour" else None,
-        "place": m["place"], "notes": m["notes"], "evidence_ref": m["evidence_ref"],
-        "worker_id_number": m["worker_id_number"], "recorded_by": corrected_by,
-        "correction_reason": reason,
-    }
-    payload.update(changes)
+    payload = record_rules.correction_payload(m, changes, by=corrected_by, reason=reason)
     lock_unit(session, original.unit_kind, original.unit_code)
     locked = is_closed(session, original.unit_kind, original.unit_code, original.settle_month)
     settle = None
@@ -529,18 +142,11 @@ def correct_record(uow, now, *, record_id, changes, reason, corrected_by) -> dic
                           "reversal", corrected_by, record_id=original.record_id,
                           note="服务记录更正，冲回原记录时长")
         if locked:
-            rev = dict(m)
-            rev.pop("seq")
-            rev.update(record_id=_new_id("SR"), minutes=-m["minutes"], quantity=-m["quantity"],
-                       amount=-m["amount"] if m["amount"] is not None else None,
-                       entry_kind="reversal", corrects=m["record_id"], status="verified",
-                       settle_month=settle, recorded_by=corrected_by, recorded_at=now,
-                       verified_by=corrected_by, verifier_role="township_staff",
-                       verified_at=now, correction_reason=reason, corrected_by_record=None,
-                       worker_key=m["worker_key"] + "/reversal")
+            rev = record_rules.reversal_of(m, record_id=_new_id("SR"), settle_month=settle,
+                                           by=corrected_by, now=now, reason=reason)
             session.execute(sa.insert(records).values(**rev))
             reversal = rev
-    new_status = original.status if (locked and original.status == "verified") else "superseded"
+    new_status = record_rules.status_after_correction(original.status, locked)
     session.execute(sa.update(records).where(records.c.record_id == original.record_id)
                     .values(status=new_status, corrected_by_record=correction["record_id"]))
     return {"original": get_record(session, original.record_id),
@@ -561,9 +167,8 @@ def list_records(session, *, id_number=None, provider_uscc=None, provider_id_num
         q = q.where(records.c.month == require_month(month))
     if division_code is not None:
         q = q.where(records.c.division_code.like(division_prefix(division_code) + "%"))
+    record_rules.check_status_filter(status)
     if status is not None:
-        if status not in RECORD_STATUSES:
-            raise Invalid("记录状态不合法", reason="bad_status", allowed=list(RECORD_STATUSES))
         q = q.where(records.c.status == status)
     return paginate(session, q, [records.c.started_at, records.c.seq], page, per_page,
                     dump_record)

@@ -26,10 +26,6 @@ from doudi_services_log.models import (
 )
 
 MAX_RECORD_SPAN = timedelta(minutes=MAX_MINUTES)
-CARD_STATUSES = ("pending_assessment", "active", "suspended", "ended")
-RECORD_STATUSES = ("recorded", "verified", "superseded")
-ALERT_KINDS = ("doorbell", "missed_visit", "health", "safety", "other")
-VISIT_KINDS = ("regular", "neighbor")
 
 
 # -- small helpers ----------------------------------------------------------------

@@ -11,6 +11,7 @@ from doudi_common.ids import (
     division_prefix,
 )
 
+from doudi_services_log.domain.records import STATUSES as record_statuses
 from doudi_services_log.models import (
     alerts,
     month_closes,
@@ -20,9 +21,6 @@ from doudi_services_log.models import (
     visits,
 )
 from doudi_services_log.schemas import money
-from doudi_services_log.store.shared import (
-    RECORD_STATUSES,
-)
 
 # -- statistics -----------------------------------------------------------------------------
 
@@ -74,7 +72,7 @@ def monthly_statistics(session, *, month, division_code) -> dict:
             month_closes.c.month == month,
             month_closes.c.division_code.like(prefix + "%")))]
     return {"month": month, "division_code": division_code,
-            "records": {s: by_status.get(s, 0) for s in RECORD_STATUSES},
+            "records": {s: by_status.get(s, 0) for s in record_statuses},
             "persons_served": totals[0], "providers": totals[1], "minutes": int(totals[2]),
             "amount": money(totals[3]), "by_item": by_item,
             "visits": {"done": done, "overdue": overdue},

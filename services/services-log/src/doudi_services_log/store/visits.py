@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from doudi_common.args import require_date, require_text
-from doudi_common.errors import Conflict, Invalid
 from doudi_common.ids import (
     division_prefix,
     mask_id_number,
     validate_id_number,
 )
 
+from doudi_services_log.domain import visits as visit_rules
 from doudi_services_log.domain.records import (
     parse_provider,
 )
@@ -22,7 +22,6 @@ from doudi_services_log.models import (
 )
 from doudi_services_log.schemas import iso
 from doudi_services_log.store.shared import (
-    VISIT_KINDS,
     _new_id,
     death_of,
     paginate,
@@ -44,21 +43,17 @@ def dump_schedule(session, r, today: date) -> dict:
 def set_visit_schedule(session, now, *, id_number, every_days, kind, by, division_code=None,
                        start_on=None) -> dict:
     id_number = validate_id_number(id_number)
-    if kind not in VISIT_KINDS:
-        raise Invalid("探访类型须为 regular 或 neighbor", reason="bad_kind")
-    if isinstance(every_days, bool) or not isinstance(every_days, int) \
-            or not 1 <= every_days <= 366:
-        raise Invalid("探访周期须为1到366天", reason="bad_interval")
+    visit_rules.check_kind(kind)
+    every_days = visit_rules.check_interval(every_days)
     by = require_text(by, "by", 100)
-    if death_of(session, id_number) is not None:
-        raise Conflict("服务对象已死亡", reason="after_death")
+    visit_rules.check_schedulable(death_of(session, id_number))
     division = person_division(session, id_number, division_code)
     start = require_date(start_on, "start_on") if start_on is not None else now.date()
     key = (schedules.c.id_number == id_number, schedules.c.kind == kind)
     row = session.execute(sa.select(schedules).where(*key)).first()
     base = row.last_visit_on if row is not None and row.last_visit_on else start
     values = {"division_code": division, "every_days": every_days, "start_on": start,
-              "next_due_on": base + timedelta(days=every_days), "active": True,
+              "next_due_on": visit_rules.next_due(base, every_days), "active": True,
               "updated_by": by, "updated_at": now, "overdue_notified_on": None}
     if row is None:
         session.execute(sa.insert(schedules).values(id_number=id_number, kind=kind, **values))
@@ -71,14 +66,9 @@ def set_visit_schedule(session, now, *, id_number, every_days, kind, by, divisio
 def record_visit(session, now, *, id_number, visited_on, visitor, content, by,
                  kind="regular") -> dict:
     id_number = validate_id_number(id_number)
-    if kind not in VISIT_KINDS:
-        raise Invalid("探访类型须为 regular 或 neighbor", reason="bad_kind")
+    visit_rules.check_kind(kind)
     day = require_date(visited_on, "visited_on")
-    if day > now.date():
-        raise Invalid("探访日期不能晚于今天", reason="in_future")
-    died = death_of(session, id_number)
-    if died is not None and day > died:
-        raise Conflict(f"探访日期晚于服务对象死亡日期 {died}", reason="after_death")
+    visit_rules.check_visit_day(day, now.date(), death_of(session, id_number))
     who = parse_provider(visitor)
     content = require_text(content, "content", 2000)
     by = require_text(by, "by", 100)
@@ -90,9 +80,9 @@ def record_visit(session, now, *, id_number, visited_on, visitor, content, by,
         recorded_at=now))
     key = (schedules.c.id_number == id_number, schedules.c.kind == kind)
     row = session.execute(sa.select(schedules).where(*key)).first()
-    if row is not None and (row.last_visit_on is None or day >= row.last_visit_on):
+    if row is not None and visit_rules.moves_schedule(row.last_visit_on, day):
         session.execute(sa.update(schedules).where(*key).values(
-            last_visit_on=day, next_due_on=day + timedelta(days=row.every_days),
+            last_visit_on=day, next_due_on=visit_rules.next_due(day, row.every_days),
             overdue_notified_on=None, updated_at=now, updated_by=by))
     return {"visit_id": visit_id, "id_number": id_number, "kind": kind,
             "visited_on": day.isoformat(), "visitor": who.as_dict(), "content": content,

@@ -1,0 +1,26 @@
+"""The benches run (at a tiny size) — so a refactoring that breaks one is
+caught by `make test`, not months later by `make bench`. No timing is
+asserted: speed is measured by `make bench` as ratios."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = {"BENCH_ELIGIBILITY_PERSONS": "100", "BENCH_SERVICES_LOG_RECORDS": "200",
+        "BENCH_FUNDING_PLACEMENTS": "40", "BENCH_INSTITUTIONS_N": "20"}
+
+
+def test_the_database_benches_run_and_report_ratios():
+    names = ["eligibility", "services_log", "funding", "institutions"]
+    done = subprocess.run([sys.executable, "-m", "bench", *names], cwd=ROOT, timeout=300,
+                          env={**os.environ, **TINY}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout[done.stdout.index("{"):])
+    assert set(report) == set(names)
+    for name in names:
+        assert report[name]["ratio"] > 0, name
