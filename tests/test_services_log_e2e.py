@@ -17,7 +17,7 @@ from doudi_common.clock import SHANGHAI, clock_of
 from doudi_common.errors import Conflict, NotFound
 from doudi_common.testing.fixtures import publish_raw, wait_for
 from doudi_common.testing.idnumbers import make_id_number
-from doudi_contracts.envelope import build_envelope
+from doudi_contracts.registry import build_envelope
 from nameko.standalone.rpc import ServiceRpcProxy
 
 VILLAGE = "620102001001"        # 兰州市城关区 (lanzhou-2021)

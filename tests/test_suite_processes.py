@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from doudi_common.testing.fixtures import wait_for
 
 ROOT = Path(__file__).resolve().parents[1]

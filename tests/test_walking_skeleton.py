@@ -34,8 +34,9 @@ def test_certificate_reaches_every_service(start_service, publish_as, event_tap)
 
 def test_person_registered_redelivered_has_one_effect(start_service, publish_as, rabbit):
     """The relay may re-send after a crash; every consumer's inbox absorbs it."""
-    from doudi_common.testing.fixtures import publish_raw
     import json
+
+    from doudi_common.testing.fixtures import publish_raw
 
     institutions = start_service("institutions")
     data = certificate_issued()

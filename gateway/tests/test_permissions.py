@@ -12,13 +12,8 @@ from pathlib import Path
 import pytest
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_gateway.app import create_app
-from doudi_gateway.permissions import (
-    PERMISSIONS,
-    ROLES,
-    allowed,
-    endpoint_permissions,
-    render_markdown,
-)
+from doudi_gateway.permission_docs import endpoint_permissions
+from doudi_gateway.permissions import PERMISSIONS, ROLES, allowed, render_markdown
 
 from gateway.tests.conftest import add_role_users, bearer, gateway_test_config, token_for
 
@@ -68,7 +63,7 @@ def test_every_endpoint_names_a_known_permission():
 def test_permissions_doc_is_current():
     text = (ROOT / "docs" / "permissions.md").read_text(encoding="utf-8")
     assert text == render_markdown(ENDPOINTS), \
-        "regenerate: uv run python -m doudi_gateway.permissions > docs/permissions.md"
+        "regenerate: uv run python -m doudi_gateway.permission_docs > docs/permissions.md"
 
 
 def test_every_role_has_a_row_and_admin_has_everything():

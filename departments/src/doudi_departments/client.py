@@ -39,9 +39,8 @@ from urllib.parse import quote
 
 from doudi_common.outbox import amqp_user as uri_user  # one parser for AMQP URIs
 from doudi_common.rabbit import password_for
+from doudi_contracts.registry import DEPARTMENTS, SOURCES, build_envelope, validate_event
 from doudi_contracts.subscriptions import DEPARTMENT_SUBSCRIPTIONS
-from doudi_contracts.envelope import build_envelope
-from doudi_contracts.registry import DEPARTMENTS, SOURCES, validate_event
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
 
 #: What each department subscribes to (the contract: doudi_contracts.subscriptions)

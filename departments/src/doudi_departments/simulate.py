@@ -29,8 +29,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from doudi_contracts.envelope import build_envelope
 from doudi_contracts.fields import CERTIFICATE_CATEGORIES, SHANGHAI
+from doudi_contracts.registry import build_envelope
 from stdnum.cn import ric, uscc
 
 DEPARTMENTS = ("cdpf", "health", "medical_insurance")

@@ -2,7 +2,7 @@
 
 Every endpoint under ``/api/v1`` names exactly one permission (``@requires``);
 a role holds a set of permissions. ``docs/permissions.md`` is generated from this
-module (``python -m doudi_gateway.permissions > docs/permissions.md``) and a test
+module (``python -m doudi_gateway.permission_docs > docs/permissions.md``) and a test
 checks that it is current and that every endpoint is covered.
 
 Besides the role, every user has a jurisdiction (a division code; empty = all):
@@ -113,7 +113,7 @@ def render_markdown(endpoints: list[tuple[str, str, str]] | None = None) -> str:
     roles = list(ROLES)
     lines = ["# Gateway permissions", "",
              ("Generated from `gateway/src/doudi_gateway/permissions.py` "
-              "(`uv run python -m doudi_gateway.permissions > docs/permissions.md`); "
+              "(`uv run python -m doudi_gateway.permission_docs > docs/permissions.md`); "
               "a test fails when this file is not current."), "",
              ("Every user has one role and a jurisdiction (division code; empty = all). "
               "Everything outside the jurisdiction is invisible: 404 on reading a single "
@@ -136,29 +136,3 @@ def render_markdown(endpoints: list[tuple[str, str, str]] | None = None) -> str:
             lines.append(f"| {method} | `{path}` | `{perm}` | {marks} |")
     lines.append("")
     return "\n".join(lines)
-
-
-def endpoint_permissions(app) -> list[tuple[str, str, str]]:
-    """(method, path, permission) for every protected route of ``app``."""
-    from doudi_gateway.auth import PUBLIC_ENDPOINTS
-
-    out = []
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith("/api/v1/") or rule.endpoint in PUBLIC_ENDPOINTS:
-            continue
-        perm = getattr(app.view_functions[rule.endpoint], "_doudi_permission", None)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            out.append((method, rule.rule, perm))
-    return sorted(out, key=lambda e: (e[1], e[0]))
-
-
-def main() -> None:  # pragma: no cover - exercised through the docs test
-    from doudi_gateway.app import create_app
-
-    app = create_app({"AMQP_URI": "memory://", "GATEWAY_DB_URL": "sqlite://",
-                      "JWT_SECRET": "docs-only-not-a-real-key", "LOG_FORMAT": "json"})
-    print(render_markdown(endpoint_permissions(app)), end="")
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

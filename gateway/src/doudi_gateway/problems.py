@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from doudi_common.errors import DoudiError
+from doudi_common.errors import DoudiError, TransientError
 from doudi_common.logs import get_logger
 from flask import Flask, Response, json
 from werkzeug.exceptions import HTTPException
 
-from doudi_gateway.rpc import ServiceUnavailable
+
+class ServiceUnavailable(TransientError):
+    """A service did not answer in time or the broker is unreachable."""
+
+    def __init__(self, detail: str = "", timeout: bool = False, **fields: Any):
+        super().__init__(detail, **fields)
+        self.timeout = timeout
+
 
 log = get_logger(__name__)
 

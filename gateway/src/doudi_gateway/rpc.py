@@ -23,9 +23,8 @@ import uuid
 from typing import Any
 
 import amqp
-from amqp.exceptions import AMQPError, ChannelError
 import doudi_common.rpc_errors  # noqa: F401 - the services' errors arrive as themselves
-from doudi_common.errors import TransientError
+from amqp.exceptions import AMQPError, ChannelError
 from doudi_common.amqp_io import no_poll_before_publish
 from kombu import Connection
 from kombu.utils.json import dumps as json_dumps
@@ -35,13 +34,7 @@ from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService, deseri
 from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, get_rpc_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
-
-class ServiceUnavailable(TransientError):
-    """A service did not answer in time or the broker is unreachable."""
-
-    def __init__(self, detail: str = "", timeout: bool = False, **fields: Any):
-        super().__init__(detail, **fields)
-        self.timeout = timeout
+from doudi_gateway.problems import ServiceUnavailable
 
 
 class _Returned(Exception):

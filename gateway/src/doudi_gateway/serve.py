@@ -10,7 +10,6 @@ import os
 import secrets
 import sys
 
-
 GUNICORN_CONFIG = "python:doudi_gateway.gunicorn_conf"
 
 

@@ -6,13 +6,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from doudi_common.errors import Forbidden, NotFound
 from doudi_common.ids import division_within, mask_id_number, mask_phone
 from flask import Response, current_app, g, request
-from marshmallow import Schema, fields, validate
 
 from doudi_gateway.permissions import allowed
 from doudi_gateway.problems import problem
@@ -65,11 +63,6 @@ def _institution_ok(item: dict, key: str | None) -> bool:
     return str(item.get(key) or "") == str(p.institution_id or "")
 
 
-def scope_filter(items: Iterable[dict], division_key: str = "division_code",
-                 institution_key: str | None = None) -> list[dict]:
-    return [i for i in items if in_scope(i.get(division_key)) and _institution_ok(i, institution_key)]
-
-
 # -- privacy --------------------------------------------------------------------
 
 SENSITIVE = {"id_number": mask_id_number, "phone": mask_phone, "contact_phone": mask_phone,
@@ -107,35 +100,6 @@ def audit_full_read(resource_id: str | None, id_number: str | None = None) -> No
     except Exception as exc:
         raise TransientError("审计记录暂不可用，无法显示完整信息") from exc
 
-
-# -- pagination -----------------------------------------------------------------
-
-class PageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-
-
-class PageSchema(Schema):
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
-
-
-def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
-    return type(name, (PageSchema,), {"items": fields.List(fields.Nested(item_schema),
-                                                           required=True)})
-
-
-def paginate(items: list[dict], args: dict, key: Callable[[dict], Any]) -> dict:
-    """Stable order (``key``, a total order), then one page."""
-    ordered = sorted(items, key=key)
-    page, per_page = args.get("page", 1), args.get("per_page", 20)
-    start = (page - 1) * per_page
-    return {"items": ordered[start:start + per_page], "page": page, "per_page": per_page,
-            "total": len(ordered)}
-
-
-# -- ETag / If-Match ------------------------------------------------------------
 
 def etag_of(representation: Any) -> str:
     raw = json.dumps(representation, sort_keys=True, ensure_ascii=False, default=str)

@@ -6,12 +6,11 @@ import json
 import logging
 
 import pytest
-from nameko.exceptions import deserialize, serialize
-
 from doudi_common.config import load_config, resolve_db_url
 from doudi_common.errors import Conflict, Forbidden, Invalid, NotFound
 from doudi_common.logs import configure_logging, get_logger
 from doudi_common.testing.idnumbers import make_id_number
+from nameko.exceptions import deserialize, serialize
 
 
 def test_service_config_defaults_run_locally(monkeypatch):

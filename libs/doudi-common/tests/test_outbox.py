@@ -5,7 +5,6 @@ from __future__ import annotations
 import eventlet
 import pytest
 import sqlalchemy as sa
-
 from doudi_common.db import DatabaseCore
 from doudi_common.outbox import OutboxRelay
 from doudi_common.testing.fixtures import wait_for

@@ -8,7 +8,6 @@ import json
 
 import pytest
 from amqp.exceptions import AccessRefused, PreconditionFailed
-
 from doudi_common.testing.fixtures import (
     count_rows,
     department_envelope,

@@ -10,12 +10,12 @@ from decimal import Decimal
 
 import pytest
 from doudi_common.errors import Invalid
-from doudi_contracts.envelope import build_envelope
 from doudi_contracts.errors import REASONS, ContractError
 from doudi_contracts.registry import (
     CATALOGUE,
     DEPARTMENTS,
     SOURCES,
+    build_envelope,
     data_schema,
     dump_data,
     event_types,

@@ -72,7 +72,7 @@ def publish_event(rabbit, source: str, event_type: str, data: dict) -> dict:
     import uuid
 
     from doudi_common.testing.fixtures import publish_raw
-    from doudi_contracts.envelope import build_envelope
+    from doudi_contracts.registry import build_envelope
 
     env = build_envelope(source, data.get("division_code", "100000"), event_type, data,
                          event_id=str(uuid.uuid4()))

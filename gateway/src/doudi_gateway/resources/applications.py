@@ -5,26 +5,23 @@ from __future__ import annotations
 from doudi_common.ids import division_prefix
 from flask import Response, g
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import (
-    IDEMPOTENCY_DOC,
-    IF_MATCH_DOC,
-    NOTHING,
-    Division,
-    IdNumber,
-    Loose,
-    LoosePage,
-    Money,
-    PageArgs,
-    Text,
-    Uscc,
-    empty_page,
-    page_from,
-    scoped_division,
-)
+from doudi_gateway.resources.base import NOTHING, empty_page, page_from, scoped_division
 from doudi_gateway.resources.persons import fetch_person
+from doudi_gateway.schemas.applications import (
+    ApplicationListArgs,
+    ApplicationSchema,
+    CareModeSchema,
+    EndEnrolmentSchema,
+    EnrolmentReviewSchema,
+    FileApplicationSchema,
+    NoticeArgs,
+    NoticeCsvArgs,
+    PackArgs,
+    ReviewSchema,
+)
+from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, IF_MATCH_DOC, Loose, LoosePage
 from doudi_gateway.web import (
     audit_full_read,
     can_see_full,
@@ -40,91 +37,6 @@ from doudi_gateway.web import (
 
 blp = Blueprint("applications", __name__, url_prefix="/api/v1",
                 description="申请、审核、公示、纳入照护 (eligibility)")
-
-CARE_MODES = ["centralized", "neighbor", "day_care", "co_housing", "home_visit", "family_bed",
-              "dispersed"]
-ACTIONS = ["village_review", "township_check", "department_signoff", "approve", "reject",
-           "object", "close_notice", "sign_agreement", "withdraw"]
-STATES = ["submitted", "village_reviewed", "township_checked", "signed_off", "in_notice",
-          "approved", "enrolled", "rejected", "withdrawn"]
-
-
-class ConsentSchema(Schema):
-    given = fields.Boolean(required=True)
-    by = Text(64, required=True)
-    on = fields.Date(required=True)
-    note = Text(500)
-
-
-class CaregiverSchema(Schema):
-    name = Text(64, required=True)
-    relationship = Text(32, required=True)
-    id_number = IdNumber(required=True)
-
-
-class FileApplicationSchema(Schema):
-    id_number = IdNumber(required=True)
-    care_mode = fields.String(required=True, validate=validate.OneOf(CARE_MODES))
-    channel = fields.String(load_default="clerk",
-                            validate=validate.OneOf(["clerk", "person", "guardian"]))
-    documents = fields.List(Text(64), load_default=list)
-    consent = fields.Nested(ConsentSchema, required=True)
-    institution_uscc = Uscc()
-    caregiver = fields.Nested(CaregiverSchema)
-    submitted_on = fields.Date()
-    comment = Text(1000)
-
-
-class ReviewSchema(Schema):
-    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    comment = Text(1000)
-    data = fields.Dict(keys=fields.String(), metadata={"description": "见 RPC.md：家访、需求评估、部门、签约"})
-
-
-class ApplicationListArgs(PageArgs):
-    status = fields.String(validate=validate.OneOf(STATES))
-    division_code = Division()
-    date_from = fields.Date()
-    date_to = fields.Date()
-    policy_pack = Text(64)
-
-
-class NoticeArgs(PageArgs):
-    township_code = Division(required=True)
-    date_from = fields.Date(required=True)
-    date_to = fields.Date(required=True)
-
-
-class NoticeCsvArgs(Schema):
-    township_code = Division(required=True)
-    date_from = fields.Date(required=True)
-    date_to = fields.Date(required=True)
-
-
-class ApplicationSchema(Loose):
-    application_id = fields.String()
-    state = fields.String()
-    division_code = fields.String()
-    next_actions = fields.List(fields.String())
-
-
-class EnrolmentReviewSchema(Schema):
-    completed_on = fields.Date(required=True)
-    income_per_head = Money(required=True)
-    note = Text(1000)
-
-
-class CareModeSchema(Schema):
-    care_mode = fields.String(required=True, validate=validate.OneOf(CARE_MODES))
-    on = fields.Date(required=True)
-    reason = Text(500, required=True)
-
-
-class EndEnrolmentSchema(Schema):
-    reason = fields.String(required=True, validate=validate.OneOf(
-        ["improved", "voluntary_exit", "moved_away", "no_longer_eligible", "other"]))
-    on = fields.Date(required=True)
-    note = Text(1000)
 
 
 def _iso(value):
@@ -292,10 +204,6 @@ def end_enrolment(body, enrolment_id):
 def list_packs():
     """The policy packs in force (jurisdiction, care modes, review chain, clauses)."""
     return rpc("eligibility", "list_packs")
-
-
-class PackArgs(Schema):
-    version = Text(16)
 
 
 @blp.route("/policy-packs/<pack_id>", methods=["GET"])

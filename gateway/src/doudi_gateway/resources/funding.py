@@ -2,30 +2,36 @@
 
 from __future__ import annotations
 
-import re
-
-from doudi_common.errors import Forbidden, Invalid, NotFound
+from doudi_common.errors import Forbidden, NotFound
 from flask import Response, g
 from flask_smorest import Blueprint, abort
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import (
-    IDEMPOTENCY_DOC,
-    NOTHING,
-    Division,
-    IdNumber,
-    Loose,
-    LoosePage,
-    Money,
-    Month,
-    PageArgs,
-    Text,
-    Uscc,
-    empty_page,
-    scoped_division,
-)
+from doudi_gateway.resources.base import NOTHING, empty_page, scoped_division
 from doudi_gateway.resources.persons import person_scope
+from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, Loose, LoosePage
+from doudi_gateway.schemas.funding import (
+    _ACCOUNT_CODE,
+    BalancesArgs,
+    CaregiverCaseSchema,
+    DibaoSchema,
+    DonationListArgs,
+    DonationSchema,
+    FamilyReviewSchema,
+    InstitutionStatementArgs,
+    LedgerArgs,
+    MonthArgs,
+    PayoutArgs,
+    PilotSchema,
+    ReconciliationArgs,
+    ReversalSchema,
+    SelfPayRatioSchema,
+    SettlementListArgs,
+    SettleSchema,
+    SpendSchema,
+    SummaryArgs,
+    TopupSchema,
+)
 from doudi_gateway.web import (
     etag_of,
     idempotent,
@@ -38,53 +44,6 @@ from doudi_gateway.web import (
 
 blp = Blueprint("funding", __name__, url_prefix="/api/v1/funding",
                 description="结算、个人账户明细、捐赠、支付、对账 (funding)")
-
-
-class SettlementListArgs(PageArgs):
-    month = Month(required=True)
-    division_code = Division()
-    institution_uscc = Uscc()
-
-
-class SettleSchema(Schema):
-    division_code = Division((6,), required=True)
-    month = Month(required=True)
-
-
-class MonthArgs(Schema):
-    month = Month(required=True)
-
-
-class DonationListArgs(PageArgs):
-    division_code = Division(required=True)
-
-
-class DonationSchema(Schema):
-    division_code = Division(required=True)
-    amount = Money(required=True)
-    received_on = fields.Date(required=True)
-    donor_name = Text(128)
-    donor_uscc = Uscc()
-    earmark = fields.String(load_default="county",
-                            validate=validate.OneOf(["county", "institution", "centralized"]))
-    institution_uscc = Uscc()
-
-
-class PayoutArgs(PageArgs):
-    month = Month(required=True)
-    division_code = Division()
-
-
-class ReconciliationArgs(Schema):
-    division_code = Division(required=True)
-    month = Month()
-
-
-class SummaryArgs(Schema):
-    division_code = Division(required=True)
-    month = Month()
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
 
 
 def _scope_or_404(division_code: str) -> None:
@@ -216,11 +175,6 @@ def county_summary(args):
     return rpc("funding", "county_summary", args["division_code"], **kwargs)
 
 
-class InstitutionStatementArgs(Schema):
-    month = Month(required=True)
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
-
-
 @blp.route("/institutions/<uscc>/statement", methods=["GET"])
 @blp.arguments(InstitutionStatementArgs, location="query")
 @blp.response(200, Loose)
@@ -243,10 +197,6 @@ def mask_csv(text: str) -> str:
     return mask_in_text(text)
 
 
-class BalancesArgs(Schema):
-    division_code = Division(required=True)
-
-
 @blp.route("/balances", methods=["GET"])
 @blp.arguments(BalancesArgs, location="query")
 @blp.response(200, Loose)
@@ -255,12 +205,6 @@ def fund_balances(args):
     """Balances of the division's fund accounts."""
     _scope_or_404(args["division_code"])
     return rpc("funding", "fund_balances", args["division_code"])
-
-
-class FamilyReviewSchema(Schema):
-    reviewed_on = fields.Date(required=True)
-    household_size = fields.Integer(required=True, validate=validate.Range(min=1, max=30))
-    monthly_income = Money(required=True)
 
 
 @blp.route("/accounts/<id_number>/family-reviews", methods=["POST"])
@@ -277,10 +221,6 @@ def family_review(body, id_number):
 
 
 # -- ledger, transactions, cost plans -------------------------------------------------
-
-_ACCOUNT_CODE = re.compile(r"^[a-z_]+:(\d{6})(:[a-z_]+)?$")
-PURPOSES = ["service_subsidy", "caregiver_subsidy", "care_fee", "living_money"]
-TOPUP_SOURCES = ["cdpf", "civil_affairs", "poverty"]
 
 
 def _account_county(code: str) -> str | None:
@@ -308,10 +248,6 @@ def _transaction(txn_id: str, action: bool = False) -> dict:
     return txn
 
 
-class LedgerArgs(PageArgs):
-    pass
-
-
 @blp.route("/ledger-accounts/<account_code>", methods=["GET"])
 @blp.arguments(LedgerArgs, location="query")
 @blp.response(200, Loose)
@@ -332,10 +268,6 @@ def get_transaction(txn_id):
     txn = _transaction(txn_id)
     g.etag = etag_of(txn)
     return mask(txn)
-
-
-class ReversalSchema(Schema):
-    reason = Text(200, required=True)
 
 
 @blp.route("/transactions/<txn_id>/reversal", methods=["POST"])
@@ -380,12 +312,6 @@ def get_donation(donation_id):
 
 # -- inputs the events do not carry --------------------------------------------------
 
-class SelfPayRatioSchema(Schema):
-    ratio = fields.String(required=True, validate=validate.Regexp(
-        r"^(0(\.\d{1,2})?|1(\.0{1,2})?)$", error="自付比例应为 0 到 1 之间，如 0.30"))
-    from_month = Month(required=True)
-    reason = Text(200, required=True)
-
 
 @blp.route("/accounts/<id_number>/self-pay-ratios", methods=["POST"])
 @blp.arguments(SelfPayRatioSchema)
@@ -399,18 +325,6 @@ def set_self_pay_ratio(body, id_number):
                     body["from_month"], body["reason"])), 201
 
 
-class DibaoSchema(Schema):
-    monthly_amount = Money(required=True)
-    from_month = Month(required=True)
-    to_month = Month()
-
-    @validates_schema
-    def _period(self, data, **_kw):
-        if data.get("to_month") and data.get("from_month") and \
-                data["to_month"] < data["from_month"]:
-            raise ValidationError("截止月份不能早于起始月份", field_name="to_month")
-
-
 @blp.route("/accounts/<id_number>/dibao", methods=["POST"])
 @blp.arguments(DibaoSchema)
 @blp.response(201, Loose)
@@ -421,13 +335,6 @@ def record_dibao(body, id_number):
     person = person_scope(id_number, action=True)
     return mask(rpc("funding", "record_dibao", person["id_number"], body["monthly_amount"],
                     body["from_month"], to_month=body.get("to_month"))), 201
-
-
-class CaregiverCaseSchema(Schema):
-    caregiver_id_number = IdNumber(required=True)
-    division_code = Division(required=True)
-    from_date = fields.Date(required=True)
-    enrolment_id = Text(64)
 
 
 @blp.route("/accounts/<id_number>/caregivers", methods=["POST"])
@@ -451,13 +358,6 @@ def register_caregiver(body, id_number):
 
 # -- fund accounts and spending --------------------------------------------------------
 
-class TopupSchema(Schema):
-    division_code = Division(required=True)
-    source = fields.String(required=True, validate=validate.OneOf(TOPUP_SOURCES))
-    amount = Money(required=True)
-    received_on = fields.Date(required=True)
-    memo = fields.String(load_default="", validate=validate.Length(max=500))
-
 
 @blp.route("/topup-funds", methods=["POST"])
 @idempotent
@@ -473,16 +373,6 @@ def fund_topup_account(body):
                body["amount"], body["received_on"].isoformat(), memo=body["memo"]), 201
 
 
-class PilotSchema(Schema):
-    division_code = Division(required=True)
-    amount = Money(required=True)
-    received_on = fields.Date(required=True)
-    source = Text(128, required=True)
-    purposes = fields.List(fields.String(validate=validate.OneOf(PURPOSES)),
-                           load_default=lambda: ["service_subsidy"],
-                           validate=validate.Length(min=1))
-
-
 @blp.route("/pilot-funds", methods=["POST"])
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
@@ -496,28 +386,6 @@ def fund_pilot_account(body):
     return rpc("funding", "fund_pilot_account", body["division_code"], body["amount"],
                body["received_on"].isoformat(), body["source"],
                purposes=body["purposes"]), 201
-
-
-class SpendSchema(Schema):
-    purpose = fields.String(required=True, validate=validate.OneOf(PURPOSES))
-    amount = Money(required=True)
-    payee_kind = fields.String(required=True,
-                               validate=validate.OneOf(["provider", "institution", "caregiver"]))
-    payee = fields.String(required=True, validate=validate.Length(equal=18))
-    month = Month(required=True)
-    memo = fields.String(load_default="", validate=validate.Length(max=500))
-
-    @validates_schema
-    def _payee(self, data, **_kw):
-        from doudi_common.ids import validate_id_number, validate_uscc
-
-        if "payee" not in data or "payee_kind" not in data:
-            return
-        check = validate_id_number if data["payee_kind"] == "caregiver" else validate_uscc
-        try:
-            check(data["payee"])
-        except Invalid as exc:
-            raise ValidationError(exc.detail, field_name="payee") from None
 
 
 @blp.route("/ledger-accounts/<account_code>/spendings", methods=["POST"])

@@ -4,109 +4,43 @@ from __future__ import annotations
 
 from flask import g
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import (
-    IDEMPOTENCY_DOC,
-    NOTHING,
-    Division,
-    IdNumber,
-    Loose,
-    LoosePage,
-    Money,
-    Month,
-    PageArgs,
-    Text,
-    Uscc,
-    empty_page,
-    scoped_division,
-)
+from doudi_gateway.resources.base import NOTHING, empty_page, scoped_division
 from doudi_gateway.resources.persons import fetch_person
+from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, Loose, LoosePage, PageArgs
+from doudi_gateway.schemas.services_log import (
+    AlertListArgs,
+    AlertSchema,
+    CardChangeSchema,
+    CardDocumentSchema,
+    CardEndSchema,
+    CardListArgs,
+    CardReasonSchema,
+    CorrectionSchema,
+    DivisionPageArgs,
+    IssueCardSchema,
+    ItemPriceSchema,
+    ItemsArgs,
+    MonthCloseArgs,
+    MonthCloseListArgs,
+    MonthCloseSchema,
+    RecordBatchSchema,
+    RecordListArgs,
+    RecordSchema,
+    RedeemSchema,
+    ResolveSchema,
+    ScheduleSchema,
+    StatisticsArgs,
+    TimeTransferSchema,
+    VerifySchema,
+    VisitListArgs,
+    VisitSchema,
+)
 from doudi_gateway.web import idempotent, in_scope, mask, rpc, scope_action, scope_read
 
 blp = Blueprint("services_log", __name__, url_prefix="/api/v1",
                 description="服务卡、服务记录、走访、预警、时间银行 (services_log)")
-
-
-class ProviderSchema(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(
-        ["institution", "organisation", "social_worker", "volunteer", "neighbor"]))
-    uscc = Uscc(allow_none=True)
-    id_number = IdNumber(allow_none=True)
-    name = Text(128, required=True)
-    items = fields.List(Text(32))
-
-
-class CardItemSchema(Schema):
-    code = Text(32, required=True)
-    times_per_month = fields.Integer(required=True, validate=validate.Range(min=1, max=400))
-
-
-class IssueCardSchema(Schema):
-    id_number = IdNumber(required=True)
-    items = fields.List(fields.Nested(CardItemSchema), required=True)
-    providers = fields.List(fields.Nested(ProviderSchema), required=True)
-    assessed_on = fields.Date(required=True)
-
-
-class CardListArgs(PageArgs):
-    division_code = Division()
-    status = fields.String(validate=validate.OneOf(
-        ["pending_assessment", "active", "suspended", "ended"]))
-
-
-class RecordSchema(Schema):
-    id_number = IdNumber(required=True)
-    service_item = Text(32, required=True)
-    provider = fields.Nested(ProviderSchema, required=True)
-    started_at = fields.AwareDateTime(required=True)
-    ended_at = fields.AwareDateTime(required=True)
-    quantity = fields.Integer(validate=validate.Range(min=1, max=100))
-    place = Text(128)
-    notes = Text(1000)
-    evidence_ref = Text(256)
-
-
-class RecordListArgs(PageArgs):
-    id_number = IdNumber()
-    month = Month()
-    division_code = Division()
-    status = fields.String(validate=validate.OneOf(["recorded", "verified", "superseded"]))
-
-
-class VerifySchema(Schema):
-    verifier_role = fields.String(required=True,
-                                  validate=validate.OneOf(["person", "township_staff"]))
-    note = Text(500)
-
-
-class VisitSchema(Schema):
-    id_number = IdNumber(required=True)
-    visited_on = fields.Date(required=True)
-    visitor = fields.Nested(ProviderSchema, required=True)
-    content = Text(2000, required=True)
-    kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "neighbor"]))
-
-
-class VisitListArgs(PageArgs):
-    id_number = IdNumber(required=True)
-
-
-class AlertSchema(Schema):
-    id_number = IdNumber(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(
-        ["doorbell", "missed_visit", "health", "safety", "other"]))
-    summary = Text(1000)
-
-
-class AlertListArgs(PageArgs):
-    division_code = Division()
-    status = fields.String(validate=validate.OneOf(["raised", "acknowledged", "resolved"]))
-
-
-class ResolveSchema(Schema):
-    resolution = Text(1000, required=True)
 
 
 def _json(body: dict) -> dict:
@@ -325,15 +259,6 @@ def time_bank(args, id_number):
 
 # -- month close ---------------------------------------------------------------------
 
-class MonthCloseSchema(Schema):
-    month = Month(required=True)
-    division_code = Division((6, 9), required=True)
-    institution_uscc = Uscc()
-
-
-class MonthCloseListArgs(PageArgs):
-    division_code = Division()
-
 
 @blp.route("/month-closes", methods=["POST"])
 @idempotent
@@ -366,20 +291,6 @@ def list_month_closes(args):
 
 
 # -- card lifecycle, corrections, visit schedules, time bank, statistics ----------------
-
-class CardReasonSchema(Schema):
-    reason = Text(500, required=True)
-
-
-class CardEndSchema(Schema):
-    ended_on = fields.Date(required=True)
-    reason = Text(500, required=True)
-
-
-class CardChangeSchema(Schema):
-    reason = Text(500, required=True)
-    items = fields.List(fields.Nested(CardItemSchema))
-    providers = fields.List(fields.Nested(ProviderSchema))
 
 
 def _card_action(id_number: str, method: str, **kwargs) -> dict:
@@ -424,21 +335,6 @@ def end_card(body, id_number):
                         reason=body["reason"])
 
 
-class CorrectionChangesSchema(Schema):
-    started_at = fields.AwareDateTime()
-    ended_at = fields.AwareDateTime()
-    quantity = fields.Integer(validate=validate.Range(min=1, max=100))
-    service_item = Text(32)
-    place = Text(128)
-    notes = Text(1000)
-    evidence_ref = Text(256)
-
-
-class CorrectionSchema(Schema):
-    changes = fields.Nested(CorrectionChangesSchema, required=True)
-    reason = Text(500, required=True)
-
-
 @blp.route("/services/<record_id>/corrections", methods=["POST"])
 @blp.arguments(CorrectionSchema)
 @blp.response(201, Loose)
@@ -450,17 +346,6 @@ def correct_record(body, record_id):
     return mask(rpc("services_log", "correct_record", record["record_id"],
                     changes=_json(body["changes"]), reason=body["reason"],
                     corrected_by=g.principal.username)), 201
-
-
-class ScheduleSchema(Schema):
-    id_number = IdNumber(required=True)
-    every_days = fields.Integer(required=True, validate=validate.Range(min=1, max=366))
-    kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "neighbor"]))
-    start_on = fields.Date()
-
-
-class DivisionPageArgs(PageArgs):
-    division_code = Division()
 
 
 @blp.route("/visit-schedules", methods=["POST"])
@@ -489,19 +374,6 @@ def overdue_visits(args):
                           page=args["page"], per_page=args["per_page"]), args))
 
 
-class TimeTransferSchema(Schema):
-    to_id_number = IdNumber(required=True)
-    minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
-    relation = fields.String(required=True, validate=validate.OneOf(
-        ["spouse", "parent", "child", "sibling", "grandparent", "grandchild"]))
-
-
-class RedeemSchema(Schema):
-    minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
-    service_item = Text(32)
-    note = Text(500)
-
-
 @blp.route("/time-bank/<id_number>/transfers", methods=["POST"])
 @blp.arguments(TimeTransferSchema)
 @blp.response(200, Loose)
@@ -526,11 +398,6 @@ def redeem_time(body, id_number):
                     note=body.get("note")))
 
 
-class StatisticsArgs(Schema):
-    month = Month(required=True)
-    division_code = Division(required=True)
-
-
 @blp.route("/service-statistics", methods=["GET"])
 @blp.arguments(StatisticsArgs, location="query")
 @blp.response(200, Loose)
@@ -545,10 +412,6 @@ def monthly_statistics(args):
     return rpc("services_log", "monthly_statistics", args["month"], division)
 
 
-class ItemsArgs(Schema):
-    division_code = Division()
-
-
 @blp.route("/service-items", methods=["GET"])
 @blp.arguments(ItemsArgs, location="query")
 @blp.response(200, Loose(many=True))
@@ -560,15 +423,6 @@ def list_items(args):
 
 
 # -- card documents, batch recording, item prices, one month close -----------------------
-
-DOCUMENT_KINDS = ["id_card", "household_register", "illness_proof", "disability_certificate",
-                  "assistance_proof", "needs_form", "service_received_form", "other"]
-
-
-class CardDocumentSchema(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(DOCUMENT_KINDS))
-    ref = Text(200, required=True, metadata={"description": "文档库中的材料编号"})
-    note = Text(500)
 
 
 @blp.route("/service-cards/<id_number>/documents", methods=["POST"])
@@ -582,11 +436,6 @@ def add_card_document(body, id_number):
     household register, proofs, needs form, service-received form."""
     return _card_action(id_number, "add_card_document", kind=body["kind"], ref=body["ref"],
                         note=body.get("note")), 201
-
-
-class RecordBatchSchema(Schema):
-    records = fields.List(fields.Nested(RecordSchema), required=True,
-                          validate=validate.Length(min=1, max=5000))
 
 
 @blp.route("/services/batch", methods=["POST"])
@@ -615,11 +464,6 @@ def record_services(body):
     return mask(rpc("services_log", "record_services", payload)), 201
 
 
-class ItemPriceSchema(Schema):
-    unit_price = Money(required=True, allow_none=True,
-                       metadata={"description": "单价（如 \"35.00\"）；null = 取消定价"})
-
-
 @blp.route("/service-items/<jurisdiction>/<code>/price", methods=["PUT"])
 @blp.arguments(ItemPriceSchema)
 @blp.response(200, Loose)
@@ -633,17 +477,6 @@ def set_item_price(body, jurisdiction, code):
     require_division(jurisdiction)
     return rpc("services_log", "set_item_price", jurisdiction, code, body["unit_price"],
                g.principal.username)
-
-
-class MonthCloseArgs(Schema):
-    division_code = Division((6, 9))
-    institution_uscc = Uscc()
-
-    @validates_schema
-    def _one_unit(self, data, **_kw):
-        if bool(data.get("division_code")) == bool(data.get("institution_uscc")):
-            raise ValidationError("须提供 division_code 或 institution_uscc 之一",
-                                  field_name="division_code")
 
 
 @blp.route("/month-closes/<month>", methods=["GET"])

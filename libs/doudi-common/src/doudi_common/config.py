@@ -12,10 +12,9 @@ Environment variables always win over the file's defaults; defaults run locally.
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from typing import Any
-
-from functools import partial
 
 import yaml
 from nameko.cli.main import IMPLICIT_ENV_VAR_MATCHER, env_var_constructor

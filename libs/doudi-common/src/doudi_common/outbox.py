@@ -34,10 +34,10 @@ import amqp
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer
 
+from doudi_common.amqp_io import no_poll_before_publish
 from doudi_common.confirms import Confirms
 from doudi_common.dates import utcnow
 from doudi_common.logs import get_logger
-from doudi_common.amqp_io import no_poll_before_publish
 
 log = get_logger(__name__)
 
@@ -89,7 +89,7 @@ class OutboxWriter:
              key: str | None, now: datetime, event_id: str | None = None,
              time: datetime | None = None) -> dict[str, Any]:
         """Validate ``data`` against its contract and wrap it in the envelope."""
-        from doudi_contracts.envelope import build_envelope
+        from doudi_contracts.registry import build_envelope
 
         division = division_code or data.get("division_code") or NATIONAL_DIVISION
         envelope = build_envelope(self._database.service_name, division, event_type, data,

@@ -167,30 +167,24 @@ def load_envelope(envelope: Any) -> dict[str, Any]:
                             exc.messages) from None
 
 
-def build_envelope(source: str, division_code: str, event_type: str, data: dict[str, Any],
-                   event_id: str | None = None, time: datetime | None = None) -> dict[str, Any]:
-    """A JSON-ready envelope for an event of ``source``.
+def wrap(source: str, division_code: str, event_type: str, data: dict[str, Any],
+         event_id: str | None = None, time: datetime | None = None) -> dict[str, Any]:
+    """A JSON-ready envelope around ``data`` that is already in wire form (the
+    registry's ``build_envelope`` dumps and checks it first).
 
-    ``data`` (Python values or wire form) is dumped through the type's schema
-    and validated, so an event that breaks its contract fails here, at the
-    producer, rather than in every consumer (``ContractError('bad_data')``).
     ``event_id`` defaults to a new UUID4; ``time`` to now; a naive ``time``
     raises ``ValueError``. ``time`` is written in the Asia/Shanghai offset.
     """
-    # Imported here: the registry imports this module for EnvelopeSchema.
-    from doudi_contracts.registry import dump_data
-
     if not SOURCE_NAME.fullmatch(source or ""):
         raise ValueError(f"bad source name {source!r}")
     division = validate_division_code(division_code)
     when = datetime.now(SHANGHAI) if time is None else time
-    envelope = {
+    return {
         "specversion": SPECVERSION,
         "id": str(uuid.UUID(str(event_id))) if event_id is not None else str(uuid.uuid4()),
         "source": f"{source}/{division}",
         "type": event_type,
         "time": format_rfc3339(when),
         "datacontenttype": CONTENT_TYPE,
-        "data": dump_data(source, event_type, data),
+        "data": data,
     }
-    return envelope

@@ -26,7 +26,7 @@ from doudi_contracts import (
     services_log,
 )
 from doudi_contracts.base import EventData
-from doudi_contracts.envelope import build_envelope, load_envelope
+from doudi_contracts.envelope import SOURCE_NAME, load_envelope, wrap
 from doudi_contracts.errors import ContractError, describe
 from doudi_contracts.fields import SHANGHAI
 
@@ -181,3 +181,19 @@ def examples() -> Iterator[tuple[str, str, dict[str, Any]]]:
     for source, types in CATALOGUE.items():
         for event_type in types:
             yield source, event_type, example_envelope(source, event_type)
+
+
+def build_envelope(source: str, division_code: str, event_type: str, data: Mapping[str, Any],
+                   event_id: str | None = None, time: datetime | None = None) -> dict[str, Any]:
+    """A JSON-ready envelope for an event of ``source``.
+
+    ``data`` (Python values or wire form) is dumped through the type's schema
+    and validated, so an event that breaks its contract fails here, at the
+    producer, rather than in every consumer (``ContractError('bad_data')``).
+    ``event_id`` defaults to a new UUID4; ``time`` to now; a naive ``time``
+    raises ``ValueError``. ``time`` is written in the Asia/Shanghai offset.
+    """
+    if not SOURCE_NAME.fullmatch(source or ""):
+        raise ValueError(f"bad source name {source!r}")
+    return wrap(source, division_code, event_type, dump_data(source, event_type, data),
+                event_id=event_id, time=time)

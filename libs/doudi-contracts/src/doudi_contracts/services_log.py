@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from marshmallow import ValidationError, validates_schema
+from marshmallow import ValidationError, fields, validates_schema
 
 from doudi_contracts.base import EventData, Example, exactly_one, not_before
-from marshmallow import fields
-
 from doudi_contracts.fields import (
     MESSAGES,
     Choice,

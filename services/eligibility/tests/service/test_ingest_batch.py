@@ -20,10 +20,10 @@ from doudi_common.testing.idnumbers import make_id_number
 from doudi_common.testing.samples import certificate_issued
 from doudi_contracts.registry import validate_event
 from doudi_departments.simulate import Simulator
-from doudi_eligibility.service import departments as service_module
 from doudi_eligibility.domain.packs import pack_from_data
 from doudi_eligibility.models import metadata
 from doudi_eligibility.service import EligibilityService
+from doudi_eligibility.service import departments as service_module
 from doudi_eligibility.testing import REGISTRY
 from nameko.testing.services import worker_factory
 

@@ -10,7 +10,6 @@ import pytest
 from doudi_common.errors import Invalid, NotFound
 from doudi_eligibility.domain.decision import decide
 from doudi_eligibility.domain.packs import PackRegistry, pack_from_data
-from doudi_eligibility.packs import load_pack
 from doudi_eligibility.domain.person import (
     Fact,
     fact_from_event,
@@ -21,6 +20,7 @@ from doudi_eligibility.domain.person import (
     snapshot,
 )
 from doudi_eligibility.domain.rules import compile_condition, describe
+from doudi_eligibility.packs import load_pack
 from doudi_eligibility.testing import REGISTRY, assessment, cert, hardship, person
 
 BORN = date(1952, 3, 14)

@@ -11,9 +11,9 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 from doudi_common.db import DatabaseCore
-from doudi_funding.store import reports
 from doudi_funding.domain.settlement import CaseInput, settle
 from doudi_funding.models import cases, ledger_entries, metadata, person_subsidies, self_pay_ratios
+from doudi_funding.store import reports
 from doudi_funding.store.settlement import (
     donation_balances,
     load_facts,

@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pytest
 import sqlalchemy as sa
 from doudi_common.db import DatabaseCore
-from doudi_funding.store import reports
 from doudi_funding.models import cases, metadata, person_subsidies
+from doudi_funding.store import reports
 from doudi_funding.store.settlement import settle_county_month
 
 

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 import pytest
 from doudi_common.errors import Conflict, Invalid
-
 from doudi_funding.domain import funds
 from doudi_funding.store.settlement import PAYEE
 

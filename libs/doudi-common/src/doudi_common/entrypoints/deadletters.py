@@ -6,7 +6,6 @@ operators' contract (``doudi-dept dlq list/replay`` reads them)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from kombu import Connection, Exchange, Queue
 from kombu.pools import producers

@@ -8,8 +8,6 @@ from __future__ import annotations
 import inspect
 import sys
 import time
-from collections.abc import Callable
-from typing import Any
 
 import amqp
 import eventlet.semaphore
@@ -31,7 +29,7 @@ from nameko.rpc import get_rpc_exchange
 import doudi_common.rpc_errors  # noqa: F401 - our errors cross RPC as themselves
 from doudi_common.amqp_io import no_poll_before_publish
 from doudi_common.db import finish_units_of_work
-from doudi_common.entrypoints.outcomes import ExcInfo, as_transient
+from doudi_common.entrypoints.outcomes import as_transient
 from doudi_common.errors import EXPECTED_ERRORS, TransientError
 from doudi_common.logs import get_logger
 

@@ -9,9 +9,7 @@ import functools
 import json
 import random
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
 from functools import partial
-from typing import Any
 
 import eventlet
 import eventlet.event
@@ -31,7 +29,7 @@ from doudi_common.entrypoints.deadletters import (
     DeadLetters,
     Rejected,
 )
-from doudi_common.entrypoints.outcomes import ExcInfo, is_transient
+from doudi_common.entrypoints.outcomes import is_transient
 from doudi_common.errors import EXPECTED_ERRORS, DoudiError
 from doudi_common.logs import get_logger
 from doudi_common.outbox import event_exchange

@@ -22,7 +22,6 @@ from doudi_funding.models import (
     service_lines,
 )
 
-
 # -- cases ---------------------------------------------------------------------------
 
 def get_case(session, case_id: str) -> dict | None:

@@ -26,7 +26,6 @@ from doudi_funding.models import (
     payouts,
 )
 
-
 # -- accounts ---------------------------------------------------------------------
 
 def standard_accounts(county: str) -> list[tuple[str, str, str]]:

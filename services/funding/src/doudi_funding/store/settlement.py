@@ -22,18 +22,10 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from doudi_common.paging import offset_of
 from doudi_common.money import allocate, from_fen, to_fen
+from doudi_common.paging import offset_of
 
 from doudi_funding.domain import ledger as L
-from doudi_funding.store.ledger import (
-    ENTRY_SQL,
-    TXN_SQL,
-    balance,
-    bulk_insert,
-    ensure_accounts,
-    post,
-)
 from doudi_funding.domain.costplan import CatalogItem, month_cost, segments
 from doudi_funding.domain.days import (
     charged_days,
@@ -51,9 +43,9 @@ from doudi_funding.domain.settlement import (
     CaseInput,
     CaseSplit,
     adjustment,
-    settlement_id_for,
     prorate_fen,
     settle,
+    settlement_id_for,
 )
 from doudi_funding.models import (
     care_levels,
@@ -69,9 +61,14 @@ from doudi_funding.models import (
     service_lines,
     settlement_runs,
 )
-
-
-
+from doudi_funding.store.ledger import (
+    ENTRY_SQL,
+    TXN_SQL,
+    balance,
+    bulk_insert,
+    ensure_accounts,
+    post,
+)
 
 # -- facts for a month --------------------------------------------------------------
 

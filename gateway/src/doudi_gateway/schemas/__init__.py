@@ -1,0 +1,1 @@
+"""The gateway's request and reply schemas, one module per resource area."""
