@@ -9,11 +9,16 @@ def register_all(api: Api) -> None:
     from doudi_gateway.resources import (
         applications,
         audit,
+        care_watch,
         funding,
+        inspections,
         institutions,
         persons,
+        placements,
         services_log,
+        time_bank,
     )
 
-    for module in (persons, applications, institutions, funding, services_log, audit):
+    for module in (persons, applications, institutions, placements, inspections, funding,
+                   services_log, care_watch, time_bank, audit):
         api.register_blueprint(module.blp)

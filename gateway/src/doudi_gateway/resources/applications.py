@@ -7,7 +7,7 @@ from flask import Response, g
 from flask_smorest import Blueprint
 
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import NOTHING, empty_page, page_from, scoped_division
+from doudi_gateway.resources.base import NOTHING, empty_page, iso, page_from, scoped_division
 from doudi_gateway.resources.persons import fetch_person
 from doudi_gateway.schemas.applications import (
     ApplicationListArgs,
@@ -39,10 +39,6 @@ blp = Blueprint("applications", __name__, url_prefix="/api/v1",
                 description="申请、审核、公示、纳入照护 (eligibility)")
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
 def fetch_application(application_id: str, action: bool = False) -> dict:
     app = rpc("eligibility", "get_application", application_id)
     return scope_action(app, "申请") if action else scope_read(app, "申请")
@@ -64,8 +60,8 @@ def present(application: dict) -> dict:
 def file_application(body):
     """File an application for care (consent required)."""
     fetch_person(body["id_number"], action=True)
-    payload = {k: (_iso(v) if k == "submitted_on" else v) for k, v in body.items()}
-    payload["consent"] = {**body["consent"], "on": _iso(body["consent"]["on"])}
+    payload = {k: (iso(v) if k == "submitted_on" else v) for k, v in body.items()}
+    payload["consent"] = {**body["consent"], "on": iso(body["consent"]["on"])}
     payload.update(submitted_by=g.principal.username, submitted_role=g.principal.role)
     app = rpc("eligibility", "file_application", payload)
     return present(app), 201, {"Location": f"/api/v1/applications/{app['application_id']}"}
@@ -82,7 +78,7 @@ def list_applications(args):
         return empty_page(args)
     reply = rpc("eligibility", "list_applications", status=args.get("status"),
                 division_prefix=division_prefix(division) if division else None,
-                date_from=_iso(args.get("date_from")), date_to=_iso(args.get("date_to")),
+                date_from=iso(args.get("date_from")), date_to=iso(args.get("date_to")),
                 policy_pack=args.get("policy_pack"), page=args["page"],
                 per_page=args["per_page"])
     return mask(page_from(reply, args))
@@ -124,7 +120,7 @@ def public_notice(args):
     """Approved persons of a township in a period (公示), ID numbers masked."""
     require_division(args["township_code"])
     reply = rpc("eligibility", "public_notice_list", args["township_code"],
-                _iso(args["date_from"]), _iso(args["date_to"]), page=args["page"],
+                iso(args["date_from"]), iso(args["date_to"]), page=args["page"],
                 per_page=args["per_page"])
     return mask(page_from(reply, args))
 
@@ -137,7 +133,7 @@ def public_notice_csv(args):
     """The public notice as CSV (UTF-8 with BOM, Chinese header) for posting."""
     require_division(args["township_code"])
     reply = rpc("eligibility", "public_notice_csv", args["township_code"],
-                _iso(args["date_from"]), _iso(args["date_to"]))
+                iso(args["date_from"]), iso(args["date_to"]))
     return Response(reply["content"], content_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="{reply.get("filename", "notice.csv")}"'})
 

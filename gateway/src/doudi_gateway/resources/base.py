@@ -8,6 +8,7 @@ from doudi_common.ids import (
     validate_id_number,
     validate_uscc,
 )
+from doudi_common.serialize import to_jsonable
 
 from doudi_gateway.web import principal
 
@@ -49,3 +50,11 @@ def page_from(reply: dict, args: dict) -> dict:
             "per_page": reply.get("per_page", reply.get("page_size", args.get("per_page", 20))),
             "total": reply.get("total", len(reply.get("items", [])))}
 
+
+def iso(value):
+    return value.isoformat() if value is not None else None
+
+
+def jsonable(body: dict) -> dict:
+    """A request body with dates and decimals as the services take them."""
+    return to_jsonable(body)

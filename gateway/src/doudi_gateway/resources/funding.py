@@ -7,7 +7,7 @@ from flask import Response, g
 from flask_smorest import Blueprint, abort
 
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import NOTHING, empty_page, scoped_division
+from doudi_gateway.resources.base import NOTHING, empty_page, page_from, scoped_division
 from doudi_gateway.resources.persons import person_scope
 from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, Loose, LoosePage
 from doudi_gateway.schemas.funding import (
@@ -55,11 +55,6 @@ def page_of_args(args: dict) -> dict:
     return {"page": args["page"], "per_page": args["per_page"]}
 
 
-def _page(reply: dict, args: dict) -> dict:
-    return {"items": reply.get("items", []), "page": args["page"], "per_page": args["per_page"],
-            "total": reply.get("total", len(reply.get("items", [])))}
-
-
 @blp.route("/settlements", methods=["GET"])
 @blp.arguments(SettlementListArgs, location="query")
 @blp.response(200, LoosePage)
@@ -71,7 +66,7 @@ def list_settlements(args):
         return empty_page(args)
     reply = rpc("funding", "list_settlements", args["month"], division_code=division,
                 institution_uscc=args.get("institution_uscc"), **page_of_args(args))
-    return mask(_page(reply, args))
+    return mask(page_from(reply, args))
 
 
 @blp.route("/settlements", methods=["POST"])
@@ -117,7 +112,7 @@ def list_donations(args):
     division = scoped_division(args["division_code"])
     if division is NOTHING:
         return empty_page(args)
-    return _page(rpc("funding", "list_donations", division, **page_of_args(args)), args)
+    return page_from(rpc("funding", "list_donations", division, **page_of_args(args)), args)
 
 
 @blp.route("/donations", methods=["POST"])
@@ -296,7 +291,7 @@ def get_cost_plan(args, case_id):
         if not in_scope(county):
             raise NotFound("未找到该个案", resource="case")
     else:
-        from doudi_gateway.resources.institutions import fetch_placement
+        from doudi_gateway.resources.placements import fetch_placement
 
         fetch_placement(case_id)
     return rpc("funding", "get_cost_plan", case_id, args["month"])

@@ -6,19 +6,16 @@ from flask import g
 from flask_smorest import Blueprint
 
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import NOTHING, empty_page, scoped_division
+from doudi_gateway.resources.base import NOTHING, empty_page, jsonable, page_from, scoped_division
 from doudi_gateway.resources.persons import fetch_person
-from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, Loose, LoosePage, PageArgs
+from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, Loose, LoosePage
 from doudi_gateway.schemas.services_log import (
-    AlertListArgs,
-    AlertSchema,
     CardChangeSchema,
     CardDocumentSchema,
     CardEndSchema,
     CardListArgs,
     CardReasonSchema,
     CorrectionSchema,
-    DivisionPageArgs,
     IssueCardSchema,
     ItemPriceSchema,
     ItemsArgs,
@@ -28,36 +25,13 @@ from doudi_gateway.schemas.services_log import (
     RecordBatchSchema,
     RecordListArgs,
     RecordSchema,
-    RedeemSchema,
-    ResolveSchema,
-    ScheduleSchema,
     StatisticsArgs,
-    TimeTransferSchema,
     VerifySchema,
-    VisitListArgs,
-    VisitSchema,
 )
 from doudi_gateway.web import idempotent, in_scope, mask, rpc, scope_action, scope_read
 
 blp = Blueprint("services_log", __name__, url_prefix="/api/v1",
                 description="服务卡、服务记录、走访、预警、时间银行 (services_log)")
-
-
-def _json(body: dict) -> dict:
-    from doudi_common.serialize import to_jsonable
-
-    return to_jsonable(body)
-
-
-def _page(reply: dict, args: dict) -> dict:
-    return {"items": reply.get("items", []), "page": reply.get("page", args["page"]),
-            "per_page": reply.get("page_size", args["per_page"]),
-            "total": reply.get("total", len(reply.get("items", [])))}
-
-
-def _list_division(args: dict):
-    division = scoped_division(args.get("division_code"))
-    return division
 
 
 # -- service cards ---------------------------------------------------------------
@@ -68,10 +42,10 @@ def _list_division(args: dict):
 @requires("services:read")
 def list_cards(args):
     """Service cards in the caller's jurisdiction, by service number."""
-    division = _list_division(args)
+    division = scoped_division(args.get("division_code"))
     if division is NOTHING:
         return empty_page(args)
-    return mask(_page(rpc("services_log", "list_cards", division_code=division or "",
+    return mask(page_from(rpc("services_log", "list_cards", division_code=division or "",
                           status=args.get("status"), page=args["page"],
                           per_page=args["per_page"]), args))
 
@@ -85,7 +59,7 @@ def list_cards(args):
 def issue_card(body):
     """Issue a person's service card after the needs assessment (qingyunpu-2021 §五)."""
     person = fetch_person(body["id_number"], action=True)
-    card = rpc("services_log", "issue_card", **_json(body), by=g.principal.username,
+    card = rpc("services_log", "issue_card", **jsonable(body), by=g.principal.username,
                division_code=person.get("division_code"), name=person.get("name"))
     return mask(card), 201
 
@@ -107,12 +81,12 @@ def get_card(id_number):
 @requires("services:read")
 def list_records(args):
     """Service records (ID numbers masked)."""
-    division = _list_division(args)
+    division = scoped_division(args.get("division_code"))
     if division is NOTHING:
         return empty_page(args)
     provider_uscc = g.principal.institution_id if g.principal.role == "institution_staff" \
         else None
-    return mask(_page(rpc("services_log", "list_records", id_number=args.get("id_number"),
+    return mask(page_from(rpc("services_log", "list_records", id_number=args.get("id_number"),
                           provider_uscc=provider_uscc, month=args.get("month"),
                           division_code=division, status=args.get("status"),
                           page=args["page"], per_page=args["per_page"]), args))
@@ -132,7 +106,7 @@ def record_service(body):
         from doudi_common.errors import Forbidden
 
         raise Forbidden("机构工作人员只能记录本机构的服务", field="provider.uscc")
-    record = rpc("services_log", "record_service", **_json(body),
+    record = rpc("services_log", "record_service", **jsonable(body),
                  recorded_by=g.principal.username)
     return mask(record), 201
 
@@ -164,97 +138,11 @@ def verify_record(body, record_id):
 
 # -- visits ------------------------------------------------------------------------
 
-@blp.route("/visits", methods=["GET"])
-@blp.arguments(VisitListArgs, location="query")
-@blp.response(200, LoosePage)
-@requires("services:read")
-def list_visits(args):
-    """A person's visits."""
-    person = fetch_person(args["id_number"])
-    return mask(_page(rpc("services_log", "list_visits", id_number=person["id_number"],
-                          page=args["page"], per_page=args["per_page"]), args))
-
-
-@blp.route("/visits", methods=["POST"])
-@idempotent
-@blp.doc(**IDEMPOTENCY_DOC)
-@blp.arguments(VisitSchema)
-@blp.response(201, Loose)
-@requires("services:write")
-def record_visit(body):
-    """Record a visit."""
-    fetch_person(body["id_number"], action=True)
-    return mask(rpc("services_log", "record_visit", **_json(body),
-                    by=g.principal.username)), 201
-
 
 # -- alerts ------------------------------------------------------------------------
 
-@blp.route("/alerts", methods=["GET"])
-@blp.arguments(AlertListArgs, location="query")
-@blp.response(200, LoosePage)
-@requires("services:read")
-def list_alerts(args):
-    """Alerts (爱心门铃) in the caller's jurisdiction."""
-    division = _list_division(args)
-    if division is NOTHING:
-        return empty_page(args)
-    return mask(_page(rpc("services_log", "list_alerts", division_code=division or "",
-                          status=args.get("status"), page=args["page"],
-                          per_page=args["per_page"]), args))
-
-
-@blp.route("/alerts", methods=["POST"])
-@idempotent
-@blp.doc(**IDEMPOTENCY_DOC)
-@blp.arguments(AlertSchema)
-@blp.response(201, Loose)
-@requires("services:write")
-def raise_alert(body):
-    """Raise an alert."""
-    fetch_person(body["id_number"], action=True)
-    return mask(rpc("services_log", "raise_alert", **_json(body),
-                    raised_by=g.principal.username)), 201
-
-
-def _alert(alert_id: str) -> dict:
-    return scope_action(rpc("services_log", "get_alert", alert_id), "预警")
-
-
-@blp.route("/alerts/<alert_id>/acknowledgement", methods=["POST"])
-@blp.response(200, Loose)
-@requires("alerts:write")
-def acknowledge_alert(alert_id):
-    """Acknowledge an alert (stops escalation)."""
-    alert = _alert(alert_id)
-    return mask(rpc("services_log", "acknowledge_alert", alert["alert_id"],
-                    by=g.principal.username))
-
-
-@blp.route("/alerts/<alert_id>/resolution", methods=["POST"])
-@blp.arguments(ResolveSchema)
-@blp.response(200, Loose)
-@requires("alerts:write")
-def resolve_alert(body, alert_id):
-    """Resolve an alert."""
-    alert = _alert(alert_id)
-    return mask(rpc("services_log", "resolve_alert", alert["alert_id"],
-                    resolution=body["resolution"], by=g.principal.username))
-
 
 # -- time bank ---------------------------------------------------------------------
-
-@blp.route("/time-bank/<id_number>", methods=["GET"])
-@blp.arguments(PageArgs, location="query")
-@blp.response(200, Loose)
-@requires("services:read")
-def time_bank(args, id_number):
-    """A volunteer's time-bank balance and history (lanzhou-2021 §四(五)3)."""
-    person = fetch_person(id_number)
-    balance = rpc("services_log", "time_bank_balance", id_number=person["id_number"])
-    history = rpc("services_log", "time_bank_history", id_number=person["id_number"],
-                  page=args["page"], per_page=args["per_page"])
-    return mask({**balance, "history": _page(history, args)})
 
 
 # -- month close ---------------------------------------------------------------------
@@ -283,10 +171,10 @@ def close_month(body):
 @requires("services:read")
 def list_month_closes(args):
     """Month closes in the caller's jurisdiction."""
-    division = _list_division(args)
+    division = scoped_division(args.get("division_code"))
     if division is NOTHING:
         return empty_page(args)
-    return mask(_page(rpc("services_log", "list_month_closes", division_code=division or "",
+    return mask(page_from(rpc("services_log", "list_month_closes", division_code=division or "",
                           page=args["page"], per_page=args["per_page"]), args))
 
 
@@ -305,7 +193,7 @@ def _card_action(id_number: str, method: str, **kwargs) -> dict:
 @requires("cards:write")
 def change_card(body, id_number):
     """Change a card's items or providers (reactivates a suspended card)."""
-    return _card_action(id_number, "change_card", **_json(body))
+    return _card_action(id_number, "change_card", **jsonable(body))
 
 
 @blp.route("/service-cards/<id_number>/suspension", methods=["POST"])
@@ -344,58 +232,8 @@ def correct_record(body, record_id):
     in a closed month a reversal and the correction go into the open month."""
     record = fetch_record(record_id, action=True)
     return mask(rpc("services_log", "correct_record", record["record_id"],
-                    changes=_json(body["changes"]), reason=body["reason"],
+                    changes=jsonable(body["changes"]), reason=body["reason"],
                     corrected_by=g.principal.username)), 201
-
-
-@blp.route("/visit-schedules", methods=["POST"])
-@blp.arguments(ScheduleSchema)
-@blp.response(200, Loose)
-@requires("services:write")
-def set_visit_schedule(body):
-    """Set how often a person is visited (lanzhou-2021 §四(三)3)."""
-    person = fetch_person(body["id_number"], action=True)
-    return mask(rpc("services_log", "set_visit_schedule", person["id_number"],
-                    body["every_days"], body["kind"], g.principal.username,
-                    division_code=person.get("division_code"),
-                    start_on=body["start_on"].isoformat() if body.get("start_on") else None))
-
-
-@blp.route("/visits/overdue", methods=["GET"])
-@blp.arguments(DivisionPageArgs, location="query")
-@blp.response(200, LoosePage)
-@requires("services:read")
-def overdue_visits(args):
-    """Persons whose visit is overdue."""
-    division = _list_division(args)
-    if division is NOTHING:
-        return empty_page(args)
-    return mask(_page(rpc("services_log", "list_overdue_visits", division_code=division or "",
-                          page=args["page"], per_page=args["per_page"]), args))
-
-
-@blp.route("/time-bank/<id_number>/transfers", methods=["POST"])
-@blp.arguments(TimeTransferSchema)
-@blp.response(200, Loose)
-@requires("services:write")
-def transfer_time(body, id_number):
-    """Transfer time-bank minutes to a family member."""
-    giver = fetch_person(id_number, action=True)
-    fetch_person(body["to_id_number"], action=True)
-    return mask(rpc("services_log", "transfer_time", giver["id_number"], body["to_id_number"],
-                    body["minutes"], body["relation"], g.principal.username))
-
-
-@blp.route("/time-bank/<id_number>/redemptions", methods=["POST"])
-@blp.arguments(RedeemSchema)
-@blp.response(200, Loose)
-@requires("services:write")
-def redeem_time(body, id_number):
-    """Redeem time-bank minutes for services."""
-    person = fetch_person(id_number, action=True)
-    return mask(rpc("services_log", "redeem_time", person["id_number"], body["minutes"],
-                    g.principal.username, service_item=body.get("service_item"),
-                    note=body.get("note")))
 
 
 @blp.route("/service-statistics", methods=["GET"])
@@ -404,7 +242,7 @@ def redeem_time(body, id_number):
 @requires("services:read")
 def monthly_statistics(args):
     """A month's records, persons served, minutes, amounts, visits and alerts."""
-    division = _list_division(args)
+    division = scoped_division(args.get("division_code"))
     if division is NOTHING:
         from doudi_common.errors import NotFound
 
@@ -460,7 +298,7 @@ def record_services(body):
                             index=index)
     for id_number in dict.fromkeys(r["id_number"] for r in records):
         person_scope(id_number, action=True)
-    payload = [{**_json(r), "recorded_by": p.username} for r in records]
+    payload = [{**jsonable(r), "recorded_by": p.username} for r in records]
     return mask(rpc("services_log", "record_services", payload)), 201
 
 

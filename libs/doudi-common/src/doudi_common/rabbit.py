@@ -76,16 +76,86 @@ def department_subscriptions() -> dict[str, dict[str, list[str]]]:
     return DEPARTMENT_SUBSCRIPTIONS
 
 
+def _department_access(dept: str, vhost: str) -> tuple[dict, list[dict]]:
+    """A department's permissions: its own queues, publishing only to its own
+    exchange, reading its own and the services' exchanges."""
+    own = f"^{_escape(dept)}\\..*"
+    permission = {
+        "user": dept, "vhost": vhost,
+        "configure": own,
+        "write": f"^({_escape(dept)}\\.events|{_escape(dept)}\\..*)$",
+        "read": "^(" + "|".join([f"{_escape(dept)}\\..*"]
+                                + [f"{_escape(s)}\\.events" for s in SERVICES]) + ")$",
+    }
+    topics = [{"user": dept, "vhost": vhost, "exchange": f"{source}.events",
+               "write": ".*" if source == dept else "^$",
+               "read": ".*" if (source == dept or source in SERVICES) else "^$"}
+              for source in SOURCES]
+    return permission, topics
+
+
+def _service_access(svc: str, vhost: str) -> tuple[dict, list[dict]]:
+    """A service's (or the gateway's) permissions: its own and the RPC queues,
+    publishing only to its own exchange."""
+    permission = {
+        "user": svc, "vhost": vhost,
+        "configure": "^(" + "|".join([f"{_escape(svc)}\\..*", "rpc-.*", "rpc\\.reply-.*",
+                                      "nameko-rpc", "doudi\\..*", ".*\\.events"]) + ")$",
+        "write": "^(" + "|".join([f"{_escape(svc)}\\..*", "rpc-.*", "rpc\\.reply-.*",
+                                  "nameko-rpc", "doudi\\..*"]) + ")$",
+        "read": ".*",
+    }
+    topics = [] if svc == "gateway" else [
+        {"user": svc, "vhost": vhost, "exchange": f"{source}.events",
+         "write": ".*" if source == svc else "^$", "read": ".*"} for source in SOURCES]
+    return permission, topics
+
+
+def _queue(name: str, vhost: str, arguments: dict | None = None) -> dict:
+    return {"name": name, "vhost": vhost, "durable": True, "auto_delete": False,
+            "arguments": arguments or {}}
+
+
+def _bindings(source: str, name: str, patterns, vhost: str) -> list[dict]:
+    return [{"source": source, "vhost": vhost, "destination": name,
+             "destination_type": "queue", "routing_key": pattern, "arguments": {}}
+            for pattern in patterns]
+
+
+def _topology(vhost: str) -> tuple[list[dict], list[dict], list[dict]]:
+    """Exchanges, queues and bindings: one topic exchange per source, a dead
+    letter queue per service, the services' subscription queues and the
+    departments' own (durable from deploy time on, so nothing published
+    before their consumer runs is lost)."""
+    exchanges = [{"name": f"{s}.events", "vhost": vhost, "type": "topic", "durable": True,
+                  "auto_delete": False, "internal": False, "arguments": {}} for s in SOURCES]
+    exchanges.append({"name": DLX, "vhost": vhost, "type": "direct", "durable": True,
+                      "auto_delete": False, "internal": False, "arguments": {}})
+    queues, bindings = [], []
+    for svc in SERVICES:
+        queues.append(_queue(f"doudi.dlq.{svc}", vhost))
+        bindings.extend(_bindings(DLX, f"doudi.dlq.{svc}", [svc], vhost))
+    for sub in subscriptions():
+        name = f"{sub['service']}.{sub['source']}.{sub['method']}"
+        queues.append(_queue(name, vhost, {"x-dead-letter-exchange": DLX,
+                                           "x-dead-letter-routing-key": sub["service"]}))
+        bindings.extend(_bindings(f"{sub['source']}.events", name, sub["patterns"], vhost))
+    for dept, sources in department_subscriptions().items():
+        for source, patterns in sources.items():
+            name = f"{dept}.{source}.main"
+            queues.append(_queue(name, vhost))
+            bindings.extend(_bindings(f"{source}.events", name, patterns, vhost))
+    return exchanges, queues, bindings
+
+
 def generate(vhost: str = "/", passwords_from_env: bool = False,
              fixed_salt: bool = True) -> dict:
-    def pw_hash(user: str) -> str:
-        pw = password_for(user) if passwords_from_env else dev_password(user)
-        # a fixed salt keeps the committed file stable between runs (dev only)
-        return rabbit_hash(pw, salt=hashlib.sha256(user.encode()).digest()[:4]
-                           if fixed_salt and not passwords_from_env else None)
-
     def user(name: str, tag: str) -> dict:
-        return {"name": name, "password_hash": pw_hash(name),
+        pw = password_for(name) if passwords_from_env else dev_password(name)
+        # a fixed salt keeps the committed file stable between runs (dev only)
+        salt = hashlib.sha256(name.encode()).digest()[:4] \
+            if fixed_salt and not passwords_from_env else None
+        return {"name": name, "password_hash": rabbit_hash(pw, salt=salt),
                 "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": [tag],
                 "limits": {}}
 
@@ -94,68 +164,15 @@ def generate(vhost: str = "/", passwords_from_env: bool = False,
     users = [user("admin", "administrator")]
     permissions = [{"user": "admin", "vhost": vhost, "configure": ".*", "write": ".*",
                     "read": ".*"}]
-    topic_permissions = []
-    for dept in DEPARTMENTS:
-        users.append(user(dept, "department"))
-        own = f"^{_escape(dept)}\\..*"
-        permissions.append({
-            "user": dept, "vhost": vhost,
-            # its own queues only; publishing only to its own exchange
-            "configure": own,
-            "write": f"^({_escape(dept)}\\.events|{_escape(dept)}\\..*)$",
-            "read": "^(" + "|".join([f"{_escape(dept)}\\..*"]
-                                    + [f"{_escape(s)}\\.events" for s in SERVICES]) + ")$",
-        })
-        for source in SOURCES:
-            mine = source == dept
-            topic_permissions.append({"user": dept, "vhost": vhost,
-                                      "exchange": f"{source}.events",
-                                      "write": ".*" if mine else "^$",
-                                      "read": ".*" if (mine or source in SERVICES) else "^$"})
-    for svc in SERVICES + ("gateway",):
-        users.append(user(svc, "service"))
-        permissions.append({
-            "user": svc, "vhost": vhost,
-            "configure": "^(" + "|".join([f"{_escape(svc)}\\..*", "rpc-.*", "rpc\\.reply-.*",
-                                          "nameko-rpc", "doudi\\..*", ".*\\.events"]) + ")$",
-            "write": "^(" + "|".join([f"{_escape(svc)}\\..*", "rpc-.*", "rpc\\.reply-.*",
-                                      "nameko-rpc", "doudi\\..*"]) + ")$",
-            "read": ".*",
-        })
-        if svc != "gateway":
-            topic_permissions.extend(
-                {"user": svc, "vhost": vhost, "exchange": f"{source}.events",
-                 "write": ".*" if source == svc else "^$", "read": ".*"} for source in SOURCES)
-
-    exchanges = [{"name": f"{s}.events", "vhost": vhost, "type": "topic", "durable": True,
-                  "auto_delete": False, "internal": False, "arguments": {}} for s in SOURCES]
-    exchanges.append({"name": DLX, "vhost": vhost, "type": "direct", "durable": True,
-                      "auto_delete": False, "internal": False, "arguments": {}})
-    queues, bindings = [], []
-    for svc in SERVICES:
-        queues.append({"name": f"doudi.dlq.{svc}", "vhost": vhost, "durable": True,
-                       "auto_delete": False, "arguments": {}})
-        bindings.append({"source": DLX, "vhost": vhost, "destination": f"doudi.dlq.{svc}",
-                         "destination_type": "queue", "routing_key": svc, "arguments": {}})
-    for sub in subscriptions():
-        name = f"{sub['service']}.{sub['source']}.{sub['method']}"
-        queues.append({"name": name, "vhost": vhost, "durable": True, "auto_delete": False,
-                       "arguments": {"x-dead-letter-exchange": DLX,
-                                     "x-dead-letter-routing-key": sub["service"]}})
-        bindings.extend({"source": f"{sub['source']}.events", "vhost": vhost,
-                         "destination": name, "destination_type": "queue",
-                         "routing_key": pattern, "arguments": {}}
-                        for pattern in sub["patterns"])
-    # the departments' own subscription queues (doudi_contracts.subscriptions),
-    # durable from deploy time on so nothing published before their consumer runs is lost
-    for dept, sources in department_subscriptions().items():
-        for source, patterns in sources.items():
-            name = f"{dept}.{source}.main"
-            queues.append({"name": name, "vhost": vhost, "durable": True, "auto_delete": False,
-                           "arguments": {}})
-            bindings.extend({"source": f"{source}.events", "vhost": vhost, "destination": name,
-                             "destination_type": "queue", "routing_key": pattern, "arguments": {}}
-                            for pattern in patterns)
+    topic_permissions: list[dict] = []
+    for name, tag, access in ([(d, "department", _department_access) for d in DEPARTMENTS]
+                              + [(s, "service", _service_access)
+                                 for s in (*SERVICES, "gateway")]):
+        users.append(user(name, tag))
+        permission, topics = access(name, vhost)
+        permissions.append(permission)
+        topic_permissions.extend(topics)
+    exchanges, queues, bindings = _topology(vhost)
     return {
         "rabbit_version": "3.10.8",
         "rabbitmq_version": "3.10.8",

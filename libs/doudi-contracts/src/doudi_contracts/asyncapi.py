@@ -92,63 +92,60 @@ def _security_schemes() -> dict[str, Any]:
     return schemes
 
 
-def build_document() -> dict[str, Any]:
-    """The AsyncAPI document as plain data (deterministic order)."""
-    sources = list(CATALOGUE)  # catalogue order: departments first
-    schemas: dict[str, Any] = {"CloudEventEnvelope": envelope_json_schema()}
-    messages: dict[str, Any] = {}
-    channels: dict[str, Any] = {}
-    operations: dict[str, Any] = {}
+def _event_schemas(source: str, event_type: str, key: str) -> dict[str, Any]:
+    return {
+        f"{key}.data": schema_to_json_schema(data_schema(source, event_type)),
+        f"{key}.envelope": {
+            "allOf": [
+                _ref("components", "schemas", "CloudEventEnvelope"),
+                {"type": "object", "properties": {
+                    "source": {"type": "string",
+                               "pattern": f"^{source}/(?:[0-9]{{6}}|[0-9]{{9}}|[0-9]{{12}})$"},
+                    "type": {"type": "string", "const": event_type},
+                    "data": _ref("components", "schemas", f"{key}.data"),
+                }},
+            ],
+        },
+    }
 
-    for source in sources:
-        channel = f"{source}.events"
-        channel_messages = {}
-        for event_type, cls in CATALOGUE[source].items():
-            key = _message_key(source, event_type)
-            schemas[f"{key}.data"] = schema_to_json_schema(data_schema(source, event_type))
-            schemas[f"{key}.envelope"] = {
-                "allOf": [
-                    _ref("components", "schemas", "CloudEventEnvelope"),
-                    {"type": "object", "properties": {
-                        "source": {"type": "string",
-                                   "pattern": f"^{source}/(?:[0-9]{{6}}|[0-9]{{9}}|[0-9]{{12}})$"},
-                        "type": {"type": "string", "const": event_type},
-                        "data": _ref("components", "schemas", f"{key}.data"),
-                    }},
-                ],
-            }
-            messages[key] = {
-                "name": event_type,
-                "title": f"{source} {event_type}",
-                "summary": _summary(cls),
-                "description": inspect.getdoc(cls) or "",
-                "contentType": "application/json",
-                "payload": _ref("components", "schemas", f"{key}.envelope"),
-                "bindings": {"amqp": {"messageType": event_type,
-                                      "bindingVersion": AMQP_BINDING}},
-                "examples": [{"name": "example",
-                              "payload": example_envelope(source, event_type)}],
-                "x-doudi-version": cls.version,
-            }
-            channel_messages[event_type] = _ref("components", "messages", key)
 
-        kind = "department" if source in DEPARTMENTS else "suite service"
-        channels[channel] = {
-            "address": channel,
-            "title": f"{channel} — {TITLES[source]}",
-            "description": f"Topic exchange of the {kind} `{source}`; routing key = event type "
-                           f"(bind `#` for all, or e.g. `{next(iter(CATALOGUE[source]))}`).",
-            "messages": channel_messages,
-            "bindings": {"amqp": {
-                "is": "routingKey",
-                "exchange": {"name": channel, "type": "topic", "durable": True,
-                             "autoDelete": False, "vhost": "/"},
-                "bindingVersion": AMQP_BINDING,
-            }},
-        }
-        message_refs = [_ref("channels", channel, "messages", t) for t in CATALOGUE[source]]
-        user = publisher(source)
-        operations[f"{source}.publish"] = {
+def _message(source: str, event_type: str, cls: Any, key: str) -> dict[str, Any]:
+    return {
+        "name": event_type,
+        "title": f"{source} {event_type}",
+        "summary": _summary(cls),
+        "description": inspect.getdoc(cls) or "",
+        "contentType": "application/json",
+        "payload": _ref("components", "schemas", f"{key}.envelope"),
+        "bindings": {"amqp": {"messageType": event_type, "bindingVersion": AMQP_BINDING}},
+        "examples": [{"name": "example", "payload": example_envelope(source, event_type)}],
+        "x-doudi-version": cls.version,
+    }
+
+
+def _channel(source: str, channel: str, channel_messages: dict[str, Any]) -> dict[str, Any]:
+    kind = "department" if source in DEPARTMENTS else "suite service"
+    return {
+        "address": channel,
+        "title": f"{channel} — {TITLES[source]}",
+        "description": f"Topic exchange of the {kind} `{source}`; routing key = event type "
+                       f"(bind `#` for all, or e.g. `{next(iter(CATALOGUE[source]))}`).",
+        "messages": channel_messages,
+        "bindings": {"amqp": {
+            "is": "routingKey",
+            "exchange": {"name": channel, "type": "topic", "durable": True,
+                         "autoDelete": False, "vhost": "/"},
+            "bindingVersion": AMQP_BINDING,
+        }},
+    }
+
+
+def _operations(source: str, channel: str) -> dict[str, Any]:
+    message_refs = [_ref("channels", channel, "messages", t) for t in CATALOGUE[source]]
+    user = publisher(source)
+    allowed = readers(source)
+    return {
+        f"{source}.publish": {
             "action": "send",
             "channel": _ref("channels", channel),
             "title": f"{source} publishes",
@@ -160,9 +157,8 @@ def build_document() -> dict[str, Any]:
                                   "bindingVersion": AMQP_BINDING}},
             "messages": message_refs,
             "x-doudi-publisher": user,
-        }
-        allowed = readers(source)
-        operations[f"{source}.consume"] = {
+        },
+        f"{source}.consume": {
             "action": "receive",
             "channel": _ref("channels", channel),
             "title": f"consume {channel}",
@@ -174,16 +170,31 @@ def build_document() -> dict[str, Any]:
             "bindings": {"amqp": {"ack": True, "bindingVersion": AMQP_BINDING}},
             "messages": message_refs,
             "x-doudi-readers": allowed,
-        }
+        },
+    }
 
+
+def build_document() -> dict[str, Any]:
+    """The AsyncAPI document as plain data (deterministic order)."""
+    schemas: dict[str, Any] = {"CloudEventEnvelope": envelope_json_schema()}
+    messages: dict[str, Any] = {}
+    channels: dict[str, Any] = {}
+    operations: dict[str, Any] = {}
+    for source in CATALOGUE:  # catalogue order: departments first
+        channel = f"{source}.events"
+        channel_messages = {}
+        for event_type, cls in CATALOGUE[source].items():
+            key = _message_key(source, event_type)
+            schemas.update(_event_schemas(source, event_type, key))
+            messages[key] = _message(source, event_type, cls, key)
+            channel_messages[event_type] = _ref("components", "messages", key)
+        channels[channel] = _channel(source, channel, channel_messages)
+        operations.update(_operations(source, channel))
     all_users = sorted(DEPARTMENTS) + sorted(SERVICES)
     return {
         "asyncapi": "3.0.0",
-        "info": {
-            "title": "doudi events",
-            "version": DOCUMENT_VERSION,
-            "description": DESCRIPTION,
-        },
+        "info": {"title": "doudi events", "version": DOCUMENT_VERSION,
+                 "description": DESCRIPTION},
         "defaultContentType": "application/json",
         "servers": {
             "rabbitmq": {
@@ -196,11 +207,8 @@ def build_document() -> dict[str, Any]:
         },
         "channels": channels,
         "operations": operations,
-        "components": {
-            "schemas": schemas,
-            "messages": messages,
-            "securitySchemes": _security_schemes(),
-        },
+        "components": {"schemas": schemas, "messages": messages,
+                       "securitySchemes": _security_schemes()},
     }
 
 

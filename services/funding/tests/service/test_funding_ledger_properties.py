@@ -14,11 +14,8 @@ from doudi_common.db import DatabaseCore
 from doudi_funding.domain.settlement import CaseInput, settle
 from doudi_funding.models import cases, ledger_entries, metadata, person_subsidies, self_pay_ratios
 from doudi_funding.store import reports
-from doudi_funding.store.settlement import (
-    donation_balances,
-    load_facts,
-    settle_county_month,
-)
+from doudi_funding.store.facts import load_facts
+from doudi_funding.store.settlement import donation_balances, settle_county_month
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

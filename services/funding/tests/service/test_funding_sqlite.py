@@ -47,7 +47,7 @@ def test_settlement_on_sqlite(tmp_path):
 
 
 def test_subsidy_grants_keep_one_amount_in_force(tmp_path):
-    from doudi_funding.store.settlement import grant_subsidy
+    from doudi_funding.store.facts import grant_subsidy
 
     core = DatabaseCore(f"sqlite:///{tmp_path / 'f.db'}", "doudi_funding", "funding", metadata)
     try:

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from doudi_common.errors import Conflict, Invalid
 from doudi_funding.domain import funds
-from doudi_funding.store.settlement import PAYEE
+from doudi_funding.store.payouts import PAYEE
 
 USCC = "91341500MA2N0X0X0X"
 

@@ -3,8 +3,12 @@ from decimal import Decimal
 
 import pytest
 from doudi_common.errors import Conflict, Invalid
-from doudi_institutions.domain import rules
-from doudi_institutions.domain.rules import AdmissionFacts
+from doudi_institutions.domain import admission as admission_rules
+from doudi_institutions.domain import catalogue as catalogue_rules
+from doudi_institutions.domain import inspections as inspections_rules
+from doudi_institutions.domain import licences as licences_rules
+from doudi_institutions.domain import registry as registry_rules
+from doudi_institutions.domain.admission import AdmissionFacts
 
 
 def facts(**kw):
@@ -14,7 +18,7 @@ def facts(**kw):
 
 
 def test_admission_allowed():
-    rules.check_admission(facts())
+    admission_rules.check_admission(facts())
 
 
 @pytest.mark.parametrize("kw, reason", [
@@ -25,74 +29,74 @@ def test_admission_allowed():
 ])
 def test_admission_refused(kw, reason):
     with pytest.raises(Conflict) as exc:
-        rules.check_admission(facts(**kw))
+        admission_rules.check_admission(facts(**kw))
     assert exc.value.fields["reason"] == reason
 
 
 def test_infection_refusal_cites_puyang():
     with pytest.raises(Conflict) as exc:
-        rules.check_admission(facts(infection_open=True))
+        admission_rules.check_admission(facts(infection_open=True))
     assert exc.value.fields["clause"] == "puyang-2020 §四(四)"
 
 
 @pytest.mark.parametrize("given", [None, False])
 def test_transfer_needs_consent(given):
     with pytest.raises(Conflict) as exc:
-        rules.check_transfer_consent(given)
+        admission_rules.check_transfer_consent(given)
     assert exc.value.fields["reason"] == "no_consent"
-    rules.check_transfer_consent(True)
+    admission_rules.check_transfer_consent(True)
 
 
 def test_price_never_retroactive():
     today = date(2026, 3, 2)
     with pytest.raises(Invalid) as exc:
-        rules.check_new_price(date(2026, 3, 1), today, [])
+        catalogue_rules.check_new_price(date(2026, 3, 1), today, [])
     assert exc.value.fields["reason"] == "retroactive"
-    rules.check_new_price(today, today, [])
+    catalogue_rules.check_new_price(today, today, [])
     with pytest.raises(Conflict):
-        rules.check_new_price(date(2026, 4, 1), today, [date(2026, 4, 1)])
+        catalogue_rules.check_new_price(date(2026, 4, 1), today, [date(2026, 4, 1)])
 
 
 def test_price_on_picks_latest_effective():
     prices = [(date(2026, 1, 1), Decimal("100.00")), (date(2026, 4, 1), Decimal("120.00"))]
-    assert rules.price_on(prices, date(2025, 12, 31)) is None
-    assert rules.price_on(prices, date(2026, 3, 31)) == Decimal("100.00")
-    assert rules.price_on(prices, date(2026, 4, 1)) == Decimal("120.00")
+    assert catalogue_rules.price_on(prices, date(2025, 12, 31)) is None
+    assert catalogue_rules.price_on(prices, date(2026, 3, 31)) == Decimal("100.00")
+    assert catalogue_rules.price_on(prices, date(2026, 4, 1)) == Decimal("120.00")
 
 
 def test_price_refuses_float_and_negative():
     with pytest.raises(Invalid):
-        rules.check_price(1.5)
+        catalogue_rules.check_price(1.5)
     with pytest.raises(Invalid):
-        rules.check_price("-1")
-    assert rules.check_price("12.5") == Decimal("12.50")
+        catalogue_rules.check_price("-1")
+    assert catalogue_rules.check_price("12.5") == Decimal("12.50")
 
 
 def test_licence_state():
     today = date(2026, 3, 2)
-    assert rules.licence_state(None, today, 60) is None
-    assert rules.licence_state(date(2026, 12, 31), today, 60) is None
-    assert rules.licence_state(date(2026, 4, 1), today, 60) == ("expiring", 30)
-    assert rules.licence_state(date(2026, 3, 1), today, 60) == ("expired", -1)
+    assert licences_rules.licence_state(None, today, 60) is None
+    assert licences_rules.licence_state(date(2026, 12, 31), today, 60) is None
+    assert licences_rules.licence_state(date(2026, 4, 1), today, 60) == ("expiring", 30)
+    assert licences_rules.licence_state(date(2026, 3, 1), today, 60) == ("expired", -1)
 
 
 def test_schedule_monthly_and_yearly():
-    assert rules.due_on("fire_safety", date(2026, 1, 31), date(2025, 1, 1)) == date(2026, 2, 28)
-    assert rules.due_on("food_safety", None, date(2026, 1, 15)) == date(2026, 2, 15)
-    assert rules.due_on("fund_policy", date(2025, 6, 1), date(2020, 1, 1)) == date(2026, 6, 1)
-    assert rules.is_overdue(date(2026, 2, 28), date(2026, 3, 1))
-    assert not rules.is_overdue(date(2026, 2, 28), date(2026, 2, 28))
+    assert inspections_rules.due_on("fire_safety", date(2026, 1, 31), date(2025, 1, 1)) == date(2026, 2, 28)
+    assert inspections_rules.due_on("food_safety", None, date(2026, 1, 15)) == date(2026, 2, 15)
+    assert inspections_rules.due_on("fund_policy", date(2025, 6, 1), date(2020, 1, 1)) == date(2026, 6, 1)
+    assert inspections_rules.is_overdue(date(2026, 2, 28), date(2026, 3, 1))
+    assert not inspections_rules.is_overdue(date(2026, 2, 28), date(2026, 2, 28))
 
 
 def test_status_transitions():
-    rules.check_transition("preparing", "open")
+    registry_rules.check_transition("preparing", "open")
     with pytest.raises(Conflict):
-        rules.check_transition("closed", "open")
+        registry_rules.check_transition("closed", "open")
     with pytest.raises(Conflict):
-        rules.check_transition("open", "open")
+        registry_rules.check_transition("open", "open")
 
 
 @pytest.mark.parametrize("grade", [0, 6, "3", True, None])
 def test_grade_range(grade):
     with pytest.raises(Invalid):
-        rules.check_grade(grade)
+        registry_rules.check_grade(grade)

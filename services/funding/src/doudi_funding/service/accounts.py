@@ -24,7 +24,7 @@ from doudi_funding.schemas import (
 )
 from doudi_funding.store import ledger as ledger_store
 from doudi_funding.store import reports
-from doudi_funding.store.settlement import PAYEE, pay_out
+from doudi_funding.store.payouts import PAYEE, pay_out
 
 
 class Accounts:

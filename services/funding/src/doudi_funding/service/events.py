@@ -19,13 +19,9 @@ from doudi_funding.domain.days import next_month
 from doudi_funding.domain.settlement import CENTRALIZED, NEIGHBOR, county_of
 from doudi_funding.models import person_directory
 from doudi_funding.store import cases as case_store
-from doudi_funding.store.settlement import (
-    grant_subsidy,
-    mark_late,
-    pay_out,
-    pay_services,
-    settle_county_month,
-)
+from doudi_funding.store.facts import grant_subsidy
+from doudi_funding.store.payouts import pay_out, pay_services
+from doudi_funding.store.settlement import mark_late, settle_county_month
 
 log = get_logger(__name__)
 

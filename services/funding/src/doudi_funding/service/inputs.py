@@ -19,7 +19,8 @@ from doudi_funding.domain.settlement import NEIGHBOR
 from doudi_funding.schemas import county_arg, masked, parse_date, parse_money, parse_ratio, yuan
 from doudi_funding.store import cases as case_store
 from doudi_funding.store import reports
-from doudi_funding.store.settlement import grant_subsidy, mark_late
+from doudi_funding.store.facts import grant_subsidy
+from doudi_funding.store.settlement import mark_late
 
 SELF_PAY_CLAUSE = "luan-2021 §三(四)"
 

@@ -23,8 +23,8 @@ from doudi_funding.models import (
     settlement_runs,
 )
 from doudi_funding.schemas import channels, entry_reply, line_reply, masked, payout_reply, yuan
+from doudi_funding.store.facts import catalogues
 from doudi_funding.store.ledger import load_transaction
-from doudi_funding.store.settlement import catalogues
 
 CS = case_settlements.c
 SUMS = ("cost_fen", "dibao_fen", "dla_fen", "sdns_fen", "family_fen", "don_earmarked_fen",

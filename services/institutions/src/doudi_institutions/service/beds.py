@@ -7,11 +7,12 @@ from doudi_common.entrypoints import rpc
 from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.logs import get_logger
 
-from doudi_institutions import store
-from doudi_institutions.domain import rules, vocab
+from doudi_institutions.domain import inputs as inputs_rules
+from doudi_institutions.domain import vocab
 from doudi_institutions.schemas import (
     bed_view,
 )
+from doudi_institutions.store import beds as beds_store
 
 log = get_logger(__name__)
 
@@ -25,12 +26,12 @@ class RoomsAndBeds:
             raise Invalid("房间号、房型和床位号必填", reason="missing")
         if len(set(bed_nos)) != len(bed_nos):
             raise Invalid("床位号重复", field="beds", reason="duplicate")
-        if store.room_no_taken(self.session, inst["id"], room_no):
+        if beds_store.room_no_taken(self.session, inst["id"], room_no):
             raise Conflict("房间号已存在", reason="exists", room_no=room_no)
-        taken = store.bed_nos_taken(self.session, inst["id"], bed_nos)
+        taken = beds_store.bed_nos_taken(self.session, inst["id"], bed_nos)
         if taken:
             raise Conflict("床位号已存在", reason="exists", beds=sorted(taken))
-        store.insert_room(self.session, inst["id"], room_no, room_type, bed_nos)
+        beds_store.insert_room(self.session, inst["id"], room_no, room_type, bed_nos)
         return {"uscc": inst["uscc"], "room_no": room_no, "room_type": room_type,
                 "beds": [{"bed_no": str(b), "status": "available"} for b in bed_nos]}
 
@@ -38,18 +39,18 @@ class RoomsAndBeds:
     def list_beds(self, uscc, status=None, page=1, per_page=50) -> dict:
         inst = self._institution(uscc)
         if status:
-            rules.choice(status, ("available", "occupied", "out_of_service"), "status")
-        return self._page(store.beds_in_status_query(inst["id"], status), page, per_page,
+            inputs_rules.choice(status, ("available", "occupied", "out_of_service"), "status")
+        return self._page(beds_store.beds_in_status_query(inst["id"], status), page, per_page,
                           bed_view)
 
     @rpc
     def set_bed_status(self, uscc, bed_no, status) -> dict:
         inst = self._institution(uscc, lock=True)
-        rules.choice(status, vocab.BED_STATUSES, "status")
-        row = store.bed_by_no(self.session, inst["id"], bed_no)
+        inputs_rules.choice(status, vocab.BED_STATUSES, "status")
+        row = beds_store.bed_by_no(self.session, inst["id"], bed_no)
         if row is None:
             raise NotFound("未找到该床位", resource="bed", bed_no=bed_no)
         if row.placement_pk and status == "out_of_service":
             raise Conflict("床位有人入住，不能停用", reason="occupied")
-        store.set_out_of_service(self.session, row.id, status == "out_of_service")
-        return bed_view(dict(store.bed_by_id(self.session, inst["id"], row.id)._mapping))
+        beds_store.set_out_of_service(self.session, row.id, status == "out_of_service")
+        return bed_view(dict(beds_store.bed_by_id(self.session, inst["id"], row.id)._mapping))

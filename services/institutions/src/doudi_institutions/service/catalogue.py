@@ -11,16 +11,18 @@ from doudi_common.errors import Conflict, Invalid
 from doudi_common.logs import get_logger
 from doudi_common.money import money_str
 
-from doudi_institutions import store
-from doudi_institutions.domain import rules, vocab
+from doudi_institutions.domain import catalogue as catalogue_rules
+from doudi_institutions.domain import inputs as inputs_rules
+from doudi_institutions.domain import vocab
+from doudi_institutions.store import catalogue as catalogue_store
 
 log = get_logger(__name__)
 
 
 class Catalogue:
     def _item_view(self, item: dict, on: date) -> dict:
-        prices = store.prices_of(self.session, item["id"])
-        current = rules.price_on(prices, on)
+        prices = catalogue_store.prices_of(self.session, item["id"])
+        current = catalogue_rules.price_on(prices, on)
         return {"code": item["code"], "category": item["category"], "name": item["name"],
                 "unit": item["unit"], "room_type": item["room_type"],
                 "care_level": item["care_level"], "monthly": item["monthly"],
@@ -29,12 +31,12 @@ class Catalogue:
                            for d, p in prices]}
 
     def _add_price(self, inst: dict, item: dict, price, effective_from, reason=None) -> None:
-        amount = rules.check_price(price)
-        day = rules.as_date(effective_from, "effective_from")
-        prices = store.prices_of(self.session, item["id"])
-        rules.check_new_price(day, self.clock.today(), [d for d, _ in prices])
-        previous = rules.price_on(prices, day)
-        store.insert_price(self.session, item["id"], amount, day, reason)
+        amount = catalogue_rules.check_price(price)
+        day = inputs_rules.as_date(effective_from, "effective_from")
+        prices = catalogue_store.prices_of(self.session, item["id"])
+        catalogue_rules.check_new_price(day, self.clock.today(), [d for d, _ in prices])
+        previous = catalogue_rules.price_on(prices, day)
+        catalogue_store.insert_price(self.session, item["id"], amount, day, reason)
         self.db.outbox.add("catalog.price_changed", {
             "institution_uscc": inst["uscc"], "item_code": item["code"],
             "category": item["category"], "name": item["name"], "unit": item["unit"],
@@ -48,17 +50,17 @@ class Catalogue:
         inst = self._institution(uscc, lock=True)
         if not code or not isinstance(code, str) or len(code) > 64:
             raise Invalid("项目编码必填（64字以内）", field="code", reason="bad_code")
-        rules.choice(category, vocab.CATALOG_CATEGORIES, "category")
-        rules.choice(unit, vocab.UNITS, "unit")
+        inputs_rules.choice(category, vocab.CATALOG_CATEGORIES, "category")
+        inputs_rules.choice(unit, vocab.UNITS, "unit")
         if care_level is not None:
-            rules.choice(care_level, vocab.CARE_LEVELS, "care_level")
-        rules.check_catalog_item(category, room_type, care_level)
-        if store.item_code_taken(self.session, inst["id"], code):
+            inputs_rules.choice(care_level, vocab.CARE_LEVELS, "care_level")
+        catalogue_rules.check_catalog_item(category, room_type, care_level)
+        if catalogue_store.item_code_taken(self.session, inst["id"], code):
             raise Conflict("该项目编码已存在", reason="exists", code=code)
-        pk = store.insert_catalog_item(self.session, inst["id"], code=code, category=category,
+        pk = catalogue_store.insert_catalog_item(self.session, inst["id"], code=code, category=category,
                                        name=name, unit=unit, room_type=room_type,
                                        care_level=care_level, monthly=bool(monthly))
-        item = store.catalog_item(self.session, inst["id"], code)
+        item = catalogue_store.catalog_item(self.session, inst["id"], code)
         assert item["id"] == pk
         self._add_price(inst, item, price, effective_from, "初始定价")
         return self._item_view(item, self.clock.today())
@@ -66,26 +68,26 @@ class Catalogue:
     @rpc
     def set_price(self, uscc, code, price, effective_from, reason=None) -> dict:
         inst = self._institution(uscc, lock=True)
-        item = store.catalog_item(self.session, inst["id"], code)
+        item = catalogue_store.catalog_item(self.session, inst["id"], code)
         self._add_price(inst, item, price, effective_from, reason)
         return self._item_view(item, self.clock.today())
 
     @rpc
     def get_catalog(self, uscc, on=None) -> list:
         inst = self._institution(uscc)
-        day = rules.opt_date(on, "on") or self.clock.today()
-        return [self._item_view(item, day) for item in store.catalog_of(self.session, inst["id"])]
+        day = inputs_rules.opt_date(on, "on") or self.clock.today()
+        return [self._item_view(item, day) for item in catalogue_store.catalog_of(self.session, inst["id"])]
 
     def _monthly_price(self, inst_id: int, room_type, care_level, on: date):
-        priced = [(item, store.prices_of(self.session, item["id"]))
-                  for item in store.monthly_items(self.session, inst_id)
-                  if rules.item_applies(item, room_type, care_level)]
-        return rules.monthly_total(priced, on)
+        priced = [(item, catalogue_store.prices_of(self.session, item["id"]))
+                  for item in catalogue_store.monthly_items(self.session, inst_id)
+                  if catalogue_rules.item_applies(item, room_type, care_level)]
+        return catalogue_rules.monthly_total(priced, on)
 
     @rpc
     def monthly_price(self, uscc, room_type=None, care_level=None, on=None) -> dict:
         inst = self._institution(uscc)
-        day = rules.opt_date(on, "on") or self.clock.today()
+        day = inputs_rules.opt_date(on, "on") or self.clock.today()
         total, parts = self._monthly_price(inst["id"], room_type, care_level, day)
         return {"uscc": inst["uscc"], "on": day.isoformat(), "monthly_price": money_str(total),
                 "items": parts}

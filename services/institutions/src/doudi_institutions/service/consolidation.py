@@ -12,8 +12,12 @@ from doudi_common.ids import (
 )
 from doudi_common.logs import get_logger
 
-from doudi_institutions import store
-from doudi_institutions.domain import consolidation, rules, vocab
+from doudi_institutions.domain import consolidation, vocab
+from doudi_institutions.domain import inputs as inputs_rules
+from doudi_institutions.domain import references as references_rules
+from doudi_institutions.store import admissions as admissions_store
+from doudi_institutions.store import placements as placements_store
+from doudi_institutions.store import registry as registry_store
 
 log = get_logger(__name__)
 
@@ -21,8 +25,8 @@ log = get_logger(__name__)
 class Consolidation:
     def _county_sites(self, county: str):
         sites = []
-        for inst in store.county_homes(self.session, county, vocab.OPEN_STATES + ("preparing",)):
-            counts = store.bed_counts(self.session, inst["id"])
+        for inst in registry_store.county_homes(self.session, county, vocab.OPEN_STATES + ("preparing",)):
+            counts = registry_store.bed_counts(self.session, inst["id"])
             sites.append((inst, consolidation.site_of(inst, counts["capacity"], counts["occupied"])))
         return sites
 
@@ -32,8 +36,8 @@ class Consolidation:
         sites = self._county_sites(county)
         by_id = {inst["id"]: inst for inst, _ in sites}
         residents = [(row["id_number"], consolidation.Resident(
-            rules.placement_no(row["id"]), by_id[row["institution_id"]]["uscc"]))
-            for row in store.open_placements_in(self.session, by_id)]
+            references_rules.placement_no(row["id"]), by_id[row["institution_id"]]["uscc"]))
+            for row in placements_store.open_placements_in(self.session, by_id)]
         result = consolidation.plan(county, [s for _, s in sites], [r for _, r in residents])
         who = {r.placement_id: idn for idn, r in residents}
         uscc_id = {inst["uscc"]: inst["id"] for inst, _ in sites}
@@ -42,7 +46,7 @@ class Consolidation:
         def resident_view(r, target):
             idn = who[r.placement_id]
             return {"placement_id": r.placement_id, "id_number_masked": mask_id_number(idn),
-                    "consent": store.latest_consent(self.session, idn, uscc_id[target])
+                    "consent": placements_store.latest_consent(self.session, idn, uscc_id[target])
                     if target else None}
 
         return {
@@ -66,7 +70,7 @@ class Consolidation:
     def execute_merge(self, source_uscc, target_uscc, on) -> dict:
         source = self._institution(source_uscc, lock=True)
         target = self._institution(target_uscc, lock=True)
-        day = rules.as_date(on, "on")
+        day = inputs_rules.as_date(on, "on")
         if source["id"] == target["id"]:
             raise Invalid("不能合并到自身", field="target_uscc", reason="same_institution")
         if target["status"] != "open":
@@ -74,13 +78,13 @@ class Consolidation:
         if source["status"] == "closed":
             raise Conflict("原机构已撤并关闭", reason="closed")
         if source["status"] != "merging":
-            store.record_status(self.session, source["id"], "merging", day,
+            registry_store.record_status(self.session, source["id"], "merging", day,
                                 f"区域化集中：并入 {target['uscc']}（hangzhou-2024 §三(二)）")
         moved, staying = [], []
-        for placement in store.open_placements_in(self.session, [source["id"]]):
+        for placement in placements_store.open_placements_in(self.session, [source["id"]]):
             masked = mask_id_number(placement["id_number"])
-            if store.latest_consent(self.session, placement["id_number"], target["id"]) is not True:
-                staying.append({"placement_id": rules.placement_no(placement["id"]),
+            if placements_store.latest_consent(self.session, placement["id_number"], target["id"]) is not True:
+                staying.append({"placement_id": references_rules.placement_no(placement["id"]),
                                 "id_number_masked": masked, "reason": "no_consent"})
                 continue
             savepoint = self.session.begin_nested()
@@ -88,13 +92,13 @@ class Consolidation:
                 self._transfer(placement, target, day)
             except Conflict as exc:
                 savepoint.rollback()
-                staying.append({"placement_id": rules.placement_no(placement["id"]),
+                staying.append({"placement_id": references_rules.placement_no(placement["id"]),
                                 "id_number_masked": masked,
                                 "reason": exc.fields.get("reason", "conflict")})
                 continue
             savepoint.commit()
-            moved.append(rules.placement_no(placement["id"]))
-        store.insert_merge(self.session, source["id"], target["id"], day, len(moved), len(staying))
+            moved.append(references_rules.placement_no(placement["id"]))
+        registry_store.insert_merge(self.session, source["id"], target["id"], day, len(moved), len(staying))
         status = "merging"
         if not staying:
             self.db.outbox.add("institution.merged", {
@@ -102,7 +106,7 @@ class Consolidation:
                 "merged_on": day, "residents_moved": len(moved)},
                 division_code=source["division_code"], key=source["uscc"])
             reason = f"并入 {target['uscc']}，原址转型（hangzhou-2024 §三(六)）"
-            store.record_status(self.session, source["id"], "closed", day, reason)
+            registry_store.record_status(self.session, source["id"], "closed", day, reason)
             self.db.outbox.add("institution.closed", {
                 "institution_uscc": source["uscc"], "closed_on": day, "reason": reason},
                 division_code=source["division_code"], key=source["uscc"])
@@ -113,7 +117,7 @@ class Consolidation:
     @rpc
     def county_statistics(self, county_code) -> dict:
         county = validate_division_code(county_code, (6,))
-        insts = store.county_institutions(self.session, county)
-        counted = [(inst, store.bed_counts(self.session, inst["id"])) for inst in insts]
-        need, placed = store.count_tekun_needing_care(self.session, county)
+        insts = registry_store.county_institutions(self.session, county)
+        counted = [(inst, registry_store.bed_counts(self.session, inst["id"])) for inst in insts]
+        need, placed = admissions_store.count_tekun_needing_care(self.session, county)
         return consolidation.county_statistics(county, counted, need, placed)

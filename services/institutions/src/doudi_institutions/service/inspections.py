@@ -15,43 +15,48 @@ from doudi_common.ids import (
 from doudi_common.logs import get_logger
 from doudi_common.serialize import to_jsonable
 
-from doudi_institutions import store
-from doudi_institutions.domain import rules, vocab
+from doudi_institutions.domain import inputs as inputs_rules
+from doudi_institutions.domain import inspections as inspections_rules
+from doudi_institutions.domain import references as references_rules
+from doudi_institutions.domain import vocab
 from doudi_institutions.schemas import (
     inspection_view,
 )
+from doudi_institutions.store import inspections as inspections_store
+from doudi_institutions.store import licences as licences_store
+from doudi_institutions.store import registry as registry_store
 
 log = get_logger(__name__)
 
 
 class Inspections:
     def _inspection(self, pk: int) -> dict:
-        row = store.inspection_row(self.session, pk)
+        row = inspections_store.inspection_row(self.session, pk)
         if row is None:
             raise NotFound("未找到该检查记录", resource="inspection")
         return self._inspection_out(row)
 
     def _inspection_out(self, row: dict) -> dict:
-        return inspection_view(row, store.findings_of(self.session, row["id"]), self.clock.today())
+        return inspection_view(row, inspections_store.findings_of(self.session, row["id"]), self.clock.today())
 
     def _add_finding(self, inspection_id: int, inspected_on: date, f: dict) -> None:
-        by = rules.check_finding(f, inspected_on)
-        store.insert_finding(self.session, inspection_id, f["severity"],
+        by = inspections_rules.check_finding(f, inspected_on)
+        inspections_store.insert_finding(self.session, inspection_id, f["severity"],
                              str(f["description"])[:1000], by)
 
     @rpc
     def record_inspection(self, uscc, kind, inspected_on, result, inspector=None, notes=None,
                           findings=()) -> dict:
         inst = self._institution(uscc)
-        rules.choice(kind, vocab.INSPECTION_KINDS, "kind")
-        rules.choice(result, vocab.INSPECTION_RESULTS, "result")
-        day = rules.as_date(inspected_on, "inspected_on")
+        inputs_rules.choice(kind, vocab.INSPECTION_KINDS, "kind")
+        inputs_rules.choice(result, vocab.INSPECTION_RESULTS, "result")
+        day = inputs_rules.as_date(inspected_on, "inspected_on")
         if day > self.clock.today():
             raise Invalid("检查日期不能晚于今天", field="inspected_on", reason="future")
         items = list(findings or [])
         if result == "rectification_required" and not items:
             raise Invalid("需要整改时必须列出问题和整改期限", field="findings", reason="missing")
-        pk = store.insert_inspection(self.session, inst["id"], kind, day, inspector, result, notes)
+        pk = inspections_store.insert_inspection(self.session, inst["id"], kind, day, inspector, result, notes)
         for f in items:
             self._add_finding(pk, day, f)
         view = self._inspection(pk)
@@ -67,21 +72,21 @@ class Inspections:
 
     @rpc
     def get_inspection(self, inspection_id) -> dict:
-        return self._inspection(rules.inspection_pk(inspection_id))
+        return self._inspection(references_rules.inspection_pk(inspection_id))
 
     @rpc
     def update_inspection(self, inspection_id, inspector=None, notes=None) -> dict:
-        pk = rules.inspection_pk(inspection_id)
+        pk = references_rules.inspection_pk(inspection_id)
         self._inspection(pk)
         values = {k: val for k, val in (("inspector", inspector), ("notes", notes))
                   if val is not None}
         if values:
-            store.update_inspection(self.session, pk, **values)
+            inspections_store.update_inspection(self.session, pk, **values)
         return self._inspection(pk)
 
     @rpc
     def add_finding(self, inspection_id, severity, description, rectify_by) -> dict:
-        pk = rules.inspection_pk(inspection_id)
+        pk = references_rules.inspection_pk(inspection_id)
         view = self._inspection(pk)
         self._add_finding(pk, date.fromisoformat(view["inspected_on"]),
                           {"severity": severity, "description": description,
@@ -90,37 +95,37 @@ class Inspections:
 
     @rpc
     def rectify_finding(self, finding_id, rectified_on, signed_off_by) -> dict:
-        row = store.finding_row(self.session, int(finding_id))
+        row = inspections_store.finding_row(self.session, int(finding_id))
         if row is None:
             raise NotFound("未找到该问题", resource="finding")
         if row.rectified_on is not None:
             raise Conflict("该问题已整改销号", reason="already_rectified")
         if not signed_off_by:
             raise Invalid("请填写销号人", field="signed_off_by", reason="missing")
-        day = rules.as_date(rectified_on, "rectified_on")
+        day = inputs_rules.as_date(rectified_on, "rectified_on")
         if day > self.clock.today():
             raise Invalid("整改日期不能晚于今天", field="rectified_on", reason="future")
-        store.rectify_finding(self.session, row.id, day, signed_off_by)
+        inspections_store.rectify_finding(self.session, row.id, day, signed_off_by)
         return self._inspection(row.inspection_id)
 
     @rpc
     def list_inspections(self, uscc=None, kind=None, division_code=None, page=1,
                          per_page=50) -> dict:
-        query = store.inspections_query(
+        query = inspections_store.inspections_query(
             uscc=validate_uscc(uscc) if uscc else None,
-            kind=rules.choice(kind, vocab.INSPECTION_KINDS, "kind") if kind else None,
+            kind=inputs_rules.choice(kind, vocab.INSPECTION_KINDS, "kind") if kind else None,
             division_code=division_code)
         return self._page(query, page, per_page, self._inspection_out)
 
     def _schedule(self, inst: dict) -> list[dict]:
         today = self.clock.today()
         out = []
-        for kind, months in rules.SCHEDULE.items():
-            last = store.last_inspected(self.session, inst["id"], kind)
-            due = rules.due_on(kind, last, inst["opened_on"] or inst["registered_on"])
+        for kind, months in inspections_rules.SCHEDULE.items():
+            last = inspections_store.last_inspected(self.session, inst["id"], kind)
+            due = inspections_rules.due_on(kind, last, inst["opened_on"] or inst["registered_on"])
             out.append({"kind": kind, "every": "month" if months == 1 else "year",
                         "last_inspected_on": last, "due_on": due,
-                        "overdue": rules.is_overdue(due, today)})
+                        "overdue": inspections_rules.is_overdue(due, today)})
         return out
 
     @rpc
@@ -130,7 +135,7 @@ class Inspections:
     def _overdue(self, division_code=None) -> list[dict]:
         today = self.clock.today()
         out = []
-        for inst in store.institutions_in_states(self.session, vocab.OPEN_STATES, division_code):
+        for inst in registry_store.institutions_in_states(self.session, vocab.OPEN_STATES, division_code):
             for item in self._schedule(inst):
                 if item["overdue"]:
                     out.append({"institution_id": inst["id"], "uscc": inst["uscc"],
@@ -138,7 +143,7 @@ class Inspections:
                                 "what": "patrol", "kind": item["kind"], "due_on": item["due_on"],
                                 "last_inspected_on": item["last_inspected_on"],
                                 "finding_id": None, "subject": f"patrol:{item['kind']}"})
-            for f in store.overdue_findings(self.session, inst["id"], today):
+            for f in inspections_store.overdue_findings(self.session, inst["id"], today):
                 out.append({"institution_id": inst["id"], "uscc": inst["uscc"],
                             "name": inst["name"], "division_code": inst["division_code"],
                             "what": "finding", "kind": f.kind, "due_on": f.rectify_by,
@@ -155,10 +160,10 @@ class Inspections:
     def _run_checks(self) -> dict:
         raised = 0
         for item in self._overdue():
-            if store.notice_raised(self.session, item["institution_id"], item["subject"],
+            if inspections_store.notice_raised(self.session, item["institution_id"], item["subject"],
                                    item["due_on"]):
                 continue
-            store.insert_notice(self.session, item["institution_id"], item["subject"],
+            inspections_store.insert_notice(self.session, item["institution_id"], item["subject"],
                                 item["due_on"])
             self.db.outbox.add("inspection.overdue", {
                 "institution_uscc": item["uscc"], "kind": item["kind"],
@@ -171,13 +176,13 @@ class Inspections:
             if a["licence_id"] is None:
                 # a designation: remembered like an overdue notice, once per expiry date
                 subject = f"designation:{a['number']}"[:64]
-                if store.notice_raised(self.session, a["institution_id"], subject, until):
+                if inspections_store.notice_raised(self.session, a["institution_id"], subject, until):
                     continue
-                store.insert_notice(self.session, a["institution_id"], subject, until)
+                inspections_store.insert_notice(self.session, a["institution_id"], subject, until)
             elif a["alerted_until"] == until:
                 continue
             else:
-                store.set_licence_alerted(self.session, a["licence_id"], until)
+                licences_store.set_licence_alerted(self.session, a["licence_id"], until)
             self.db.outbox.add("licence.expiring", {
                 "institution_uscc": a["uscc"], "kind": a["kind"], "number": a["number"],
                 "valid_until": a["valid_until"], "days_left": a["days_left"],

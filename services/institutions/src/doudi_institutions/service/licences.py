@@ -7,11 +7,15 @@ from doudi_common.entrypoints import rpc
 from doudi_common.errors import Invalid
 from doudi_common.logs import get_logger
 
-from doudi_institutions import store
-from doudi_institutions.domain import rules, vocab
+from doudi_institutions.domain import inputs as inputs_rules
+from doudi_institutions.domain import licences as licences_rules
+from doudi_institutions.domain import registry as registry_rules
+from doudi_institutions.domain import vocab
 from doudi_institutions.schemas import (
     licence_view,
 )
+from doudi_institutions.store import licences as licences_store
+from doudi_institutions.store import registry as registry_store
 
 log = get_logger(__name__)
 
@@ -23,13 +27,13 @@ class LicencesGradesStaff:
         if kind == "medical_insurance":
             raise Invalid("医保定点协议由医保部门的事件维护", field="kind",
                           reason="from_medical_insurance")
-        rules.choice(kind, vocab.STAFF_LICENCE_KINDS, "kind")
+        inputs_rules.choice(kind, vocab.STAFF_LICENCE_KINDS, "kind")
         if not number or not issuer:
             raise Invalid("证照编号和发证机关必填", reason="missing")
-        start = rules.as_date(valid_from, "valid_from")
-        end = rules.opt_date(valid_until, "valid_until")
-        rules.check_period(start, end)
-        row = store.insert_licence(self.session, inst["id"], kind, str(number)[:64],
+        start = inputs_rules.as_date(valid_from, "valid_from")
+        end = inputs_rules.opt_date(valid_until, "valid_until")
+        registry_rules.check_period(start, end)
+        row = licences_store.insert_licence(self.session, inst["id"], kind, str(number)[:64],
                                    str(issuer)[:100], start, end)
         return licence_view(row, inst["uscc"], self.clock.today())
 
@@ -44,18 +48,18 @@ class LicencesGradesStaff:
         return self._slice(items, page, per_page)
 
     def _licence_alerts(self, within_days: int, division_code=None) -> list[dict]:
-        return rules.licence_alerts(store.licences_expiring(self.session, division_code),
-                                    store.designations_signed(self.session, division_code),
+        return licences_rules.licence_alerts(licences_store.licences_expiring(self.session, division_code),
+                                    licences_store.designations_signed(self.session, division_code),
                                     self.clock.today(), within_days)
 
     @rpc
     def set_grade(self, uscc, grade, assessed_on) -> dict:
         inst = self._institution(uscc, lock=True)
-        grade = rules.check_grade(grade)
-        day = rules.as_date(assessed_on, "assessed_on")
+        grade = registry_rules.check_grade(grade)
+        day = inputs_rules.as_date(assessed_on, "assessed_on")
         if day > self.clock.today():
             raise Invalid("评定日期不能晚于今天", field="assessed_on", reason="future")
-        store.record_grade(self.session, inst["id"], grade, day)
+        registry_store.record_grade(self.session, inst["id"], grade, day)
         self.db.outbox.add("institution.graded", {
             "institution_uscc": inst["uscc"], "grade": grade, "graded_on": day,
             "standard": "GB/T 37276-2018"}, division_code=inst["division_code"],
@@ -68,9 +72,9 @@ class LicencesGradesStaff:
         inst = self._institution(uscc, lock=True)
         counts = {"nurses": nurses, "carers": carers, "safety_officers": safety_officers,
                   "social_workers": social_workers, "other_staff": others}
-        rules.check_staff_counts(counts)
-        store.update_institution(self.session, inst["id"], **counts)
+        registry_rules.check_staff_counts(counts)
+        registry_store.update_institution(self.session, inst["id"], **counts)
         view = self._view(self._institution(uscc))
         residents = view["occupied"]
         return {"uscc": view["uscc"], "staff": view["staff"], "residents": residents,
-                "carers_per_resident": rules.carers_per_resident(carers, residents)}
+                "carers_per_resident": registry_rules.carers_per_resident(carers, residents)}

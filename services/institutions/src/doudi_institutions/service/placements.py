@@ -18,13 +18,20 @@ from doudi_common.logs import get_logger
 from doudi_common.money import money_str
 from doudi_common.persons import get_person
 
-from doudi_institutions import store
-from doudi_institutions.domain import rules, vocab
+from doudi_institutions.domain import admission as admission_rules
+from doudi_institutions.domain import inputs as inputs_rules
+from doudi_institutions.domain import references as references_rules
+from doudi_institutions.domain import vocab
 from doudi_institutions.models import person_directory
 from doudi_institutions.schemas import (
     admission_request_view,
     placement_view,
 )
+from doudi_institutions.store import admissions as admissions_store
+from doudi_institutions.store import beds as beds_store
+from doudi_institutions.store import catalogue as catalogue_store
+from doudi_institutions.store import placements as placements_store
+from doudi_institutions.store import registry as registry_store
 
 log = get_logger(__name__)
 
@@ -32,8 +39,8 @@ log = get_logger(__name__)
 class Placements:
     def _free_bed(self, inst_id: int, bed_no=None):
         if bed_no is None:
-            return store.first_free_bed(self.session, inst_id)
-        row = store.bed_by_no(self.session, inst_id, str(bed_no))
+            return beds_store.first_free_bed(self.session, inst_id)
+        row = beds_store.bed_by_no(self.session, inst_id, str(bed_no))
         if row is None:
             raise NotFound("未找到该床位", resource="bed", bed_no=bed_no)
         if row.placement_pk or row.out_of_service:
@@ -45,9 +52,9 @@ class Placements:
                rehab_plan_ref=None, transferred_from=None, event=True) -> dict:
         id_number = validate_id_number(id_number)
         inst = self._institution(uscc, lock=True)
-        day = rules.as_date(admitted_on, "admitted_on")
-        rules.choice(care_level, vocab.CARE_LEVELS, "care_level")
-        rules.choice(care_mode, vocab.CARE_MODES, "care_mode")
+        day = inputs_rules.as_date(admitted_on, "admitted_on")
+        inputs_rules.choice(care_level, vocab.CARE_LEVELS, "care_level")
+        inputs_rules.choice(care_mode, vocab.CARE_MODES, "care_mode")
         if division_code is None:
             person = get_person(self.db, person_directory, id_number)
             if person is None:
@@ -55,16 +62,16 @@ class Placements:
                               reason="unknown_person")
             division_code = person["division_code"]
         division_code = validate_division_code(division_code)
-        placed = store.open_placement_for(self.session, id_number) is not None
-        infected = store.infection_open(self.session, id_number)
+        placed = placements_store.open_placement_for(self.session, id_number) is not None
+        infected = admissions_store.infection_open(self.session, id_number)
         bed = None
         if inst["status"] == "open" and not placed and not infected:
             bed = self._free_bed(inst["id"], bed_no)
-        rules.check_admission(rules.AdmissionFacts(
+        admission_rules.check_admission(admission_rules.AdmissionFacts(
             institution_status=inst["status"], has_open_placement=placed,
             infection_open=infected, free_beds=1 if bed is not None else 0))
         price, _ = self._monthly_price(inst["id"], bed.room_type, care_level, day)
-        pk = store.insert_placement(
+        pk = placements_store.insert_placement(
             self.session, care_level=care_level, admitted_on=day,
             id_number=id_number, division_code=division_code, institution_id=inst["id"],
             bed_id=bed.id, care_mode=care_mode, monthly_price=price,
@@ -72,44 +79,44 @@ class Placements:
             rehab_plan_ref=rehab_plan_ref, transferred_from=transferred_from)
         if event:
             self.db.outbox.add("placement.admitted", {
-                "placement_id": rules.placement_no(pk), "id_number": id_number,
+                "placement_id": references_rules.placement_no(pk), "id_number": id_number,
                 "division_code": division_code, "institution_uscc": inst["uscc"],
                 "care_mode": care_mode, "admitted_on": day, "bed_no": bed.bed_no,
                 "monthly_price": price, "enrolment_id": enrolment_id, "care_level": care_level,
             }, division_code=division_code, key=id_number)
-        return store.placement_row(self.session, pk)
+        return placements_store.placement_row(self.session, pk)
 
     def _placement_out(self, row: dict) -> dict:
-        return placement_view(row, store.absences_of(self.session, row["id"]))
+        return placement_view(row, placements_store.absences_of(self.session, row["id"]))
 
     def _placement(self, pk: int) -> dict:
-        row = store.placement_joined(self.session, pk)
+        row = placements_store.placement_joined(self.session, pk)
         if row is None:
             raise NotFound("未找到该入住记录", resource="placement")
         return self._placement_out(row)
 
     def _discharge(self, placement: dict, discharged_on, reason: str, note=None,
                    event=True) -> None:
-        day = rules.as_date(discharged_on, "discharged_on")
+        day = inputs_rules.as_date(discharged_on, "discharged_on")
         if placement["status"] != "open":
             raise Conflict("该入住记录已结束", reason="closed")
         if day < placement["admitted_on"]:
             raise Invalid("离院日期不能早于入住日期", field="discharged_on", reason="bad_date")
-        store.close_placement(self.session, placement["id"], day, reason,
+        placements_store.close_placement(self.session, placement["id"], day, reason,
                               (note or None) and str(note)[:500])
         if event:
-            inst = store.institution_by_id(self.session, placement["institution_id"])
+            inst = registry_store.institution_by_id(self.session, placement["institution_id"])
             self.db.outbox.add("placement.discharged", {
-                "placement_id": rules.placement_no(placement["id"]),
+                "placement_id": references_rules.placement_no(placement["id"]),
                 "id_number": placement["id_number"],
                 "division_code": placement["division_code"], "institution_uscc": inst["uscc"],
                 "discharged_on": day, "reason": reason, "care_level": placement["care_level"],
             }, division_code=placement["division_code"], key=placement["id_number"])
 
     def _discharge_open(self, id_number, on, reason, note) -> None:
-        placement = store.open_placement_for(self.session, id_number)
+        placement = placements_store.open_placement_for(self.session, id_number)
         if placement is not None:
-            on = max(rules.as_date(on, "on"), placement["admitted_on"])
+            on = max(inputs_rules.as_date(on, "on"), placement["admitted_on"])
             self._discharge(placement, on, reason, note)
 
     @rpc
@@ -122,16 +129,16 @@ class Placements:
                           health_record_ref=health_record_ref, rehab_plan_ref=rehab_plan_ref)
         if enrolment_id:
             # staff placed someone whose enrolment was waiting for an institution
-            store.mark_pending_admitted(
+            admissions_store.mark_pending_admitted(
                 self.session, enrolment_id, row["id"],
-                store.institution_by_id(self.session, row["institution_id"])["uscc"])
+                registry_store.institution_by_id(self.session, row["institution_id"])["uscc"])
         return self._placement(row["id"])
 
     @rpc
     def discharge(self, placement_id, discharged_on, reason, note=None) -> dict:
-        pk = rules.placement_pk(placement_id)
-        rules.choice(reason, vocab.DISCHARGE_REASONS, "reason")
-        self._discharge(store.placement_row(self.session, pk), discharged_on, reason, note)
+        pk = references_rules.placement_pk(placement_id)
+        inputs_rules.choice(reason, vocab.DISCHARGE_REASONS, "reason")
+        self._discharge(placements_store.placement_row(self.session, pk), discharged_on, reason, note)
         return self._placement(pk)
 
     @rpc
@@ -141,20 +148,20 @@ class Placements:
         inst = self._institution(to_uscc)
         if not isinstance(given, bool):
             raise Invalid("given 应为 true 或 false", field="given", reason="bad_choice")
-        day = rules.as_date(recorded_on, "recorded_on")
-        pk = store.insert_consent(self.session, id_number, inst["id"], given, day, recorded_by, note)
+        day = inputs_rules.as_date(recorded_on, "recorded_on")
+        pk = placements_store.insert_consent(self.session, id_number, inst["id"], given, day, recorded_by, note)
         return {"id": pk, "id_number_masked": mask_id_number(id_number), "to_uscc": inst["uscc"],
                 "given": given, "recorded_on": day.isoformat(), "recorded_by": recorded_by}
 
     def _transfer(self, placement: dict, target: dict, on, bed_no=None) -> dict:
-        day = rules.as_date(on, "transferred_on")
+        day = inputs_rules.as_date(on, "transferred_on")
         if placement["status"] != "open":
             raise Conflict("该入住记录已结束", reason="closed")
         if placement["institution_id"] == target["id"]:
             raise Invalid("转出与转入机构不能相同", field="to_uscc", reason="same_institution")
-        rules.check_transfer_consent(
-            store.latest_consent(self.session, placement["id_number"], target["id"]))
-        source = store.institution_by_id(self.session, placement["institution_id"])
+        admission_rules.check_transfer_consent(
+            placements_store.latest_consent(self.session, placement["id_number"], target["id"]))
+        source = registry_store.institution_by_id(self.session, placement["institution_id"])
         # consumers that follow placements see the old one end (its last day is the
         # day before the move, so no day is paid twice) and the new one start at the
         # target's price, tied together by placement.transferred
@@ -168,18 +175,18 @@ class Placements:
                           rehab_plan_ref=placement["rehab_plan_ref"],
                           transferred_from=placement["id"])
         self.db.outbox.add("placement.transferred", {
-            "placement_id": rules.placement_no(placement["id"]),
+            "placement_id": references_rules.placement_no(placement["id"]),
             "id_number": placement["id_number"], "division_code": placement["division_code"],
             "from_institution_uscc": source["uscc"], "to_institution_uscc": target["uscc"],
             "transferred_on": day, "consent_recorded": True,
             "care_level": placement["care_level"],
-            "to_placement_id": rules.placement_no(new["id"]),
+            "to_placement_id": references_rules.placement_no(new["id"]),
         }, division_code=placement["division_code"], key=placement["id_number"])
         return new
 
     @rpc
     def transfer(self, placement_id, to_uscc, transferred_on, bed_no=None) -> dict:
-        placement = store.placement_row(self.session, rules.placement_pk(placement_id))
+        placement = placements_store.placement_row(self.session, references_rules.placement_pk(placement_id))
         target = self._institution(to_uscc)
         new = self._transfer(placement, target, transferred_on, bed_no)
         return self._placement(new["id"])
@@ -188,20 +195,20 @@ class Placements:
     def update_placement(self, placement_id, health_record_ref=None, rehab_plan_ref=None) -> dict:
         """The personal health record and one-person rehab plan references
         (luan-2021 §三(二)(五))."""
-        pk = rules.placement_pk(placement_id)
-        store.placement_row(self.session, pk)
+        pk = references_rules.placement_pk(placement_id)
+        placements_store.placement_row(self.session, pk)
         values = {k: str(val)[:64] for k, val in (("health_record_ref", health_record_ref),
                                                    ("rehab_plan_ref", rehab_plan_ref))
                   if val is not None}
         if values:
-            store.update_placement(self.session, pk, **values)
+            placements_store.update_placement(self.session, pk, **values)
         return self._placement(pk)
 
     @rpc
     def change_care_level(self, placement_id, care_level, on) -> dict:
-        pk = rules.placement_pk(placement_id)
-        placement = store.placement_row(self.session, pk)
-        day = rules.as_date(on, "on")
+        pk = references_rules.placement_pk(placement_id)
+        placement = placements_store.placement_row(self.session, pk)
+        day = inputs_rules.as_date(on, "on")
         if day < placement["admitted_on"]:
             raise Invalid("变更日期不能早于入住日期", field="on", reason="bad_date")
         latest = self._care_levels(placement)[-1][0]
@@ -214,19 +221,19 @@ class Placements:
     def price_segments(self, placement_id, month) -> dict:
         """The monthly price in force over each part of ``month`` the person
         stayed: funding settles against these (luan-2021 §三(四))."""
-        pk = rules.placement_pk(placement_id)
-        placement = store.placement_row(self.session, pk)
-        first, last = rules.month_bounds(month)
+        pk = references_rules.placement_pk(placement_id)
+        placement = placements_store.placement_row(self.session, pk)
+        first, last = references_rules.month_bounds(month)
         start = max(first, placement["admitted_on"])
         end = min(last, placement["discharged_on"] or last)
-        out = {"placement_id": rules.placement_no(pk), "month": str(month), "segments": []}
+        out = {"placement_id": references_rules.placement_no(pk), "month": str(month), "segments": []}
         if start > end:
             return out
         room_type = None
         if placement["bed_id"]:
-            room_type = store.room_type_of_bed(self.session, placement["bed_id"])
+            room_type = beds_store.room_type_of_bed(self.session, placement["bed_id"])
         levels = self._care_levels(placement)
-        price_days = store.price_change_days(self.session, placement["institution_id"], start, end)
+        price_days = catalogue_store.price_change_days(self.session, placement["institution_id"], start, end)
         points = sorted({start, *price_days, *(d for d, _ in levels if start < d <= end)})
         for i, begin in enumerate(points):
             until = points[i + 1] - timedelta(days=1) if i + 1 < len(points) else end
@@ -240,21 +247,21 @@ class Placements:
 
     @rpc
     def get_placement(self, placement_id) -> dict:
-        return self._placement(rules.placement_pk(placement_id))
+        return self._placement(references_rules.placement_pk(placement_id))
 
     @rpc
     def list_placements(self, uscc=None, id_number=None, status=None, division_code=None,
                         active_in=None, page=1, per_page=50) -> dict:
-        query = store.list_placements_query(
+        query = placements_store.list_placements_query(
             division_code=division_code,
-            active_between=rules.month_bounds(active_in) if active_in else None,
+            active_between=references_rules.month_bounds(active_in) if active_in else None,
             uscc=validate_uscc(uscc) if uscc else None,
             id_number=validate_id_number(id_number) if id_number else None,
-            status=rules.choice(status, ("open", "closed"), "status") if status else None)
+            status=inputs_rules.choice(status, ("open", "closed"), "status") if status else None)
         return self._page(query, page, per_page, self._placement_out)
 
     @rpc
     def list_admission_requests(self, status=None, uscc=None, page=1, per_page=50) -> dict:
-        query = store.admission_requests_query(
+        query = admissions_store.admission_requests_query(
             status, validate_uscc(uscc) if uscc else None)
         return self._page(query, page, per_page, admission_request_view)

@@ -11,8 +11,10 @@ from doudi_common.ids import (
 )
 from doudi_common.logs import get_logger
 
-from doudi_institutions import store
-from doudi_institutions.domain import rules, vocab
+from doudi_institutions.domain import inputs as inputs_rules
+from doudi_institutions.domain import registry as registry_rules
+from doudi_institutions.domain import vocab
+from doudi_institutions.store import registry as registry_store
 
 log = get_logger(__name__)
 
@@ -23,22 +25,22 @@ class Registry:
                              opened_on=None, address=None, operator=None, contact_name=None,
                              contact_phone=None, status="preparing", parent_uscc=None) -> dict:
         code = validate_uscc(uscc)
-        name = rules.check_name(name)
-        rules.choice(legal_form, vocab.LEGAL_FORMS, "legal_form")
-        rules.choice(kind, vocab.KINDS, "kind")
-        rules.choice(operating_model, vocab.OPERATING_MODELS, "operating_model")
-        rules.choice(status, ("preparing", "open"), "status")
-        division = rules.check_county_or_below(validate_division_code(division_code))
-        if store.uscc_registered(self.session, code):
+        name = registry_rules.check_name(name)
+        inputs_rules.choice(legal_form, vocab.LEGAL_FORMS, "legal_form")
+        inputs_rules.choice(kind, vocab.KINDS, "kind")
+        inputs_rules.choice(operating_model, vocab.OPERATING_MODELS, "operating_model")
+        inputs_rules.choice(status, ("preparing", "open"), "status")
+        division = registry_rules.check_county_or_below(validate_division_code(division_code))
+        if registry_store.uscc_registered(self.session, code):
             raise Conflict("该统一社会信用代码已登记", reason="exists", uscc=code)
         parent_id = self._institution(parent_uscc)["id"] if parent_uscc else None
         today = self.clock.today()
-        store.insert_institution(
+        registry_store.insert_institution(
             self.session, status=status, registered_on=today,
             uscc=code, name=name, legal_form=legal_form, kind=kind,
             operating_model=operating_model, division_code=division, county_code=division[:6],
             address=address, operator=operator, contact_name=contact_name,
-            contact_phone=contact_phone, opened_on=rules.opt_date(opened_on, "opened_on"),
+            contact_phone=contact_phone, opened_on=inputs_rules.opt_date(opened_on, "opened_on"),
             parent_id=parent_id)
         self.db.outbox.add("institution.registered", {
             "institution_uscc": code, "name": name, "division_code": division,
@@ -54,31 +56,31 @@ class Registry:
             raise Invalid("不可修改的字段", reason="unknown_fields", unknown=sorted(unknown))
         values = dict(changes)
         if "legal_form" in values:
-            rules.choice(values["legal_form"], vocab.LEGAL_FORMS, "legal_form")
+            inputs_rules.choice(values["legal_form"], vocab.LEGAL_FORMS, "legal_form")
         if "kind" in values:
-            rules.choice(values["kind"], vocab.KINDS, "kind")
+            inputs_rules.choice(values["kind"], vocab.KINDS, "kind")
         if "operating_model" in values:
-            rules.choice(values["operating_model"], vocab.OPERATING_MODELS, "operating_model")
+            inputs_rules.choice(values["operating_model"], vocab.OPERATING_MODELS, "operating_model")
         if "division_code" in values:
             values["division_code"] = validate_division_code(values["division_code"])
             values["county_code"] = values["division_code"][:6]
         if "opened_on" in values:
-            values["opened_on"] = rules.opt_date(values["opened_on"], "opened_on")
+            values["opened_on"] = inputs_rules.opt_date(values["opened_on"], "opened_on")
         if values:
-            store.update_institution(self.session, inst["id"], **values)
+            registry_store.update_institution(self.session, inst["id"], **values)
         return self._view(self._institution(uscc), full=True)
 
     @rpc
     def set_status(self, uscc, status, on, reason) -> dict:
         inst = self._institution(uscc, lock=True)
-        rules.choice(status, vocab.STATUSES, "status")
-        day = rules.as_date(on, "on")
+        inputs_rules.choice(status, vocab.STATUSES, "status")
+        day = inputs_rules.as_date(on, "on")
         if not reason:
             raise Invalid("请填写原因", field="reason", reason="missing")
-        rules.check_transition(inst["status"], status)
-        if status == "closed" and store.bed_counts(self.session, inst["id"])["occupied"]:
+        registry_rules.check_transition(inst["status"], status)
+        if status == "closed" and registry_store.bed_counts(self.session, inst["id"])["occupied"]:
             raise Conflict("机构仍有在住人员，不能关闭", reason="has_residents")
-        store.record_status(self.session, inst["id"], status, day, reason)
+        registry_store.record_status(self.session, inst["id"], status, day, reason)
         if status == "suspended":
             self.db.outbox.add("institution.suspended", {
                 "institution_uscc": inst["uscc"], "suspended_on": day, "reason": reason[:500]},
@@ -96,8 +98,8 @@ class Registry:
     @rpc
     def list_institutions(self, division_code=None, kind=None, status=None, page=1,
                           per_page=50) -> dict:
-        query = store.institutions_query(
+        query = registry_store.institutions_query(
             division_code,
-            kind=rules.choice(kind, vocab.KINDS, "kind") if kind else None,
-            status=rules.choice(status, vocab.STATUSES, "status") if status else None)
+            kind=inputs_rules.choice(kind, vocab.KINDS, "kind") if kind else None,
+            status=inputs_rules.choice(status, vocab.STATUSES, "status") if status else None)
         return self._page(query, page, per_page, self._view)

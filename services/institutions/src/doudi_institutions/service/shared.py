@@ -12,12 +12,13 @@ from doudi_common.paging import page_args, page_of
 from doudi_common.queries import fetch_page
 from doudi_common.serialize import to_jsonable
 
-from doudi_institutions import store
-from doudi_institutions.domain import rules
+from doudi_institutions.domain import registry as registry_rules
 from doudi_institutions.schemas import (
     institution_view,
     licence_view,
 )
+from doudi_institutions.store import licences as licences_store
+from doudi_institutions.store import registry as registry_store
 
 log = get_logger(__name__)
 
@@ -29,26 +30,26 @@ class Shared:
         return self.db.session
 
     def _institution(self, uscc, lock: bool = False) -> dict:
-        return store.institution_by_uscc(self.session, validate_uscc(uscc), lock)
+        return registry_store.institution_by_uscc(self.session, validate_uscc(uscc), lock)
 
     def _view(self, inst: dict, full: bool = False) -> dict:
         today = self.clock.today()
         parent = None
         if inst["parent_id"]:
-            parent = store.institution_by_id(self.session, inst["parent_id"])["uscc"]
-        extra = {**store.bed_counts(self.session, inst["id"]), "parent_uscc": parent,
-                 "designation": rules.designation_status(
-                     store.designations_newest_first(self.session, inst["uscc"]), today)}
+            parent = registry_store.institution_by_id(self.session, inst["parent_id"])["uscc"]
+        extra = {**registry_store.bed_counts(self.session, inst["id"]), "parent_uscc": parent,
+                 "designation": registry_rules.designation_status(
+                     licences_store.designations_newest_first(self.session, inst["uscc"]), today)}
         if full:
-            extra["status_history"] = store.status_history_of(self.session, inst["id"])
-            extra["grade_history"] = store.grade_history_of(self.session, inst["id"])
+            extra["status_history"] = registry_store.status_history_of(self.session, inst["id"])
+            extra["grade_history"] = registry_store.grade_history_of(self.session, inst["id"])
             extra["licences"] = self._licences(inst)
         return institution_view(inst, extra)
 
     def _licences(self, inst: dict) -> list[dict]:
         out = [licence_view(row, inst["uscc"], self.clock.today())
-               for row in store.licences_of(self.session, inst["id"])]
-        for d in store.designations_of(self.session, inst["uscc"]):
+               for row in licences_store.licences_of(self.session, inst["id"])]
+        for d in licences_store.designations_of(self.session, inst["uscc"]):
             out.append(licence_view({"id": None, "kind": "medical_insurance",
                                      "number": d["agreement_no"], "issuer": "医疗保障局",
                                      "valid_from": d["valid_from"],

@@ -162,6 +162,22 @@ class RecordingContext:
     def prefetch(self, payloads: list) -> None:
         """Read what a bulk upload needs in a few queries. Payloads that do not parse
         are skipped here; they are refused with their reason when prepared."""
+        people, workers, months = self._scan(payloads)
+        if not people:
+            return
+        ids = sorted(people)
+        found, items = self._prefetch_cards(ids)
+        died = dict(self.session.execute(sa.select(deaths.c.id_number, deaths.c.date_of_death)
+                                         .where(deaths.c.id_number.in_(ids))).all())
+        for id_number in ids:
+            self.deaths[id_number] = died.get(id_number)
+        self._prefetch_counts(ids, items, months)
+        self._prefetch_closes(found, months)
+        self._prefetch_busy(workers)
+
+    def _scan(self, payloads: list) -> tuple[set, dict, set]:
+        """The persons, the workers (with the span of their records) and the
+        months a batch touches."""
         people, workers, months = set(), {}, set()
         for p in payloads:
             try:
@@ -177,9 +193,9 @@ class RecordingContext:
             key = provider.key + (f"/{worker}" if worker else "")
             lo, hi = workers.get(key, (times.started_at, times.ended_at))
             workers[key] = (min(lo, times.started_at), max(hi, times.ended_at))
-        if not people:
-            return
-        ids = sorted(people)
+        return people, workers, months
+
+    def _prefetch_cards(self, ids: list[str]) -> tuple[dict, dict[str, dict]]:
         found = {r.id_number: r for r in self.session.execute(
             sa.select(cards).where(cards.c.id_number.in_(ids)))}
         items: dict[str, dict] = {}
@@ -196,27 +212,28 @@ class RecordingContext:
             self.cards[id_number] = (row, None) if row is None else (row, CardView(
                 id_number, row.service_no, row.status, row.issued_on, row.ended_on,
                 items.get(id_number, {}), providers.get(id_number, [])))
-        died = dict(self.session.execute(sa.select(deaths.c.id_number, deaths.c.date_of_death)
-                                         .where(deaths.c.id_number.in_(ids))).all())
-        for id_number in ids:
-            self.deaths[id_number] = died.get(id_number)
-        # monthly counts matter only for items granted a number of times a month
+        return found, items
+
+    def _prefetch_counts(self, ids: list[str], items: dict[str, dict], months: set) -> None:
+        """Monthly counts matter only for items granted a number of times a month."""
         limited = sorted(i for i in ids if any(t is not None for t in items.get(i, {}).values()))
-        counts = {}
-        if limited:
-            counts = {(r.id_number, r.service_item, r.month): r.n for r in self.session.execute(
-                sa.select(records.c.id_number, records.c.service_item, records.c.month,
-                          sa.func.count().label("n"))
-                .where(records.c.id_number.in_(limited), records.c.month.in_(sorted(months)),
-                       records.c.status != "superseded", records.c.entry_kind != "reversal",
-                       records.c.corrected_by_record.is_(None))
-                .group_by(records.c.id_number, records.c.service_item, records.c.month))}
+        if not limited:
+            return
+        counts = {(r.id_number, r.service_item, r.month): r.n for r in self.session.execute(
+            sa.select(records.c.id_number, records.c.service_item, records.c.month,
+                      sa.func.count().label("n"))
+            .where(records.c.id_number.in_(limited), records.c.month.in_(sorted(months)),
+                   records.c.status != "superseded", records.c.entry_kind != "reversal",
+                   records.c.corrected_by_record.is_(None))
+            .group_by(records.c.id_number, records.c.service_item, records.c.month))}
         for id_number in limited:
             for code, times in items[id_number].items():
                 for month in months:
                     if times is not None:
                         self.used[(id_number, code, month)] = counts.get(
                             (id_number, code, month), 0)
+
+    def _prefetch_closes(self, found: dict, months: set) -> None:
         for unit in sorted({("township", (row.division_code or "")[:9])
                             for row in found.values()}):
             lock_unit(self.session, *unit)
@@ -228,6 +245,9 @@ class RecordingContext:
         for unit in self.units:
             for month in months:
                 self.closed.setdefault((*unit, month), False)
+
+    def _prefetch_busy(self, workers: dict) -> None:
+        """The workers' other records around the batch's span (overlaps)."""
         self.lock_workers(workers)
         lo = min(v[0] for v in workers.values())
         hi = max(v[1] for v in workers.values())
@@ -239,8 +259,8 @@ class RecordingContext:
                           records.c.record_id)
                 .where(records.c.worker_key.in_(sorted(workers)),
                        records.c.status != "superseded", records.c.entry_kind != "reversal",
-                       records.c.corrected_by_record.is_(None), records.c.started_at < hi, records.c.started_at > lo - MAX_RECORD_SPAN,
-                       records.c.ended_at > lo)):
+                       records.c.corrected_by_record.is_(None), records.c.started_at < hi,
+                       records.c.started_at > lo - MAX_RECORD_SPAN, records.c.ended_at > lo)):
             self.busy[r.worker_key].append((r.started_at, r.ended_at, r.record_id))
 
 

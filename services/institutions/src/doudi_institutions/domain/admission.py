@@ -1,0 +1,46 @@
+"""Admission to a care institution (puyang-2020 §四(四), hangzhou-2024 §三(一)): who may be admitted where, transfer consent, what an ended enrolment does to a placement.
+
+Pure: no I/O; the service gathers the facts and calls these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from doudi_common.errors import Conflict
+
+# -- admission (puyang-2020 §四(四), hangzhou-2024 §三(一)) ---------------------------
+
+
+@dataclass(frozen=True)
+class AdmissionFacts:
+    institution_status: str
+    has_open_placement: bool
+    infection_open: bool
+    free_beds: int
+
+
+def check_admission(facts: AdmissionFacts) -> None:
+    """Raise ``Conflict`` with a ``reason`` when the person may not be admitted."""
+    if facts.institution_status != "open":
+        raise Conflict("机构当前不接收入住", reason="institution_not_open",
+                       status=facts.institution_status)
+    if facts.has_open_placement:
+        raise Conflict("该人员已在机构入住，不能重复入住", reason="already_placed")
+    if facts.infection_open:
+        raise Conflict("该人员有未解除的传染病标记，暂不能集中入住（puyang-2020 §四(四)）",
+                       reason="infection_open", clause="puyang-2020 §四(四)")
+    if facts.free_beds <= 0:
+        raise Conflict("机构无空余床位", reason="no_free_bed")
+
+
+def check_transfer_consent(latest_consent_given: bool | None) -> None:
+    """hangzhou-2024 §五(三): moving a resident needs their recorded consent."""
+    if latest_consent_given is not True:
+        raise Conflict("转院须有本人同意的记录（hangzhou-2024 §五(三)）", reason="no_consent",
+                       clause="hangzhou-2024 §五(三)")
+
+
+ENDING_TO_DISCHARGE = {"deceased": "deceased", "handed_over": "handed_over",
+                       "voluntary_exit": "voluntary", "improved": "no_longer_eligible",
+                       "no_longer_eligible": "no_longer_eligible", "moved_away": "other",
+                       "other": "other"}

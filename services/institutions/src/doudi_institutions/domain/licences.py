@@ -1,0 +1,50 @@
+"""Licence and designation expiry alerts.
+
+Pure: no I/O; the service gathers the facts and calls these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+# -- licences ---------------------------------------------------------------------------
+
+
+def licence_state(valid_until: date | None, today: date, within_days: int) -> tuple[str, int] | None:
+    """``("expired"|"expiring", days_left)`` or None when no alert is due."""
+    if valid_until is None:
+        return None
+    days_left = (valid_until - today).days
+    if days_left < 0:
+        return "expired", days_left
+    if days_left <= within_days:
+        return "expiring", days_left
+    return None
+
+
+def licence_alerts(licence_rows: Iterable[dict], designation_rows: Iterable[dict], today: date,
+                   within_days: int) -> list[dict]:
+    """Alerts for licences (rows joined with their institution) and signed
+    medical-insurance designations expiring within ``within_days`` or expired."""
+    out = []
+    for r in licence_rows:
+        state = licence_state(r["valid_until"], today, within_days)
+        if state:
+            out.append({"licence_id": r["id"], "uscc": r["uscc"], "name": r["name"],
+                        "kind": r["kind"], "number": r["number"],
+                        "valid_until": r["valid_until"].isoformat(),
+                        "days_left": state[1], "state": state[0],
+                        "division_code": r["division_code"],
+                        "alerted_until": r["alerted_until"],
+                        "institution_id": r["institution_id"]})
+    for r in designation_rows:
+        state = licence_state(r["valid_until"], today, within_days)
+        if state:
+            out.append({"licence_id": None, "uscc": r["uscc"], "name": r["name"],
+                        "kind": "medical_insurance", "number": r["agreement_no"],
+                        "valid_until": r["valid_until"].isoformat(),
+                        "days_left": state[1], "state": state[0],
+                        "division_code": r["division_code"], "alerted_until": None,
+                        "institution_id": r["institution_id"]})
+    out.sort(key=lambda a: (a["valid_until"], a["uscc"], a["kind"]))
+    return out
