@@ -26,8 +26,13 @@ bench: setup
 	@scripts/ensure-infra.sh --postgres
 	$(UV) run python -m bench
 
+# ruff, types over the rules, layering, sizes, repeated code (.ci/run runs it first)
 lint: setup
 	$(UV) run ruff check .
+	$(UV) run mypy
+	$(UV) run lint-imports
+	$(UV) run python scripts/sizes.py
+	@scripts/duplicates.sh
 
 migrate: setup
 	@for s in eligibility institutions funding services-log; do $(UV) run doudi-service migrate $$s; done

@@ -300,7 +300,8 @@ def main() -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
 
     result = {
-        "connections": CONNECTIONS, "eligibility_replicas": REPLICAS, "gunicorn": f"gthread {WORKERS}x{THREADS}",
+        "connections": CONNECTIONS, "eligibility_replicas": REPLICAS,
+        "gunicorn": f"gthread {WORKERS}x{THREADS}",
         "load_generator": "wrk" if shutil.which("wrk") else "asyncio (second process)",
         "gateway": {k: round(v, 2) for k, v in gateway.items()},
         "trivial_flask": {k: round(v, 2) for k, v in base.items()},

@@ -131,7 +131,7 @@ def wait_ready(uri: str, queue: str, timeout: float = 60.0, consumers: int = 1) 
                 _n, _messages, seen = conn.channel().queue_declare(queue, passive=True)
                 if seen >= consumers:
                     return
-        except Exception:  # noqa: BLE001, S110 - not declared yet: try again
+        except Exception:  # noqa: BLE001 - not declared yet: try again
             pass
         time.sleep(0.2)
     raise RuntimeError(f"no consumer on {queue} after {timeout}s")

@@ -42,7 +42,7 @@ def main() -> dict:
             with db.unit_of_work() as uow:
                 items.set_item_price(uow.session, issued_at, "620100", "cleaning", "30.00",
                                      "bench")
-                for person, helper in zip(people, helpers):
+                for person, helper in zip(people, helpers, strict=True):
                     cards.issue_card(uow.session, issued_at, id_number=person,
                                      division_code="620102001001", assessed_on="2026-01-01",
                                      by="bench", items=[{"code": "cleaning"}],
@@ -53,7 +53,7 @@ def main() -> dict:
             for i in range(per_person):
                 day, slot = 1 + i // 4, i % 4
                 start = datetime(2026, 1, day, 8 + 2 * slot, tzinfo=SHANGHAI)
-                for person, helper in zip(people, helpers):
+                for person, helper in zip(people, helpers, strict=True):
                     payloads.append({
                         "id_number": person, "service_item": "cleaning",
                         "provider": {"kind": "neighbor", "id_number": helper, "uscc": None},

@@ -7,6 +7,7 @@ path gateway → RabbitMQ → nameko → back costs on this machine by itself.
     python -m bench.stub_eligibility REPLY.json   (DOUDI_AMQP_URI from the environment)
 """
 
+# ruff: noqa: E402 - eventlet must patch before every other import
 from __future__ import annotations
 
 import eventlet

@@ -43,7 +43,8 @@ def counts(engine) -> dict:
             " (SELECT count(*) FROM inbox),"
             " (SELECT count(*) FROM outbox WHERE event_type = 'person.registered'),"
             " (SELECT count(*) FROM outbox WHERE sent_at IS NULL)")).one()
-    return dict(zip(["persons", "facts", "fact_events", "inbox", "registered", "unsent"], one))
+    names = ["persons", "facts", "fact_events", "inbox", "registered", "unsent"]
+    return dict(zip(names, one, strict=True))
 
 
 @pytest.mark.slow

@@ -151,7 +151,8 @@ def test_simulate_command_publishes_as_each_department(rabbit, event_tap):
 
     taps = {d: event_tap(d, "#") for d in ("cdpf", "health", "medical_insurance")}
     parts = urlsplit(rabbit["AMQP_URI"])
-    template = f"amqp://{{user}}:{{password}}@{parts.hostname}:{parts.port or 5672}/{rabbit['vhost']}"
+    host = f"{parts.hostname}:{parts.port or 5672}"
+    template = f"amqp://{{user}}:{{password}}@{host}/{rabbit['vhost']}"
     out = CliRunner().invoke(main, ["simulate", "all", "--count", "60", "--rate", "0",
                                     "--seed", "12", "--jurisdiction", "341502",
                                     "--uri", template])
@@ -159,7 +160,7 @@ def test_simulate_command_publishes_as_each_department(rabbit, event_tap):
     seen = 0
     for dept, tap in taps.items():
         received = wait_for(lambda t=tap: t.poll(), message=f"{dept} events")
-        for envelope, message in zip(received, tap.messages):
+        for envelope, message in zip(received, tap.messages, strict=False):
             assert message.properties["user_id"] == dept
             validate_event(dept, envelope)
         seen += len(received)

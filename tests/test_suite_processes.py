@@ -39,12 +39,12 @@ def suite(rabbit, tmp_path):
     procs: dict[str, subprocess.Popen] = {}
     logs = {}
     for svc in SERVICES:
-        logs[svc] = open(tmp_path / f"{svc}.log", "wb")
+        logs[svc] = open(tmp_path / f"{svc}.log", "wb")  # noqa: SIM115 - closed at teardown
         procs[svc] = subprocess.Popen(
             [str(BIN / "doudi-service"), "run", svc, "--config",
              str(ROOT / "services" / svc / "config.yaml")],
             cwd=ROOT, env=env, stdout=logs[svc], stderr=subprocess.STDOUT)
-    logs["gateway"] = open(tmp_path / "gateway.log", "wb")
+    logs["gateway"] = open(tmp_path / "gateway.log", "wb")  # noqa: SIM115 - closed at teardown
     procs["gateway"] = subprocess.Popen(
         [str(BIN / "doudi-gateway"), "--workers", "1"], cwd=ROOT,
         env={**env, "DOUDI_GATEWAY_CONFIG": str(ROOT / "gateway" / "config.yaml")},

@@ -150,10 +150,12 @@ def test_cli_adds_resets_disables(tmp_path, monkeypatch, capsys):
                  "341502001", "--password-stdin"]) == 0
     assert "township_officer\t341502001" in capsys.readouterr().out
     store = Store(url)
-    assert store.authenticate("li", "first-password", 5, __import__("datetime").timedelta(1))[0] == "ok"
+    assert store.authenticate("li", "first-password", 5,
+                              __import__("datetime").timedelta(1))[0] == "ok"
     monkeypatch.setattr("sys.stdin", io.StringIO("second-password\n"))
     assert main(["reset-password", "li", "--password-stdin"]) == 0
-    assert store.authenticate("li", "first-password", 5, __import__("datetime").timedelta(1))[0] == "bad"
+    assert store.authenticate("li", "first-password", 5,
+                              __import__("datetime").timedelta(1))[0] == "bad"
     assert main(["disable", "li"]) == 0
     assert store.get_user("li")["disabled"]
     monkeypatch.setattr("sys.stdin", io.StringIO("third-password\n"))

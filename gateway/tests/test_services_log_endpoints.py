@@ -81,7 +81,8 @@ def test_prices_documents_batch_and_month_close(gw):
     # the service refuses the whole upload when one record is wrong, naming it
     refused = client.post("/api/v1/services/batch", headers=h["county"], json={
         "records": [records[0], {**records[1], "service_item": "bathing"}]})
-    assert refused.status_code in (409, 422) and str(refused.get_json()["fields"]["index"]) == "1", refused.get_json()
+    assert refused.status_code in (409, 422), refused.get_json()
+    assert str(refused.get_json()["fields"]["index"]) == "1", refused.get_json()
     done = client.post("/api/v1/services/batch", headers=h["county"], json={"records": records})
     assert done.status_code == 201, done.get_json()
     assert done.get_json()["recorded"] == 2

@@ -27,8 +27,9 @@ BASE_IMAGE = "python:3.11-slim"
 APP_UID = 10001
 
 
-def instructions(path):
-    """[(INSTRUCTION, arguments)] with comments dropped and continuations joined."""
+def instructions(path, build_args: dict[str, str] | None = None):
+    """[(INSTRUCTION, arguments)] with comments dropped and continuations joined,
+    ``${ARG}`` of the given build arguments substituted."""
     logical, current = [], ""
     for line in path.read_text(encoding="utf-8").splitlines():
         stripped = line.strip()
@@ -44,6 +45,8 @@ def instructions(path):
         current = ""
     assert not current, f"{path}: dangling line continuation"
     result = []
+    for key, value in (build_args or {}).items():
+        logical = [t.replace(f"${{{key}}}", value) for t in logical]
     for text in logical:
         instr, _, args = text.partition(" ")
         result.append((instr.upper(), args.strip()))
@@ -76,16 +79,36 @@ def strip_flags(args: str) -> str:
 
 
 def dockerfile(name):
-    return REPO / COMPONENTS[name][0] / "Dockerfile"
+    """The four services share one recipe (``--build-arg SERVICE``)."""
+    return REPO / "gateway" / "Dockerfile" if name == "gateway" else \
+        REPO / "services" / "Dockerfile"
+
+
+def build_args(name):
+    return {} if name == "gateway" else {"SERVICE": name}
+
+
+def image_instructions(name):
+    return instructions(dockerfile(name), build_args(name))
 
 
 def final_stage(name):
-    return stages(instructions(dockerfile(name)))[-1][1]
+    return stages(image_instructions(name))[-1][1]
+
+
+def image_command(name, args: str) -> list[str]:
+    """An exec-form command; ``sh -c "exec ..."`` with the image's
+    ``DOUDI_SERVICE`` resolved reads as the command it execs."""
+    command = exec_form(args)
+    if command[:2] == ["sh", "-c"] and command[2].startswith("exec "):
+        return [part.replace("$DOUDI_SERVICE", name)
+                for part in shlex.split(command[2].removeprefix("exec "))]
+    return command
 
 
 def arg_defaults(name):
     defaults = {}
-    for instr, args in instructions(dockerfile(name)):
+    for instr, args in image_instructions(name):
         if instr == "ARG" and "=" in args:
             key, _, value = args.partition("=")
             defaults[key] = value
@@ -104,7 +127,7 @@ def test_dockerfile_exists_where_compose_points(name):
 def test_images_build_from_python_311_slim(name):
     defaults = arg_defaults(name)
     stage_names = set()
-    for from_args, _ in stages(instructions(dockerfile(name))):
+    for from_args, _ in stages(image_instructions(name)):
         parts = from_args.split()
         image = re.sub(r"\$\{?(\w+)\}?", lambda m: defaults.get(m[1], m[0]), parts[0])
         assert image == BASE_IMAGE or image in stage_names, f"{name}: FROM {from_args}"
@@ -115,7 +138,7 @@ def test_images_build_from_python_311_slim(name):
 @components
 def test_uv_comes_from_pip_and_syncs_only_this_package(name):
     package = COMPONENTS[name][1]
-    runs = [strip_flags(args) for instr, args in instructions(dockerfile(name)) if instr == "RUN"]
+    runs = [strip_flags(args) for instr, args in image_instructions(name) if instr == "RUN"]
     assert any(re.search(r"\bpip install\b.*\buv\b", r) for r in runs), f"{name}: no pip install uv"
     syncs = [shlex.split(r) for r in runs if re.search(r"\buv sync\b", r)]
     assert syncs, f"{name}: no uv sync"
@@ -153,7 +176,7 @@ def test_image_has_a_healthcheck_and_the_documented_command(name):
     assert len(healthchecks) == 1, f"{name}: {len(healthchecks)} HEALTHCHECKs"
     hc = healthchecks[0]
     assert "--timeout=" in hc and "--interval=" in hc, hc
-    probe = exec_form(strip_flags(hc).removeprefix("CMD").strip())
+    probe = image_command(name, strip_flags(hc).removeprefix("CMD").strip())
     if name == "gateway":
         assert probe[:2] == ["python", "-c"], probe
         assert "urllib" in probe[2] and "/healthz" in probe[2]
@@ -169,7 +192,8 @@ def test_image_has_a_healthcheck_and_the_documented_command(name):
         if exec_form(cmds[-1]) == expected_command(name, "run"):
             assert "DOUDI_GATEWAY_HOST=0.0.0.0" in env, "doudi-gateway binds 127.0.0.1"
     else:
-        assert cmds and exec_form(cmds[-1]) == expected_command(name, "run")
+        assert cmds and image_command(name, cmds[-1]) == expected_command(name, "run")
+        assert f"DOUDI_SERVICE={name}" in env, f"{name}: the image does not know its service"
     assert "/app/.venv/bin" in env, f"{name}: the venv is not on PATH"
 
 
@@ -234,7 +258,7 @@ def test_dockerignore_keeps_what_the_build_needs(name):
     needed += [f"{src}/pyproject.toml" for src, *_ in SERVICES.values()]
     src = COMPONENTS[name][0]
     needed += [f"{src}/config.yaml", f"{src}/src/{COMPONENTS[name][1].replace('-', '_')}/x.py"]
-    for instr, args in instructions(dockerfile(name)):
+    for instr, args in image_instructions(name):
         if instr == "COPY" and "--from=" not in args:
             *sources, _dest = strip_flags(args).split()
             needed += [s for s in sources if s not in (".", "./")]
@@ -263,7 +287,7 @@ def test_env_lists_match_the_sources():
 
     common = set(ENV_OVERRIDES.values()) | {"DOUDI_HOME"}
     services = _env_read_by(*(REPO / src / "config.yaml" for src, *_ in SERVICES.values()))
-    assert SERVICE_ENV == common | services
+    assert common | services == SERVICE_ENV
     gateway = _env_read_by(REPO / "gateway" / "config.yaml", REPO / "gateway" / "src")
     # load_config reads DOUDI_DB_URL too, but the gateway's store uses GATEWAY_DB_URL
-    assert GATEWAY_ENV == (common - {"DOUDI_DB_URL"}) | gateway
+    assert (common - {"DOUDI_DB_URL"}) | gateway == GATEWAY_ENV

@@ -233,7 +233,8 @@ class DepartmentClient:
                 if validate:
                     validate_event(source, event)
             except Exception as exc:  # noqa: BLE001 - not retryable
-                _warn(f"rejecting undecodable/invalid message {message.properties.get('message_id')}:"
+                message_id = message.properties.get("message_id")
+                _warn(f"rejecting undecodable/invalid message {message_id}:"
                       f" {exc}")
                 message.reject(requeue=False)
                 return

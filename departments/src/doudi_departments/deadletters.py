@@ -246,7 +246,8 @@ class DeadLetterQueue:
 def default_audit_path() -> Path:
     from doudi_common.config import repo_root
 
-    return Path(os.environ.get("DOUDI_DLQ_AUDIT") or repo_root() / "var" / "dead-letters-discarded.jsonl")
+    default = repo_root() / "var" / "dead-letters-discarded.jsonl"
+    return Path(os.environ.get("DOUDI_DLQ_AUDIT") or default)
 
 
 def _log_discard(record: dict) -> None:

@@ -40,7 +40,8 @@ BAD_KINDS = ("invalid_json", "unknown_type", "bad_checksum", "missing_field")
 EXPECTED_REASON = {"invalid_json": "invalid_json", "unknown_type": "unknown_type",
                    "bad_checksum": "bad_data", "missing_field": "bad_data"}
 
-_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
+_SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁"
+             "谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈")
 _GIVEN = "秀英桂兰玉兰凤英淑珍建国建华德明志强金花福生长春海林永红宝山春梅国庆秋菊文华德胜荣华"
 
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -53,7 +54,7 @@ def id_check_digit(first17: str) -> str:
 
 def org_code_check(first8: str) -> str:
     """GB 11714 organisation code check character (digits only here)."""
-    c = 11 - sum(int(d) * w for d, w in zip(first8, _ORG_WEIGHTS)) % 11
+    c = 11 - sum(int(d) * w for d, w in zip(first8, _ORG_WEIGHTS, strict=True)) % 11
     return {10: "X", 11: "0"}.get(c, str(c))
 
 
@@ -121,7 +122,8 @@ class World:
             if id_number not in self.by_id:
                 break
         village = f"{county}{rng.randrange(1, 13):03d}{rng.randrange(1, 25):03d}"
-        name = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice([1, 2])))
+        name = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.choice([1,
+                                                                                             2])))
         person = Person(id_number, name, village, birth)
         self.persons.append(person)
         self.by_id[id_number] = person

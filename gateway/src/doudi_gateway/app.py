@@ -19,7 +19,7 @@ from doudi_gateway.store import admin_password_from_env, store_from_config
 API_PREFIX = "/api/v1"
 
 #: signing key used only when DOUDI_ENV=development and DOUDI_JWT_SECRET is unset
-DEV_JWT_SECRET = "doudi-development-only-jwt-secret"
+DEV_JWT_SECRET = "doudi-development-only-jwt-secret"  # noqa: S105 - refused outside development
 
 log = get_logger(__name__)
 
@@ -130,7 +130,8 @@ PROBLEM_SCHEMA = {
     },
     "additionalProperties": True,
 }
-_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_PROBLEM_CONTENT = {"application/problem+json": {
+    "schema": {"$ref": "#/components/schemas/Problem"}}}
 _STANDARD_ERRORS = {
     "401": "未登录或令牌无效", "403": "无权操作或不在辖区内", "404": "未找到（或不在辖区内）",
     "409": "状态冲突", "412": "If-Match 不符", "422": "数据不合法（字段与原因）",
@@ -156,7 +157,8 @@ def _problem_docs(api: Api) -> None:
                     continue
                 responses = op["responses"]
                 for code, response in list(responses.items()):
-                    if (code == "default" or code.startswith(("4", "5"))) and "$ref" not in response:
+                    if (code == "default" or code.startswith(("4",
+                                                              "5"))) and "$ref" not in response:
                         response["content"] = dict(_PROBLEM_CONTENT)
                 public = op.get("security") == []
                 for code, text in _STANDARD_ERRORS.items():

@@ -1,7 +1,8 @@
 """``doudi-gateway-admin``: the gateway's user store from the command line.
 
     doudi-gateway-admin migrate
-    doudi-gateway-admin add-user NAME --role township_officer --jurisdiction 341502001 [--institution USCC]
+    doudi-gateway-admin add-user NAME --role township_officer --jurisdiction 341502001 \
+        [--institution USCC]
     doudi-gateway-admin reset-password NAME          # asks, or --password-stdin
     doudi-gateway-admin disable NAME | enable NAME | unlock NAME
     doudi-gateway-admin list

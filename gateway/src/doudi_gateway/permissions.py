@@ -58,17 +58,20 @@ _READ = {p for p in PERMISSIONS if p.endswith(":read")}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "village_clerk": frozenset({
-        "persons:read", "persons:write", "applications:read", "applications:create", "applications:review",
+        "persons:read", "persons:write", "applications:read", "applications:create",
+        "applications:review",
         "enrolments:read", "notices:read", "services:read", "services:write"}),
     "township_officer": frozenset({
-        "persons:read", "persons:read_full", "persons:write", "applications:read", "applications:create",
+        "persons:read", "persons:read_full", "persons:write", "applications:read",
+        "applications:create",
         "applications:review", "enrolments:read", "notices:read", "institutions:read",
         "placements:read", "funding:read", "services:read", "services:write", "cards:write",
         "alerts:write", "services:close_month"}),
     "county_officer": frozenset(
         (_READ - {"audit:read"}) | {
             "persons:read_full", "persons:write", "applications:create",
-            "applications:review", "enrolments:write", "institutions:write", "placements:write", "inspections:write", "funding:write",
+            "applications:review", "enrolments:write", "institutions:write", "placements:write",
+            "inspections:write", "funding:write",
             "donations:write", "services:write", "cards:write", "alerts:write",
             "services:close_month", "services:price"}),
     "city_officer": frozenset(
@@ -82,8 +85,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset(PERMISSIONS),
 }
 
-assert set(ROLE_PERMISSIONS) == set(ROLES)
-assert all(p in PERMISSIONS for perms in ROLE_PERMISSIONS.values() for p in perms)
+if set(ROLE_PERMISSIONS) != set(ROLES) or not all(
+        p in PERMISSIONS for perms in ROLE_PERMISSIONS.values() for p in perms):
+    raise RuntimeError("ROLE_PERMISSIONS names a role or permission that does not exist")
 
 
 def allowed(role: str | None, permission: str) -> bool:

@@ -15,6 +15,7 @@ A line that failed is thrown away and rebuilt on the next call.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -138,10 +139,8 @@ class _Line:
         return reply["result"]
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # it is broken already
             self._kombu.close()
-        except Exception:  # noqa: BLE001, S110 - it is broken already
-            pass
 
 
 class RpcClient:
@@ -219,10 +218,8 @@ class RpcClient:
     def _discard(self, timeout: float) -> None:
         entry = getattr(self._local, "proxies", {}).pop(timeout, None)
         if entry is not None:
-            try:
+            with contextlib.suppress(Exception):  # it is broken already
                 entry[0].stop()
-            except Exception:  # noqa: BLE001, S110 - it is broken already
-                pass
 
     def call_all(self, calls: dict[str, tuple[str, str]], timeout: float) -> dict[str, Any]:
         """Fire several calls at once, wait for all; each result is the answer

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             "--bind", f"{host}:{port}",
             *(argv if argv is not None else sys.argv[1:]),
             "doudi_gateway.app:create_app()"]
-    os.execvp(args[0], args)
+    os.execvp(args[0], args)  # noqa: S606 - gunicorn replaces this process, no shell
     return 0  # pragma: no cover
 
 

@@ -19,7 +19,8 @@ def test_service_config_defaults_run_locally(monkeypatch):
     config = load_config(service="funding")
     assert config["SERVICE_NAME"] == "funding"
     assert config["AMQP_URI"].startswith("pyamqp://guest:guest@localhost")
-    assert config["DB_URL"].startswith("sqlite:////") and config["DB_URL"].endswith("var/funding.db")
+    assert config["DB_URL"].startswith("sqlite:////")
+    assert config["DB_URL"].endswith("var/funding.db")
     assert config["AUTO_MIGRATE"] is True
 
 

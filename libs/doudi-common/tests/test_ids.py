@@ -202,7 +202,8 @@ def test_mask_phone():
     assert mask_phone(None) == ""
 
 
-@given(valid_ids, st.text(alphabet="abc ,:=中文", max_size=10), st.text(alphabet="abc ,:=", max_size=10))
+@given(valid_ids, st.text(alphabet="abc ,:=中文", max_size=10), st.text(alphabet="abc ,:=",
+                                                                      max_size=10))
 def test_mask_in_text_hides_ids(number, before, after):
     text = f"{before}{number}{after}"
     masked = mask_in_text(text)

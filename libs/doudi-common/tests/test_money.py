@@ -104,7 +104,7 @@ def test_allocate_sums_exactly_and_is_fair(total, weights):
     assert sum(parts, ZERO) == total
     assert all(p.as_tuple().exponent == -2 for p in parts)
     wsum = sum(Decimal(w) for w in weights)
-    for part, w in zip(parts, weights):
+    for part, w in zip(parts, weights, strict=True):
         exact = abs(to_fen(total)) * Decimal(w) / wsum
         # every share is its exact quota rounded down or up by at most one fen
         assert abs(abs(to_fen(part)) - exact) < 1

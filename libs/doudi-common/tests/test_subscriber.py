@@ -132,7 +132,8 @@ def test_database_outage_is_retried_not_dead_lettered(start_service, make_db, pu
 
     def set_connections(allowed: bool):
         with pg_databases.admin.connect() as conn:
-            conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+            flag = str(allowed).lower()
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {flag}')
             if not allowed:
                 conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                      f"WHERE datname = '{name}' AND pid <> pg_backend_pid()")

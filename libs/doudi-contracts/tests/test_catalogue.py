@@ -86,8 +86,8 @@ def reason_of(source: str, envelope: dict) -> str:
 
 
 def test_sources_and_types_match_design():
-    assert SOURCES == set(DESIGN_TYPES)
-    assert DEPARTMENTS == {"cdpf", "health", "medical_insurance"}
+    assert set(DESIGN_TYPES) == SOURCES
+    assert {"cdpf", "health", "medical_insurance"} == DEPARTMENTS
     for source, types in DESIGN_TYPES.items():
         assert set(event_types(source)) == types
 

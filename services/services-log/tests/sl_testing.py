@@ -36,7 +36,8 @@ def volunteer(id_number: str = VOLUNTEER, **extra) -> dict:
 
 
 def organisation(uscc: str = ORG, **extra) -> dict:
-    return {"kind": "organisation", "uscc": uscc, "id_number": None, "name": "城关区助老社", **extra}
+    return {"kind": "organisation", "uscc": uscc, "id_number": None, "name": "城关区助老社",
+            **extra}
 
 
 def institution(uscc: str = INSTITUTION, **extra) -> dict:

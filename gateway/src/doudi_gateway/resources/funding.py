@@ -166,7 +166,8 @@ def county_summary(args):
     if args["format"] == "csv":
         reply = rpc("funding", "county_summary_csv", args["division_code"], **kwargs)
         return Response(reply["csv"], content_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{reply.get("filename", "summary.csv")}"'})
+            "Content-Disposition":
+                f'attachment; filename="{reply.get("filename", "summary.csv")}"'})
     return rpc("funding", "county_summary", args["division_code"], **kwargs)
 
 
@@ -182,7 +183,8 @@ def institution_statement(args, uscc):
     if args["format"] == "csv":
         reply = rpc("funding", "institution_statement_csv", inst["uscc"], args["month"])
         return Response(mask_csv(reply["csv"]), content_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition": f'attachment; filename="{reply.get("filename", "statement.csv")}"'})
+            "Content-Disposition":
+                f'attachment; filename="{reply.get("filename", "statement.csv")}"'})
     return mask(rpc("funding", "institution_statement", inst["uscc"], args["month"]))
 
 

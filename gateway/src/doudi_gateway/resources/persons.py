@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from doudi_common.errors import NotFound
 from flask import current_app, g
 from flask_smorest import Blueprint
@@ -102,10 +104,9 @@ def register_person(body):
     """Register a person or update their household and hardship facts (idempotent
     on the ID number)."""
     require_division(body["division_code"])
-    try:  # updating someone who lives elsewhere would move them into our jurisdiction
+    # updating someone who lives elsewhere would move them into our jurisdiction
+    with contextlib.suppress(NotFound):
         fetch_person(body["id_number"], action=True)
-    except NotFound:
-        pass
     person = rpc("eligibility", "register_person",
                  {**_jsonable(body), "actor": g.principal.username})
     return present_person(person)

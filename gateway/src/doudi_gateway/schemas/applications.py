@@ -1,5 +1,5 @@
-"""Request and reply schemas of applications, notices and objections (the REST edge; the routes are in
-``doudi_gateway.resources.applications``)."""
+"""Request and reply schemas of applications, notices and objections (the REST
+edge; the routes are in ``doudi_gateway.resources.applications``)."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ class FileApplicationSchema(Schema):
 class ReviewSchema(Schema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
     comment = Text(1000)
-    data = fields.Dict(keys=fields.String(), metadata={"description": "见 RPC.md：家访、需求评估、部门、签约"})
+    data = fields.Dict(keys=fields.String(),
+                       metadata={"description": "见 RPC.md：家访、需求评估、部门、签约"})
 
 
 class ApplicationListArgs(PageArgs):

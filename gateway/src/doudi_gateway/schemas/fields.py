@@ -34,7 +34,8 @@ def IdNumber(**kw) -> fields.String:
 
 def Division(lengths: tuple[int, ...] = (6, 9, 12), **kw) -> fields.String:
     return fields.String(validate=[validate.Length(min=6, max=12),
-                                   lambda v: _check(lambda c: validate_division_code(c, lengths), v)],
+                                   lambda v: _check(lambda c: validate_division_code(c, lengths),
+                                                    v)],
                          **kw)
 
 

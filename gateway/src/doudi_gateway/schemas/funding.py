@@ -1,4 +1,5 @@
-"""Request and reply schemas of funding: settlements, statements, donations, accounts, payouts (the REST edge; the routes are in
+"""Request and reply schemas of funding: settlements, statements, donations,
+accounts, payouts (the REST edge; the routes are in
 ``doudi_gateway.resources.funding``)."""
 
 from __future__ import annotations

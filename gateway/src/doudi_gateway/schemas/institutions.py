@@ -1,4 +1,5 @@
-"""Request and reply schemas of institutions: registry, licences, catalogue, beds, placements, inspections, consolidation (the REST edge; the routes are in
+"""Request and reply schemas of institutions: registry, licences, catalogue, beds,
+placements, inspections, consolidation (the REST edge; the routes are in
 ``doudi_gateway.resources.institutions``)."""
 
 from __future__ import annotations

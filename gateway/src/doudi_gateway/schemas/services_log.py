@@ -1,4 +1,5 @@
-"""Request and reply schemas of services: items, cards, records, visits, alerts, month close, time bank (the REST edge; the routes are in
+"""Request and reply schemas of services: items, cards, records, visits, alerts,
+month close, time bank (the REST edge; the routes are in
 ``doudi_gateway.resources.services_log``)."""
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ Nothing else of the suite is imported here.
 from __future__ import annotations
 
 import errno
-import socket
 from typing import Any
 
 
@@ -54,13 +53,13 @@ def _read_ahead(self: Any, n: int, initial: bool = False,
                 except OSError as exc:
                     if exc.errno in _errnos:
                         if initial and self.raise_on_initial_eintr:
-                            raise socket.timeout() from None
+                            raise TimeoutError() from None
                         continue
                     raise
                 if not s:
                     raise OSError("Server unexpectedly closed connection")
                 rbuf += s
-        except:  # noqa: E722 - as py-amqp: keep what was read for the retry
+        except:
             self._read_buffer = rbuf
             raise
     result, self._read_buffer = rbuf[:n], rbuf[n:]

@@ -314,7 +314,7 @@ class Database(DependencyProvider):
         if uow is not None and not uow.finished:
             try:
                 uow.finish(failed=exc_info is not None)
-            except Exception:  # noqa: BLE001 - logged, nothing else to do here
+            except Exception:
                 log.exception("commit after result failed")
 
     def worker_teardown(self, worker_ctx) -> None:
@@ -336,7 +336,7 @@ def finish_units_of_work(worker_ctx, exc_info):
         if isinstance(provider, Database):
             try:
                 provider.finish(worker_ctx, failed=exc_info is not None)
-            except Exception:  # noqa: BLE001 - the commit failed: report it
+            except Exception:
                 log.warning("commit failed", exc_info=True)
                 exc_info = sys.exc_info()
     return exc_info

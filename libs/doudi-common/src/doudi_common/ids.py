@@ -38,7 +38,9 @@ __all__ = [
 _ID_BODY = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
 # Province-level prefixes of GB/T 2260 (mainland, Taiwan, Hong Kong, Macao).
 _PROVINCES = frozenset(
-    ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65", "71", "81", "82"]
+    ["11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
+     "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
+     "65", "71", "81", "82"]
 )
 # Not in GB/T 2260 itself, but the customary code for the whole country
 # (used for national-level users and events with no narrower division).

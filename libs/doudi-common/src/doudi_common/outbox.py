@@ -21,6 +21,7 @@ published afterwards by a relay.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -129,7 +130,7 @@ class OutboxRelay:
         self.published_total = 0
 
     @classmethod
-    def from_config(cls, database, config: dict) -> "OutboxRelay":
+    def from_config(cls, database, config: dict) -> OutboxRelay:
         return cls(database, config["AMQP_URI"],
                    poll_interval=float(config.get("OUTBOX_POLL_INTERVAL", 0.5)),
                    batch_size=int(config.get("OUTBOX_BATCH_SIZE", 200)),
@@ -236,10 +237,8 @@ class OutboxRelay:
         conn, self._connection, self._producer = self._connection, None, None
         self._confirms = self._channel = None
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken
                 conn.release()
-            except Exception:  # noqa: BLE001 - already broken
-                pass
 
     # -- single active relay on PostgreSQL -------------------------------------
 

@@ -77,7 +77,8 @@ class CertificateIssued(EventData):
 class CertificateChanged(CertificateIssued):
     """The certificate was re-assessed or corrected: the full new state."""
 
-    example: ClassVar[Example] = {**CertificateIssued.example, "certificate_no": "34150219560312112X42",
+    example: ClassVar[Example] = {**CertificateIssued.example,
+                                  "certificate_no": "34150219560312112X42",
                "grade": 2, "issued_on": "2026-03-01"}
 
 

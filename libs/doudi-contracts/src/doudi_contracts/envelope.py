@@ -48,7 +48,8 @@ TYPE_NAME = re.compile(r"[a-z][a-z_]*(\.[a-z][a-z_]*)+", re.ASCII)
 class Source(_Strict, fields.String):
     """``<source>/<division_code>`` with a 6/9/12-digit division code."""
 
-    wire_schema: ClassVar[dict] = {"type": "string", "pattern": r"^[a-z][a-z_]*/(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$",
+    wire_schema: ClassVar[dict] = {"type": "string",
+                                   "pattern": r"^[a-z][a-z_]*/(?:[0-9]{6}|[0-9]{9}|[0-9]{12})$",
                    "description": "<source>/<division_code>, e.g. cdpf/341500"}
 
     def _deserialize(self, value, attr, data, **kwargs):
@@ -122,7 +123,8 @@ class EnvelopeSchema(Schema):
             if key in self.fields:
                 continue
             if not isinstance(key, str) or not EXTENSION_NAME.fullmatch(key):
-                errors[str(key)[:40]] = ["未知的顶层字段（扩展属性名只能是小写字母和数字，最多20个字符）"]
+                errors[str(key)[:40]] = [
+                    "未知的顶层字段（扩展属性名只能是小写字母和数字，最多20个字符）"]
             elif isinstance(value, (dict, list)) or value is None or isinstance(value, float):
                 errors[key] = ["扩展属性的值必须是字符串、整数或布尔值"]
         if errors:

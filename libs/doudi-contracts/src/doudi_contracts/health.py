@@ -25,7 +25,8 @@ STANDARD_LEVELS = {"MZ/T 039-2013": 3, "GB/T 42195-2022": 4, "LTC-2021": 5}
 class Icd10(_Strict, fields.String):
     """ICD-10 code, including the Chinese clinical extension (``A15.000x001``)."""
 
-    wire_schema: ClassVar[dict] = {"type": "string", "pattern": r"^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,10})?$",
+    wire_schema: ClassVar[dict] = {"type": "string",
+                                   "pattern": r"^[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,10})?$",
                    "description": "ICD-10 code (国家临床版 extensions allowed)"}
     pattern = re.compile(r"[A-Z][0-9]{2}(\.[0-9A-Za-z]{1,10})?", re.ASCII)
 
@@ -80,13 +81,15 @@ class InfectionFlagged(EventData):
     disease_code = Icd10(required=True)
     on = IsoDate(required=True)
 
-    example: ClassVar[Example] = {"id_number": "410928197001013211", "disease_code": "A15.0", "on": "2026-03-05"}
+    example: ClassVar[Example] = {"id_number": "410928197001013211", "disease_code": "A15.0",
+                                  "on": "2026-03-05"}
 
 
 class InfectionCleared(InfectionFlagged):
     """The infection flagged earlier is cleared."""
 
-    example: ClassVar[Example] = {"id_number": "410928197001013211", "disease_code": "A15.0", "on": "2026-05-20"}
+    example: ClassVar[Example] = {"id_number": "410928197001013211", "disease_code": "A15.0",
+                                  "on": "2026-05-20"}
 
 
 class HospitalAdmitted(EventData):
@@ -96,14 +99,16 @@ class HospitalAdmitted(EventData):
     hospital_uscc = Uscc(required=True)
     on = IsoDate(required=True)
 
-    example: ClassVar[Example] = {"id_number": "341522194807052024", "hospital_uscc": "12341500485912345J",
+    example: ClassVar[Example] = {"id_number": "341522194807052024",
+                                  "hospital_uscc": "12341500485912345J",
                "on": "2026-03-10"}
 
 
 class HospitalDischarged(HospitalAdmitted):
     """Discharged from hospital."""
 
-    example: ClassVar[Example] = {"id_number": "341522194807052024", "hospital_uscc": "12341500485912345J",
+    example: ClassVar[Example] = {"id_number": "341522194807052024",
+                                  "hospital_uscc": "12341500485912345J",
                "on": "2026-03-24"}
 
 

@@ -91,7 +91,8 @@ def test_puyang_person_turning_60_is_handed_over_by_the_timer(fast_calendar, pub
 
 
 def test_annual_review_due_and_completed_changes_copay_band(fast_calendar, publish_as):
-    """luan-2021 §三(六) 每年至少对养护对象家庭收入情况进行一次评估,依据评估结论及时调整……费用比例."""
+    """luan-2021 §三(六) 每年至少对养护对象家庭收入情况进行一次评估,
+    依据评估结论及时调整……费用比例."""
     container, rpc = fast_calendar
     pid = register(rpc, "luan-2021", hardship=["dibao"])
     assess(container, publish_as, pid)

@@ -83,7 +83,7 @@ def line_reply(r) -> dict:
             "by_channel": channels(own, r.family_fen, r.don_earmarked_fen + r.don_pool_fen,
                                    r.county_fen + r.caregiver_subsidy_fen),
             "subsidies": dict(zip(SUBSIDY_KINDS, (yuan(r.dibao_fen), yuan(r.dla_fen),
-                                                  yuan(r.sdns_fen)))),
+                                                  yuan(r.sdns_fen)), strict=True)),
             "caregiver_subsidy": yuan(r.caregiver_subsidy_fen),
             "county_top_up": yuan(r.county_fen),
             "self_pay_ratio": r.self_pay_ratio, "txn_id": r.txn_id}
@@ -100,7 +100,8 @@ def entry_reply(e) -> dict:
 def payout_reply(p) -> dict:
     return {"payout_id": p.payout_id, "month": p.month, "payee_kind": p.payee_kind,
             "payee_uscc": p.payee_uscc, "payee_id_number_masked": masked(p.payee_id_number),
-            "purpose": p.purpose, "amount": yuan(p.amount_fen), "issued_on": p.issued_on.isoformat(),
+            "purpose": p.purpose, "amount": yuan(p.amount_fen),
+            "issued_on": p.issued_on.isoformat(),
             "settlement_id": p.settlement_id, "txn_id": p.txn_id}
 
 

@@ -118,7 +118,8 @@ def test_off_purpose_spending_from_a_pilot_fund_is_refused(funding):
     with pytest.raises(Conflict):
         call(funding, "spend_from_account", "pilot:360104", "service_subsidy", "99999.00",
              "provider", INST, "2026-03")
-    balances = {a["code"]: a["balance"] for a in call(funding, "fund_balances", "360104")["accounts"]}
+    balances = {a["code"]: a["balance"] for a in call(funding, "fund_balances",
+                                                      "360104")["accounts"]}
     assert balances["pilot:360104"] == "-9500.00"
     assert call(funding, "reconciliation")["ok"]
 
@@ -213,5 +214,6 @@ def test_donations_are_receipted_and_announced(funding, event_tap):
                     "received_on": "2026-03-08", "restricted_to": "centralized"}
     listed = call(funding, "list_donations", "341502")
     assert listed["total"] == 1 and listed["items"][0]["amount"] == "12000.00"
-    balances = {a["code"]: a["balance"] for a in call(funding, "fund_balances", "341502")["accounts"]}
+    balances = {a["code"]: a["balance"] for a in call(funding, "fund_balances",
+                                                      "341502")["accounts"]}
     assert balances["donations:341502"] == "-12000.00" and balances["cash:341502"] == "12000.00"

@@ -100,7 +100,7 @@ def test_rerun_is_idempotent_and_order_independent(cases, pool):
 def test_donation_pool_allocation(pool, shortfalls):
     shares = allocate_pool(pool, shortfalls)
     assert sum(shares) == min(pool, sum(shortfalls))
-    assert all(0 <= s <= need for s, need in zip(shares, shortfalls))
+    assert all(0 <= s <= need for s, need in zip(shares, shortfalls, strict=True))
 
 
 # -- worked examples ------------------------------------------------------------
@@ -187,7 +187,8 @@ def test_late_fact_gives_an_adjustment_not_an_edit():
     assert delta.county == -7000
 
 
-@pytest.mark.parametrize("division,name", [("330102", "hangzhou-2024"), ("360104", "qingyunpu-2021"),
+@pytest.mark.parametrize("division,name", [("330102", "hangzhou-2024"), ("360104",
+                                                                         "qingyunpu-2021"),
                                            ("620102", "lanzhou-2021"), ("110101", "luan-2021")])
 def test_pack_by_division(division, name):
     assert pack_for(division).name == name

@@ -81,9 +81,11 @@ def test_licence_state():
 
 
 def test_schedule_monthly_and_yearly():
-    assert inspections_rules.due_on("fire_safety", date(2026, 1, 31), date(2025, 1, 1)) == date(2026, 2, 28)
+    assert inspections_rules.due_on("fire_safety", date(2026, 1, 31), date(2025, 1,
+                                                                           1)) == date(2026, 2, 28)
     assert inspections_rules.due_on("food_safety", None, date(2026, 1, 15)) == date(2026, 2, 15)
-    assert inspections_rules.due_on("fund_policy", date(2025, 6, 1), date(2020, 1, 1)) == date(2026, 6, 1)
+    assert inspections_rules.due_on("fund_policy", date(2025, 6, 1), date(2020, 1,
+                                                                          1)) == date(2026, 6, 1)
     assert inspections_rules.is_overdue(date(2026, 2, 28), date(2026, 3, 1))
     assert not inspections_rules.is_overdue(date(2026, 2, 28), date(2026, 2, 28))
 

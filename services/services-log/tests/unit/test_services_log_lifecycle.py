@@ -180,7 +180,8 @@ def test_visits():
     with pytest.raises(Conflict):
         visits.check_visit_day(TODAY, TODAY, TODAY - timedelta(1))
     assert visits.next_due(TODAY, 7) == TODAY + timedelta(7)
-    assert visits.moves_schedule(None, TODAY) and not visits.moves_schedule(TODAY, TODAY - timedelta(1))
+    assert visits.moves_schedule(None, TODAY) and not visits.moves_schedule(TODAY,
+                                                                            TODAY - timedelta(1))
 
 
 def test_alerts():

@@ -5,6 +5,7 @@ replies serialised once and sent on one connection per container."""
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
 import time
@@ -78,10 +79,8 @@ class DirectReplies(SharedExtension):
                 now = time.monotonic()
                 if now >= self._next_poll:
                     self._next_poll = now + self.POLL_INTERVAL
-                    try:
+                    with contextlib.suppress(TimeoutError):  # nothing waiting
                         self.connection.connection.drain_events(timeout=0)
-                    except TimeoutError:
-                        pass
                 self.channel.basic_publish(message, exchange=exchange,
                                            routing_key=routing_key, mandatory=False)
             return True

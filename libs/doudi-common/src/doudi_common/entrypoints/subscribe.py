@@ -245,7 +245,7 @@ class EventSubscriber(Entrypoint):
             except Rejected:
                 origin = None
             self.dead_letters.publish(message, reason, detail, self.queue.name, origin=origin)
-        except Exception:  # noqa: BLE001 - could not park it: keep it in the queue
+        except Exception:
             log.exception("dead-lettering failed; requeueing", reason=reason)
             eventlet.sleep(1.0)
             self.queue_consumer.requeue_message(message)

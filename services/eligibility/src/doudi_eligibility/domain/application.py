@@ -77,7 +77,7 @@ def _before_approve(pack: Pack) -> str:
     return "signed_off" if "department_signoff" in pack.chain else "township_checked"
 
 
-def _approval(pack: Pack, today: date) -> dict:
+def _approval(pack: Pack, today: date) -> dict[str, Any]:
     if "public_notice" in pack.chain:
         return {"to_state": "in_notice", "notice_from": today,
                 "notice_until": today + timedelta(days=pack.notice_days - 1)}
@@ -107,7 +107,7 @@ def next_actions(pack: Pack, app: AppState) -> list[str]:
 
 
 def transition(pack: Pack, app: AppState, action: str, role: str, today: date,
-               comment: str | None = None, data: dict | None = None) -> Transition:
+               comment: str | None = None, data: dict[str, Any] | None = None) -> Transition:
     data = data or {}
     if action not in ACTIONS:
         raise Invalid("操作不存在", action=action)
@@ -116,7 +116,8 @@ def transition(pack: Pack, app: AppState, action: str, role: str, today: date,
     if action not in next_actions(pack, app):
         raise Conflict("申请当前状态不允许此操作", state=app.state, action=action,
                        allowed=next_actions(pack, app))
-    base = {"action": action, "from_state": app.state, "signoffs": dict(app.signoffs)}
+    base: dict[str, Any] = {"action": action, "from_state": app.state,
+                            "signoffs": dict(app.signoffs)}
     if action == "village_review":
         return Transition(to_state="village_reviewed", **base)
     if action == "township_check":
@@ -163,7 +164,7 @@ def transition(pack: Pack, app: AppState, action: str, role: str, today: date,
     raise AssertionError(action)  # pragma: no cover
 
 
-def check_consent(consent: Any, pack: Pack) -> dict:
+def check_consent(consent: Any, pack: Pack) -> dict[str, Any]:
     """The applicant's own wish (luan-2021 §二(二)2 and the pack's clause) is
     recorded with every application; none, no application."""
     if not isinstance(consent, dict) or consent.get("given") is not True:

@@ -41,8 +41,8 @@ class Decision:
     on: date
     outcome: Outcome
     groups: tuple[Rule, ...]
-    rules: tuple[dict, ...]
-    facts: tuple[dict, ...]
+    rules: tuple[dict[str, Any], ...]
+    facts: tuple[dict[str, Any], ...]
     summary: str
     passed_clauses: tuple[str, ...] = ()
 
@@ -68,7 +68,7 @@ class Decision:
 
 
 def _rule_result(rule: Rule, pf: PersonFacts, scope: str, explain: bool,
-                 clauses: list[str]) -> tuple[bool, dict | None]:
+                 clauses: list[str]) -> tuple[bool, dict[str, Any] | None]:
     passed = bool(rule.test(pf))
     if passed:
         clauses.append(rule.clause)
@@ -86,7 +86,7 @@ def decide(pack: Pack | None, pf: PersonFacts, explain: bool = True) -> Decision
         outcome = Outcome(None, None, False, (), (), None)
         return Decision(pf.on, outcome, (), (), _facts(pf) if explain else (),
                         "该区划在此日期无适用的政策包")
-    rules: list[dict] = []
+    rules: list[dict[str, Any]] = []
     clauses: list[str] = []
     general_ok = True
     for rule in pack.general:
@@ -146,7 +146,7 @@ def decide(pack: Pack | None, pf: PersonFacts, explain: bool = True) -> Decision
                     tuple(rules), _facts(pf), summary, tuple(clauses))
 
 
-def _facts(pf: PersonFacts) -> tuple[dict, ...]:
+def _facts(pf: PersonFacts) -> tuple[dict[str, Any], ...]:
     return tuple({"kind": f.kind, "source": f.source,
                   "valid_from": f.valid_from.isoformat() if f.valid_from else None,
                   "valid_until": f.valid_until.isoformat() if f.valid_until else None,

@@ -32,14 +32,14 @@ class Rule:
     id: str
     label: str
     clause: str
-    condition: dict
+    condition: dict[str, Any]
     test: Callable[[Any], bool] = field(compare=False, repr=False)
     attrs: tuple[str, ...] = ()
     text: str = ""
     wording: str = ""
 
     @classmethod
-    def from_data(cls, data: dict) -> Rule:
+    def from_data(cls, data: dict[str, Any]) -> Rule:
         for key in ("id", "label", "clause", "when"):
             if key not in data:
                 raise Invalid("政策规则缺少字段", field=key, rule=data.get("id"))
@@ -48,7 +48,7 @@ class Rule:
                    attrs=tuple(attrs(data["when"])), text=describe(data["when"]),
                    wording=data.get("wording", ""))
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "clause": self.clause,
                 "condition": self.text, "wording": self.wording}
 
@@ -100,7 +100,7 @@ class Pack:
     handover_clause: str
     consent_clause: str
     copay_bands: tuple[CopayBand, ...]
-    data: dict = field(compare=False, repr=False)
+    data: dict[str, Any] = field(compare=False, repr=False)
 
     @property
     def prefix(self) -> str:
@@ -110,14 +110,14 @@ class Pack:
         return self.effective_from <= on and (self.effective_until is None
                                               or on <= self.effective_until)
 
-    def copay_band(self, income_per_head) -> CopayBand | None:
+    def copay_band(self, income_per_head: Any) -> CopayBand | None:
         income = Decimal(str(income_per_head))
         for band in self.copay_bands:
             if band.max_income is None or income <= band.max_income:
                 return band
         return None
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         return {
             "id": self.id, "version": self.version, "title": self.title,
             "document": self.document, "jurisdiction": self.jurisdiction,
@@ -139,13 +139,20 @@ class Pack:
         }
 
 
-def _date(value) -> date | None:
+def _required_date(value: Any) -> date:
+    day = _date(value)
+    if day is None:
+        raise Invalid("政策包缺少生效日期", reason="bad_pack")
+    return day
+
+
+def _date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
 
 
-def pack_from_data(data: dict) -> Pack:
+def pack_from_data(data: dict[str, Any]) -> Pack:
     """Build (and check) a pack from its data."""
     try:
         modes = {}
@@ -174,7 +181,7 @@ def pack_from_data(data: dict) -> Pack:
         return Pack(
             id=data["id"], version=str(data["version"]), title=data["title"],
             document=data.get("document", ""), jurisdiction=str(data["jurisdiction"]),
-            effective_from=_date(data["effective_from"]),
+            effective_from=_required_date(data["effective_from"]),
             effective_until=_date(data.get("effective_until")),
             accepted_standards=tuple(data.get("accepted_standards") or ()),
             general=tuple(Rule.from_data(r) for r in data.get("general_rules") or ()),
@@ -185,7 +192,8 @@ def pack_from_data(data: dict) -> Pack:
             signoff_departments=signoff, notice_days=notice_days,
             review_interval_months=int(data.get("review_interval_months") or 12),
             review_clause=data.get("review_clause", ""),
-            handover_age=handover.get("age"), handover_modes=tuple(handover.get("care_modes") or ()),
+            handover_age=handover.get("age"),
+            handover_modes=tuple(handover.get("care_modes") or ()),
             handover_clause=handover.get("clause", ""),
             consent_clause=data.get("consent_clause", ""),
             copay_bands=tuple(CopayBand(b["band"], Decimal(str(b["max_income"]))

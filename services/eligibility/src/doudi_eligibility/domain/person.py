@@ -11,7 +11,7 @@ only thing policy rules look at — so a decision can be replayed "as of" a date
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -78,7 +78,7 @@ class Fact:
 
 # -- facts from department events --------------------------------------------------
 
-def _d(value) -> date | None:
+def _d(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(value)
@@ -114,7 +114,7 @@ def fact_from_event(source: str, event_type: str, event_id: str, data: dict[str,
     raise KeyError(key)
 
 
-def hardship_fact(status: str, source: str, valid_from, valid_until=None,
+def hardship_fact(status: str, source: str, valid_from: Any, valid_until: Any = None,
                   note: str | None = None) -> Fact:
     if status not in HARDSHIP_STATUSES:
         raise Invalid("困难类别不存在", field="status", status=status)
@@ -127,7 +127,8 @@ def hardship_fact(status: str, source: str, valid_from, valid_until=None,
     return Fact("hardship", source or "civil_affairs", start, end, payload)
 
 
-def hardship_ended_fact(status: str, source: str, ended_on, reason: str | None = None) -> Fact:
+def hardship_ended_fact(status: str, source: str, ended_on: Any,
+                        reason: str | None = None) -> Fact:
     if status not in HARDSHIP_STATUSES:
         raise Invalid("困难类别不存在", field="status", status=status)
     return Fact("hardship_ended", source or "civil_affairs", _d(ended_on), None,
@@ -260,11 +261,11 @@ class PersonFacts:
         return ATTRIBUTES[name](self)
 
 
-def _cert(attr):
+def _cert(attr: str) -> Callable[[PersonFacts], Any]:
     return lambda pf: pf.certificate.payload.get(attr) if pf.certificate else None
 
 
-ATTRIBUTES = {
+ATTRIBUTES: dict[str, Callable[[Any], Any]] = {
     "age": lambda pf: pf.age,
     "rural": lambda pf: pf.registration == "rural" if pf.registration else None,
     "registration": lambda pf: pf.registration,
@@ -289,7 +290,7 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-def _order(f: Fact):
+def _order(f: Fact) -> tuple[Any, ...]:
     return (f.valid_from or date.min, f.seq)
 
 
@@ -367,7 +368,7 @@ def snapshot(birth_date: date, division_code: str, registration: str | None,
 
 def summarise(fact: Fact) -> str:
     p = fact.payload
-    return {
+    texts: dict[str, Callable[[], str]] = {
         "disability_certificate": lambda: f"残疾人证 {p.get('category')} {p.get('grade')}级",
         "disability_certificate_revoked": lambda: f"残疾人证注销：{p.get('reason')}",
         "incapacity_assessment": lambda: f"失能评估 {p.get('standard')} {p.get('level')}级"
@@ -380,4 +381,5 @@ def summarise(fact: Fact) -> str:
         "hardship": lambda: f"困难身份 {p.get('status')}",
         "hardship_ended": lambda: f"困难身份终止 {p.get('status')}",
         "household": lambda: "家庭情况",
-    }.get(fact.kind, lambda: fact.kind)()
+    }
+    return texts.get(fact.kind, lambda: fact.kind)()

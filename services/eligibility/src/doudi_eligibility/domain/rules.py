@@ -40,7 +40,7 @@ OP_LABELS = {"eq": "为", "ne": "不为", "le": "≤", "lt": "<", "ge": "≥", "
              "in": "属于", "any_of": "包含其一"}
 
 
-def compile_condition(cond: dict) -> Predicate:
+def compile_condition(cond: dict[str, Any]) -> Predicate:
     if not isinstance(cond, dict) or not cond:
         raise Invalid("政策条件格式错误", condition=repr(cond))
     if "all" in cond:
@@ -84,7 +84,7 @@ def _getter(attr: str) -> Callable[[Any], Any]:
     return ATTRIBUTES[attr]
 
 
-def attrs(cond: dict) -> list[str]:
+def attrs(cond: dict[str, Any]) -> list[str]:
     out: list[str] = []
     for key in ("all", "any"):
         for c in cond.get(key, ()):
@@ -110,7 +110,7 @@ def _show(value: Any) -> Any:
     return value
 
 
-def describe(cond: dict) -> str:
+def describe(cond: dict[str, Any]) -> str:
     if "all" in cond:
         return "（" + " 且 ".join(describe(c) for c in cond["all"]) + "）"
     if "any" in cond:
@@ -123,7 +123,7 @@ def describe(cond: dict) -> str:
     return f"{_label(cond['attr'])}{OP_LABELS.get(op, op)}{shown}"
 
 
-def values_of(pf, names: list[str]) -> str:
+def values_of(pf: Any, names: list[str]) -> str:
     parts = []
     for name in names:
         value = _getter(name)(pf)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from doudi_common.errors import Conflict, Forbidden, Invalid
 
@@ -39,7 +40,8 @@ ACCOUNT_KINDS = {
     "subsidy": "policy subsidies", "family": "family self-pay receivable",
     "donations": "donation pool", "county_cover": "county top-up",
     "caregiver_subsidy": "county caregiver subsidy", "service_subsidy": "service subsidy budget",
-    "pilot": "pilot special account", "topup": "department top-up fund", "management_fee": "management fee",
+    "pilot": "pilot special account", "topup": "department top-up fund",
+    "management_fee": "management fee",
     "payable": "payable", "cash": "bank",
 }
 
@@ -69,7 +71,7 @@ class Transaction:
     memo: str = ""
     links: Mapping[str, str] = field(default_factory=dict)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.cause not in CAUSES:
             raise Invalid(f"未知的交易原因：{self.cause}", reason="bad_cause")
         if not self.postings:
@@ -79,7 +81,7 @@ class Transaction:
                           difference=sum(p.amount for p in self.postings))
 
 
-def transaction(cause: str, postings: Iterable[Posting], **kwargs) -> Transaction:
+def transaction(cause: str, postings: Iterable[Posting], **kwargs: Any) -> Transaction:
     """A balanced transaction; zero postings are dropped."""
     return Transaction(cause, tuple(p for p in postings if p.amount), **kwargs)
 
@@ -132,7 +134,7 @@ def settlement_postings(split: CaseSplit, county: str, *, id_number: str,
     case = split.case_id
     pp = {"id_number": id_number, "case_id": case}
     out = [Posting(account("subsidy", county, kind), amount, None, **pp)
-           for kind, amount in zip(SUBSIDY_KINDS, split.subsidies)]
+           for kind, amount in zip(SUBSIDY_KINDS, split.subsidies, strict=True)]
     out += [Posting(account("family", county), split.family, None, **pp),
             Posting(account("donations", county), split.donations_earmarked, payee, **pp),
             Posting(account("donations", county), split.donations_pool, None, **pp),

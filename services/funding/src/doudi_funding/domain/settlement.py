@@ -73,6 +73,12 @@ class CaseInput(NamedTuple):
     cost_fen: int | None = None  # the month's cost when priced in segments (costplan.py)
 
 
+def _triple(values: Iterable[int]) -> tuple[int, int, int]:
+    """Amounts in ``SUBSIDY_KINDS`` order (exactly three)."""
+    a, b, c = values
+    return a, b, c
+
+
 class CaseSplit(NamedTuple):
     """Who pays what for one case in one month (fen). ``donations_earmarked`` came
     from gifts earmarked for the case's institution, ``donations_pool`` from the
@@ -116,7 +122,7 @@ class CaseSplit(NamedTuple):
         """Component-wise difference (an adjustment: what should have been minus booked)."""
         return self._replace(
             cost=self.cost - other.cost,
-            subsidies=tuple(a - b for a, b in zip(self.subsidies, other.subsidies)),
+            subsidies=_triple(a - b for a, b in zip(self.subsidies, other.subsidies, strict=True)),
             family=self.family - other.family,
             donations_earmarked=self.donations_earmarked - other.donations_earmarked,
             donations_pool=self.donations_pool - other.donations_pool,
@@ -126,7 +132,7 @@ class CaseSplit(NamedTuple):
     def plus(self, other: CaseSplit) -> CaseSplit:
         return self._replace(
             cost=self.cost + other.cost,
-            subsidies=tuple(a + b for a, b in zip(self.subsidies, other.subsidies)),
+            subsidies=_triple(a + b for a, b in zip(self.subsidies, other.subsidies, strict=True)),
             family=self.family + other.family,
             donations_earmarked=self.donations_earmarked + other.donations_earmarked,
             donations_pool=self.donations_pool + other.donations_pool,
@@ -148,7 +154,7 @@ def first_channels(case: CaseInput) -> CaseSplit:
     if case.kind == NEIGHBOR:
         care = prorate_fen(case.caregiver_subsidy_fen, days, dim)
         return CaseSplit(case.case_id, case.kind, days, dim, sum(available) + care,
-                         tuple(available), 0, 0, 0, 0, care)
+                         _triple(available), 0, 0, 0, 0, care)
     cost = prorate_fen(case.monthly_cost_fen, days, dim) if case.cost_fen is None \
         else case.cost_fen
     left = cost
@@ -158,7 +164,7 @@ def first_channels(case: CaseInput) -> CaseSplit:
         drawn.append(take)
         left -= take
     family = min(left, share_fen(left, case.self_pay_ratio)) if left else 0
-    return CaseSplit(case.case_id, case.kind, days, dim, cost, tuple(drawn), family, 0, 0,
+    return CaseSplit(case.case_id, case.kind, days, dim, cost, _triple(drawn), family, 0, 0,
                      left - family, 0)
 
 
@@ -212,10 +218,10 @@ def settle(cases: Iterable[CaseInput], pool_fen: int = 0,
     earmarked_used: dict[str, int] = {}
     # (a) gifts earmarked for an institution, across its own centralised shortfalls
     for uscc, amount in sorted((earmarked_fen or {}).items()):
-        idx = [i for i, (c, s) in enumerate(zip(cases, splits))
+        idx = [i for i, (c, s) in enumerate(zip(cases, splits, strict=True))
                if s.kind == CENTRALIZED and c.institution == uscc and s.county > 0]
         shares = allocate_pool(amount, [splits[i].county for i in idx])
-        for i, share in zip(idx, shares):
+        for i, share in zip(idx, shares, strict=True):
             if share:
                 splits[i] = _donated(splits[i], share, 0)
         if sum(shares):
@@ -223,7 +229,7 @@ def settle(cases: Iterable[CaseInput], pool_fen: int = 0,
     # (b) the county pool across what is still missing
     idx = [i for i, s in enumerate(splits) if s.kind == CENTRALIZED and s.county > 0]
     shares = allocate_pool(pool_fen, [splits[i].county for i in idx])
-    for i, share in zip(idx, shares):
+    for i, share in zip(idx, shares, strict=True):
         if share:
             splits[i] = _donated(splits[i], 0, share)
     return MonthResult(splits, sum(shares), earmarked_used)

@@ -160,7 +160,7 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
         lo = max(first, start)
         hi = last if end is None or end > last else end
         days = (hi - lo).days + 1 if hi >= lo else 0
-        if hardship and exempt_statuses.intersection(hardship.split(",")) or ratio_text is None:
+        if (hardship and exempt_statuses.intersection(hardship.split(","))) or ratio_text is None:
             ratio_value = zero
         else:
             ratio_value = ratio_of.get(ratio_text)
@@ -169,7 +169,7 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
         key = (dibao, dla, sdns)
         subs = subsidy_maps.get(key)
         if subs is None:
-            subs = subsidy_maps[key] = {k: v for k, v in zip(SUBSIDY_KINDS, key) if v}
+            subs = subsidy_maps[key] = {k: v for k, v in zip(SUBSIDY_KINDS, key, strict=True) if v}
         cost, cost_fen = price or 0, None
         if kind == CENTRALIZED and inst in catalogue:
             segs = seg_cache.get((inst, level))

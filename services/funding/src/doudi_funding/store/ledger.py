@@ -31,7 +31,8 @@ from doudi_funding.models import (
 def standard_accounts(county: str) -> list[tuple[str, str, str]]:
     codes = [(L.account("subsidy", county, k), "subsidy", f"政策性补贴 {k}") for k in SUBSIDY_KINDS]
     codes += [(L.account(k, county), k, name) for k, name in (
-        ("family", "家庭自付应收"), ("donations", "社会捐助资金池"), ("county_cover", "县级兜底补助"),
+        ("family", "家庭自付应收"), ("donations", "社会捐助资金池"), ("county_cover",
+                                                         "县级兜底补助"),
         ("caregiver_subsidy", "照护补贴"), ("service_subsidy", "服务补贴"),
         ("management_fee", "管理费"), ("cash", "银行存款"))]
     codes += [(L.account("payable", county, p), "payable", f"应付 {p}") for p in (
@@ -110,7 +111,7 @@ def bulk_insert(session, table: sa.Table, rows: list, columns: tuple[str, ...] |
             for row in rows:
                 copy.write_row(row if columns else tuple(row[c] for c in cols))
     else:
-        session.execute(sa.insert(table), [dict(zip(cols, r)) for r in rows] if columns
+        session.execute(sa.insert(table), [dict(zip(cols, r, strict=True)) for r in rows] if columns
                         else rows)
 
 

@@ -34,7 +34,7 @@ SUMS = ("cost_fen", "dibao_fen", "dla_fen", "sdns_fen", "family_fen", "don_earma
 def _sums(session, *where) -> dict[str, int]:
     row = session.execute(sa.select(*[sa.func.coalesce(sa.func.sum(getattr(CS, c)), 0)
                                       for c in SUMS]).where(*where)).one()
-    return dict(zip(SUMS, (int(x) for x in row)))
+    return dict(zip(SUMS, (int(x) for x in row), strict=True))
 
 
 def _by_channel(s: dict[str, int]) -> dict:

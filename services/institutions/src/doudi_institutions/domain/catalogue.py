@@ -1,12 +1,13 @@
-"""The priced service catalogue (luan-2021 §三(四)): items, prices in force on a day, monthly totals.
-
-Pure: no I/O; the service gathers the facts and calls these."""
+"""The priced service catalogue (luan-2021 §三(四)): items, prices in force on a
+day, monthly totals.  Pure: no I/O; the service gathers the facts and calls
+these."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from doudi_common.errors import Conflict, Invalid
 
@@ -32,7 +33,7 @@ def price_on(prices: Iterable[tuple[date, Decimal]], on: date) -> Decimal | None
     return best[1] if best else None
 
 
-def check_price(value) -> Decimal:
+def check_price(value: Any) -> Decimal:
     from doudi_common.money import to_money
 
     if isinstance(value, float):
@@ -46,7 +47,7 @@ def check_price(value) -> Decimal:
 # -- catalogue -------------------------------------------------------------------------------
 
 
-def check_catalog_item(category: str, room_type, care_level) -> None:
+def check_catalog_item(category: str, room_type: Any, care_level: Any) -> None:
     """Shape checks of a new catalogue item (choices are checked by the caller)."""
     if category == "bed" and not room_type:
         raise Invalid("床位项目须注明房型", field="room_type", reason="missing")
@@ -54,17 +55,17 @@ def check_catalog_item(category: str, room_type, care_level) -> None:
         raise Invalid("护理项目须注明护理等级", field="care_level", reason="missing")
 
 
-def item_applies(item: dict, room_type, care_level) -> bool:
+def item_applies(item: dict[str, Any], room_type: Any, care_level: Any) -> bool:
     """Whether a monthly item is charged for this room type and care level."""
     if item["category"] == "bed":
-        return item["room_type"] == room_type
+        return bool(item["room_type"] == room_type)
     if item["category"] == "nursing":
-        return item["care_level"] == care_level
+        return bool(item["care_level"] == care_level)
     return True
 
 
-def monthly_total(priced: Iterable[tuple[dict, list[tuple[date, Decimal]]]],
-                  on: date) -> tuple[Decimal, list[dict]]:
+def monthly_total(priced: Iterable[tuple[dict[str, Any], list[tuple[date, Decimal]]]],
+                  on: date) -> tuple[Decimal, list[dict[str, Any]]]:
     """The monthly price on ``on`` from (item, price history) pairs, and its parts."""
     from doudi_common.money import money_str, to_money
 

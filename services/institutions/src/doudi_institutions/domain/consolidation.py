@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 MAX_PER_COUNTY = 3
 MIN_GRADE = 3
@@ -65,14 +66,14 @@ def closeness(a: str, b: str) -> int:
     """Distance by division: length of the common prefix of the two codes
     (same village 12 > same township 9 > same county 6)."""
     n = 0
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=False):
         if x != y:
             break
         n += 1
     return n
 
 
-def _rank(site: Site):
+def _rank(site: Site) -> tuple[Any, ...]:
     # better first: higher grade, fuller, bigger, better staffed
     return (-(site.grade or 0), -occupancy(site), -site.capacity, -site.staff, site.uscc)
 
@@ -125,7 +126,7 @@ def plan(county_code: str, sites: list[Site], residents: list[Resident]) -> Plan
                 not unplaced)
 
 
-def site_of(inst: dict, capacity: int, occupied: int) -> Site:
+def site_of(inst: dict[str, Any], capacity: int, occupied: int) -> Site:
     """A registry row (with its bed counts) as a site to plan with."""
     staff = (inst["nurses"] + inst["carers"] + inst["safety_officers"]
              + inst["social_workers"] + inst["other_staff"])
@@ -137,8 +138,8 @@ def _ratio(part: int, whole: int) -> Decimal:
     return (Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
-def county_statistics(county: str, institutions: list[tuple[dict, dict]], need: int,
-                      placed: int) -> dict:
+def county_statistics(county: str, institutions: list[tuple[dict[str, Any], dict[str, Any]]],
+                      need: int, placed: int) -> dict[str, Any]:
     """Totals over a county's institutions (each with its ``capacity``/``occupied``
     bed counts) and the centralised support rate of tekun people needing care."""
     beds_total = occupied = 0

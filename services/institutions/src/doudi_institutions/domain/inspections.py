@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from typing import Any
 
 from doudi_common.errors import Invalid
 
@@ -37,7 +38,7 @@ def is_overdue(due: date, today: date) -> bool:
 # -- inspections input -----------------------------------------------------------------------
 
 
-def check_finding(f, inspected_on: date) -> date:
+def check_finding(f: Any, inspected_on: date) -> date:
     """A finding's shape; returns its rectification deadline."""
     if not isinstance(f, dict):
         raise Invalid("问题格式错误", field="findings", reason="bad_finding")

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 # -- licences ---------------------------------------------------------------------------
 
 
-def licence_state(valid_until: date | None, today: date, within_days: int) -> tuple[str, int] | None:
+def licence_state(valid_until: date | None, today: date, within_days: int) -> tuple[str,
+                                                                                    int] | None:
     """``("expired"|"expiring", days_left)`` or None when no alert is due."""
     if valid_until is None:
         return None
@@ -22,8 +24,9 @@ def licence_state(valid_until: date | None, today: date, within_days: int) -> tu
     return None
 
 
-def licence_alerts(licence_rows: Iterable[dict], designation_rows: Iterable[dict], today: date,
-                   within_days: int) -> list[dict]:
+def licence_alerts(licence_rows: Iterable[dict[str, Any]],
+                   designation_rows: Iterable[dict[str, Any]], today: date,
+                   within_days: int) -> list[dict[str, Any]]:
     """Alerts for licences (rows joined with their institution) and signed
     medical-insurance designations expiring within ``within_days`` or expired."""
     out = []

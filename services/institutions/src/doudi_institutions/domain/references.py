@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import date
+from typing import Any
 
 from doudi_common.errors import Invalid, NotFound
 
@@ -16,21 +17,21 @@ def placement_no(pk: int) -> str:
     return f"PL-{pk}"
 
 
-def placement_pk(placement_id) -> int:
+def placement_pk(placement_id: Any) -> int:
     text = str(placement_id)
     if text.startswith("PL-") and text[3:].isdigit():
         return int(text[3:])
     raise NotFound("未找到该入住记录", resource="placement")
 
 
-def inspection_pk(inspection_id) -> int:
+def inspection_pk(inspection_id: Any) -> int:
     text = str(inspection_id)
     if text.startswith("INS-") and text[4:].isdigit():
         return int(text[4:])
     raise NotFound("未找到该检查记录", resource="inspection")
 
 
-def month_bounds(month) -> tuple[date, date]:
+def month_bounds(month: Any) -> tuple[date, date]:
     from doudi_common.dates import parse_month
 
     try:

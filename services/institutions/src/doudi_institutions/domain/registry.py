@@ -1,10 +1,11 @@
-"""Rules of the register: status transitions, grades, names, jurisdiction of registration, staff counts and ratios, designation agreements.
-
-Pure: no I/O; the service gathers the facts and calls these."""
+"""Rules of the register: status transitions, grades, names, jurisdiction of
+registration, staff counts and ratios, designation agreements.  Pure: no I/O;
+the service gathers the facts and calls these."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from doudi_common.errors import Conflict, Invalid
 
@@ -21,7 +22,7 @@ def check_transition(current: str, new: str) -> None:
                        status=current, to=new)
 
 
-def check_grade(grade) -> int:
+def check_grade(grade: Any) -> int:
     if not isinstance(grade, int) or isinstance(grade, bool) or not 1 <= grade <= 5:
         raise Invalid("等级应为 1–5（养老机构等级划分与评定）", field="grade", reason="bad_grade")
     return grade
@@ -30,7 +31,7 @@ def check_grade(grade) -> int:
 # -- registry checks ------------------------------------------------------------------------
 
 
-def check_name(name) -> str:
+def check_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         raise Invalid("机构名称必填（100字以内）", field="name", reason="bad_name")
     return name.strip()
@@ -43,7 +44,7 @@ def check_county_or_below(division: str) -> str:
     return division
 
 
-def check_staff_counts(counts: dict) -> None:
+def check_staff_counts(counts: dict[str, Any]) -> None:
     for key, value in counts.items():
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             raise Invalid("人数应为非负整数", field=key, reason="bad_count")
@@ -53,7 +54,7 @@ def carers_per_resident(carers: int, residents: int) -> str | None:
     return None if residents == 0 else f"{carers / residents:.2f}"
 
 
-def designation_status(newest_first: list[dict], on: date) -> dict | None:
+def designation_status(newest_first: list[dict[str, Any]], on: date) -> dict[str, Any] | None:
     """The medical-insurance designation to show on ``on``: the active signed one,
     else the newest, with its state."""
     active = [d for d in newest_first if d["status"] == "signed" and

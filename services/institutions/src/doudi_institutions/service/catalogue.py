@@ -57,7 +57,8 @@ class Catalogue:
         catalogue_rules.check_catalog_item(category, room_type, care_level)
         if catalogue_store.item_code_taken(self.session, inst["id"], code):
             raise Conflict("该项目编码已存在", reason="exists", code=code)
-        pk = catalogue_store.insert_catalog_item(self.session, inst["id"], code=code, category=category,
+        pk = catalogue_store.insert_catalog_item(self.session, inst["id"], code=code,
+                                                 category=category,
                                        name=name, unit=unit, room_type=room_type,
                                        care_level=care_level, monthly=bool(monthly))
         item = catalogue_store.catalog_item(self.session, inst["id"], code)
@@ -76,7 +77,8 @@ class Catalogue:
     def get_catalog(self, uscc, on=None) -> list:
         inst = self._institution(uscc)
         day = inputs_rules.opt_date(on, "on") or self.clock.today()
-        return [self._item_view(item, day) for item in catalogue_store.catalog_of(self.session, inst["id"])]
+        return [self._item_view(item, day) for item in catalogue_store.catalog_of(self.session,
+                                                                                  inst["id"])]
 
     def _monthly_price(self, inst_id: int, room_type, care_level, on: date):
         priced = [(item, catalogue_store.prices_of(self.session, item["id"]))

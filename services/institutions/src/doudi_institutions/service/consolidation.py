@@ -25,9 +25,11 @@ log = get_logger(__name__)
 class Consolidation:
     def _county_sites(self, county: str):
         sites = []
-        for inst in registry_store.county_homes(self.session, county, vocab.OPEN_STATES + ("preparing",)):
+        for inst in registry_store.county_homes(self.session, county,
+                                                vocab.OPEN_STATES + ("preparing",)):
             counts = registry_store.bed_counts(self.session, inst["id"])
-            sites.append((inst, consolidation.site_of(inst, counts["capacity"], counts["occupied"])))
+            sites.append((inst, consolidation.site_of(inst, counts["capacity"],
+                                                      counts["occupied"])))
         return sites
 
     @rpc
@@ -83,7 +85,8 @@ class Consolidation:
         moved, staying = [], []
         for placement in placements_store.open_placements_in(self.session, [source["id"]]):
             masked = mask_id_number(placement["id_number"])
-            if placements_store.latest_consent(self.session, placement["id_number"], target["id"]) is not True:
+            if placements_store.latest_consent(self.session, placement["id_number"],
+                                               target["id"]) is not True:
                 staying.append({"placement_id": references_rules.placement_no(placement["id"]),
                                 "id_number_masked": masked, "reason": "no_consent"})
                 continue
@@ -98,7 +101,8 @@ class Consolidation:
                 continue
             savepoint.commit()
             moved.append(references_rules.placement_no(placement["id"]))
-        registry_store.insert_merge(self.session, source["id"], target["id"], day, len(moved), len(staying))
+        registry_store.insert_merge(self.session, source["id"], target["id"], day, len(moved),
+                                    len(staying))
         status = "merging"
         if not staying:
             self.db.outbox.add("institution.merged", {

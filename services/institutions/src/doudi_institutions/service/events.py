@@ -34,7 +34,8 @@ class SuiteAndDepartmentEvents:
         if kind == "enrolment.started":
             self._enrolment_started(data)
         elif kind == "enrolment.changed":
-            admissions_store.update_enrolment(self.session, data["enrolment_id"], care_mode=data["care_mode"],
+            admissions_store.update_enrolment(self.session, data["enrolment_id"],
+                                              care_mode=data["care_mode"],
                                    incapacity_level=data["incapacity_level"])
             if data["previous_care_mode"] == "centralized" and data["care_mode"] != "centralized":
                 self._discharge_open(data["id_number"], data["changed_on"], "care_mode_changed",
@@ -44,7 +45,8 @@ class SuiteAndDepartmentEvents:
                     self.session, enrolment_id=data["enrolment_id"], id_number=data["id_number"],
                     institution_uscc=None, status="pending", reason="no_institution")
         else:
-            admissions_store.update_enrolment(self.session, data["enrolment_id"], ended_on=data["ended_on"])
+            admissions_store.update_enrolment(self.session, data["enrolment_id"],
+                                              ended_on=data["ended_on"])
             reason = admission_rules.ENDING_TO_DISCHARGE.get(data["reason"], "other")
             self._discharge_open(data["id_number"], data["ended_on"], reason, data.get("note"))
 
@@ -65,7 +67,8 @@ class SuiteAndDepartmentEvents:
         request = {"enrolment_id": enrolment_id, "id_number": id_number,
                    "institution_uscc": uscc}
         if not uscc:
-            admissions_store.insert_admission_request(self.session, status="pending", reason="no_institution",
+            admissions_store.insert_admission_request(self.session, status="pending",
+                                                      reason="no_institution",
                                            **request)
             return
         savepoint = self.session.begin_nested()
@@ -82,10 +85,12 @@ class SuiteAndDepartmentEvents:
                     and current["enrolment_id"] == enrolment_id:
                 return      # the same enrolment announced twice at once: placed once
             log.info("admission refused", enrolment_id=enrolment_id, reason=reason)
-            admissions_store.insert_admission_request(self.session, status="refused", reason=reason, **request)
+            admissions_store.insert_admission_request(self.session, status="refused",
+                                                      reason=reason, **request)
             return
         savepoint.commit()
-        admissions_store.insert_admission_request(self.session, status="admitted", placement_id=placement["id"],
+        admissions_store.insert_admission_request(self.session, status="admitted",
+                                                  placement_id=placement["id"],
                                        **request)
 
     @subscribe("health", "#")
@@ -100,10 +105,12 @@ class SuiteAndDepartmentEvents:
             handler(event["data"])
 
     def _infection_flagged(self, data):
-        admissions_store.insert_infection(self.session, data["id_number"], data["disease_code"], data["on"])
+        admissions_store.insert_infection(self.session, data["id_number"], data["disease_code"],
+                                          data["on"])
 
     def _infection_cleared(self, data):
-        admissions_store.clear_infection(self.session, data["id_number"], data["disease_code"], data["on"])
+        admissions_store.clear_infection(self.session, data["id_number"], data["disease_code"],
+                                         data["on"])
         if admissions_store.infection_open(self.session, data["id_number"]):
             return
         # admissions refused only for the infection go ahead now (puyang-2020 §四(四))
@@ -118,7 +125,8 @@ class SuiteAndDepartmentEvents:
     def _hospital_admitted(self, data):
         placement = placements_store.open_placement_for(self.session, data["id_number"])
         if placement is not None:
-            placements_store.start_hospital_stay(self.session, placement["id"], data["hospital_uscc"],
+            placements_store.start_hospital_stay(self.session, placement["id"],
+                                                 data["hospital_uscc"],
                                       data["on"])
 
     def _hospital_discharged(self, data):
@@ -142,7 +150,8 @@ class SuiteAndDepartmentEvents:
             raise Conflict("该入住记录已结束", reason="closed")
         latest = placements_store.latest_care_level_change(self.session, placement["id"])
         day = max(day, placement["admitted_on"], latest or placement["admitted_on"])
-        placements_store.insert_care_level_change(self.session, placement["id"], care_level, day, source)
+        placements_store.insert_care_level_change(self.session, placement["id"], care_level, day,
+                                                  source)
 
     def _care_levels(self, placement: dict) -> list[tuple[date, str]]:
         """(from, care level) over the stay, oldest first."""

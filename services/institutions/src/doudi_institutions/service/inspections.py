@@ -37,7 +37,8 @@ class Inspections:
         return self._inspection_out(row)
 
     def _inspection_out(self, row: dict) -> dict:
-        return inspection_view(row, inspections_store.findings_of(self.session, row["id"]), self.clock.today())
+        return inspection_view(row, inspections_store.findings_of(self.session, row["id"]),
+                               self.clock.today())
 
     def _add_finding(self, inspection_id: int, inspected_on: date, f: dict) -> None:
         by = inspections_rules.check_finding(f, inspected_on)
@@ -56,7 +57,8 @@ class Inspections:
         items = list(findings or [])
         if result == "rectification_required" and not items:
             raise Invalid("需要整改时必须列出问题和整改期限", field="findings", reason="missing")
-        pk = inspections_store.insert_inspection(self.session, inst["id"], kind, day, inspector, result, notes)
+        pk = inspections_store.insert_inspection(self.session, inst["id"], kind, day, inspector,
+                                                 result, notes)
         for f in items:
             self._add_finding(pk, day, f)
         view = self._inspection(pk)
@@ -135,7 +137,8 @@ class Inspections:
     def _overdue(self, division_code=None) -> list[dict]:
         today = self.clock.today()
         out = []
-        for inst in registry_store.institutions_in_states(self.session, vocab.OPEN_STATES, division_code):
+        for inst in registry_store.institutions_in_states(self.session, vocab.OPEN_STATES,
+                                                          division_code):
             for item in self._schedule(inst):
                 if item["overdue"]:
                     out.append({"institution_id": inst["id"], "uscc": inst["uscc"],
@@ -160,7 +163,8 @@ class Inspections:
     def _run_checks(self) -> dict:
         raised = 0
         for item in self._overdue():
-            if inspections_store.notice_raised(self.session, item["institution_id"], item["subject"],
+            if inspections_store.notice_raised(self.session, item["institution_id"],
+                                               item["subject"],
                                    item["due_on"]):
                 continue
             inspections_store.insert_notice(self.session, item["institution_id"], item["subject"],
@@ -176,7 +180,8 @@ class Inspections:
             if a["licence_id"] is None:
                 # a designation: remembered like an overdue notice, once per expiry date
                 subject = f"designation:{a['number']}"[:64]
-                if inspections_store.notice_raised(self.session, a["institution_id"], subject, until):
+                if inspections_store.notice_raised(self.session, a["institution_id"], subject,
+                                                   until):
                     continue
                 inspections_store.insert_notice(self.session, a["institution_id"], subject, until)
             elif a["alerted_until"] == until:

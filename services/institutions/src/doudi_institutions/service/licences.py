@@ -48,7 +48,8 @@ class LicencesGradesStaff:
         return self._slice(items, page, per_page)
 
     def _licence_alerts(self, within_days: int, division_code=None) -> list[dict]:
-        return licences_rules.licence_alerts(licences_store.licences_expiring(self.session, division_code),
+        return licences_rules.licence_alerts(licences_store.licences_expiring(self.session,
+                                                                              division_code),
                                     licences_store.designations_signed(self.session, division_code),
                                     self.clock.today(), within_days)
 

@@ -138,7 +138,8 @@ class Placements:
     def discharge(self, placement_id, discharged_on, reason, note=None) -> dict:
         pk = references_rules.placement_pk(placement_id)
         inputs_rules.choice(reason, vocab.DISCHARGE_REASONS, "reason")
-        self._discharge(placements_store.placement_row(self.session, pk), discharged_on, reason, note)
+        self._discharge(placements_store.placement_row(self.session, pk), discharged_on, reason,
+                        note)
         return self._placement(pk)
 
     @rpc
@@ -149,7 +150,8 @@ class Placements:
         if not isinstance(given, bool):
             raise Invalid("given 应为 true 或 false", field="given", reason="bad_choice")
         day = inputs_rules.as_date(recorded_on, "recorded_on")
-        pk = placements_store.insert_consent(self.session, id_number, inst["id"], given, day, recorded_by, note)
+        pk = placements_store.insert_consent(self.session, id_number, inst["id"], given, day,
+                                             recorded_by, note)
         return {"id": pk, "id_number_masked": mask_id_number(id_number), "to_uscc": inst["uscc"],
                 "given": given, "recorded_on": day.isoformat(), "recorded_by": recorded_by}
 
@@ -186,7 +188,8 @@ class Placements:
 
     @rpc
     def transfer(self, placement_id, to_uscc, transferred_on, bed_no=None) -> dict:
-        placement = placements_store.placement_row(self.session, references_rules.placement_pk(placement_id))
+        placement = placements_store.placement_row(self.session,
+                                                   references_rules.placement_pk(placement_id))
         target = self._institution(to_uscc)
         new = self._transfer(placement, target, transferred_on, bed_no)
         return self._placement(new["id"])
@@ -226,14 +229,16 @@ class Placements:
         first, last = references_rules.month_bounds(month)
         start = max(first, placement["admitted_on"])
         end = min(last, placement["discharged_on"] or last)
-        out = {"placement_id": references_rules.placement_no(pk), "month": str(month), "segments": []}
+        out = {"placement_id": references_rules.placement_no(pk), "month": str(month),
+               "segments": []}
         if start > end:
             return out
         room_type = None
         if placement["bed_id"]:
             room_type = beds_store.room_type_of_bed(self.session, placement["bed_id"])
         levels = self._care_levels(placement)
-        price_days = catalogue_store.price_change_days(self.session, placement["institution_id"], start, end)
+        price_days = catalogue_store.price_change_days(self.session, placement["institution_id"],
+                                                       start, end)
         points = sorted({start, *price_days, *(d for d, _ in levels if start < d <= end)})
         for i, begin in enumerate(points):
             until = points[i + 1] - timedelta(days=1) if i + 1 < len(points) else end

@@ -60,7 +60,8 @@ class Registry:
         if "kind" in values:
             inputs_rules.choice(values["kind"], vocab.KINDS, "kind")
         if "operating_model" in values:
-            inputs_rules.choice(values["operating_model"], vocab.OPERATING_MODELS, "operating_model")
+            inputs_rules.choice(values["operating_model"], vocab.OPERATING_MODELS,
+                                "operating_model")
         if "division_code" in values:
             values["division_code"] = validate_division_code(values["division_code"])
             values["county_code"] = values["division_code"][:6]

@@ -20,7 +20,8 @@ def upsert_enrolment(session, data: dict) -> None:
               "tekun": "tekun" in data["hardship"],
               "incapacity_level": data["incapacity_level"],
               "started_on": data["started_on"]}
-    session.execute(dialect_insert(session, enrolments).values(enrolment_id=data["enrolment_id"], **values)
+    session.execute(dialect_insert(session, enrolments).values(enrolment_id=data["enrolment_id"],
+                                                               **values)
                     .on_conflict_do_update(index_elements=["enrolment_id"], set_=values))
 
 

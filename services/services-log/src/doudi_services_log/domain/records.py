@@ -10,6 +10,7 @@ closed month. Each refusal carries a stable ``reason``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -39,7 +40,7 @@ class Provider:
     def key(self) -> str:
         return f"uscc:{self.uscc}" if self.uscc else f"id:{self.id_number}"
 
-    def as_dict(self, full_id: bool = True) -> dict:
+    def as_dict(self, full_id: bool = True) -> dict[str, Any]:
         return {"kind": self.kind, "uscc": self.uscc,
                 "id_number": self.id_number if full_id else mask_id_number(self.id_number)
                 if self.id_number else None,
@@ -47,7 +48,7 @@ class Provider:
 
 
 def parse_provider(obj: Any, *, with_items: bool = False,
-                   check_id=validate_id_number) -> Provider:
+                   check_id: Callable[[Any], str] = validate_id_number) -> Provider:
     if not isinstance(obj, dict):
         raise Invalid("服务提供者格式错误", reason="bad_provider")
     kind = obj.get("kind")

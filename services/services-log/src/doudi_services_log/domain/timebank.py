@@ -5,6 +5,7 @@ integer minutes and never negative; every movement is an entry."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from doudi_common.errors import Conflict, Invalid
 from doudi_common.money import to_money
@@ -18,7 +19,7 @@ def hours(minutes: int) -> str:
     return format(to_money(Decimal(minutes) / Decimal(60)), "f")
 
 
-def check_minutes(minutes) -> int:
+def check_minutes(minutes: Any) -> int:
     if isinstance(minutes, bool) or not isinstance(minutes, int) or minutes <= 0:
         raise Invalid("时长须为正整数分钟", reason="bad_minutes")
     if minutes > 100_000 * 60:

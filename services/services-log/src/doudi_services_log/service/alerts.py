@@ -1,4 +1,5 @@
-"""Alerts (爱心门铃): raise, acknowledge, resolve, list; the timer that escalates unacknowledged ones."""
+"""Alerts (爱心门铃): raise, acknowledge, resolve, list; the timer that escalates
+unacknowledged ones."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Service cards: opened by an enrolment, issued with items and providers after the needs assessment, changed, suspended, resumed, ended; their documents and history."""
+"""Service cards: opened by an enrolment, issued with items and providers after
+the needs assessment, changed, suspended, resumed, ended; their documents and
+history."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Month close of a township or an institution: the records it locks and the ``month.closed`` event."""
+"""Month close of a township or an institution: the records it locks and the
+``month.closed`` event."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Helpers every part of the services-log store shares: ids, paging, ISO and money dumps, counters, what is known of a person (name, division, death)."""
+"""Helpers every part of the services-log store shares: ids, paging, ISO and money
+dumps, counters, what is known of a person (name, division, death)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ def person_division(session, id_number: str, given: str | None = None) -> str:
         code = session.execute(sa.select(schedules.c.division_code)
                                .where(schedules.c.id_number == id_number).limit(1)).scalar()
     if code is None:
-        raise NotFound(f"未找到该人员的行政区划（{mask_id_number(id_number)}），请提供 division_code",
+        raise NotFound(f"未找到该人员的行政区划（{mask_id_number(id_number)}），"
+                       "请提供 division_code",
                        reason="unknown_person")
     return code
 
