@@ -10,4 +10,5 @@ eventlet.monkey_patch()
 pytest_plugins = [
     "doudi_common.testing.fixtures",
     "doudi_common.testing.idnumbers",
+    "doudi_common.testing.fast",
 ]

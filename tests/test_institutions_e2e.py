@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 from doudi_common.clock import clock_of
-from doudi_common.testing.fixtures import count_rows, wait_for
+from doudi_common.testing.fixtures import count_rows, publish_event, wait_for
 from doudi_common.testing.idnumbers import make_id_number
-from doudi_institutions.testing import TODAY, open_home, publish_suite_event
+from doudi_institutions.testing import TODAY, open_home
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +44,7 @@ def test_enrolment_admits_and_departments_see_it(running, rabbit, publish_as, ev
     home = open_home(rpc, beds=2)
     health_view = event_tap("institutions", "placement.*", user="health")
 
-    publish_suite_event(rabbit, "eligibility", "enrolment.started", enrolment(1, home))
+    publish_event(rabbit, "eligibility", "enrolment.started", enrolment(1, home))
     admitted = health_view.wait_for(lambda e: e["type"] == "placement.admitted", timeout=15)
     data = admitted["data"]
     assert data["id_number"] == make_id_number(seq=1)
@@ -71,7 +71,7 @@ def test_infection_flag_refuses_admission(running, rabbit, publish_as, event_tap
                                                "on": "2026-03-01"})
     wait_for(lambda: count_rows(container, "infections", id_number=idn) == 1, timeout=15)
 
-    publish_suite_event(rabbit, "eligibility", "enrolment.started", enrolment(2, home))
+    publish_event(rabbit, "eligibility", "enrolment.started", enrolment(2, home))
     wait_for(lambda: rpc.list_admission_requests(uscc=home)["total"] == 1, timeout=15)
     request = rpc.list_admission_requests(uscc=home)["items"][0]
     assert (request["status"], request["reason"]) == ("refused", "infection_open")

@@ -8,16 +8,13 @@ person.deceased then ends the card and later records are refused."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import datetime
 
 import pytest
 from doudi_common.clock import SHANGHAI, clock_of
 from doudi_common.errors import Conflict, NotFound
-from doudi_common.testing.fixtures import publish_raw, wait_for
+from doudi_common.testing.fixtures import publish_event, wait_for
 from doudi_common.testing.idnumbers import make_id_number
-from doudi_contracts.registry import build_envelope
 from nameko.standalone.rpc import ServiceRpcProxy
 
 VILLAGE = "620102001001"        # 兰州市城关区 (lanzhou-2021)
@@ -28,13 +25,6 @@ HELPER = make_id_number(region="620102", birth="19680303", seq=8, female=True)
 
 def shanghai(month, day, hour, minute=0):
     return datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
-
-
-def publish_eligibility(rabbit, event_type, data):
-    env = build_envelope("eligibility", data["division_code"], event_type, data,
-                         event_id=str(uuid.uuid4()))
-    publish_raw(rabbit["AMQP_URI"], "eligibility.events", event_type,
-                json.dumps(env, ensure_ascii=False), message_id=env["id"], type=event_type)
 
 
 def card_status(rpc):
@@ -53,7 +43,7 @@ def test_enrolment_to_month_closed_and_death(start_service, rabbit, publish_as, 
     cdpf_view = event_tap("services_log", ["month.closed", "service.*"], user="cdpf")
 
     with ServiceRpcProxy("services_log", rabbit) as rpc:
-        publish_eligibility(rabbit, "enrolment.started", {
+        publish_event(rabbit, "eligibility", "enrolment.started", {
             "enrolment_id": "ENR-620102-0001", "id_number": PERSON, "division_code": VILLAGE,
             "care_mode": "home_visit", "hardship": ["tekun"], "incapacity_level": "partial",
             "started_on": "2026-03-01", "application_id": "APP-620102-0001",

@@ -67,21 +67,6 @@ def reason_of(excinfo) -> str:
     return exc.fields.get("reason")
 
 
-def publish_event(rabbit, source: str, event_type: str, data: dict) -> dict:
-    """Publish one of our services' events as that service would (outbox form)."""
-    import json
-    import uuid
-
-    from doudi_common.testing.fixtures import publish_raw
-    from doudi_contracts.registry import build_envelope
-
-    env = build_envelope(source, data.get("division_code", "100000"), event_type, data,
-                         event_id=str(uuid.uuid4()))
-    publish_raw(rabbit["AMQP_URI"], f"{source}.events", event_type,
-                json.dumps(env, ensure_ascii=False), message_id=env["id"], type=event_type)
-    return env
-
-
 def record(rpc, start: str, end: str, item: str = "cleaning", provider=None, **extra):
     return rpc.record_service(id_number=extra.pop("id_number", PERSON), service_item=item,
                               provider=provider or neighbor(), started_at=start, ended_at=end,

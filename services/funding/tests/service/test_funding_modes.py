@@ -13,22 +13,10 @@ from doudi_common.testing.fixtures import count_rows, db_engine, wait_for
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_funding.domain.ledger import settlement_postings
 from doudi_funding.store.settlement import split_of
-from nameko.testing.services import entrypoint_hook
+from funding_testing import call
 
 INST = "12341500MB1234567G"
 ORG = "52341502MJ0012345T"
-
-
-def call(container, method, *args, **kwargs):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args, **kwargs)
-
-
-@pytest.fixture
-def funding(start_service):
-    container = start_service("funding")
-    clock_of(container).set(date(2026, 4, 3))
-    return container
 
 
 def test_puyang_neighbour_care_pays_the_caregiver(funding, publish_as):

@@ -10,28 +10,16 @@ from doudi_common.clock import clock_of
 from doudi_common.errors import Conflict, Forbidden, Invalid
 from doudi_common.testing.fixtures import count_rows, db_engine, wait_for
 from doudi_common.testing.idnumbers import make_id_number
-from nameko.testing.services import entrypoint_hook
+from funding_testing import call
 
 INST = "12341500MB1234567G"
 INST_B = "52341502MJ0012345T"
-
-
-def call(container, method, *args, **kwargs):
-    with entrypoint_hook(container, method) as hook:
-        return hook(*args, **kwargs)
 
 
 def admitted(pid, id_number, on="2026-03-01", price="2000.00", inst=INST, division="341502001001"):
     return {"placement_id": pid, "id_number": id_number, "division_code": division,
             "institution_uscc": inst, "care_mode": "centralized", "admitted_on": on,
             "bed_no": None, "monthly_price": price, "enrolment_id": None}
-
-
-@pytest.fixture
-def funding(start_service):
-    container = start_service("funding")
-    clock_of(container).set(date(2026, 4, 3))
-    return container
 
 
 def settled_lines(container, month):

@@ -40,24 +40,6 @@ def open_home(rpc, n: int = 1, beds: int = 2, division: str = "341502001", grade
     return code
 
 
-def publish_suite_event(rabbit: dict, source: str, event_type: str, data: dict,
-                        division: str = "341502") -> dict:
-    """Publish an event of one of our own services (e.g. eligibility's
-    ``enrolment.started``) as its relay would, on the test vhost."""
-    import json
-    import uuid
-
-    from doudi_common.testing.fixtures import publish_raw
-
-    envelope = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": f"{source}/{division}",
-                "type": event_type, "time": "2026-03-02T09:00:00+08:00",
-                "datacontenttype": "application/json", "data": data}
-    publish_raw(rabbit["AMQP_URI"], f"{source}.events", event_type,
-                json.dumps(envelope, ensure_ascii=False), message_id=envelope["id"],
-                type=event_type)
-    return envelope
-
-
 def definitions_or_committed() -> dict:
     """The generated RabbitMQ definitions; when another service's code in a
     shared working tree does not import right now, the committed file (our

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 from doudi_common.errors import Conflict
-from doudi_common.testing.fixtures import count_rows
+from doudi_common.testing.fixtures import count_rows, publish_event
 from doudi_common.testing.idnumbers import make_id_number
-from doudi_institutions.testing import open_home, publish_suite_event
+from doudi_institutions.testing import open_home
 
 COUNTY = "341502"
 
@@ -94,7 +94,7 @@ def test_county_statistics_centralised_rate(institutions, rabbit):
     container, rpc = institutions
     home = open_home(rpc, beds=4, grade=2)
     for seq, mode in ((30, "centralized"), (31, "dispersed"), (32, "centralized")):
-        publish_suite_event(rabbit, "eligibility", "enrolment.started", {
+        publish_event(rabbit, "eligibility", "enrolment.started", {
             "enrolment_id": f"ENR-{seq}", "id_number": make_id_number(seq=seq),
             "division_code": "341502001001", "care_mode": mode, "hardship": ["tekun"],
             "incapacity_level": "full", "started_on": "2026-03-02",

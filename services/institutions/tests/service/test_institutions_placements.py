@@ -190,23 +190,23 @@ def _enrolment(seq, home, **kw):
 
 
 def test_enrolment_lifecycle_admits_and_discharges(institutions, rabbit):
-    from doudi_institutions.testing import publish_suite_event
+    from doudi_common.testing.fixtures import publish_event
 
     container, rpc = institutions
     home = open_home(rpc, beds=3)
     for seq in (21, 22):
-        publish_suite_event(rabbit, "eligibility", "enrolment.started", _enrolment(seq, home))
+        publish_event(rabbit, "eligibility", "enrolment.started", _enrolment(seq, home))
     # the same enrolment announced twice is placed once
-    publish_suite_event(rabbit, "eligibility", "enrolment.started", _enrolment(21, home))
+    publish_event(rabbit, "eligibility", "enrolment.started", _enrolment(21, home))
     wait_for(lambda: count_rows(container, "placements", status="open") == 2, timeout=15)
     placed = rpc.list_placements(id_number=person(21))["items"][0]
     assert placed["care_level"] == "partial" and placed["enrolment_id"] == "ENR-21"
 
-    publish_suite_event(rabbit, "eligibility", "enrolment.ended", {
+    publish_event(rabbit, "eligibility", "enrolment.ended", {
         "enrolment_id": "ENR-21", "id_number": person(21), "division_code": DIV,
         "care_mode": "centralized", "ended_on": "2026-03-15", "reason": "voluntary_exit",
         "note": None})
-    publish_suite_event(rabbit, "eligibility", "enrolment.changed", {
+    publish_event(rabbit, "eligibility", "enrolment.changed", {
         "enrolment_id": "ENR-22", "id_number": person(22), "division_code": DIV,
         "care_mode": "neighbor", "previous_care_mode": "centralized",
         "incapacity_level": "partial", "changed_on": "2026-03-20", "reason": "本人申请回家"})

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 from doudi_common.errors import Conflict, Invalid, NotFound
-from doudi_common.testing.fixtures import wait_for
+from doudi_common.testing.fixtures import publish_event, wait_for
 from doudi_common.testing.idnumbers import make_id_number
 from sl_testing import (
     LZ_VILLAGE,
@@ -17,7 +17,6 @@ from sl_testing import (
     QY_VILLAGE,
     at,
     neighbor,
-    publish_event,
     reason_of,
     record,
     volunteer,

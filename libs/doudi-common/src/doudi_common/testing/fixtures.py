@@ -174,6 +174,24 @@ def publish_as(rabbit):
     return publish
 
 
+def publish_event(rabbit: dict, source: str, event_type: str, data: dict, *,
+                  division: str | None = None, event_id: str | None = None,
+                  time: Any = None) -> dict:
+    """Publish an event of one of the suite's services (``enrolment.started`` of
+    eligibility, ``placement.admitted`` of institutions, …) as its outbox relay
+    would: a contract-true envelope (built and checked by the registry) on the
+    source's exchange of the test vhost. Returns the envelope."""
+    from doudi_contracts.registry import build_envelope
+
+    envelope = build_envelope(source, division or data.get("division_code") or "100000",
+                              event_type, data, event_id=event_id or str(uuid.uuid4()),
+                              time=time)
+    publish_raw(rabbit["AMQP_URI"], f"{source}.events", event_type,
+                json.dumps(envelope, ensure_ascii=False), message_id=envelope["id"],
+                type=event_type)
+    return envelope
+
+
 def _drain(uri: str, queue: str, limit: int = 1000) -> list:
     from kombu import Connection
 

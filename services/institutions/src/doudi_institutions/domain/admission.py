@@ -1,6 +1,8 @@
 """Admission to a care institution (puyang-2020 §四(四), hangzhou-2024 §三(一)): who
 may be admitted where, transfer consent, what an ended enrolment does to a
-placement.  Pure: no I/O; the service gathers the facts and calls these."""
+placement.
+
+Pure: no I/O; the service gathers the facts and calls these."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """The priced service catalogue (luan-2021 §三(四)): items, prices in force on a
-day, monthly totals.  Pure: no I/O; the service gathers the facts and calls
-these."""
+day, monthly totals.
+
+Pure: no I/O; the service gathers the facts and calls these."""
 
 from __future__ import annotations
 

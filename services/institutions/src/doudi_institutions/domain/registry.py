@@ -1,6 +1,7 @@
 """Rules of the register: status transitions, grades, names, jurisdiction of
-registration, staff counts and ratios, designation agreements.  Pure: no I/O;
-the service gathers the facts and calls these."""
+registration, staff counts and ratios, designation agreements.
+
+Pure: no I/O; the service gathers the facts and calls these."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from doudi_common.clock import clock_of
 from doudi_eligibility.testing import HOME_VISIT, TODAY
-from test_elig_chains import act, events, file, register
+from test_eligibility_chains import act, events, file, register
 
 
 def test_chain_and_notice_on_sqlite(start_service, tmp_path):

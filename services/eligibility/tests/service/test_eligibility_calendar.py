@@ -18,7 +18,7 @@ from doudi_eligibility.testing import (
     assessment_data,
     make_person,
 )
-from test_elig_chains import act, assess, events, file, register
+from test_eligibility_chains import act, assess, events, file, register
 
 
 @pytest.fixture

@@ -255,7 +255,7 @@ def test_every_pack_rule_is_named_in_a_unit_test():
     from pathlib import Path
 
     here = Path(__file__).parent
-    text = "".join(p.read_text("utf-8") for p in here.glob("test_elig_*.py"))
+    text = "".join(p.read_text("utf-8") for p in here.glob("test_eligibility_*.py"))
     missing = []
     for pack in REGISTRY.packs:
         rules = list(pack.general) + [g.rule for g in pack.groups] + [
