@@ -24,7 +24,7 @@ def _id_number(n: int, region: str = "620102") -> str:
 
 
 def main() -> dict:
-    from doudi_common.clock import SHANGHAI
+    from doudi_common.dates import SHANGHAI
     from doudi_common.db import DatabaseCore
     from doudi_services_log.models import metadata, outbox, records
     from doudi_services_log.store import cards, items

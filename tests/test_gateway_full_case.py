@@ -32,7 +32,7 @@ def test_application_to_settlement_statement_over_http(rabbit, start_service, pu
                            "county": ("county_officer", VILLAGE[:6]),
                            "staff": ("institution_staff", VILLAGE[:6], INST)})
     client = app.test_client()
-    from doudi_common.clock import to_shanghai
+    from doudi_common.dates import to_shanghai
 
     today = to_shanghai(clock_of(containers["eligibility"]).current()).date()
 

@@ -31,7 +31,6 @@ import contextlib
 import json
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Self
@@ -268,10 +267,6 @@ class DepartmentClient:
                     except TimeoutError:
                         continue
         return handled
-
-
-def new_event_id() -> str:
-    return str(uuid.uuid4())
 
 
 def _warn(text: str) -> None:

@@ -472,10 +472,6 @@ def _flush(batch: list[SimMessage], clients: dict) -> int:
     return sum(len(m) for m in by_department.values())
 
 
-def world_for(seed: int, jurisdictions) -> World:
-    return World(seed, jurisdictions)
-
-
 def simulators(departments, seed: int, jurisdictions) -> list[Simulator]:
     world = World(seed, jurisdictions)
     return [Simulator(d, seed, world=world) for d in departments]

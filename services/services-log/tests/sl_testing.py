@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from doudi_common.clock import SHANGHAI
+from doudi_common.dates import SHANGHAI
 from doudi_common.testing.idnumbers import make_id_number
 from nameko.testing.services import entrypoint_hook
 

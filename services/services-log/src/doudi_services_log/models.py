@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from doudi_common.clock import SHANGHAI, to_shanghai
+from doudi_common.dates import SHANGHAI, to_shanghai
 from doudi_common.persons import add_person_directory
 from doudi_common.queries import add_counters
 from doudi_common.tables import add_common_tables

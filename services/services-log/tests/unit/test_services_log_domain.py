@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
-from doudi_common.clock import SHANGHAI
+from doudi_common.dates import SHANGHAI
 from doudi_common.errors import Conflict, Invalid
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_contracts.vocab import SERVICE_ITEMS

@@ -36,14 +36,6 @@ def next_month(month: str) -> str:
     return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
 
 
-def months_between(first: str, last: str) -> list[str]:
-    out, m = [], first
-    while m <= last:
-        out.append(m)
-        m = next_month(m)
-    return out
-
-
 def hospital_days(month: str, start: date, end: date | None,
                   stays: list[tuple[date, date | None]]) -> int:
     """Days of ``month`` in care that the person spent in hospital (the day of

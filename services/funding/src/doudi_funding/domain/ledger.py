@@ -50,10 +50,6 @@ def account(kind: str, county: str, *rest: str) -> str:
     return ":".join((kind, county, *rest))
 
 
-def account_kind(code: str) -> str:
-    return code.split(":", 1)[0]
-
-
 @dataclass(frozen=True)
 class Posting:
     account: str

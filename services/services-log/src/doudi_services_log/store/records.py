@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from doudi_common.args import optional_text, require_month, require_text
-from doudi_common.clock import month_of
+from doudi_common.dates import month_of
 from doudi_common.errors import NotFound
 from doudi_common.ids import (
     division_prefix,

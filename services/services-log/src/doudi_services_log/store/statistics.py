@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from doudi_common.args import require_month
-from doudi_common.clock import SHANGHAI, parse_month
+from doudi_common.dates import SHANGHAI, parse_month
 from doudi_common.ids import (
     division_prefix,
 )
