@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +33,8 @@ import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from doudi_common.testing.fixtures import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -192,15 +193,6 @@ def _gunicorn(app_spec: str, port: int, env: dict, log) -> subprocess.Popen:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
 def _stub_ceiling(procs: list, url: str, auth: dict, env: dict, log, tmp: Path) -> dict:
     """Swap the eligibility process(es) for ``bench.stub_eligibility`` answering
     the same reply, and load the same URL: the gateway + RPC path alone."""
@@ -209,7 +201,7 @@ def _stub_ceiling(procs: list, url: str, auth: dict, env: dict, log, tmp: Path) 
     reply = tmp / "evaluate-reply.json"
     reply.write_text(requests.get(url, headers=auth, timeout=10).text, encoding="utf-8")
     for i in range(REPLICAS):
-        _stop(procs[i])
+        stop_process(procs[i])
     procs[:REPLICAS] = [subprocess.Popen(
         [sys.executable, "-m", "bench.stub_eligibility", str(reply)], cwd=ROOT, env=env,
         stdout=log, stderr=subprocess.STDOUT) for _ in range(REPLICAS)]
@@ -294,7 +286,7 @@ def main() -> dict:
         stub = _stub_ceiling(procs, url, auth, env, log, tmp)
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop_process(proc)
         log.close()
         requests.delete(f"{MGMT}/api/vhosts/{vhost}", timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -4,7 +4,7 @@
 # block and fails when there is one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mapfile -t files < <(git ls-files '*.py' | grep -v '/migrations/' )
-exec ${UV:-uv} run pylint --disable=all --enable=duplicate-code --min-similarity-lines=6 \
+mapfile -t files < <(git ls-files --cached --others --exclude-standard "*.py" | grep -v "/migrations/" )
+exec ${UV:-uv} run pylint --disable=all --enable=duplicate-code --min-similarity-lines=4 \
   --ignore-imports=y --ignore-signatures=y --ignore-docstrings=y --ignore-comments=y \
   --score=n "${files[@]}"

@@ -10,7 +10,6 @@ import json
 import pytest
 from amqp.exceptions import AccessRefused, PreconditionFailed
 from doudi_common.testing.fixtures import amqp_uri_for, count_rows, wait_for
-from doudi_departments.client import DepartmentClient
 from doudi_departments.deadletters import DeadLetterQueue, matcher
 from doudi_departments.simulate import BAD_KINDS, EXPECTED_REASON, Simulator
 
@@ -18,20 +17,6 @@ from doudi_departments.simulate import BAD_KINDS, EXPECTED_REASON, Simulator
 @pytest.fixture
 def eligibility(start_service):
     return start_service("eligibility")
-
-
-@pytest.fixture
-def client(rabbit):
-    clients = []
-
-    def make(dept: str, as_user: str | None = None) -> DepartmentClient:
-        c = DepartmentClient(dept, amqp_uri_for(rabbit, as_user or dept))
-        clients.append(c)
-        return c
-
-    yield make
-    for c in clients:
-        c.close()
 
 
 @pytest.fixture

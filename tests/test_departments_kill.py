@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from doudi_common.testing.fixtures import amqp_uri_for, wait_for
+from doudi_common.testing.fixtures import amqp_uri_for, stop_process, wait_for
 from doudi_departments.client import DepartmentClient
 from doudi_departments.simulate import Simulator
 
@@ -95,11 +95,7 @@ def test_sigkill_mid_stream_loses_nothing_and_applies_nothing_twice(rabbit, make
         final = wait_for(done, timeout=360, interval=0.5,
                          message=f"all {TOTAL} events applied (log: {log_path})")
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
     assert final == {"persons": TOTAL, "facts": TOTAL, "fact_events": TOTAL, "inbox": TOTAL,
                      "registered": TOTAL, "unsent": 0}, (at_kill, final)
     with engine.connect() as conn:

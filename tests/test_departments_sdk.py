@@ -15,20 +15,6 @@ from doudi_departments.client import SUBSCRIPTIONS, DepartmentClient
 from doudi_departments.simulate import Simulator
 
 
-@pytest.fixture
-def client(rabbit):
-    clients = []
-
-    def make(dept: str) -> DepartmentClient:
-        c = DepartmentClient(dept, amqp_uri_for(rabbit, dept))
-        clients.append(c)
-        return c
-
-    yield make
-    for c in clients:
-        c.close()
-
-
 def publish_as_service(rabbit, source: str, event_type: str) -> dict:
     envelope = example_envelope(source, event_type)
     envelope["id"] = __import__("uuid").uuid4().hex[:8] + envelope["id"][8:]

@@ -14,7 +14,14 @@ from doudi_common.testing.fixtures import count_rows, wait_for
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_gateway.app import create_app
 
-from gateway.tests.conftest import bearer, gateway_test_config, ok, role_headers, token_for
+from gateway.tests.conftest import (
+    assess_full_incapacity,
+    bearer,
+    gateway_test_config,
+    ok,
+    role_headers,
+    token_for,
+)
 
 VILLAGE = "341502001201"
 INST = "12341500MB1234567G"
@@ -55,14 +62,7 @@ def test_application_to_settlement_statement_over_http(rabbit, start_service, pu
     ok(client.post("/api/v1/persons", headers=h["clerk"], json={
         "id_number": pid, "name": "张桂兰", "division_code": VILLAGE, "registration": "rural",
         "hardship": [{"status": "dibao", "valid_from": "2025-01-01"}]}))
-    publish_as("health", "assessment.completed", {
-        "id_number": pid, "assessment_id": "PG-61", "standard": "GB/T 42195-2022",
-        "level": 3, "incapacity_level": "full",
-        "assessed_on": (today - timedelta(days=10)).isoformat(),
-        "valid_until": (today + timedelta(days=700)).isoformat(),
-        "assessor_uscc": "12341500485912345J"})
-    wait_for(lambda: client.get(f"/api/v1/persons/{pid}/eligibility", headers=h["clerk"])
-             .get_json().get("eligible"), timeout=20, message="eligible after the assessment")
+    assess_full_incapacity(client, h["clerk"], publish_as, pid, today, "PG-61")
 
     # the application and its review chain
     application = ok(client.post("/api/v1/applications", headers=h["clerk"], json={

@@ -7,7 +7,6 @@ start-up objects frozen in each worker."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from doudi_common.testing.fixtures import stop_process
 from doudi_common.testing.idnumbers import make_id_number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,11 +55,7 @@ def gateway(rabbit, start_service, tmp_path):
     try:
         yield base, tmp_path / "gateway.log"
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
 
 

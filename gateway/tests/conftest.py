@@ -101,3 +101,22 @@ def make_gateway(tmp_path):
         return create_app(gateway_test_config(tmp_path, amqp_uri, **overrides))
 
     return make
+
+
+def assess_full_incapacity(client, headers: dict, publish_as, pid: str, today,
+                           assessment_id: str) -> None:
+    """Health reports a full incapacity (GB/T 42195-2022 level 3, assessed ten
+    days ago); wait until the person is eligible through the gateway."""
+    from datetime import timedelta
+
+    from doudi_common.testing.fixtures import wait_for
+
+    publish_as("health", "assessment.completed", {
+        "id_number": pid, "assessment_id": assessment_id, "standard": "GB/T 42195-2022",
+        "level": 3, "incapacity_level": "full",
+        "assessed_on": (today - timedelta(days=10)).isoformat(),
+        "valid_until": (today + timedelta(days=700)).isoformat(),
+        "assessor_uscc": "12341500485912345J"})
+    wait_for(lambda: client.get(f"/api/v1/persons/{pid}/eligibility", headers=headers)
+             .get_json().get("eligible"), timeout=20, message="eligible after the assessment")
+

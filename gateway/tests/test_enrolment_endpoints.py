@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import pytest
 from doudi_common.clock import clock_of, to_shanghai
-from doudi_common.testing.fixtures import wait_for
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_gateway.app import create_app
 
-from gateway.tests.conftest import field_names, gateway_test_config, ok, role_headers
+from gateway.tests.conftest import (
+    assess_full_incapacity,
+    field_names,
+    gateway_test_config,
+    ok,
+    role_headers,
+)
 
 VILLAGE = "341502001201"
 INST = "12341500MB1234567G"
@@ -29,20 +34,12 @@ def gw(rabbit, start_service, tmp_path):
 
 
 def enrol(client, h, today, publish_as) -> str:
-    from datetime import timedelta
 
     pid = make_id_number(region="341502", seq=81)
     ok(client.post("/api/v1/persons", headers=h["clerk"], json={
         "id_number": pid, "name": "张桂兰", "division_code": VILLAGE, "registration": "rural",
         "hardship": [{"status": "tekun", "valid_from": "2025-01-01"}]}))
-    publish_as("health", "assessment.completed", {
-        "id_number": pid, "assessment_id": "PG-81", "standard": "GB/T 42195-2022",
-        "level": 3, "incapacity_level": "full",
-        "assessed_on": (today - timedelta(days=10)).isoformat(),
-        "valid_until": (today + timedelta(days=700)).isoformat(),
-        "assessor_uscc": "12341500485912345J"})
-    wait_for(lambda: client.get(f"/api/v1/persons/{pid}/eligibility", headers=h["clerk"])
-             .get_json().get("eligible"), timeout=20, message="eligible after the assessment")
+    assess_full_incapacity(client, h["clerk"], publish_as, pid, today, "PG-81")
     app_id = ok(client.post("/api/v1/applications", headers=h["clerk"], json={
         "id_number": pid, "care_mode": "centralized", "institution_uscc": INST,
         "consent": {"given": True, "by": "本人", "on": today.isoformat()}}), 201)["application_id"]

@@ -71,3 +71,26 @@ def record(rpc, start: str, end: str, item: str = "cleaning", provider=None, **e
     return rpc.record_service(id_number=extra.pop("id_number", PERSON), service_item=item,
                               provider=provider or neighbor(), started_at=start, ended_at=end,
                               recorded_by="provider-app", **extra)
+
+
+def refused(call, *args, **kwargs) -> str:
+    """Call, expect a refusal (Invalid, Conflict or NotFound), return its reason."""
+    import pytest
+    from doudi_common.errors import Conflict, Invalid, NotFound
+
+    with pytest.raises((Invalid, Conflict, NotFound)) as excinfo:
+        call(*args, **kwargs)
+    return reason_of(excinfo)
+
+
+def outbox_envelopes(svc, event_type: str) -> list[dict]:
+    """The envelopes a service wrote to its outbox for ``event_type``, in order."""
+    import json
+
+    import sqlalchemy as sa
+    from doudi_common.testing.fixtures import db_engine
+
+    with db_engine(svc).connect() as conn:
+        rows = conn.execute(sa.text("SELECT envelope FROM outbox WHERE event_type = :t "
+                                    "ORDER BY seq"), {"t": event_type}).all()
+    return [json.loads(r.envelope) for r in rows]

@@ -18,7 +18,7 @@ from doudi_eligibility.testing import (
     assessment_data,
     make_person,
 )
-from test_eligibility_chains import act, assess, events, file, register
+from test_eligibility_chains import act, assess, events, file, puyang_certificate, register
 
 
 @pytest.fixture
@@ -49,10 +49,7 @@ def test_puyang_person_turning_60_is_handed_over_by_the_timer(fast_calendar, pub
     cdpf_view = event_tap("eligibility", ["person.handed_over", "enrolment.ended"], user="cdpf")
     pid = register(rpc, "puyang-2020", born="19660320", hardship=["registered_poor"],
                    household={"no_supporter": True, "health_stable": True})
-    publish_as("cdpf", "certificate.issued", {
-        "id_number": pid, "name": "张桂兰", "certificate_no": pid + "41", "category": "physical",
-        "grade": 1, "issued_on": "2026-01-01", "valid_until": None,
-        "division_code": DIVISIONS["puyang-2020"]})
+    puyang_certificate(publish_as, pid)
     wait_for(lambda: "neighbor" in rpc.evaluate(pid)["care_modes"], timeout=15)
     app = file(rpc, pid, "neighbor", caregiver={"name": "张大山", "relationship": "sibling"})
     app = act(rpc, app, "village_review", "village_clerk")

@@ -61,6 +61,14 @@ def events(container, type_):
     return [json.loads(r)["data"] for r in rows]
 
 
+def puyang_certificate(publish_as, pid: str) -> None:
+    """A grade-1 physical disability certificate from CDPF for a Puyang person."""
+    publish_as("cdpf", "certificate.issued", {
+        "id_number": pid, "name": "张桂兰", "certificate_no": pid + "41", "category": "physical",
+        "grade": 1, "issued_on": "2026-01-01", "valid_until": None,
+        "division_code": DIVISIONS["puyang-2020"]})
+
+
 def test_luan_chain_township_county_agreement(eligibility, publish_as):
     """luan-2021 §三(六): 申请 → 乡镇初核申报 → 县民政局审批 → 签订协议 → 入住."""
     container, rpc = eligibility
@@ -197,10 +205,7 @@ def test_puyang_centralised_refused_while_infected(eligibility, publish_as):
     container, rpc = eligibility
     pid = register(rpc, "puyang-2020", born="19800501", hardship=["registered_poor"],
                    household={"no_supporter": True, "health_stable": True})
-    publish_as("cdpf", "certificate.issued", {
-        "id_number": pid, "name": "张桂兰", "certificate_no": pid + "41", "category": "physical",
-        "grade": 1, "issued_on": "2026-01-01", "valid_until": None,
-        "division_code": DIVISIONS["puyang-2020"]})
+    puyang_certificate(publish_as, pid)
     wait_for(lambda: "centralized" in rpc.evaluate(pid)["care_modes"], timeout=15)
     app = file(rpc, pid, "centralized")
     app = act(rpc, app, "village_review", "village_clerk")

@@ -4,13 +4,9 @@ verifications land in the next open month."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-import pytest
 from doudi_common.clock import SHANGHAI, clock_of
-from doudi_common.errors import Conflict, Invalid
-from doudi_common.testing.fixtures import db_engine
 from sl_testing import (
     INSTITUTION,
     LZ_TOWNSHIP,
@@ -20,24 +16,12 @@ from sl_testing import (
     at,
     institution,
     organisation,
-    reason_of,
+    outbox_envelopes,
     record,
+    refused,
 )
 
-
-def refused(call, *args, **kwargs) -> str:
-    with pytest.raises((Invalid, Conflict)) as excinfo:
-        call(*args, **kwargs)
-    return reason_of(excinfo)
-
-
-def outbox_events(svc, event_type):
-    import sqlalchemy as sa
-
-    with db_engine(svc).connect() as conn:
-        rows = conn.execute(sa.text("SELECT envelope FROM outbox WHERE event_type = :t "
-                                    "ORDER BY seq"), {"t": event_type}).all()
-    return [json.loads(r.envelope) for r in rows]
+outbox_events = outbox_envelopes
 
 
 def verify(rpc, rec):

@@ -4,29 +4,16 @@ controllable clock."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 import eventlet
-import pytest
-import sqlalchemy as sa
 from doudi_common.clock import SHANGHAI, clock_of
-from doudi_common.errors import Conflict, Invalid, NotFound
-from doudi_common.testing.fixtures import count_rows, db_engine, wait_for
-from sl_testing import LZ_VILLAGE, PERSON, PERSON2, neighbor, reason_of
-
-
-def refused(call, *args, **kwargs) -> str:
-    with pytest.raises((Invalid, Conflict, NotFound)) as excinfo:
-        call(*args, **kwargs)
-    return reason_of(excinfo)
+from doudi_common.testing.fixtures import count_rows, wait_for
+from sl_testing import LZ_VILLAGE, PERSON, PERSON2, neighbor, outbox_envelopes, refused
 
 
 def events(svc, event_type):
-    with db_engine(svc).connect() as conn:
-        rows = conn.execute(sa.text("SELECT envelope FROM outbox WHERE event_type = :t "
-                                    "ORDER BY seq"), {"t": event_type}).all()
-    return [json.loads(r.envelope)["data"] for r in rows]
+    return [envelope["data"] for envelope in outbox_envelopes(svc, event_type)]
 
 
 def test_overdue_visits(svc, rpc):

@@ -192,6 +192,19 @@ def publish_event(rabbit: dict, source: str, event_type: str, data: dict, *,
     return envelope
 
 
+def stop_process(proc: Any, timeout: float = 15) -> None:
+    """SIGTERM a process the test started, then SIGKILL it if it lingers."""
+    import signal
+    import subprocess
+
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def _drain(uri: str, queue: str, limit: int = 1000) -> list:
     from kombu import Connection
 
