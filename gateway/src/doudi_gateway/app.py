@@ -157,8 +157,8 @@ def _problem_docs(api: Api) -> None:
                     continue
                 responses = op["responses"]
                 for code, response in list(responses.items()):
-                    if (code == "default" or code.startswith(("4",
-                                                              "5"))) and "$ref" not in response:
+                    is_error = code == "default" or code.startswith(("4", "5"))
+                    if is_error and "$ref" not in response:
                         response["content"] = dict(_PROBLEM_CONTENT)
                 public = op.get("security") == []
                 for code, text in _STANDARD_ERRORS.items():

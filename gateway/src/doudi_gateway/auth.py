@@ -23,9 +23,9 @@ from datetime import timedelta
 
 import jwt
 from flask import current_app, g, request
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import allowed
 from doudi_gateway.problems import problem
 from doudi_gateway.store import utcnow

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
-from flask_smorest import Blueprint
+
+from doudi_gateway.blueprint import Blueprint
 
 blp = Blueprint("ops", __name__, description="运维探针 (liveness / readiness)")
 

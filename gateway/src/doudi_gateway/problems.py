@@ -87,7 +87,10 @@ def register_problem_handlers(app: Flask) -> None:
                 exc.description = "请求数据不合法：" + "；".join(
                     f"{p['name']}: {p['reason']}" for p in extra["invalid_params"][:5])
         detail = exc.description if isinstance(exc.description, str) else ""
-        return problem(exc.code or 500, detail, **extra)
+        # keep what the exception says of itself: Allow on a 405 (RFC 9110 §15.5.6),
+        # WWW-Authenticate, Retry-After
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return problem(exc.code or 500, detail, headers=headers or None, **extra)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

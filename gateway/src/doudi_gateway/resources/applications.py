@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from doudi_common.ids import division_prefix
 from flask import Response, g
-from flask_smorest import Blueprint
 
+from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import NOTHING, empty_page, iso, page_from, scoped_division
 from doudi_gateway.resources.persons import fetch_person

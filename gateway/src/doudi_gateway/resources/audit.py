@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 
+from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.observe import subject_of
 from doudi_gateway.permissions import requires
 from doudi_gateway.schemas.audit import (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from doudi_common.errors import Forbidden, NotFound
 from flask import Response, g
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
+from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import NOTHING, empty_page, page_from, scoped_division
 from doudi_gateway.resources.persons import person_scope

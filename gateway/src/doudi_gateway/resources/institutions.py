@@ -6,8 +6,8 @@ own modules)."""
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
+from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import (
     NOTHING,

@@ -6,8 +6,8 @@ import contextlib
 
 from doudi_common.errors import NotFound
 from flask import current_app, g
-from flask_smorest import Blueprint
 
+from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import (
     NOTHING,

@@ -4,8 +4,8 @@ price segments, consents and admission requests (service ``institutions``)."""
 from __future__ import annotations
 
 from flask import g
-from flask_smorest import Blueprint
 
+from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import page_from
 from doudi_gateway.resources.institutions import act_on_institution, fetch_institution

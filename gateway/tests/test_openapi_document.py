@@ -1,0 +1,60 @@
+"""The OpenAPI document clients are generated from (issue 15): every
+operation named by a stable, unique operationId; 405 answers carry Allow; the
+document is committed as docs/openapi.json and kept current here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from doudi_gateway.app import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app({"AMQP_URI": "memory://", "GATEWAY_DB_URL": "sqlite://",
+                       "JWT_SECRET": "openapi-test-not-a-real-key", "LOG_FORMAT": "json"})
+
+
+@pytest.fixture(scope="module")
+def document(app):
+    return app.test_client().get("/api/v1/openapi.json").get_json()
+
+
+def operations(document):
+    return [(path, method, op) for path, ops in document["paths"].items()
+            for method, op in ops.items() if method in METHODS]
+
+
+def test_every_operation_has_a_unique_operation_id(document):
+    ids = [op.get("operationId") for _, _, op in operations(document)]
+    assert len(ids) > 100
+    assert None not in ids, [(p, m) for p, m, op in operations(document)
+                             if not op.get("operationId")]
+    assert len(set(ids)) == len(ids), sorted(i for i in ids if ids.count(i) > 1)
+    assert all(i.replace("_", "").isalnum() and i.islower() for i in ids), ids
+
+
+def test_operation_ids_follow_blueprint_and_view(document):
+    by_route = {(p, m): op["operationId"] for p, m, op in operations(document)}
+    assert by_route[("/api/v1/persons/{id_number}", "get")] == "persons_get_person"
+    assert by_route[("/api/v1/auth/token", "post")] == "auth_token"
+    assert by_route[("/healthz", "get")] == "ops_healthz"
+
+
+def test_an_undeclared_method_answers_405_with_allow(app):
+    resp = app.test_client().delete("/api/v1/persons")
+    assert resp.status_code == 405
+    assert resp.content_type.startswith("application/problem+json")
+    assert set(resp.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_the_committed_document_is_current(document):
+    committed = ROOT / "docs" / "openapi.json"
+    current = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    assert committed.is_file() and committed.read_text(encoding="utf-8") == current, (
+        "regenerate: uv run python -m doudi_gateway.openapi_doc > docs/openapi.json")
