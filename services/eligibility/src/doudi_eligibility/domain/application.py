@@ -276,3 +276,14 @@ def check_notice_period(township_code: Any, date_from: Any,
     if start is None or end is None or end < start:
         raise Invalid("须给出公示期间（起止日期）", field="date_from")
     return code, start, end
+
+
+def check_alive(person: dict[str, Any]) -> None:
+    """No agreement is signed for someone who has died."""
+    if person.get("deceased_on"):
+        raise Conflict("该人员已死亡", id_number=mask_id_number(person["id_number"]))
+
+
+def check_states(statuses: list[str]) -> None:
+    if any(x not in STATES for x in statuses):
+        raise Invalid("申请状态不存在", field="status", allowed=list(STATES))

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from doudi_common.errors import Invalid
+from doudi_common.errors import Conflict, Invalid
 from doudi_common.money import to_money
 
 from doudi_eligibility.domain.packs import Pack
@@ -70,3 +70,29 @@ def handover_fact(pack: Pack, on: date, ended_modes: list[str]) -> Fact:
     return Fact("handed_over", "civil_affairs", on, None,
                 {"clause": pack.handover_clause, "to_status": "tekun",
                  "ended_care_modes": ended_modes})
+
+
+def check_active(row: dict[str, Any]) -> None:
+    """Only care that is running is changed or ended."""
+    if row["status"] != "active":
+        raise Conflict("照护已结束", enrolment_id=row["enrolment_id"], status=row["status"])
+
+
+def check_mode_change(current: str, new: str, reason: Any) -> None:
+    """A change of care mode changes something and says why."""
+    if new == current:
+        raise Conflict("照护方式未改变", care_mode=new)
+    if not reason:
+        raise Invalid("须说明变更原因", field="reason")
+
+
+def check_eligible_for(care_mode: str, eligible_modes: Any, summary: str) -> None:
+    """The person must qualify for the new mode on the day it starts."""
+    if care_mode not in eligible_modes:
+        raise Invalid("不符合新照护方式的条件：" + summary, field="care_mode",
+                      care_mode=care_mode)
+
+
+def check_end_after_start(on: date, started_on: date) -> None:
+    if on < started_on:
+        raise Invalid("退出日期早于开始日期", field="on")

@@ -383,3 +383,15 @@ def summarise(fact: Fact) -> str:
         "household": lambda: "家庭情况",
     }
     return texts.get(fact.kind, lambda: fact.kind)()
+
+
+def check_residence(division_code: str) -> None:
+    """A person is registered where they live: a village or community (12 digits)."""
+    if len(division_code) != 12:
+        raise Invalid("居住地区划代码应为12位（村/社区）", field="division_code")
+
+
+def check_ended_on(fact: Fact) -> Fact:
+    if fact.valid_from is None:
+        raise Invalid("须给出终止日期", field="ended_on")
+    return fact

@@ -8,14 +8,13 @@ from datetime import date
 
 from doudi_common.args import parse_date
 from doudi_common.entrypoints import rpc
-from doudi_common.errors import Conflict, Invalid
 from doudi_common.ids import mask_id_number, validate_id_number, validate_uscc
 from doudi_common.logs import get_logger
 from doudi_common.paging import page_args, page_of
 from doudi_common.serialize import to_jsonable
 
+from doudi_eligibility.domain import application as application_rules
 from doudi_eligibility.domain.application import (
-    STATES,
     AppState,
     application_number,
     check_filing,
@@ -27,6 +26,7 @@ from doudi_eligibility.domain.application import (
 )
 from doudi_eligibility.domain.decision import failed_clauses, require_mode, require_mode_for_filing
 from doudi_eligibility.domain.enrolment import add_months
+from doudi_eligibility.schemas import application_payload, required_actor
 from doudi_eligibility.store import applications as application_store
 from doudi_eligibility.store import enrolments as enrolment_store
 from doudi_eligibility.store import persons as person_store
@@ -38,8 +38,7 @@ log = get_logger(__name__)
 class Applications:
     @rpc
     def file_application(self, application: dict) -> dict:
-        if not isinstance(application, dict):
-            raise Invalid("参数应为对象", field="application")
+        application = application_payload(application)
         session = self.db.session
         id_number = validate_id_number(application.get("id_number", ""))
         person = person_store.get_person_row(session, id_number, lock=True)
@@ -82,8 +81,7 @@ class Applications:
                            comment: str | None = None, data: dict | None = None) -> dict:
         session = self.db.session
         app = application_store.application_row(session, application_id, lock=True)
-        if not actor:
-            raise Invalid("须注明操作人", field="actor")
+        actor = required_actor(actor)
         pack = self.registry.get(app["policy_pack"], app["pack_version"])
         today = self.clock.today()
         data = data if isinstance(data, dict) else {}
@@ -150,8 +148,7 @@ class Applications:
     def _start_enrolment(self, app: dict, person: dict, pack, today: date, data: dict) -> str:
         session = self.db.session
         started_on = parse_date(data.get("signed_on"), "data.signed_on", today)
-        if person.get("deceased_on"):
-            raise Conflict("该人员已死亡", id_number=mask_id_number(person["id_number"]))
+        application_rules.check_alive(person)
         _, pf = self._still_eligible(person, app["care_mode"], started_on,
                                      "签订协议时已不符合该照护方式的条件")
         institution = data.get("institution_uscc") or app["institution_uscc"]
@@ -212,8 +209,7 @@ class Applications:
         statuses = None
         if status:
             statuses = [status] if isinstance(status, str) else list(status)
-            if any(x not in STATES for x in statuses):
-                raise Invalid("申请状态不存在", field="status", allowed=list(STATES))
+            application_rules.check_states(statuses)
         rows, total = application_store.list_applications(
             self.db.session, statuses=statuses, division_prefix_=division_prefix,
             date_from=parse_date(date_from, "date_from"), date_to=parse_date(date_to, "date_to"),

@@ -7,10 +7,10 @@ from datetime import date
 
 from doudi_common.args import parse_date
 from doudi_common.entrypoints import rpc
-from doudi_common.errors import Conflict, Invalid
 from doudi_common.ids import mask_id_number, validate_id_number
 from doudi_common.serialize import to_jsonable
 
+from doudi_eligibility.domain import enrolment as enrolment_rules
 from doudi_eligibility.domain.enrolment import (
     add_months,
     check_end_reason,
@@ -49,8 +49,7 @@ class Enrolments:
 
     def _active(self, enrolment_id: str) -> dict:
         row = enrolment_store.enrolment_row(self.db.session, enrolment_id, lock=True)
-        if row["status"] != "active":
-            raise Conflict("照护已结束", enrolment_id=enrolment_id, status=row["status"])
+        enrolment_rules.check_active(row)
         return row
 
     @rpc
@@ -84,15 +83,11 @@ class Enrolments:
                          role: str = "county_officer") -> dict:
         row = self._active(enrolment_id)
         on = parse_date(on, "on", self.clock.today())
-        if care_mode == row["care_mode"]:
-            raise Conflict("照护方式未改变", care_mode=care_mode)
-        if not reason:
-            raise Invalid("须说明变更原因", field="reason")
+        enrolment_rules.check_mode_change(row["care_mode"], care_mode, reason)
         person = person_store.get_person_row(self.db.session, row["id_number"])
         decision, pf = evaluate(self.db.session, self.registry, person, on)
-        if care_mode not in decision.outcome.care_modes:
-            raise Invalid("不符合新照护方式的条件：" + decision.summary, field="care_mode",
-                          care_mode=care_mode)
+        enrolment_rules.check_eligible_for(care_mode, decision.outcome.care_modes,
+                                           decision.summary)
         enrolment_store.update_enrolment(self.db.session, enrolment_id, care_mode=care_mode,
                                          incapacity_level=pf.incapacity_level)
         self._history(enrolment_id, "care_mode_changed", on, actor, {
@@ -111,8 +106,7 @@ class Enrolments:
         row = self._active(enrolment_id)
         check_end_reason(reason)
         on = parse_date(on, "on", self.clock.today())
-        if on < row["started_on"]:
-            raise Invalid("退出日期早于开始日期", field="on")
+        enrolment_rules.check_end_after_start(on, row["started_on"])
         self._end(row, reason, on, actor, note, role=role)
         return self.get_enrolment(enrolment_id)
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from doudi_common.args import parse_date
 from doudi_common.entrypoints import rpc
-from doudi_common.errors import Invalid
 from doudi_common.ids import mask_id_number, validate_id_number
 from doudi_common.logs import get_logger
 from doudi_common.paging import page_args, page_of
@@ -15,6 +14,8 @@ from doudi_common.serialize import to_jsonable
 from doudi_eligibility.domain.decision import mode_rules_failed
 from doudi_eligibility.domain.person import (
     REGISTRATIONS,
+    check_ended_on,
+    check_residence,
     hardship_ended_fact,
     hardship_fact,
     household_fact,
@@ -23,7 +24,7 @@ from doudi_eligibility.domain.person import (
     reregistration,
     residence_fact,
 )
-from doudi_eligibility.schemas import PersonSchema
+from doudi_eligibility.schemas import PersonSchema, registration_payload
 from doudi_eligibility.store import enrolments as enrolment_store
 from doudi_eligibility.store import persons as person_store
 from doudi_eligibility.store.decisions import evaluate, record_decision, stored_decision
@@ -93,28 +94,20 @@ class Persons:
 
     @rpc
     def register_person(self, person: dict) -> dict:
-        if not isinstance(person, dict):
-            raise Invalid("参数应为对象", field="person")
+        person = registration_payload(person, REGISTRATIONS)
         registration = person.get("registration")
-        if registration is not None and registration not in REGISTRATIONS:
-            raise Invalid("户籍类别应为 rural 或 urban", field="registration")
         identity = identity_from(person.get("id_number", ""), person.get("name", ""),
                                  person.get("division_code", ""),
                                  parse_date(person.get("birth_date"), "birth_date"),
                                  person.get("sex"))
-        if len(identity.division_code) != 12:
-            raise Invalid("居住地区划代码应为12位（村/社区）", field="division_code")
+        check_residence(identity.division_code)
         actor = str(person.get("actor") or "clerk")
         facts = []
         if person.get("household") is not None:
-            if not isinstance(person["household"], dict):
-                raise Invalid("家庭情况应为对象", field="household")
             household = dict(person["household"])
             household.setdefault("valid_from", self.clock.today())
             facts.append(household_fact(household, source=actor))
         for item in person.get("hardship") or []:
-            if not isinstance(item, dict):
-                raise Invalid("困难身份应为对象列表", field="hardship")
             facts.append(hardship_fact(item.get("status"), item.get("source") or "civil_affairs",
                                        item.get("valid_from"), item.get("valid_until"),
                                        item.get("note")))
@@ -132,9 +125,8 @@ class Persons:
                      reason: str | None = None) -> dict:
         id_number = validate_id_number(id_number)
         row = person_store.get_person_row(self.db.session, id_number, lock=True)
-        fact = hardship_ended_fact(status, source, parse_date(ended_on, "ended_on"), reason)
-        if fact.valid_from is None:
-            raise Invalid("须给出终止日期", field="ended_on")
+        fact = check_ended_on(hardship_ended_fact(status, source,
+                                                  parse_date(ended_on, "ended_on"), reason))
         person_store.add_fact(self.db.session, id_number, fact)
         self._redecide(row, "hardship.ended")
         return self._person_reply(id_number)

@@ -8,6 +8,7 @@ Pure: no storage, no framework; amounts are fen (int) or Decimal yuan."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from doudi_common.errors import Conflict, Invalid
 from doudi_common.money import from_fen, money_str
@@ -114,3 +115,26 @@ def check_caregiver(id_number: str, caregiver: str) -> None:
 
 def neighbour_case_id(county: str, id_number: str, start_ymd: str) -> str:
     return f"NB-{county}-{id_number[-6:]}-{start_ymd}"
+
+
+def require_pack(pack: Any) -> Any:
+    if pack is None:
+        raise Invalid("未知的政策包", reason="unknown_pack")
+    return pack
+
+
+def require_reason(reason: Any) -> str:
+    """A ratio set by hand says why (it overrides the family review)."""
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid("必须说明原因", reason="reason_required")
+    return reason.strip()[:200]
+
+
+def require_case(case: Any, case_id: str | None = None) -> Any:
+    """A discharge or transfer refers to a placement funding knows (its
+    admission arrives first: per-aggregate order)."""
+    if case is None:
+        if case_id:
+            raise Conflict("未找到对应的入住记录", reason="unknown_placement", case_id=case_id)
+        raise Conflict("未找到对应的入住记录", reason="unknown_placement")
+    return case

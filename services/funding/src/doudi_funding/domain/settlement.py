@@ -38,6 +38,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
+from doudi_common.errors import Conflict
 from doudi_common.money import from_fen, prorate, to_fen
 
 SUBSIDY_KINDS = ("dibao", "disabled_living_allowance", "severe_disability_nursing_subsidy")
@@ -268,3 +269,9 @@ def county_of(division_code: str) -> str:
 
 def settlement_id_for(county: str, month: str) -> str:
     return f"ST-{county}-{month}"
+
+
+def check_month_over(month: str, current_month: str) -> None:
+    """A month is settled once it is over."""
+    if month >= current_month:
+        raise Conflict("只能结算已结束的月份", reason="month_not_over", month=month)

@@ -10,11 +10,11 @@ from datetime import date, timedelta
 
 from doudi_common.dates import month_of, utcnow
 from doudi_common.entrypoints import subscribe
-from doudi_common.errors import Conflict
 from doudi_common.logs import get_logger
 from doudi_common.money import to_fen
 from doudi_common.persons import record_person
 
+from doudi_funding.domain import funds
 from doudi_funding.domain.days import next_month
 from doudi_funding.domain.settlement import CENTRALIZED, NEIGHBOR, county_of
 from doudi_funding.models import person_directory
@@ -172,9 +172,7 @@ class SuiteAndDepartmentEvents:
 
     def _end_case(self, case_id, end: date, reason: str, event_id: str | None) -> None:
         session = self.db.session
-        row = case_store.get_case(session, case_id)
-        if row is None:
-            raise Conflict("未找到对应的入住记录", reason="unknown_placement", case_id=case_id)
+        row = funds.require_case(case_store.get_case(session, case_id), case_id)
         if row["end_date"] is not None and row["end_date"] <= end:
             return
         case_store.end_case(session, case_id, end, reason)
@@ -187,9 +185,7 @@ class SuiteAndDepartmentEvents:
 
     def _transferred(self, event):
         data, session = event["data"], self.db.session
-        row = case_store.get_case(session, data["placement_id"])
-        if row is None:
-            raise Conflict("未找到对应的入住记录", reason="unknown_placement")
+        row = funds.require_case(case_store.get_case(session, data["placement_id"]))
         on = data["transferred_on"]
         new_id = data.get("to_placement_id") or f"{data['placement_id']}/{on.isoformat()}"
         if case_store.case_exists(session, new_id):

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from doudi_common.dates import month_of, utcnow
 from doudi_common.entrypoints import rpc
-from doudi_common.errors import Invalid
 from doudi_common.ids import validate_id_number
 from doudi_common.money import to_fen
 
@@ -33,9 +32,8 @@ class Inputs:
         on = parse_date(reviewed_on, "reviewed_on")
         income = parse_money(monthly_income, "monthly_income", positive=False)
         per_capita = funds.per_capita_income(household_size, income)
-        pack = pack_named(policy_pack) if policy_pack else pack_for(self._division(id_number))
-        if pack is None:
-            raise Invalid("未知的政策包", reason="unknown_pack")
+        pack = funds.require_pack(pack_named(policy_pack) if policy_pack
+                                  else pack_for(self._division(id_number)))
         ratio, band = self_pay_ratio(pack, per_capita)
         clause = pack.clauses.get("self_pay", SELF_PAY_CLAUSE)
         return self._store_ratio(id_number, ratio, next_month(month_of(on)),
@@ -44,10 +42,9 @@ class Inputs:
     @rpc
     def set_self_pay_ratio(self, id_number: str, ratio: str, from_month: str,
                            reason: str) -> dict:
-        if not isinstance(reason, str) or not reason.strip():
-            raise Invalid("必须说明原因", reason="reason_required")
+        reason = funds.require_reason(reason)
         return self._store_ratio(validate_id_number(id_number), parse_ratio(ratio),
-                                 check_month(from_month), reason.strip()[:200], None, None,
+                                 check_month(from_month), reason, None, None,
                                  SELF_PAY_CLAUSE)
 
     def _store_ratio(self, id_number, ratio, from_month, reason, band, per_capita, clause):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from doudi_common.dates import month_of
 from doudi_common.entrypoints import rpc, timer
-from doudi_common.errors import Conflict
 from doudi_common.ids import validate_id_number, validate_uscc
 from doudi_common.logs import get_logger
 from doudi_common.paging import page_args, page_of
 
 from doudi_funding.domain.days import check_month, prev_month
+from doudi_funding.domain.settlement import check_month_over
 from doudi_funding.schemas import county_arg, line_reply, run_reply
 from doudi_funding.store.settlement import (
     settle_county_month,
@@ -44,8 +44,7 @@ class Settlement:
     @rpc
     def settle_month(self, division_code: str, month: str) -> dict:
         county, month = county_arg(division_code), check_month(month)
-        if month >= self.clock.month():
-            raise Conflict("只能结算已结束的月份", reason="month_not_over", month=month)
+        check_month_over(month, self.clock.month())
         run, rerun = settle_county_month(self.db, county, month, self.clock.now())
         return run_reply(run, rerun)
 

@@ -7,8 +7,10 @@ Pure: no I/O; the service gathers the facts and calls these."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
-from doudi_common.errors import Conflict
+from doudi_common.errors import Conflict, Invalid
 
 # -- admission (puyang-2020 §四(四), hangzhou-2024 §三(一)) ---------------------------
 
@@ -46,3 +48,28 @@ ENDING_TO_DISCHARGE = {"deceased": "deceased", "handed_over": "handed_over",
                        "voluntary_exit": "voluntary", "improved": "no_longer_eligible",
                        "no_longer_eligible": "no_longer_eligible", "moved_away": "other",
                        "other": "other"}
+
+
+def check_open(placement: dict[str, Any]) -> None:
+    """An ended placement is not discharged, transferred or changed again."""
+    if placement["status"] != "open":
+        raise Conflict("该入住记录已结束", reason="closed")
+
+
+def check_not_before_admission(day: date, placement: dict[str, Any], field: str,
+                               what: str) -> date:
+    if day < placement["admitted_on"]:
+        raise Invalid(f"{what}不能早于入住日期", field=field, reason="bad_date")
+    return day
+
+
+def check_not_before(day: date, latest: date, field: str) -> date:
+    """A care-level change is dated after the one before it."""
+    if day < latest:
+        raise Invalid("变更日期不能早于上次变更", field=field, reason="bad_date")
+    return day
+
+
+def check_other_institution(placement: dict[str, Any], target: dict[str, Any]) -> None:
+    if placement["institution_id"] == target["id"]:
+        raise Invalid("转出与转入机构不能相同", field="to_uscc", reason="same_institution")

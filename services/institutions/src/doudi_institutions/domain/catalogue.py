@@ -78,3 +78,14 @@ def monthly_total(priced: Iterable[tuple[dict[str, Any], list[tuple[date, Decima
         total += price
         parts.append({"code": item["code"], "price": money_str(price)})
     return to_money(total), parts
+
+
+def check_item_code(code: Any) -> str:
+    if not code or not isinstance(code, str) or len(code) > 64:
+        raise Invalid("项目编码必填（64字以内）", field="code", reason="bad_code")
+    return code
+
+
+def check_code_free(taken: bool, code: str) -> None:
+    if taken:
+        raise Conflict("该项目编码已存在", reason="exists", code=code)

@@ -30,3 +30,22 @@ def as_date(value: Any, field: str) -> date:
 
 def opt_date(value: Any, field: str) -> date | None:
     return None if value in (None, "") else as_date(value, field)
+
+
+def not_in_future(day: date, today: date, field: str, what: str) -> date:
+    """A date that has happened (an assessment, an inspection, a rectification)."""
+    if day > today:
+        raise Invalid(f"{what}不能晚于今天", field=field, reason="future")
+    return day
+
+
+def required(value: Any, field: str, what: str) -> Any:
+    if not value:
+        raise Invalid(f"请填写{what}", field=field, reason="missing")
+    return value
+
+
+def check_flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"{field} 应为 true 或 false", field=field, reason="bad_choice")
+    return value

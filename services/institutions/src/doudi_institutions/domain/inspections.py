@@ -8,7 +8,7 @@ import calendar
 from datetime import date
 from typing import Any
 
-from doudi_common.errors import Invalid
+from doudi_common.errors import Conflict, Invalid
 
 from doudi_institutions.domain.inputs import as_date, choice
 from doudi_institutions.domain.vocab import SEVERITIES
@@ -49,3 +49,14 @@ def check_finding(f: Any, inspected_on: date) -> date:
     if by < inspected_on:
         raise Invalid("整改期限不能早于检查日期", field="rectify_by", reason="bad_date")
     return by
+
+
+def check_findings_given(result: str, findings: list[Any]) -> None:
+    """A result that requires rectification lists the problems and deadlines."""
+    if result == "rectification_required" and not findings:
+        raise Invalid("需要整改时必须列出问题和整改期限", field="findings", reason="missing")
+
+
+def check_not_rectified(rectified_on: Any) -> None:
+    if rectified_on is not None:
+        raise Conflict("该问题已整改销号", reason="already_rectified")

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from doudi_common.errors import Invalid
+
 # -- licences ---------------------------------------------------------------------------
 
 
@@ -51,3 +53,13 @@ def licence_alerts(licence_rows: Iterable[dict[str, Any]],
                         "institution_id": r["institution_id"]})
     out.sort(key=lambda a: (a["valid_until"], a["uscc"], a["kind"]))
     return out
+
+
+def check_licence(kind: str, number: Any, issuer: Any) -> None:
+    """Designation agreements come from medical insurance's events, not by hand;
+    a licence has a number and an issuer."""
+    if kind == "medical_insurance":
+        raise Invalid("医保定点协议由医保部门的事件维护", field="kind",
+                      reason="from_medical_insurance")
+    if not number or not issuer:
+        raise Invalid("证照编号和发证机关必填", reason="missing")

@@ -73,3 +73,33 @@ def designation_status(newest_first: list[dict[str, Any]], on: date) -> dict[str
 def check_period(start: date, end: date | None) -> None:
     if end is not None and end < start:
         raise Invalid("有效期止不能早于起", field="valid_until", reason="bad_period")
+
+
+def check_not_registered(registered: bool, uscc: str) -> None:
+    """One register entry per unified social credit code."""
+    if registered:
+        raise Conflict("该统一社会信用代码已登记", reason="exists", uscc=uscc)
+
+
+def check_updatable(changes: dict[str, Any], updatable: Any) -> dict[str, Any]:
+    unknown = set(changes) - set(updatable)
+    if unknown:
+        raise Invalid("不可修改的字段", reason="unknown_fields", unknown=sorted(unknown))
+    return dict(changes)
+
+
+def check_can_close(status: str, occupied: int) -> None:
+    """An institution with residents is not closed (they are moved first)."""
+    if status == "closed" and occupied:
+        raise Conflict("机构仍有在住人员，不能关闭", reason="has_residents")
+
+
+def check_merge(source: dict[str, Any], target: dict[str, Any]) -> None:
+    """hangzhou-2024: residents move into an open institution; a closed one is
+    not merged again."""
+    if source["id"] == target["id"]:
+        raise Invalid("不能合并到自身", field="target_uscc", reason="same_institution")
+    if target["status"] != "open":
+        raise Conflict("接收机构未开放", reason="institution_not_open")
+    if source["status"] == "closed":
+        raise Conflict("原机构已撤并关闭", reason="closed")

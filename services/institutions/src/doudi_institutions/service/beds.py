@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from doudi_common.entrypoints import rpc
-from doudi_common.errors import Conflict, Invalid, NotFound
+from doudi_common.errors import NotFound
 from doudi_common.logs import get_logger
 
+from doudi_institutions.domain import beds as beds_rules
 from doudi_institutions.domain import inputs as inputs_rules
 from doudi_institutions.domain import vocab
 from doudi_institutions.schemas import (
@@ -22,15 +23,10 @@ class RoomsAndBeds:
     def add_room(self, uscc, room_no, room_type, beds=()) -> dict:
         inst = self._institution(uscc, lock=True)
         bed_nos = list(beds or [])
-        if not room_no or not room_type or not bed_nos:
-            raise Invalid("房间号、房型和床位号必填", reason="missing")
-        if len(set(bed_nos)) != len(bed_nos):
-            raise Invalid("床位号重复", field="beds", reason="duplicate")
-        if beds_store.room_no_taken(self.session, inst["id"], room_no):
-            raise Conflict("房间号已存在", reason="exists", room_no=room_no)
-        taken = beds_store.bed_nos_taken(self.session, inst["id"], bed_nos)
-        if taken:
-            raise Conflict("床位号已存在", reason="exists", beds=sorted(taken))
+        beds_rules.check_room(room_no, room_type, bed_nos)
+        beds_rules.check_room_free(beds_store.room_no_taken(self.session, inst["id"], room_no),
+                                   room_no)
+        beds_rules.check_beds_free(beds_store.bed_nos_taken(self.session, inst["id"], bed_nos))
         beds_store.insert_room(self.session, inst["id"], room_no, room_type, bed_nos)
         return {"uscc": inst["uscc"], "room_no": room_no, "room_type": room_type,
                 "beds": [{"bed_no": str(b), "status": "available"} for b in bed_nos]}
@@ -50,7 +46,6 @@ class RoomsAndBeds:
         row = beds_store.bed_by_no(self.session, inst["id"], bed_no)
         if row is None:
             raise NotFound("未找到该床位", resource="bed", bed_no=bed_no)
-        if row.placement_pk and status == "out_of_service":
-            raise Conflict("床位有人入住，不能停用", reason="occupied")
+        beds_rules.check_can_take_out_of_service(bool(row.placement_pk), status)
         beds_store.set_out_of_service(self.session, row.id, status == "out_of_service")
         return bed_view(dict(beds_store.bed_by_id(self.session, inst["id"], row.id)._mapping))

@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 
 from doudi_common.entrypoints import rpc
-from doudi_common.errors import Conflict, Invalid
 from doudi_common.logs import get_logger
 from doudi_common.money import money_str
 
@@ -48,15 +47,14 @@ class Catalogue:
     def add_catalog_item(self, uscc, code, category, name, unit, price, effective_from,
                          room_type=None, care_level=None, monthly=True) -> dict:
         inst = self._institution(uscc, lock=True)
-        if not code or not isinstance(code, str) or len(code) > 64:
-            raise Invalid("项目编码必填（64字以内）", field="code", reason="bad_code")
+        code = catalogue_rules.check_item_code(code)
         inputs_rules.choice(category, vocab.CATALOG_CATEGORIES, "category")
         inputs_rules.choice(unit, vocab.UNITS, "unit")
         if care_level is not None:
             inputs_rules.choice(care_level, vocab.CARE_LEVELS, "care_level")
         catalogue_rules.check_catalog_item(category, room_type, care_level)
-        if catalogue_store.item_code_taken(self.session, inst["id"], code):
-            raise Conflict("该项目编码已存在", reason="exists", code=code)
+        catalogue_rules.check_code_free(catalogue_store.item_code_taken(self.session, inst["id"],
+                                                                        code), code)
         pk = catalogue_store.insert_catalog_item(self.session, inst["id"], code=code,
                                                  category=category,
                                        name=name, unit=unit, room_type=room_type,

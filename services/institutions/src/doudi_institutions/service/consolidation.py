@@ -5,7 +5,7 @@ residents' consent, county statistics."""
 from __future__ import annotations
 
 from doudi_common.entrypoints import rpc
-from doudi_common.errors import Conflict, Invalid
+from doudi_common.errors import Conflict
 from doudi_common.ids import (
     mask_id_number,
     validate_division_code,
@@ -15,6 +15,7 @@ from doudi_common.logs import get_logger
 from doudi_institutions.domain import consolidation, vocab
 from doudi_institutions.domain import inputs as inputs_rules
 from doudi_institutions.domain import references as references_rules
+from doudi_institutions.domain import registry as registry_rules
 from doudi_institutions.store import admissions as admissions_store
 from doudi_institutions.store import placements as placements_store
 from doudi_institutions.store import registry as registry_store
@@ -73,12 +74,7 @@ class Consolidation:
         source = self._institution(source_uscc, lock=True)
         target = self._institution(target_uscc, lock=True)
         day = inputs_rules.as_date(on, "on")
-        if source["id"] == target["id"]:
-            raise Invalid("不能合并到自身", field="target_uscc", reason="same_institution")
-        if target["status"] != "open":
-            raise Conflict("接收机构未开放", reason="institution_not_open")
-        if source["status"] == "closed":
-            raise Conflict("原机构已撤并关闭", reason="closed")
+        registry_rules.check_merge(source, target)
         if source["status"] != "merging":
             registry_store.record_status(self.session, source["id"], "merging", day,
                                 f"区域化集中：并入 {target['uscc']}（hangzhou-2024 §三(二)）")

@@ -146,8 +146,7 @@ class SuiteAndDepartmentEvents:
     def _change_care_level(self, placement: dict, care_level: str, on, source: str) -> None:
         inputs_rules.choice(care_level, vocab.CARE_LEVELS, "care_level")
         day = inputs_rules.as_date(on, "on")
-        if placement["status"] != "open":
-            raise Conflict("该入住记录已结束", reason="closed")
+        admission_rules.check_open(placement)
         latest = placements_store.latest_care_level_change(self.session, placement["id"])
         day = max(day, placement["admitted_on"], latest or placement["admitted_on"])
         placements_store.insert_care_level_change(self.session, placement["id"], care_level, day,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from doudi_common.entrypoints import rpc, timer
-from doudi_common.errors import Conflict, Invalid, NotFound
+from doudi_common.errors import NotFound
 from doudi_common.ids import (
     validate_uscc,
 )
@@ -51,12 +51,10 @@ class Inspections:
         inst = self._institution(uscc)
         inputs_rules.choice(kind, vocab.INSPECTION_KINDS, "kind")
         inputs_rules.choice(result, vocab.INSPECTION_RESULTS, "result")
-        day = inputs_rules.as_date(inspected_on, "inspected_on")
-        if day > self.clock.today():
-            raise Invalid("检查日期不能晚于今天", field="inspected_on", reason="future")
+        day = inputs_rules.not_in_future(inputs_rules.as_date(inspected_on, "inspected_on"),
+                                         self.clock.today(), "inspected_on", "检查日期")
         items = list(findings or [])
-        if result == "rectification_required" and not items:
-            raise Invalid("需要整改时必须列出问题和整改期限", field="findings", reason="missing")
+        inspections_rules.check_findings_given(result, items)
         pk = inspections_store.insert_inspection(self.session, inst["id"], kind, day, inspector,
                                                  result, notes)
         for f in items:
@@ -100,13 +98,10 @@ class Inspections:
         row = inspections_store.finding_row(self.session, int(finding_id))
         if row is None:
             raise NotFound("未找到该问题", resource="finding")
-        if row.rectified_on is not None:
-            raise Conflict("该问题已整改销号", reason="already_rectified")
-        if not signed_off_by:
-            raise Invalid("请填写销号人", field="signed_off_by", reason="missing")
-        day = inputs_rules.as_date(rectified_on, "rectified_on")
-        if day > self.clock.today():
-            raise Invalid("整改日期不能晚于今天", field="rectified_on", reason="future")
+        inspections_rules.check_not_rectified(row.rectified_on)
+        inputs_rules.required(signed_off_by, "signed_off_by", "销号人")
+        day = inputs_rules.not_in_future(inputs_rules.as_date(rectified_on, "rectified_on"),
+                                         self.clock.today(), "rectified_on", "整改日期")
         inspections_store.rectify_finding(self.session, row.id, day, signed_off_by)
         return self._inspection(row.inspection_id)
 

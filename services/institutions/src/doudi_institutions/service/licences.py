@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from doudi_common.entrypoints import rpc
-from doudi_common.errors import Invalid
 from doudi_common.logs import get_logger
 
 from doudi_institutions.domain import inputs as inputs_rules
@@ -24,12 +23,9 @@ class LicencesGradesStaff:
     @rpc
     def add_licence(self, uscc, kind, number, issuer, valid_from, valid_until=None) -> dict:
         inst = self._institution(uscc)
-        if kind == "medical_insurance":
-            raise Invalid("医保定点协议由医保部门的事件维护", field="kind",
-                          reason="from_medical_insurance")
-        inputs_rules.choice(kind, vocab.STAFF_LICENCE_KINDS, "kind")
-        if not number or not issuer:
-            raise Invalid("证照编号和发证机关必填", reason="missing")
+        if kind != "medical_insurance":
+            inputs_rules.choice(kind, vocab.STAFF_LICENCE_KINDS, "kind")
+        licences_rules.check_licence(kind, number, issuer)
         start = inputs_rules.as_date(valid_from, "valid_from")
         end = inputs_rules.opt_date(valid_until, "valid_until")
         registry_rules.check_period(start, end)
@@ -57,9 +53,8 @@ class LicencesGradesStaff:
     def set_grade(self, uscc, grade, assessed_on) -> dict:
         inst = self._institution(uscc, lock=True)
         grade = registry_rules.check_grade(grade)
-        day = inputs_rules.as_date(assessed_on, "assessed_on")
-        if day > self.clock.today():
-            raise Invalid("评定日期不能晚于今天", field="assessed_on", reason="future")
+        day = inputs_rules.not_in_future(inputs_rules.as_date(assessed_on, "assessed_on"),
+                                         self.clock.today(), "assessed_on", "评定日期")
         registry_store.record_grade(self.session, inst["id"], grade, day)
         self.db.outbox.add("institution.graded", {
             "institution_uscc": inst["uscc"], "grade": grade, "graded_on": day,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from doudi_common.entrypoints import rpc
-from doudi_common.errors import Conflict, Invalid, NotFound
+from doudi_common.errors import Invalid, NotFound
 from doudi_common.ids import (
     mask_id_number,
     validate_division_code,
@@ -19,6 +19,7 @@ from doudi_common.money import money_str
 from doudi_common.persons import get_person
 
 from doudi_institutions.domain import admission as admission_rules
+from doudi_institutions.domain import beds as beds_rules
 from doudi_institutions.domain import inputs as inputs_rules
 from doudi_institutions.domain import references as references_rules
 from doudi_institutions.domain import vocab
@@ -43,8 +44,7 @@ class Placements:
         row = beds_store.bed_by_no(self.session, inst_id, str(bed_no))
         if row is None:
             raise NotFound("未找到该床位", resource="bed", bed_no=bed_no)
-        if row.placement_pk or row.out_of_service:
-            raise Conflict("该床位不可用", reason="bed_taken", bed_no=bed_no)
+        beds_rules.check_bed_available(bool(row.placement_pk), bool(row.out_of_service), bed_no)
         return row
 
     def _admit(self, *, id_number, uscc, admitted_on, care_level, care_mode="centralized",
@@ -98,10 +98,8 @@ class Placements:
     def _discharge(self, placement: dict, discharged_on, reason: str, note=None,
                    event=True) -> None:
         day = inputs_rules.as_date(discharged_on, "discharged_on")
-        if placement["status"] != "open":
-            raise Conflict("该入住记录已结束", reason="closed")
-        if day < placement["admitted_on"]:
-            raise Invalid("离院日期不能早于入住日期", field="discharged_on", reason="bad_date")
+        admission_rules.check_open(placement)
+        admission_rules.check_not_before_admission(day, placement, "discharged_on", "离院日期")
         placements_store.close_placement(self.session, placement["id"], day, reason,
                               (note or None) and str(note)[:500])
         if event:
@@ -147,8 +145,7 @@ class Placements:
                        note=None) -> dict:
         id_number = validate_id_number(id_number)
         inst = self._institution(to_uscc)
-        if not isinstance(given, bool):
-            raise Invalid("given 应为 true 或 false", field="given", reason="bad_choice")
+        inputs_rules.check_flag(given, "given")
         day = inputs_rules.as_date(recorded_on, "recorded_on")
         pk = placements_store.insert_consent(self.session, id_number, inst["id"], given, day,
                                              recorded_by, note)
@@ -157,10 +154,8 @@ class Placements:
 
     def _transfer(self, placement: dict, target: dict, on, bed_no=None) -> dict:
         day = inputs_rules.as_date(on, "transferred_on")
-        if placement["status"] != "open":
-            raise Conflict("该入住记录已结束", reason="closed")
-        if placement["institution_id"] == target["id"]:
-            raise Invalid("转出与转入机构不能相同", field="to_uscc", reason="same_institution")
+        admission_rules.check_open(placement)
+        admission_rules.check_other_institution(placement, target)
         admission_rules.check_transfer_consent(
             placements_store.latest_consent(self.session, placement["id_number"], target["id"]))
         source = registry_store.institution_by_id(self.session, placement["institution_id"])
@@ -212,11 +207,8 @@ class Placements:
         pk = references_rules.placement_pk(placement_id)
         placement = placements_store.placement_row(self.session, pk)
         day = inputs_rules.as_date(on, "on")
-        if day < placement["admitted_on"]:
-            raise Invalid("变更日期不能早于入住日期", field="on", reason="bad_date")
-        latest = self._care_levels(placement)[-1][0]
-        if day < latest:
-            raise Invalid("变更日期不能早于上次变更", field="on", reason="bad_date")
+        admission_rules.check_not_before_admission(day, placement, "on", "变更日期")
+        admission_rules.check_not_before(day, self._care_levels(placement)[-1][0], "on")
         self._change_care_level(placement, care_level, day, "staff")
         return self._placement(pk)
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from doudi_common.entrypoints import rpc
-from doudi_common.errors import Conflict, Invalid
 from doudi_common.ids import (
     validate_division_code,
     validate_uscc,
@@ -31,8 +30,8 @@ class Registry:
         inputs_rules.choice(operating_model, vocab.OPERATING_MODELS, "operating_model")
         inputs_rules.choice(status, ("preparing", "open"), "status")
         division = registry_rules.check_county_or_below(validate_division_code(division_code))
-        if registry_store.uscc_registered(self.session, code):
-            raise Conflict("该统一社会信用代码已登记", reason="exists", uscc=code)
+        registry_rules.check_not_registered(registry_store.uscc_registered(self.session, code),
+                                            code)
         parent_id = self._institution(parent_uscc)["id"] if parent_uscc else None
         today = self.clock.today()
         registry_store.insert_institution(
@@ -51,10 +50,7 @@ class Registry:
     @rpc
     def update_institution(self, uscc, **changes) -> dict:
         inst = self._institution(uscc, lock=True)
-        unknown = set(changes) - set(vocab.UPDATABLE)
-        if unknown:
-            raise Invalid("不可修改的字段", reason="unknown_fields", unknown=sorted(unknown))
-        values = dict(changes)
+        values = registry_rules.check_updatable(changes, vocab.UPDATABLE)
         if "legal_form" in values:
             inputs_rules.choice(values["legal_form"], vocab.LEGAL_FORMS, "legal_form")
         if "kind" in values:
@@ -76,11 +72,10 @@ class Registry:
         inst = self._institution(uscc, lock=True)
         inputs_rules.choice(status, vocab.STATUSES, "status")
         day = inputs_rules.as_date(on, "on")
-        if not reason:
-            raise Invalid("请填写原因", field="reason", reason="missing")
+        inputs_rules.required(reason, "reason", "原因")
         registry_rules.check_transition(inst["status"], status)
-        if status == "closed" and registry_store.bed_counts(self.session, inst["id"])["occupied"]:
-            raise Conflict("机构仍有在住人员，不能关闭", reason="has_residents")
+        registry_rules.check_can_close(
+            status, registry_store.bed_counts(self.session, inst["id"])["occupied"])
         registry_store.record_status(self.session, inst["id"], status, day, reason)
         if status == "suspended":
             self.db.outbox.add("institution.suspended", {
