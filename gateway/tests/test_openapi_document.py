@@ -58,3 +58,20 @@ def test_the_committed_document_is_current(document):
     current = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     assert committed.is_file() and committed.read_text(encoding="utf-8") == current, (
         "regenerate: uv run python -m doudi_gateway.openapi_doc > docs/openapi.json")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/docs", "/api/v1/swagger"])
+def test_the_docs_pages_load_nothing_from_another_host(app, path):
+    import re
+
+    client = app.test_client()
+    page = client.get(path)
+    assert page.status_code == 200 and b"swagger-ui" in page.data
+    html = page.get_data(as_text=True)
+    assert not re.search(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}", html, re.I), \
+        re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}[^\"' ]*", html, re.I)
+    assets = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert assets and all(a.startswith("/api/v1/") for a in assets), assets
+    for asset in assets:
+        served = client.get(asset)  # served by the gateway, without a token
+        assert served.status_code == 200 and len(served.data) > 1000, asset

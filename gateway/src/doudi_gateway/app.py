@@ -10,7 +10,7 @@ from doudi_common.logs import configure_logging, get_logger
 from flask import Flask
 from flask_smorest import Api
 
-from doudi_gateway import auth, observe, ops
+from doudi_gateway import auth, docs_pages, observe, ops
 from doudi_gateway.auth import RateLimiter
 from doudi_gateway.problems import register_problem_handlers
 from doudi_gateway.rpc import RpcClient
@@ -62,10 +62,6 @@ def create_app(config: dict | None = None) -> Flask:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX=API_PREFIX,
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_REDOC_PATH="/docs",
-        OPENAPI_REDOC_URL="https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
-        OPENAPI_SWAGGER_UI_PATH="/swagger",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
@@ -94,6 +90,7 @@ def create_app(config: dict | None = None) -> Flask:
     observe.install(app)            # request id first, so even a 401 carries one
     app.before_request(auth.authenticate_request)
 
+    docs_pages.install(app)          # Swagger UI from the gateway itself, before Api reads it
     api = Api(app)
     api.register_blueprint(ops.blp)
     api.register_blueprint(auth.blp)
