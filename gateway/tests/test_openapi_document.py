@@ -75,3 +75,22 @@ def test_the_docs_pages_load_nothing_from_another_host(app, path):
     for asset in assets:
         served = client.get(asset)  # served by the gateway, without a token
         assert served.status_code == 200 and len(served.data) > 1000, asset
+
+
+def test_vocabularies_are_served_with_labels_and_need_no_token(app):
+    client = app.test_client()
+    index = client.get("/api/v1/vocabularies")
+    assert index.status_code == 200
+    names = {v["name"] for v in index.get_json()["items"]}
+    assert {"care_modes", "hardship", "application_states", "institution_kinds",
+            "fund_channels", "service_items", "policy_packs", "roles", "permissions"} <= names
+    modes = client.get("/api/v1/vocabularies/care_modes").get_json()
+    assert modes["title"] == "照护方式"
+    assert modes["terms"][0] == {"code": "centralized", "label": "集中供养",
+                                 "label_en": "centralised care"}
+    packs = {t["code"]: t for t in client.get("/api/v1/vocabularies/policy_packs")
+             .get_json()["terms"]}
+    assert packs["luan-2021"]["number"] == "六政办秘〔2021〕12号"
+    missing = client.get("/api/v1/vocabularies/colours")
+    assert missing.status_code == 404
+    assert missing.content_type.startswith("application/problem+json")

@@ -106,7 +106,8 @@ def create_app(config: dict | None = None) -> Flask:
 def _public_docs(api: Api) -> None:
     """Endpoints that need no token say so in the OpenAPI document."""
     spec = api.spec
-    for path in ("/healthz", "/readyz", "/api/v1/auth/token", "/api/v1/auth/refresh"):
+    for path in ("/healthz", "/readyz", "/api/v1/auth/token", "/api/v1/auth/refresh",
+                 "/api/v1/vocabularies", "/api/v1/vocabularies/{name}"):
         for op in spec._paths.get(path, {}).values():
             if isinstance(op, dict):
                 op["security"] = []

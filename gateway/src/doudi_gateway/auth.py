@@ -36,7 +36,8 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
 #: endpoints that need no token
 PUBLIC_ENDPOINTS = {"auth.token", "auth.refresh", "api-docs.openapi_json",
                     "api-docs.openapi_swagger_ui", "docs_assets.swagger_ui_asset",
-                    "docs_assets.docs",
+                    "docs_assets.docs", "vocabularies.list_vocabularies",
+                    "vocabularies.get_vocabulary",
                     "ops.healthz", "ops.readyz", "metrics", "static"}
 
 ALGORITHM = "HS256"

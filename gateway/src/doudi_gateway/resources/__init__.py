@@ -17,8 +17,9 @@ def register_all(api: Api) -> None:
         placements,
         services_log,
         time_bank,
+        vocabularies,
     )
 
     for module in (persons, applications, institutions, placements, inspections, funding,
-                   services_log, care_watch, time_bank, audit):
+                   services_log, care_watch, time_bank, audit, vocabularies):
         api.register_blueprint(module.blp)

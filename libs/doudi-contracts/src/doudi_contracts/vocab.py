@@ -1,30 +1,19 @@
-"""Controlled vocabularies shared by several event types (DOMAIN.md glossary)."""
+"""Controlled vocabularies shared by several event types (DOMAIN.md glossary),
+taken from ``doudi_contracts.vocabularies`` — the one place a code gets its
+Chinese label."""
 
 from __future__ import annotations
 
+from doudi_contracts.vocabularies import codes
+
 #: 集中 / 居家邻里 / 日间照料 / 居村联养 / 居家上门 / 家庭养老床位 / 分散供养
-CARE_MODES = ("centralized", "neighbor", "day_care", "co_housing", "home_visit", "family_bed",
-              "dispersed")
+CARE_MODES = codes("care_modes")
 
 #: hardship categories that ground eligibility
-HARDSHIP = ("tekun", "dibao", "low_income", "registered_poor", "expenditure_poor", "fp_special",
-            "unsupported_child", "orphan", "child_in_difficulty", "stranded")
+HARDSHIP = codes("hardship")
 
-INCAPACITY_LEVELS = ("none", "partial", "full")
+INCAPACITY_LEVELS = codes("incapacity_levels")
 
 #: qingyunpu-2021 §四(三) 18 items (daily care 7, health care 6, capability 5),
 #: plus lanzhou-2021 §四(三) walking help and bathing, and a regular visit.
-SERVICE_ITEMS = (
-    # daily care
-    "meals", "home_care", "day_care", "cleaning", "shopping", "appliance_repair",
-    "personal_care",
-    # health care
-    "family_sickbed", "medical_nursing", "medical_escort", "rehabilitation",
-    "medicine_delivery", "counselling",
-    # capability
-    "information", "skills", "social_integration", "health_talk", "community_clinic",
-    # lanzhou home services not in the list above
-    "walking_help", "bathing",
-    # regular visit to a special-hardship person
-    "visit",
-)
+SERVICE_ITEMS = codes("service_items")
