@@ -172,3 +172,27 @@ def test_donation_read_scoped(gw):
                       headers=h["other"]).status_code == 404
     assert client.get("/api/v1/funding/donations/DON-NOPE",
                       headers=h["county"]).status_code == 404
+
+
+def test_county_summary_exports_open_in_a_spreadsheet(gw):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    client, h = gw
+    url = "/api/v1/funding/summary?division_code=341502&year=2026"
+    as_csv = client.get(url + "&format=csv", headers=h["county"])
+    assert as_csv.status_code == 200 and as_csv.content_type.startswith("text/csv")
+    assert as_csv.data.startswith(b"\xef\xbb\xbf")
+    assert 'filename="funding-341502-2026.csv"' in as_csv.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(as_csv.data.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["月份", "结算人数", "合计（元）", "个人补贴（元）"]
+    assert rows[-1][0] == "合计 2026"
+    as_xlsx = client.get(url + "&format=xlsx", headers=h["county"])
+    assert as_xlsx.status_code == 200 and "spreadsheetml" in as_xlsx.content_type
+    sheet = load_workbook(io.BytesIO(as_xlsx.data)).active
+    assert sheet["A1"].value.startswith("县级结算汇总（341502")
+    assert sheet.freeze_panes == "A4" and sheet["A3"].value == "月份"
+    assert client.get(url + "&format=pdf", headers=h["county"]).status_code == 422
+    assert client.get(url + "&format=csv", headers=h["other"]).status_code == 404

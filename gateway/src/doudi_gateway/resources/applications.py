@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from doudi_common.ids import division_prefix
-from flask import Response, g
+from flask import g
 
+from doudi_gateway import exports, reports
 from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import NOTHING, empty_page, iso, page_from, scoped_division
@@ -130,12 +131,20 @@ def public_notice(args):
 @blp.response(200, content_type="text/csv")
 @requires("notices:read")
 def public_notice_csv(args):
-    """The public notice as CSV (UTF-8 with BOM, Chinese header) for posting."""
+    """The public notice for posting: CSV (UTF-8 with BOM) or `format=xlsx`,
+    Chinese headers and labels, ID numbers masked."""
     require_division(args["township_code"])
-    reply = rpc("eligibility", "public_notice_csv", args["township_code"],
-                iso(args["date_from"]), iso(args["date_to"]))
-    return Response(reply["content"], content_type="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="{reply.get("filename", "notice.csv")}"'})
+    rows, page = [], 1
+    while True:
+        reply = rpc("eligibility", "public_notice_list", args["township_code"],
+                    iso(args["date_from"]), iso(args["date_to"]), page=page, per_page=500)
+        rows += reply["items"]
+        if len(rows) >= reply["total"] or not reply["items"]:
+            break
+        page += 1
+    period = f"{iso(args['date_from'])}—{iso(args['date_to'])}"
+    return exports.response(reports.notice_table(mask(rows), args["township_code"], period,
+                                                  g.principal.username), args["format"])
 
 
 def fetch_enrolment(enrolment_id: str, action: bool = False) -> dict:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from doudi_common.errors import Forbidden, NotFound
-from flask import Response, g
+from flask import g
 from flask_smorest import abort
 
+from doudi_gateway import exports, reports
 from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import NOTHING, empty_page, page_from, scoped_division
@@ -164,12 +165,11 @@ def county_summary(args):
     """A county's totals by month or year (`format=csv` for a spreadsheet)."""
     _scope_or_404(args["division_code"])
     kwargs = {"month": args.get("month"), "year": args.get("year")}
-    if args["format"] == "csv":
-        reply = rpc("funding", "county_summary_csv", args["division_code"], **kwargs)
-        return Response(reply["csv"], content_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition":
-                f'attachment; filename="{reply.get("filename", "summary.csv")}"'})
-    return rpc("funding", "county_summary", args["division_code"], **kwargs)
+    summary = rpc("funding", "county_summary", args["division_code"], **kwargs)
+    if args["format"] != "json":
+        return exports.response(reports.summary_table(summary, args["division_code"],
+                                                      g.principal.username), args["format"])
+    return summary
 
 
 @blp.route("/institutions/<uscc>/statement", methods=["GET"])
@@ -181,18 +181,11 @@ def institution_statement(args, uscc):
     from doudi_gateway.resources.institutions import fetch_institution
 
     inst = fetch_institution(uscc)
-    if args["format"] == "csv":
-        reply = rpc("funding", "institution_statement_csv", inst["uscc"], args["month"])
-        return Response(mask_csv(reply["csv"]), content_type="text/csv; charset=utf-8", headers={
-            "Content-Disposition":
-                f'attachment; filename="{reply.get("filename", "statement.csv")}"'})
-    return mask(rpc("funding", "institution_statement", inst["uscc"], args["month"]))
-
-
-def mask_csv(text: str) -> str:
-    from doudi_common.ids import mask_in_text
-
-    return mask_in_text(text)
+    statement = mask(rpc("funding", "institution_statement", inst["uscc"], args["month"]))
+    if args["format"] != "json":
+        return exports.response(reports.statement_table(statement, inst["uscc"],
+                                                        g.principal.username), args["format"])
+    return statement
 
 
 @blp.route("/balances", methods=["GET"])

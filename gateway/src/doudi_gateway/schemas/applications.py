@@ -68,6 +68,8 @@ class NoticeArgs(PageArgs):
 
 class NoticeCsvArgs(Schema):
     township_code = Division(required=True)
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]),
+                           metadata={"description": "csv（UTF-8 带 BOM）或 xlsx（Excel）"})
     date_from = fields.Date(required=True)
     date_to = fields.Date(required=True)
 

@@ -56,12 +56,14 @@ class SummaryArgs(Schema):
     division_code = Division(required=True)
     month = Month()
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]),
+                           metadata={"description": "json；csv（UTF-8 带 BOM）；xlsx（Excel）"})
 
 
 class InstitutionStatementArgs(Schema):
     month = Month(required=True)
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]),
+                           metadata={"description": "json；csv（UTF-8 带 BOM）；xlsx（Excel）"})
 
 
 class BalancesArgs(Schema):

@@ -226,6 +226,8 @@ _ALL = [
        ("topup", "部门补充资金", "department top-up"), ("management_fee", "管理费",
                                                   "management fee"),
        ("payable", "应付款", "payable"), ("cash", "银行存款", "bank")),
+    _v("settlement_lines", "结算行",
+       ("regular", "本月结算", "this month"), ("adjustment", "补差调整", "adjustment")),
     _v("donation_earmarks", "捐赠用途",
        ("county", "县级统筹", "county pool"), ("institution", "定向机构", "one institution"),
        ("centralized", "集中供养", "centralised care")),

@@ -244,22 +244,27 @@ def test_public_notice_csv_has_bom_and_masked_ids(eligibility):
         app = act(rpc, app, "township_check", "township_officer", data=HOME_VISIT)
         act(rpc, app, "approve", "county_officer")
         ids.append(pid)
-    out = rpc.public_notice_csv(DIVISIONS["hangzhou-2024"][:9], "2026-03-01", "2026-03-31")
-    assert out["content_type"] == "text/csv; charset=utf-8"
-    raw = out["content"].encode("utf-8")
+    # the gateway renders the notice's export from the list (doudi_gateway.exports)
+    from doudi_gateway.exports import to_csv
+    from doudi_gateway.reports import notice_table
+
+    listed = rpc.public_notice_list(DIVISIONS["hangzhou-2024"][:9], "2026-03-01", "2026-03-31",
+                                    per_page=500)["items"]
+    raw = to_csv(notice_table(listed, DIVISIONS["hangzhou-2024"][:9], "2026-03", "test"))
     assert raw.startswith(b"\xef\xbb\xbf")
-    lines = out["content"].lstrip("\ufeff").splitlines()
-    assert lines[0].startswith("申请编号,姓名,身份证号")
-    assert len(lines) == 3 and "刘1" in lines[1]
+    text = raw.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].startswith("申请编号,姓名,身份证号（脱敏）")
+    assert len(lines) == 3 and "刘1" in lines[1] and "集中供养" in lines[1]
     for pid in ids:
-        assert pid not in out["content"]
+        assert pid not in text
     assert "3301**********" in lines[1]
     page = rpc.public_notice_list(DIVISIONS["hangzhou-2024"][:9], "2026-03-01", "2026-03-31",
                                   page=2, per_page=1)
     assert page["total"] == 2 and len(page["items"]) == 1
     assert rpc.public_notice_list("330106002", "2026-03-01", "2026-03-31")["total"] == 0
     with pytest.raises(Invalid):
-        rpc.public_notice_csv("33x", "2026-03-01", "2026-03-31")
+        rpc.public_notice_list("33x", "2026-03-01", "2026-03-31")
 
 
 def test_pack_change_redecides_everyone_and_announces_only_changes(eligibility):

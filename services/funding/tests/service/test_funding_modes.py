@@ -290,10 +290,14 @@ def test_a_transfer_splits_the_month_between_institutions(funding, publish_as):
     assert lines == {"PL-TR-1": (ORG, 15, "1500.00"), "PL-TR-2": (INST, 16, "1600.00")}
     assert [p["amount"] for p in call(funding, "list_payouts", "2026-03", payee=INST)["items"]] \
         == ["1600.00"]
-    csv = call(funding, "institution_statement_csv", INST, "2026-03")["csv"].splitlines()
-    assert csv[0].startswith("case_id,line,for_month,person,days")
-    assert csv[1].startswith("PL-TR-2,regular,2026-03,") and person not in csv[1]
-    assert csv[-1].startswith("total,,2026-03,,,,1600.00,")
+    from doudi_gateway.exports import to_csv
+    from doudi_gateway.reports import statement_table
+
+    statement = call(funding, "institution_statement", INST, "2026-03")
+    csv = to_csv(statement_table(statement, INST, "test")).decode("utf-8-sig").splitlines()
+    assert csv[0].startswith("入住编号,结算行,结算行代码,所属月份,身份证号（脱敏）,在院天数")
+    assert csv[1].startswith("PL-TR-2,本月结算,regular,2026-03,") and person not in csv[1]
+    assert csv[-1].startswith("合计,,,2026-03,,,,1600.00,")
 
 
 def test_tekun_never_self_pay(funding, publish_as):

@@ -69,7 +69,11 @@ def test_placements_subsidies_and_a_settled_month(funding, publish_as):
     assert recon["ok"], recon
     statement = call(funding, "person_statement", p1, "2026-03")
     assert statement["cost"] == "2000.00" and "*" in statement["id_number_masked"]
-    csv = call(funding, "county_summary_csv", "341502", year=2026)["csv"]
+    from doudi_gateway.exports import to_csv
+    from doudi_gateway.reports import summary_table
+
+    summary = call(funding, "county_summary", "341502", year=2026)
+    csv = to_csv(summary_table(summary, "341502", "test")).decode("utf-8-sig")
     assert csv.splitlines()[1].startswith("2026-03,2,3419.35,")
 
     # a late discharge for March -> an adjustment in April, never an edit

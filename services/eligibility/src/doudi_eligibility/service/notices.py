@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from doudi_common.entrypoints import rpc
 from doudi_common.ids import mask_id_number
 from doudi_common.paging import page_args, page_of
@@ -34,19 +31,3 @@ class Notices:
         rows, total = application_store.notice_page(self.db.session, code, start, end, page,
                                                     per_page)
         return page_of([notice_row(r) for r in rows], page, per_page, total)
-
-    @rpc
-    def public_notice_csv(self, township_code, date_from, date_to) -> dict:
-        code, start, end = check_notice_period(township_code, date_from, date_to)
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\r\n")
-        writer.writerow(["申请编号", "姓名", "身份证号", "区划代码", "照护方式", "政策",
-                         "批准日期", "公示开始", "公示结束"])
-        for r in application_store.notice_rows(self.db.session, code, start, end):
-            n = notice_row(r)
-            writer.writerow([n["application_id"], n["name"], n["id_number_masked"],
-                             n["division_code"], n["care_mode"], n["policy_pack"],
-                             n["approved_on"] or "", n["notice_from"] or "",
-                             n["notice_until"] or ""])
-        return {"filename": f"public-notice-{township_code}-{date_from}-{date_to}.csv",
-                "content_type": "text/csv; charset=utf-8", "content": "\ufeff" + buf.getvalue()}

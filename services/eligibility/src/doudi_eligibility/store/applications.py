@@ -117,7 +117,3 @@ def notice_page(session, code: str, start: date, end: date, page: int,
                 per_page: int) -> tuple[list[dict], int]:
     """Applications approved in the period in the division ``code`` (a page)."""
     return fetch_page(session, _notice_query(code, start, end), page, per_page)
-
-
-def notice_rows(session, code: str, start: date, end: date) -> list[dict]:
-    return [dict(r._mapping) for r in session.execute(_notice_query(code, start, end)).all()]

@@ -28,24 +28,9 @@ class Statements:
                                              check_month(month))
 
     @rpc
-    def institution_statement_csv(self, institution_uscc: str, month: str) -> dict:
-        uscc, month = validate_uscc(institution_uscc), check_month(month)
-        statement = reports.institution_statement(self.db.session, uscc, month)
-        return {"filename": f"funding-{uscc}-{month}.csv", "content_type": "text/csv",
-                "csv": reports.statement_csv(statement)}
-
-    @rpc
     def county_summary(self, division_code: str, month: str | None = None,
                        year: int | str | None = None) -> dict:
         return reports.county_summary(self.db.session, county_arg(division_code), month, year)
-
-    @rpc
-    def county_summary_csv(self, division_code: str, month: str | None = None,
-                           year: int | str | None = None) -> dict:
-        county = county_arg(division_code)
-        summary = reports.county_summary(self.db.session, county, month, year)
-        return {"filename": f"funding-{county}-{summary['period']}.csv",
-                "content_type": "text/csv", "csv": reports.summary_csv(summary)}
 
     @rpc
     def fund_balances(self, division_code: str) -> dict:

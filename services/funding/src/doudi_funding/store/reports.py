@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 import sqlalchemy as sa
 from doudi_common.errors import Invalid, NotFound
 
@@ -156,22 +153,6 @@ def county_summary(session, county: str, month: str | None, year) -> dict:
                        "_top_up": sum(top_up.values()), "months": months})
 
 
-CSV_HEADER = ("month", "cases", "total", "own_subsidies", "family_share", "donations",
-              "county_cover", "caregiver_subsidy", "service_subsidy", "management_fee",
-              "adjustments", "top_up_needed")
-
-
-def summary_csv(summary: dict) -> str:
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(CSV_HEADER)
-    for row in summary["months"] + [{**summary, "month": f"total {summary['period']}"}]:
-        ch = row["by_channel"]
-        w.writerow((row["month"], row["cases"], row["total"], ch["own_subsidies"],
-                    ch["family_share"], ch["donations"], ch["county_cover"],
-                    row["caregiver_subsidy"], row["service_subsidy"], row["management_fee"],
-                    row["adjustments"], row["top_up_needed"]))
-    return out.getvalue()
 
 
 def fund_balances(session, county: str) -> dict:
@@ -334,24 +315,3 @@ def _ledger_by_kind(session, where) -> dict[str, int]:
                            .select_from(e.join(t, t.c.txn_id == e.c.txn_id)).where(*where)
                            .group_by(kind)).all()
     return {k: int(v) for k, v in rows}
-
-
-LINE_CSV_HEADER = ("case_id", "line", "for_month", "person", "days", "days_in_month", "cost",
-                   "own_subsidies", "family_share", "donations", "county_cover",
-                   "self_pay_ratio")
-
-
-def statement_csv(statement: dict) -> str:
-    """An institution's month as CSV: one row per case line, then the total."""
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(LINE_CSV_HEADER)
-    for x in statement["lines"]:
-        ch = x["by_channel"]
-        w.writerow((x["case_id"], x["line"], x["for_month"], x["id_number_masked"], x["days"],
-                    x["days_in_month"], x["cost"], ch["own_subsidies"], ch["family_share"],
-                    ch["donations"], ch["county_cover"], x["self_pay_ratio"]))
-    ch = statement["by_channel"]
-    w.writerow(("total", "", statement["month"], "", "", "", statement["total"],
-                ch["own_subsidies"], ch["family_share"], ch["donations"], ch["county_cover"], ""))
-    return out.getvalue()
