@@ -37,7 +37,8 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
 PUBLIC_ENDPOINTS = {"auth.token", "auth.refresh", "api-docs.openapi_json",
                     "api-docs.openapi_swagger_ui", "docs_assets.swagger_ui_asset",
                     "docs_assets.docs", "vocabularies.list_vocabularies",
-                    "vocabularies.get_vocabulary",
+                    "vocabularies.get_vocabulary", "divisions.get_division",
+                    "divisions.division_children",
                     "ops.healthz", "ops.readyz", "metrics", "static"}
 
 ALGORITHM = "HS256"

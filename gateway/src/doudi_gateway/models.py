@@ -59,6 +59,17 @@ audit_log = sa.Table(
     sa.Column("subject", sa.String(64), nullable=True, index=True),
 )
 
+# townships (9 digits) and villages (12) by name — GB/T 2260 stops at the county
+divisions = sa.Table(
+    "divisions", metadata,
+    sa.Column("code", sa.String(12), primary_key=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("parent_code", sa.String(12), nullable=False, index=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("updated_at", TS, nullable=False),
+)
+
 idempotency_keys = sa.Table(
     "idempotency_keys", metadata,
     sa.Column("username", sa.String(64), primary_key=True),

@@ -52,6 +52,7 @@ PERMISSIONS: dict[str, str] = {
     "services:price": "设定服务项目单价",
     "alerts:write": "处理预警",
     "audit:read": "查询审计记录",
+    "divisions:write": "登记乡镇（街道）、村（社区）的名称",
 }
 
 _READ = {p for p in PERMISSIONS if p.endswith(":read")}

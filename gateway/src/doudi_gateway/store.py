@@ -21,7 +21,13 @@ from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.ids import validate_division_code
 from doudi_common.logs import get_logger
 
-from doudi_gateway.models import audit_log, idempotency_keys, refresh_tokens, users
+from doudi_gateway.models import (
+    audit_log,
+    divisions,
+    idempotency_keys,
+    refresh_tokens,
+    users,
+)
 from doudi_gateway.permissions import ROLES
 
 log = get_logger(__name__)
@@ -283,6 +289,35 @@ class Store:
         return out, total
 
     # -- idempotency -----------------------------------------------------------------
+    # -- divisions (townships, villages) ------------------------------------------
+
+    def save_division(self, code: str, name: str, parent_code: str, by: str) -> dict:
+        """Register or rename a township or village."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            found = conn.execute(sa.select(divisions.c.code).where(
+                divisions.c.code == code)).first()
+            if found is None:
+                conn.execute(sa.insert(divisions).values(
+                    code=code, name=name, parent_code=parent_code, created_by=by,
+                    created_at=now, updated_at=now))
+            else:
+                conn.execute(sa.update(divisions).where(divisions.c.code == code)
+                             .values(name=name, updated_at=now))
+        return {"code": code, "name": name, "parent_code": parent_code}
+
+    def division(self, code: str) -> dict | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(divisions).where(divisions.c.code == code)).first()
+        return dict(row._mapping) if row is not None else None
+
+    def division_children(self, code: str) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(divisions.c.code, divisions.c.name)
+                                .where(divisions.c.parent_code == code)
+                                .order_by(divisions.c.code)).all()
+        return [dict(r._mapping) for r in rows]
+
     def idem_get(self, username: str, key: str) -> dict | None:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(idempotency_keys).where(

@@ -10,6 +10,7 @@ def register_all(api: Api) -> None:
         applications,
         audit,
         care_watch,
+        divisions,
         funding,
         inspections,
         institutions,
@@ -21,5 +22,5 @@ def register_all(api: Api) -> None:
     )
 
     for module in (persons, applications, institutions, placements, inspections, funding,
-                   services_log, care_watch, time_bank, audit, vocabularies):
+                   services_log, care_watch, time_bank, audit, vocabularies, divisions):
         api.register_blueprint(module.blp)
