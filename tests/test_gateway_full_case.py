@@ -112,9 +112,18 @@ def test_application_to_settlement_statement_over_http(rabbit, start_service, pu
     # (a look into funding's tables only to wait for the placement event to land)
     wait_for(lambda: count_rows(containers["funding"], "cases") >= 1, timeout=20,
              message="funding opened the case from placement.admitted")
-    run = ok(client.post("/api/v1/funding/settlements", headers=h["county"],
-                         json={"division_code": VILLAGE[:6], "month": month}))
+    started = client.post("/api/v1/funding/settlements", headers=h["county"],
+                          json={"division_code": VILLAGE[:6], "month": month})
+    assert started.status_code == 202, started.get_json()
+    location = started.headers["Location"]
+    assert location == f"/api/v1/jobs/{started.get_json()['job_id']}"
+    job = wait_for(lambda: (j := ok(client.get(location, headers=h["county"])))["state"]
+                   in ("succeeded", "failed") and j, timeout=30, message="the settlement job")
+    assert job["state"] == "succeeded", job
+    run = job["result"]
     assert run["status"] == "completed" and run["cases"] >= 1, run
+    assert client.get(location, headers=bearer(token_for(app, store.add_user(
+        "elsewhere", "password-123", "county_officer", "341503")))).status_code == 404
     statement = ok(client.get(f"/api/v1/funding/accounts/{pid}/statement?month={month}",
                               headers=h["county"]))
     assert statement["lines"], statement

@@ -14,6 +14,7 @@ def register_all(api: Api) -> None:
         funding,
         inspections,
         institutions,
+        jobs,
         persons,
         placements,
         services_log,
@@ -22,5 +23,5 @@ def register_all(api: Api) -> None:
     )
 
     for module in (persons, applications, institutions, placements, inspections, funding,
-                   services_log, care_watch, time_bank, audit, vocabularies, divisions):
+                   services_log, care_watch, time_bank, audit, vocabularies, divisions, jobs):
         api.register_blueprint(module.blp)

@@ -10,6 +10,7 @@ from doudi_gateway import exports, reports
 from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import NOTHING, empty_page, page_from, scoped_division
+from doudi_gateway.resources.jobs import job_url
 from doudi_gateway.resources.persons import person_scope
 from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, Loose, LoosePage
 from doudi_gateway.schemas.funding import (
@@ -34,6 +35,7 @@ from doudi_gateway.schemas.funding import (
     SummaryArgs,
     TopupSchema,
 )
+from doudi_gateway.schemas.jobs import JobSchema
 from doudi_gateway.web import (
     etag_of,
     idempotent,
@@ -75,13 +77,19 @@ def list_settlements(args):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(SettleSchema)
-@blp.response(200, Loose)
+@blp.response(202, JobSchema, description="结算已排队：Location 指向任务，完成后任务带结算结果",
+              headers={"Location": {"description": "任务地址 /api/v1/jobs/{job_id}",
+                                    "schema": {"type": "string"}}})
 @requires("funding:write")
 def settle_month(body):
-    """Settle a county's month over the channels in order (a second call returns
-    the same run)."""
+    """Settle a county's month in the background (a second call for the same
+    county and month returns the same job). Answers at once: 202 with the job;
+    follow ``Location`` until its state is ``succeeded`` (result) or ``failed``
+    (problem)."""
     require_division(body["division_code"])
-    return rpc("funding", "settle_month", body["division_code"], body["month"])
+    job = rpc("funding", "start_settlement", body["division_code"], body["month"],
+              g.principal.username)
+    return job, 202, {"Location": job_url(job["job_id"])}
 
 
 @blp.route("/settlements/<division_code>/<month>", methods=["GET"])

@@ -152,6 +152,16 @@ class UnitOfWork:
     def health(self) -> dict:
         return self._database.health()
 
+    def separate(self) -> UnitOfWork:
+        """A unit of work of its own (its own transaction, committed when its
+        ``with`` block ends), for work that must commit apart from this one:
+        a background job's claim, progress and outcome."""
+        return UnitOfWork(self._database)
+
+    @property
+    def dialect(self) -> str:
+        return self._database.engine.dialect.name
+
     @contextmanager
     def reading(self) -> Iterator[sa.Connection | Session]:
         """For an entrypoint that only reads: a plain connection in a read

@@ -268,3 +268,28 @@ FUNDING_TABLES = ("cases", "care_levels", "person_subsidies", "self_pay_ratios",
                   "catalog_items", "accounts", "ledger_txns", "ledger_entries",
                   "settlement_runs", "case_settlements", "donations", "payouts",
                   "service_lines", "late_changes", "closed_months", "hospital_stays")
+
+# long work done in the background (a county's settlement): state, progress and
+# result, durably, so a restarted process resumes what was running
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("job_id", sa.String(40), primary_key=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    # one job per (kind, key): a second request for the same county's month is the same job
+    sa.Column("key", sa.String(64), nullable=False),
+    sa.Column("county", sa.String(6), nullable=False, index=True),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),
+    sa.Column("phase", sa.String(32), nullable=True),
+    sa.Column("done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("total", sa.Integer, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("result", sa.JSON, nullable=True),
+    sa.Column("error", sa.JSON, nullable=True),
+    sa.Column("requested_by", sa.String(64), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("kind", "key", name="uq_jobs_kind_key"),
+)

@@ -19,12 +19,13 @@ from doudi_funding.models import metadata, person_directory
 from doudi_funding.service.accounts import Accounts
 from doudi_funding.service.events import SuiteAndDepartmentEvents
 from doudi_funding.service.inputs import Inputs
+from doudi_funding.service.jobs import Jobs
 from doudi_funding.service.settlement import Settlement
 from doudi_funding.service.statements import Statements
 
 
 class FundingService(ServiceBase, KnownPersonRpc, SuiteAndDepartmentEvents, Settlement,
-                     Statements, Inputs, Accounts):
+                     Statements, Inputs, Accounts, Jobs):
     name = "funding"
 
     db = Database(metadata)

@@ -16,6 +16,7 @@ Bulk path of ``settle_county_month`` (one county, one month):
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -98,10 +99,16 @@ def donation_balances(session, county: str) -> tuple[int, dict[str, int]]:
 # -- the month ------------------------------------------------------------------------
 
 def settle_county_month(uow, county: str, month: str, now: datetime,
-                        trigger_event_id: str | None = None) -> tuple[dict, bool]:
+                        trigger_event_id: str | None = None,
+                        progress: Callable[[str, int, int | None], None] | None = None
+                        ) -> tuple[dict, bool]:
     """Settle one county's month. Returns (run row, rerun). Idempotent: a run
     that exists is returned as it is; a case already settled for the month is
-    never settled again."""
+    never settled again. ``progress(phase, done, total)`` hears where it is."""
+    def step(phase: str, done: int, total: int | None) -> None:
+        if progress is not None:
+            progress(phase, done, total)
+
     session = uow.session
     sid = settlement_id_for(county, month)
     if session.get_bind().dialect.name == "postgresql":
@@ -115,7 +122,9 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     pack = pack_for(county)
 
     # 1-2. regular lines for the month
+    step("loading", 0, None)
     facts = load_facts(session, county, month)
+    step("settling", 0, len(facts))
     pool, earmarked = donation_balances(session, county)
     result = settle([f.case for f in facts], pool, earmarked)
     by_id = {f.case.case_id: f for f in facts}
@@ -124,6 +133,7 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     # late facts for months already settled -> adjustments in this month
     rows += _adjustment_lines(session, county, month, sid)
     # 3-4. bulk write, then the ledger derived set-based
+    step("posting", len(result.splits), len(facts))
     bulk_insert(session, case_settlements, rows, LINE_COLUMNS)
     session.execute(TXN_SQL, {"sid": sid, "now": now})
     session.execute(ENTRY_SQL, {"sid": sid})
@@ -131,6 +141,7 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     # management fee per head (hangzhou-2024 §五(二))
     management = _management_fees(session, pack, county, month, sid, result.splits, by_id, now)
     # serve-then-subsidise (lanzhou-2021 §四(二)3, qingyunpu-2021 §四(二)6 §六(二))
+    step("paying", len(result.splits), len(facts))
     service = pay_services(session, county, month, sid, now, sid)
     # department funds carry the county's top-up first (puyang-2020 §六)
     _department_top_ups(session, pack, county, month, sid, now)
