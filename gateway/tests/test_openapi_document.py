@@ -94,3 +94,18 @@ def test_vocabularies_are_served_with_labels_and_need_no_token(app):
     missing = client.get("/api/v1/vocabularies/colours")
     assert missing.status_code == 404
     assert missing.content_type.startswith("application/problem+json")
+
+
+def test_readiness_with_no_broker_is_503_naming_it(tmp_path):
+    from gateway.tests.conftest import gateway_test_config
+
+    app = create_app(gateway_test_config(tmp_path, "pyamqp://guest:guest@127.0.0.1:1/",
+                                         READY_TIMEOUT=1, RPC_TIMEOUT=1))
+    for _ in range(3):  # every try, not most of them
+        resp = app.test_client().get("/readyz")
+        assert resp.status_code == 503, resp.get_data(as_text=True)[:300]
+        assert resp.content_type.startswith("application/problem+json")
+        body = resp.get_json()
+        assert body["checks"]["broker"] == "unavailable" and "broker" in body["failed"]
+        assert body["checks"]["gateway_db"] == "ok" and resp.headers["Retry-After"]
+    assert app.test_client().get("/healthz").status_code == 200

@@ -52,7 +52,8 @@ def test_readyz_503_when_broker_unreachable(make_gateway):
     app = make_gateway(SERVICES=["eligibility"])
     resp = app.test_client().get("/readyz")
     assert resp.status_code == 503
-    assert resp.get_json()["failed"] == ["eligibility"]
+    assert resp.get_json()["failed"] == ["broker", "eligibility"]
+    assert resp.get_json()["checks"]["broker"] == "unavailable"
 
 
 def test_readyz_does_not_hang_on_a_stopped_service(app, start_service):

@@ -26,6 +26,7 @@ from flask import current_app, g, request
 from marshmallow import Schema, fields, validate
 
 from doudi_gateway.blueprint import Blueprint
+from doudi_gateway.bodies import body_problem
 from doudi_gateway.permissions import allowed
 from doudi_gateway.problems import problem
 from doudi_gateway.store import utcnow
@@ -236,6 +237,9 @@ def authenticate_request():
         return problem(403, "当前角色无权执行此操作", code="forbidden_role",
                        permission=permission, role=user["role"])
     if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+        refused = body_problem()  # hostile input is a 4xx, not an audit outage
+        if refused is not None:
+            return refused
         # the trail is written before the write happens: no audit, no write
         from doudi_gateway.observe import begin_audit
 

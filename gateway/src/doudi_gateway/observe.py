@@ -20,6 +20,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from werkzeug.exceptions import HTTPException
 
 log = get_logger("doudi_gateway.access")
 _ACCESS = logging.getLogger("doudi_gateway.access")
@@ -129,7 +130,10 @@ def _subject() -> str | None:
         return subject_of(explicit)
     value = (request.view_args or {}).get("id_number")
     if not value and request.is_json:
-        body = request.get_json(silent=True)
+        try:  # a refused body (too large, too deep) has no subject
+            body = request.get_json(silent=True)
+        except (HTTPException, RecursionError, ValueError):
+            body = None
         value = body.get("id_number") if isinstance(body, dict) else None
     return subject_of(value) if isinstance(value, str) else None
 

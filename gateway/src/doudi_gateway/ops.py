@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import current_app
 
 from doudi_gateway.blueprint import Blueprint
+from doudi_gateway.problems import ServiceUnavailable, problem
 
 blp = Blueprint("ops", __name__, description="运维探针 (liveness / readiness)")
 
@@ -26,8 +27,19 @@ def readyz():
     rpc = current_app.extensions["doudi_rpc"]
     services = current_app.config["DOUDI"]["SERVICES"]
     timeout = float(current_app.config["DOUDI"].get("READY_TIMEOUT", 2))
-    results = rpc.call_all({s: (s, "health") for s in services}, timeout=timeout)
-    checks, failed = {}, []
+    try:
+        results = rpc.call_all({s: (s, "health") for s in services}, timeout=timeout)
+    except Exception as exc:  # noqa: BLE001 - whatever fails, readiness says 503, never 500
+        results = {s: ServiceUnavailable(f"无法连接消息队列: {type(exc).__name__}", broker=True)
+                   for s in services}
+    broker_down = bool(services) and all(
+        isinstance(r, ServiceUnavailable) and r.fields.get("broker") for r in results.values())
+    checks: dict[str, str] = {}
+    failed: list[str] = []
+    if services:  # the broker is only asked on the way to the services
+        checks["broker"] = "unavailable" if broker_down else "ok"
+        if broker_down:
+            failed.append("broker")
     for svc in services:
         answer = results.get(svc)
         if isinstance(answer, dict) and answer.get("ok"):
@@ -43,11 +55,7 @@ def readyz():
         else:
             checks["gateway_db"] = "unavailable"
             failed.append("gateway_db")
-    body = {"status": "ok" if not failed else "unavailable", "checks": checks}
     if failed:
-        body["failed"] = failed
-        resp = jsonify(body)
-        resp.status_code = 503
-        resp.headers["Retry-After"] = "5"
-        return resp
-    return body
+        return problem(503, "依赖不可用：" + "、".join(failed), code="not_ready",
+                       headers={"Retry-After": "5"}, checks=checks, failed=failed)
+    return {"status": "ok", "checks": checks}

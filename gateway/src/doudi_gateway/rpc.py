@@ -28,6 +28,7 @@ import doudi_common.rpc_errors  # noqa: F401 - the services' errors arrive as th
 from amqp.exceptions import AMQPError, ChannelError
 from doudi_common.amqp_io import no_poll_before_publish
 from kombu import Connection
+from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.utils.json import dumps as json_dumps
 from kombu.utils.json import loads as json_loads
 from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
@@ -36,6 +37,9 @@ from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, get_rpc_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from doudi_gateway.problems import ServiceUnavailable
+
+#: what a dead or unreachable broker raises on the way to a call
+BROKER_ERRORS = (OSError, ConnectionError, ChannelError, AMQPError, KombuOperationalError)
 
 
 class _Returned(Exception):
@@ -226,9 +230,10 @@ class RpcClient:
         or the exception it raised."""
         try:
             cluster = self._proxy(timeout)[1]
-        except (OSError, ConnectionError, ChannelError) as exc:
+        except BROKER_ERRORS as exc:
             self._discard(timeout)
-            return {key: ServiceUnavailable(f"无法连接消息队列: {exc}") for key in calls}
+            return {key: ServiceUnavailable(f"无法连接消息队列: {exc}", broker=True)
+                    for key in calls}
         results: dict[str, Any] = {}
         pending = {}
         for key, (svc, method) in calls.items():
@@ -236,9 +241,9 @@ class RpcClient:
                 pending[key] = getattr(getattr(cluster, svc), method).call_async()
             except UnknownService:
                 results[key] = ServiceUnavailable("未运行 (no consumer)")
-            except (OSError, ConnectionError, ChannelError) as exc:
+            except BROKER_ERRORS as exc:
                 self._discard(timeout)
-                results[key] = ServiceUnavailable(f"无法连接消息队列: {exc}")
+                results[key] = ServiceUnavailable(f"无法连接消息队列: {exc}", broker=True)
                 return {k: results.get(k, results[key]) for k in calls}
         timed_out = False
         for key, reply in pending.items():
