@@ -147,6 +147,18 @@ class _Line:
             self._kombu.close()
 
 
+
+def safe_to_repeat() -> bool:
+    """A read, or a write that carries an ``Idempotency-Key`` (the gateway
+    answers its repeat from the first result): repeating it cannot do twice
+    what the caller asked once. Outside a request (a CLI), nothing is."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return False
+    return request.method in ("GET", "HEAD") or bool(request.headers.get("Idempotency-Key"))
+
+
 class RpcClient:
     def __init__(self, config: dict, timeout: float):
         self.config = {"AMQP_URI": config["AMQP_URI"]}
@@ -184,7 +196,16 @@ class RpcClient:
         timeout = timeout or self.timeout
         started, outcome = time.perf_counter(), "error"
         try:
-            result = self._call(service, method, args, kwargs, timeout)
+            try:
+                result = self._call(service, method, args, kwargs, timeout)
+            except BROKER_ERRORS:
+                # this thread's connection died while idle (a broker restart, a
+                # proxy's idle timeout): found out only now. A call that is safe
+                # to repeat goes again on a new connection, once.
+                self._drop_line()
+                if not safe_to_repeat():
+                    raise
+                result = self._call(service, method, args, kwargs, timeout)
             outcome = "ok"
             return result
         except MethodNotFound:
@@ -199,7 +220,7 @@ class RpcClient:
         except _Returned:
             outcome = "unavailable"
             raise ServiceUnavailable(f"服务 {service} 未运行", service=service) from None
-        except (OSError, ConnectionError, AMQPError) as exc:
+        except BROKER_ERRORS as exc:
             outcome = "unavailable"
             self._drop_line()
             raise ServiceUnavailable(f"无法连接消息队列: {type(exc).__name__}",
