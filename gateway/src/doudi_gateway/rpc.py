@@ -195,15 +195,17 @@ class RpcClient:
 
         timeout = timeout or self.timeout
         started, outcome = time.perf_counter(), "error"
+        had_line = getattr(self._local, "line", None) is not None
         try:
             try:
                 result = self._call(service, method, args, kwargs, timeout)
             except BROKER_ERRORS:
                 # this thread's connection died while idle (a broker restart, a
                 # proxy's idle timeout): found out only now. A call that is safe
-                # to repeat goes again on a new connection, once.
+                # to repeat goes again on a new connection, once — not when the
+                # connection was new already (the broker is down: answer now).
                 self._drop_line()
-                if not safe_to_repeat():
+                if not had_line or not safe_to_repeat():
                     raise
                 result = self._call(service, method, args, kwargs, timeout)
             outcome = "ok"
