@@ -109,4 +109,4 @@ def test_suite_becomes_ready_and_reports_a_missing_service(suite):
     body = resp.json()
     assert body["failed"] == ["funding"], body
     assert resp.headers["Retry-After"]
-    assert resp.headers["content-type"].startswith("application/json")
+    assert resp.headers["content-type"].startswith("application/problem+json")

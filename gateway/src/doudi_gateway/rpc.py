@@ -32,7 +32,13 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.utils.json import dumps as json_dumps
 from kombu.utils.json import loads as json_loads
 from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
-from nameko.exceptions import MethodNotFound, RpcTimeout, UnknownService, deserialize
+from nameko.exceptions import (
+    MethodNotFound,
+    RemoteError,
+    RpcTimeout,
+    UnknownService,
+    deserialize,
+)
 from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, get_rpc_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -222,6 +228,13 @@ class RpcClient:
         except _Returned:
             outcome = "unavailable"
             raise ServiceUnavailable(f"服务 {service} 未运行", service=service) from None
+        except RemoteError as exc:
+            if exc.exc_type != "TransientError":
+                raise
+            # the service's database (or broker) is away for a moment: a 503
+            outcome = "unavailable"
+            raise ServiceUnavailable(f"服务 {service} 暂不可用：{exc.value}",
+                                     service=service) from None
         except BROKER_ERRORS as exc:
             outcome = "unavailable"
             self._drop_line()
