@@ -216,7 +216,7 @@ payouts = sa.Table(
 service_lines = sa.Table(
     # verified services of a closed month (services-log ``month.closed`` lines):
     # serve-then-subsidise, paid to the provider (lanzhou-2021 §四(二)3,
-    # qingyunpu-2021 §四(二)6)
+    # qingyunpu-2021 §四(三)6)
     "service_lines", metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("event_id", sa.String(64), nullable=False, index=True),

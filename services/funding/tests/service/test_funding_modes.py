@@ -71,7 +71,7 @@ def line(person, amount, *, helper=None, org=None, item="cleaning", records=2):
 
 
 def test_serve_then_subsidise_from_the_pilot_special_account(funding, publish_as, event_tap):
-    """qingyunpu-2021 §四(二)6 §六(二): verified services are paid to their
+    """qingyunpu-2021 §四(三)6 §六(二): verified services are paid to their
     providers from the pilot special account (专款专用) while it lasts."""
     tap = event_tap("funding", "payout.issued", user="cdpf")
     call(funding, "fund_pilot_account", "360104", "100.00", "2026-01-05", "区财政试点资金")

@@ -68,7 +68,7 @@ PACKS: tuple[FundingPack, ...] = (
                          "top_up": "puyang-2020 §六"}),
     FundingPack("qingyunpu-2021", "1", ("360104",), self_pay_bands=_LUAN_BANDS,
                 pilot_fund_pays_services=True,
-                clauses={"service_subsidy": "qingyunpu-2021 §四(二)6",
+                clauses={"service_subsidy": "qingyunpu-2021 §四(三)6",
                          "special_account": "qingyunpu-2021 §六(二)"}),
     FundingPack("lanzhou-2021", "1", ("6201",), self_pay_bands=_LUAN_BANDS,
                 clauses={"service_subsidy": "lanzhou-2021 §四(二)3"}),

@@ -140,7 +140,7 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
 
     # management fee per head (hangzhou-2024 §五(二))
     management = _management_fees(session, pack, county, month, sid, result.splits, by_id, now)
-    # serve-then-subsidise (lanzhou-2021 §四(二)3, qingyunpu-2021 §四(二)6 §六(二))
+    # serve-then-subsidise (lanzhou-2021 §四(二)3, qingyunpu-2021 §四(三)6 §六(二))
     step("paying", len(result.splits), len(facts))
     service = pay_services(session, county, month, sid, now, sid)
     # department funds carry the county's top-up first (puyang-2020 §六)
