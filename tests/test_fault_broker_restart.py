@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,11 @@ def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", *args], check=True, capture_output=True, timeout=60)
 
 
-@pytest.fixture
-def suite(rabbit, tmp_path):
+@contextmanager
+def eligibility_and_gateway(rabbit, tmp_path, db_url: str | None = None):
+    """eligibility (on ``db_url``, else SQLite under ``tmp_path``) and the
+    gateway under gunicorn (8 threads) as real processes; yields the base URL
+    and an admin's bearer header."""
     port = free_port()
     (tmp_path / "var").mkdir()
     env = {**os.environ, "DOUDI_AMQP_URI": rabbit["AMQP_URI"], "DOUDI_LOG_FORMAT": "json",
@@ -44,9 +48,10 @@ def suite(rabbit, tmp_path):
                       encoding="utf-8")
     logs = {name: open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed below
             for name in ("eligibility", "gateway")}
+    service_env = {**env, "DOUDI_DB_URL": db_url} if db_url else env
     procs = [subprocess.Popen([str(BIN / "doudi-service"), "run", "eligibility", "--config",
                                str(ROOT / "services" / "eligibility" / "config.yaml")],
-                              cwd=ROOT, env=env, stdout=logs["eligibility"],
+                              cwd=ROOT, env=service_env, stdout=logs["eligibility"],
                               stderr=subprocess.STDOUT),
              subprocess.Popen([str(BIN / "doudi-gateway"), "--workers", "1", "--threads", "8"],
                               cwd=ROOT, env={**env, "DOUDI_GATEWAY_CONFIG": str(config)},
@@ -59,11 +64,19 @@ def suite(rabbit, tmp_path):
             "username": "admin", "password": "fault-test-password"}, timeout=10).json()
         yield base, {"Authorization": f"Bearer {token['access_token']}"}
     finally:
-        subprocess.run(["rabbitmqctl", "start_app"], capture_output=True, timeout=60)
         for proc in procs:
             stop_process(proc)
         for fh in logs.values():
             fh.close()
+
+
+@pytest.fixture
+def suite(rabbit, tmp_path):
+    try:
+        with eligibility_and_gateway(rabbit, tmp_path) as running:
+            yield running
+    finally:
+        subprocess.run(["rabbitmqctl", "start_app"], capture_output=True, timeout=60)
 
 
 def _status(url: str, headers: dict | None = None) -> int | None:

@@ -13,12 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-import requests
-from doudi_common.testing.fixtures import stop_process, wait_for
+from doudi_common.testing.fixtures import wait_for
 from doudi_common.testing.idnumbers import make_id_number
 
-from tests.test_fault_broker_restart import RPC_TIMEOUT, _status, read
-from tests.test_suite_processes import free_port
+from tests.test_fault_broker_restart import RPC_TIMEOUT, _status, eligibility_and_gateway, read
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -34,37 +32,8 @@ def pg_restart() -> None:
 
 @pytest.fixture
 def suite(rabbit, make_db, tmp_path):
-    port = free_port()
-    url = make_db("doudi_eligibility")
-    env = {**os.environ, "DOUDI_AMQP_URI": rabbit["AMQP_URI"], "DOUDI_LOG_FORMAT": "json",
-           "DOUDI_GATEWAY_PORT": str(port), "DOUDI_HOME": str(tmp_path),
-           "DOUDI_ADMIN_PASSWORD": "fault-test-password", "DOUDI_LOG_LEVEL": "WARNING"}
-    (tmp_path / "var").mkdir()
-    config = tmp_path / "gateway.yaml"
-    config.write_text((ROOT / "gateway" / "config.yaml").read_text(encoding="utf-8")
-                      + f"\nRPC_TIMEOUT: {RPC_TIMEOUT}\nSERVICES: [eligibility]\n",
-                      encoding="utf-8")
-    logs = {name: open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed below
-            for name in ("eligibility", "gateway")}
-    procs = [subprocess.Popen([str(BIN / "doudi-service"), "run", "eligibility", "--config",
-                               str(ROOT / "services" / "eligibility" / "config.yaml")], cwd=ROOT,
-                              env={**env, "DOUDI_DB_URL": url}, stdout=logs["eligibility"],
-                              stderr=subprocess.STDOUT),
-             subprocess.Popen([str(BIN / "doudi-gateway"), "--workers", "1", "--threads", "8"],
-                              cwd=ROOT, env={**env, "DOUDI_GATEWAY_CONFIG": str(config)},
-                              stdout=logs["gateway"], stderr=subprocess.STDOUT)]
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: _status(base + "/readyz") == 200, timeout=60, interval=0.3,
-                 message=f"the suite to be ready (logs in {tmp_path})")
-        token = requests.post(base + "/api/v1/auth/token", json={
-            "username": "admin", "password": "fault-test-password"}, timeout=10).json()
-        yield base, {"Authorization": f"Bearer {token['access_token']}"}
-    finally:
-        for proc in procs:
-            stop_process(proc)
-        for fh in logs.values():
-            fh.close()
+    with eligibility_and_gateway(rabbit, tmp_path, make_db("doudi_eligibility")) as running:
+        yield running
 
 
 def test_a_database_restart_costs_no_request_after_it(suite):
