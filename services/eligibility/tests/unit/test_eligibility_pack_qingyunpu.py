@@ -82,6 +82,17 @@ def test_qingyunpu_2021_s4_3_2_infectious_disease_not_centralised():
     assert "home_visit" in out.outcome.care_modes
 
 
+def test_qingyunpu_2021_s4_3_2_psychiatric_illness_not_centralised():
+    """§四(三)2 对患有精神病、传染病等疾病不宜集中供养的特困人员: a mental disability
+    certificate keeps a tekun person out of centralised care (issue 17 item 2)."""
+    out = decide_for(P, [hardship("tekun"), assessment("full"), cert("mental", 2)])
+    assert "centralized" not in out.outcome.care_modes
+    assert rule(out, "qingyunpu-central-no-psychiatric")["passed"] is False
+    other = decide_for(P, [hardship("tekun"), assessment("full"), cert("physical", 2)])
+    assert "centralized" in other.outcome.care_modes
+    assert rule(other, "qingyunpu-central-no-psychiatric")["passed"] is True
+
+
 def test_qingyunpu_2021_s5_chain_with_public_notice():
     """§五 主动发现、需求认定、建立档案……监督管理(长期公示)."""
     pack = REGISTRY.get(P)
