@@ -50,8 +50,22 @@ def test_puyang_2020_s3_1_orphans():
 
 def test_puyang_2020_s3_2_registered_severely_disabled_living_alone():
     """§三(二) 建档立卡重度残疾人中无配偶或丧偶无子女、无扶养人独立生活或依靠……亲属扶养的."""
-    out = d([hardship("registered_poor"), cert("vision", 1), household(lives_alone=True)])
+    out = d([hardship("registered_poor"), cert("vision", 1),
+             household(no_spouse_or_children=True, lives_alone=True)])
     assert "puyang-3-2" in out.outcome.target_groups
+    relatives = d([hardship("registered_poor"), cert("vision", 1),
+                   household(no_spouse_or_children=True, depends_on_relatives=True)])
+    assert "puyang-3-2" in relatives.outcome.target_groups
+
+
+def test_puyang_2020_s3_2_a_married_person_living_alone_is_not_this_group():
+    """§三(二) is one condition in two parts, both required (issue 17 item 5): living
+    alone is not enough for someone who has a spouse or children."""
+    out = d([hardship("registered_poor"), cert("vision", 1),
+             household(no_spouse_or_children=False, lives_alone=True)])
+    assert rule(out, "puyang-3-2")["passed"] is False
+    unknown = d([hardship("registered_poor"), cert("vision", 1), household(lives_alone=True)])
+    assert rule(unknown, "puyang-3-2")["passed"] is False
 
 
 def test_puyang_2020_s3_2_with_spouse_and_children_at_home_is_not_this_group():
@@ -160,3 +174,14 @@ def test_puyang_2020_s7_chain_with_four_department_signoff():
                           "sign_agreement")
     assert set(pack.signoff_departments) == {"cdpf", "civil_affairs", "health", "poverty_office"}
     assert pack.handover_age == 60 and set(pack.handover_modes) == {"neighbor", "centralized"}
+
+
+def test_puyang_2020_s4_4_unknown_health_status_does_not_pass():
+    """§四(四) 健康状况稳定 must be known (issue 17 item 6): the engine's rule that an
+    unknown fact never satisfies a rule holds here too."""
+    base = [hardship("registered_poor"), cert("physical", 1), assessment("full")]
+    unknown = d(base + [household(no_supporter=True)])
+    assert rule(unknown, "puyang-central-stable")["passed"] is False
+    stable = d(base + [household(no_supporter=True, health_stable=True)])
+    assert rule(stable, "puyang-central-stable")["passed"] is True
+
