@@ -52,3 +52,13 @@ def next_number(db: Any, table: sa.Table, name: str) -> int:
                        .with_for_update()).scalar_one() + 1
     db.execute(sa.update(table).where(table.c.name == name).values(value=value))
     return int(value)
+
+
+def row_by(db: Any, column: sa.Column[Any], value: Any, *,
+           lock: bool = False) -> dict[str, Any] | None:
+    """The row of ``column``'s table whose ``column`` is ``value`` (locked
+    ``FOR UPDATE`` when ``lock``), as a dict; None when there is none."""
+    stmt = sa.select(column.table).where(column == value)
+    row = db.execute(stmt.with_for_update() if lock else stmt).first()
+    return dict(row._mapping) if row is not None else None
+

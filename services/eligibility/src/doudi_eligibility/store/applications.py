@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from doudi_common.dates import utcnow
 from doudi_common.errors import NotFound
 from doudi_common.ids import division_prefix
-from doudi_common.queries import fetch_page
+from doudi_common.queries import fetch_page, row_by
 from doudi_common.serialize import to_jsonable
 
 from doudi_eligibility.domain.application import OPEN_STATES
@@ -40,11 +40,10 @@ def insert_application(session, **values: Any) -> None:
 
 
 def application_row(session, application_id: str, lock: bool = False) -> dict:
-    stmt = sa.select(applications).where(applications.c.application_id == application_id)
-    row = session.execute(stmt.with_for_update() if lock else stmt).first()
+    row = row_by(session, applications.c.application_id, application_id, lock=lock)
     if row is None:
         raise NotFound("申请不存在", resource="application", application_id=application_id)
-    return dict(row._mapping)
+    return row
 
 
 def application_with_name(session, application_id: str) -> dict:

@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from doudi_common.dates import utcnow
 from doudi_common.errors import NotFound
+from doudi_common.queries import row_by
 from doudi_common.serialize import to_jsonable
 
 from doudi_eligibility.models import enrolment_history, enrolments, persons
@@ -20,11 +21,10 @@ def insert_enrolment(session, **values: Any) -> None:
 
 
 def enrolment_row(session, enrolment_id: str, lock: bool = False) -> dict:
-    stmt = sa.select(enrolments).where(enrolments.c.enrolment_id == enrolment_id)
-    row = session.execute(stmt.with_for_update() if lock else stmt).first()
+    row = row_by(session, enrolments.c.enrolment_id, enrolment_id, lock=lock)
     if row is None:
         raise NotFound("照护记录不存在", resource="enrolment", enrolment_id=enrolment_id)
-    return dict(row._mapping)
+    return row
 
 
 def update_enrolment(session, enrolment_id: str, touch: bool = True, **values: Any) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from doudi_common.dates import utcnow
+from doudi_common.queries import row_by
 
 from doudi_funding.models import (
     care_levels,
@@ -25,8 +26,7 @@ from doudi_funding.models import (
 # -- cases ---------------------------------------------------------------------------
 
 def get_case(session, case_id: str) -> dict | None:
-    row = session.execute(sa.select(cases).where(cases.c.case_id == case_id)).first()
-    return dict(row._mapping) if row is not None else None
+    return row_by(session, cases.c.case_id, case_id)
 
 
 def case_exists(session, case_id: str) -> bool:
@@ -76,9 +76,7 @@ def division_of(session, id_number: str) -> str | None:
 # -- care levels ----------------------------------------------------------------------
 
 def care_level_of(session, id_number: str) -> dict | None:
-    row = session.execute(sa.select(care_levels).where(
-        care_levels.c.id_number == id_number)).first()
-    return dict(row._mapping) if row is not None else None
+    return row_by(session, care_levels.c.id_number, id_number)
 
 
 def save_care_level(session, id_number: str, **values: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from doudi_common.errors import NotFound
 from doudi_common.paging import offset_of
-from doudi_common.queries import next_number
+from doudi_common.queries import next_number, row_by
 
 from doudi_funding.domain import ledger as L
 from doudi_funding.domain.settlement import NEIGHBOR, SUBSIDY_KINDS
@@ -173,8 +173,7 @@ TXN_SQL = sa.text("""
 # -- accounts, one by one ------------------------------------------------------------
 
 def account_row(session, code: str) -> dict | None:
-    row = session.execute(sa.select(accounts).where(accounts.c.code == code)).first()
-    return dict(row._mapping) if row is not None else None
+    return row_by(session, accounts.c.code, code)
 
 
 def insert_account(session, *, code: str, kind: str, county: str, name: str,
