@@ -13,7 +13,7 @@ from doudi_institutions.domain.admission import AdmissionFacts
 
 def facts(**kw):
     base = {"institution_status": "open", "has_open_placement": False, "infection_open": False,
-            "free_beds": 1}
+            "free_beds": 1, "county_code": "341502"}
     return AdmissionFacts(**{**base, **kw})
 
 
@@ -33,10 +33,20 @@ def test_admission_refused(kw, reason):
     assert exc.value.fields["reason"] == reason
 
 
-def test_infection_refusal_cites_puyang():
+@pytest.mark.parametrize(("county", "clause"), [
+    ("341502", "luan-2021 §三(七)"), ("410928", "puyang-2020 §四(四)"),
+    ("360104", "qingyunpu-2021 §四(三)2")])
+def test_an_infection_refusal_cites_the_jurisdictions_own_rule(county, clause):
+    """issue 17 item 12: each jurisdiction's rule, not puyang's for every county."""
     with pytest.raises(Conflict) as exc:
-        admission_rules.check_admission(facts(infection_open=True))
-    assert exc.value.fields["clause"] == "puyang-2020 §四(四)"
+        admission_rules.check_admission(facts(infection_open=True, county_code=county))
+    assert exc.value.fields["clause"] == clause
+
+
+@pytest.mark.parametrize("county", ["330106", "620102"])
+def test_where_no_rule_keeps_an_infected_person_out_they_are_admitted(county):
+    """hangzhou-2024 §三(一) 应收尽收; lanzhou-2021 sets no such rule."""
+    admission_rules.check_admission(facts(infection_open=True, county_code=county))
 
 
 @pytest.mark.parametrize("given", [None, False])

@@ -15,12 +15,33 @@ from doudi_common.errors import Conflict, Invalid
 # -- admission (puyang-2020 §四(四), hangzhou-2024 §三(一)) ---------------------------
 
 
+#: Who keeps a person with an open infection out of centralised care, by the
+#: institution's jurisdiction (division-code prefix), and the clause that says
+#: so (issue 17 item 12). hangzhou-2024 §三(一) has the institutions take every
+#: tekun person who wants to come in (应收尽收) and lanzhou-2021 sets no such
+#: rule: there an infection does not refuse the admission.
+INFECTION_BLOCKS = {
+    "4109": "puyang-2020 §四(四)",       # 无传染疾病
+    "360104": "qingyunpu-2021 §四(三)2",  # 患有……传染病等疾病不宜集中供养
+    "3415": "luan-2021 §三(七)",          # 落实……各类传染病防控规定
+}
+
+
+def infection_clause(county_code: str) -> str | None:
+    """The clause that keeps an infected person out here, or None."""
+    for prefix, clause in sorted(INFECTION_BLOCKS.items(), key=lambda kv: -len(kv[0])):
+        if county_code.startswith(prefix):
+            return clause
+    return None
+
+
 @dataclass(frozen=True)
 class AdmissionFacts:
     institution_status: str
     has_open_placement: bool
     infection_open: bool
     free_beds: int
+    county_code: str = ""
 
 
 def check_admission(facts: AdmissionFacts) -> None:
@@ -30,9 +51,10 @@ def check_admission(facts: AdmissionFacts) -> None:
                        status=facts.institution_status)
     if facts.has_open_placement:
         raise Conflict("该人员已在机构入住，不能重复入住", reason="already_placed")
-    if facts.infection_open:
-        raise Conflict("该人员有未解除的传染病标记，暂不能集中入住（puyang-2020 §四(四)）",
-                       reason="infection_open", clause="puyang-2020 §四(四)")
+    clause = infection_clause(facts.county_code) if facts.infection_open else None
+    if clause is not None:
+        raise Conflict(f"该人员有未解除的传染病标记，暂不能集中入住（{clause}）",
+                       reason="infection_open", clause=clause)
     if facts.free_beds <= 0:
         raise Conflict("机构无空余床位", reason="no_free_bed")
 

@@ -64,12 +64,14 @@ class Placements:
         division_code = validate_division_code(division_code)
         placed = placements_store.open_placement_for(self.session, id_number) is not None
         infected = admissions_store.infection_open(self.session, id_number)
+        blocked = infected and admission_rules.infection_clause(inst["county_code"]) is not None
         bed = None
-        if inst["status"] == "open" and not placed and not infected:
+        if inst["status"] == "open" and not placed and not blocked:
             bed = self._free_bed(inst["id"], bed_no)
         admission_rules.check_admission(admission_rules.AdmissionFacts(
             institution_status=inst["status"], has_open_placement=placed,
-            infection_open=infected, free_beds=1 if bed is not None else 0))
+            infection_open=infected, free_beds=1 if bed is not None else 0,
+            county_code=inst["county_code"]))
         price, _ = self._monthly_price(inst["id"], bed.room_type, care_level, day)
         pk = placements_store.insert_placement(
             self.session, care_level=care_level, admitted_on=day,
