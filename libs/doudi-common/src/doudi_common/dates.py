@@ -33,3 +33,9 @@ def parse_month(month: str) -> tuple[int, int]:
     if len(year) != 4 or len(mon) != 2 or not 1 <= int(mon) <= 12:
         raise ValueError(f"month must be YYYY-MM, got {month!r}")
     return int(year), int(mon)
+
+
+def next_month(month: str) -> str:
+    """The month after ``YYYY-MM``."""
+    year, mon = parse_month(month)
+    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from doudi_common.dates import SHANGHAI
+from doudi_common.dates import SHANGHAI, next_month
 from doudi_common.errors import Conflict, Invalid
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_services_log.domain import alerts, cards, catalogue, closes, records, visits
@@ -217,7 +217,7 @@ def test_month_close():
     with pytest.raises(Conflict) as err:
         closes.check_recordable(True, "2026-02")
     assert reason(err) == "month_closed"
-    assert closes.following_month("2026-12") == "2027-01"
+    assert next_month("2026-12") == "2027-01"
     assert closes.lookup_unit(None, "x") == "institution"
     with pytest.raises(Invalid):
         closes.lookup_unit(None, None)

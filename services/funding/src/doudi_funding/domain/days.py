@@ -10,6 +10,7 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
+from doudi_common.dates import next_month as next_month  # funding's month arithmetic
 from doudi_common.dates import parse_month
 from doudi_common.errors import Invalid
 
@@ -29,11 +30,6 @@ def days_in_care(month: str, start: date, end: date | None) -> int:
     lo = max(first, start)
     hi = last if end is None else min(last, end)
     return max(0, (hi - lo).days + 1)
-
-
-def next_month(month: str) -> str:
-    year, mon = parse_month(month)
-    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
 
 
 def hospital_days(month: str, start: date, end: date | None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from doudi_common.dates import month_of, parse_month
+from doudi_common.dates import month_of
 from doudi_common.errors import Conflict, Invalid
 
 
@@ -43,11 +43,6 @@ def check_recordable(closed: bool, month: str) -> None:
     """A closed month is locked: no record lands in it."""
     if closed:
         raise Conflict(f"{month} 已月结，记录已锁定", reason="month_closed", month=month)
-
-
-def following_month(month: str) -> str:
-    year, mon = parse_month(month)
-    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
 
 
 def lookup_unit(division_code: str | None, institution_uscc: str | None) -> str:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from doudi_common.args import require_month, require_text
+from doudi_common.dates import next_month
 from doudi_common.errors import NotFound
 from doudi_common.ids import (
     division_prefix,
@@ -48,7 +49,7 @@ def is_closed(session, unit_kind: str, unit_code: str, month: str) -> bool:
 def open_month(session, unit_kind: str, unit_code: str, from_month: str) -> str:
     month = from_month
     while is_closed(session, unit_kind, unit_code, month):
-        month = close_rules.following_month(month)
+        month = next_month(month)
     return month
 
 
