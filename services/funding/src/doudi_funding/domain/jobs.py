@@ -1,5 +1,5 @@
-"""Rules of background jobs: their states, when one may be (re)claimed, and
-what a caller reads of one.
+"""Rules of background jobs: their states, when an abandoned one may be
+resumed, and what a caller reads of one.
 
 Pure: no storage, no framework."""
 
@@ -21,11 +21,6 @@ def stale_before(now: datetime, stale_seconds: float) -> datetime:
     """A running job whose heartbeat is older than this was abandoned (its
     process died): another worker resumes it."""
     return now - timedelta(seconds=stale_seconds)
-
-
-def claimable(state: str, heartbeat_at: datetime | None, stale: datetime) -> bool:
-    return state == "queued" or (state == "running" and (heartbeat_at is None
-                                                         or heartbeat_at < stale))
 
 
 def reply(row: dict[str, Any]) -> dict[str, Any]:

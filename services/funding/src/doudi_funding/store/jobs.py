@@ -11,7 +11,6 @@ from typing import Any
 import sqlalchemy as sa
 from doudi_common.queries import dialect_insert
 
-from doudi_funding.domain.jobs import claimable
 from doudi_funding.models import jobs
 
 
@@ -45,9 +44,7 @@ def claim(session, now: datetime, stale: datetime) -> dict[str, Any] | None:
             jobs.c.state == "running",
             sa.or_(jobs.c.heartbeat_at.is_(None), jobs.c.heartbeat_at < stale))))
         .order_by(jobs.c.created_at).limit(5)).all()
-    for row in candidates:
-        if not claimable(row.state, row.heartbeat_at, stale):
-            continue
+    for row in candidates:  # compare-and-set: the row must still be as it was read
         taken = session.execute(
             sa.update(jobs).where(jobs.c.job_id == row.job_id, jobs.c.state == row.state,
                                   (jobs.c.heartbeat_at.is_(None) if row.heartbeat_at is None
