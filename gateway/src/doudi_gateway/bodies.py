@@ -2,13 +2,14 @@
 413, one that is not JSON where the API takes JSON is 415, malformed or
 too-deeply-nested JSON is 400 — each as problem+json, before the audit trail
 (which refuses a write when it cannot record it) is touched, so hostile input
-never looks like an outage."""
+never looks like an outage. A body that passes is parsed here once and kept
+as ``g.json_body`` for the argument parser and the audit trail."""
 
 from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from doudi_gateway.problems import problem
@@ -33,7 +34,8 @@ def body_problem() -> Response | None:
         return problem(415, "请求体须为 JSON（Content-Type: application/json）",
                        code="unsupported_media_type")
     try:
-        json.loads(data)
+        # parsed once: the argument parser and the audit trail read it from g
+        g.json_body = json.loads(data)
     except RecursionError:
         return problem(400, "JSON 嵌套层级过深", code="too_deep")
     except ValueError:

@@ -129,7 +129,10 @@ def _subject() -> str | None:
     if explicit:
         return subject_of(explicit)
     value = (request.view_args or {}).get("id_number")
-    if not value and request.is_json:
+    if not value and "json_body" in g:
+        body = g.json_body
+        value = body.get("id_number") if isinstance(body, dict) else None
+    elif not value and request.is_json:
         try:  # a refused body (too large, too deep) has no subject
             body = request.get_json(silent=True)
         except (HTTPException, RecursionError, ValueError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 
 import marshmallow as ma
+from flask import g
 from flask_smorest import Blueprint
 from webargs.flaskparser import FlaskParser
 
@@ -20,6 +21,12 @@ class CachingParser(FlaskParser):
         super().__init__(*args, **kwargs)
         self._schemas: dict[type, ma.Schema] = {}
         self._lock = threading.Lock()
+
+    def _raw_load_json(self, req):
+        """The body ``doudi_gateway.bodies`` already parsed, when it did."""
+        if "json_body" in g:
+            return g.json_body
+        return super()._raw_load_json(req)
 
     def _get_schema(self, argmap, req):
         if isinstance(argmap, type) and issubclass(argmap, ma.Schema):
