@@ -6,6 +6,7 @@ them before anything else)."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from doudi_common.errors import NotFound
@@ -30,8 +31,10 @@ def _gateway_vocabularies() -> list[dict[str, Any]]:
     ]
 
 
-def all_vocabularies() -> list[dict[str, Any]]:
-    return [v.as_dict() for v in VOCABULARIES.values()] + _gateway_vocabularies()
+@cache
+def all_vocabularies() -> tuple[dict[str, Any], ...]:
+    """Fixed reference data: built once per process (replies only read it)."""
+    return tuple([v.as_dict() for v in VOCABULARIES.values()] + _gateway_vocabularies())
 
 
 @blp.route("", methods=["GET"])
@@ -39,7 +42,7 @@ def all_vocabularies() -> list[dict[str, Any]]:
 def list_vocabularies():
     """Every vocabulary with all its terms."""
     items = all_vocabularies()
-    return {"items": items, "total": len(items)}
+    return {"items": list(items), "total": len(items)}
 
 
 @blp.route("/<name>", methods=["GET"])
