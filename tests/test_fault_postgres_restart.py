@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from doudi_common.testing.fixtures import wait_for
-from doudi_common.testing.idnumbers import make_id_number
 
 from tests.test_fault_broker_restart import RPC_TIMEOUT, _status, eligibility_and_gateway, read
 
@@ -38,8 +37,6 @@ def suite(rabbit, make_db, tmp_path):
 
 def test_a_database_restart_costs_no_request_after_it(suite):
     base, headers = suite
-    pid = make_id_number(region="341502", seq=5)
-    assert pid  # the reads ask eligibility's database for this person
     with ThreadPoolExecutor(8) as pool:
         warm = list(pool.map(lambda _: read(base, headers), range(32)))
         assert {s for s, _, _ in warm} == {404}, warm

@@ -25,7 +25,7 @@ from typing import Any
 
 import amqp
 import doudi_common.rpc_errors  # noqa: F401 - the services' errors arrive as themselves
-from amqp.exceptions import AMQPError, ChannelError
+from amqp.exceptions import AMQPError
 from doudi_common.amqp_io import no_poll_before_publish
 from kombu import Connection
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -44,8 +44,9 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from doudi_gateway.problems import ServiceUnavailable
 
-#: what a dead or unreachable broker raises on the way to a call
-BROKER_ERRORS = (OSError, ConnectionError, ChannelError, AMQPError, KombuOperationalError)
+#: what a dead or unreachable broker raises on the way to a call (sockets: OSError;
+#: connections and channels: AMQPError)
+BROKER_ERRORS = (OSError, AMQPError, KombuOperationalError)
 
 
 class _Returned(Exception):
