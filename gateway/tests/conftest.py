@@ -25,7 +25,7 @@ def gateway_test_config(tmp_path, amqp_uri: str, **overrides) -> dict:
               "SERVICES": ["eligibility", "institutions", "funding", "services_log"],
               "LOG_FORMAT": "json", "GATEWAY_DB_URL": f"sqlite:///{tmp_path}/gateway.db",
               "JWT_SECRET": JWT_SECRET, "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024,
-              "LOGIN_RATE_LIMIT": 1000}
+              "LOGIN_RATE_LIMIT": 1000, "CHECK_REPLIES": True}
     config.update(overrides)
     return config
 

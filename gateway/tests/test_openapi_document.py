@@ -109,3 +109,88 @@ def test_readiness_with_no_broker_is_503_naming_it(tmp_path):
         assert body["checks"]["broker"] == "unavailable" and "broker" in body["failed"]
         assert body["checks"]["gateway_db"] == "ok" and resp.headers["Retry-After"]
     assert app.test_client().get("/healthz").status_code == 200
+
+
+def _schemas(document, node, seen=None):
+    """Every schema object reachable from ``node`` (references followed once)."""
+    seen = set() if seen is None else seen
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if ref:
+            if ref not in seen:
+                seen.add(ref)
+                yield from _schemas(document, document["components"]["schemas"][
+                    ref.rsplit("/", 1)[1]], seen)
+            return
+        if node.get("enum") == [None]:
+            return  # the null branch of a nullable object
+        yield node
+        for key in ("properties",):
+            for child in (node.get(key) or {}).values():
+                yield from _schemas(document, child, seen)
+        for key in ("items", "additionalProperties"):
+            if isinstance(node.get(key), dict):
+                yield from _schemas(document, node[key], seen)
+        for key in ("anyOf", "oneOf", "allOf"):
+            for child in node.get(key) or []:
+                yield from _schemas(document, child, seen)
+
+
+def success_schemas(document):
+    for path, method, op in operations(document):
+        for status, response in op["responses"].items():
+            content = response.get("content", {}).get("application/json")
+            if status.startswith("2") and content is not None:
+                yield f"{method.upper()} {path} {status}", content
+
+
+def test_every_success_reply_is_strictly_typed(document):
+    """0 open-ended bodies: every object names its properties and refuses others
+    (a map's values are typed), every value has a type."""
+    open_ended = []
+    for label, content in success_schemas(document):
+        assert "schema" in content, label
+        for node in _schemas(document, content["schema"]):
+            if any(k in node for k in ("anyOf", "oneOf", "allOf")):
+                continue  # its branches are walked
+            if node.get("type") == "object" or "properties" in node:
+                extra = node.get("additionalProperties", False)
+                typed_map = isinstance(extra, dict) and bool(extra) and not node.get("properties")
+                if extra is True or (extra == {} and True) or (
+                        isinstance(extra, dict) and not typed_map and extra):
+                    open_ended.append(label)
+                if not node.get("properties") and not typed_map:
+                    open_ended.append(f"{label} (no properties)")
+            elif not any(k in node for k in ("type", "$ref", "anyOf", "oneOf", "allOf")):
+                open_ended.append(f"{label} (untyped value)")
+    assert not open_ended, sorted(set(open_ended))
+
+
+def test_every_field_and_parameter_is_described(document):
+    missing = [f"{name}.{prop}" for name, schema in document["components"]["schemas"].items()
+               for prop, spec in (schema.get("properties") or {}).items()
+               if not spec.get("description") and "$ref" not in spec
+               and not (spec.get("allOf") or spec.get("items", {}).get("$ref"))]
+    missing += [f"{method.upper()} {path} ?{p['name']}" for path, method, op in operations(document)
+                for p in op.get("parameters", []) if "$ref" not in p and not p.get("description")]
+    assert not missing, missing
+
+
+def test_every_json_reply_has_an_example_that_matches_its_schema(document):
+    from doudi_gateway.replycheck import ReplyChecker
+
+    checker = ReplyChecker(document)
+    without, wrong = [], []
+    for label, content in success_schemas(document):
+        if label.startswith("GET /api/v1/openapi.json"):
+            continue
+        if "example" not in content:
+            without.append(label)
+            continue
+        method, path, status = label.split(" ")
+        problems = checker.errors(path, method, int(status), content["example"])
+        if problems:
+            wrong.append((label, problems[:3]))
+    assert not without, without
+    assert not wrong, wrong
+    assert len(document["paths"]) > 90

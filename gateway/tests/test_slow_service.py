@@ -33,7 +33,8 @@ class SlowEligibility:
 def gw(rabbit_config, container_factory, make_gateway):
     container = container_factory(SlowEligibility, rabbit_config)
     container.start()
-    app = make_gateway(rabbit_config["AMQP_URI"], RPC_TIMEOUT=1, PERSON_SCOPE_TTL=0)
+    app = make_gateway(rabbit_config["AMQP_URI"], RPC_TIMEOUT=1, PERSON_SCOPE_TTL=0,
+                       CHECK_REPLIES=False)  # a stub service, not the real shapes
     return app.test_client(), role_headers(app, {"clerk": ("village_clerk", "341502001")})
 
 

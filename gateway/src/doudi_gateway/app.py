@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 
 from doudi_common.config import load_config
@@ -92,6 +94,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     docs_pages.install(app)          # Swagger UI from the gateway itself, before Api reads it
     api = Api(app)
+    api.ma_plugin.converter.add_attribute_function(_field_glossary)
     api.register_blueprint(ops.blp)
     api.register_blueprint(auth.blp)
     from doudi_gateway.resources import register_all
@@ -100,7 +103,18 @@ def create_app(config: dict | None = None) -> Flask:
     _public_docs(api)
     _problem_docs(api)
     register_problem_handlers(app)
+    if str(config.get("CHECK_REPLIES", False)).lower() in ("1", "true", "yes", "on"):
+        from doudi_gateway import replycheck
+
+        replycheck.install(app, api.spec.to_dict)
     return app
+
+
+def _field_glossary(self, field, **_kwargs) -> dict:
+    """apispec attribute function: descriptions from the one field glossary."""
+    from doudi_gateway.schemas.glossary import describe
+
+    return describe(field)
 
 
 def _public_docs(api: Api) -> None:
@@ -118,14 +132,19 @@ PROBLEM_SCHEMA = {
     "type": "object", "description": "RFC 9457 problem details",
     "required": ["type", "title", "status"],
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"},
-        "status": {"type": "integer"}, "detail": {"type": "string"},
-        "code": {"type": "string"},
+        "type": {"type": "string", "description": "问题类型 URI（通常为 about:blank）"},
+        "title": {"type": "string", "description": "问题标题（中文）"},
+        "status": {"type": "integer", "description": "HTTP 状态码"},
+        "detail": {"type": "string", "description": "原因（中文，可直接展示给用户）"},
+        "code": {"type": "string", "description": "机器可读的原因代码（如 out_of_jurisdiction）"},
         "errors": {"type": "object", "description": "webargs: {location: {field: [reason]}}"},
-        "invalid_params": {"type": "array", "items": {
-            "type": "object", "properties": {"in": {"type": "string"},
-                                             "name": {"type": "string"},
-                                             "reason": {"type": "string"}}}},
+        "invalid_params": {"type": "array",
+                           "description": "不合法的字段：位置、名称（点分路径）、原因",
+                           "items": {
+            "type": "object", "properties": {"in": {"type": "string", "description": "位置"},
+                                             "name": {"type": "string", "description": "字段"},
+                                             "reason": {"type": "string",
+                                                        "description": "原因（中文）"}}}},
     },
     "additionalProperties": True,
 }
@@ -136,6 +155,39 @@ _STANDARD_ERRORS = {
     "409": "状态冲突", "412": "If-Match 不符", "422": "数据不合法（字段与原因）",
     "503": "服务暂不可用 (Retry-After)", "504": "服务响应超时 (Retry-After)",
 }
+
+
+def _null_alternatives(node) -> None:
+    """apispec writes a nullable nested object as ``anyOf: [{$ref}, {nullable: true,
+    type: object}]`` — the second branch would admit any object. Make it admit
+    only null (``enum: [null]``), so validators and generated clients read
+    ``X | null``."""
+    if isinstance(node, dict):
+        for branch in node.get("anyOf") or []:
+            if branch == {"nullable": True, "type": "object"}:
+                branch["enum"] = [None]
+        for value in node.values():
+            _null_alternatives(value)
+    elif isinstance(node, list):
+        for value in node:
+            _null_alternatives(value)
+
+
+@functools.cache
+def _examples() -> dict:
+    """Replies recorded by the API tour (tests/test_api_tour.py), one per
+    operation and status: the document's examples."""
+    from importlib.resources import files
+
+    return json.loads(files("doudi_gateway").joinpath("openapi_examples.json")
+                      .read_text(encoding="utf-8"))
+
+
+def _example(op: dict, responses: dict) -> None:
+    for status, example in _examples().get(op.get("operationId"), {}).items():
+        content = responses.get(status, {}).get("content", {}).get("application/json")
+        if content is not None:
+            content["example"] = example
 
 
 def _problem_docs(api: Api) -> None:
@@ -168,6 +220,8 @@ def _problem_docs(api: Api) -> None:
                 if path.endswith(("/funding/summary", "/statement")) and "200" in responses:
                     responses["200"].setdefault("content", {})["text/csv"] = {
                         "schema": {"type": "string"}}
+                _example(op, responses)
+        _null_alternatives(doc)
         return doc
 
     spec.to_dict = to_dict

@@ -65,14 +65,21 @@ class RefreshSchema(Schema):
 
 
 class TokenReplySchema(Schema):
-    access_token = fields.String(required=True)
-    token_type = fields.String(required=True, metadata={"example": "Bearer"})
-    expires_in = fields.Integer(required=True)
-    refresh_token = fields.String(required=True)
-    refresh_expires_in = fields.Integer(required=True)
-    role = fields.String(required=True)
-    jurisdiction = fields.String(required=True)
-    institution_id = fields.String(allow_none=True)
+    access_token = fields.String(required=True, metadata={
+        "description": "访问令牌 (JWT)：请求时放在 Authorization: Bearer 后"})
+    token_type = fields.String(required=True, metadata={"example": "Bearer",
+                                                        "description": "令牌类型，固定为 Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "访问令牌有效期（秒）"})
+    refresh_token = fields.String(required=True, metadata={
+        "description": "刷新令牌：访问令牌过期后换取新令牌（只能用一次）"})
+    refresh_expires_in = fields.Integer(required=True, metadata={
+        "description": "刷新令牌有效期（秒）"})
+    role = fields.String(required=True, metadata={
+        "description": "角色（代码，中文名称见 /api/v1/vocabularies/roles）"})
+    jurisdiction = fields.String(required=True, metadata={
+        "description": "辖区的区划代码；空字符串为全部"})
+    institution_id = fields.String(required=True, allow_none=True, metadata={
+        "description": "机构工作人员所属机构的统一社会信用代码；其他角色为 null"})
 
 
 class RateLimiter:

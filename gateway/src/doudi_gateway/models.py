@@ -6,10 +6,11 @@ No service reads these; the gateway's own alembic migrations create them.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from doudi_common.timestamps import MOMENT
 
 metadata = sa.MetaData()
 
-TS = sa.DateTime(timezone=True)
+TS = MOMENT
 
 users = sa.Table(
     "users", metadata,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from marshmallow import Schema, fields, validate
 
 from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.problems import ServiceUnavailable, problem
@@ -10,15 +11,27 @@ from doudi_gateway.problems import ServiceUnavailable, problem
 blp = Blueprint("ops", __name__, description="运维探针 (liveness / readiness)")
 
 
+class HealthReply(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["ok"]),
+                           metadata={"description": "ok：进程在运行"})
+
+
+class ReadyReply(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["ok"]),
+                           metadata={"description": "ok：全部依赖可用"})
+    checks = fields.Dict(keys=fields.String(), values=fields.String(), required=True, metadata={
+        "description": "各依赖的状态：broker（RabbitMQ）、各服务、gateway_db（网关数据库）→ ok"})
+
+
 @blp.route("/healthz")
-@blp.response(200)
+@blp.response(200, HealthReply)
 def healthz():
     """The gateway process is up (liveness)."""
     return {"status": "ok"}
 
 
 @blp.route("/readyz")
-@blp.response(200)
+@blp.response(200, ReadyReply)
 @blp.alt_response(503, description="RabbitMQ or a service is not answering")
 def readyz():
     """200 only when RabbitMQ is reachable, every service answers `health`

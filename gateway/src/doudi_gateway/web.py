@@ -69,11 +69,23 @@ SENSITIVE = {"id_number": mask_id_number, "phone": mask_phone, "contact_phone": 
              "guardian_phone": mask_phone, "guardian_id_number": mask_id_number}
 
 
+def _masker(key: str):
+    """How a field of that name is masked: ``id_number`` and every
+    ``<who>_id_number`` (a provider's, a caregiver's, a payee's) as an ID number,
+    phones as phones; None for other fields."""
+    if key in SENSITIVE:
+        return SENSITIVE[key]
+    return mask_id_number if key.endswith("_id_number") else None
+
+
 def mask(value: Any) -> Any:
     """Mask ID and phone numbers anywhere in a JSON-ready structure."""
     if isinstance(value, dict):
-        return {k: (SENSITIVE[k](v) if k in SENSITIVE and isinstance(v, str) and v
-                    else mask(v)) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            masker = _masker(k)
+            out[k] = masker(v) if masker and isinstance(v, str) and v else mask(v)
+        return out
     if isinstance(value, list):
         return [mask(v) for v in value]
     return value

@@ -12,17 +12,21 @@ from doudi_gateway.resources.base import NOTHING, empty_page, iso, page_from, sc
 from doudi_gateway.resources.persons import fetch_person
 from doudi_gateway.schemas.applications import (
     ApplicationListArgs,
-    ApplicationSchema,
+    ApplicationPageReply,
+    ApplicationReply,
     CareModeSchema,
     EndEnrolmentSchema,
     EnrolmentReviewSchema,
     FileApplicationSchema,
     NoticeArgs,
     NoticeCsvArgs,
+    NoticePageReply,
     PackArgs,
+    PackReply,
     ReviewSchema,
 )
-from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, IF_MATCH_DOC, Loose, LoosePage
+from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, IF_MATCH_DOC
+from doudi_gateway.schemas.persons import EnrolmentReply
 from doudi_gateway.web import (
     audit_full_read,
     can_see_full,
@@ -56,7 +60,7 @@ def present(application: dict) -> dict:
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(FileApplicationSchema)
-@blp.response(201, ApplicationSchema)
+@blp.response(201, ApplicationReply)
 @requires("applications:create")
 def file_application(body):
     """File an application for care (consent required)."""
@@ -70,7 +74,7 @@ def file_application(body):
 
 @blp.route("/applications", methods=["GET"])
 @blp.arguments(ApplicationListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, ApplicationPageReply)
 @requires("applications:read")
 def list_applications(args):
     """Applications inside the caller's jurisdiction, oldest first (ID numbers masked)."""
@@ -86,7 +90,7 @@ def list_applications(args):
 
 
 @blp.route("/applications/<application_id>", methods=["GET"])
-@blp.response(200, ApplicationSchema)
+@blp.response(200, ApplicationReply)
 @requires("applications:read")
 def get_application(application_id):
     """One application with its review steps; `ETag` for `If-Match` on reviews."""
@@ -98,7 +102,7 @@ def get_application(application_id):
 @blp.route("/applications/<application_id>/reviews", methods=["POST"])
 @blp.doc(**IF_MATCH_DOC)
 @blp.arguments(ReviewSchema)
-@blp.response(200, ApplicationSchema)
+@blp.response(200, ApplicationReply)
 @requires("applications:review")
 def review_application(body, application_id):
     """A review action (village review, township check, sign-off, approve, reject,
@@ -115,7 +119,7 @@ def review_application(body, application_id):
 
 @blp.route("/public-notices", methods=["GET"])
 @blp.arguments(NoticeArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, NoticePageReply)
 @requires("notices:read")
 def public_notice(args):
     """Approved persons of a township in a period (公示), ID numbers masked."""
@@ -153,7 +157,7 @@ def fetch_enrolment(enrolment_id: str, action: bool = False) -> dict:
 
 
 @blp.route("/enrolments/<enrolment_id>", methods=["GET"])
-@blp.response(200, Loose)
+@blp.response(200, EnrolmentReply)
 @requires("enrolments:read")
 def get_enrolment(enrolment_id):
     """One enrolment with its history."""
@@ -173,7 +177,7 @@ def _enrolment_action(enrolment_id: str, method: str, *args, **kwargs) -> dict:
 @blp.route("/enrolments/<enrolment_id>/reviews", methods=["POST"])
 @blp.doc(**IF_MATCH_DOC)
 @blp.arguments(EnrolmentReviewSchema)
-@blp.response(200, Loose)
+@blp.response(200, EnrolmentReply)
 @requires("enrolments:write")
 def review_enrolment(body, enrolment_id):
     """Annual income re-assessment (luan-2021 §三(六))."""
@@ -184,7 +188,7 @@ def review_enrolment(body, enrolment_id):
 @blp.route("/enrolments/<enrolment_id>/care-mode", methods=["POST"])
 @blp.doc(**IF_MATCH_DOC)
 @blp.arguments(CareModeSchema)
-@blp.response(200, Loose)
+@blp.response(200, EnrolmentReply)
 @requires("enrolments:write")
 def change_care_mode(body, enrolment_id):
     """Change the care mode of an enrolment."""
@@ -195,7 +199,7 @@ def change_care_mode(body, enrolment_id):
 @blp.route("/enrolments/<enrolment_id>/end", methods=["POST"])
 @blp.doc(**IF_MATCH_DOC)
 @blp.arguments(EndEnrolmentSchema)
-@blp.response(200, Loose)
+@blp.response(200, EnrolmentReply)
 @requires("enrolments:write")
 def end_enrolment(body, enrolment_id):
     """End an enrolment (improved, voluntary exit, moved away, …)."""
@@ -204,7 +208,7 @@ def end_enrolment(body, enrolment_id):
 
 
 @blp.route("/policy-packs", methods=["GET"])
-@blp.response(200, Loose(many=True))
+@blp.response(200, PackReply(many=True))
 @requires("persons:read")
 def list_packs():
     """The policy packs in force (jurisdiction, care modes, review chain, clauses)."""
@@ -213,7 +217,7 @@ def list_packs():
 
 @blp.route("/policy-packs/<pack_id>", methods=["GET"])
 @blp.arguments(PackArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, PackReply)
 @requires("persons:read")
 def get_pack(args, pack_id):
     """One policy pack with every rule, its clause and wording."""

@@ -7,6 +7,7 @@ from flask import current_app
 from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.observe import subject_of
 from doudi_gateway.permissions import requires
+from doudi_gateway.resources.base import jsonable
 from doudi_gateway.schemas.audit import (
     AuditArgs,
     AuditPageSchema,
@@ -29,4 +30,5 @@ def query_audit(args):
         since=args.get("since"), until=args.get("until"),
         offset=(args["page"] - 1) * args["per_page"], limit=args["per_page"],
         subject=subject_of(args.get("id_number")))
-    return {"items": items, "page": args["page"], "per_page": args["per_page"], "total": total}
+    return jsonable({"items": items, "page": args["page"], "per_page": args["per_page"],
+                     "total": total})

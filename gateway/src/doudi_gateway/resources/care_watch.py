@@ -9,15 +9,23 @@ from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import NOTHING, empty_page, jsonable, page_from, scoped_division
 from doudi_gateway.resources.persons import fetch_person
-from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, Loose, LoosePage
-from doudi_gateway.schemas.services_log import (
+from doudi_gateway.schemas.care_watch import (
     AlertListArgs,
+    AlertPageReply,
+    AlertReply,
     AlertSchema,
-    DivisionPageArgs,
     ResolveSchema,
+    SchedulePageReply,
     ScheduleSchema,
     VisitListArgs,
+    VisitPageReply,
+    VisitReply,
+    VisitScheduleReply,
     VisitSchema,
+)
+from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC
+from doudi_gateway.schemas.services_log import (
+    DivisionPageArgs,
 )
 from doudi_gateway.web import idempotent, mask, rpc, scope_action
 
@@ -31,7 +39,7 @@ def _alert(alert_id: str) -> dict:
 
 @blp.route("/visits", methods=["GET"])
 @blp.arguments(VisitListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, VisitPageReply)
 @requires("services:read")
 def list_visits(args):
     """A person's visits."""
@@ -44,7 +52,7 @@ def list_visits(args):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(VisitSchema)
-@blp.response(201, Loose)
+@blp.response(201, VisitReply)
 @requires("services:write")
 def record_visit(body):
     """Record a visit."""
@@ -55,7 +63,7 @@ def record_visit(body):
 
 @blp.route("/alerts", methods=["GET"])
 @blp.arguments(AlertListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, AlertPageReply)
 @requires("services:read")
 def list_alerts(args):
     """Alerts (爱心门铃) in the caller's jurisdiction."""
@@ -71,7 +79,7 @@ def list_alerts(args):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(AlertSchema)
-@blp.response(201, Loose)
+@blp.response(201, AlertReply)
 @requires("services:write")
 def raise_alert(body):
     """Raise an alert."""
@@ -81,7 +89,7 @@ def raise_alert(body):
 
 
 @blp.route("/alerts/<alert_id>/acknowledgement", methods=["POST"])
-@blp.response(200, Loose)
+@blp.response(200, AlertReply)
 @requires("alerts:write")
 def acknowledge_alert(alert_id):
     """Acknowledge an alert (stops escalation)."""
@@ -92,7 +100,7 @@ def acknowledge_alert(alert_id):
 
 @blp.route("/alerts/<alert_id>/resolution", methods=["POST"])
 @blp.arguments(ResolveSchema)
-@blp.response(200, Loose)
+@blp.response(200, AlertReply)
 @requires("alerts:write")
 def resolve_alert(body, alert_id):
     """Resolve an alert."""
@@ -103,7 +111,7 @@ def resolve_alert(body, alert_id):
 
 @blp.route("/visit-schedules", methods=["POST"])
 @blp.arguments(ScheduleSchema)
-@blp.response(200, Loose)
+@blp.response(200, VisitScheduleReply)
 @requires("services:write")
 def set_visit_schedule(body):
     """Set how often a person is visited (lanzhou-2021 §四(三)3)."""
@@ -116,7 +124,7 @@ def set_visit_schedule(body):
 
 @blp.route("/visits/overdue", methods=["GET"])
 @blp.arguments(DivisionPageArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, SchedulePageReply)
 @requires("services:read")
 def overdue_visits(args):
     """Persons whose visit is overdue."""

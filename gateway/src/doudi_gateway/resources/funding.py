@@ -12,28 +12,46 @@ from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import NOTHING, empty_page, page_from, scoped_division
 from doudi_gateway.resources.jobs import job_url
 from doudi_gateway.resources.persons import person_scope
-from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, Loose, LoosePage
+from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC
 from doudi_gateway.schemas.funding import (
     _ACCOUNT_CODE,
     BalancesArgs,
+    BalancesReply,
+    CaregiverCaseReply,
     CaregiverCaseSchema,
+    CaseSettlementPageReply,
+    CostPlanReply,
+    DibaoReply,
     DibaoSchema,
+    DonationDetailReply,
     DonationListArgs,
+    DonationPageReply,
+    DonationReply,
     DonationSchema,
     FamilyReviewSchema,
+    FundAccountReply,
     InstitutionStatementArgs,
+    InstitutionStatementReply,
     LedgerArgs,
+    LedgerReply,
     MonthArgs,
     PayoutArgs,
+    PayoutPageReply,
+    PersonStatementReply,
     PilotSchema,
     ReconciliationArgs,
+    ReconciliationReply,
     ReversalSchema,
     SelfPayRatioSchema,
+    SelfPayReply,
     SettlementListArgs,
+    SettlementStatusReply,
     SettleSchema,
     SpendSchema,
     SummaryArgs,
+    SummaryReply,
     TopupSchema,
+    TransactionReply,
 )
 from doudi_gateway.schemas.jobs import JobSchema
 from doudi_gateway.web import (
@@ -61,7 +79,7 @@ def page_of_args(args: dict) -> dict:
 
 @blp.route("/settlements", methods=["GET"])
 @blp.arguments(SettlementListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, CaseSettlementPageReply)
 @requires("funding:read")
 def list_settlements(args):
     """Case settlements of a month inside the caller's jurisdiction."""
@@ -93,7 +111,7 @@ def settle_month(body):
 
 
 @blp.route("/settlements/<division_code>/<month>", methods=["GET"])
-@blp.response(200, Loose)
+@blp.response(200, SettlementStatusReply)
 @requires("funding:read")
 def settlement_status(division_code, month):
     """The settlement run of a county and month."""
@@ -105,7 +123,7 @@ def settlement_status(division_code, month):
 
 @blp.route("/accounts/<id_number>/statement", methods=["GET"])
 @blp.arguments(MonthArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, PersonStatementReply)
 @requires("funding:read")
 def person_statement(args, id_number):
     """A person's monthly statement: cost, channels, entries (ID masked)."""
@@ -115,7 +133,7 @@ def person_statement(args, id_number):
 
 @blp.route("/donations", methods=["GET"])
 @blp.arguments(DonationListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, DonationPageReply)
 @requires("donations:read")
 def list_donations(args):
     """Donations received in a division."""
@@ -129,7 +147,7 @@ def list_donations(args):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(DonationSchema)
-@blp.response(201, Loose)
+@blp.response(201, DonationReply)
 @requires("donations:write")
 def record_donation(body):
     """Record a donation; answers the receipt number."""
@@ -140,7 +158,7 @@ def record_donation(body):
 
 @blp.route("/payouts", methods=["GET"])
 @blp.arguments(PayoutArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, PayoutPageReply)
 @requires("funding:read")
 def list_payouts(args):
     """Payouts of a month."""
@@ -156,7 +174,7 @@ def list_payouts(args):
 
 @blp.route("/reconciliation", methods=["GET"])
 @blp.arguments(ReconciliationArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, ReconciliationReply)
 @requires("funding:read")
 def reconciliation(args):
     """Ledger checks: every transaction balances, channels add up."""
@@ -167,7 +185,7 @@ def reconciliation(args):
 
 @blp.route("/summary", methods=["GET"])
 @blp.arguments(SummaryArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, SummaryReply)
 @requires("funding:read")
 def county_summary(args):
     """A county's totals by month or year (`format=csv` for a spreadsheet)."""
@@ -182,7 +200,7 @@ def county_summary(args):
 
 @blp.route("/institutions/<uscc>/statement", methods=["GET"])
 @blp.arguments(InstitutionStatementArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, InstitutionStatementReply)
 @requires("funding:read")
 def institution_statement(args, uscc):
     """An institution's month: cases, channels, management fee, payouts (IDs masked)."""
@@ -198,7 +216,7 @@ def institution_statement(args, uscc):
 
 @blp.route("/balances", methods=["GET"])
 @blp.arguments(BalancesArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, BalancesReply)
 @requires("funding:read")
 def fund_balances(args):
     """Balances of the division's fund accounts."""
@@ -208,7 +226,7 @@ def fund_balances(args):
 
 @blp.route("/accounts/<id_number>/family-reviews", methods=["POST"])
 @blp.arguments(FamilyReviewSchema)
-@blp.response(201, Loose)
+@blp.response(201, SelfPayReply)
 @requires("funding:write")
 def family_review(body, id_number):
     """Record the household income review that sets the self-pay ratio
@@ -249,7 +267,7 @@ def _transaction(txn_id: str, action: bool = False) -> dict:
 
 @blp.route("/ledger-accounts/<account_code>", methods=["GET"])
 @blp.arguments(LedgerArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, LedgerReply)
 @requires("funding:read")
 def account_ledger(args, account_code):
     """One ledger account (`cash:341502`, `pilot:341502`, `topup:341502:cdpf`, …):
@@ -260,7 +278,7 @@ def account_ledger(args, account_code):
 
 
 @blp.route("/transactions/<txn_id>", methods=["GET"])
-@blp.response(200, Loose)
+@blp.response(200, TransactionReply)
 @requires("funding:read")
 def get_transaction(txn_id):
     """One ledger transaction with its entries, cause and the event behind it."""
@@ -273,7 +291,7 @@ def get_transaction(txn_id):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(ReversalSchema)
-@blp.response(201, Loose)
+@blp.response(201, TransactionReply)
 @requires("funding:write")
 def reverse_transaction(body, txn_id):
     """Reverse a donation, funding or spending transaction by a correcting one (reason
@@ -285,7 +303,7 @@ def reverse_transaction(body, txn_id):
 
 @blp.route("/cost-plans/<case_id>", methods=["GET"])
 @blp.arguments(MonthArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, CostPlanReply)
 @requires("funding:read")
 def get_cost_plan(args, case_id):
     """The cost plan of a case in a month: care level, priced items, price segments,
@@ -302,7 +320,7 @@ def get_cost_plan(args, case_id):
 
 
 @blp.route("/donations/<donation_id>", methods=["GET"])
-@blp.response(200, Loose)
+@blp.response(200, DonationDetailReply)
 @requires("donations:read")
 def get_donation(donation_id):
     """One donation with what has been spent from it and what is left."""
@@ -314,7 +332,7 @@ def get_donation(donation_id):
 
 @blp.route("/accounts/<id_number>/self-pay-ratios", methods=["POST"])
 @blp.arguments(SelfPayRatioSchema)
-@blp.response(201, Loose)
+@blp.response(201, SelfPayReply)
 @requires("funding:write")
 def set_self_pay_ratio(body, id_number):
     """Set a person's self-pay ratio by hand from a month (county override,
@@ -326,7 +344,7 @@ def set_self_pay_ratio(body, id_number):
 
 @blp.route("/accounts/<id_number>/dibao", methods=["POST"])
 @blp.arguments(DibaoSchema)
-@blp.response(201, Loose)
+@blp.response(201, DibaoReply)
 @requires("funding:write")
 def record_dibao(body, id_number):
     """Record a person's monthly minimum-living allowance (低保) for a period; it is
@@ -340,7 +358,7 @@ def record_dibao(body, id_number):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(CaregiverCaseSchema)
-@blp.response(201, Loose)
+@blp.response(201, CaregiverCaseReply)
 @requires("funding:write")
 def register_caregiver(body, id_number):
     """Register the neighbour caregiver of a person (邻里照护, puyang-2020 §五):
@@ -362,7 +380,7 @@ def register_caregiver(body, id_number):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(TopupSchema)
-@blp.response(201, Loose)
+@blp.response(201, FundAccountReply)
 @requires("funding:write")
 def fund_topup_account(body):
     """Money received from a department fund (CDPF, civil affairs, poverty office) for
@@ -376,7 +394,7 @@ def fund_topup_account(body):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(PilotSchema)
-@blp.response(201, Loose)
+@blp.response(201, FundAccountReply)
 @requires("funding:write")
 def fund_pilot_account(body):
     """Money received into the county's pilot fund, restricted to its purposes
@@ -391,7 +409,7 @@ def fund_pilot_account(body):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(SpendSchema)
-@blp.response(201, Loose)
+@blp.response(201, TransactionReply)
 @requires("funding:write")
 def spend_from_account(body, account_code):
     """Spend from a fund account (pilot, donations, top-up) to a provider, institution

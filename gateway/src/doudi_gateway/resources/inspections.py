@@ -15,14 +15,20 @@ from doudi_gateway.resources.base import (
     scoped_division,
 )
 from doudi_gateway.resources.institutions import act_on_institution, fetch_institution
-from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, IF_MATCH_DOC, Loose, LoosePage
-from doudi_gateway.schemas.institutions import (
-    DivisionPageArgs,
+from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, IF_MATCH_DOC
+from doudi_gateway.schemas.inspections import (
     FindingSchema,
     InspectionListArgs,
+    InspectionPageReply,
+    InspectionReply,
+    InspectionScheduleReply,
     InspectionSchema,
+    OverduePageReply,
     RectifySchema,
     UpdateInspectionSchema,
+)
+from doudi_gateway.schemas.institutions import (
+    DivisionPageArgs,
 )
 from doudi_gateway.web import (
     check_if_match,
@@ -37,7 +43,7 @@ blp = Blueprint("inspections", __name__, url_prefix="/api/v1",
 
 @blp.route("/institutions/<uscc>/inspections", methods=["GET"])
 @blp.arguments(InspectionListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, InspectionPageReply)
 @requires("inspections:read")
 def list_inspections(args, uscc):
     """Inspections of an institution."""
@@ -51,7 +57,7 @@ def list_inspections(args, uscc):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(InspectionSchema)
-@blp.response(201, Loose)
+@blp.response(201, InspectionReply)
 @requires("inspections:write")
 def record_inspection(body, uscc):
     """Record an inspection with its findings (hangzhou-2024 §五(四))."""
@@ -60,7 +66,7 @@ def record_inspection(body, uscc):
 
 
 @blp.route("/inspections/<inspection_id>", methods=["GET"])
-@blp.response(200, Loose)
+@blp.response(200, InspectionReply)
 @requires("inspections:read")
 def get_inspection(inspection_id):
     """One inspection with its findings."""
@@ -71,7 +77,7 @@ def get_inspection(inspection_id):
 
 
 @blp.route("/institutions/<uscc>/inspection-schedule", methods=["GET"])
-@blp.response(200, Loose(many=True))
+@blp.response(200, InspectionScheduleReply(many=True))
 @requires("inspections:read")
 def inspection_schedule(uscc):
     """Which inspections are due when (monthly fire and food safety, yearly fund policy)."""
@@ -81,7 +87,7 @@ def inspection_schedule(uscc):
 
 @blp.route("/inspections/overdue", methods=["GET"])
 @blp.arguments(DivisionPageArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, OverduePageReply)
 @requires("inspections:read")
 def overdue_inspections(args):
     """Missed patrol inspections and unrectified findings in the jurisdiction."""
@@ -94,7 +100,7 @@ def overdue_inspections(args):
 
 @blp.route("/inspections/<inspection_id>/findings", methods=["POST"])
 @blp.arguments(FindingSchema)
-@blp.response(201, Loose)
+@blp.response(201, InspectionReply)
 @requires("inspections:write")
 def add_finding(body, inspection_id):
     """Add a finding to an inspection."""
@@ -107,7 +113,7 @@ def add_finding(body, inspection_id):
 @blp.route("/inspections/<inspection_id>/findings/<int:finding_id>/rectification",
            methods=["POST"])
 @blp.arguments(RectifySchema)
-@blp.response(200, Loose)
+@blp.response(200, InspectionReply)
 @requires("inspections:write")
 def rectify_finding(body, inspection_id, finding_id):
     """Sign off a finding as rectified."""
@@ -124,7 +130,7 @@ def rectify_finding(body, inspection_id, finding_id):
 @blp.route("/inspections/<inspection_id>", methods=["PATCH"])
 @blp.doc(**IF_MATCH_DOC)
 @blp.arguments(UpdateInspectionSchema)
-@blp.response(200, Loose)
+@blp.response(200, InspectionReply)
 @requires("inspections:write")
 def update_inspection(body, inspection_id):
     """Correct an inspection's inspector or notes; `If-Match` guards against lost

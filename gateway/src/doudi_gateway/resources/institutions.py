@@ -18,22 +18,34 @@ from doudi_gateway.resources.base import (
     path_uscc,
     scoped_division,
 )
-from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, IF_MATCH_DOC, Loose, LoosePage
+from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, IF_MATCH_DOC
 from doudi_gateway.schemas.institutions import (
     BedArgs,
+    BedPageReply,
+    BedReply,
     BedStatusSchema,
+    CatalogItemReply,
     CatalogItemSchema,
+    ConsolidationPlanReply,
+    CountyStatisticsReply,
     DivisionPageArgs,
     GradeSchema,
     InstitutionListArgs,
-    InstitutionSchema,
+    InstitutionPageReply,
+    InstitutionReply,
+    LicenceAlertPageReply,
+    LicenceReply,
     LicenceSchema,
+    MergeReply,
     MergeSchema,
     MonthlyPriceArgs,
+    MonthlyPriceReply,
     OnArgs,
     PriceSchema,
     RegisterInstitutionSchema,
+    RoomReply,
     RoomSchema,
+    StaffingReply,
     StaffSchema,
     StatusSchema,
     UpdateInstitutionSchema,
@@ -68,7 +80,7 @@ def act_on_institution(uscc: str) -> dict:
 
 @blp.route("/institutions", methods=["GET"])
 @blp.arguments(InstitutionListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, InstitutionPageReply)
 @requires("institutions:read")
 def list_institutions(args):
     """Institutions inside the caller's jurisdiction (institution staff: their own)."""
@@ -91,7 +103,7 @@ def list_institutions(args):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(RegisterInstitutionSchema)
-@blp.response(201, InstitutionSchema)
+@blp.response(201, InstitutionReply)
 @requires("institutions:write")
 def register_institution(body):
     """Register an institution (its division must lie in the caller's jurisdiction)."""
@@ -101,7 +113,7 @@ def register_institution(body):
 
 
 @blp.route("/institutions/<uscc>", methods=["GET"])
-@blp.response(200, InstitutionSchema)
+@blp.response(200, InstitutionReply)
 @requires("institutions:read")
 def get_institution(uscc):
     """One institution with licences, grade, staff, beds and status history."""
@@ -113,7 +125,7 @@ def get_institution(uscc):
 @blp.route("/institutions/<uscc>", methods=["PATCH"])
 @blp.doc(**IF_MATCH_DOC)
 @blp.arguments(UpdateInstitutionSchema)
-@blp.response(200, InstitutionSchema)
+@blp.response(200, InstitutionReply)
 @requires("institutions:write")
 def update_institution(body, uscc):
     """Change an institution's registry data; `If-Match` guards against lost updates."""
@@ -126,7 +138,7 @@ def update_institution(body, uscc):
 @blp.route("/institutions/<uscc>/status", methods=["POST"])
 @blp.doc(**IF_MATCH_DOC)
 @blp.arguments(StatusSchema)
-@blp.response(200, InstitutionSchema)
+@blp.response(200, InstitutionReply)
 @requires("institutions:write")
 def set_status(body, uscc):
     """Open, suspend, merge or close an institution."""
@@ -137,7 +149,7 @@ def set_status(body, uscc):
 
 
 @blp.route("/institutions/<uscc>/licences", methods=["GET"])
-@blp.response(200, Loose(many=True))
+@blp.response(200, LicenceReply(many=True))
 @requires("institutions:read")
 def list_licences(uscc):
     """An institution's licences and medical-insurance designation."""
@@ -149,7 +161,7 @@ def list_licences(uscc):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(LicenceSchema)
-@blp.response(201, Loose)
+@blp.response(201, LicenceReply)
 @requires("institutions:write")
 def add_licence(body, uscc):
     """Record a licence."""
@@ -159,7 +171,7 @@ def add_licence(body, uscc):
 
 @blp.route("/institutions/<uscc>/catalog", methods=["GET"])
 @blp.arguments(OnArgs, location="query")
-@blp.response(200, Loose(many=True))
+@blp.response(200, CatalogItemReply(many=True))
 @requires("institutions:read")
 def get_catalog(args, uscc):
     """The service catalogue with prices on a date."""
@@ -171,7 +183,7 @@ def get_catalog(args, uscc):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(CatalogItemSchema)
-@blp.response(201, Loose)
+@blp.response(201, CatalogItemReply)
 @requires("institutions:write")
 def add_catalog_item(body, uscc):
     """Add an item to the service catalogue (luan-2021 §三(四))."""
@@ -183,7 +195,7 @@ def add_catalog_item(body, uscc):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(RoomSchema)
-@blp.response(201, Loose)
+@blp.response(201, RoomReply)
 @requires("institutions:write")
 def add_room(body, uscc):
     """Add a room with its beds."""
@@ -194,7 +206,7 @@ def add_room(body, uscc):
 
 @blp.route("/institutions/<uscc>/beds", methods=["GET"])
 @blp.arguments(BedArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, BedPageReply)
 @requires("institutions:read")
 def list_beds(args, uscc):
     """Beds and their status."""
@@ -204,7 +216,7 @@ def list_beds(args, uscc):
 
 
 @blp.route("/consolidation-plans/<county_code>", methods=["GET"])
-@blp.response(200, Loose)
+@blp.response(200, ConsolidationPlanReply)
 @requires("consolidation:read")
 def consolidation_plan(county_code):
     """The county's tekun-home consolidation plan (hangzhou-2024 §二, §三)."""
@@ -221,7 +233,7 @@ def consolidation_plan(county_code):
 
 @blp.route("/licence-alerts", methods=["GET"])
 @blp.arguments(DivisionPageArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, LicenceAlertPageReply)
 @requires("institutions:read")
 def licence_alerts(args):
     """Licences expiring within 60 days or expired."""
@@ -233,7 +245,7 @@ def licence_alerts(args):
 
 
 @blp.route("/county-statistics/<county_code>", methods=["GET"])
-@blp.response(200, Loose)
+@blp.response(200, CountyStatisticsReply)
 @requires("consolidation:read")
 def county_statistics(county_code):
     """Institutions, beds, occupancy, grades and the centralised-support rate of a county."""
@@ -250,7 +262,7 @@ def county_statistics(county_code):
 
 @blp.route("/institutions/<uscc>/grade", methods=["POST"])
 @blp.arguments(GradeSchema)
-@blp.response(200, InstitutionSchema)
+@blp.response(200, InstitutionReply)
 @requires("institutions:write")
 def set_grade(body, uscc):
     """Record the institution's assessed grade (1–5)."""
@@ -261,7 +273,7 @@ def set_grade(body, uscc):
 
 @blp.route("/institutions/<uscc>/staff", methods=["PUT"])
 @blp.arguments(StaffSchema)
-@blp.response(200, Loose)
+@blp.response(200, StaffingReply)
 @requires("institutions:write")
 def set_staff(body, uscc):
     """Set staff numbers (carers per resident follow)."""
@@ -271,7 +283,7 @@ def set_staff(body, uscc):
 
 @blp.route("/institutions/<uscc>/catalog/<code>/prices", methods=["POST"])
 @blp.arguments(PriceSchema)
-@blp.response(201, Loose)
+@blp.response(201, CatalogItemReply)
 @requires("institutions:write")
 def set_price(body, uscc, code):
     """A new price for a catalogue item from a date (never retroactive)."""
@@ -282,7 +294,7 @@ def set_price(body, uscc, code):
 
 @blp.route("/institutions/<uscc>/beds/<bed_no>/status", methods=["PUT"])
 @blp.arguments(BedStatusSchema)
-@blp.response(200, Loose)
+@blp.response(200, BedReply)
 @requires("institutions:write")
 def set_bed_status(body, uscc, bed_no):
     """Take a bed out of service or back."""
@@ -292,7 +304,7 @@ def set_bed_status(body, uscc, bed_no):
 
 @blp.route("/institutions/<uscc>/merge", methods=["POST"])
 @blp.arguments(MergeSchema)
-@blp.response(200, Loose)
+@blp.response(200, MergeReply)
 @requires("institutions:write")
 def execute_merge(body, uscc):
     """Merge this tekun home into another: residents who consented move, the
@@ -308,7 +320,7 @@ def execute_merge(body, uscc):
 
 @blp.route("/institutions/<uscc>/monthly-price", methods=["GET"])
 @blp.arguments(MonthlyPriceArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, MonthlyPriceReply)
 @requires("institutions:read")
 def monthly_price(args, uscc):
     """An institution's monthly price on a day: bed for the room type, nursing for the

@@ -16,13 +16,15 @@ from doudi_gateway.resources.base import (
     path_id_number,
     scoped_division,
 )
-from doudi_gateway.schemas.fields import Loose, LoosePage
 from doudi_gateway.schemas.persons import (
     _SCOPES,
+    EligibilityReply,
     EndHardshipSchema,
+    EnrolmentReply,
     OnArgs,
     PersonListArgs,
-    PersonSchema,
+    PersonPageReply,
+    PersonReply,
     RegisterPersonSchema,
 )
 from doudi_gateway.web import (
@@ -98,7 +100,7 @@ def present_person(person: dict) -> dict:
 
 @blp.route("", methods=["POST"])
 @blp.arguments(RegisterPersonSchema)
-@blp.response(200, PersonSchema)
+@blp.response(200, PersonReply)
 @requires("persons:write")
 def register_person(body):
     """Register a person or update their household and hardship facts (idempotent
@@ -113,7 +115,7 @@ def register_person(body):
 
 
 @blp.route("/<id_number>", methods=["GET"])
-@blp.response(200, PersonSchema)
+@blp.response(200, PersonReply)
 @requires("persons:read")
 def get_person(id_number):
     """A person with their full fact history and last decision. ID and phone
@@ -125,7 +127,7 @@ def get_person(id_number):
 
 @blp.route("/<id_number>/eligibility", methods=["GET"])
 @blp.arguments(OnArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, EligibilityReply)
 @requires("persons:read")
 def eligibility(args, id_number):
     """Who qualifies for which care on a date, with the facts, rules and clauses."""
@@ -138,7 +140,7 @@ def eligibility(args, id_number):
 
 @blp.route("", methods=["GET"])
 @blp.arguments(PersonListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, PersonPageReply)
 @requires("persons:read")
 def list_persons(args):
     """Persons inside the caller's jurisdiction with their last decision (masked)."""
@@ -156,7 +158,7 @@ def list_persons(args):
 
 @blp.route("/<id_number>/hardship-ended", methods=["POST"])
 @blp.arguments(EndHardshipSchema)
-@blp.response(200, PersonSchema)
+@blp.response(200, PersonReply)
 @requires("persons:write")
 def end_hardship(body, id_number):
     """Record that a hardship status ended (a new dated fact)."""
@@ -167,7 +169,7 @@ def end_hardship(body, id_number):
 
 
 @blp.route("/<id_number>/enrolments", methods=["GET"])
-@blp.response(200, Loose(many=True))
+@blp.response(200, EnrolmentReply(many=True))
 @requires("enrolments:read")
 def person_enrolments(id_number):
     """A person's enrolments (care mode, status, review dates, history)."""

@@ -10,15 +10,20 @@ from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import page_from
 from doudi_gateway.resources.institutions import act_on_institution, fetch_institution
 from doudi_gateway.resources.persons import fetch_person
-from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, IF_MATCH_DOC, Loose, LoosePage
-from doudi_gateway.schemas.institutions import (
+from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, IF_MATCH_DOC
+from doudi_gateway.schemas.placements import (
     AdmissionArgs,
+    AdmissionRequestPageReply,
     AdmitSchema,
     CareLevelSchema,
+    ConsentRecordReply,
     ConsentRecordSchema,
     DischargeSchema,
     MonthQueryArgs,
     PlacementListArgs,
+    PlacementPageReply,
+    PlacementReply,
+    PriceSegmentsReply,
     TransferSchema,
     UpdatePlacementSchema,
 )
@@ -44,7 +49,7 @@ def fetch_placement(placement_id: str, action: bool = False) -> dict:
 
 @blp.route("/institutions/<uscc>/placements", methods=["GET"])
 @blp.arguments(PlacementListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, PlacementPageReply)
 @requires("placements:read")
 def list_placements(args, uscc):
     """Residents placed in an institution (ID numbers masked)."""
@@ -58,7 +63,7 @@ def list_placements(args, uscc):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(AdmitSchema)
-@blp.response(201, Loose)
+@blp.response(201, PlacementReply)
 @requires("placements:write")
 def admit(body, uscc):
     """Admit a person (refused when placed elsewhere, no free bed, infectious
@@ -74,7 +79,7 @@ def admit(body, uscc):
 
 
 @blp.route("/placements/<placement_id>", methods=["GET"])
-@blp.response(200, Loose)
+@blp.response(200, PlacementReply)
 @requires("placements:read")
 def get_placement(placement_id):
     """One placement."""
@@ -86,7 +91,7 @@ def get_placement(placement_id):
 @blp.route("/placements/<placement_id>/discharge", methods=["POST"])
 @blp.doc(**IF_MATCH_DOC)
 @blp.arguments(DischargeSchema)
-@blp.response(200, Loose)
+@blp.response(200, PlacementReply)
 @requires("placements:write")
 def discharge(body, placement_id):
     """Discharge a resident."""
@@ -99,7 +104,7 @@ def discharge(body, placement_id):
 @blp.route("/placements/<placement_id>/transfer", methods=["POST"])
 @blp.doc(**IF_MATCH_DOC)
 @blp.arguments(TransferSchema)
-@blp.response(200, Loose)
+@blp.response(200, PlacementReply)
 @requires("placements:write")
 def transfer(body, placement_id):
     """Transfer a resident to another institution (needs their recorded consent)."""
@@ -114,7 +119,7 @@ def transfer(body, placement_id):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(ConsentRecordSchema)
-@blp.response(201, Loose)
+@blp.response(201, ConsentRecordReply)
 @requires("placements:write")
 def record_consent(body, uscc):
     """Record a resident's consent (or refusal) to move to this institution
@@ -128,7 +133,7 @@ def record_consent(body, uscc):
 
 @blp.route("/institutions/<uscc>/admission-requests", methods=["GET"])
 @blp.arguments(AdmissionArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, AdmissionRequestPageReply)
 @requires("placements:read")
 def admission_requests(args, uscc):
     """Admission requests from enrolments in centralised care."""
@@ -141,7 +146,7 @@ def admission_requests(args, uscc):
 @blp.route("/placements/<placement_id>", methods=["PATCH"])
 @blp.doc(**IF_MATCH_DOC)
 @blp.arguments(UpdatePlacementSchema)
-@blp.response(200, Loose)
+@blp.response(200, PlacementReply)
 @requires("placements:write")
 def update_placement(body, placement_id):
     """Record the resident's health record and rehab plan references
@@ -156,7 +161,7 @@ def update_placement(body, placement_id):
 @blp.route("/placements/<placement_id>/care-level", methods=["POST"])
 @blp.doc(**IF_MATCH_DOC)
 @blp.arguments(CareLevelSchema)
-@blp.response(200, Loose)
+@blp.response(200, PlacementReply)
 @requires("placements:write")
 def change_care_level(body, placement_id):
     """Change a resident's care level from a date (not before admission or the last
@@ -171,7 +176,7 @@ def change_care_level(body, placement_id):
 
 @blp.route("/placements/<placement_id>/price-segments", methods=["GET"])
 @blp.arguments(MonthQueryArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, PriceSegmentsReply)
 @requires("placements:read")
 def price_segments(args, placement_id):
     """The monthly price in force over each part of a month the resident stayed

@@ -8,24 +8,35 @@ from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import NOTHING, empty_page, jsonable, page_from, scoped_division
 from doudi_gateway.resources.persons import fetch_person
-from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, Loose, LoosePage
+from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC
 from doudi_gateway.schemas.services_log import (
+    BatchReply,
     CardChangeSchema,
+    CardDetailReply,
     CardDocumentSchema,
     CardEndSchema,
     CardListArgs,
+    CardPageReply,
     CardReasonSchema,
+    CardReply,
+    CorrectionReply,
     CorrectionSchema,
     IssueCardSchema,
     ItemPriceSchema,
     ItemsArgs,
     MonthCloseArgs,
     MonthCloseListArgs,
+    MonthClosePageReply,
+    MonthCloseReply,
     MonthCloseSchema,
     RecordBatchSchema,
     RecordListArgs,
+    RecordPageReply,
+    RecordReply,
     RecordSchema,
+    ServiceItemReply,
     StatisticsArgs,
+    StatisticsReply,
     VerifySchema,
 )
 from doudi_gateway.web import idempotent, in_scope, mask, rpc, scope_action, scope_read
@@ -38,7 +49,7 @@ blp = Blueprint("services_log", __name__, url_prefix="/api/v1",
 
 @blp.route("/service-cards", methods=["GET"])
 @blp.arguments(CardListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, CardPageReply)
 @requires("services:read")
 def list_cards(args):
     """Service cards in the caller's jurisdiction, by service number."""
@@ -54,7 +65,7 @@ def list_cards(args):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(IssueCardSchema)
-@blp.response(201, Loose)
+@blp.response(201, CardReply)
 @requires("cards:write")
 def issue_card(body):
     """Issue a person's service card after the needs assessment (qingyunpu-2021 §五)."""
@@ -65,7 +76,7 @@ def issue_card(body):
 
 
 @blp.route("/service-cards/<id_number>", methods=["GET"])
-@blp.response(200, Loose)
+@blp.response(200, CardDetailReply)
 @requires("services:read")
 def get_card(id_number):
     """A person's service card with its history."""
@@ -77,7 +88,7 @@ def get_card(id_number):
 
 @blp.route("/services", methods=["GET"])
 @blp.arguments(RecordListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, RecordPageReply)
 @requires("services:read")
 def list_records(args):
     """Service records (ID numbers masked)."""
@@ -96,7 +107,7 @@ def list_records(args):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(RecordSchema)
-@blp.response(201, Loose)
+@blp.response(201, RecordReply)
 @requires("services:write")
 def record_service(body):
     """Record a delivered service against the person's card."""
@@ -117,7 +128,7 @@ def fetch_record(record_id: str, action: bool = False) -> dict:
 
 
 @blp.route("/services/<record_id>", methods=["GET"])
-@blp.response(200, Loose)
+@blp.response(200, RecordReply)
 @requires("services:read")
 def get_record(record_id):
     """One service record."""
@@ -126,7 +137,7 @@ def get_record(record_id):
 
 @blp.route("/services/<record_id>/verification", methods=["POST"])
 @blp.arguments(VerifySchema)
-@blp.response(200, Loose)
+@blp.response(200, RecordReply)
 @requires("services:write")
 def verify_record(body, record_id):
     """Verify a service record (the person or township staff)."""
@@ -152,7 +163,7 @@ def verify_record(body, record_id):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(MonthCloseSchema)
-@blp.response(201, Loose)
+@blp.response(201, MonthCloseReply)
 @requires("services:close_month")
 def close_month(body):
     """Close a township's (or an institution's) month: verified records are
@@ -167,7 +178,7 @@ def close_month(body):
 
 @blp.route("/month-closes", methods=["GET"])
 @blp.arguments(MonthCloseListArgs, location="query")
-@blp.response(200, LoosePage)
+@blp.response(200, MonthClosePageReply)
 @requires("services:read")
 def list_month_closes(args):
     """Month closes in the caller's jurisdiction."""
@@ -189,7 +200,7 @@ def _card_action(id_number: str, method: str, **kwargs) -> dict:
 
 @blp.route("/service-cards/<id_number>/change", methods=["POST"])
 @blp.arguments(CardChangeSchema)
-@blp.response(200, Loose)
+@blp.response(200, CardReply)
 @requires("cards:write")
 def change_card(body, id_number):
     """Change a card's items or providers (reactivates a suspended card)."""
@@ -198,7 +209,7 @@ def change_card(body, id_number):
 
 @blp.route("/service-cards/<id_number>/suspension", methods=["POST"])
 @blp.arguments(CardReasonSchema)
-@blp.response(200, Loose)
+@blp.response(200, CardReply)
 @requires("cards:write")
 def suspend_card(body, id_number):
     """Suspend a service card."""
@@ -206,7 +217,7 @@ def suspend_card(body, id_number):
 
 
 @blp.route("/service-cards/<id_number>/resumption", methods=["POST"])
-@blp.response(200, Loose)
+@blp.response(200, CardReply)
 @requires("cards:write")
 def resume_card(id_number):
     """Resume a suspended service card."""
@@ -215,7 +226,7 @@ def resume_card(id_number):
 
 @blp.route("/service-cards/<id_number>/end", methods=["POST"])
 @blp.arguments(CardEndSchema)
-@blp.response(200, Loose)
+@blp.response(200, CardReply)
 @requires("cards:write")
 def end_card(body, id_number):
     """End a service card."""
@@ -225,7 +236,7 @@ def end_card(body, id_number):
 
 @blp.route("/services/<record_id>/corrections", methods=["POST"])
 @blp.arguments(CorrectionSchema)
-@blp.response(201, Loose)
+@blp.response(201, CorrectionReply)
 @requires("services:write")
 def correct_record(body, record_id):
     """Correct a record: the original is kept (superseded), the correction is new;
@@ -238,7 +249,7 @@ def correct_record(body, record_id):
 
 @blp.route("/service-statistics", methods=["GET"])
 @blp.arguments(StatisticsArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, StatisticsReply)
 @requires("services:read")
 def monthly_statistics(args):
     """A month's records, persons served, minutes, amounts, visits and alerts."""
@@ -252,7 +263,7 @@ def monthly_statistics(args):
 
 @blp.route("/service-items", methods=["GET"])
 @blp.arguments(ItemsArgs, location="query")
-@blp.response(200, Loose(many=True))
+@blp.response(200, ServiceItemReply(many=True))
 @requires("services:read")
 def list_items(args):
     """The service items (and unit prices) of the jurisdiction's pack."""
@@ -267,7 +278,7 @@ def list_items(args):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(CardDocumentSchema)
-@blp.response(201, Loose)
+@blp.response(201, CardDetailReply)
 @requires("cards:write")
 def add_card_document(body, id_number):
     """Put a document into the person's file (一人一档, qingyunpu-2021 §五3): ID card,
@@ -280,7 +291,7 @@ def add_card_document(body, id_number):
 @idempotent
 @blp.doc(**IDEMPOTENCY_DOC)
 @blp.arguments(RecordBatchSchema)
-@blp.response(201, Loose)
+@blp.response(201, BatchReply)
 @requires("services:write")
 def record_services(body):
     """Record many delivered services at once (a provider's upload): every record is
@@ -304,7 +315,7 @@ def record_services(body):
 
 @blp.route("/service-items/<jurisdiction>/<code>/price", methods=["PUT"])
 @blp.arguments(ItemPriceSchema)
-@blp.response(200, Loose)
+@blp.response(200, ServiceItemReply)
 @requires("services:price")
 def set_item_price(body, jurisdiction, code):
     """Set (or clear) the unit price of a service item of a pack's jurisdiction
@@ -319,7 +330,7 @@ def set_item_price(body, jurisdiction, code):
 
 @blp.route("/month-closes/<month>", methods=["GET"])
 @blp.arguments(MonthCloseArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, MonthCloseReply)
 @requires("services:read")
 def get_month_close(args, month):
     """One month close of a township (`division_code`) or an institution

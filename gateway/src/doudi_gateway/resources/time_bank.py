@@ -9,9 +9,12 @@ from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
 from doudi_gateway.resources.base import page_from
 from doudi_gateway.resources.persons import fetch_person
-from doudi_gateway.schemas.fields import Loose, PageArgs
-from doudi_gateway.schemas.services_log import (
+from doudi_gateway.schemas.fields import PageArgs
+from doudi_gateway.schemas.time_bank import (
     RedeemSchema,
+    TimeBalanceReply,
+    TimeBankReply,
+    TimeTransferReply,
     TimeTransferSchema,
 )
 from doudi_gateway.web import mask, rpc
@@ -22,7 +25,7 @@ blp = Blueprint("time_bank", __name__, url_prefix="/api/v1",
 
 @blp.route("/time-bank/<id_number>", methods=["GET"])
 @blp.arguments(PageArgs, location="query")
-@blp.response(200, Loose)
+@blp.response(200, TimeBankReply)
 @requires("services:read")
 def time_bank(args, id_number):
     """A volunteer's time-bank balance and history (lanzhou-2021 §四(五)3)."""
@@ -35,7 +38,7 @@ def time_bank(args, id_number):
 
 @blp.route("/time-bank/<id_number>/transfers", methods=["POST"])
 @blp.arguments(TimeTransferSchema)
-@blp.response(200, Loose)
+@blp.response(200, TimeTransferReply)
 @requires("services:write")
 def transfer_time(body, id_number):
     """Transfer time-bank minutes to a family member."""
@@ -47,7 +50,7 @@ def transfer_time(body, id_number):
 
 @blp.route("/time-bank/<id_number>/redemptions", methods=["POST"])
 @blp.arguments(RedeemSchema)
-@blp.response(200, Loose)
+@blp.response(200, TimeBalanceReply)
 @requires("services:write")
 def redeem_time(body, id_number):
     """Redeem time-bank minutes for services."""

@@ -3,20 +3,33 @@ edge; the routes are in ``doudi_gateway.resources.applications``)."""
 
 from __future__ import annotations
 
+from doudi_contracts.vocabularies import codes
 from marshmallow import Schema, fields, validate
 
-from doudi_gateway.schemas.fields import Division, IdNumber, Loose, Money, PageArgs, Text, Uscc
+from doudi_gateway.schemas.fields import (
+    Bool,
+    Code,
+    Day,
+    Division,
+    IdNumber,
+    Instant,
+    Int,
+    ListOf,
+    MapOf,
+    Money,
+    Obj,
+    PageArgs,
+    Reply,
+    Str,
+    Text,
+    Uscc,
+    Yuan,
+    page_of,
+)
 
-CARE_MODES = ["centralized", "neighbor", "day_care", "co_housing", "home_visit", "family_bed",
-              "dispersed"]
-
-
-ACTIONS = ["village_review", "township_check", "department_signoff", "approve", "reject",
-           "object", "close_notice", "sign_agreement", "withdraw"]
-
-
-STATES = ["submitted", "village_reviewed", "township_checked", "signed_off", "in_notice",
-          "approved", "enrolled", "rejected", "withdrawn"]
+CARE_MODES = list(codes("care_modes"))
+ACTIONS = list(codes("review_actions"))
+STATES = list(codes("application_states"))
 
 
 class ConsentSchema(Schema):
@@ -37,7 +50,10 @@ class FileApplicationSchema(Schema):
     care_mode = fields.String(required=True, validate=validate.OneOf(CARE_MODES))
     channel = fields.String(load_default="clerk",
                             validate=validate.OneOf(["clerk", "person", "guardian"]))
-    documents = fields.List(Text(64), load_default=list)
+    documents = fields.List(fields.String(validate=validate.OneOf(codes("application_documents"))),
+                            load_default=list, metadata={
+                                "description": "已收齐的申请材料",
+                                "x-vocabulary": "application_documents"})
     consent = fields.Nested(ConsentSchema, required=True)
     institution_uscc = Uscc()
     caregiver = fields.Nested(CaregiverSchema)
@@ -74,11 +90,169 @@ class NoticeCsvArgs(Schema):
     date_to = fields.Date(required=True)
 
 
-class ApplicationSchema(Loose):
-    application_id = fields.String()
-    state = fields.String()
-    division_code = fields.String()
-    next_actions = fields.List(fields.String())
+class ConsentReply(Reply):
+    given = Bool(description="是否同意（申请、入住、退出均尊重本人意愿）")
+    by = Str(description="表示同意的人：本人或监护人姓名")
+    on = Day(description="表示同意的日期")
+    note = Str(null=True)
+    clause = Str(description="依据条款")
+
+
+class CaregiverReply(Reply):
+    name = Str()
+    relationship = Str()
+    id_number = Str()
+
+
+class SignoffReply(Reply):
+    on = Day(description="会签日期")
+    comment = Str(null=True)
+    actor = Str(optional=True)
+    role = Str(optional=True)
+
+
+class HomeVisitReply(Reply):
+    on = Day(description="入户调查日期")
+    by = Str(description="调查人")
+    findings = Str(description="调查结果")
+
+
+class NeedsAssessmentReply(Reply):
+    incapacity_level = Code("incapacity_levels", optional=True)
+    needs = ListOf(Str(), optional=True, description="需求（服务项目代码或说明）")
+    note = Str(optional=True)
+
+
+class StepDataReply(Reply):
+    """What a step recorded; which fields depends on the action."""
+
+    consent = Obj(ConsentReply, optional=True)
+    documents = ListOf(Code("application_documents"), optional=True, description="收齐的申请材料")
+    home_visit = Obj(HomeVisitReply, optional=True, description="入户调查（乡镇初核）")
+    needs_assessment = Obj(NeedsAssessmentReply, optional=True, description="需求评估（乡镇初核）")
+    department = Code("signoff_departments", optional=True, description="会签部门")
+    signed_on = Day(optional=True)
+    agreement_no = Str(optional=True, null=True)
+    institution_uscc = Str(optional=True, null=True)
+    notice_from = Day(optional=True)
+    notice_until = Day(optional=True)
+
+
+class StepReply(Reply):
+    id = Int()
+    seq = Int(description="序号")
+    action = Code("application_steps", description="办理环节")
+    from_state = Code("application_states", null=True, description="办理前状态")
+    to_state = Code("application_states", description="办理后状态")
+    actor = Str()
+    role = Str()
+    on_date = Day(description="办理日期")
+    at = Instant()
+    comment = Str(null=True)
+    data = Obj(StepDataReply, description="办理时记录的内容")
+
+
+class ApplicationSummaryReply(Reply):
+    application_id = Str()
+    id_number_masked = Str()
+    name = Str()
+    division_code = Str()
+    care_mode = Code("care_modes")
+    policy_pack = Code("policy_packs")
+    pack_version = Str()
+    state = Code("application_states")
+    chain = ListOf(Code("application_steps"), description="该政策的审批环节")
+    next_actions = ListOf(Code("review_actions"), description="当前可办理的操作")
+    channel = Code("application_channels")
+    submitted_by = Str()
+    submitted_role = Str()
+    submitted_on = Day()
+    documents = ListOf(Code("application_documents"), description="已收齐的申请材料")
+    consent = Obj(ConsentReply, description="本人（或监护人）同意")
+    institution_uscc = Str(null=True, description="申请入住的机构（集中供养）")
+    caregiver = Obj(CaregiverReply, null=True, description="照护人（邻里照护）")
+    signoffs = MapOf(fields.Nested(SignoffReply), description="部门会签：部门代码 → 会签")
+    notice_from = Day(null=True)
+    notice_until = Day(null=True)
+    approved_on = Day(null=True)
+    rejected_on = Day(null=True)
+    reason = Str(null=True, description="不予批准或撤回的原因")
+    decision_id = Str(null=True)
+    enrolment_id = Str(null=True)
+    updated_at = Instant()
+
+
+class ApplicationReply(ApplicationSummaryReply):
+    id_number = Str(description="身份证号码：完整或脱敏（视角色而定）")
+    steps = ListOf(StepReply, description="办理经过，按时间排列")
+
+
+ApplicationPageReply = page_of(ApplicationSummaryReply, "ApplicationPageReply",
+                               "申请（身份证号脱敏），先提交的在前")
+
+
+class NoticeRowReply(Reply):
+    application_id = Str()
+    name = Str()
+    id_number_masked = Str()
+    division_code = Str()
+    care_mode = Code("care_modes")
+    policy_pack = Code("policy_packs")
+    approved_on = Day(null=True)
+    notice_from = Day(null=True)
+    notice_until = Day(null=True)
+    state = Code("application_states")
+
+
+NoticePageReply = page_of(NoticeRowReply, "NoticePageReply", "公示名单（身份证号脱敏）")
+
+
+class PackRuleReply(Reply):
+    id = Str(description="规则编号")
+    label = Str(description="规则名称")
+    clause = Str()
+    condition = Str(description="规则条件（中文）")
+    wording = Str(description="条款原文（摘录）；未摘录为空字符串")
+
+
+class TargetGroupRuleReply(PackRuleReply):
+    care_modes = ListOf(Code("care_modes"), description="该类别限定的照护方式；空为不限")
+
+
+class PriorityRuleReply(PackRuleReply):
+    rank = Int(description="优先级（1 最高）")
+
+
+class CopayBandReply(Reply):
+    band = Str(description="档次")
+    max_income = Yuan(null=True, description="月人均收入上限（元）；最高档为 null")
+    share = Str(description="自付比例（0–1）")
+    clause = Str()
+
+
+class PackReply(Reply):
+    id = Code("policy_packs", description="政策文件简称")
+    version = Str(description="版本号")
+    title = Str(description="政策名称")
+    document = Str(description="文号")
+    jurisdiction = Str(description="适用区划代码")
+    effective_from = Day()
+    effective_until = Day(null=True)
+    care_modes = ListOf(Code("care_modes"), description="该政策的照护方式")
+    accepted_standards = ListOf(Code("assessment_standards"), description="认可的失能评估标准")
+    chain = ListOf(Code("application_steps"), description="审批环节")
+    chain_clause = Str(description="审批环节的依据条款")
+    notice_days = Int(description="公示天数；0 为不设公示期")
+    review_interval_months = Int(description="复核间隔（月）")
+    signoff_departments = ListOf(Code("signoff_departments"), description="会签部门")
+    handover_age = Int(null=True, description="移交民政的年龄；不移交为 null")
+    handover_modes = ListOf(Code("care_modes"), description="移交时终止的照护方式")
+    general_rules = ListOf(PackRuleReply, description="一般条件（全部须满足）")
+    target_groups = ListOf(TargetGroupRuleReply, description="对象类别（满足其一）")
+    mode_rules = MapOf(fields.List(fields.Nested(PackRuleReply)),
+                       description="各照护方式的附加条件：照护方式代码 → 规则")
+    priority = ListOf(PriorityRuleReply, description="优先级规则")
+    copay_bands = ListOf(CopayBandReply, description="家庭自付档次")
 
 
 class EnrolmentReviewSchema(Schema):

@@ -3,9 +3,20 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
-from doudi_gateway.schemas.fields import IdNumber, PageArgs
+from doudi_gateway.schemas.fields import (
+    Bool,
+    Code,
+    IdNumber,
+    Instant,
+    Int,
+    Obj,
+    PageArgs,
+    Reply,
+    Str,
+    page_of,
+)
 
 
 class AuditArgs(PageArgs):
@@ -18,25 +29,28 @@ class AuditArgs(PageArgs):
     until = fields.AwareDateTime()
 
 
-class AuditEntrySchema(Schema):
-    id = fields.Integer()
-    at = fields.DateTime()
-    request_id = fields.String(allow_none=True)
-    username = fields.String(allow_none=True)
-    role = fields.String(allow_none=True)
-    action = fields.String()
-    method = fields.String()
-    path = fields.String()
-    resource_id = fields.String(allow_none=True)
-    status = fields.Integer()
-    outcome = fields.String()
-    remote_addr = fields.String(allow_none=True)
-    detail = fields.Dict(allow_none=True)
-    subject = fields.String(allow_none=True, metadata={"description": "ID 号的密钥哈希"})
+class AuditDetailReply(Reply):
+    full_record = Bool(optional=True, description="此次写入也读取了完整记录")
+    reason = Str(optional=True, description="拒绝或失败的原因")
+    code = Str(optional=True, description="拒绝或失败的原因代码")
 
 
-class AuditPageSchema(Schema):
-    items = fields.List(fields.Nested(AuditEntrySchema), required=True)
-    page = fields.Integer(required=True)
-    per_page = fields.Integer(required=True)
-    total = fields.Integer(required=True)
+class AuditEntrySchema(Reply):
+    id = Int()
+    at = Instant(description="发生时间 (ISO 8601，带时区)")
+    request_id = Str(null=True)
+    username = Str(null=True, description="操作人（用户名）；未登录为 null")
+    role = Str(null=True, description="操作人的角色（代码，中文名称见 /api/v1/vocabularies/roles）")
+    action = Str(description="操作：<方法> <路由>（写入），或 person.read_full（读取完整记录）、"
+                             "login（登录）")
+    method = Str(description="HTTP 方法")
+    path = Str(description="请求路径")
+    resource_id = Str(null=True, description="涉及的资源编号（身份证号脱敏）")
+    status = Int(description="HTTP 状态码")
+    outcome = Code("audit_outcomes", description="结果")
+    remote_addr = Str(null=True, description="客户端地址")
+    detail = Obj(AuditDetailReply, null=True, description="补充说明")
+    subject = Str(null=True, description="涉及人员身份证号的密钥哈希（按人查询用，不可还原）")
+
+
+AuditPageSchema = page_of(AuditEntrySchema, "AuditPageReply", "审计记录，新的在前")

@@ -58,10 +58,125 @@ def Text(max_len: int = 500, **kw) -> fields.String:
     return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
 
 
-class Loose(Schema):
-    """A reply schema that documents the main fields but passes the service's
-    JSON-ready answer through unchanged (additional properties allowed)."""
+class Reply(Schema):
+    """A reply: strict in the OpenAPI document (``additionalProperties: false``,
+    every field typed and described). The service's JSON-ready answer passes
+    through unchanged — no second serialisation — and ``CHECK_REPLIES`` (on in
+    the tests) validates every 2xx reply against this schema
+    (``doudi_gateway.replycheck``)."""
 
+    def dump(self, obj: Any, *, many: bool | None = None):
+        return obj
+
+
+def page_of(item: type[Schema], name: str, description: str) -> type[Reply]:
+    """The reply of a paged list of ``item`` (``{items, page, per_page, total}``)."""
+    return type(name, (Reply,), {
+        "items": fields.List(fields.Nested(item), required=True,
+                             metadata={"description": description}),
+        "page": fields.Integer(required=True, metadata={"description": "页码，从 1 开始"}),
+        "per_page": fields.Integer(required=True, metadata={"description": "每页条数"}),
+        "total": fields.Integer(required=True, metadata={"description": "符合条件的总条数"}),
+    })
+
+
+# -- reply fields: present in every reply unless ``optional``; ``null`` admits null ----
+
+MONEY_PATTERN = r"^-?\d+\.\d{2}$"
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _reply_kw(description: str | None, null: bool, optional: bool, example: Any,
+              **meta: Any) -> dict:
+    metadata = {k: v for k, v in (("description", description), ("example", example)) if v}
+    metadata.update(meta)
+    return {"required": not optional, "allow_none": null, "metadata": metadata}
+
+
+def Str(description: str | None = None, *, null: bool = False, optional: bool = False,
+        example: Any = None, **kw: Any) -> fields.String:
+    return fields.String(**_reply_kw(description, null, optional, example), **kw)
+
+
+def Int(description: str | None = None, *, null: bool = False, optional: bool = False,
+        example: Any = None, **kw: Any) -> fields.Integer:
+    return fields.Integer(**_reply_kw(description, null, optional, example), **kw)
+
+
+def Bool(description: str | None = None, *, null: bool = False,
+         optional: bool = False) -> fields.Boolean:
+    return fields.Boolean(**_reply_kw(description, null, optional, None))
+
+
+def Day(description: str | None = None, *, null: bool = False, optional: bool = False,
+        **kw: Any) -> fields.Date:
+    """A calendar date ``YYYY-MM-DD`` (Asia/Shanghai)."""
+    return fields.Date(**_reply_kw(description, null, optional, None), **kw)
+
+
+def Instant(description: str | None = None, *, null: bool = False,
+            optional: bool = False) -> fields.DateTime:
+    """A moment in time, ISO 8601 with its offset."""
+    return fields.DateTime(**_reply_kw(description, null, optional, None))
+
+
+def Yuan(description: str | None = None, *, null: bool = False,
+         optional: bool = False) -> fields.String:
+    """Money in yuan as a string with two decimals (``"1200.00"``; negative in
+    ledger entries that credit an account)."""
+    return fields.String(validate=validate.Regexp(MONEY_PATTERN),
+                         **_reply_kw(description, null, optional, "1200.00",
+                                     format="decimal"))
+
+
+def YearMonth(description: str | None = None, *, null: bool = False,
+              optional: bool = False) -> fields.String:
+    return fields.String(validate=validate.Regexp(MONTH_PATTERN),
+                         **_reply_kw(description, null, optional, "2026-03"))
+
+
+def Code(vocabulary: str, description: str | None = None, *, null: bool = False,
+         optional: bool = False) -> fields.String:
+    """A code from one of the vocabularies (``/api/v1/vocabularies/{name}`` labels
+    it); the document lists the codes and names the vocabulary
+    (``x-vocabulary``)."""
+    from doudi_contracts.vocabularies import vocabulary as _vocabulary
+
+    vocab = _vocabulary(vocabulary)
+    return fields.String(validate=validate.OneOf(vocab.codes),
+                         **_reply_kw(description, null, optional, vocab.codes[0],
+                                     **{"x-vocabulary": vocabulary}))
+
+
+def Obj(schema: type[Schema] | Schema, description: str | None = None, *,
+        null: bool = False, optional: bool = False, **kw: Any) -> fields.Nested:
+    return fields.Nested(schema, **_reply_kw(description, null, optional, None), **kw)
+
+
+def ListOf(item: fields.Field | type[Schema], description: str | None = None, *,
+           null: bool = False, optional: bool = False) -> fields.List:
+    inner = fields.Nested(item) if isinstance(item, type) else item
+    return fields.List(inner, **_reply_kw(description, null, optional, None))
+
+
+def MapOf(values: fields.Field, description: str | None = None, *, null: bool = False,
+          optional: bool = False) -> fields.Dict:
+    """An object whose keys are data (a code, a month) and whose values are typed."""
+    return fields.Dict(keys=fields.String(), values=values,
+                       **_reply_kw(description, null, optional, None))
+
+
+class PageArgs(Schema):
+    """``page`` and ``per_page`` as every list takes them; the limits are the
+    suite's one paging contract (``doudi_common.paging``)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
+                          metadata={"description": "页码，从 1 开始"})
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE),
+                              metadata={"description": f"每页条数，1–{MAX_PER_PAGE}"})
+
+
+class Loose(Schema):  # TEMPORARY while replies are typed
     class Meta:
         unknown = INCLUDE
 
@@ -74,13 +189,3 @@ class LoosePage(Loose):
     page = fields.Integer()
     per_page = fields.Integer()
     total = fields.Integer(required=True)
-
-
-class PageArgs(Schema):
-    """``page`` and ``per_page`` as every list takes them; the limits are the
-    suite's one paging contract (``doudi_common.paging``)."""
-
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE),
-                          metadata={"description": "页码，从 1 开始"})
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE),
-                              metadata={"description": f"每页条数，1–{MAX_PER_PAGE}"})

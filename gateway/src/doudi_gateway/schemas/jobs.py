@@ -2,40 +2,61 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from doudi_contracts.vocabularies import codes
+from marshmallow import fields, validate
 
-STATES = ["queued", "running", "succeeded", "failed"]
+from doudi_gateway.schemas.fields import Instant, Int, Obj, Reply, Str, YearMonth
+from doudi_gateway.schemas.funding import SettlementRunReply
+
+STATES = list(codes("job_states"))
 
 
-class JobSchema(Schema):
+class JobParamsReply(Reply):
+    division_code = Str(description="县级区划代码")
+    month = YearMonth(description="结算月份")
+
+
+class JobProblemReply(Reply):
+    """Why a job failed (problem+json as the gateway would answer it)."""
+
+    type = Str(optional=True, description="问题类型 URI")
+    title = Str(optional=True, description="问题标题")
+    status = Int(description="HTTP 状态码")
+    detail = Str(description="原因（中文）")
+    code = Str(optional=True, description="机器可读的原因代码")
+    fields = fields.Dict(keys=fields.String(), values=fields.String(), required=False,
+                         metadata={"description": "涉及的字段与取值（如 reason、month）"})
+
+
+class JobSchema(Reply):
     job_id = fields.String(required=True, metadata={
         "description": "任务编号", "example": "JOB-6F1C1C8E0B7A4F439D8E"})
     kind = fields.String(required=True, metadata={"description": "任务类型：settlement 月度结算"})
     state = fields.String(required=True, validate=validate.OneOf(STATES), metadata={
-        "description": "状态：queued 排队、running 进行中、succeeded 完成、failed 失败"})
-    phase = fields.String(required=True, allow_none=True, metadata={
-        "description": "阶段：queued、loading 读取、settling 计算、posting 记账、"
-                       "paying 支付、done"})
+        "description": "状态：queued 排队、running 进行中、succeeded 完成、failed 失败",
+        "x-vocabulary": "job_states"})
+    phase = fields.String(required=True, allow_none=True,
+                          validate=validate.OneOf(codes("job_phases")), metadata={
+                              "description": "阶段：queued、loading 读取、settling 计算、"
+                                             "posting 记账、paying 支付、done",
+                              "x-vocabulary": "job_phases"})
     done = fields.Integer(required=True, metadata={"description": "已处理的入住（个案）数"})
     total = fields.Integer(required=True, allow_none=True, metadata={
         "description": "个案总数（读取后才知道）"})
     attempts = fields.Integer(required=True, metadata={
         "description": "执行次数（进程中断后续跑会增加）"})
     division_code = fields.String(required=True, metadata={"description": "县级区划代码"})
-    params = fields.Dict(required=True, metadata={"description": "任务参数（区划、月份）"})
-    result = fields.Dict(required=True, allow_none=True, metadata={
-        "description": "完成时的结算结果（同 GET /funding/settlements/{division_code}/{month}）"})
-    error = fields.Dict(required=True, allow_none=True, metadata={
-        "description": "失败时的 problem+json"})
+    params = Obj(JobParamsReply, description="任务参数（区划、月份）")
+    result = Obj(SettlementRunReply, null=True, description=(
+        "完成时的结算结果（同 GET /funding/settlements/{division_code}/{month}）；未完成为 null"))
+    error = Obj(JobProblemReply, null=True, description="失败时的 problem+json；否则为 null")
     requested_by = fields.String(required=True, metadata={"description": "发起人"})
-    created_at = fields.String(required=True, metadata={"description": "创建时间 (ISO 8601)"})
-    started_at = fields.String(required=True, allow_none=True, metadata={
-        "description": "开始时间 (ISO 8601)"})
-    finished_at = fields.String(required=True, allow_none=True, metadata={
-        "description": "结束时间 (ISO 8601)"})
+    created_at = Instant()
+    started_at = Instant(null=True, description="开始时间 (ISO 8601，带时区)；未开始为 null")
+    finished_at = Instant(null=True)
 
 
-class JobListSchema(Schema):
+class JobListSchema(Reply):
     items = fields.List(fields.Nested(JobSchema), required=True, metadata={
         "description": "本人发起的任务，新的在前"})
     total = fields.Integer(required=True, metadata={"description": "任务数"})

@@ -6,7 +6,27 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from doudi_gateway.schemas.fields import Division, IdNumber, Money, Month, PageArgs, Text, Uscc
+from doudi_gateway.schemas.fields import (
+    Bool,
+    Code,
+    Day,
+    Division,
+    IdNumber,
+    Instant,
+    Int,
+    ListOf,
+    Money,
+    Month,
+    Obj,
+    PageArgs,
+    Reply,
+    Str,
+    Text,
+    Uscc,
+    YearMonth,
+    Yuan,
+    page_of,
+)
 
 
 class ProviderSchema(Schema):
@@ -61,34 +81,6 @@ class VerifySchema(Schema):
     note = Text(500)
 
 
-class VisitSchema(Schema):
-    id_number = IdNumber(required=True)
-    visited_on = fields.Date(required=True)
-    visitor = fields.Nested(ProviderSchema, required=True)
-    content = Text(2000, required=True)
-    kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "neighbor"]))
-
-
-class VisitListArgs(PageArgs):
-    id_number = IdNumber(required=True)
-
-
-class AlertSchema(Schema):
-    id_number = IdNumber(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(
-        ["doorbell", "missed_visit", "health", "safety", "other"]))
-    summary = Text(1000)
-
-
-class AlertListArgs(PageArgs):
-    division_code = Division()
-    status = fields.String(validate=validate.OneOf(["raised", "acknowledged", "resolved"]))
-
-
-class ResolveSchema(Schema):
-    resolution = Text(1000, required=True)
-
-
 class MonthCloseSchema(Schema):
     month = Month(required=True)
     division_code = Division((6, 9), required=True)
@@ -129,28 +121,8 @@ class CorrectionSchema(Schema):
     reason = Text(500, required=True)
 
 
-class ScheduleSchema(Schema):
-    id_number = IdNumber(required=True)
-    every_days = fields.Integer(required=True, validate=validate.Range(min=1, max=366))
-    kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "neighbor"]))
-    start_on = fields.Date()
-
-
 class DivisionPageArgs(PageArgs):
     division_code = Division()
-
-
-class TimeTransferSchema(Schema):
-    to_id_number = IdNumber(required=True)
-    minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
-    relation = fields.String(required=True, validate=validate.OneOf(
-        ["spouse", "parent", "child", "sibling", "grandparent", "grandchild"]))
-
-
-class RedeemSchema(Schema):
-    minutes = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
-    service_item = Text(32)
-    note = Text(500)
 
 
 class StatisticsArgs(Schema):
@@ -191,3 +163,252 @@ class MonthCloseArgs(Schema):
         if bool(data.get("division_code")) == bool(data.get("institution_uscc")):
             raise ValidationError("须提供 division_code 或 institution_uscc 之一",
                                   field_name="division_code")
+
+
+# -- replies ---------------------------------------------------------------------------
+
+
+class ServiceItemReply(Reply):
+    jurisdiction = Str(description="服务目录所属辖区（区划代码）")
+    pack = Code("policy_packs", description="服务目录所依据的政策文件")
+    code = Code("service_items", description="服务项目")
+    name = Str(description="服务项目名称")
+    category = Str(description="类别：daily_care 生活照料、health_care 医疗保健、"
+                               "capability 能力提升、home_service 居家服务")
+    unit = Str(description="计量单位：visit 次、hour 小时、meal 餐")
+    paid_per_record = Bool(description="是否按服务记录付费（先服务后补贴）")
+    unit_price = Yuan(null=True)
+    clause = Str()
+
+
+class CardItemReply(Reply):
+    code = Code("service_items")
+    name = Str(description="服务项目名称")
+    unit = Str(description="计量单位：visit 次、hour 小时、meal 餐")
+    times_per_month = Int(description="每月次数上限")
+
+
+class ProviderReply(Reply):
+    kind = Code("provider_kinds", description="服务提供者类型")
+    uscc = Str(null=True, description="机构或组织的统一社会信用代码；个人为 null")
+    id_number = Str(null=True, description="个人服务者身份证号（脱敏）；机构为 null")
+    name = Str()
+    items = ListOf(Code("service_items"), null=True, optional=True,
+                   description="该服务者负责的项目；null 为服务卡上的全部项目")
+
+
+class CardProviderReply(ProviderReply):
+    items = ListOf(Code("service_items"), null=True,
+                   description="该服务者负责的项目；null 为服务卡上的全部项目")
+
+
+class CardDocumentReply(Reply):
+    kind = Code("document_kinds", description="材料类型")
+    ref = Str(description="文档库中的材料编号")
+    note = Str(null=True)
+    added_by = Str()
+    added_at = Instant()
+
+
+class CardItemSpecReply(Reply):
+    code = Code("service_items")
+    times_per_month = Int(description="每月次数上限")
+
+
+class CardEventDetailReply(Reply):
+    """What a card event carries; the fields depend on the action."""
+
+    direct = Bool(optional=True, description="直接发卡（无纳入照护记录）")
+    assessed_on = Day(optional=True)
+    items = ListOf(CardItemSpecReply, optional=True)
+    providers = ListOf(ProviderReply, optional=True)
+    service_no = Str(optional=True)
+    reason = Str(optional=True, null=True)
+    event_id = Str(optional=True)
+    care_mode = Code("care_modes", optional=True, null=True)
+    previous_care_mode = Code("care_modes", optional=True, null=True)
+    started_on = Day(optional=True, null=True)
+    ended_on = Day(optional=True, null=True)
+    end_reason = Str(optional=True, null=True)
+    date_of_death = Day(optional=True, null=True)
+    enrolment_id = Str(optional=True, null=True)
+    kind = Code("document_kinds", optional=True)
+    ref = Str(optional=True)
+    note = Str(optional=True, null=True)
+
+
+class CardEventReply(Reply):
+    at = Instant()
+    action = Str(description="opened 建档、issued 发卡、changed 变更、suspended 暂停、"
+                             "resumed 恢复、"
+                             "ended 终止、enrolment_changed 照护变化、document_added 补充材料、"
+                             "person_deceased 死亡、person_handed_over 移交")
+    by = Str()
+    detail = Obj(CardEventDetailReply, description="事件内容（字段随事件而定）")
+
+
+class CardReply(Reply):
+    id_number = Str(description="身份证号码（脱敏）")
+    id_number_masked = Str()
+    name = Str()
+    division_code = Str()
+    service_no = Str(null=True, description="服务卡号（发卡后才有）")
+    status = Code("card_statuses", description="服务卡状态")
+    care_mode = Code("care_modes", null=True)
+    enrolment_id = Str(null=True)
+    jurisdiction = Str(description="服务目录所属辖区")
+    assessed_on = Day(null=True)
+    issued_on = Day(null=True)
+    ended_on = Day(null=True)
+    end_reason = Str(null=True)
+    suspended_reason = Str(null=True)
+    date_of_death = Day(null=True)
+    items = ListOf(CardItemReply, description="服务卡上的服务项目")
+    providers = ListOf(CardProviderReply, description="服务提供者")
+
+
+class CardDetailReply(CardReply):
+    documents = ListOf(CardDocumentReply, description="一人一档的材料（qingyunpu-2021 §五3）")
+    history = ListOf(CardEventReply, description="服务卡的经过")
+
+
+CardPageReply = page_of(CardReply, "CardPageReply", "服务卡，按服务卡号排序")
+
+
+class RecordProviderReply(Reply):
+    kind = Code("provider_kinds")
+    uscc = Str(null=True)
+    id_number = Str(null=True, description="个人服务者身份证号（脱敏）；机构为 null")
+    name = Str()
+
+
+class RecordReply(Reply):
+    record_id = Str()
+    id_number = Str(description="服务对象身份证号码（脱敏）")
+    id_number_masked = Str()
+    division_code = Str()
+    card_no = Str(description="服务卡号")
+    service_item = Code("service_items")
+    provider = Obj(RecordProviderReply)
+    worker_id_number_masked = Str(null=True)
+    started_at = Instant()
+    ended_at = Instant()
+    served_on = Day()
+    minutes = Int(description="服务时长（分钟；冲销记录为负数）")
+    quantity = Str(description="数量（服务单位数，两位小数；冲销记录为负数）")
+    unit = Str(description="计量单位：visit 次、hour 小时、meal 餐")
+    unit_price = Yuan(null=True)
+    amount = Yuan(description="金额 = 数量 × 单价（元）；不按记录付费或未定价为 0.00")
+    place = Str(null=True, description="服务地点")
+    notes = Str(null=True)
+    evidence_ref = Str(null=True, description="佐证材料编号（照片、签字）")
+    recorded_by = Str()
+    recorded_at = Instant()
+    month = YearMonth(description="服务所在月份")
+    settle_month = YearMonth()
+    status = Code("record_statuses", description="服务记录状态")
+    entry_kind = Str(description="original 原始记录、correction 更正、reversal 冲销")
+    corrects = Str(null=True, description="被更正的记录编号")
+    corrected_by_record = Str(null=True, description="更正本记录的记录编号")
+    correction_reason = Str(null=True)
+    verified_by = Str(null=True)
+    verifier_role = Code("verifier_roles", null=True, description="核实人")
+    verified_at = Instant(null=True)
+    locked = Bool(optional=True, description="所在月份已结账，不能再核实或更正")
+
+
+RecordPageReply = page_of(RecordReply, "RecordPageReply", "服务记录（身份证号脱敏）")
+
+
+class CorrectionReply(Reply):
+    original = Obj(RecordReply, description="原记录（已被取代，或已付款时保留）")
+    correction = Obj(RecordReply, description="更正后的新记录")
+    reversal = Obj(RecordReply, null=True, description="已结账月份的冲销记录；否则为 null")
+
+
+class BatchReply(Reply):
+    recorded = Int(description="新建的服务记录数")
+    record_ids = ListOf(Str())
+
+
+class CloseProviderReply(Reply):
+    provider_kind = Code("provider_kinds")
+    provider_uscc = Str(null=True)
+    provider_id_number = Str(null=True)
+    provider_name = Str()
+    records = Int()
+    minutes = Int()
+    amount = Yuan()
+
+
+class CloseLineReply(Reply):
+    id_number = Str(description="服务对象身份证号码（脱敏）")
+    provider_kind = Code("provider_kinds")
+    provider_uscc = Str(null=True)
+    provider_id_number = Str(null=True)
+    service_item = Code("service_items")
+    records = Int()
+    minutes = Int()
+    quantity = Str(description="数量（两位小数）")
+    amount = Yuan()
+
+
+class MonthCloseReply(Reply):
+    month = YearMonth()
+    division_code = Str(null=True, description="结账单位的区划代码（乡镇 9 位或县 6 位）")
+    institution_uscc = Str(null=True, description="结账单位为机构时的信用代码")
+    records = Int(description="计入结账的已核实记录数")
+    persons = Int()
+    minutes = Int()
+    total_amount = Yuan()
+    unverified = Int(description="未核实、不计入的记录数")
+    closed_at = Instant()
+    closed_by = Str()
+    event_id = Str(description="month.closed 事件编号")
+    providers = ListOf(CloseProviderReply, description="按服务者汇总（据此支付）")
+    lines = ListOf(CloseLineReply, description="按人、服务者、项目的明细")
+
+
+MonthClosePageReply = page_of(MonthCloseReply, "MonthClosePageReply", "月度结账")
+
+
+class CountsReply(Reply):
+    recorded = Int(description="已记录")
+    verified = Int(description="已核实")
+    superseded = Int(description="已被更正")
+
+
+class ItemStatReply(Reply):
+    service_item = Code("service_items")
+    records = Int()
+    minutes = Int()
+    amount = Yuan()
+
+
+class VisitStatReply(Reply):
+    done = Int(description="已探访次数")
+    overdue = Int(description="逾期未探访人数")
+
+
+class AlertStatReply(Reply):
+    raised = Int(description="发起")
+    resolved = Int(description="已处理")
+    escalated = Int(description="升级")
+
+
+class StatisticsReply(Reply):
+    month = YearMonth()
+    division_code = Str()
+    records = Obj(CountsReply, description="服务记录数")
+    persons_served = Int(description="接受服务的人数")
+    providers = Int(description="提供服务的服务者数")
+    minutes = Int()
+    amount = Yuan()
+    by_item = ListOf(ItemStatReply, description="按服务项目")
+    visits = Obj(VisitStatReply)
+    alerts = Obj(AlertStatReply)
+    time_bank_minutes_credited = Int(description="时间银行存入的分钟数")
+    closed_units = ListOf(Str(), description="已结账的单位"
+                                             "（township:<代码> 或 institution:<代码>）")
+
+

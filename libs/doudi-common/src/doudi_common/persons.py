@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from doudi_common.dates import utcnow
+from doudi_common.timestamps import MOMENT
 
 PERSON_DIRECTORY = "person_directory"
 
@@ -17,7 +18,7 @@ def person_directory_columns() -> list[sa.Column]:
         sa.Column("name", sa.String(100), nullable=False),
         sa.Column("division_code", sa.String(12), nullable=False, index=True),
         sa.Column("registered_event_id", sa.String(36), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", MOMENT, nullable=False),
     ]
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from doudi_common.timestamps import MOMENT
+
 OUTBOX = "outbox"
 INBOX = "inbox"
 
@@ -22,8 +24,8 @@ def outbox_columns() -> list[sa.Column]:
         sa.Column("event_type", sa.String(100), nullable=False),
         sa.Column("aggregate_key", sa.String(100), nullable=True),
         sa.Column("envelope", sa.Text, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", MOMENT, nullable=False),
+        sa.Column("sent_at", MOMENT, nullable=True),
         sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     ]
 
@@ -34,7 +36,7 @@ def inbox_columns() -> list[sa.Column]:
         sa.Column("handler", sa.String(200), primary_key=True),
         sa.Column("event_type", sa.String(100), nullable=False),
         sa.Column("source", sa.String(100), nullable=False),
-        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("received_at", MOMENT, nullable=False),
     ]
 
 

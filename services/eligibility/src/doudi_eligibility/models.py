@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from doudi_common.queries import add_counters
 from doudi_common.tables import add_common_tables
+from doudi_common.timestamps import MOMENT
 
 metadata = sa.MetaData()
 outbox, inbox = add_common_tables(metadata)
@@ -18,8 +19,8 @@ persons = sa.Table(
     sa.Column("division_code", sa.String(12), nullable=False, index=True),
     sa.Column("registration", sa.String(8), nullable=True),
     sa.Column("deceased_on", sa.Date, nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", MOMENT, nullable=False),
+    sa.Column("updated_at", MOMENT, nullable=False),
 )
 
 # Facts are a dated history, never overwritten: what was known, from whom, valid when.
@@ -33,7 +34,7 @@ person_facts = sa.Table(
     sa.Column("source_event_id", sa.String(64), nullable=True),
     sa.Column("valid_from", sa.Date, nullable=True),
     sa.Column("valid_until", sa.Date, nullable=True),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", MOMENT, nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
 )
 
@@ -50,7 +51,7 @@ decisions = sa.Table(
     sa.Column("priority", sa.Integer, nullable=True),
     sa.Column("digest", sa.String(64), nullable=False),
     sa.Column("trigger", sa.String(64), nullable=False),
-    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_at", MOMENT, nullable=False),
 )
 
 # gap-free numbers of applications, decisions, enrolments (doudi_common.queries)
@@ -82,8 +83,8 @@ applications = sa.Table(
     sa.Column("reason", sa.String(500), nullable=True),
     sa.Column("decision_id", sa.String(64), nullable=True),
     sa.Column("enrolment_id", sa.String(64), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", MOMENT, nullable=False),
+    sa.Column("updated_at", MOMENT, nullable=False),
 )
 
 application_steps = sa.Table(
@@ -97,7 +98,7 @@ application_steps = sa.Table(
     sa.Column("actor", sa.String(100), nullable=False),
     sa.Column("role", sa.String(40), nullable=False),
     sa.Column("on_date", sa.Date, nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", MOMENT, nullable=False),
     sa.Column("comment", sa.String(1000), nullable=True),
     sa.Column("data", sa.JSON, nullable=False),
 )
@@ -122,8 +123,8 @@ enrolments = sa.Table(
     sa.Column("next_review_on", sa.Date, nullable=True, index=True),
     sa.Column("review_due_sent_for", sa.Date, nullable=True),
     sa.Column("copay_band", sa.String(10), nullable=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", MOMENT, nullable=False),
+    sa.Column("updated_at", MOMENT, nullable=False),
     sa.Column("assessment_valid_until", sa.Date, nullable=True),
     sa.Column("assessment_review_sent_for", sa.Date, nullable=True),
 )
@@ -135,7 +136,7 @@ enrolment_history = sa.Table(
               nullable=False, index=True),
     sa.Column("kind", sa.String(30), nullable=False),
     sa.Column("on_date", sa.Date, nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", MOMENT, nullable=False),
     sa.Column("actor", sa.String(100), nullable=True),
     sa.Column("data", sa.JSON, nullable=False),
 )
@@ -151,6 +152,6 @@ pending_facts = sa.Table(
     sa.Column("source_event_id", sa.String(64), nullable=True),
     sa.Column("valid_from", sa.Date, nullable=True),
     sa.Column("valid_until", sa.Date, nullable=True),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", MOMENT, nullable=False),
     sa.Column("payload", sa.JSON, nullable=False),
 )

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from doudi_common.persons import add_person_directory
 from doudi_common.queries import add_counters
 from doudi_common.tables import add_common_tables
+from doudi_common.timestamps import MOMENT
 
 metadata = sa.MetaData()
 outbox, inbox = add_common_tables(metadata)
@@ -15,7 +16,7 @@ person_directory = add_person_directory(metadata)
 # gap-free numbers per county: donations, receipts, spending, service batches
 counters = add_counters(metadata)
 
-TZ = sa.DateTime(timezone=True)
+TZ = MOMENT
 FEN = sa.BigInteger
 
 
@@ -287,9 +288,9 @@ jobs = sa.Table(
     sa.Column("result", sa.JSON, nullable=True),
     sa.Column("error", sa.JSON, nullable=True),
     sa.Column("requested_by", sa.String(64), nullable=False, index=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("heartbeat_at", sa.DateTime(timezone=True), nullable=True),
-    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", MOMENT, nullable=False),
+    sa.Column("started_at", MOMENT, nullable=True),
+    sa.Column("heartbeat_at", MOMENT, nullable=True),
+    sa.Column("finished_at", MOMENT, nullable=True),
     sa.UniqueConstraint("kind", "key", name="uq_jobs_kind_key"),
 )

@@ -9,12 +9,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 from doudi_common.persons import add_person_directory
 from doudi_common.tables import add_common_tables
+from doudi_common.timestamps import MOMENT
 
 metadata = sa.MetaData()
 outbox, inbox = add_common_tables(metadata)
 person_directory = add_person_directory(metadata)
 
-TS = sa.DateTime(timezone=True)
+TS = MOMENT
 MONEY = sa.Numeric(12, 2)
 
 

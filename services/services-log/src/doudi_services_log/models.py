@@ -3,34 +3,16 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from doudi_common.dates import SHANGHAI, to_shanghai
 from doudi_common.persons import add_person_directory
 from doudi_common.queries import add_counters
 from doudi_common.tables import add_common_tables
+from doudi_common.timestamps import MOMENT
 
 metadata = sa.MetaData()
 outbox, inbox = add_common_tables(metadata)
 person_directory = add_person_directory(metadata)
 
-class AwareDateTime(sa.TypeDecorator):
-    """Timezone-aware timestamps on PostgreSQL and on SQLite (``make run``), where
-    they are kept as Asia/Shanghai wall time and read back aware."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is not None and dialect.name == "sqlite":
-            value = to_shanghai(value).replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=SHANGHAI)
-        return value
-
-
-TZ = AwareDateTime()
+TZ = MOMENT
 MONEY = sa.Numeric(14, 2)
 
 

@@ -61,7 +61,7 @@ class Jobs:
             self._settle(job)
         except DoudiError as exc:
             self._failed(job, {"status": exc.status, "code": exc.code, "detail": exc.detail,
-                               **exc.fields})
+                               "fields": {k: str(v) for k, v in exc.fields.items()}})
         except Exception as exc:
             log.exception("job failed", job_id=job["job_id"])
             self._failed(job, {"status": 500, "code": "bug",

@@ -119,6 +119,7 @@ def county_summary(session, county: str, month: str | None, year) -> dict:
         .group_by(ledger_txns.c.month)).all())
 
     def one(values: dict, extra: dict) -> dict:
+        top_up_fen = extra.pop("_top_up")  # before extra is spread into the reply
         return {**extra, "cases": values["cases"], "total": yuan(values["total_fen"]),
                 "by_channel": channels(values["own_fen"], values["family_fen"],
                                        values["donations_fen"], values["county_fen"]),
@@ -126,7 +127,7 @@ def county_summary(session, county: str, month: str | None, year) -> dict:
                 "service_subsidy": yuan(values["service_subsidy_fen"]),
                 "management_fee": yuan(values["management_fee_fen"]),
                 "adjustments": yuan(values["adjustments_fen"]),
-                "top_up_needed": yuan(extra.pop("_top_up"))}
+                "top_up_needed": yuan(top_up_fen)}
 
     def values(r) -> dict:
         v = {c: getattr(r, c) for c in RUN_COLS}
