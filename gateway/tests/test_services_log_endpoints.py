@@ -11,7 +11,7 @@ from doudi_common.clock import SHANGHAI, clock_of
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_gateway.app import create_app
 
-from gateway.tests.conftest import gateway_test_config, param_names, role_headers
+from gateway.tests.conftest import field_names, gateway_test_config, param_names, role_headers
 
 VILLAGE, TOWNSHIP = "620102001001", "620102001"
 ORG = "12341500MB1234567G"
@@ -100,6 +100,6 @@ def test_prices_documents_batch_and_month_close(gw):
     assert pid not in got.get_data(as_text=True)
     assert client.get(url, headers=h["other"]).status_code == 404
     both = client.get(f"{url}&institution_uscc={ORG}", headers=h["county"])
-    assert both.status_code == 422 and "division_code" in param_names(both)
+    assert both.status_code == 422 and "division_code" in field_names(both)
     assert client.get(f"/api/v1/month-closes/2026-13?division_code={TOWNSHIP}",
                       headers=h["county"]).status_code == 422

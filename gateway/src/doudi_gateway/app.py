@@ -202,7 +202,10 @@ def _problem_docs(api: Api) -> None:
         components.setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
         for response in components.get("responses", {}).values():
             response["content"] = dict(_PROBLEM_CONTENT)
+        from doudi_gateway.schemas.paths import describe_path_parameters
+
         for path, operations in doc.get("paths", {}).items():
+            describe_path_parameters(path, operations.get("parameters", []))
             for op in operations.values():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue

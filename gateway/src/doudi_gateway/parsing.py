@@ -17,6 +17,11 @@ from webargs.flaskparser import FlaskParser
 
 
 class CachingParser(FlaskParser):
+    #: a query parameter the operation does not declare is refused (422), not
+    #: ignored: a misspelt filter (``?stauts=open``) must not answer everything
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+                                   "query": ma.RAISE, "querystring": ma.RAISE}
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._schemas: dict[type, ma.Schema] = {}

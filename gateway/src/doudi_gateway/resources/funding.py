@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from doudi_common.errors import Forbidden, NotFound
+from doudi_common.errors import Forbidden, Invalid, NotFound
 from flask import g
-from flask_smorest import abort
 
 from doudi_gateway import exports, reports
 from doudi_gateway.blueprint import Blueprint
@@ -366,7 +365,7 @@ def register_caregiver(body, id_number):
     person = person_scope(id_number, action=True)
     require_division(body["division_code"])
     if body["caregiver_id_number"] == person["id_number"]:
-        abort(422, messages={"json": {"caregiver_id_number": ["照护人不能是本人"]}})
+        raise Invalid("照护人不能是本人", field="caregiver_id_number", reason="caregiver_is_person")
     reply = rpc("funding", "register_caregiver", person["id_number"],
                 body["caregiver_id_number"], body["division_code"],
                 body["from_date"].isoformat(), enrolment_id=body.get("enrolment_id"))

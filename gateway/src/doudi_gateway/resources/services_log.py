@@ -339,7 +339,9 @@ def get_month_close(args, month):
 
     from flask_smorest import abort
 
-    if not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", month):
+    from doudi_gateway.schemas.fields import MONTH_PATTERN
+
+    if not re.match(MONTH_PATTERN, month):
         abort(422, messages={"path": {"month": ["月份格式应为 YYYY-MM"]}})
     if args.get("division_code") and not in_scope(args["division_code"]):
         from doudi_common.errors import NotFound

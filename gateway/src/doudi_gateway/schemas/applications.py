@@ -8,6 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from doudi_gateway.schemas.fields import (
     Bool,
+    CalendarDate,
     Code,
     Day,
     Division,
@@ -35,7 +36,7 @@ STATES = list(codes("application_states"))
 class ConsentSchema(Schema):
     given = fields.Boolean(required=True)
     by = Text(64, required=True)
-    on = fields.Date(required=True)
+    on = CalendarDate(required=True)
     note = Text(500)
 
 
@@ -57,7 +58,7 @@ class FileApplicationSchema(Schema):
     consent = fields.Nested(ConsentSchema, required=True)
     institution_uscc = Uscc()
     caregiver = fields.Nested(CaregiverSchema)
-    submitted_on = fields.Date()
+    submitted_on = CalendarDate()
     comment = Text(1000)
 
 
@@ -71,23 +72,23 @@ class ReviewSchema(Schema):
 class ApplicationListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATES))
     division_code = Division()
-    date_from = fields.Date()
-    date_to = fields.Date()
+    date_from = CalendarDate()
+    date_to = CalendarDate()
     policy_pack = Text(64)
 
 
 class NoticeArgs(PageArgs):
     township_code = Division(required=True)
-    date_from = fields.Date(required=True)
-    date_to = fields.Date(required=True)
+    date_from = CalendarDate(required=True)
+    date_to = CalendarDate(required=True)
 
 
 class NoticeCsvArgs(Schema):
     township_code = Division(required=True)
     format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]),
                            metadata={"description": "csv（UTF-8 带 BOM）或 xlsx（Excel）"})
-    date_from = fields.Date(required=True)
-    date_to = fields.Date(required=True)
+    date_from = CalendarDate(required=True)
+    date_to = CalendarDate(required=True)
 
 
 class ConsentReply(Reply):
@@ -256,21 +257,21 @@ class PackReply(Reply):
 
 
 class EnrolmentReviewSchema(Schema):
-    completed_on = fields.Date(required=True)
+    completed_on = CalendarDate(required=True)
     income_per_head = Money(required=True)
     note = Text(1000)
 
 
 class CareModeSchema(Schema):
     care_mode = fields.String(required=True, validate=validate.OneOf(CARE_MODES))
-    on = fields.Date(required=True)
+    on = CalendarDate(required=True)
     reason = Text(500, required=True)
 
 
 class EndEnrolmentSchema(Schema):
     reason = fields.String(required=True, validate=validate.OneOf(
         ["improved", "voluntary_exit", "moved_away", "no_longer_eligible", "other"]))
-    on = fields.Date(required=True)
+    on = CalendarDate(required=True)
     note = Text(1000)
 
 

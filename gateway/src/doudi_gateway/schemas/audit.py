@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from doudi_gateway.schemas.fields import (
     Bool,
+    CalendarMoment,
     Code,
     IdNumber,
     Instant,
@@ -15,18 +16,19 @@ from doudi_gateway.schemas.fields import (
     PageArgs,
     Reply,
     Str,
+    Text,
     page_of,
 )
 
 
 class AuditArgs(PageArgs):
-    username = fields.String(validate=validate.Length(min=1, max=64))
-    action = fields.String(validate=validate.Length(min=1, max=64))
+    username = Text(64)
+    action = Text(64)
     outcome = fields.String(validate=validate.OneOf(
         ["ok", "denied", "rejected", "failed", "rate_limited", "pending"]))
     id_number = IdNumber(metadata={"description": "只看涉及此人的记录（按密钥哈希匹配）"})
-    since = fields.AwareDateTime()
-    until = fields.AwareDateTime()
+    since = CalendarMoment()
+    until = CalendarMoment()
 
 
 class AuditDetailReply(Reply):

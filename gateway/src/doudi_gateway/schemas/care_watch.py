@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from doudi_gateway.schemas.fields import (
     Bool,
+    CalendarDate,
     Code,
     Day,
     Division,
@@ -25,7 +26,7 @@ from doudi_gateway.schemas.services_log import ProviderReply, ProviderSchema
 
 class VisitSchema(Schema):
     id_number = IdNumber(required=True)
-    visited_on = fields.Date(required=True)
+    visited_on = CalendarDate(required=True)
     visitor = fields.Nested(ProviderSchema, required=True)
     content = Text(2000, required=True)
     kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "neighbor"]))
@@ -55,7 +56,7 @@ class ScheduleSchema(Schema):
     id_number = IdNumber(required=True)
     every_days = fields.Integer(required=True, validate=validate.Range(min=1, max=366))
     kind = fields.String(load_default="regular", validate=validate.OneOf(["regular", "neighbor"]))
-    start_on = fields.Date()
+    start_on = CalendarDate()
 
 
 class VisitReply(Reply):

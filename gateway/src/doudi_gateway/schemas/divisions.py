@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from doudi_gateway.schemas.fields import Division
+from doudi_gateway.schemas.fields import Division, Text
 
 LEVELS = ["province", "city", "county", "township", "village"]
 
@@ -37,5 +37,4 @@ class DivisionChildrenSchema(Schema):
 class RegisterDivisionSchema(Schema):
     code = Division((9, 12), required=True, metadata={
         "description": "乡镇（街道）9 位或村（社区）12 位区划代码", "example": "341502001"})
-    name = fields.String(required=True, validate=validate.Length(min=1, max=64), metadata={
-        "description": "名称", "example": "城北乡"})
+    name = Text(64, required=True, metadata={"description": "名称", "example": "城北乡"})

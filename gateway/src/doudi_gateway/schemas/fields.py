@@ -4,12 +4,13 @@ idempotency and If-Match header documentation."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from doudi_common.errors import Invalid
 from doudi_common.ids import validate_division_code, validate_id_number, validate_uscc
 from doudi_common.paging import MAX_PAGE, MAX_PER_PAGE
-from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 IDEMPOTENCY_DOC = {"parameters": [{
     "in": "header", "name": "Idempotency-Key", "required": False,
@@ -27,26 +28,54 @@ def _check(fn, value):
         raise ValidationError(f"{exc.detail} ({exc.fields.get('reason', 'invalid')})") from None
 
 
+#: YYYY-MM, years 1900–2199 (doudi_common.dates.MONTH_YEARS)
+MONTH_PATTERN = r"^(19|2[01])\d{2}-(0[1-9]|1[0-2])$"
+
+# -- named formats: what the document says of the identifiers the edge checks --------
+#: GB 11643 resident ID number: 6-digit address code, birth date, sequence, check
+#: character (ISO 7064 MOD 11-2); the address code must be one GB/T 2260 knows
+ID_NUMBER_FORMAT = "gb11643-id-number"
+ID_NUMBER_PATTERN = (r"^[1-9]\d{5}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])"
+                     r"\d{3}[0-9X]$")
+#: GB 32100 unified social credit code, with its check character
+USCC_FORMAT = "gb32100-uscc"
+USCC_PATTERN = r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$"
+_PROVINCE = r"(1[1-5]|2[1-3]|3[1-7]|4[1-6]|5[0-4]|6[1-5]|71|8[12])"
+#: a GB/T 2260 division code by the lengths a field takes: county (6), township
+#: (9), village (12); the first two digits a province
+DIVISION_FORMATS = {(6, 9, 12): "division-code", (6,): "county-code", (12,): "village-code",
+                    (6, 9): "county-or-township-code", (9, 12): "township-or-village-code"}
+
+
+def division_pattern(lengths: tuple[int, ...]) -> str:
+    tails = {6: r"\d{4}", 9: r"\d{7}", 12: r"\d{10}"}
+    return "^" + _PROVINCE + "(" + "|".join(tails[n] for n in lengths) + ")$"
+
+
 def IdNumber(**kw) -> fields.String:
+    meta = {"format": ID_NUMBER_FORMAT, "pattern": ID_NUMBER_PATTERN, **kw.pop("metadata", {})}
     return fields.String(validate=[validate.Length(equal=18),
-                                   lambda v: _check(validate_id_number, v)], **kw)
+                                   lambda v: _check(validate_id_number, v)], metadata=meta, **kw)
 
 
 def Division(lengths: tuple[int, ...] = (6, 9, 12), **kw) -> fields.String:
-    return fields.String(validate=[validate.Length(min=6, max=12),
+    meta = {"format": DIVISION_FORMATS[lengths], "pattern": division_pattern(lengths),
+            **kw.pop("metadata", {})}
+    return fields.String(validate=[validate.Length(min=min(lengths), max=max(lengths)),
                                    lambda v: _check(lambda c: validate_division_code(c, lengths),
                                                     v)],
-                         **kw)
+                         metadata=meta, **kw)
 
 
 def Uscc(**kw) -> fields.String:
+    meta = {"format": USCC_FORMAT, "pattern": USCC_PATTERN, **kw.pop("metadata", {})}
     return fields.String(validate=[validate.Length(equal=18), lambda v: _check(validate_uscc, v)],
-                         **kw)
+                         metadata=meta, **kw)
 
 
 def Month(**kw) -> fields.String:
-    return fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$",
-                                                  error="月份格式应为 YYYY-MM"), **kw)
+    return fields.String(validate=validate.Regexp(MONTH_PATTERN, error="月份格式应为 YYYY-MM"),
+                         **kw)
 
 
 def Money(**kw) -> fields.String:
@@ -54,8 +83,41 @@ def Money(**kw) -> fields.String:
                                                   error="金额格式应为 120.00"), **kw)
 
 
-def Text(max_len: int = 500, **kw) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
+#: free text: anything but NUL and the other C0 control characters (tab, line
+#: feed and carriage return excepted) — PostgreSQL stores no NUL, and none of
+#: them belongs in a name or a note
+TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f]*$"
+
+
+#: the calendar the suite speaks of (doudi_common.dates.MONTH_YEARS): a date or
+#: moment in a request outside it is refused at the edge
+DATE_PATTERN = r"^(19|2[01])\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+_FIRST_DAY, _LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def CalendarDate(**kw) -> fields.Date:
+    """A request date ``YYYY-MM-DD``, years 1900–2199."""
+    meta = {"pattern": DATE_PATTERN, **kw.pop("metadata", {})}
+    return fields.Date(validate=validate.Range(min=_FIRST_DAY, max=_LAST_DAY,
+                                               error="日期应在 1900-01-01 至 2199-12-31 之间"),
+                       metadata=meta, **kw)
+
+
+def CalendarMoment(**kw) -> fields.AwareDateTime:
+    """A request moment, ISO 8601 with its offset, years 1900–2199."""
+    meta = {"pattern": r"^(19|2[01])\d{2}-", **kw.pop("metadata", {})}
+    return fields.AwareDateTime(validate=validate.Range(
+        min=datetime(1900, 1, 1, tzinfo=UTC),
+        max=datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC),
+        error="时间应在 1900 至 2199 年之间"), metadata=meta, **kw)
+
+
+def Text(max_len: int = 500, min_len: int = 1, **kw) -> fields.String:
+    meta = {"pattern": TEXT_PATTERN, **kw.pop("metadata", {})}
+    return fields.String(validate=[validate.Length(min=min_len, max=max_len),
+                                   validate.Regexp(TEXT_PATTERN,
+                                                   error="不能含有控制字符")],
+                         metadata=meta, **kw)
 
 
 class Reply(Schema):
@@ -83,7 +145,6 @@ def page_of(item: type[Schema], name: str, description: str) -> type[Reply]:
 # -- reply fields: present in every reply unless ``optional``; ``null`` admits null ----
 
 MONEY_PATTERN = r"^-?\d+\.\d{2}$"
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 def _reply_kw(description: str | None, null: bool, optional: bool, example: Any,
@@ -175,17 +236,3 @@ class PageArgs(Schema):
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PER_PAGE),
                               metadata={"description": f"每页条数，1–{MAX_PER_PAGE}"})
 
-
-class Loose(Schema):  # TEMPORARY while replies are typed
-    class Meta:
-        unknown = INCLUDE
-
-    def dump(self, obj: Any, *, many: bool | None = None):
-        return obj
-
-
-class LoosePage(Loose):
-    items = fields.List(fields.Dict(), required=True)
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer(required=True)

@@ -8,10 +8,11 @@ import re
 
 from doudi_common.errors import Invalid
 from doudi_contracts.vocabularies import codes
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate, validates_schema
 
 from doudi_gateway.schemas.fields import (
     Bool,
+    CalendarDate,
     Code,
     Day,
     Division,
@@ -56,7 +57,7 @@ class DonationListArgs(PageArgs):
 class DonationSchema(Schema):
     division_code = Division(required=True)
     amount = Money(required=True)
-    received_on = fields.Date(required=True)
+    received_on = CalendarDate(required=True)
     donor_name = Text(128)
     donor_uscc = Uscc()
     earmark = fields.String(load_default="county",
@@ -93,7 +94,7 @@ class BalancesArgs(Schema):
 
 
 class FamilyReviewSchema(Schema):
-    reviewed_on = fields.Date(required=True)
+    reviewed_on = CalendarDate(required=True)
     household_size = fields.Integer(required=True, validate=validate.Range(min=1, max=30))
     monthly_income = Money(required=True)
 
@@ -129,15 +130,17 @@ class DibaoSchema(Schema):
 
     @validates_schema
     def _period(self, data, **_kw):
+        # a rule across fields: refused like a service's business rule (the
+        # document states each field; no schema states their order)
         if data.get("to_month") and data.get("from_month") and \
                 data["to_month"] < data["from_month"]:
-            raise ValidationError("截止月份不能早于起始月份", field_name="to_month")
+            raise Invalid("截止月份不能早于起始月份", field="to_month", reason="bad_period")
 
 
 class CaregiverCaseSchema(Schema):
     caregiver_id_number = IdNumber(required=True)
     division_code = Division(required=True)
-    from_date = fields.Date(required=True)
+    from_date = CalendarDate(required=True)
     enrolment_id = Text(64)
 
 
@@ -145,14 +148,14 @@ class TopupSchema(Schema):
     division_code = Division(required=True)
     source = fields.String(required=True, validate=validate.OneOf(TOPUP_SOURCES))
     amount = Money(required=True)
-    received_on = fields.Date(required=True)
-    memo = fields.String(load_default="", validate=validate.Length(max=500))
+    received_on = CalendarDate(required=True)
+    memo = Text(500, min_len=0, load_default="")
 
 
 class PilotSchema(Schema):
     division_code = Division(required=True)
     amount = Money(required=True)
-    received_on = fields.Date(required=True)
+    received_on = CalendarDate(required=True)
     source = Text(128, required=True)
     purposes = fields.List(fields.String(validate=validate.OneOf(PURPOSES)),
                            load_default=lambda: ["service_subsidy"],
@@ -164,9 +167,10 @@ class SpendSchema(Schema):
     amount = Money(required=True)
     payee_kind = fields.String(required=True,
                                validate=validate.OneOf(["provider", "institution", "caregiver"]))
-    payee = fields.String(required=True, validate=validate.Length(equal=18))
+    payee = fields.String(required=True, validate=validate.Length(equal=18), metadata={
+        "pattern": r"^[0-9A-Z]{18}$"})
     month = Month(required=True)
-    memo = fields.String(load_default="", validate=validate.Length(max=500))
+    memo = Text(500, min_len=0, load_default="")
 
     @validates_schema
     def _payee(self, data, **_kw):
@@ -178,7 +182,7 @@ class SpendSchema(Schema):
         try:
             check(data["payee"])
         except Invalid as exc:
-            raise ValidationError(exc.detail, field_name="payee") from None
+            raise Invalid(exc.detail, field="payee", reason="bad_payee") from None
 
 
 # -- replies ---------------------------------------------------------------------------

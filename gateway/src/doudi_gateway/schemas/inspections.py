@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 
 from doudi_gateway.schemas.fields import (
     Bool,
+    CalendarDate,
     Code,
     Day,
     Int,
@@ -69,12 +70,12 @@ OverduePageReply = page_of(OverdueReply, "OverduePageReply", "逾期的检查和
 class FindingSchema(Schema):
     severity = fields.String(required=True, validate=validate.OneOf(["minor", "major", "critical"]))
     description = Text(1000, required=True)
-    rectify_by = fields.Date(required=True)
+    rectify_by = CalendarDate(required=True)
 
 
 class InspectionSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(INSPECTION_KINDS))
-    inspected_on = fields.Date(required=True)
+    inspected_on = CalendarDate(required=True)
     result = fields.String(required=True, validate=validate.OneOf(
         ["passed", "rectification_required", "failed"]))
     inspector = Text(64)
@@ -87,7 +88,7 @@ class InspectionListArgs(PageArgs):
 
 
 class RectifySchema(Schema):
-    rectified_on = fields.Date(required=True)
+    rectified_on = CalendarDate(required=True)
 
 
 class UpdateInspectionSchema(Schema):

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from doudi_gateway.schemas.fields import (
     Bool,
+    CalendarDate,
     Code,
     Day,
     Division,
@@ -258,7 +259,7 @@ class RegisterInstitutionSchema(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     operating_model = fields.String(required=True, validate=validate.OneOf(MODELS))
     division_code = Division(required=True)
-    opened_on = fields.Date()
+    opened_on = CalendarDate()
     address = Text(256)
     operator = Text(128)
     contact_name = Text(64)
@@ -276,12 +277,12 @@ class UpdateInstitutionSchema(Schema):
     operator = Text(128)
     contact_name = Text(64)
     contact_phone = fields.String(validate=validate.Regexp(r"^[0-9+\-]{7,20}$"))
-    opened_on = fields.Date()
+    opened_on = CalendarDate()
 
 
 class StatusSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    on = fields.Date(required=True)
+    on = CalendarDate(required=True)
     reason = Text(500, required=True)
 
 
@@ -296,8 +297,8 @@ class LicenceSchema(Schema):
         ["registration", "fire_safety", "food_business", "medical_room"]))
     number = Text(64, required=True)
     issuer = Text(128, required=True)
-    valid_from = fields.Date(required=True)
-    valid_until = fields.Date()
+    valid_from = CalendarDate(required=True)
+    valid_until = CalendarDate()
 
 
 class CatalogItemSchema(Schema):
@@ -307,14 +308,14 @@ class CatalogItemSchema(Schema):
     name = Text(64, required=True)
     unit = fields.String(required=True, validate=validate.OneOf(["month", "day", "each"]))
     price = Money(required=True)
-    effective_from = fields.Date(required=True)
+    effective_from = CalendarDate(required=True)
     room_type = Text(32)
     care_level = fields.String(validate=validate.OneOf(CARE_LEVELS))
     monthly = fields.Boolean(load_default=True)
 
 
 class OnArgs(Schema):
-    on = fields.Date()
+    on = CalendarDate()
 
 
 class BedArgs(PageArgs):
@@ -333,7 +334,7 @@ class DivisionPageArgs(PageArgs):
 
 class GradeSchema(Schema):
     grade = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
-    assessed_on = fields.Date(required=True)
+    assessed_on = CalendarDate(required=True)
 
 
 class StaffSchema(Schema):
@@ -346,7 +347,7 @@ class StaffSchema(Schema):
 
 class PriceSchema(Schema):
     price = Money(required=True)
-    effective_from = fields.Date(required=True)
+    effective_from = CalendarDate(required=True)
     reason = Text(500)
 
 
@@ -356,12 +357,12 @@ class BedStatusSchema(Schema):
 
 class MergeSchema(Schema):
     target_uscc = Uscc(required=True)
-    on = fields.Date(required=True)
+    on = CalendarDate(required=True)
 
 
 class MonthlyPriceArgs(Schema):
     room_type = Text(32)
     care_level = fields.String(validate=validate.OneOf(CARE_LEVELS))
-    on = fields.Date()
+    on = CalendarDate()
 
 

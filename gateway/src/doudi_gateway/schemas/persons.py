@@ -11,6 +11,8 @@ from marshmallow import Schema, fields, validate
 
 from doudi_gateway.schemas.fields import (
     Bool,
+    CalendarDate,
+    CalendarMoment,
     Code,
     Day,
     Division,
@@ -265,14 +267,14 @@ class HouseholdSchema(Schema):
     serious_illness = fields.Boolean()
     needs_long_term_care = fields.Boolean()
     health_stable = fields.Boolean()
-    valid_from = fields.Date()
+    valid_from = CalendarDate()
 
 
 class HardshipSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(HARDSHIP))
     source = Text(64, load_default="civil_affairs")
-    valid_from = fields.Date(required=True)
-    valid_until = fields.Date(allow_none=True)
+    valid_from = CalendarDate(required=True)
+    valid_until = CalendarDate(allow_none=True)
 
 
 class RegisterPersonSchema(Schema):
@@ -280,21 +282,19 @@ class RegisterPersonSchema(Schema):
     name = Text(64, required=True)
     division_code = Division((12,), required=True)
     registration = fields.String(required=True, validate=validate.OneOf(["rural", "urban"]))
-    birth_date = fields.Date()
-    sex = fields.String(validate=validate.OneOf(["male", "female"]))
     household = fields.Nested(HouseholdSchema)
     hardship = fields.List(fields.Nested(HardshipSchema))
 
 
 class EndHardshipSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(HARDSHIP))
-    ended_on = fields.Date(required=True)
+    ended_on = CalendarDate(required=True)
     reason = Text(500)
 
 
 class OnArgs(Schema):
-    on = fields.Date(metadata={"description": "判定日期，默认今天 (Asia/Shanghai)"})
-    known_at = fields.AwareDateTime(metadata={
+    on = CalendarDate(metadata={"description": "判定日期，默认今天 (Asia/Shanghai)"})
+    known_at = CalendarMoment(metadata={
         "description": "只用此时刻之前记录的事实（回放当时的判定）"})
 
 

@@ -8,12 +8,14 @@ from marshmallow import Schema, fields, validate
 
 from doudi_gateway.schemas.fields import (
     Bool,
+    CalendarDate,
     Code,
     Day,
     IdNumber,
     Instant,
     Int,
     ListOf,
+    Month,
     PageArgs,
     Reply,
     Str,
@@ -99,7 +101,7 @@ class PriceSegmentsReply(Reply):
 
 class AdmitSchema(Schema):
     id_number = IdNumber(required=True)
-    admitted_on = fields.Date(required=True)
+    admitted_on = CalendarDate(required=True)
     care_level = fields.String(required=True, validate=validate.OneOf(CARE_LEVELS))
     bed_no = Text(16)
     enrolment_id = Text(64)
@@ -110,21 +112,21 @@ class PlacementListArgs(PageArgs):
 
 
 class DischargeSchema(Schema):
-    discharged_on = fields.Date(required=True)
+    discharged_on = CalendarDate(required=True)
     reason = fields.String(required=True, validate=validate.OneOf(DISCHARGE))
     note = Text(1000)
 
 
 class TransferSchema(Schema):
     to_uscc = Uscc(required=True)
-    transferred_on = fields.Date(required=True)
+    transferred_on = CalendarDate(required=True)
     bed_no = Text(16)
 
 
 class ConsentRecordSchema(Schema):
     id_number = IdNumber(required=True)
     given = fields.Boolean(required=True)
-    recorded_on = fields.Date(required=True)
+    recorded_on = CalendarDate(required=True)
     note = Text(1000)
 
 
@@ -139,9 +141,8 @@ class UpdatePlacementSchema(Schema):
 
 class CareLevelSchema(Schema):
     care_level = fields.String(required=True, validate=validate.OneOf(CARE_LEVELS))
-    on = fields.Date(required=True)
+    on = CalendarDate(required=True)
 
 
 class MonthQueryArgs(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(
-        r"^\d{4}-(0[1-9]|1[0-2])$", error="月份格式应为 YYYY-MM"))
+    month = Month(required=True)

@@ -4,10 +4,13 @@ month close, time bank (the REST edge; the routes are in
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from doudi_common.errors import Invalid
+from marshmallow import Schema, fields, validate, validates_schema
 
 from doudi_gateway.schemas.fields import (
     Bool,
+    CalendarDate,
+    CalendarMoment,
     Code,
     Day,
     Division,
@@ -47,7 +50,7 @@ class IssueCardSchema(Schema):
     id_number = IdNumber(required=True)
     items = fields.List(fields.Nested(CardItemSchema), required=True)
     providers = fields.List(fields.Nested(ProviderSchema), required=True)
-    assessed_on = fields.Date(required=True)
+    assessed_on = CalendarDate(required=True)
 
 
 class CardListArgs(PageArgs):
@@ -60,8 +63,8 @@ class RecordSchema(Schema):
     id_number = IdNumber(required=True)
     service_item = Text(32, required=True)
     provider = fields.Nested(ProviderSchema, required=True)
-    started_at = fields.AwareDateTime(required=True)
-    ended_at = fields.AwareDateTime(required=True)
+    started_at = CalendarMoment(required=True)
+    ended_at = CalendarMoment(required=True)
     quantity = fields.Integer(validate=validate.Range(min=1, max=100))
     place = Text(128)
     notes = Text(1000)
@@ -96,7 +99,7 @@ class CardReasonSchema(Schema):
 
 
 class CardEndSchema(Schema):
-    ended_on = fields.Date(required=True)
+    ended_on = CalendarDate(required=True)
     reason = Text(500, required=True)
 
 
@@ -107,8 +110,8 @@ class CardChangeSchema(Schema):
 
 
 class CorrectionChangesSchema(Schema):
-    started_at = fields.AwareDateTime()
-    ended_at = fields.AwareDateTime()
+    started_at = CalendarMoment()
+    ended_at = CalendarMoment()
     quantity = fields.Integer(validate=validate.Range(min=1, max=100))
     service_item = Text(32)
     place = Text(128)
@@ -161,8 +164,8 @@ class MonthCloseArgs(Schema):
     @validates_schema
     def _one_unit(self, data, **_kw):
         if bool(data.get("division_code")) == bool(data.get("institution_uscc")):
-            raise ValidationError("须提供 division_code 或 institution_uscc 之一",
-                                  field_name="division_code")
+            raise Invalid("须提供 division_code 或 institution_uscc 之一",
+                          field="division_code", reason="one_unit")
 
 
 # -- replies ---------------------------------------------------------------------------

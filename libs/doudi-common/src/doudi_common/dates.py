@@ -28,10 +28,16 @@ def month_of(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+#: the years a month of the suite may fall in (a person's facts, a settlement)
+MONTH_YEARS = (1900, 2199)
+
+
 def parse_month(month: str) -> tuple[int, int]:
     year, mon = month.split("-")
-    if len(year) != 4 or len(mon) != 2 or not 1 <= int(mon) <= 12:
-        raise ValueError(f"month must be YYYY-MM, got {month!r}")
+    if len(year) != 4 or len(mon) != 2 or not 1 <= int(mon) <= 12 \
+            or not MONTH_YEARS[0] <= int(year) <= MONTH_YEARS[1]:
+        raise ValueError(f"month must be YYYY-MM (years {MONTH_YEARS[0]}–{MONTH_YEARS[1]}), "
+                         f"got {month!r}")
     return int(year), int(mon)
 
 

@@ -119,3 +119,13 @@ def test_a_period_cannot_end_before_it_starts_and_nobody_cares_for_themselves():
         funds.check_period("2026-03", "2026-02")
     with pytest.raises(Invalid):
         funds.check_caregiver("x", "x")
+
+
+def test_a_new_caregiver_takes_over_only_after_the_current_one_started():
+    from datetime import date
+
+    funds.check_caregiver_change(date(2026, 3, 1), date(2026, 3, 2))
+    for too_early in (date(2026, 3, 1), date(2026, 2, 1)):
+        with pytest.raises(Conflict) as err:
+            funds.check_caregiver_change(date(2026, 3, 1), too_early)
+        assert err.value.fields["reason"] == "caregiver_change_too_early"

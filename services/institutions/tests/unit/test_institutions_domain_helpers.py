@@ -20,15 +20,17 @@ def test_placement_and_inspection_references_round_trip():
     assert references_rules.inspection_pk("INS-12") == 12
 
 
-@pytest.mark.parametrize("text", ["7", "PL-", "PL-x", "INS-7", None])
+@pytest.mark.parametrize("text", ["7", "PL-", "PL-x", "INS-7", None, "PL-0", "PL-²",
+                                  "PL-83646162956"])  # beyond the key column: nothing
 def test_bad_placement_reference_is_not_found(text):
     with pytest.raises(NotFound):
         references_rules.placement_pk(text)
 
 
-def test_bad_inspection_reference_is_not_found():
+@pytest.mark.parametrize("text", ["PL-3", "INS-6246162956"])
+def test_bad_inspection_reference_is_not_found(text):
     with pytest.raises(NotFound):
-        references_rules.inspection_pk("PL-3")
+        references_rules.inspection_pk(text)
 
 
 def test_month_bounds():

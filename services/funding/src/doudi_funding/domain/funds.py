@@ -113,6 +113,15 @@ def check_caregiver(id_number: str, caregiver: str) -> None:
         raise Invalid("照护人不能是本人", reason="self_care")
 
 
+def check_caregiver_change(open_since: Any, new_start: Any) -> None:
+    """A new caregiver takes over after the current one started: the current
+    arrangement ends the day before (a change dated on or before its start would
+    leave it no day at all — refused, not silently overwritten)."""
+    if new_start <= open_since:
+        raise Conflict("更换照护人的日期须晚于现有照护的开始日期",
+                       reason="caregiver_change_too_early", open_since=str(open_since))
+
+
 def neighbour_case_id(county: str, id_number: str, start_ymd: str) -> str:
     return f"NB-{county}-{id_number[-6:]}-{start_ymd}"
 

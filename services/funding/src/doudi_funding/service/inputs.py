@@ -92,6 +92,7 @@ class Inputs:
             if open_case["caregiver_id_number"] == caregiver:
                 return _case_reply(open_case)
             # change of caregiver: the old arrangement ends the day before
+            funds.check_caregiver_change(open_case["start_date"], start)
             self._end_case(open_case["case_id"], start - timedelta(days=1), "caregiver_changed",
                            None)
         values = {"case_id": funds.neighbour_case_id(county, id_number,

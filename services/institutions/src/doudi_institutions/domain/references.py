@@ -17,18 +17,31 @@ def placement_no(pk: int) -> str:
     return f"PL-{pk}"
 
 
+#: the largest key the tables' integer columns hold; a larger number names nothing
+MAX_KEY = 2**31 - 1
+
+
+def _key(reference: Any, prefix: str) -> int | None:
+    text = str(reference)
+    digits = text[len(prefix):]
+    if text.startswith(prefix) and digits.isascii() and digits.isdigit() \
+            and 0 < int(digits) <= MAX_KEY:
+        return int(digits)
+    return None
+
+
 def placement_pk(placement_id: Any) -> int:
-    text = str(placement_id)
-    if text.startswith("PL-") and text[3:].isdigit():
-        return int(text[3:])
-    raise NotFound("未找到该入住记录", resource="placement")
+    pk = _key(placement_id, "PL-")
+    if pk is None:
+        raise NotFound("未找到该入住记录", resource="placement")
+    return pk
 
 
 def inspection_pk(inspection_id: Any) -> int:
-    text = str(inspection_id)
-    if text.startswith("INS-") and text[4:].isdigit():
-        return int(text[4:])
-    raise NotFound("未找到该检查记录", resource="inspection")
+    pk = _key(inspection_id, "INS-")
+    if pk is None:
+        raise NotFound("未找到该检查记录", resource="inspection")
+    return pk
 
 
 def month_bounds(month: Any) -> tuple[date, date]:
