@@ -16,7 +16,7 @@ TINY = {"BENCH_ELIGIBILITY_PERSONS": "100", "BENCH_SERVICES_LOG_RECORDS": "200",
 
 
 def test_the_database_benches_run_and_report_ratios():
-    names = ["eligibility", "services_log", "funding", "institutions"]
+    names = ["eligibility", "services_log", "funding", "institutions", "settlement_job"]
     done = subprocess.run([sys.executable, "-m", "bench", *names], cwd=ROOT, timeout=300,
                           env={**os.environ, **TINY}, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -24,3 +24,5 @@ def test_the_database_benches_run_and_report_ratios():
     assert set(report) == set(names)
     for name in names:
         assert report[name]["ratio"] > 0, name
+    job = report["settlement_job"]  # the POST answered before anything was settled
+    assert job["answered_state"] == "queued" and job["settled_when_answered"] == 0, job

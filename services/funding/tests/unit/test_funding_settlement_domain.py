@@ -233,3 +233,14 @@ def test_price_segments_cost_the_days_once(changes, start_day, end_day):
         assert cost == int(Decimal(segs[0][1] * days) / 31 + Decimal("0.5"))
     # never more than the dearest price for the whole month, never negative
     assert 0 <= cost <= max(p for _, p in segs) + len(segs)
+
+
+def test_progress_is_heard_after_each_chunk_and_changes_nothing(monkeypatch):
+    from doudi_funding.domain import settlement as domain
+
+    monkeypatch.setattr(domain, "PROGRESS_CHUNK", 3)
+    cases = [luan_resident()._replace(case_id=f"PL-{i:02d}") for i in range(7)]
+    heard: list[int] = []
+    with_progress = settle(cases, 100_000, progress=heard.append)
+    assert heard == [3, 6, 7]
+    assert with_progress == settle(cases, 100_000)

@@ -32,7 +32,7 @@ All amounts here are integer fen. Invariant for every case:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -208,14 +208,24 @@ def _donated(s: CaseSplit, earmarked: int, pool: int) -> CaseSplit:
                      s.county - earmarked - pool, s.caregiver_subsidy)
 
 
+#: cases split between two progress reports of a settlement
+PROGRESS_CHUNK = 5000
+
+
 def settle(cases: Iterable[CaseInput], pool_fen: int = 0,
-           earmarked_fen: Mapping[str, int] | None = None) -> MonthResult:
+           earmarked_fen: Mapping[str, int] | None = None,
+           progress: Callable[[int], None] | None = None) -> MonthResult:
     """Settle a county's month: every case over the channels in order.
 
     Cases are ordered by ``case_id`` for the donation allocation, so the result
-    does not depend on the order the cases are given in."""
+    does not depend on the order the cases are given in. ``progress(done)``
+    hears after each chunk of ``PROGRESS_CHUNK`` cases."""
     cases = sorted(cases, key=lambda c: c.case_id)
-    splits = [first_channels(c) for c in cases]
+    splits: list[CaseSplit] = []
+    for start in range(0, len(cases), PROGRESS_CHUNK):
+        splits += [first_channels(c) for c in cases[start:start + PROGRESS_CHUNK]]
+        if progress is not None:
+            progress(len(splits))
     earmarked_used: dict[str, int] = {}
     # (a) gifts earmarked for an institution, across its own centralised shortfalls
     for uscc, amount in sorted((earmarked_fen or {}).items()):

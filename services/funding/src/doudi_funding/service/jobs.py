@@ -7,6 +7,7 @@ and the ledger is posted exactly once."""
 
 from __future__ import annotations
 
+import eventlet
 from doudi_common.entrypoints import config_timer, rpc
 from doudi_common.errors import DoudiError, NotFound
 from doudi_common.logs import get_logger
@@ -77,6 +78,9 @@ class Jobs:
                 with self.db.separate() as uow:
                     job_store.progress(uow.session, job_id, phase, done, total,
                                        self.clock.now())
+            # the settling is CPU work in one green thread: let the process
+            # answer get_job (the progress bar) and its other RPCs between chunks
+            eventlet.sleep(0)
 
         with self.db.separate() as uow:
             run, rerun = settle_county_month(uow, params["division_code"], params["month"],

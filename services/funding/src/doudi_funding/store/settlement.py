@@ -126,7 +126,8 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     facts = load_facts(session, county, month)
     step("settling", 0, len(facts))
     pool, earmarked = donation_balances(session, county)
-    result = settle([f.case for f in facts], pool, earmarked)
+    result = settle([f.case for f in facts], pool, earmarked,
+                    progress=lambda done: step("settling", done, len(facts)))
     by_id = {f.case.case_id: f for f in facts}
     rows = [_line(s, by_id[s.case_id], sid=sid, county=county, month=month, for_month=month,
                   line="regular", cause=trigger_event_id) for s in result.splits]
