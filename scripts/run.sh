@@ -10,6 +10,8 @@ $UV run doudi-rabbit apply --definitions deploy/rabbitmq/definitions.json
 for svc in eligibility institutions funding services-log; do
   $UV run doudi-service migrate "$svc" >/dev/null
 done
+# the gateway's database, and the demonstration townships and villages
+$UV run doudi-gateway-admin seed-divisions
 echo
 echo "doudi: gateway on http://127.0.0.1:${DOUDI_GATEWAY_PORT:-8000}  (readiness: /readyz, API docs: /api/v1/docs)"
 echo "doudi: Ctrl-C stops the suite"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,17 @@ COUNTY, TOWNSHIP, VILLAGE = "341502", "341502001", "341502001201"
 INST, INST2, INST3 = "12341500MB1234567G", "12341500MB1234568K", "12341500MB1234569N"
 PASSWORD = "tour-password-123"
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def spreadsheet(resp) -> list[tuple]:
+    """The rows of an XLSX reply (title, generated-by line, header, data)."""
+    import io
+
+    from openpyxl import load_workbook
+
+    assert resp.mimetype.endswith("spreadsheetml.sheet"), resp.mimetype
+    return [tuple(r) for r in load_workbook(io.BytesIO(resp.data)).active.iter_rows(
+        values_only=True)]
 
 
 class Tour:
@@ -309,6 +321,24 @@ def test_tour_luan(suite, publish_as):
     t.call("county", "GET", f"/api/v1/funding/reconciliation?division_code={COUNTY}&month={month}")
     t.call("county", "GET", f"/api/v1/funding/summary?division_code={COUNTY}&month={month}")
     t.call("county", "GET", f"/api/v1/funding/institutions/{INST}/statement?month={month}")
+    # every report of the month opens in a spreadsheet with the API's figures
+    lines = t.call("county", "GET", f"/api/v1/funding/settlements?month={month}&per_page=500")
+    sheet = spreadsheet(t.call("county", "GET", f"/api/v1/funding/settlements?month={month}"
+                                                "&format=xlsx", raw=True))
+    assert sheet[0][0].startswith("逐人结算明细（安徽省六安市金安区（341502）") or \
+        sheet[0][0].startswith("逐人结算明细（全部辖区"), sheet[0]
+    header = sheet[2]
+    assert header[:3] == ("个案编号", "类型", "类型代码"), header
+    costs = [row[header.index("费用（元）")] for row in sheet[3:]]
+    assert len(costs) == lines["total"]
+    assert sum(Decimal(str(c)) for c in costs) == sum(Decimal(x["cost"]) for x in lines["items"])
+    for report in (f"/api/v1/funding/payouts?month={month}&format=xlsx",
+                   f"/api/v1/funding/reconciliation?division_code={COUNTY}&month={month}"
+                   "&format=xlsx",
+                   f"/api/v1/funding/summary?division_code={COUNTY}&month={month}&format=xlsx",
+                   f"/api/v1/funding/institutions/{INST}/statement?month={month}&format=xlsx"):
+        rows = spreadsheet(t.call("county", "GET", report, raw=True))
+        assert "生成人：county" in rows[1][0] and len(rows) > 3, (report, rows[:4])
 
     # changes to enrolments, and the trail of it all
     t.call("county", "POST", f"/api/v1/enrolments/{enrolment_id}/end", json={

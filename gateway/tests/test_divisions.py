@@ -51,3 +51,20 @@ def test_townships_and_villages_are_registered_by_an_admin_and_audited(gw):
     entries = audit.get_json()["items"]
     assert any(e["path"] == "/api/v1/divisions" and e["method"] == "POST" and e["status"] == 201
                for e in entries), entries[:3]
+
+
+def test_the_demonstration_townships_and_villages_are_seeded_once(gw, monkeypatch, capsys):
+    from doudi_gateway.cli import main
+
+    client, _ = gw
+    monkeypatch.setenv("DOUDI_GATEWAY_DB_URL", client.application.config["DOUDI"]["GATEWAY_DB_URL"])
+    assert main(["seed-divisions"]) == 0
+    assert main(["seed-divisions"]) == 0  # again: nothing new, nothing renamed
+    assert capsys.readouterr().out.splitlines()[-1].startswith("0 ")
+    for code, full in (("341502001201", "安徽省六安市金安区城北乡城北村"),
+                       ("620102001001", "甘肃省兰州市城关区东岗西路街道东岗社区"),
+                       ("360104001", "江西省南昌市青云谱区洪都街道")):
+        body = client.get(f"/api/v1/divisions/{code}").get_json()
+        assert body["full_name"] == full, body
+    towns = client.get("/api/v1/divisions/410928/children").get_json()["items"]
+    assert {t["name"] for t in towns} >= {"城关镇", "柳屯镇"}

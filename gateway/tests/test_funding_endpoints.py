@@ -192,7 +192,7 @@ def test_county_summary_exports_open_in_a_spreadsheet(gw):
     as_xlsx = client.get(url + "&format=xlsx", headers=h["county"])
     assert as_xlsx.status_code == 200 and "spreadsheetml" in as_xlsx.content_type
     sheet = load_workbook(io.BytesIO(as_xlsx.data)).active
-    assert sheet["A1"].value.startswith("县级结算汇总（341502")
+    assert sheet["A1"].value.startswith("县级结算汇总（安徽省六安市金安区（341502）")
     assert sheet.freeze_panes == "A4" and sheet["A3"].value == "月份"
     assert client.get(url + "&format=pdf", headers=h["county"]).status_code == 422
     assert client.get(url + "&format=csv", headers=h["other"]).status_code == 404

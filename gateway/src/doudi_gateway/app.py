@@ -157,6 +157,14 @@ _STANDARD_ERRORS = {
 }
 
 
+def _spreadsheets(response: dict) -> None:
+    """An operation with ``format``: its 200 may also be CSV or XLSX."""
+    content = response.setdefault("content", {})
+    content["text/csv"] = {"schema": {"type": "string"}}
+    content["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"] = {
+        "schema": {"type": "string", "format": "binary"}}
+
+
 def _null_alternatives(node) -> None:
     """apispec writes a nullable nested object as ``anyOf: [{$ref}, {nullable: true,
     type: object}]`` — the second branch would admit any object. Make it admit
@@ -220,9 +228,9 @@ def _problem_docs(api: Api) -> None:
                         continue
                     responses.setdefault(code, {"description": text,
                                                 "content": dict(_PROBLEM_CONTENT)})
-                if path.endswith(("/funding/summary", "/statement")) and "200" in responses:
-                    responses["200"].setdefault("content", {})["text/csv"] = {
-                        "schema": {"type": "string"}}
+                if "200" in responses and any(
+                        p.get("name") == "format" for p in op.get("parameters", [])):
+                    _spreadsheets(responses["200"])
                 _example(op, responses)
         _null_alternatives(doc)
         return doc

@@ -46,6 +46,24 @@ def _show(user: dict) -> str:
             f"{user['institution_id'] or '-'}\t{state}")
 
 
+def seed_divisions(store) -> int:
+    """The demonstration townships and villages (``demo_divisions.yaml``),
+    parents first; names an administrator changed since are kept."""
+    from importlib.resources import files
+
+    import yaml
+    from doudi_common import divisions as gbt2260
+
+    names = yaml.safe_load(files("doudi_gateway").joinpath("demo_divisions.yaml")
+                           .read_text(encoding="utf-8"))
+    count = 0
+    for code in sorted(names, key=len):
+        if store.division(code) is None:
+            store.save_division(code, names[code], gbt2260.parent_of(code), "seed")
+            count += 1
+    return count
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="doudi-gateway-admin", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -66,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                        ("unlock", "clear a lockout")):
         sub.add_parser(name, help=text).add_argument("username")
     sub.add_parser("list", help="list users")
+    sub.add_parser("seed-divisions", help="register the demonstration townships and villages "
+                                          "of the five jurisdictions (idempotent)")
     args = parser.parse_args(argv)
 
     store = _store()
@@ -84,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
             print(_show(store.set_disabled(args.username, False)))
         elif args.cmd == "unlock":
             print(_show(store.unlock(args.username)))
+        elif args.cmd == "seed-divisions":
+            print(f"{seed_divisions(store)} townships and villages registered")
         elif args.cmd == "list":
             for user in store.list_users():
                 print(_show(user))

@@ -142,6 +142,6 @@ def response(table: Table, fmt: str) -> Response:
         body, content_type, ext = to_xlsx(table), XLSX_TYPE, "xlsx"
     else:
         body, content_type, ext = to_csv(table), CSV_TYPE, "csv"
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", table.filename)
+    name = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9._-]", "_", table.filename))
     return Response(body, content_type=content_type, headers={
         "Content-Disposition": f'attachment; filename="{name}.{ext}"'})

@@ -8,7 +8,15 @@ from flask import g
 from doudi_gateway import exports, reports
 from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import NOTHING, empty_page, iso, page_from, scoped_division
+from doudi_gateway.resources.base import (
+    NOTHING,
+    empty_page,
+    every_page,
+    iso,
+    page_from,
+    scoped_division,
+)
+from doudi_gateway.resources.divisions import scope_label
 from doudi_gateway.resources.persons import fetch_person
 from doudi_gateway.schemas.applications import (
     ApplicationListArgs,
@@ -138,16 +146,12 @@ def public_notice_csv(args):
     """The public notice for posting: CSV (UTF-8 with BOM) or `format=xlsx`,
     Chinese headers and labels, ID numbers masked."""
     require_division(args["township_code"])
-    rows, page = [], 1
-    while True:
-        reply = rpc("eligibility", "public_notice_list", args["township_code"],
-                    iso(args["date_from"]), iso(args["date_to"]), page=page, per_page=500)
-        rows += reply["items"]
-        if len(rows) >= reply["total"] or not reply["items"]:
-            break
-        page += 1
+    rows = every_page(lambda page, per_page: rpc(
+        "eligibility", "public_notice_list", args["township_code"], iso(args["date_from"]),
+        iso(args["date_to"]), page=page, per_page=per_page))
     period = f"{iso(args['date_from'])}—{iso(args['date_to'])}"
-    return exports.response(reports.notice_table(mask(rows), args["township_code"], period,
+    return exports.response(reports.notice_table(mask(rows), scope_label(args["township_code"]),
+                                                  period,
                                                   g.principal.username), args["format"])
 
 

@@ -51,6 +51,18 @@ def page_from(reply: dict, args: dict) -> dict:
             "total": reply.get("total", len(reply.get("items", [])))}
 
 
+def every_page(fetch, per_page: int = 500) -> list:
+    """All the items of a paged RPC (``fetch(page, per_page)`` → ``{items, total}``),
+    for a report that lists them all."""
+    rows, page = [], 1
+    while True:
+        reply = fetch(page, per_page)
+        rows += reply["items"]
+        if len(rows) >= reply["total"] or not reply["items"]:
+            return rows
+        page += 1
+
+
 def iso(value):
     return value.isoformat() if value is not None else None
 

@@ -47,6 +47,17 @@ def describe(code: str) -> dict[str, Any]:
             "full_name": "".join(p["name"] or "" for p in path)}
 
 
+def scope_label(code: str | None) -> str:
+    """How a report's title names its jurisdiction: "安徽省六安市金安区（341502）"."""
+    if not code:
+        return "全部辖区"
+    try:
+        name = describe(code)["full_name"]
+    except Exception:  # noqa: BLE001 - a title without a name still names the code
+        name = ""
+    return f"{name}（{code}）" if name else code
+
+
 def _code(code: str) -> str:
     code = validate_division_code(code)
     if len(code) == 6 and gbt2260.official_name(code) is None:

@@ -8,7 +8,14 @@ from flask import g
 from doudi_gateway import exports, reports
 from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.permissions import requires
-from doudi_gateway.resources.base import NOTHING, empty_page, page_from, scoped_division
+from doudi_gateway.resources.base import (
+    NOTHING,
+    empty_page,
+    every_page,
+    page_from,
+    scoped_division,
+)
+from doudi_gateway.resources.divisions import scope_label
 from doudi_gateway.resources.jobs import job_url
 from doudi_gateway.resources.persons import person_scope
 from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC
@@ -81,13 +88,22 @@ def page_of_args(args: dict) -> dict:
 @blp.response(200, CaseSettlementPageReply)
 @requires("funding:read")
 def list_settlements(args):
-    """Case settlements of a month inside the caller's jurisdiction."""
+    """Case settlements of a month inside the caller's jurisdiction (ID numbers
+    masked); `format=xlsx` or `csv`: every line of the month as a spreadsheet."""
     division = scoped_division(args.get("division_code"))
     if division is NOTHING:
         return empty_page(args)
-    reply = rpc("funding", "list_settlements", args["month"], division_code=division,
-                institution_uscc=args.get("institution_uscc"), **page_of_args(args))
-    return mask(page_from(reply, args))
+
+    def fetch(page: int, per_page: int) -> dict:
+        return rpc("funding", "list_settlements", args["month"], division_code=division,
+                   institution_uscc=args.get("institution_uscc"), page=page, per_page=per_page)
+
+    if args["format"] != "json":
+        rows = mask(every_page(fetch))
+        scope = args.get("institution_uscc") or scope_label(division)
+        return exports.response(reports.lines_table(rows, scope, args["month"],
+                                                     g.principal.username), args["format"])
+    return mask(page_from(fetch(args["page"], args["per_page"]), args))
 
 
 @blp.route("/settlements", methods=["POST"])
@@ -166,6 +182,10 @@ def list_payouts(args):
         return empty_page(args)
     reply = rpc("funding", "list_payouts", args["month"], division_code=division)
     items = sorted(reply.get("items", []), key=lambda p: str(p.get("payout_id")))
+    if args["format"] != "json":
+        return exports.response(reports.payouts_table(
+            mask(items), scope_label(division), args["month"], g.principal.username),
+            args["format"])
     start = (args["page"] - 1) * args["per_page"]
     return mask({"items": items[start:start + args["per_page"]], "page": args["page"],
                  "per_page": args["per_page"], "total": len(items)})
@@ -178,8 +198,13 @@ def list_payouts(args):
 def reconciliation(args):
     """Ledger checks: every transaction balances, channels add up."""
     _scope_or_404(args["division_code"])
-    return rpc("funding", "reconciliation", division_code=args["division_code"],
-               month=args.get("month"))
+    report = rpc("funding", "reconciliation", division_code=args["division_code"],
+                 month=args.get("month"))
+    if args["format"] != "json":
+        return exports.response(reports.reconciliation_table(
+            report, scope_label(args["division_code"]), args.get("month") or "全部",
+            g.principal.username), args["format"])
+    return report
 
 
 @blp.route("/summary", methods=["GET"])
@@ -192,7 +217,7 @@ def county_summary(args):
     kwargs = {"month": args.get("month"), "year": args.get("year")}
     summary = rpc("funding", "county_summary", args["division_code"], **kwargs)
     if args["format"] != "json":
-        return exports.response(reports.summary_table(summary, args["division_code"],
+        return exports.response(reports.summary_table(summary, scope_label(args["division_code"]),
                                                       g.principal.username), args["format"])
     return summary
 

@@ -12,6 +12,7 @@ from doudi_gateway.schemas.fields import (
     Code,
     Day,
     Division,
+    ExportFormat,
     IdNumber,
     Instant,
     Int,
@@ -85,8 +86,7 @@ class NoticeArgs(PageArgs):
 
 class NoticeCsvArgs(Schema):
     township_code = Division(required=True)
-    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]),
-                           metadata={"description": "csv（UTF-8 带 BOM）或 xlsx（Excel）"})
+    format = ExportFormat(with_json=False)
     date_from = CalendarDate(required=True)
     date_to = CalendarDate(required=True)
 

@@ -227,6 +227,15 @@ def MapOf(values: fields.Field, description: str | None = None, *, null: bool = 
                        **_reply_kw(description, null, optional, None))
 
 
+def ExportFormat(with_json: bool = True) -> fields.String:
+    """``format``: the JSON reply, or the same report as a spreadsheet."""
+    choices = ["json", "csv", "xlsx"] if with_json else ["csv", "xlsx"]
+    return fields.String(load_default=choices[0], validate=validate.OneOf(choices), metadata={
+        "description": "json（默认）；csv（UTF-8 带 BOM，中文表头）；xlsx（Excel，带标题行）"
+        if with_json else "csv（UTF-8 带 BOM，中文表头）或 xlsx（Excel，带标题行）",
+        "x-vocabulary": "export_formats"})
+
+
 class PageArgs(Schema):
     """``page`` and ``per_page`` as every list takes them; the limits are the
     suite's one paging contract (``doudi_common.paging``)."""

@@ -16,6 +16,7 @@ from doudi_gateway.schemas.fields import (
     Code,
     Day,
     Division,
+    ExportFormat,
     IdNumber,
     Instant,
     Int,
@@ -39,6 +40,7 @@ class SettlementListArgs(PageArgs):
     month = Month(required=True)
     division_code = Division()
     institution_uscc = Uscc()
+    format = ExportFormat()
 
 
 class SettleSchema(Schema):
@@ -68,25 +70,25 @@ class DonationSchema(Schema):
 class PayoutArgs(PageArgs):
     month = Month(required=True)
     division_code = Division()
+    format = ExportFormat()
 
 
 class ReconciliationArgs(Schema):
     division_code = Division(required=True)
     month = Month()
+    format = ExportFormat()
 
 
 class SummaryArgs(Schema):
     division_code = Division(required=True)
     month = Month()
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]),
-                           metadata={"description": "json；csv（UTF-8 带 BOM）；xlsx（Excel）"})
+    format = ExportFormat()
 
 
 class InstitutionStatementArgs(Schema):
     month = Month(required=True)
-    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "xlsx"]),
-                           metadata={"description": "json；csv（UTF-8 带 BOM）；xlsx（Excel）"})
+    format = ExportFormat()
 
 
 class BalancesArgs(Schema):
