@@ -105,9 +105,7 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     """Settle one county's month. Returns (run row, rerun). Idempotent: a run
     that exists is returned as it is; a case already settled for the month is
     never settled again. ``progress(phase, done, total)`` hears where it is."""
-    def step(phase: str, done: int, total: int | None) -> None:
-        if progress is not None:
-            progress(phase, done, total)
+    step = progress or (lambda _phase, _done, _total: None)
 
     session = uow.session
     sid = settlement_id_for(county, month)
