@@ -332,6 +332,16 @@ def test_tour_luan(suite, publish_as):
     costs = [row[header.index("费用（元）")] for row in sheet[3:]]
     assert len(costs) == lines["total"]
     assert sum(Decimal(str(c)) for c in costs) == sum(Decimal(x["cost"]) for x in lines["items"])
+    # the same lines as a background export (for counties too large for one request)
+    started = t.call("county", "POST", "/api/v1/exports", 202, raw=True, json={
+        "report": "settlement_lines", "format": "xlsx", "month": month})
+    export = wait_for(lambda: (j := t.call("county", "GET", started.headers["Location"]))[
+        "state"] in ("succeeded", "failed") and j, timeout=30, message="export job")
+    assert export["state"] == "succeeded" and export["file"]["rows"] == lines["total"], export
+    exported = spreadsheet(t.call("county", "GET", export["file"]["url"], raw=True))
+    assert exported[2:] == sheet[2:]
+    assert {j["kind"] for j in t.call("county", "GET", "/api/v1/jobs")["items"]} == {
+        "export", "settlement"}
     for report in (f"/api/v1/funding/payouts?month={month}&format=xlsx",
                    f"/api/v1/funding/reconciliation?division_code={COUNTY}&month={month}"
                    "&format=xlsx",

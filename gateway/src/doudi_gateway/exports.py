@@ -136,12 +136,16 @@ def to_xlsx(table: Table) -> bytes:
     return out.getvalue()
 
 
+def file_stem(table: Table) -> str:
+    """The table's file name without extension, safe in a header."""
+    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9._-]", "_", table.filename))
+
+
 def response(table: Table, fmt: str) -> Response:
     """The table as an attachment in ``fmt`` (``csv`` or ``xlsx``)."""
     if fmt == "xlsx":
         body, content_type, ext = to_xlsx(table), XLSX_TYPE, "xlsx"
     else:
         body, content_type, ext = to_csv(table), CSV_TYPE, "csv"
-    name = re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9._-]", "_", table.filename))
     return Response(body, content_type=content_type, headers={
-        "Content-Disposition": f'attachment; filename="{name}.{ext}"'})
+        "Content-Disposition": f'attachment; filename="{file_stem(table)}.{ext}"'})

@@ -83,3 +83,27 @@ idempotency_keys = sa.Table(
     sa.Column("headers", sa.JSON, nullable=True),
     sa.Column("created_at", TS, nullable=False),
 )
+
+# reports too large for one request, rendered in the background (issue 15)
+export_jobs = sa.Table(
+    "export_jobs", metadata,
+    sa.Column("job_id", sa.String(40), primary_key=True),
+    sa.Column("report", sa.String(32), nullable=False),
+    sa.Column("format", sa.String(8), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("division_code", sa.String(12), nullable=False),
+    sa.Column("requested_by", sa.String(64), nullable=False, index=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("phase", sa.String(16), nullable=True),
+    sa.Column("done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("total", sa.Integer, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.JSON, nullable=True),
+    sa.Column("filename", sa.String(128), nullable=True),
+    sa.Column("content_type", sa.String(128), nullable=True),
+    sa.Column("content", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", TS, nullable=False),
+    sa.Column("started_at", TS, nullable=True),
+    sa.Column("heartbeat_at", TS, nullable=True),
+    sa.Column("finished_at", TS, nullable=True),
+)

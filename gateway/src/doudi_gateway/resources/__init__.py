@@ -11,6 +11,7 @@ def register_all(api: Api) -> None:
         audit,
         care_watch,
         divisions,
+        exports,
         funding,
         inspections,
         institutions,
@@ -23,5 +24,6 @@ def register_all(api: Api) -> None:
     )
 
     for module in (persons, applications, institutions, placements, inspections, funding,
-                   services_log, care_watch, time_bank, audit, vocabularies, divisions, jobs):
+                   services_log, care_watch, time_bank, audit, vocabularies, divisions, jobs,
+                   exports):
         api.register_blueprint(module.blp)

@@ -3,17 +3,39 @@
 from __future__ import annotations
 
 from doudi_contracts.vocabularies import codes
-from marshmallow import fields, validate
+from marshmallow import Schema, fields, validate
 
-from doudi_gateway.schemas.fields import Instant, Int, Obj, Reply, Str, YearMonth
+from doudi_gateway.schemas.fields import (
+    Code,
+    Division,
+    ExportFormat,
+    Instant,
+    Int,
+    Month,
+    Obj,
+    Reply,
+    Str,
+    Uscc,
+    YearMonth,
+)
 from doudi_gateway.schemas.funding import SettlementRunReply
 
 STATES = list(codes("job_states"))
 
 
 class JobParamsReply(Reply):
-    division_code = Str(description="县级区划代码")
-    month = YearMonth(description="结算月份")
+    division_code = Str(description="区划代码（结算为县级）")
+    month = YearMonth(description="月份")
+    report = Code("export_reports", optional=True, description="导出的报表（导出任务）")
+    format = Code("export_formats", optional=True, description="文件格式（导出任务）")
+    institution_uscc = Str(optional=True, null=True, description="只导出此机构（导出任务）")
+
+
+class JobFileReply(Reply):
+    url = Str(description="下载地址 /api/v1/jobs/{job_id}/file")
+    filename = Str(description="文件名")
+    content_type = Str(description="文件类型 (MIME)")
+    rows = Int(description="数据行数")
 
 
 class JobProblemReply(Reply):
@@ -31,7 +53,7 @@ class JobProblemReply(Reply):
 class JobSchema(Reply):
     job_id = fields.String(required=True, metadata={
         "description": "任务编号", "example": "JOB-6F1C1C8E0B7A4F439D8E"})
-    kind = fields.String(required=True, metadata={"description": "任务类型：settlement 月度结算"})
+    kind = Code("job_kinds", description="任务类型")
     state = fields.String(required=True, validate=validate.OneOf(STATES), metadata={
         "description": "状态：queued 排队、running 进行中、succeeded 完成、failed 失败",
         "x-vocabulary": "job_states"})
@@ -50,10 +72,21 @@ class JobSchema(Reply):
     result = Obj(SettlementRunReply, null=True, description=(
         "完成时的结算结果（同 GET /funding/settlements/{division_code}/{month}）；未完成为 null"))
     error = Obj(JobProblemReply, null=True, description="失败时的 problem+json；否则为 null")
+    file = Obj(JobFileReply, null=True, optional=True,
+               description="导出任务完成后的文件；其他为 null 或没有")
     requested_by = fields.String(required=True, metadata={"description": "发起人"})
     created_at = Instant()
     started_at = Instant(null=True, description="开始时间 (ISO 8601，带时区)；未开始为 null")
     finished_at = Instant(null=True)
+
+
+class ExportRequestSchema(Schema):
+    report = fields.String(required=True, validate=validate.OneOf(codes("export_reports")),
+                           metadata={"description": "报表", "x-vocabulary": "export_reports"})
+    format = ExportFormat(with_json=False)
+    month = Month(required=True)
+    division_code = Division(metadata={"description": "区划代码；不填为本人辖区"})
+    institution_uscc = Uscc(metadata={"description": "只导出此机构（逐人结算明细）"})
 
 
 class JobListSchema(Reply):
