@@ -113,6 +113,22 @@ def test_tour_luan(suite, publish_as):
         "refresh_token": t.user("liaison", "department_liaison", "341500")["refresh_token"]})
     assert refreshed["access_token"]
 
+    # accounts: who am I; an administrator manages users
+    me = t.call("clerk", "GET", "/api/v1/me")
+    assert me["role_label"] and "persons:write" in me["permissions"], me
+    added = t.call("admin1", "POST", "/api/v1/users", 201, json={
+        "username": "wang.fang", "password": "first-password-1", "role": "township_officer",
+        "jurisdiction": TOWNSHIP, "display_name": "王芳"})
+    assert "password" not in added and "password_hash" not in added
+    assert "wang.fang" in {u["username"] for u in t.call("admin1", "GET", "/api/v1/users")["items"]}
+    t.call("admin1", "POST", "/api/v1/users/wang.fang/disable")
+    t.call("admin1", "POST", "/api/v1/users/wang.fang/enable")
+    t.call("admin1", "POST", "/api/v1/users/wang.fang/unlock")
+    t.call("admin1", "POST", "/api/v1/users/wang.fang/password",
+           json={"password": "second-password-2"})
+    assert t.call(None, "POST", "/api/v1/auth/token", json={
+        "username": "wang.fang", "password": "second-password-2"})["role"] == "township_officer"
+
     # operations and reference data
     t.call(None, "GET", "/healthz")
     t.call(None, "GET", "/readyz")

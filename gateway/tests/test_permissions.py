@@ -25,7 +25,8 @@ SAMPLE = {"id_number": make_id_number(region="341502"), "uscc": "12341500MB12345
           "alert_id": "ALR-1", "pack_id": "luan-2021",
           "code": "BED-D", "bed_no": "101-1", "finding_id": "1",
           "account_code": "pilot:341502", "txn_id": "TXN-1", "case_id": "NB-341502-000001-20260301",
-          "donation_id": "DON-1", "jurisdiction": "341502", "job_id": "JOB-1"}
+          "donation_id": "DON-1", "jurisdiction": "341502", "job_id": "JOB-1",
+          "username": "no_such_user"}
 
 
 @pytest.fixture(scope="module")

@@ -53,11 +53,13 @@ PERMISSIONS: dict[str, str] = {
     "alerts:write": "处理预警",
     "audit:read": "查询审计记录",
     "divisions:write": "登记乡镇（街道）、村（社区）的名称",
+    "account:read": "查看本人账号、角色、辖区和权限",
+    "users:manage": "管理用户：新增、停用、启用、重置密码、解锁",
 }
 
-_READ = {p for p in PERMISSIONS if p.endswith(":read")}
+_READ = {p for p in PERMISSIONS if p.endswith(":read") and p != "account:read"}
 
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "village_clerk": frozenset({
         "persons:read", "persons:write", "applications:read", "applications:create",
         "applications:review",
@@ -85,6 +87,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "auditor": frozenset(_READ | {"persons:read_full"}),
     "admin": frozenset(PERMISSIONS),
 }
+#: everyone may read their own account (the portal's header and menus)
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    role: perms | {"account:read"} for role, perms in _ROLE_PERMISSIONS.items()}
 
 if set(ROLE_PERMISSIONS) != set(ROLES) or not all(
         p in PERMISSIONS for perms in ROLE_PERMISSIONS.values() for p in perms):

@@ -20,10 +20,11 @@ def register_all(api: Api) -> None:
         placements,
         services_log,
         time_bank,
+        users,
         vocabularies,
     )
 
     for module in (persons, applications, institutions, placements, inspections, funding,
                    services_log, care_watch, time_bank, audit, vocabularies, divisions, jobs,
-                   exports):
+                   exports, users):
         api.register_blueprint(module.blp)

@@ -62,6 +62,8 @@ PATH_PARAMETERS: dict[Any, tuple[dict[str, Any], str]] = {
     "bed_no": (_text(r"^[0-9A-Za-z-]{1,16}$", 16), "床位号"),
     "pack_id": ({"type": "string", "enum": list(codes("policy_packs"))},
                 "政策文件简称（代码，中文名称见 /api/v1/vocabularies/policy_packs）"),
+    "username": ({"type": "string", "pattern": r"^[A-Za-z0-9_.-]{1,64}$", "minLength": 1,
+                  "maxLength": 64}, "用户名"),
     "name": ({"type": "string", "pattern": r"^[a-z_]+$", "minLength": 1, "maxLength": 64},
              "词表名称（如 care_modes）；全部词表见 GET /api/v1/vocabularies"),
     ("code", "/divisions/{code}"): (_division((6, 9, 12)), "区划代码（6、9 或 12 位）"),
