@@ -192,7 +192,13 @@ def test_tour_luan(suite, publish_as):
     assess_full_incapacity(t.client, t.headers["clerk"], publish_as, pid, today, "PG-61")
     t.call("clerk", "GET", f"/api/v1/persons/{pid}")
     t.call("clerk", "GET", f"/api/v1/persons/{pid}/eligibility")
-    t.call("township", "GET", f"/api/v1/persons?division_code={TOWNSHIP}")
+    listed = t.call("township", "GET", f"/api/v1/persons?division_code={TOWNSHIP}")["items"]
+    # a list shows masked numbers only; its sealed reference opens the person's page
+    row = next(r for r in listed if r["name"] == "张桂兰")
+    assert row["id_number"] == row["id_number_masked"] and pid not in str(listed)
+    assert t.call("clerk", "GET", f"/api/v1/persons/{row['person_ref']}")["name"] == "张桂兰"
+    forged = row["person_ref"][:-2] + ("AA" if not row["person_ref"].endswith("AA") else "BB")
+    t.call("clerk", "GET", f"/api/v1/persons/{forged}", 404)
     t.call("county", "GET", "/api/v1/policy-packs")
     t.call("county", "GET", "/api/v1/policy-packs/luan-2021")
 
@@ -503,6 +509,9 @@ def write_examples(document: dict) -> None:
     masked, tokens shortened, lists cut to two entries."""
     from doudi_gateway.web import mask
 
+    app = create_app({"AMQP_URI": "memory://", "GATEWAY_DB_URL": "sqlite://",
+                      "JWT_SECRET": "examples-only-not-a-real-key", "LOG_FORMAT": "json"})
+
     def trim(value):
         if isinstance(value, list):
             return [trim(v) for v in value[:2]]
@@ -512,10 +521,11 @@ def write_examples(document: dict) -> None:
         return value
 
     examples: dict[str, dict[str, object]] = {}
-    for (method, path, status), body in SAMPLES.items():
-        op = document["paths"].get(path, {}).get(method.lower())
-        if op and str(status) in op["responses"]:
-            examples.setdefault(op["operationId"], {})[str(status)] = trim(mask(body))
+    with app.app_context():  # person_ref: sealed with this app's (throw-away) key
+        for (method, path, status), body in SAMPLES.items():
+            op = document["paths"].get(path, {}).get(method.lower())
+            if op and str(status) in op["responses"]:
+                examples.setdefault(op["operationId"], {})[str(status)] = trim(mask(body))
     target = ROOT / "gateway" / "src" / "doudi_gateway" / "openapi_examples.json"
     target.write_text(json.dumps(examples, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                       encoding="utf-8")

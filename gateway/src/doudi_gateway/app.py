@@ -12,8 +12,9 @@ from doudi_common.logs import configure_logging, get_logger
 from flask import Flask
 from flask_smorest import Api
 
-from doudi_gateway import auth, docs_pages, observe, ops
+from doudi_gateway import auth, docs_pages, observe, ops, portal
 from doudi_gateway.auth import RateLimiter
+from doudi_gateway.person_refs import PersonRefs
 from doudi_gateway.problems import register_problem_handlers
 from doudi_gateway.rpc import RpcClient
 from doudi_gateway.store import admin_password_from_env, store_from_config
@@ -81,6 +82,7 @@ def create_app(config: dict | None = None) -> Flask:
     preload_regions()  # ID-number checks: the address-code table, before threads race for it
     app.extensions["doudi_rpc"] = RpcClient(config, timeout=float(config.get("RPC_TIMEOUT", 10)))
     app.extensions["doudi_jwt_secret"] = jwt_secret(config)
+    app.extensions["doudi_person_refs"] = PersonRefs(app.extensions["doudi_jwt_secret"])
     store = store_from_config(config)
     if str(config.get("AUTO_MIGRATE", True)).lower() in ("1", "true", "yes", "on"):
         store.migrate()
@@ -103,6 +105,7 @@ def create_app(config: dict | None = None) -> Flask:
     _public_docs(api)
     _problem_docs(api)
     register_problem_handlers(app)
+    portal.install(app)             # the staff portal at / (after the API's routes)
     if str(config.get("CHECK_REPLIES", False)).lower() in ("1", "true", "yes", "on"):
         from doudi_gateway import replycheck
 

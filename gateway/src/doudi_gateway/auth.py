@@ -40,7 +40,8 @@ PUBLIC_ENDPOINTS = {"auth.token", "auth.refresh", "api-docs.openapi_json",
                     "docs_assets.docs", "vocabularies.list_vocabularies",
                     "vocabularies.get_vocabulary", "divisions.get_division",
                     "divisions.division_children",
-                    "ops.healthz", "ops.readyz", "metrics", "static"}
+                    "ops.healthz", "ops.readyz", "metrics", "static", "portal.page",
+                    "portal.asset"}
 
 ALGORITHM = "HS256"
 

@@ -79,16 +79,33 @@ def _masker(key: str):
 
 
 def mask(value: Any) -> Any:
-    """Mask ID and phone numbers anywhere in a JSON-ready structure."""
+    """Mask ID and phone numbers anywhere in a JSON-ready structure; a record
+    about a person (``id_number`` beside ``id_number_masked``) also gets the
+    person's sealed reference (``person_ref``) for links to their page."""
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
             masker = _masker(k)
             out[k] = masker(v) if masker and isinstance(v, str) and v else mask(v)
-        return out
+        return with_ref(value, out)
     if isinstance(value, list):
         return [mask(v) for v in value]
     return value
+
+
+def person_ref(id_number: str) -> str:
+    return current_app.extensions["doudi_person_refs"].seal(id_number)
+
+
+def with_ref(record: dict, out: dict | None = None) -> dict:
+    """``out`` (default: the record) with the person's ``person_ref`` when the
+    record is about a person whose full ID number it holds."""
+    out = record if out is None else out
+    subject = record.get("id_number")
+    if "id_number_masked" in record and isinstance(subject, str) and len(subject) == 18 \
+            and "*" not in subject:
+        out = {**out, "person_ref": person_ref(subject)}
+    return out
 
 
 def can_see_full() -> bool:

@@ -1536,6 +1536,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The signed-in user: name, role, jurisdiction (with its name) and permissions.
+         * @description 权限 `account:read`: village_clerk, township_officer, county_officer, city_officer, institution_staff, department_liaison, auditor, admin
+         */
+        get: operations["users_me"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/month-closes": {
         parameters: {
             query?: never;
@@ -2318,6 +2338,123 @@ export interface paths {
          * @description 权限 `services:write`: village_clerk, township_officer, county_officer, institution_staff, admin
          */
         post: operations["time_bank_transfer_time"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every user, by username.
+         * @description 权限 `users:manage`: admin
+         */
+        get: operations["users_list_users"];
+        put?: never;
+        /**
+         * Add a user with a role and a jurisdiction (institution staff: their
+         *     institution); 409 when the username is taken.
+         * @description 权限 `users:manage`: admin
+         */
+        post: operations["users_add_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{username}/disable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 用户名 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Disable a user: their tokens stop working at once.
+         * @description 权限 `users:manage`: admin
+         */
+        post: operations["users_disable_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{username}/enable": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 用户名 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Enable a disabled user.
+         * @description 权限 `users:manage`: admin
+         */
+        post: operations["users_enable_user"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{username}/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 用户名 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password; the user's sessions end.
+         * @description 权限 `users:manage`: admin
+         */
+        post: operations["users_reset_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{username}/unlock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 用户名 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Clear a lockout after too many wrong passwords.
+         * @description 权限 `users:manage`: admin
+         */
+        post: operations["users_unlock_user"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5226,6 +5363,24 @@ export interface components {
              */
             valid_until: string | null;
         };
+        MeReply: {
+            /** @description 姓名（显示用）；未填为 null */
+            display_name: string | null;
+            /** @description 机构工作人员所属机构的统一社会信用代码 */
+            institution_id: string | null;
+            /** @description 辖区的区划代码；空字符串为全部 */
+            jurisdiction: string;
+            /** @description 辖区名称，如 安徽省六安市金安区；全部为 全部辖区 */
+            jurisdiction_name: string;
+            /** @description 本人拥有的权限（代码，中文名称见 /api/v1/vocabularies/permissions） */
+            permissions: string[];
+            /** @description 角色（代码，中文名称见 /api/v1/vocabularies/roles） */
+            role: string;
+            /** @description 角色的中文名称 */
+            role_label: string;
+            /** @description 用户名 */
+            username: string;
+        };
         Member: {
             /**
              * Format: gb11643-id-number
@@ -5388,6 +5543,29 @@ export interface components {
             needs?: string[];
             /** @description 备注 */
             note?: string;
+        };
+        NewUser: {
+            /** @description 姓名（显示用） */
+            display_name?: string;
+            /**
+             * Format: gb32100-uscc
+             * @description 所属机构（机构工作人员必填）
+             */
+            institution_id?: string;
+            /**
+             * @description 辖区的区划代码（6、9 或 12 位）；留空为全部
+             * @default
+             */
+            jurisdiction: string;
+            /** @description 初始密码（至少 8 位） */
+            password: string;
+            /**
+             * @description 角色（代码，中文名称见 /api/v1/vocabularies/roles）
+             * @enum {string}
+             */
+            role: "village_clerk" | "township_officer" | "county_officer" | "city_officer" | "institution_staff" | "department_liaison" | "auditor" | "admin";
+            /** @description 用户名（登录用） */
+            username: string;
         };
         NoticePageReply: {
             /** @description 公示名单（身份证号脱敏） */
@@ -5563,6 +5741,10 @@ export interface components {
             total?: number;
             /** @description Total number of pages. */
             total_pages?: number;
+        };
+        Password: {
+            /** @description 新密码（至少 8 位）；原有登录全部失效 */
+            password: string;
         };
         PayoutPageReply: {
             /** @description 支付记录 */
@@ -7181,6 +7363,43 @@ export interface components {
             /** @description 一人一策康复计划编号 */
             rehab_plan_ref?: string;
         };
+        UserListReply: {
+            /** @description 全部用户，按用户名 */
+            items: components["schemas"]["UserReply"][];
+            /** @description 用户数 */
+            total: number;
+        };
+        UserReply: {
+            /**
+             * Format: date-time
+             * @description 创建时间 (ISO 8601，带时区)
+             */
+            created_at: string;
+            /** @description 是否已停用 */
+            disabled: boolean;
+            /** @description 姓名（显示用） */
+            display_name: string | null;
+            /** @description 所属机构的统一社会信用代码（机构工作人员） */
+            institution_id: string | null;
+            /** @description 辖区的区划代码；空字符串为全部 */
+            jurisdiction: string;
+            /** @description 是否因多次密码错误被锁定 */
+            locked: boolean;
+            /**
+             * Format: date-time
+             * @description 锁定到何时；未锁定为 null
+             */
+            locked_until: string | null;
+            /** @description 角色（代码，中文名称见 /api/v1/vocabularies/roles） */
+            role: string;
+            /**
+             * Format: date-time
+             * @description 最后修改时间 (ISO 8601，带时区)
+             */
+            updated_at: string;
+            /** @description 用户名 */
+            username: string;
+        };
         Verify: {
             /** @description 备注 */
             note?: string;
@@ -7386,7 +7605,7 @@ export interface operations {
                      *         {
                      *           "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *           "acknowledged_by": "lz",
-                     *           "alert_id": "AL-DD8810815199426DADB7",
+                     *           "alert_id": "AL-0FF3D590DD5C49569546",
                      *           "division_code": "620102001001",
                      *           "escalated_at": null,
                      *           "escalation_level": 0,
@@ -7504,7 +7723,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": null,
                      *       "acknowledged_by": null,
-                     *       "alert_id": "AL-DD8810815199426DADB7",
+                     *       "alert_id": "AL-0FF3D590DD5C49569546",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -7613,7 +7832,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-DD8810815199426DADB7",
+                     *       "alert_id": "AL-0FF3D590DD5C49569546",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -7734,7 +7953,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-DD8810815199426DADB7",
+                     *       "alert_id": "AL-0FF3D590DD5C49569546",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -7896,7 +8115,7 @@ export interface operations {
                      *           "submitted_by": "clerk",
                      *           "submitted_on": "2026-12-06",
                      *           "submitted_role": "village_clerk",
-                     *           "updated_at": "2026-12-06T01:11:50.031236+00:00"
+                     *           "updated_at": "2026-12-06T01:20:19.144011+00:00"
                      *         }
                      *       ],
                      *       "page": 1,
@@ -8041,7 +8260,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T01:11:50.032867+00:00",
+                     *           "at": "2026-12-06T01:20:19.145434+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8067,7 +8286,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T01:11:50.031236+00:00"
+                     *       "updated_at": "2026-12-06T01:20:19.144011+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8203,7 +8422,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T01:11:50.032867+00:00",
+                     *           "at": "2026-12-06T01:20:19.145434+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8229,7 +8448,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T01:11:50.031236+00:00"
+                     *       "updated_at": "2026-12-06T01:20:19.144011+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8380,7 +8599,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T01:11:50.032867+00:00",
+                     *           "at": "2026-12-06T01:20:19.145434+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8405,7 +8624,7 @@ export interface operations {
                      *         {
                      *           "action": "township_check",
                      *           "actor": "township",
-                     *           "at": "2026-12-06T01:11:50.268565+00:00",
+                     *           "at": "2026-12-06T01:20:19.167693+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "home_visit": {
@@ -8431,7 +8650,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T01:11:50.267472+00:00"
+                     *       "updated_at": "2026-12-06T01:20:19.167179+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8541,14 +8760,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "action": "post /api/v1/enrolments/<enrolment_id>/end",
-                     *           "at": "2026-12-06T09:11:51.936190+08:00",
+                     *           "at": "2026-12-06T09:20:20.959508+08:00",
                      *           "detail": null,
-                     *           "id": 70,
+                     *           "id": 76,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/enrolments/ENR-2026-000001/end",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "ac6977a48454444bbe9cbfc762735213",
+                     *           "request_id": "d46522082fa94d51a5a9852f90961dd4",
                      *           "resource_id": "ENR-2026-000001",
                      *           "role": "county_officer",
                      *           "status": 200,
@@ -8557,14 +8776,14 @@ export interface operations {
                      *         },
                      *         {
                      *           "action": "post /api/v1/exports",
-                     *           "at": "2026-12-06T09:11:51.800581+08:00",
+                     *           "at": "2026-12-06T09:20:20.824424+08:00",
                      *           "detail": null,
-                     *           "id": 69,
+                     *           "id": 75,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/exports",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "314599011501416099b3ad473dc97acb",
+                     *           "request_id": "6559fabb21ef481a96b8cecb231d1218",
                      *           "resource_id": null,
                      *           "role": "county_officer",
                      *           "status": 202,
@@ -8574,7 +8793,7 @@ export interface operations {
                      *       ],
                      *       "page": 1,
                      *       "per_page": 50,
-                     *       "total": 70
+                     *       "total": 76
                      *     }
                      */
                     "application/json": components["schemas"]["AuditPageReply"];
@@ -9332,7 +9551,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:11:50.306297+00:00",
+                     *           "at": "2026-12-06T01:20:19.189135+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9351,7 +9570,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T01:11:50.304875+00:00"
+                     *       "updated_at": "2026-12-06T01:20:19.188069+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9473,7 +9692,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:11:53.135822+00:00",
+                     *           "at": "2026-12-06T01:20:22.235663+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-620102-2026-00001",
@@ -9485,7 +9704,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "lz",
-                     *           "at": "2026-12-06T01:11:53.164951+00:00",
+                     *           "at": "2026-12-06T01:20:22.261714+00:00",
                      *           "data": {
                      *             "from": "home_visit",
                      *             "reason": "申请家庭养老床位",
@@ -9504,7 +9723,7 @@ export interface operations {
                      *       "policy_pack": "lanzhou-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T01:11:53.164324+00:00"
+                     *       "updated_at": "2026-12-06T01:20:22.261198+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9618,7 +9837,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:11:50.306297+00:00",
+                     *           "at": "2026-12-06T01:20:19.189135+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9630,7 +9849,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T01:11:50.392564+00:00",
+                     *           "at": "2026-12-06T01:20:19.276842+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -9652,7 +9871,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "ended",
-                     *       "updated_at": "2026-12-06T01:11:51.942380+00:00"
+                     *       "updated_at": "2026-12-06T01:20:20.964054+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9766,7 +9985,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:11:50.306297+00:00",
+                     *           "at": "2026-12-06T01:20:19.189135+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9778,7 +9997,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T01:11:50.392564+00:00",
+                     *           "at": "2026-12-06T01:20:19.276842+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -9800,7 +10019,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T01:11:50.391869+00:00"
+                     *       "updated_at": "2026-12-06T01:20:19.276207+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9900,13 +10119,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "attempts": 0,
-                     *       "created_at": "2026-12-06T09:11:51.801861+08:00",
+                     *       "created_at": "2026-12-06T09:20:20.825577+08:00",
                      *       "division_code": "341502",
                      *       "done": 0,
                      *       "error": null,
                      *       "file": null,
                      *       "finished_at": null,
-                     *       "job_id": "EXP-A640F6782B50ECDFF7A2",
+                     *       "job_id": "EXP-81A3642FF1F60C67B47D",
                      *       "kind": "export",
                      *       "params": {
                      *         "division_code": "341502",
@@ -12090,7 +12309,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-83E5F9AD797649248D15",
+                     *       "job_id": "JOB-DC7F7250AED544CF9951",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -13990,7 +14209,7 @@ export interface operations {
                      *           "institution_uscc": "12341500MB1234567G",
                      *           "placement_id": "PL-1",
                      *           "reason": null,
-                     *           "received_at": "2026-12-06T01:11:50.344438+00:00",
+                     *           "received_at": "2026-12-06T01:20:19.216272+00:00",
                      *           "status": "admitted"
                      *         }
                      *       ],
@@ -16321,7 +16540,7 @@ export interface operations {
                      *           "done": 4,
                      *           "error": null,
                      *           "finished_at": "2027-01-01T01:00:00+00:00",
-                     *           "job_id": "JOB-83E5F9AD797649248D15",
+                     *           "job_id": "JOB-DC7F7250AED544CF9951",
                      *           "kind": "settlement",
                      *           "params": {
                      *             "division_code": "341502",
@@ -16461,7 +16680,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-83E5F9AD797649248D15",
+                     *       "job_id": "JOB-DC7F7250AED544CF9951",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -16759,6 +16978,114 @@ export interface operations {
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };
+    users_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "display_name": null,
+                     *       "institution_id": null,
+                     *       "jurisdiction": "341502001201",
+                     *       "jurisdiction_name": "安徽省六安市金安区",
+                     *       "permissions": [
+                     *         "account:read",
+                     *         "applications:create"
+                     *       ],
+                     *       "role": "village_clerk",
+                     *       "role_label": "村(居)委会 / 社会救助服务信息员",
+                     *       "username": "clerk"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MeReply"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作或不在辖区内 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未找到（或不在辖区内） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match 不符 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 数据不合法（字段与原因） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务响应超时 (Retry-After) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
     services_log_list_month_closes: {
         parameters: {
             query?: {
@@ -16788,7 +17115,7 @@ export interface operations {
                      *           "closed_at": "2026-11-03T09:00:00+08:00",
                      *           "closed_by": "lz",
                      *           "division_code": "620102001",
-                     *           "event_id": "ad3ee858-b544-4f1a-9eb9-6b8d83c12bde",
+                     *           "event_id": "a1a47e58-5b9e-4884-ba42-27326c43d954",
                      *           "institution_uscc": null,
                      *           "lines": [
                      *             {
@@ -16944,7 +17271,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "ad3ee858-b544-4f1a-9eb9-6b8d83c12bde",
+                     *       "event_id": "a1a47e58-5b9e-4884-ba42-27326c43d954",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17096,7 +17423,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "ad3ee858-b544-4f1a-9eb9-6b8d83c12bde",
+                     *       "event_id": "a1a47e58-5b9e-4884-ba42-27326c43d954",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17360,11 +17687,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T01:11:49.916383+00:00",
+                     *       "created_at": "2026-12-06T01:20:18.850881+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T01:11:49.928087+00:00",
+                     *         "decided_at": "2026-12-06T01:20:18.861068+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -17382,7 +17709,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T01:11:49.923735+00:00",
+                     *           "recorded_at": "2026-12-06T01:20:18.857152+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -17393,7 +17720,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:11:49.925669+00:00",
+                     *           "recorded_at": "2026-12-06T01:20:18.858973+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -17405,7 +17732,7 @@ export interface operations {
                      *       "name": "张桂兰",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T01:11:49.916383+00:00"
+                     *       "updated_at": "2026-12-06T01:20:18.850881+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -17499,13 +17826,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T01:11:49.916383+00:00",
+                     *       "created_at": "2026-12-06T01:20:18.850881+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [
                      *           "centralized"
                      *         ],
-                     *         "decided_at": "2026-12-06T01:11:49.956466+00:00",
+                     *         "decided_at": "2026-12-06T01:20:18.900621+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "734cda6c34b6088cff0867f1c3d9ddcf",
                      *         "eligible": true,
@@ -17525,7 +17852,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T01:11:49.923735+00:00",
+                     *           "recorded_at": "2026-12-06T01:20:18.857152+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -17536,7 +17863,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:11:49.925669+00:00",
+                     *           "recorded_at": "2026-12-06T01:20:18.858973+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -17548,7 +17875,7 @@ export interface operations {
                      *       "name": "张桂兰",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T01:11:49.916383+00:00"
+                     *       "updated_at": "2026-12-06T01:20:18.850881+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -17672,7 +17999,7 @@ export interface operations {
                      *           {
                      *             "kind": "incapacity_assessment",
                      *             "source": "health",
-                     *             "source_event_id": "aaf440b4-d8a8-4782-93da-f8b7a7d0bafc",
+                     *             "source_event_id": "2dbdb75f-c468-421c-bc04-2d4aa999a187",
                      *             "summary": "失能评估 GB/T 42195-2022 3级（full）",
                      *             "valid_from": "2026-11-26",
                      *             "valid_until": "2028-11-05"
@@ -17820,7 +18147,7 @@ export interface operations {
                      *         "history": [
                      *           {
                      *             "actor": null,
-                     *             "at": "2026-12-06T01:11:50.306297+00:00",
+                     *             "at": "2026-12-06T01:20:19.189135+00:00",
                      *             "data": {
                      *               "agreement_no": null,
                      *               "application_id": "APP-341502-2026-00001",
@@ -17839,7 +18166,7 @@ export interface operations {
                      *         "policy_pack": "luan-2021",
                      *         "started_on": "2026-12-06",
                      *         "status": "active",
-                     *         "updated_at": "2026-12-06T01:11:50.304875+00:00"
+                     *         "updated_at": "2026-12-06T01:20:19.188069+00:00"
                      *       }
                      *     ]
                      */
@@ -17946,11 +18273,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1948-02-02",
-                     *       "created_at": "2026-12-06T01:11:50.476947+00:00",
+                     *       "created_at": "2026-12-06T01:20:19.343311+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T01:11:50.480403+00:00",
+                     *         "decided_at": "2026-12-06T01:20:19.346481+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -17967,7 +18294,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:11:50.479320+00:00",
+                     *           "recorded_at": "2026-12-06T01:20:19.345449+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2024-01-01",
@@ -17979,7 +18306,7 @@ export interface operations {
                      *             "reason": "家庭条件改善",
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:11:50.610058+00:00",
+                     *           "recorded_at": "2026-12-06T01:20:19.458988+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -17991,7 +18318,7 @@ export interface operations {
                      *       "name": "李大山",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T01:11:50.476947+00:00"
+                     *       "updated_at": "2026-12-06T01:20:19.343311+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -20941,7 +21268,7 @@ export interface operations {
                      *         {
                      *           "amount": "30.00",
                      *           "card_no": "FWK-620102001-00001",
-                     *           "corrected_by_record": "SR-51E11876665444A6AC38",
+                     *           "corrected_by_record": "SR-CCBE053E66514E938C4A",
                      *           "correction_reason": null,
                      *           "corrects": null,
                      *           "division_code": "620102001001",
@@ -20961,7 +21288,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.00",
-                     *           "record_id": "SR-BF42463DBABD4775B6F2",
+                     *           "record_id": "SR-54863098C6BF434B82D2",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -20981,7 +21308,7 @@ export interface operations {
                      *           "card_no": "FWK-620102001-00001",
                      *           "corrected_by_record": null,
                      *           "correction_reason": "结束时间记错",
-                     *           "corrects": "SR-BF42463DBABD4775B6F2",
+                     *           "corrects": "SR-54863098C6BF434B82D2",
                      *           "division_code": "620102001001",
                      *           "ended_at": "2026-10-02T10:30:00+08:00",
                      *           "entry_kind": "correction",
@@ -20999,7 +21326,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.50",
-                     *           "record_id": "SR-51E11876665444A6AC38",
+                     *           "record_id": "SR-CCBE053E66514E938C4A",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21137,7 +21464,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-BF42463DBABD4775B6F2",
+                     *       "record_id": "SR-54863098C6BF434B82D2",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -21248,8 +21575,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "record_ids": [
-                     *         "SR-19A29020798446EEB623",
-                     *         "SR-94849310A82D4A7EACE3"
+                     *         "SR-F7D798DAAD2B411080D2",
+                     *         "SR-3DF1E7A0843A4B70B639"
                      *       ],
                      *       "recorded": 2
                      *     }
@@ -21367,7 +21694,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-BF42463DBABD4775B6F2",
+                     *       "record_id": "SR-54863098C6BF434B82D2",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -21490,7 +21817,7 @@ export interface operations {
                      *         "card_no": "FWK-620102001-00001",
                      *         "corrected_by_record": null,
                      *         "correction_reason": "结束时间记错",
-                     *         "corrects": "SR-BF42463DBABD4775B6F2",
+                     *         "corrects": "SR-54863098C6BF434B82D2",
                      *         "division_code": "620102001001",
                      *         "ended_at": "2026-10-02T10:30:00+08:00",
                      *         "entry_kind": "correction",
@@ -21509,7 +21836,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.50",
-                     *         "record_id": "SR-51E11876665444A6AC38",
+                     *         "record_id": "SR-CCBE053E66514E938C4A",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -21527,7 +21854,7 @@ export interface operations {
                      *       "original": {
                      *         "amount": "30.00",
                      *         "card_no": "FWK-620102001-00001",
-                     *         "corrected_by_record": "SR-51E11876665444A6AC38",
+                     *         "corrected_by_record": "SR-CCBE053E66514E938C4A",
                      *         "correction_reason": null,
                      *         "corrects": null,
                      *         "division_code": "620102001001",
@@ -21548,7 +21875,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.00",
-                     *         "record_id": "SR-BF42463DBABD4775B6F2",
+                     *         "record_id": "SR-54863098C6BF434B82D2",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -21683,7 +22010,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-19A29020798446EEB623",
+                     *       "record_id": "SR-F7D798DAAD2B411080D2",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-06",
@@ -21807,7 +22134,7 @@ export interface operations {
                      *             "kind": "credit",
                      *             "minutes": 60,
                      *             "note": null,
-                     *             "record_id": "SR-94849310A82D4A7EACE3"
+                     *             "record_id": "SR-3DF1E7A0843A4B70B639"
                      *           }
                      *         ],
                      *         "page": 1,
@@ -22096,6 +22423,669 @@ export interface operations {
             default: components["responses"]["DEFAULT_ERROR"];
         };
     };
+    users_list_users: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "created_at": "2026-12-06T09:20:18.054877+08:00",
+                     *           "disabled": false,
+                     *           "display_name": null,
+                     *           "institution_id": null,
+                     *           "jurisdiction": "",
+                     *           "locked": false,
+                     *           "locked_until": null,
+                     *           "role": "admin",
+                     *           "updated_at": "2026-12-06T09:20:18.054877+08:00",
+                     *           "username": "admin1"
+                     *         },
+                     *         {
+                     *           "created_at": "2026-12-06T09:20:18.162654+08:00",
+                     *           "disabled": false,
+                     *           "display_name": null,
+                     *           "institution_id": null,
+                     *           "jurisdiction": "",
+                     *           "locked": false,
+                     *           "locked_until": null,
+                     *           "role": "auditor",
+                     *           "updated_at": "2026-12-06T09:20:18.162654+08:00",
+                     *           "username": "auditor"
+                     *         }
+                     *       ],
+                     *       "total": 9
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserListReply"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作或不在辖区内 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未找到（或不在辖区内） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match 不符 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 数据不合法（字段与原因） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务响应超时 (Retry-After) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    users_add_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewUser"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "disabled": false,
+                     *       "display_name": "王芳",
+                     *       "institution_id": null,
+                     *       "jurisdiction": "341502001",
+                     *       "locked": false,
+                     *       "locked_until": null,
+                     *       "role": "township_officer",
+                     *       "updated_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "username": "wang.fang"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserReply"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作或不在辖区内 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未找到（或不在辖区内） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match 不符 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            /** @description 服务暂不可用 (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务响应超时 (Retry-After) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    users_disable_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 用户名 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "disabled": true,
+                     *       "display_name": "王芳",
+                     *       "institution_id": null,
+                     *       "jurisdiction": "341502001",
+                     *       "locked": false,
+                     *       "locked_until": null,
+                     *       "role": "township_officer",
+                     *       "updated_at": "2026-12-06T09:20:18.209206+08:00",
+                     *       "username": "wang.fang"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserReply"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作或不在辖区内 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未找到（或不在辖区内） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match 不符 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 数据不合法（字段与原因） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务响应超时 (Retry-After) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    users_enable_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 用户名 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "disabled": false,
+                     *       "display_name": "王芳",
+                     *       "institution_id": null,
+                     *       "jurisdiction": "341502001",
+                     *       "locked": false,
+                     *       "locked_until": null,
+                     *       "role": "township_officer",
+                     *       "updated_at": "2026-12-06T09:20:18.211269+08:00",
+                     *       "username": "wang.fang"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserReply"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作或不在辖区内 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未找到（或不在辖区内） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match 不符 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 数据不合法（字段与原因） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务响应超时 (Retry-After) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    users_reset_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 用户名 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Password"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "disabled": false,
+                     *       "display_name": "王芳",
+                     *       "institution_id": null,
+                     *       "jurisdiction": "341502001",
+                     *       "locked": false,
+                     *       "locked_until": null,
+                     *       "role": "township_officer",
+                     *       "updated_at": "2026-12-06T09:20:18.216520+08:00",
+                     *       "username": "wang.fang"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserReply"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作或不在辖区内 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未找到（或不在辖区内） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match 不符 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            /** @description 服务暂不可用 (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务响应超时 (Retry-After) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    users_unlock_user: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description 用户名 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "disabled": false,
+                     *       "display_name": "王芳",
+                     *       "institution_id": null,
+                     *       "jurisdiction": "341502001",
+                     *       "locked": false,
+                     *       "locked_until": null,
+                     *       "role": "township_officer",
+                     *       "updated_at": "2026-12-06T09:20:18.213052+08:00",
+                     *       "username": "wang.fang"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UserReply"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作或不在辖区内 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未找到（或不在辖区内） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match 不符 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 数据不合法（字段与原因） */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务暂不可用 (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务响应超时 (Retry-After) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
     care_watch_set_visit_schedule: {
         parameters: {
             query?: never;
@@ -22232,7 +23222,7 @@ export interface operations {
                      *           "kind": "regular",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
-                     *           "visit_id": "VS-2578F6F4639849D28E98",
+                     *           "visit_id": "VS-E5FCE081A9F24A069A17",
                      *           "visited_on": "2026-10-19",
                      *           "visitor": {
                      *             "id_number": "6201**********0256",
@@ -22347,7 +23337,7 @@ export interface operations {
                      *       "kind": "regular",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
-                     *       "visit_id": "VS-2578F6F4639849D28E98",
+                     *       "visit_id": "VS-E5FCE081A9F24A069A17",
                      *       "visited_on": "2026-10-19",
                      *       "visitor": {
                      *         "id_number": "6201**********0256",

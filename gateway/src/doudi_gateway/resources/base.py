@@ -14,6 +14,18 @@ from doudi_gateway.web import principal
 
 
 def path_id_number(value: str) -> str:
+    """An ID number in a path — or a person's sealed reference from a list
+    (``p.…``, ``doudi_gateway.person_refs``), which names nobody else."""
+    from doudi_common.errors import NotFound
+    from flask import current_app
+
+    from doudi_gateway.person_refs import PREFIX
+
+    if value.startswith(PREFIX):
+        opened = current_app.extensions["doudi_person_refs"].open(value)
+        if opened is None:
+            raise NotFound("未找到该人员", resource="人员")
+        return opened
     return validate_id_number(value)
 
 

@@ -36,6 +36,7 @@ from doudi_gateway.web import (
     rpc,
     scope_action,
     scope_read,
+    with_ref,
 )
 
 blp = Blueprint("persons", __name__, url_prefix="/api/v1/persons",
@@ -94,7 +95,7 @@ def person_scope(id_number: str, action: bool = False) -> dict:
 def present_person(person: dict) -> dict:
     if can_see_full():
         audit_full_read(person.get("id_number_masked"), person.get("id_number"))
-        return person
+        return with_ref(person)
     return mask(person)
 
 

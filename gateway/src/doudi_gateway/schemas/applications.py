@@ -21,6 +21,7 @@ from doudi_gateway.schemas.fields import (
     Money,
     Obj,
     PageArgs,
+    PersonRef,
     Reply,
     Str,
     Text,
@@ -155,7 +156,10 @@ class StepReply(Reply):
 
 class ApplicationSummaryReply(Reply):
     application_id = Str()
+    id_number = Str(description="身份证号码：有 persons:read_full 权限的角色在详情中为完整号码，"
+                                "列表中总是脱敏")
     id_number_masked = Str()
+    person_ref = PersonRef()
     name = Str()
     division_code = Str()
     care_mode = Code("care_modes")
@@ -184,7 +188,6 @@ class ApplicationSummaryReply(Reply):
 
 
 class ApplicationReply(ApplicationSummaryReply):
-    id_number = Str(description="身份证号码：完整或脱敏（视角色而定）")
     steps = ListOf(StepReply, description="办理经过，按时间排列")
 
 

@@ -18,6 +18,7 @@ from doudi_gateway.schemas.fields import (
     PageArgs,
     Reply,
     Str,
+    SubjectReply,
     Text,
     page_of,
 )
@@ -73,11 +74,7 @@ class VisitReply(Reply):
 VisitPageReply = page_of(VisitReply, "VisitPageReply", "探访记录")
 
 
-class VisitScheduleReply(Reply):
-    id_number = Str(description="被探访人身份证号码（脱敏）")
-    id_number_masked = Str()
-    name = Str()
-    division_code = Str()
+class VisitScheduleReply(SubjectReply, Reply):
     kind = Code("visit_kinds")
     every_days = Int(description="探访间隔（天）")
     start_on = Day()
@@ -91,12 +88,8 @@ class VisitScheduleReply(Reply):
 SchedulePageReply = page_of(VisitScheduleReply, "VisitSchedulePageReply", "逾期未探访的人员")
 
 
-class AlertReply(Reply):
+class AlertReply(SubjectReply, Reply):
     alert_id = Str()
-    id_number = Str(description="身份证号码（脱敏）")
-    id_number_masked = Str()
-    name = Str()
-    division_code = Str()
     kind = Code("alert_kinds", description="预警类型")
     summary = Str(null=True)
     raised_at = Instant()

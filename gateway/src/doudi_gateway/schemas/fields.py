@@ -196,6 +196,27 @@ def YearMonth(description: str | None = None, *, null: bool = False,
                          **_reply_kw(description, null, optional, "2026-03"))
 
 
+def PersonRef() -> fields.String:
+    """The sealed reference of the person a record is about (``p.…``): usable in
+    place of the ID number in every ``/persons/{id_number}``-style path, it
+    carries no number (``doudi_gateway.person_refs``)."""
+    return fields.String(required=False, validate=validate.Regexp(r"^p\.[A-Za-z0-9_-]+$"),
+                         metadata={"description": "人员链接参数（p.…）：可代替身份证号用于 "
+                                                  "/persons/{id_number} 等路径，不含号码本身",
+                                   "example": "p.x1Yt0b…"})
+
+
+class SubjectReply(Schema):
+    """The person a record is about, as every list shows them: masked, with the
+    sealed reference that opens their page."""
+
+    id_number = fields.String(required=True, metadata={"description": "身份证号码（脱敏）"})
+    id_number_masked = fields.String(required=True)
+    person_ref = PersonRef()
+    name = fields.String(required=True, metadata={"description": "姓名"})
+    division_code = fields.String(required=True)
+
+
 def Code(vocabulary: str, description: str | None = None, *, null: bool = False,
          optional: bool = False) -> fields.String:
     """A code from one of the vocabularies (``/api/v1/vocabularies/{name}`` labels

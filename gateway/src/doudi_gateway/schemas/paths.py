@@ -38,7 +38,9 @@ def _text(pattern: str, max_len: int = 64) -> dict[str, Any]:
 #: name → (schema, description); ``(name, path suffix)`` for a name that means
 #: different things in different paths
 PATH_PARAMETERS: dict[Any, tuple[dict[str, Any], str]] = {
-    "id_number": (_ID, "居民身份证号码（18 位，含校验位）"),
+    "id_number": ({**_ID, "pattern": f"^({ID_NUMBER_PATTERN[1:-1]}|p\\.[A-Za-z0-9_-]+)$",
+                   "maxLength": 120},
+                  "居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…）"),
     "uscc": (_USCC, "机构的统一社会信用代码（18 位，含校验位）"),
     "county_code": (_division((6,)), "县（区）区划代码（6 位）"),
     "division_code": (_division((6,)), "县（区）区划代码（6 位）"),

@@ -23,8 +23,10 @@ from doudi_gateway.schemas.fields import (
     Money,
     Obj,
     PageArgs,
+    PersonRef,
     Reply,
     Str,
+    SubjectReply,
     Text,
     Yuan,
     page_of,
@@ -116,6 +118,7 @@ class PersonReply(Reply):
     id_number = Str(description="身份证号码：有 persons:read_full 权限的角色为完整号码"
                                 "（每次读取记入审计），其他角色为脱敏值")
     id_number_masked = Str()
+    person_ref = PersonRef()
     name = Str()
     division_code = Str()
     registration = Code("registrations", null=True)
@@ -128,10 +131,7 @@ class PersonReply(Reply):
     decision = Obj(LastDecisionReply, null=True, description="最近一次资格判定；未判定为 null")
 
 
-class PersonListItemReply(Reply):
-    id_number_masked = Str()
-    name = Str()
-    division_code = Str()
+class PersonListItemReply(SubjectReply, Reply):
     registration = Code("registrations", null=True)
     deceased_on = Day(null=True)
     eligible = Bool(null=True, description="最近一次判定是否符合条件；未判定为 null")

@@ -17,6 +17,7 @@ from doudi_gateway.schemas.fields import (
     ListOf,
     Month,
     PageArgs,
+    PersonRef,
     Reply,
     Str,
     Text,
@@ -37,7 +38,9 @@ class AbsenceReply(Reply):
 
 class PlacementReply(Reply):
     placement_id = Str(description="入住编号（PL-<序号>）")
+    id_number = Str(description="入住人员身份证号码（脱敏）")
     id_number_masked = Str()
+    person_ref = PersonRef()
     division_code = Str(description="入住人员户籍地区划代码")
     uscc = Str(description="机构的统一社会信用代码")
     institution_name = Str()

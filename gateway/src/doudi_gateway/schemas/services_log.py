@@ -22,6 +22,7 @@ from doudi_gateway.schemas.fields import (
     Month,
     Obj,
     PageArgs,
+    PersonRef,
     Reply,
     Str,
     Text,
@@ -253,6 +254,7 @@ class CardEventReply(Reply):
 class CardReply(Reply):
     id_number = Str(description="身份证号码（脱敏）")
     id_number_masked = Str()
+    person_ref = PersonRef()
     name = Str()
     division_code = Str()
     service_no = Str(null=True, description="服务卡号（发卡后才有）")
@@ -289,6 +291,7 @@ class RecordReply(Reply):
     record_id = Str()
     id_number = Str(description="服务对象身份证号码（脱敏）")
     id_number_masked = Str()
+    person_ref = PersonRef()
     division_code = Str()
     card_no = Str(description="服务卡号")
     service_item = Code("service_items")

@@ -10,6 +10,7 @@ from doudi_gateway.schemas.fields import (
     Instant,
     Int,
     Obj,
+    PersonRef,
     Reply,
     Str,
     Text,
@@ -33,6 +34,7 @@ class RedeemSchema(Schema):
 class TimeBalanceReply(Reply):
     id_number = Str(description="身份证号码（脱敏）")
     id_number_masked = Str()
+    person_ref = PersonRef()
     balance_minutes = Int(description="余额（分钟）")
     balance_hours = Str(description="余额（小时，两位小数）")
 

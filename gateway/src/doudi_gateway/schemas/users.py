@@ -9,8 +9,8 @@ from doudi_gateway.permissions import ROLES
 from doudi_gateway.schemas.fields import Bool, Instant, ListOf, Reply, Str, Text, Uscc
 
 #: a password a person chooses: long enough, not only spaces
-PASSWORD = {"validate": validate.And(validate.Length(min=8, max=128),
-                                     validate.Regexp(r"\S", error="密码不能全是空格")),
+PASSWORD = {"validate": [validate.Length(min=8, max=128, error="密码应为 8–128 位"),
+                         validate.Regexp(r"^\s*\S", error="密码不能全是空格")],
             "load_only": True}
 
 

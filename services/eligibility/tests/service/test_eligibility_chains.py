@@ -288,7 +288,9 @@ def test_lanzhou_chain_and_priority(eligibility, publish_as):
     app = act(rpc, app, "sign_agreement", "county_officer")
     assert app["state"] == "enrolled"
     page = rpc.list_applications(status="withdrawn", division_prefix="620100")
-    assert page["total"] == 1 and "id_number" not in page["items"][0]
+    # the full number for the gateway only (it masks lists and seals person_ref)
+    assert page["total"] == 1 and page["items"][0]["id_number"].startswith("620102")
+    assert "*" in page["items"][0]["id_number_masked"]
     assert rpc.list_applications(division_prefix="620100", per_page=1)["total"] == 2
     assert rpc.list_applications(division_prefix="341500")["total"] == 0
     with pytest.raises(Invalid):

@@ -38,7 +38,9 @@ def placement_view(row: dict, absences: list[dict]) -> dict:
     away = [{"kind": a["kind"], "hospital_uscc": a["hospital_uscc"], "from": a["started_on"],
              "until": a["ended_on"]} for a in absences]
     return to_jsonable({
-        "placement_id": f"PL-{row['id']}", "id_number_masked": mask_id_number(row["id_number"]),
+        # the full number for the gateway, which masks it and seals a link (person_ref)
+        "placement_id": f"PL-{row['id']}", "id_number": row["id_number"],
+        "id_number_masked": mask_id_number(row["id_number"]),
         "division_code": row["division_code"], "uscc": row["uscc"],
         "institution_name": row["institution_name"], "bed_no": row["bed_no"],
         "room_type": row["room_type"], "care_mode": row["care_mode"],

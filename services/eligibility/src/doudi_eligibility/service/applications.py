@@ -216,5 +216,6 @@ class Applications:
             policy_pack=policy_pack,
             id_number=validate_id_number(id_number) if id_number else None,
             page=page, per_page=per_page)
-        return page_of([self._application_dict(r, steps=False, full_id=False) for r in rows],
+        # the full number for the gateway, which masks it and seals a link (person_ref)
+        return page_of([self._application_dict(r, steps=False, full_id=True) for r in rows],
                        page, per_page, total)

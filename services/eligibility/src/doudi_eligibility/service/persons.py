@@ -157,7 +157,9 @@ class Persons:
         rows, total = person_store.list_persons(
             self.db.session, division_prefix_=division_prefix, eligible=eligible, name=name,
             page=page, per_page=per_page)
-        items = [{"id_number_masked": mask_id_number(r["id_number"]), "name": r["name"],
+        # the full number for the gateway, which masks it and seals a link (person_ref)
+        items = [{"id_number": r["id_number"], "id_number_masked": mask_id_number(r["id_number"]),
+                  "name": r["name"],
                   "division_code": r["division_code"], "registration": r["registration"],
                   "deceased_on": r["deceased_on"].isoformat() if r["deceased_on"] else None,
                   "eligible": bool(r["eligible"]), "care_modes": r["care_modes"] or [],
