@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV
 
-.PHONY: run test test-fast bench lint migrate rabbit definitions asyncapi setup
+.PHONY: run test test-fast bench lint migrate rabbit definitions asyncapi setup portal
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -14,9 +14,13 @@ setup:
 run: setup
 	@SIMULATE="$(SIMULATE)" scripts/run.sh
 
-test: setup
-	@scripts/ensure-infra.sh --postgres
+test: setup portal
+	@scripts/ensure-infra.sh --postgres --chromium
 	$(UV) run pytest
+
+# the staff portal's build (portal/dist), when its sources changed
+portal:
+	@scripts/build-portal.sh
 
 # unit tests only: no broker, no database (a test that reaches one fails)
 test-fast: setup

@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # Make sure RabbitMQ (with its management API) — and, with --postgres, PostgreSQL —
-# answer on localhost. Starts locally installed servers that are stopped; otherwise
+# answer on localhost; with --chromium, that Debian's Chromium is installed (the
+# portal's browser tests drive it; no tool ever downloads a browser of its own). Starts locally installed servers that are stopped; otherwise
 # stops with a message saying how to get one. Used by `make run`, `make test`, .ci/run.
 set -euo pipefail
 
 want_pg=0
-[[ "${1:-}" == "--postgres" ]] && want_pg=1
+want_chromium=0
+for arg in "$@"; do
+  case "$arg" in
+    --postgres) want_pg=1 ;;
+    --chromium) want_chromium=1 ;;
+  esac
+done
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -49,4 +56,13 @@ if [[ $want_pg == 1 ]] && ! port_open 5432; then
     echo "ensure-infra: PostgreSQL is not reachable on 127.0.0.1:5432 (apt-get install postgresql)" >&2
     exit 1
   fi
+fi
+
+# Chromium, and a Chinese font so pages and screenshots show characters, not boxes
+if [[ $want_chromium == 1 ]] && { ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; }; then
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-infra: installing Debian's chromium and fonts-wqy-microhei (portal browser tests)"
+    apt-get install -y -q chromium fonts-wqy-microhei >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium fonts-wqy-microhei >/dev/null; }
+  fi
+  command -v chromium >/dev/null 2>&1 || { echo "ensure-infra: chromium is needed for the portal's tests (apt-get install chromium)" >&2; exit 1; }
 fi

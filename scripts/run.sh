@@ -10,10 +10,14 @@ $UV run doudi-rabbit apply --definitions deploy/rabbitmq/definitions.json
 for svc in eligibility institutions funding services-log; do
   $UV run doudi-service migrate "$svc" >/dev/null
 done
-# the gateway's database, and the demonstration townships and villages
+# the gateway's database, the first administrator, the demonstration townships
+# and villages, and the staff portal's build
+$UV run doudi-gateway-admin ensure-admin --password-file var/admin-password.txt
 $UV run doudi-gateway-admin seed-divisions
+scripts/build-portal.sh
 echo
-echo "doudi: gateway on http://127.0.0.1:${DOUDI_GATEWAY_PORT:-8000}  (readiness: /readyz, API docs: /api/v1/docs)"
+echo "doudi: staff portal on http://127.0.0.1:${DOUDI_GATEWAY_PORT:-8000}/  (log in as admin; password in var/admin-password.txt)"
+echo "doudi: gateway API docs: /api/v1/docs, readiness: /readyz"
 echo "doudi: Ctrl-C stops the suite"
 echo
 export DOUDI_LOG_FORMAT=${DOUDI_LOG_FORMAT:-console}

@@ -46,6 +46,27 @@ def _show(user: dict) -> str:
             f"{user['institution_id'] or '-'}\t{state}")
 
 
+def ensure_admin(store, password_file: str | None) -> str:
+    """The first administrator of an empty user store (``make run`` on a fresh
+    clone): DOUDI_ADMIN_PASSWORD, else a random one kept in ``password_file``
+    (readable by its owner only) so the person at the machine can log in."""
+    import os
+    import secrets
+
+    from doudi_gateway.store import admin_password_from_env
+
+    if store.count_users() > 0:
+        return "users exist: no new administrator"
+    password = admin_password_from_env() or secrets.token_urlsafe(12)
+    store.ensure_admin(password)
+    if password_file and not admin_password_from_env():
+        fd = os.open(password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(password + "\n")
+        return f"administrator `admin` created; its password is in {password_file}"
+    return "administrator `admin` created (DOUDI_ADMIN_PASSWORD)"
+
+
 def seed_divisions(store) -> int:
     """The demonstration townships and villages (``demo_divisions.yaml``),
     parents first; names an administrator changed since are kept."""
@@ -84,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
                        ("unlock", "clear a lockout")):
         sub.add_parser(name, help=text).add_argument("username")
     sub.add_parser("list", help="list users")
+    first = sub.add_parser("ensure-admin", help="with no users yet: create `admin` "
+                                                "(DOUDI_ADMIN_PASSWORD, or a random password "
+                                                "written to --password-file)")
+    first.add_argument("--password-file", default=None)
     sub.add_parser("seed-divisions", help="register the demonstration townships and villages "
                                           "of the five jurisdictions (idempotent)")
     args = parser.parse_args(argv)
@@ -104,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
             print(_show(store.set_disabled(args.username, False)))
         elif args.cmd == "unlock":
             print(_show(store.unlock(args.username)))
+        elif args.cmd == "ensure-admin":
+            print(ensure_admin(store, args.password_file))
         elif args.cmd == "seed-divisions":
             print(f"{seed_divisions(store)} townships and villages registered")
         elif args.cmd == "list":

@@ -62,6 +62,12 @@ export async function ok<T>(call: Promise<{ data?: T; error?: unknown; response:
   throw new ApiError(problem, Number.isFinite(after) && after > 0 ? after : undefined);
 }
 
+/** The JSON reply of an operation that can also answer a spreadsheet (``format``). */
+export function json<T>(value: T): Exclude<T, string> {
+  if (typeof value === "string") throw new Error("expected JSON, got text");
+  return value as Exclude<T, string>;
+}
+
 /** A report as a file (CSV/XLSX): fetched with the token, saved under its name. */
 export async function download(url: string, fallbackName: string): Promise<void> {
   const response = await fetchWithRefresh(new Request(url, {

@@ -430,7 +430,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -454,7 +454,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -478,7 +478,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -502,7 +502,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -526,7 +526,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -1635,7 +1635,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -1659,7 +1659,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -1682,7 +1682,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -1705,7 +1705,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -1958,7 +1958,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -1981,7 +1981,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -2004,7 +2004,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -2028,7 +2028,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -2051,7 +2051,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -2074,7 +2074,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -2280,7 +2280,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -2303,7 +2303,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -2326,7 +2326,7 @@ export interface paths {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -2729,8 +2729,13 @@ export interface components {
              * @enum {string}
              */
             kind: "doorbell" | "missed_visit" | "health" | "safety" | "other";
-            /** @description 姓名或名称 */
+            /** @description 姓名 */
             name: string;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
             /**
              * Format: date-time
              * @description 发起时间 (ISO 8601，带时区)
@@ -2808,7 +2813,7 @@ export interface components {
             documents: ("household_register" | "id_card" | "disability_certificate" | "poverty_proof" | "income_proof" | "assessment_report" | "medical_record" | "guardian_proof" | "application_form" | "needs_assessment_form" | "other")[];
             /** @description 纳入照护编号（ENR-<年>-<序号>）；无则 null */
             enrolment_id: string | null;
-            /** @description 身份证号码：完整或脱敏（视角色而定） */
+            /** @description 身份证号码：有 persons:read_full 权限的角色在详情中为完整号码，列表中总是脱敏 */
             id_number: string;
             /** @description 脱敏的身份证号码（前 4 位与后 4 位，如 3415**********1234） */
             id_number_masked: string;
@@ -2830,6 +2835,11 @@ export interface components {
             notice_until: string | null;
             /** @description 政策文件版本号 */
             pack_version: string;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
             /**
              * @description 适用的政策文件（简称）（代码，中文名称见 /api/v1/vocabularies/policy_packs）
              * @example luan-2021
@@ -2904,6 +2914,8 @@ export interface components {
             documents: ("household_register" | "id_card" | "disability_certificate" | "poverty_proof" | "income_proof" | "assessment_report" | "medical_record" | "guardian_proof" | "application_form" | "needs_assessment_form" | "other")[];
             /** @description 纳入照护编号（ENR-<年>-<序号>）；无则 null */
             enrolment_id: string | null;
+            /** @description 身份证号码：有 persons:read_full 权限的角色在详情中为完整号码，列表中总是脱敏 */
+            id_number: string;
             /** @description 脱敏的身份证号码（前 4 位与后 4 位，如 3415**********1234） */
             id_number_masked: string;
             /** @description 申请入住的机构（集中供养） */
@@ -2924,6 +2936,11 @@ export interface components {
             notice_until: string | null;
             /** @description 政策文件版本号 */
             pack_version: string;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
             /**
              * @description 适用的政策文件（简称）（代码，中文名称见 /api/v1/vocabularies/policy_packs）
              * @example luan-2021
@@ -3137,6 +3154,11 @@ export interface components {
             jurisdiction: string;
             /** @description 姓名或名称 */
             name: string;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
             /** @description 服务提供者 */
             providers: components["schemas"]["CardProviderReply"][];
             /** @description 服务卡号（发卡后才有） */
@@ -3365,6 +3387,11 @@ export interface components {
             jurisdiction: string;
             /** @description 姓名或名称 */
             name: string;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
             /** @description 服务提供者 */
             providers: components["schemas"]["CardProviderReply"][];
             /** @description 服务卡号（发卡后才有） */
@@ -3559,7 +3586,7 @@ export interface components {
              * @description 是否计入月价格
              * @default true
              */
-            monthly: boolean;
+            monthly?: boolean;
             /** @description 姓名或名称 */
             name: string;
             /** @description 单价（元，两位小数） */
@@ -4070,7 +4097,7 @@ export interface components {
              * @default county
              * @enum {string}
              */
-            earmark: "county" | "institution" | "centralized";
+            earmark?: "county" | "institution" | "centralized";
             /**
              * Format: gb32100-uscc
              * @description 机构的统一社会信用代码；无则 null
@@ -4457,7 +4484,7 @@ export interface components {
              * @default csv
              * @enum {string}
              */
-            format: "csv" | "xlsx";
+            format?: "csv" | "xlsx";
             /**
              * Format: gb32100-uscc
              * @description 只导出此机构（逐人结算明细）
@@ -4628,7 +4655,7 @@ export interface components {
              * @default clerk
              * @enum {string}
              */
-            channel: "clerk" | "person" | "guardian";
+            channel?: "clerk" | "person" | "guardian";
             /** @description 意见 */
             comment?: string;
             consent: components["schemas"]["Consent"];
@@ -4731,7 +4758,7 @@ export interface components {
              * @description 来源
              * @default civil_affairs
              */
-            source: string;
+            source?: string;
             /**
              * @description 状态（代码，中文名称见 /api/v1/vocabularies/hardship）
              * @enum {string}
@@ -5556,7 +5583,7 @@ export interface components {
              * @description 辖区的区划代码（6、9 或 12 位）；留空为全部
              * @default
              */
-            jurisdiction: string;
+            jurisdiction?: string;
             /** @description 初始密码（至少 8 位） */
             password: string;
             /**
@@ -5808,10 +5835,17 @@ export interface components {
             division_code: string;
             /** @description 最近一次判定是否符合条件；未判定为 null */
             eligible: boolean | null;
+            /** @description 身份证号码（脱敏） */
+            id_number: string;
             /** @description 脱敏的身份证号码（前 4 位与后 4 位，如 3415**********1234） */
             id_number_masked: string;
-            /** @description 姓名或名称 */
+            /** @description 姓名 */
             name: string;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
             /**
              * @description 适用的政策文件（简称）（代码，中文名称见 /api/v1/vocabularies/policy_packs）
              * @example luan-2021
@@ -5865,6 +5899,11 @@ export interface components {
             id_number_masked: string;
             /** @description 姓名或名称 */
             name: string;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
             /**
              * @description 户籍类别（农业 / 城镇）（代码，中文名称见 /api/v1/vocabularies/registrations）
              * @example rural
@@ -5987,6 +6026,8 @@ export interface components {
             enrolment_id: string | null;
             /** @description 个人健康档案编号 */
             health_record_ref: string | null;
+            /** @description 入住人员身份证号码（脱敏） */
+            id_number: string;
             /** @description 脱敏的身份证号码（前 4 位与后 4 位，如 3415**********1234） */
             id_number_masked: string;
             /** @description 机构名称 */
@@ -5997,6 +6038,11 @@ export interface components {
              * @example 1200.00
              */
             monthly_price: string | null;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
             /** @description 入住编号（PL-<序号>） */
             placement_id: string;
             /** @description 一人一策康复计划编号 */
@@ -6297,6 +6343,11 @@ export interface components {
             month: string;
             /** @description 备注 */
             notes: string | null;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
             /** @description 服务地点 */
             place: string | null;
             /** @description 服务提供者 */
@@ -6550,7 +6601,7 @@ export interface components {
              * @default regular
              * @enum {string}
              */
-            kind: "regular" | "neighbor";
+            kind?: "regular" | "neighbor";
             /**
              * Format: date
              * @description 开始日期 (YYYY-MM-DD)
@@ -6785,7 +6836,7 @@ export interface components {
              * @description 摘要
              * @default
              */
-            memo: string;
+            memo?: string;
             /** @description 月份 (YYYY-MM) */
             month: string;
             /** @description 收款方：机构、服务组织填统一社会信用代码，照护人填身份证号 */
@@ -6806,27 +6857,27 @@ export interface components {
              * @description 护工人数
              * @default 0
              */
-            carers: number;
+            carers?: number;
             /**
              * @description 护理员（护士）人数
              * @default 0
              */
-            nurses: number;
+            nurses?: number;
             /**
              * @description 其他人员人数
              * @default 0
              */
-            others: number;
+            others?: number;
             /**
              * @description 安全员人数
              * @default 0
              */
-            safety_officers: number;
+            safety_officers?: number;
             /**
              * @description 社工人数
              * @default 0
              */
-            social_workers: number;
+            social_workers?: number;
         };
         StaffReply: {
             /** @description 护工人数 */
@@ -7154,6 +7205,11 @@ export interface components {
             id_number: string;
             /** @description 脱敏的身份证号码（前 4 位与后 4 位，如 3415**********1234） */
             id_number_masked: string;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
         };
         TimeBankReply: {
             /** @description 余额（小时，两位小数） */
@@ -7166,6 +7222,11 @@ export interface components {
             id_number: string;
             /** @description 脱敏的身份证号码（前 4 位与后 4 位，如 3415**********1234） */
             id_number_masked: string;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
         };
         TimeEntryPageReply: {
             /** @description 时间银行流水 */
@@ -7259,7 +7320,7 @@ export interface components {
              * @description 摘要
              * @default
              */
-            memo: string;
+            memo?: string;
             /**
              * Format: date
              * @description 到账日期 (YYYY-MM-DD)
@@ -7422,7 +7483,7 @@ export interface components {
              * @default regular
              * @enum {string}
              */
-            kind: "regular" | "neighbor";
+            kind?: "regular" | "neighbor";
             /**
              * Format: date
              * @description 探访日期 (YYYY-MM-DD)
@@ -7486,7 +7547,7 @@ export interface components {
             division_code: string;
             /** @description 探访间隔（天） */
             every_days: number;
-            /** @description 被探访人身份证号码（脱敏） */
+            /** @description 身份证号码（脱敏） */
             id_number: string;
             /** @description 脱敏的身份证号码（前 4 位与后 4 位，如 3415**********1234） */
             id_number_masked: string;
@@ -7501,7 +7562,7 @@ export interface components {
              * @description 上次探访日期 (YYYY-MM-DD)；从未探访为 null
              */
             last_visit_on: string | null;
-            /** @description 姓名或名称 */
+            /** @description 姓名 */
             name: string;
             /**
              * Format: date
@@ -7515,6 +7576,11 @@ export interface components {
              * @description 已发出逾期提醒的日期；未提醒为 null
              */
             overdue_notified_on: string | null;
+            /**
+             * @description 人员链接参数（p.…）：可代替身份证号用于 /persons/{id_number} 等路径，不含号码本身
+             * @example p.x1Yt0b…
+             */
+            person_ref?: string;
             /**
              * Format: date
              * @description 开始日期 (YYYY-MM-DD)
@@ -7605,7 +7671,7 @@ export interface operations {
                      *         {
                      *           "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *           "acknowledged_by": "lz",
-                     *           "alert_id": "AL-0FF3D590DD5C49569546",
+                     *           "alert_id": "AL-D5861E8B342445FEA38E",
                      *           "division_code": "620102001001",
                      *           "escalated_at": null,
                      *           "escalation_level": 0,
@@ -7613,6 +7679,7 @@ export interface operations {
                      *           "id_number_masked": "6201**********0238",
                      *           "kind": "doorbell",
                      *           "name": "张大爷",
+                     *           "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *           "raised_at": "2026-11-03T09:00:00+08:00",
                      *           "raised_by": "lz",
                      *           "resolution": "邻居已上门，无大碍",
@@ -7723,7 +7790,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": null,
                      *       "acknowledged_by": null,
-                     *       "alert_id": "AL-0FF3D590DD5C49569546",
+                     *       "alert_id": "AL-D5861E8B342445FEA38E",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -7731,6 +7798,7 @@ export interface operations {
                      *       "id_number_masked": "6201**********0238",
                      *       "kind": "doorbell",
                      *       "name": "张大爷",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "raised_at": "2026-11-03T09:00:00+08:00",
                      *       "raised_by": "lz",
                      *       "resolution": null,
@@ -7832,7 +7900,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-0FF3D590DD5C49569546",
+                     *       "alert_id": "AL-D5861E8B342445FEA38E",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -7840,6 +7908,7 @@ export interface operations {
                      *       "id_number_masked": "6201**********0238",
                      *       "kind": "doorbell",
                      *       "name": "张大爷",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "raised_at": "2026-11-03T09:00:00+08:00",
                      *       "raised_by": "lz",
                      *       "resolution": null,
@@ -7953,7 +8022,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-0FF3D590DD5C49569546",
+                     *       "alert_id": "AL-D5861E8B342445FEA38E",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -7961,6 +8030,7 @@ export interface operations {
                      *       "id_number_masked": "6201**********0238",
                      *       "kind": "doorbell",
                      *       "name": "张大爷",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "raised_at": "2026-11-03T09:00:00+08:00",
                      *       "raised_by": "lz",
                      *       "resolution": "邻居已上门，无大碍",
@@ -8097,6 +8167,7 @@ export interface operations {
                      *             "id_card"
                      *           ],
                      *           "enrolment_id": null,
+                     *           "id_number": "3415**********1231",
                      *           "id_number_masked": "3415**********1231",
                      *           "institution_uscc": "12341500MB1234567G",
                      *           "name": "张桂兰",
@@ -8107,6 +8178,7 @@ export interface operations {
                      *           "notice_from": null,
                      *           "notice_until": null,
                      *           "pack_version": "1",
+                     *           "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *           "policy_pack": "luan-2021",
                      *           "reason": null,
                      *           "rejected_on": null,
@@ -8115,7 +8187,7 @@ export interface operations {
                      *           "submitted_by": "clerk",
                      *           "submitted_on": "2026-12-06",
                      *           "submitted_role": "village_clerk",
-                     *           "updated_at": "2026-12-06T01:20:19.144011+00:00"
+                     *           "updated_at": "2026-12-06T01:28:13.956390+00:00"
                      *         }
                      *       ],
                      *       "page": 1,
@@ -8251,6 +8323,7 @@ export interface operations {
                      *       "notice_from": null,
                      *       "notice_until": null,
                      *       "pack_version": "1",
+                     *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "policy_pack": "luan-2021",
                      *       "reason": null,
                      *       "rejected_on": null,
@@ -8260,7 +8333,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T01:20:19.145434+00:00",
+                     *           "at": "2026-12-06T01:28:13.957496+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8286,7 +8359,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T01:20:19.144011+00:00"
+                     *       "updated_at": "2026-12-06T01:28:13.956390+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8413,6 +8486,7 @@ export interface operations {
                      *       "notice_from": null,
                      *       "notice_until": null,
                      *       "pack_version": "1",
+                     *       "person_ref": "p.PLAxtgU9PkxxdvHICuzZKY3Q6g8qUTjE056l6A9FFsIA1A",
                      *       "policy_pack": "luan-2021",
                      *       "reason": null,
                      *       "rejected_on": null,
@@ -8422,7 +8496,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T01:20:19.145434+00:00",
+                     *           "at": "2026-12-06T01:28:13.957496+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8448,7 +8522,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T01:20:19.144011+00:00"
+                     *       "updated_at": "2026-12-06T01:28:13.956390+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8590,6 +8664,7 @@ export interface operations {
                      *       "notice_from": null,
                      *       "notice_until": null,
                      *       "pack_version": "1",
+                     *       "person_ref": "p.PLAxtgU9PkxxdvHICuzZKY3Q6g8qUTjE056l6A9FFsIA1A",
                      *       "policy_pack": "luan-2021",
                      *       "reason": null,
                      *       "rejected_on": null,
@@ -8599,7 +8674,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T01:20:19.145434+00:00",
+                     *           "at": "2026-12-06T01:28:13.957496+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8624,7 +8699,7 @@ export interface operations {
                      *         {
                      *           "action": "township_check",
                      *           "actor": "township",
-                     *           "at": "2026-12-06T01:20:19.167693+00:00",
+                     *           "at": "2026-12-06T01:28:13.979117+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "home_visit": {
@@ -8650,7 +8725,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T01:20:19.167179+00:00"
+                     *       "updated_at": "2026-12-06T01:28:13.978674+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8760,14 +8835,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "action": "post /api/v1/enrolments/<enrolment_id>/end",
-                     *           "at": "2026-12-06T09:20:20.959508+08:00",
+                     *           "at": "2026-12-06T09:28:14.992764+08:00",
                      *           "detail": null,
                      *           "id": 76,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/enrolments/ENR-2026-000001/end",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "d46522082fa94d51a5a9852f90961dd4",
+                     *           "request_id": "412271b0128e48cb87095667a9fb31d7",
                      *           "resource_id": "ENR-2026-000001",
                      *           "role": "county_officer",
                      *           "status": 200,
@@ -8776,14 +8851,14 @@ export interface operations {
                      *         },
                      *         {
                      *           "action": "post /api/v1/exports",
-                     *           "at": "2026-12-06T09:20:20.824424+08:00",
+                     *           "at": "2026-12-06T09:28:14.884079+08:00",
                      *           "detail": null,
                      *           "id": 75,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/exports",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "6559fabb21ef481a96b8cecb231d1218",
+                     *           "request_id": "22a985cac8bc46978b796c42c2170351",
                      *           "resource_id": null,
                      *           "role": "county_officer",
                      *           "status": 202,
@@ -9551,7 +9626,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:20:19.189135+00:00",
+                     *           "at": "2026-12-06T01:28:13.999859+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9570,7 +9645,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T01:20:19.188069+00:00"
+                     *       "updated_at": "2026-12-06T01:28:13.998904+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9692,7 +9767,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:20:22.235663+00:00",
+                     *           "at": "2026-12-06T01:28:15.948298+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-620102-2026-00001",
@@ -9704,7 +9779,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "lz",
-                     *           "at": "2026-12-06T01:20:22.261714+00:00",
+                     *           "at": "2026-12-06T01:28:15.968644+00:00",
                      *           "data": {
                      *             "from": "home_visit",
                      *             "reason": "申请家庭养老床位",
@@ -9723,7 +9798,7 @@ export interface operations {
                      *       "policy_pack": "lanzhou-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T01:20:22.261198+00:00"
+                     *       "updated_at": "2026-12-06T01:28:15.968132+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9837,7 +9912,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:20:19.189135+00:00",
+                     *           "at": "2026-12-06T01:28:13.999859+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9849,7 +9924,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T01:20:19.276842+00:00",
+                     *           "at": "2026-12-06T01:28:14.054962+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -9871,7 +9946,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "ended",
-                     *       "updated_at": "2026-12-06T01:20:20.964054+00:00"
+                     *       "updated_at": "2026-12-06T01:28:14.999404+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9985,7 +10060,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:20:19.189135+00:00",
+                     *           "at": "2026-12-06T01:28:13.999859+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9997,7 +10072,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T01:20:19.276842+00:00",
+                     *           "at": "2026-12-06T01:28:14.054962+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10019,7 +10094,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T01:20:19.276207+00:00"
+                     *       "updated_at": "2026-12-06T01:28:14.054468+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10119,13 +10194,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "attempts": 0,
-                     *       "created_at": "2026-12-06T09:20:20.825577+08:00",
+                     *       "created_at": "2026-12-06T09:28:14.885108+08:00",
                      *       "division_code": "341502",
                      *       "done": 0,
                      *       "error": null,
                      *       "file": null,
                      *       "finished_at": null,
-                     *       "job_id": "EXP-81A3642FF1F60C67B47D",
+                     *       "job_id": "EXP-F6B202716765E10B1F06",
                      *       "kind": "export",
                      *       "params": {
                      *         "division_code": "341502",
@@ -10220,7 +10295,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -10322,7 +10397,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -10423,7 +10498,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -10525,7 +10600,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -10630,7 +10705,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -12309,7 +12384,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-DC7F7250AED544CF9951",
+                     *       "job_id": "JOB-51C504A323B04D89B9EF",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -14209,7 +14284,7 @@ export interface operations {
                      *           "institution_uscc": "12341500MB1234567G",
                      *           "placement_id": "PL-1",
                      *           "reason": null,
-                     *           "received_at": "2026-12-06T01:20:19.216272+00:00",
+                     *           "received_at": "2026-12-06T01:28:14.027774+00:00",
                      *           "status": "admitted"
                      *         }
                      *       ],
@@ -15952,9 +16027,11 @@ export interface operations {
                      *           "division_code": "341502001201",
                      *           "enrolment_id": "ENR-2026-000001",
                      *           "health_record_ref": null,
+                     *           "id_number": "3415**********1231",
                      *           "id_number_masked": "3415**********1231",
                      *           "institution_name": "金安区中心敬老院",
                      *           "monthly_price": "2700.00",
+                     *           "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *           "placement_id": "PL-1",
                      *           "rehab_plan_ref": null,
                      *           "room_type": "double",
@@ -16076,9 +16153,11 @@ export interface operations {
                      *       "division_code": "341502001201",
                      *       "enrolment_id": null,
                      *       "health_record_ref": null,
+                     *       "id_number": "3415**********1258",
                      *       "id_number_masked": "3415**********1258",
                      *       "institution_name": "城北敬老院",
                      *       "monthly_price": "2700.00",
+                     *       "person_ref": "p.JyLjWRY89Rc-FppvBmINkRqu1sZDxQZwy5Gb2Hr-ZI9FIw",
                      *       "placement_id": "PL-2",
                      *       "rehab_plan_ref": null,
                      *       "room_type": "double",
@@ -16540,7 +16619,7 @@ export interface operations {
                      *           "done": 4,
                      *           "error": null,
                      *           "finished_at": "2027-01-01T01:00:00+00:00",
-                     *           "job_id": "JOB-DC7F7250AED544CF9951",
+                     *           "job_id": "JOB-51C504A323B04D89B9EF",
                      *           "kind": "settlement",
                      *           "params": {
                      *             "division_code": "341502",
@@ -16680,7 +16759,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-DC7F7250AED544CF9951",
+                     *       "job_id": "JOB-51C504A323B04D89B9EF",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -17115,7 +17194,7 @@ export interface operations {
                      *           "closed_at": "2026-11-03T09:00:00+08:00",
                      *           "closed_by": "lz",
                      *           "division_code": "620102001",
-                     *           "event_id": "a1a47e58-5b9e-4884-ba42-27326c43d954",
+                     *           "event_id": "5a10e018-b8fe-41ad-8d71-f11bfd3401ea",
                      *           "institution_uscc": null,
                      *           "lines": [
                      *             {
@@ -17271,7 +17350,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "a1a47e58-5b9e-4884-ba42-27326c43d954",
+                     *       "event_id": "5a10e018-b8fe-41ad-8d71-f11bfd3401ea",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17423,7 +17502,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "a1a47e58-5b9e-4884-ba42-27326c43d954",
+                     *       "event_id": "5a10e018-b8fe-41ad-8d71-f11bfd3401ea",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17583,8 +17662,10 @@ export interface operations {
                      *           "deceased_on": null,
                      *           "division_code": "341502001201",
                      *           "eligible": true,
+                     *           "id_number": "3415**********1231",
                      *           "id_number_masked": "3415**********1231",
                      *           "name": "张桂兰",
+                     *           "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *           "policy_pack": "luan-2021",
                      *           "priority": null,
                      *           "registration": "rural"
@@ -17687,11 +17768,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T01:20:18.850881+00:00",
+                     *       "created_at": "2026-12-06T01:28:13.882405+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T01:20:18.861068+00:00",
+                     *         "decided_at": "2026-12-06T01:28:13.889235+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -17709,7 +17790,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T01:20:18.857152+00:00",
+                     *           "recorded_at": "2026-12-06T01:28:13.886348+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -17720,7 +17801,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:20:18.858973+00:00",
+                     *           "recorded_at": "2026-12-06T01:28:13.887555+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -17730,9 +17811,10 @@ export interface operations {
                      *       "id_number": "3415**********1231",
                      *       "id_number_masked": "3415**********1231",
                      *       "name": "张桂兰",
+                     *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T01:20:18.850881+00:00"
+                     *       "updated_at": "2026-12-06T01:28:13.882405+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -17810,7 +17892,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -17826,13 +17908,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T01:20:18.850881+00:00",
+                     *       "created_at": "2026-12-06T01:28:13.882405+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [
                      *           "centralized"
                      *         ],
-                     *         "decided_at": "2026-12-06T01:20:18.900621+00:00",
+                     *         "decided_at": "2026-12-06T01:28:13.911534+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "734cda6c34b6088cff0867f1c3d9ddcf",
                      *         "eligible": true,
@@ -17852,7 +17934,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T01:20:18.857152+00:00",
+                     *           "recorded_at": "2026-12-06T01:28:13.886348+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -17863,7 +17945,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:20:18.858973+00:00",
+                     *           "recorded_at": "2026-12-06T01:28:13.887555+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -17873,9 +17955,10 @@ export interface operations {
                      *       "id_number": "3415**********1231",
                      *       "id_number_masked": "3415**********1231",
                      *       "name": "张桂兰",
+                     *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T01:20:18.850881+00:00"
+                     *       "updated_at": "2026-12-06T01:28:13.882405+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -17966,7 +18049,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -17999,7 +18082,7 @@ export interface operations {
                      *           {
                      *             "kind": "incapacity_assessment",
                      *             "source": "health",
-                     *             "source_event_id": "2dbdb75f-c468-421c-bc04-2d4aa999a187",
+                     *             "source_event_id": "136c2abb-e013-4259-b572-ef3b5ea321d7",
                      *             "summary": "失能评估 GB/T 42195-2022 3级（full）",
                      *             "valid_from": "2026-11-26",
                      *             "valid_until": "2028-11-05"
@@ -18117,7 +18200,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -18147,7 +18230,7 @@ export interface operations {
                      *         "history": [
                      *           {
                      *             "actor": null,
-                     *             "at": "2026-12-06T01:20:19.189135+00:00",
+                     *             "at": "2026-12-06T01:28:13.999859+00:00",
                      *             "data": {
                      *               "agreement_no": null,
                      *               "application_id": "APP-341502-2026-00001",
@@ -18166,7 +18249,7 @@ export interface operations {
                      *         "policy_pack": "luan-2021",
                      *         "started_on": "2026-12-06",
                      *         "status": "active",
-                     *         "updated_at": "2026-12-06T01:20:19.188069+00:00"
+                     *         "updated_at": "2026-12-06T01:28:13.998904+00:00"
                      *       }
                      *     ]
                      */
@@ -18253,7 +18336,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -18273,11 +18356,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1948-02-02",
-                     *       "created_at": "2026-12-06T01:20:19.343311+00:00",
+                     *       "created_at": "2026-12-06T01:28:14.113721+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T01:20:19.346481+00:00",
+                     *         "decided_at": "2026-12-06T01:28:14.116672+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18294,7 +18377,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:20:19.345449+00:00",
+                     *           "recorded_at": "2026-12-06T01:28:14.115701+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2024-01-01",
@@ -18306,7 +18389,7 @@ export interface operations {
                      *             "reason": "家庭条件改善",
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:20:19.458988+00:00",
+                     *           "recorded_at": "2026-12-06T01:28:14.207985+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18316,9 +18399,10 @@ export interface operations {
                      *       "id_number": "3415**********1258",
                      *       "id_number_masked": "3415**********1258",
                      *       "name": "李大山",
+                     *       "person_ref": "p.onPDJ76uwY1yHC_u46JEXXEySpZoC_Wmw_FEUAToqE3Q8g",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T01:20:19.343311+00:00"
+                     *       "updated_at": "2026-12-06T01:28:14.113721+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18422,9 +18506,11 @@ export interface operations {
                      *       "division_code": "341502001201",
                      *       "enrolment_id": "ENR-2026-000001",
                      *       "health_record_ref": null,
+                     *       "id_number": "3415**********1231",
                      *       "id_number_masked": "3415**********1231",
                      *       "institution_name": "金安区中心敬老院",
                      *       "monthly_price": "2700.00",
+                     *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "placement_id": "PL-1",
                      *       "rehab_plan_ref": null,
                      *       "room_type": "double",
@@ -18549,9 +18635,11 @@ export interface operations {
                      *       "division_code": "341502001201",
                      *       "enrolment_id": "ENR-2026-000001",
                      *       "health_record_ref": "JK-2026-061",
+                     *       "id_number": "3415**********1231",
                      *       "id_number_masked": "3415**********1231",
                      *       "institution_name": "金安区中心敬老院",
                      *       "monthly_price": "2700.00",
+                     *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "placement_id": "PL-1",
                      *       "rehab_plan_ref": "KF-2026-061",
                      *       "room_type": "double",
@@ -18668,9 +18756,11 @@ export interface operations {
                      *       "division_code": "341502001201",
                      *       "enrolment_id": "ENR-2026-000001",
                      *       "health_record_ref": "JK-2026-061",
+                     *       "id_number": "3415**********1231",
                      *       "id_number_masked": "3415**********1231",
                      *       "institution_name": "金安区中心敬老院",
                      *       "monthly_price": "2700.00",
+                     *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "placement_id": "PL-1",
                      *       "rehab_plan_ref": "KF-2026-061",
                      *       "room_type": "double",
@@ -18787,9 +18877,11 @@ export interface operations {
                      *       "division_code": "341502001201",
                      *       "enrolment_id": null,
                      *       "health_record_ref": null,
+                     *       "id_number": "3415**********1258",
                      *       "id_number_masked": "3415**********1258",
                      *       "institution_name": "金安区中心敬老院",
                      *       "monthly_price": "2700.00",
+                     *       "person_ref": "p.JyLjWRY89Rc-FppvBmINkRqu1sZDxQZwy5Gb2Hr-ZI9FIw",
                      *       "placement_id": "PL-3",
                      *       "rehab_plan_ref": null,
                      *       "room_type": "double",
@@ -19012,9 +19104,11 @@ export interface operations {
                      *       "division_code": "341502001201",
                      *       "enrolment_id": null,
                      *       "health_record_ref": null,
+                     *       "id_number": "3415**********1258",
                      *       "id_number_masked": "3415**********1258",
                      *       "institution_name": "金安区中心敬老院",
                      *       "monthly_price": "2700.00",
+                     *       "person_ref": "p.JyLjWRY89Rc-FppvBmINkRqu1sZDxQZwy5Gb2Hr-ZI9FIw",
                      *       "placement_id": "PL-3",
                      *       "rehab_plan_ref": null,
                      *       "room_type": "double",
@@ -19756,7 +19850,7 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "assessed_on": "2026-10-01",
-                     *           "care_mode": "family_bed",
+                     *           "care_mode": "home_visit",
                      *           "date_of_death": null,
                      *           "division_code": "620102001001",
                      *           "end_reason": null,
@@ -19775,6 +19869,7 @@ export interface operations {
                      *           ],
                      *           "jurisdiction": "620100",
                      *           "name": "张大爷",
+                     *           "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *           "providers": [
                      *             {
                      *               "id_number": "6201**********0256",
@@ -19915,6 +20010,7 @@ export interface operations {
                      *       ],
                      *       "jurisdiction": "620100",
                      *       "name": "张大爷",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "providers": [
                      *         {
                      *           "id_number": "6201**********0256",
@@ -20011,7 +20107,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -20072,6 +20168,7 @@ export interface operations {
                      *       ],
                      *       "jurisdiction": "620100",
                      *       "name": "张大爷",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "providers": [
                      *         {
                      *           "id_number": "6201**********0256",
@@ -20176,7 +20273,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -20215,6 +20312,7 @@ export interface operations {
                      *       ],
                      *       "jurisdiction": "620100",
                      *       "name": "张大爷",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "providers": [
                      *         {
                      *           "id_number": "6201**********0256",
@@ -20314,7 +20412,7 @@ export interface operations {
                 "Idempotency-Key"?: string;
             };
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -20387,6 +20485,7 @@ export interface operations {
                      *       ],
                      *       "jurisdiction": "620100",
                      *       "name": "张大爷",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "providers": [
                      *         {
                      *           "id_number": "6201**********0256",
@@ -20483,7 +20582,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -20522,6 +20621,7 @@ export interface operations {
                      *       ],
                      *       "jurisdiction": "620100",
                      *       "name": "张大爷",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "providers": [
                      *         {
                      *           "id_number": "6201**********0256",
@@ -20618,7 +20718,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -20653,6 +20753,7 @@ export interface operations {
                      *       ],
                      *       "jurisdiction": "620100",
                      *       "name": "张大爷",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "providers": [
                      *         {
                      *           "id_number": "6201**********0256",
@@ -20757,7 +20858,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -20796,6 +20897,7 @@ export interface operations {
                      *       ],
                      *       "jurisdiction": "620100",
                      *       "name": "张大爷",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "providers": [
                      *         {
                      *           "id_number": "6201**********0256",
@@ -21268,7 +21370,7 @@ export interface operations {
                      *         {
                      *           "amount": "30.00",
                      *           "card_no": "FWK-620102001-00001",
-                     *           "corrected_by_record": "SR-CCBE053E66514E938C4A",
+                     *           "corrected_by_record": "SR-D55AE63FFB884989961D",
                      *           "correction_reason": null,
                      *           "corrects": null,
                      *           "division_code": "620102001001",
@@ -21280,6 +21382,7 @@ export interface operations {
                      *           "minutes": 60,
                      *           "month": "2026-10",
                      *           "notes": "打扫卧室",
+                     *           "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *           "place": "家中",
                      *           "provider": {
                      *             "id_number": null,
@@ -21288,7 +21391,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.00",
-                     *           "record_id": "SR-54863098C6BF434B82D2",
+                     *           "record_id": "SR-CCB710E5C75744B289BE",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21308,7 +21411,7 @@ export interface operations {
                      *           "card_no": "FWK-620102001-00001",
                      *           "corrected_by_record": null,
                      *           "correction_reason": "结束时间记错",
-                     *           "corrects": "SR-54863098C6BF434B82D2",
+                     *           "corrects": "SR-CCB710E5C75744B289BE",
                      *           "division_code": "620102001001",
                      *           "ended_at": "2026-10-02T10:30:00+08:00",
                      *           "entry_kind": "correction",
@@ -21318,6 +21421,7 @@ export interface operations {
                      *           "minutes": 90,
                      *           "month": "2026-10",
                      *           "notes": "打扫卧室",
+                     *           "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *           "place": "家中",
                      *           "provider": {
                      *             "id_number": null,
@@ -21326,7 +21430,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.50",
-                     *           "record_id": "SR-CCBE053E66514E938C4A",
+                     *           "record_id": "SR-D55AE63FFB884989961D",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21456,6 +21560,7 @@ export interface operations {
                      *       "minutes": 60,
                      *       "month": "2026-10",
                      *       "notes": "打扫卧室",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "place": "家中",
                      *       "provider": {
                      *         "id_number": null,
@@ -21464,7 +21569,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-54863098C6BF434B82D2",
+                     *       "record_id": "SR-CCB710E5C75744B289BE",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -21575,8 +21680,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "record_ids": [
-                     *         "SR-F7D798DAAD2B411080D2",
-                     *         "SR-3DF1E7A0843A4B70B639"
+                     *         "SR-18FB861929E14891A01A",
+                     *         "SR-43BF89755BC5474C8D36"
                      *       ],
                      *       "recorded": 2
                      *     }
@@ -21686,6 +21791,7 @@ export interface operations {
                      *       "minutes": 60,
                      *       "month": "2026-10",
                      *       "notes": "打扫卧室",
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "place": "家中",
                      *       "provider": {
                      *         "id_number": null,
@@ -21694,7 +21800,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-54863098C6BF434B82D2",
+                     *       "record_id": "SR-CCB710E5C75744B289BE",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -21817,7 +21923,7 @@ export interface operations {
                      *         "card_no": "FWK-620102001-00001",
                      *         "corrected_by_record": null,
                      *         "correction_reason": "结束时间记错",
-                     *         "corrects": "SR-54863098C6BF434B82D2",
+                     *         "corrects": "SR-CCB710E5C75744B289BE",
                      *         "division_code": "620102001001",
                      *         "ended_at": "2026-10-02T10:30:00+08:00",
                      *         "entry_kind": "correction",
@@ -21828,6 +21934,7 @@ export interface operations {
                      *         "minutes": 90,
                      *         "month": "2026-10",
                      *         "notes": "打扫卧室",
+                     *         "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *         "place": "家中",
                      *         "provider": {
                      *           "id_number": null,
@@ -21836,7 +21943,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.50",
-                     *         "record_id": "SR-CCBE053E66514E938C4A",
+                     *         "record_id": "SR-D55AE63FFB884989961D",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -21854,7 +21961,7 @@ export interface operations {
                      *       "original": {
                      *         "amount": "30.00",
                      *         "card_no": "FWK-620102001-00001",
-                     *         "corrected_by_record": "SR-CCBE053E66514E938C4A",
+                     *         "corrected_by_record": "SR-D55AE63FFB884989961D",
                      *         "correction_reason": null,
                      *         "corrects": null,
                      *         "division_code": "620102001001",
@@ -21867,6 +21974,7 @@ export interface operations {
                      *         "minutes": 60,
                      *         "month": "2026-10",
                      *         "notes": "打扫卧室",
+                     *         "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *         "place": "家中",
                      *         "provider": {
                      *           "id_number": null,
@@ -21875,7 +21983,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.00",
-                     *         "record_id": "SR-54863098C6BF434B82D2",
+                     *         "record_id": "SR-CCB710E5C75744B289BE",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22002,6 +22110,7 @@ export interface operations {
                      *       "minutes": 60,
                      *       "month": "2026-10",
                      *       "notes": null,
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "place": null,
                      *       "provider": {
                      *         "id_number": null,
@@ -22010,7 +22119,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-F7D798DAAD2B411080D2",
+                     *       "record_id": "SR-18FB861929E14891A01A",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-06",
@@ -22106,7 +22215,7 @@ export interface operations {
             };
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -22134,7 +22243,7 @@ export interface operations {
                      *             "kind": "credit",
                      *             "minutes": 60,
                      *             "note": null,
-                     *             "record_id": "SR-3DF1E7A0843A4B70B639"
+                     *             "record_id": "SR-43BF89755BC5474C8D36"
                      *           }
                      *         ],
                      *         "page": 1,
@@ -22142,7 +22251,8 @@ export interface operations {
                      *         "total": 1
                      *       },
                      *       "id_number": "6201**********0256",
-                     *       "id_number_masked": "6201**********0256"
+                     *       "id_number_masked": "6201**********0256",
+                     *       "person_ref": "p.0M-AoUKuKC-wkFg8SXm5DisEVyvsBZRlBAIQ_Bat_ulPkw"
                      *     }
                      */
                     "application/json": components["schemas"]["TimeBankReply"];
@@ -22220,7 +22330,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -22242,7 +22352,8 @@ export interface operations {
                      *       "balance_hours": "0.50",
                      *       "balance_minutes": 30,
                      *       "id_number": "6201**********0256",
-                     *       "id_number_masked": "6201**********0256"
+                     *       "id_number_masked": "6201**********0256",
+                     *       "person_ref": "p.0M-AoUKuKC-wkFg8SXm5DisEVyvsBZRlBAIQ_Bat_ulPkw"
                      *     }
                      */
                     "application/json": components["schemas"]["TimeBalanceReply"];
@@ -22320,7 +22431,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description 居民身份证号码（18 位，含校验位） */
+                /** @description 居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…） */
                 id_number: string;
             };
             cookie?: never;
@@ -22343,13 +22454,15 @@ export interface operations {
                      *         "balance_hours": "0.33",
                      *         "balance_minutes": 20,
                      *         "id_number": "6201**********0256",
-                     *         "id_number_masked": "6201**********0256"
+                     *         "id_number_masked": "6201**********0256",
+                     *         "person_ref": "p.0M-AoUKuKC-wkFg8SXm5DisEVyvsBZRlBAIQ_Bat_ulPkw"
                      *       },
                      *       "to": {
                      *         "balance_hours": "0.17",
                      *         "balance_minutes": 10,
                      *         "id_number": "6201**********0274",
-                     *         "id_number_masked": "6201**********0274"
+                     *         "id_number_masked": "6201**********0274",
+                     *         "person_ref": "p.4ONZ9k7zmAhFksQVjK735JPhfRI-gW6YAi3a4_4LR3DQdg"
                      *       }
                      *     }
                      */
@@ -22442,7 +22555,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "created_at": "2026-12-06T09:20:18.054877+08:00",
+                     *           "created_at": "2026-12-06T09:28:13.186629+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -22450,11 +22563,11 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "admin",
-                     *           "updated_at": "2026-12-06T09:20:18.054877+08:00",
+                     *           "updated_at": "2026-12-06T09:28:13.186629+08:00",
                      *           "username": "admin1"
                      *         },
                      *         {
-                     *           "created_at": "2026-12-06T09:20:18.162654+08:00",
+                     *           "created_at": "2026-12-06T09:28:13.253618+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -22462,7 +22575,7 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "auditor",
-                     *           "updated_at": "2026-12-06T09:20:18.162654+08:00",
+                     *           "updated_at": "2026-12-06T09:28:13.253618+08:00",
                      *           "username": "auditor"
                      *         }
                      *       ],
@@ -22568,7 +22681,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "created_at": "2026-12-06T09:28:13.273038+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -22576,7 +22689,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "updated_at": "2026-12-06T09:28:13.273038+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -22670,7 +22783,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "created_at": "2026-12-06T09:28:13.273038+08:00",
                      *       "disabled": true,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -22678,7 +22791,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T09:20:18.209206+08:00",
+                     *       "updated_at": "2026-12-06T09:28:13.277286+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -22780,7 +22893,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "created_at": "2026-12-06T09:28:13.273038+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -22788,7 +22901,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T09:20:18.211269+08:00",
+                     *       "updated_at": "2026-12-06T09:28:13.279027+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -22894,7 +23007,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "created_at": "2026-12-06T09:28:13.273038+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -22902,7 +23015,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T09:20:18.216520+08:00",
+                     *       "updated_at": "2026-12-06T09:28:13.283206+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -22996,7 +23109,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T09:20:18.200876+08:00",
+                     *       "created_at": "2026-12-06T09:28:13.273038+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23004,7 +23117,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T09:20:18.213052+08:00",
+                     *       "updated_at": "2026-12-06T09:28:13.280608+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23118,6 +23231,7 @@ export interface operations {
                      *       "next_due_on": "2026-10-08",
                      *       "overdue": true,
                      *       "overdue_notified_on": null,
+                     *       "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *       "start_on": "2026-10-01"
                      *     }
                      */
@@ -23222,7 +23336,7 @@ export interface operations {
                      *           "kind": "regular",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
-                     *           "visit_id": "VS-E5FCE081A9F24A069A17",
+                     *           "visit_id": "VS-1C9114BE2C0444CC8EF4",
                      *           "visited_on": "2026-10-19",
                      *           "visitor": {
                      *             "id_number": "6201**********0256",
@@ -23337,7 +23451,7 @@ export interface operations {
                      *       "kind": "regular",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
-                     *       "visit_id": "VS-E5FCE081A9F24A069A17",
+                     *       "visit_id": "VS-1C9114BE2C0444CC8EF4",
                      *       "visited_on": "2026-10-19",
                      *       "visitor": {
                      *         "id_number": "6201**********0256",
@@ -23455,6 +23569,7 @@ export interface operations {
                      *           "next_due_on": "2026-10-26",
                      *           "overdue": true,
                      *           "overdue_notified_on": null,
+                     *           "person_ref": "p.Fg27MnrL87dxNeY7Q1A1GBtYDxY9VfqksXME57QU3QrTOQ",
                      *           "start_on": "2026-10-01"
                      *         }
                      *       ],

@@ -1,6 +1,6 @@
 // A paged list from the gateway (page, per_page, total), reloaded when its
 // filters change.
-import { reactive, ref, watch } from "vue";
+import { reactive, ref, watch, type Ref } from "vue";
 
 export interface Page<T> { items: T[]; total: number; page: number; per_page: number }
 
@@ -8,7 +8,7 @@ export function usePaged<T, F extends object>(filters: F,
                                                fetch: (f: F, page: number, perPage: number) =>
                                                  Promise<Page<T>>, perPage = 20) {
   const state = reactive({ page: 1, perPage, total: 0 });
-  const items = ref<T[]>([]) as { value: T[] };
+  const items = ref([]) as Ref<T[]>;
   const loading = ref(false);
   const error = ref<unknown>(null);
 

@@ -1,0 +1,32 @@
+// Names for the reply and request shapes the views use (all from the generated schema).
+import type { components } from "./schema";
+
+type S = components["schemas"];
+export type Person = S["PersonReply"];
+export type PersonRow = S["PersonListItemReply"];
+export type Eligibility = S["EligibilityReply"];
+export type Enrolment = S["EnrolmentReply"];
+export type Application = S["ApplicationReply"];
+export type ApplicationRow = S["ApplicationSummaryReply"];
+export type NoticeRow = S["NoticeRowReply"];
+export type Pack = S["PackReply"];
+export type Institution = S["InstitutionReply"];
+export type InstitutionRow = S["InstitutionSummaryReply"];
+export type Bed = S["BedReply"];
+export type Placement = S["PlacementReply"];
+export type AdmissionRequest = S["AdmissionRequestReply"];
+export type Inspection = S["InspectionReply"];
+export type Job = S["Job"];
+export type SettlementRun = S["SettlementRunReply"];
+export type CaseLine = S["CaseSettlementReply"];
+export type Statement = S["PersonStatementReply"];
+export type Payout = S["PayoutReply"];
+export type Reconciliation = S["ReconciliationReply"];
+export type Card = S["CardReply"];
+export type CardDetail = S["CardDetailReply"];
+export type ServiceRecord = S["RecordReply"];
+export type Alert = S["AlertReply"];
+export type VisitSchedule = S["VisitScheduleReply"];
+export type AuditEntry = S["AuditEntry"];
+export type User = S["UserReply"];
+export type ServiceItem = S["ServiceItemReply"];
