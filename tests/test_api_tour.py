@@ -180,6 +180,9 @@ def test_tour_luan(suite, publish_as):
     t.call("county", "PUT", f"/api/v1/institutions/{INST}/beds/102-1/status",
            json={"status": "out_of_service"})
     t.call("staff", "GET", f"/api/v1/institutions/{INST}/beds")
+    # institution staff list their own institution only, in the list's short form
+    own = t.call("staff", "GET", "/api/v1/institutions")
+    assert [i["uscc"] for i in own["items"]] == [INST]
     t.call("county", "POST", f"/api/v1/institutions/{INST3}/status",
            json={"status": "suspended", "on": today.isoformat(), "reason": "消防整改"})
 

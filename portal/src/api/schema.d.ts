@@ -2672,14 +2672,14 @@ export interface components {
             enrolment_id?: string;
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number: string;
         };
         Alert: {
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number: string;
             /**
@@ -3434,7 +3434,7 @@ export interface components {
         Caregiver: {
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number: string;
             /** @description 姓名或名称 */
@@ -3483,7 +3483,7 @@ export interface components {
             kind: "centralized" | "neighbor" | "day_care" | "co_housing" | "home_visit" | "family_bed" | "dispersed";
         };
         CaregiverReply: {
-            /** @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值 */
+            /** @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值 */
             id_number: string;
             /** @description 姓名或名称 */
             name: string;
@@ -3735,7 +3735,7 @@ export interface components {
             given: boolean;
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number: string;
             /** @description 备注 */
@@ -4663,7 +4663,7 @@ export interface components {
             documents?: ("household_register" | "id_card" | "disability_certificate" | "poverty_proof" | "income_proof" | "assessment_report" | "medical_record" | "guardian_proof" | "application_form" | "needs_assessment_form" | "other")[];
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number: string;
             /**
@@ -5110,7 +5110,7 @@ export interface components {
             assessed_on: string;
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number: string;
             /** @description 条目 */
@@ -5411,7 +5411,7 @@ export interface components {
         Member: {
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number?: string;
             /** @description 姓名或名称 */
@@ -5423,7 +5423,7 @@ export interface components {
             relationship: "spouse" | "child" | "parent" | "sibling" | "other";
         };
         MemberReply: {
-            /** @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值 */
+            /** @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值 */
             id_number?: string;
             /** @description 姓名或名称 */
             name: string;
@@ -6164,7 +6164,7 @@ export interface components {
         Provider: {
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number?: string | null;
             /** @description 条目 */
@@ -6255,7 +6255,7 @@ export interface components {
             evidence_ref?: string;
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number: string;
             /** @description 备注 */
@@ -6510,7 +6510,7 @@ export interface components {
             household?: components["schemas"]["Household"];
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number: string;
             /** @description 姓名或名称 */
@@ -6593,7 +6593,7 @@ export interface components {
             every_days: number;
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number: string;
             /**
@@ -7475,7 +7475,7 @@ export interface components {
             content: string;
             /**
              * Format: gb11643-id-number
-             * @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值
+             * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number: string;
             /**
@@ -21343,7 +21343,7 @@ export interface operations {
                 page?: number;
                 /** @description 每页条数，1–500 */
                 per_page?: number;
-                /** @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值 */
+                /** @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值 */
                 id_number?: string;
                 /** @description 月份 (YYYY-MM) */
                 month?: string;
@@ -23312,7 +23312,7 @@ export interface operations {
                 page?: number;
                 /** @description 每页条数，1–500 */
                 per_page?: number;
-                /** @description 居民身份证号码（18 位，GB 11643，含校验位）；列表和无权限的角色看到的是脱敏值 */
+                /** @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值 */
                 id_number: string;
             };
             header?: never;

@@ -61,6 +61,9 @@ from doudi_gateway.web import (
     scope_read,
 )
 
+#: what a single institution carries that the list's short form does not
+FULL_ONLY = ("status_history", "grade_history", "licences")
+
 blp = Blueprint("institutions", __name__, url_prefix="/api/v1",
                 description="机构、许可证、服务目录、床位、入住、检查、整合 (institutions)")
 
@@ -92,7 +95,9 @@ def list_institutions(args):
             own = fetch_institution(g.principal.institution_id or "")
         except Exception:  # noqa: BLE001 - no institution of their own: nothing to list
             return empty_page(args)
-        return {"items": [mask(own)], "page": 1, "per_page": args["per_page"], "total": 1}
+        # the list's short form: no histories, no licences (as the service lists them)
+        short = {k: v for k, v in own.items() if k not in FULL_ONLY}
+        return {"items": [mask(short)], "page": 1, "per_page": args["per_page"], "total": 1}
     reply = rpc("institutions", "list_institutions", division_code=division,
                 kind=args.get("kind"), status=args.get("status"), page=args["page"],
                 per_page=args["per_page"])

@@ -52,10 +52,31 @@ def division_pattern(lengths: tuple[int, ...]) -> str:
     return "^" + _PROVINCE + "(" + "|".join(tails[n] for n in lengths) + ")$"
 
 
+class IdNumberField(fields.String):
+    """A resident ID number — or a person's sealed reference from a list
+    (``person_ref``, ``p.…``), opened here so the rest of the gateway only ever
+    sees ID numbers (``doudi_gateway.person_refs``)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text.startswith("p."):
+            from flask import current_app
+
+            opened = current_app.extensions["doudi_person_refs"].open(text)
+            if opened is None:
+                raise ValidationError("人员链接无效（不是本系统给出的 person_ref）")
+            return opened
+        return text
+
+
+#: what an ID number field accepts: a GB 11643 number or a person_ref
+ID_OR_REF_PATTERN = f"^({ID_NUMBER_PATTERN[1:-1]}|p\\.[A-Za-z0-9_-]+)$"
+
+
 def IdNumber(**kw) -> fields.String:
-    meta = {"format": ID_NUMBER_FORMAT, "pattern": ID_NUMBER_PATTERN, **kw.pop("metadata", {})}
-    return fields.String(validate=[validate.Length(equal=18),
-                                   lambda v: _check(validate_id_number, v)], metadata=meta, **kw)
+    meta = {"format": ID_NUMBER_FORMAT, "pattern": ID_OR_REF_PATTERN, "minLength": 18,
+            "maxLength": 120, **kw.pop("metadata", {})}
+    return IdNumberField(validate=[lambda v: _check(validate_id_number, v)], metadata=meta, **kw)
 
 
 def Division(lengths: tuple[int, ...] = (6, 9, 12), **kw) -> fields.String:

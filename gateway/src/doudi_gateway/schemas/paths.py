@@ -12,6 +12,7 @@ from doudi_gateway.schemas.fields import (
     DIVISION_FORMATS,
     ID_NUMBER_FORMAT,
     ID_NUMBER_PATTERN,
+    ID_OR_REF_PATTERN,
     MONTH_PATTERN,
     USCC_FORMAT,
     USCC_PATTERN,
@@ -38,8 +39,7 @@ def _text(pattern: str, max_len: int = 64) -> dict[str, Any]:
 #: name → (schema, description); ``(name, path suffix)`` for a name that means
 #: different things in different paths
 PATH_PARAMETERS: dict[Any, tuple[dict[str, Any], str]] = {
-    "id_number": ({**_ID, "pattern": f"^({ID_NUMBER_PATTERN[1:-1]}|p\\.[A-Za-z0-9_-]+)$",
-                   "maxLength": 120},
+    "id_number": ({**_ID, "pattern": ID_OR_REF_PATTERN, "maxLength": 120},
                   "居民身份证号码（18 位，含校验位），或列表给出的人员链接参数 person_ref（p.…）"),
     "uscc": (_USCC, "机构的统一社会信用代码（18 位，含校验位）"),
     "county_code": (_division((6,)), "县（区）区划代码（6 位）"),

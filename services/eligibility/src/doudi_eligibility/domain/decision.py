@@ -12,6 +12,7 @@ from typing import Any
 
 from doudi_common.errors import Conflict, Invalid
 from doudi_common.ids import mask_id_number
+from doudi_contracts.vocabularies import label
 
 from doudi_eligibility.domain.packs import Pack, Rule
 from doudi_eligibility.domain.person import PersonFacts, summarise
@@ -133,15 +134,16 @@ def decide(pack: Pack | None, pf: PersonFacts, explain: bool = True) -> Decision
         clauses = []
     if not explain:
         return Decision(pf.on, outcome, (), (), (), "", tuple(clauses))
+    basis = f"依据《{pack.title}》（{pack.id}，第{pack.version}版）"
     if eligible:
-        summary = (f"依据 {pack.id}（第{pack.version}版），符合"
-                   + "、".join(g.rule.label for g in matched)
-                   + "，可享受照护方式：" + "、".join(outcome.care_modes))
-    else:
+        summary = (f"{basis}，符合" + "、".join(g.rule.label for g in matched)
+                   + "，可享受照护方式：" + "、".join(label("care_modes", m)
+                                                  for m in outcome.care_modes))
+    else:  # every rule that failed, in the staff's words, with its clause
         failed = [r for r in rules if not r["passed"] and r["scope"] != "target_group"]
         reason = "不属于任何对象类别" if not matched else "；".join(
-            f"{r['label']}（{r['clause']}）" for r in failed[:3])
-        summary = f"依据 {pack.id}（第{pack.version}版），不符合：{reason}"
+            f"{r['label']}（{r['clause']}）" for r in failed)
+        summary = f"{basis}，不符合：{reason}"
     return Decision(pf.on, outcome, tuple(g.rule for g in matched) if eligible else (),
                     tuple(rules), _facts(pf), summary, tuple(clauses))
 
