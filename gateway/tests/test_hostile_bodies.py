@@ -63,3 +63,20 @@ def test_no_body_makes_the_gateway_fail(gw, data):
     resp = post(client, h, data)
     assert resp.status_code < 500 or resp.get_json()["code"] == "unavailable", \
         (resp.status_code, resp.get_data(as_text=True)[:200])
+
+
+def test_a_failure_after_the_view_is_a_chinese_problem(tmp_path):
+    """An exception in an after-request hook (Flask wraps it in its own 500)
+    answers like any bug: problem+json in Chinese, never werkzeug's English page."""
+    app = create_app(gateway_test_config(tmp_path, "memory://"))
+
+    @app.after_request
+    def _boom(response):
+        raise RuntimeError("hook failed")
+
+    resp = app.test_client().get("/healthz")
+    assert resp.status_code == 500
+    assert resp.content_type.startswith("application/problem+json")
+    body = resp.get_json()
+    assert body["code"] == "bug" and body["title"] == "内部错误"
+    assert "网关内部错误" in body["detail"] and "server" not in body["detail"]

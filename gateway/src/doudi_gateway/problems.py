@@ -76,6 +76,8 @@ def register_problem_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if exc.code == 500:  # an exception Flask caught outside the view (an after-request hook)
+            return _unexpected(exc)
         extra: dict[str, Any] = {}
         # flask-smorest/webargs put field errors here: {"json": {"field": ["reason"]}}
         messages = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None

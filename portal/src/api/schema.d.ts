@@ -6305,10 +6305,10 @@ export interface components {
         RecordReply: {
             /**
              * Format: decimal
-             * @description 金额 = 数量 × 单价（元）；不按记录付费或未定价为 0.00
+             * @description 金额 = 数量 × 单价（元）；服务项目不按记录付费或未定价时为空
              * @example 1200.00
              */
-            amount: string;
+            amount: string | null;
             /** @description 服务卡号 */
             card_no: string;
             /** @description 更正本记录的记录编号 */

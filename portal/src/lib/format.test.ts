@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { daysSince, formatDate, formatDateTime, formatMoney, formatMonth, formatRatio, lastMonth,
+import { actorName, daysSince, formatDate, formatDateTime, formatMoney, formatMonth, formatRatio, lastMonth,
          todayInShanghai } from "./format";
 
 describe("dates", () => {
@@ -31,5 +31,14 @@ describe("money", () => {
     expect(formatMoney(null)).toBe("—");
     expect(formatMoney("abc")).toBe("abc");
     expect(formatRatio("0.10")).toBe("10%");
+  });
+});
+
+describe("actorName", () => {
+  it("names the systems in Chinese and keeps user names", () => {
+    expect(actorName("eligibility")).toBe("系统（资格审核）");
+    expect(actorName("health")).toBe("卫生健康部门");
+    expect(actorName("town")).toBe("town");
+    expect(actorName(null)).toBe("—");
   });
 });

@@ -68,3 +68,15 @@ export function daysSince(value: string | null | undefined, now: Date = new Date
   const to = Date.parse(todayInShanghai(now) + "T00:00:00Z");
   return Number.isNaN(from) ? null : Math.round((to - from) / 86_400_000);
 }
+
+/** Who did something: a user name as it is; the systems that act on their own by name. */
+const SYSTEM_ACTORS: Record<string, string> = {
+  eligibility: "系统（资格审核）", institutions: "系统（机构管理）", funding: "系统（资金结算）",
+  services_log: "系统（服务记录）", "services-log": "系统（服务记录）", gateway: "系统",
+  system: "系统", health: "卫生健康部门", cdpf: "残联", medical_insurance: "医保部门",
+};
+
+export function actorName(by: string | null | undefined): string {
+  if (!by) return "—";
+  return SYSTEM_ACTORS[by] ?? by;
+}
