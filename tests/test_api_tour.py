@@ -212,6 +212,9 @@ def test_tour_luan(suite, publish_as):
         "consent": {"given": True, "by": "本人", "on": today.isoformat()}})
     app_id = application["application_id"]
     t.call("township", "GET", "/api/v1/applications?status=submitted")
+    # one person's applications, by the reference a list row gives
+    theirs = t.call("township", "GET", f"/api/v1/applications?id_number={row['person_ref']}")
+    assert [a["application_id"] for a in theirs["items"]] == [app_id]
     t.call("township", "GET", f"/api/v1/applications/{app_id}")
     t.call("township", "POST", f"/api/v1/applications/{app_id}/reviews", json={
         "action": "township_check", "data": {
@@ -223,6 +226,13 @@ def test_tour_luan(suite, publish_as):
         "action": "sign_agreement",
         "data": {"signed_on": today.isoformat(), "institution_uscc": INST}})
     enrolment_id = enrolled["enrolment_id"]
+    # the county's person list, filtered the ways the portal offers
+    in_care = t.call("county", "GET", "/api/v1/persons?enrolled=true&care_mode=centralized"
+                                      "&hardship=dibao")["items"]
+    assert [p["name"] for p in in_care] == ["张桂兰"]
+    assert t.call("county", "GET", "/api/v1/persons?enrolled=false&hardship=dibao"
+                                   f"&division_code={TOWNSHIP}")["items"] == []
+    t.call("county", "GET", "/api/v1/persons?hardship=rich", 422)
     t.call("township", "GET", f"/api/v1/public-notices?township_code={TOWNSHIP}"
                               f"&date_from={today - timedelta(days=30)}&date_to={today}")
     t.call("township", "GET", f"/api/v1/public-notices.csv?township_code={TOWNSHIP}"

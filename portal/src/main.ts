@@ -3,6 +3,7 @@ import { createApp } from "vue";
 
 import App from "./App.vue";
 import { router } from "./router";
+import "./theme.css";
 import "./styles.css";
 
 createApp(App).use(createPinia()).use(router).mount("#app");

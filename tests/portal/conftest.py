@@ -67,8 +67,10 @@ def portal_app(rabbit, start_service, tmp_path):
     server.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator:
+    """One Chromium for the session: Playwright's sync driver cannot be started
+    twice in a process (it leaves its event loop behind, see below)."""
     from playwright.sync_api import sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -79,6 +81,40 @@ def browser() -> Iterator:
     # driver.stop() waits on the driver process in a way eventlet's hub never
     # wakes; the driver exits on its own when its pipe closes with this process
     _ = driver
+
+
+def with_check_digit(uscc: str) -> str:
+    from stdnum.cn import uscc as scheme
+
+    return uscc[:17] + scheme.calc_check_digit(uscc[:17])
+
+
+def add_institution(client, headers, uscc: str, county: str, name: str) -> str:
+    """A tekun home with a double room of two beds and its month prices (over the API)."""
+    from datetime import datetime
+
+    from doudi_common.clock import SHANGHAI
+
+    uscc = with_check_digit(uscc)
+    today = datetime.now(SHANGHAI).date().isoformat()
+
+    def post(url: str, body: dict) -> None:
+        resp = client.post(url, json=body, headers=headers)
+        assert resp.status_code < 300, (url, resp.status_code, resp.get_json())
+
+    post("/api/v1/institutions", {
+        "uscc": uscc, "name": name, "legal_form": "public_institution", "kind": "tekun_home",
+        "operating_model": "public", "division_code": county, "opened_on": "2015-01-01",
+        "status": "open"})
+    post(f"/api/v1/institutions/{uscc}/rooms",
+         {"room_no": "201", "room_type": "double", "beds": ["201-1", "201-2"]})
+    for code, category, price, extra in (("BED-D", "bed", "800.00", {"room_type": "double"}),
+                                         ("NUR-F", "nursing", "1000.00", {"care_level": "full"}),
+                                         ("MEAL", "meals", "500.00", {})):
+        post(f"/api/v1/institutions/{uscc}/catalog", {
+            "code": code, "category": category, "name": code, "unit": "month", "price": price,
+            "effective_from": today, **extra})
+    return uscc
 
 
 class Portal:
@@ -151,7 +187,8 @@ class Portal:
         self.page.locator(".el-checkbox:visible", has_text=text).first.click()
 
     def radio(self, text: str) -> None:
-        self.page.locator(".el-radio:visible, .el-radio-button:visible", has_text=text).first.click()
+        self.page.locator(".el-radio:visible, .el-radio-button:visible",
+                          has_text=text).first.click()
 
     def button(self, name: str) -> None:
         self.page.get_by_role("button", name=name, exact=True).last.click()
@@ -175,12 +212,28 @@ class Portal:
 
     def axe(self) -> list[dict]:
         """axe-core's serious and critical violations on the current page."""
+        # evaluated, not added as a <script>: the portal's CSP refuses inline script
         script = (ROOT / "portal" / "node_modules" / "axe-core" / "axe.min.js").read_text()
-        self.page.add_script_tag(content=script)
+        # colours are judged after Element Plus's fade-ins have finished
+        self.page.wait_for_function("() => !document.querySelector("
+                                    "'[class*=\"-enter-active\"], [class*=\"-leave-active\"]')")
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            self.page.evaluate(f"() => {{ {script}\n; window.axe = axe; }}")
         result = self.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
         return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
-                 "nodes": [n["target"] for n in v["nodes"][:3]]}
+                 "nodes": [(n["target"], n["html"][:160]) for n in v["nodes"][:3]]}
                 for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
     def close(self) -> None:
         self.context.close()
+
+    def __enter__(self) -> Portal:
+        return self
+
+    def __exit__(self, kind, exc, tb) -> None:
+        """Closes the page; a failure leaves a screenshot of what it showed."""
+        try:
+            if kind is not None:
+                self.page.screenshot(path=str(SHOTS / "failure.png"), full_page=True)
+        finally:
+            self.close()

@@ -19,18 +19,12 @@ from doudi_common.clock import SHANGHAI, clock_of
 from doudi_common.testing.fixtures import wait_for
 from doudi_common.testing.idnumbers import make_id_number
 
-from tests.portal.conftest import PASSWORD, Portal
+from tests.portal.conftest import PASSWORD, Portal, add_institution, with_check_digit
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 COUNTY, TOWNSHIP, VILLAGE = "360104", "360104001", "360104001001"
 INST = "12360104MB0000001C"
-
-
-def _uscc(body: str) -> str:
-    from stdnum.cn import uscc
-
-    return body[:17] + uscc.calc_check_digit(body[:17])
 
 
 def api(client, headers, method, url, **kw):
@@ -48,26 +42,12 @@ def seed(app) -> tuple[dict, str]:
     for name, role, where, inst in (
             ("admin", "admin", "", None), ("town", "township_officer", TOWNSHIP, None),
             ("county", "county_officer", COUNTY, None),
-            ("staff", "institution_staff", COUNTY, _uscc(INST))):
+            ("staff", "institution_staff", COUNTY, with_check_digit(INST))):
         store.add_user(name, PASSWORD, role, where, institution_id=inst,
                        display_name={"admin": "管理员", "town": "李乡长", "county": "王科长",
                                      "staff": "赵护理"}[name])
     h = bearer(token_for(app, store.get_user("county")))
-    client = app.test_client()
-    uscc = _uscc(INST)
-    today = datetime.now(SHANGHAI).date().isoformat()
-    api(client, h, "POST", "/api/v1/institutions", json={
-        "uscc": uscc, "name": "青云谱区社会福利院", "legal_form": "public_institution",
-        "kind": "tekun_home", "operating_model": "public", "division_code": COUNTY,
-        "opened_on": "2015-01-01", "status": "open"})
-    api(client, h, "POST", f"/api/v1/institutions/{uscc}/rooms",
-        json={"room_no": "201", "room_type": "double", "beds": ["201-1", "201-2"]})
-    for code, category, price, extra in (("BED-D", "bed", "800.00", {"room_type": "double"}),
-                                         ("NUR-F", "nursing", "1000.00", {"care_level": "full"}),
-                                         ("MEAL", "meals", "500.00", {})):
-        api(client, h, "POST", f"/api/v1/institutions/{uscc}/catalog", json={
-            "code": code, "category": category, "name": f"{code}", "unit": "month",
-            "price": price, "effective_from": today, **extra})
+    uscc = add_institution(app.test_client(), h, INST, COUNTY, "青云谱区社会福利院")
     return h, uscc
 
 

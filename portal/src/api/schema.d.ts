@@ -8121,6 +8121,8 @@ export interface operations {
                 status?: "submitted" | "village_reviewed" | "township_checked" | "signed_off" | "in_notice" | "approved" | "enrolled" | "rejected" | "withdrawn";
                 /** @description 行政区划代码：县 6 位、乡镇（街道）9 位、村（社区）12 位（GB/T 2260 及统计用区划代码） */
                 division_code?: string;
+                /** @description 只看这个人的申请（身份证号或 person_ref） */
+                id_number?: string;
                 /** @description 起始日期 (YYYY-MM-DD)，含当天 */
                 date_from?: string;
                 /** @description 截止日期 (YYYY-MM-DD)，含当天 */
@@ -17635,10 +17637,16 @@ export interface operations {
                 per_page?: number;
                 /** @description 行政区划代码：县 6 位、乡镇（街道）9 位、村（社区）12 位（GB/T 2260 及统计用区划代码） */
                 division_code?: string;
-                /** @description 只看（不）符合条件的人员 */
+                /** @description 按最近一次资格判定筛选 */
                 eligible?: boolean;
-                /** @description 姓名或名称 */
+                /** @description 姓名包含 */
                 name?: string;
+                /** @description 当前持有该困难身份（未终止）的人（代码，中文名称见 /api/v1/vocabularies/hardship） */
+                hardship?: "tekun" | "dibao" | "low_income" | "registered_poor" | "expenditure_poor" | "fp_special" | "unsupported_child" | "orphan" | "child_in_difficulty" | "stranded";
+                /** @description 正以该方式接受照护的人（代码，中文名称见 /api/v1/vocabularies/care_modes） */
+                care_mode?: "centralized" | "neighbor" | "day_care" | "co_housing" | "home_visit" | "family_bed" | "dispersed";
+                /** @description true 在册照护中；false 未纳入照护 */
+                enrolled?: boolean;
             };
             header?: never;
             path?: never;

@@ -69,11 +69,13 @@ export function daysSince(value: string | null | undefined, now: Date = new Date
   return Number.isNaN(from) ? null : Math.round((to - from) / 86_400_000);
 }
 
-/** Who did something: a user name as it is; the systems that act on their own by name. */
+/** Who did something or where a fact came from: a user name as it is; the
+ * systems and departments by their Chinese names. */
 const SYSTEM_ACTORS: Record<string, string> = {
   eligibility: "系统（资格审核）", institutions: "系统（机构管理）", funding: "系统（资金结算）",
   services_log: "系统（服务记录）", "services-log": "系统（服务记录）", gateway: "系统",
   system: "系统", health: "卫生健康部门", cdpf: "残联", medical_insurance: "医保部门",
+  civil_affairs: "民政部门", poverty_office: "乡村振兴部门", clerk: "经办人员登记",
 };
 
 export function actorName(by: string | null | undefined): string {

@@ -92,8 +92,8 @@ def list_applications(args):
     reply = rpc("eligibility", "list_applications", status=args.get("status"),
                 division_prefix=division_prefix(division) if division else None,
                 date_from=iso(args.get("date_from")), date_to=iso(args.get("date_to")),
-                policy_pack=args.get("policy_pack"), page=args["page"],
-                per_page=args["per_page"])
+                policy_pack=args.get("policy_pack"), id_number=args.get("id_number"),
+                page=args["page"], per_page=args["per_page"])
     return mask(page_from(reply, args))
 
 

@@ -152,8 +152,9 @@ def list_persons(args):
         return empty_page(args)  # staff reach their residents through placements
     reply = rpc("eligibility", "list_persons",
                 division_prefix=division_prefix(division) if division else None,
-                eligible=args.get("eligible"), name=args.get("name"), page=args["page"],
-                per_page=args["per_page"])
+                eligible=args.get("eligible"), name=args.get("name"),
+                hardship=args.get("hardship"), care_mode=args.get("care_mode"),
+                enrolled=args.get("enrolled"), page=args["page"], per_page=args["per_page"])
     return mask(page_from(reply, args))
 
 

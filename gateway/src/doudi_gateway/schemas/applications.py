@@ -74,6 +74,7 @@ class ReviewSchema(Schema):
 class ApplicationListArgs(PageArgs):
     status = fields.String(validate=validate.OneOf(STATES))
     division_code = Division()
+    id_number = IdNumber(metadata={"description": "只看这个人的申请（身份证号或 person_ref）"})
     date_from = CalendarDate()
     date_to = CalendarDate()
     policy_pack = Text(64)

@@ -251,6 +251,14 @@ def Code(vocabulary: str, description: str | None = None, *, null: bool = False,
                                      **{"x-vocabulary": vocabulary}))
 
 
+def CodeArg(vocabulary: str, description: str) -> fields.String:
+    """An optional filter that takes a code of a vocabulary."""
+    from doudi_contracts.vocabularies import codes as _codes
+
+    return fields.String(validate=validate.OneOf(_codes(vocabulary)), metadata={
+        "description": description, "x-vocabulary": vocabulary})
+
+
 def Obj(schema: type[Schema] | Schema, description: str | None = None, *,
         null: bool = False, optional: bool = False, **kw: Any) -> fields.Nested:
     return fields.Nested(schema, **_reply_kw(description, null, optional, None), **kw)

@@ -14,6 +14,7 @@ from doudi_gateway.schemas.fields import (
     CalendarDate,
     CalendarMoment,
     Code,
+    CodeArg,
     Day,
     Division,
     IdNumber,
@@ -300,8 +301,11 @@ class OnArgs(Schema):
 
 class PersonListArgs(PageArgs):
     division_code = Division()
-    eligible = fields.Boolean()
-    name = Text(64)
+    eligible = fields.Boolean(metadata={"description": "按最近一次资格判定筛选"})
+    name = Text(64, metadata={"description": "姓名包含"})
+    hardship = CodeArg("hardship", "当前持有该困难身份（未终止）的人")
+    care_mode = CodeArg("care_modes", "正以该方式接受照护的人")
+    enrolled = fields.Boolean(metadata={"description": "true 在册照护中；false 未纳入照护"})
 
 
 class _ScopeCache:

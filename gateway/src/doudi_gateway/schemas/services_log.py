@@ -304,7 +304,8 @@ class RecordReply(Reply):
     quantity = Str(description="数量（服务单位数，两位小数；冲销记录为负数）")
     unit = Str(description="计量单位：visit 次、hour 小时、meal 餐")
     unit_price = Yuan(null=True)
-    amount = Yuan(null=True, description="金额 = 数量 × 单价（元）；服务项目不按记录付费或未定价时为空")
+    amount = Yuan(null=True,
+                  description="金额 = 数量 × 单价（元）；服务项目不按记录付费或未定价时为空")
     place = Str(null=True, description="服务地点")
     notes = Str(null=True)
     evidence_ref = Str(null=True, description="佐证材料编号（照片、签字）")

@@ -75,6 +75,21 @@ _ALL = [
        ("low", "低收入", "low"), ("lower_middle", "中低收入", "lower middle"),
        ("middle", "中等收入", "middle"), ("upper_middle", "中高收入", "upper middle"),
        ("high", "高收入", "high")),
+    _v("household_flags", "家庭情况",
+       ("lives_alone", "独自居住", "lives alone"),
+       ("no_spouse_or_children", "无配偶或丧偶无子女", "no spouse or children"),
+       ("no_supporter", "无抚养（赡养）人", "no supporter"),
+       ("no_close_relatives", "无近亲属", "no close relatives"),
+       ("depends_on_relatives", "依靠亲属扶养", "depends on relatives"),
+       ("no_work_ability", "无劳动能力", "no work ability"),
+       ("no_stable_income", "无稳定收入", "no stable income"),
+       ("needs_long_term_care", "需要长期日常照料", "needs long-term care"),
+       ("health_stable", "健康状况稳定", "health stable"),
+       ("serious_illness", "家中有重病患者", "serious illness in the family"),
+       ("guardian_unable", "无监护人或监护人无监护能力", "no able guardian"),
+       ("income_group", "家庭收入档次", "income group"),
+       ("income_per_head", "家庭月人均收入", "monthly income per head"),
+       ("assets", "家庭财产", "assets"), ("members", "家庭成员", "members")),
     _v("relations", "亲属关系",
        ("spouse", "配偶", "spouse"), ("parent", "父母", "parent"), ("child", "子女", "child"),
        ("sibling", "兄弟姐妹", "sibling"), ("grandparent", "祖父母、外祖父母", "grandparent"),
@@ -386,6 +401,25 @@ def codes(name: str) -> tuple[str, ...]:
 def label(name: str, code: str) -> str:
     """The Chinese label of ``code`` in vocabulary ``name``."""
     return VOCABULARIES[name].label(code)
+
+
+def label_or_code(name: str, code: Any) -> str:
+    """The Chinese label when ``code`` is in vocabulary ``name``; else the value
+    as it is (numbers, free text, a code from a newer contract)."""
+    try:
+        return VOCABULARIES[name].label(str(code))
+    except KeyError:
+        return str(code)
+
+
+def check_code(name: str, code: Any, field: str | None = None) -> str | None:
+    """``code`` when it is one of vocabulary ``name``'s (None passes); else Invalid."""
+    from doudi_common.errors import Invalid
+
+    if code is None or code in VOCABULARIES[name].codes:
+        return code
+    raise Invalid(f"{VOCABULARIES[name].title}没有此项：{code!r}", field=field or name,
+                  reason="unknown_code", allowed=list(VOCABULARIES[name].codes))
 
 
 def covering(choices: tuple[Any, ...] | list[Any]) -> Vocabulary | None:

@@ -330,3 +330,30 @@ def test_department_name_does_not_overwrite_the_registered_one(eligibility, publ
     assert page["items"][0]["id_number"] == pid
     with pytest.raises(Invalid):
         rpc.list_applications(status="lost")
+
+
+def test_persons_are_found_by_hardship_care_mode_and_enrolment(eligibility):
+    """The person list filters a county officer uses: who is tekun now (an
+    ended status no longer counts), who is in centralised care, who is in care."""
+    _, rpc = eligibility
+    in_care = register(rpc, "hangzhou-2024", seq=41, hardship=["tekun"], name="甲")
+    app = file(rpc, in_care, "centralized")
+    app = act(rpc, app, "township_check", "township_officer", data=HOME_VISIT)
+    app = act(rpc, app, "approve", "county_officer")
+    act(rpc, app, "sign_agreement", "county_officer")
+    waiting = register(rpc, "hangzhou-2024", seq=42, hardship=["tekun"], name="乙")
+    ended = register(rpc, "hangzhou-2024", seq=43, hardship=["tekun", "dibao"], name="丙")
+    rpc.end_hardship(ended, "tekun", "2026-03-01", reason="复核不再符合特困条件")
+
+    def found(**kw):
+        return {r["id_number"] for r in rpc.list_persons(division_prefix="330106", **kw)["items"]}
+
+    assert found(hardship="tekun") == {in_care, waiting}
+    assert found(hardship="dibao") == {ended}
+    assert found(care_mode="centralized") == {in_care}
+    assert found(care_mode="dispersed") == set()
+    assert found(enrolled=True) == {in_care}
+    assert found(enrolled=False) == {waiting, ended}
+    assert found(hardship="tekun", enrolled=False) == {waiting}
+    with pytest.raises(Invalid):
+        rpc.list_persons(hardship="rich")

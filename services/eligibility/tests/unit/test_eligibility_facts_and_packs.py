@@ -108,6 +108,28 @@ def test_explanation_lists_facts_pack_and_every_rule_with_clause():
     assert "341502195203140011" not in str(out)
 
 
+def test_the_explanation_speaks_chinese_and_quotes_the_document():
+    """Staff read labels, never codes; each rule that has it carries the
+    document's own words."""
+    d = decide(REGISTRY.for_division("360104001001", date(2026, 3, 10)),
+               person("qingyunpu-2021", [hardship("tekun"), assessment(),
+                                         cert("physical", 1)]))
+    out = d.to_dict("360104194806071555")
+    rules = {r["id"]: r for r in out["explanation"]["rules"]}
+    tekun = rules["qingyunpu-1-tekun"]
+    assert tekun["wording"] == "特困供养人员"
+    assert "困难身份=特困人员" in tekun["detail"] and "tekun" not in tekun["detail"]
+    assert "困难身份包含其一特困人员" in tekun["condition"]
+    summaries = [f["summary"] for f in out["explanation"]["facts"]]
+    assert "困难身份：特困人员" in summaries
+    assert any("肢体残疾 一级" in s for s in summaries), summaries
+    assert any("完全失能" in s for s in summaries), summaries
+    household = decide(REGISTRY.for_division("360104001001", date(2026, 3, 10)), person(
+        "qingyunpu-2021", [hardship("dibao"), Fact("household", "clerk", date(2025, 1, 1), None,
+                                                   {"serious_illness": True})]))
+    assert "家庭情况·家中有重病患者=是" in str(household.to_dict("x")["explanation"]["rules"])
+
+
 def test_facts_from_department_events():
     f = fact_from_event("cdpf", "certificate.revoked", "e1", {
         "id_number": "x", "certificate_no": "c", "revoked_on": date(2026, 1, 1), "reason": "r"})

@@ -76,7 +76,7 @@ def _rule_result(rule: Rule, pf: PersonFacts, scope: str, explain: bool,
     if not explain:
         return passed, None
     return passed, {"id": rule.id, "scope": scope, "clause": rule.clause, "label": rule.label,
-                    "condition": rule.text, "passed": passed,
+                    "condition": rule.text, "wording": rule.wording, "passed": passed,
                     "detail": values_of(pf, list(rule.attrs))}
 
 

@@ -24,6 +24,7 @@ from doudi_common.ids import (
     validate_division_code,
     validate_id_number,
 )
+from doudi_contracts.vocabularies import label_or_code
 
 HARDSHIP_STATUSES = ("tekun", "dibao", "low_income", "registered_poor", "expenditure_poor",
                      "fp_special", "orphan", "unsupported_child", "child_in_difficulty",
@@ -367,22 +368,31 @@ def snapshot(birth_date: date, division_code: str, registration: str | None,
 
 
 def summarise(fact: Fact) -> str:
+    """A fact in a line of Chinese, its codes named (staff never read a code)."""
     p = fact.payload
+
+    def zh(vocabulary: str, key: str) -> str:
+        return label_or_code(vocabulary, p.get(key)) if p.get(key) is not None else ""
+
     texts: dict[str, Callable[[], str]] = {
-        "disability_certificate": lambda: f"残疾人证 {p.get('category')} {p.get('grade')}级",
+        "disability_certificate": lambda: f"残疾人证 {zh('disability_categories', 'category')}"
+                                          f" {zh('disability_grades', 'grade')}",
         "disability_certificate_revoked": lambda: f"残疾人证注销：{p.get('reason')}",
-        "incapacity_assessment": lambda: f"失能评估 {p.get('standard')} {p.get('level')}级"
-                                         f"（{p.get('incapacity_level')}）",
+        "incapacity_assessment": lambda: f"失能评估 {zh('assessment_standards', 'standard')} "
+                                         f"{p.get('level')}级"
+                                         f"（{zh('incapacity_levels', 'incapacity_level')}）",
         "infection_flagged": lambda: f"传染病 {p.get('disease_code')}",
         "infection_cleared": lambda: f"传染病已解除 {p.get('disease_code')}",
         "hospital_admitted": lambda: "住院",
         "hospital_discharged": lambda: "出院",
         "death": lambda: "死亡",
-        "hardship": lambda: f"困难身份 {p.get('status')}",
-        "hardship_ended": lambda: f"困难身份终止 {p.get('status')}",
-        "household": lambda: "家庭情况",
+        "hardship": lambda: f"困难身份：{zh('hardship', 'status')}",
+        "hardship_ended": lambda: f"困难身份终止：{zh('hardship', 'status')}",
+        "household": lambda: "家庭情况：" + ("、".join(
+            label_or_code("household_flags", k) for k, v in sorted(p.items())
+            if v is True) or "已登记"),
     }
-    return texts.get(fact.kind, lambda: fact.kind)()
+    return texts.get(fact.kind, lambda: label_or_code("fact_kinds", fact.kind))()
 
 
 def check_residence(division_code: str) -> None:

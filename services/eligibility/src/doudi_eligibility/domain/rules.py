@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from doudi_common.errors import Invalid
+from doudi_contracts.vocabularies import label_or_code
 
 Predicate = Callable[[Any], bool]
 
@@ -35,6 +36,12 @@ ATTR_LABELS = {
     "incapacity.standard": "失能评估标准", "incapacity.level": "失能评估等级",
     "infection": "传染病", "hospitalised": "住院中", "deceased": "已死亡",
     "income_group": "人均可支配收入分组",
+}
+# the vocabulary that names an attribute's values (so staff read 特困人员, not tekun)
+ATTR_VOCABULARIES = {
+    "hardship": "hardship", "registration": "registrations", "incapacity": "incapacity_levels",
+    "disability.category": "disability_categories", "incapacity.standard": "assessment_standards",
+    "income_group": "income_groups", "household.income_group": "income_groups",
 }
 OP_LABELS = {"eq": "为", "ne": "不为", "le": "≤", "lt": "<", "ge": "≥", "gt": ">",
              "in": "属于", "any_of": "包含其一"}
@@ -98,15 +105,19 @@ def attrs(cond: dict[str, Any]) -> list[str]:
 
 def _label(attr: str) -> str:
     if attr.startswith("household."):
-        return "家庭情况·" + attr.split(".", 1)[1]
+        return "家庭情况·" + label_or_code("household_flags", attr.split(".", 1)[1])
     return ATTR_LABELS.get(attr, attr)
 
 
-def _show(value: Any) -> Any:
+def _show(value: Any, attr: str = "") -> Any:
     if value is True:
         return "是"
     if value is False:
         return "否"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "、".join(sorted(str(_show(v, attr)) for v in value)) or "无"
+    if attr in ATTR_VOCABULARIES:
+        return label_or_code(ATTR_VOCABULARIES[attr], value)
     return value
 
 
@@ -118,16 +129,12 @@ def describe(cond: dict[str, Any]) -> str:
     if "not" in cond:
         return "非" + describe(cond["not"])
     op = next(k for k in cond if k != "attr")
-    value = cond[op]
-    shown = "、".join(map(str, value)) if isinstance(value, (list, tuple)) else _show(value)
-    return f"{_label(cond['attr'])}{OP_LABELS.get(op, op)}{shown}"
+    return f"{_label(cond['attr'])}{OP_LABELS.get(op, op)}{_show(cond[op], cond['attr'])}"
 
 
 def values_of(pf: Any, names: list[str]) -> str:
     parts = []
     for name in names:
         value = _getter(name)(pf)
-        if isinstance(value, frozenset):
-            value = "、".join(sorted(value)) or "无"
-        parts.append(f"{_label(name)}={'未知' if value is None else _show(value)}")
+        parts.append(f"{_label(name)}={'未知' if value is None else _show(value, name)}")
     return "；".join(parts)

@@ -10,6 +10,7 @@ from doudi_common.ids import mask_id_number, validate_id_number
 from doudi_common.logs import get_logger
 from doudi_common.paging import page_args, page_of
 from doudi_common.serialize import to_jsonable
+from doudi_contracts.vocabularies import check_code
 
 from doudi_eligibility.domain.decision import mode_rules_failed
 from doudi_eligibility.domain.person import (
@@ -152,11 +153,13 @@ class Persons:
 
     @rpc
     def list_persons(self, division_prefix=None, eligible=None, name=None, page=1,
-                     per_page=50) -> dict:
+                     per_page=50, hardship=None, care_mode=None, enrolled=None) -> dict:
         page, per_page = page_args(page, per_page)
         rows, total = person_store.list_persons(
             self.db.session, division_prefix_=division_prefix, eligible=eligible, name=name,
-            page=page, per_page=per_page)
+            page=page, per_page=per_page, hardship=check_code("hardship", hardship),
+            care_mode=check_code("care_modes", care_mode), enrolled=enrolled,
+            on=self.clock.today())
         # the full number for the gateway, which masks it and seals a link (person_ref)
         items = [{"id_number": r["id_number"], "id_number_masked": mask_id_number(r["id_number"]),
                   "name": r["name"],

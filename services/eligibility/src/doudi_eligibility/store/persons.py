@@ -14,7 +14,13 @@ from doudi_common.queries import fetch_page
 from doudi_common.serialize import to_jsonable
 
 from doudi_eligibility.domain.person import Fact, Identity
-from doudi_eligibility.models import decisions, pending_facts, person_facts, persons
+from doudi_eligibility.models import (
+    decisions,
+    enrolments,
+    pending_facts,
+    person_facts,
+    persons,
+)
 
 # built once: SQLAlchemy then reuses the statement's cache key and compiled form
 _PERSON = sa.select(persons).where(persons.c.id_number == sa.bindparam("id_number"))
@@ -25,6 +31,27 @@ _FACTS_KNOWN = (sa.select(person_facts)
                 .where(person_facts.c.id_number == sa.bindparam("id_number"),
                        person_facts.c.recorded_at <= sa.bindparam("known_at"))
                 .order_by(person_facts.c.id))
+
+
+def _in_care(*extra) -> sa.ColumnElement[bool]:
+    return sa.exists().where(enrolments.c.id_number == persons.c.id_number,
+                             enrolments.c.status == "active", *extra)
+
+
+def _holds_hardship(status: str, on: date) -> sa.ColumnElement[bool]:
+    held = person_facts.alias("held")
+    ended = person_facts.alias("ended")
+    return sa.exists().where(
+        held.c.id_number == persons.c.id_number, held.c.kind == "hardship",
+        held.c.payload["status"].as_string() == status,
+        sa.or_(held.c.valid_from.is_(None), held.c.valid_from <= on),
+        sa.or_(held.c.valid_until.is_(None), held.c.valid_until >= on),
+        ~sa.exists().where(ended.c.id_number == held.c.id_number,
+                           ended.c.kind == "hardship_ended",
+                           ended.c.payload["status"].as_string() == status,
+                           ended.c.valid_from <= on,
+                           sa.or_(held.c.valid_from.is_(None),
+                                  ended.c.valid_from >= held.c.valid_from)))
 
 
 def get_person_row(session, id_number: str, lock: bool = False) -> dict:
@@ -124,7 +151,12 @@ def latest_facts_of_kind(session, id_number: str, kind: str) -> list[tuple]:
 
 
 def list_persons(session, *, division_prefix_: str | None, eligible: bool | None,
-                 name: str | None, page: int, per_page: int) -> tuple[list[dict], int]:
+                 name: str | None, page: int, per_page: int, hardship: str | None = None,
+                 care_mode: str | None = None, enrolled: bool | None = None,
+                 on: date | None = None) -> tuple[list[dict], int]:
+    """A page of persons with their last decision. ``hardship``: holds that
+    status on ``on`` (a hardship fact in force, not ended since); ``care_mode``:
+    in care that way now; ``enrolled``: in care (any way) or not."""
     conds = []
     if division_prefix_:
         conds.append(persons.c.division_code.like(f"{division_prefix(division_prefix_)}%"))
@@ -132,6 +164,12 @@ def list_persons(session, *, division_prefix_: str | None, eligible: bool | None
         conds.append(decisions.c.eligible.is_(bool(eligible)))
     if name:
         conds.append(persons.c.name.like(f"%{name}%"))
+    if hardship:
+        conds.append(_holds_hardship(hardship, on or date.today()))
+    if care_mode:
+        conds.append(_in_care(enrolments.c.care_mode == care_mode))
+    if enrolled is not None:
+        conds.append(_in_care() if enrolled else ~_in_care())
     query = (sa.select(persons.c.id_number, persons.c.name, persons.c.division_code,
                        persons.c.registration, persons.c.deceased_on, decisions.c.eligible,
                        decisions.c.care_modes, decisions.c.policy_pack, decisions.c.priority)
