@@ -372,7 +372,7 @@ def summarise(fact: Fact) -> str:
     p = fact.payload
 
     def zh(vocabulary: str, key: str) -> str:
-        return label_or_code(vocabulary, p.get(key)) if p.get(key) is not None else ""
+        return str(label_or_code(vocabulary, p.get(key))) if p.get(key) is not None else ""
 
     texts: dict[str, Callable[[], str]] = {
         "disability_certificate": lambda: f"残疾人证 {zh('disability_categories', 'category')}"
@@ -392,7 +392,8 @@ def summarise(fact: Fact) -> str:
             label_or_code("household_flags", k) for k, v in sorted(p.items())
             if v is True) or "已登记"),
     }
-    return texts.get(fact.kind, lambda: label_or_code("fact_kinds", fact.kind))()
+    text = texts.get(fact.kind)
+    return text() if text else str(label_or_code("fact_kinds", fact.kind))
 
 
 def check_residence(division_code: str) -> None:

@@ -105,7 +105,7 @@ def attrs(cond: dict[str, Any]) -> list[str]:
 
 def _label(attr: str) -> str:
     if attr.startswith("household."):
-        return "家庭情况·" + label_or_code("household_flags", attr.split(".", 1)[1])
+        return "家庭情况·" + str(label_or_code("household_flags", attr.split(".", 1)[1]))
     return ATTR_LABELS.get(attr, attr)
 
 
