@@ -5,7 +5,7 @@ import Components from "unplugin-vue-components/vite";
 import { ElementPlusResolver } from "unplugin-vue-components/resolvers";
 
 // Element Plus components and their CSS are imported where they are used, so
-// the login page loads only what it shows (bundle budget: tests/test_portal_bundle.py).
+// the login page loads only what it shows (bundle budget: tests/portal/test_portal_build.py).
 export default defineConfig({
   plugins: [
     vue(),

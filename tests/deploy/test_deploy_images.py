@@ -24,6 +24,8 @@ from .facts import (
 )
 
 BASE_IMAGE = "python:3.11-slim"
+#: the gateway's portal stage only (its build never reaches the runtime image)
+NODE_IMAGE = "node:20-slim"
 APP_UID = 10001
 
 
@@ -130,9 +132,31 @@ def test_images_build_from_python_311_slim(name):
     for from_args, _ in stages(image_instructions(name)):
         parts = from_args.split()
         image = re.sub(r"\$\{?(\w+)\}?", lambda m: defaults.get(m[1], m[0]), parts[0])
-        assert image == BASE_IMAGE or image in stage_names, f"{name}: FROM {from_args}"
-        if len(parts) == 3 and parts[1].upper() == "AS":
-            stage_names.add(parts[2])
+        stage = parts[2] if len(parts) == 3 and parts[1].upper() == "AS" else None
+        node_ok = name == "gateway" and stage == "portal" and image == NODE_IMAGE
+        assert image == BASE_IMAGE or image in stage_names or node_ok, \
+            f"{name}: FROM {from_args}"
+        if stage:
+            stage_names.add(stage)
+
+
+def test_the_gateway_image_builds_and_serves_the_portal():
+    """The portal is built from its lock file in the node stage; the runtime
+    stage holds only the build, where DOUDI_PORTAL_DIR points."""
+    found = dict(stages(image_instructions("gateway")))
+    portal = next(body for head, body in found.items() if head.endswith("AS portal"))
+    runs = [strip_flags(a) for i, a in portal if i == "RUN"]
+    assert any(r.startswith("npm ci") for r in runs) and any("vite build" in r for r in runs)
+    copies = [strip_flags(a) for i, a in portal if i == "COPY"]
+    assert copies[0].split()[:2] == ["portal/package.json", "portal/package-lock.json"]
+    final = final_stage("gateway")
+    assert ("COPY", "--from=portal --chown=root:root /portal/dist /app/portal") in final
+    env = " ".join(a for i, a in final if i == "ENV")
+    assert "DOUDI_PORTAL_DIR=/app/portal" in env
+    engines = json.loads((REPO / "portal" / "package.json").read_text())["engines"]["node"]
+    assert engines.lstrip(">=").split(".")[0] == NODE_IMAGE.split(":")[1].split("-")[0]
+    assert ignored("portal/node_modules/x", ignore_patterns())
+    assert ignored("portal/dist/index.html", ignore_patterns())
 
 
 @components
