@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,6 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 from doudi_common.testing.fixtures import wait_for
+
+from tests.portal.conftest import portal_dist
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -47,7 +50,8 @@ def suite(rabbit, tmp_path):
     logs["gateway"] = open(tmp_path / "gateway.log", "wb")  # noqa: SIM115 - closed at teardown
     procs["gateway"] = subprocess.Popen(
         [str(BIN / "doudi-gateway"), "--workers", "1"], cwd=ROOT,
-        env={**env, "DOUDI_GATEWAY_CONFIG": str(ROOT / "gateway" / "config.yaml")},
+        env={**env, "DOUDI_GATEWAY_CONFIG": str(ROOT / "gateway" / "config.yaml"),
+             "DOUDI_PORTAL_DIR": str(portal_dist())},
         stdout=logs["gateway"], stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -94,6 +98,14 @@ def test_suite_becomes_ready_and_reports_a_missing_service(suite):
     assert get(base + "/healthz").json() == {"status": "ok"}
     spec = get(base + "/api/v1/openapi.json").json()
     assert "/readyz" in spec["paths"]
+    # the staff portal at / (as after `make run`): its page, a history-mode route, an asset
+    for path in ("/", "/persons/abc"):
+        page = get(base + path)
+        assert page.status_code == 200 and '<div id="app">' in page.text, path
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+        assert page.headers["X-Frame-Options"] == "DENY"
+    asset = re.search(r'src="(/assets/[^"]+\.js)"', page.text)[1]
+    assert "immutable" in get(base + asset).headers["Cache-Control"]
 
     funding = suite["procs"]["funding"]
     funding.send_signal(signal.SIGTERM)
