@@ -237,6 +237,12 @@ def test_tour_luan(suite, publish_as):
                               f"&date_from={today - timedelta(days=30)}&date_to={today}")
     t.call("township", "GET", f"/api/v1/public-notices.csv?township_code={TOWNSHIP}"
                               f"&date_from={today - timedelta(days=30)}&date_to={today}")
+    # Lu'an's document asks for no standing list of recipients: nobody is posted
+    standing = t.call("township", "GET", f"/api/v1/standing-notices?division_code={TOWNSHIP}")
+    assert standing["total"] == 0
+    posted = t.call("township", "GET", f"/api/v1/standing-notices.csv?division_code={TOWNSHIP}"
+                                       "&format=xlsx", raw=True)
+    assert spreadsheet(posted)[0][0].startswith("服务类社会救助对象长期公示名单")
     t.call("county", "GET", f"/api/v1/persons/{pid}/enrolments")
     t.call("county", "GET", f"/api/v1/enrolments/{enrolment_id}")
     t.call("county", "POST", f"/api/v1/enrolments/{enrolment_id}/reviews", json={

@@ -2,12 +2,12 @@
 (qingyunpu-2021, 青云谱区 360104): an administrator adds the village clerk;
 the clerk registers a person and files an application (the health
 department's assessment arrived before, as a department event); the village
-reviews, the township checks with its home visit, the county approves; after
-the 7-day public notice the county closes it and signs the agreement; the
-institution's staff admit the person into a bed; the township issues the
-service card and a service is recorded and verified; the county runs the
-month's settlement, watches its progress, and the result shows the four
-channels with the same figures the API gives."""
+reviews, the township checks with its home visit, the county approves and
+signs the agreement, and the person appears on the village's standing public
+list (长期公示, qingyunpu-2021 §五6); the institution's staff admit the person
+into a bed; the township issues the service card and a service is recorded
+and verified; the county runs the month's settlement, watches its progress,
+and the result shows the four channels with the same figures the API gives."""
 
 from __future__ import annotations
 
@@ -141,21 +141,10 @@ def test_the_whole_case_by_clicking(portal_app, browser, publish_as):
         wait_for(lambda: "乡镇已初核" in state.inner_text(), timeout=10, message="township check")
         p.logout()
 
-        # -- the county approves; the public notice runs --------------------------------
+        # -- the county approves (qingyunpu-2021 sets no notice period) ----------------
         p.login("county")
         p.go(f"/applications/{app_id}")
         p.button("批准")
-        p.button("确定")
-        p.succeeded()
-        wait_for(lambda: "公示中" in state.inner_text(), timeout=10, message="in notice")
-        p.go("/notices")
-        p.page.get_by_role("button", name="查询").click()
-        p.page.get_by_text("熊桂英").first.wait_for()
-        p.shot("portal-public-notice")
-        # seven days later (qingyunpu-2021's notice period) ...
-        clock_of(containers["eligibility"]).set(now + timedelta(days=8))
-        p.go(f"/applications/{app_id}")
-        p.button("结束公示")
         p.button("确定")
         p.succeeded()
         wait_for(lambda: "已批准" in state.inner_text(), timeout=10, message="approved")
@@ -165,6 +154,15 @@ def test_the_whole_case_by_clicking(portal_app, browser, publish_as):
         p.succeeded()
         wait_for(lambda: "已纳入" in state.inner_text(), timeout=10, message="enrolled")
         p.shot("portal-application-enrolled")
+        # §五6 长期公示: now receiving services, the person is on the village's standing list
+        p.go("/notices")
+        p.choose("乡镇（街道）", "洪都街道")
+        p.choose("村（社区）", "洪都社区")
+        p.page.get_by_role("button", name="查询").click()
+        standing = p.page.locator(".el-table:visible").first
+        p.page.get_by_text("熊桂英").first.wait_for()
+        assert "qingyunpu-2021 §五6" in standing.inner_text() and pid not in standing.inner_text()
+        p.shot("portal-public-notice")
         p.logout()
 
         # -- the institution's staff admit the person into a bed --------------------------

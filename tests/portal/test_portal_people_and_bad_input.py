@@ -76,7 +76,7 @@ class World:
         pid = make_id_number(region=COUNTY, birth="19450302", seq=seq)
         self.call(who, "POST", "/api/v1/persons", json={
             "id_number": pid, "name": name, "division_code": village, "registration": "urban",
-            "household": {"lives_alone": True},
+            "household": {"lives_alone": True, "sudden_no_carer": True},
             "hardship": [{"status": "tekun", "valid_from": "2024-01-01"}]})
         return pid
 

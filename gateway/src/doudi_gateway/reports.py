@@ -17,6 +17,14 @@ NOTICE = (
     Column("notice_until", "公示结束"),
 )
 
+STANDING = (
+    Column("name", "姓名"), Column("id_number_masked", "身份证号（脱敏）"),
+    Column("division_code", "区划代码"),
+    Column("care_mode", "服务方式", "code", "care_modes"),
+    Column("since", "享受服务起始日期"),
+    Column("policy_pack", "政策依据", "code", "policy_packs"), Column("clause", "公示依据条款"),
+)
+
 _CHANNELS = (
     Column("own_subsidies", "个人补贴（元）", "money"),
     Column("family_share", "家庭自付（元）", "money"),
@@ -80,6 +88,11 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
 def notice_table(rows: list[dict[str, Any]], township: str, period: str, by: str) -> Table:
     return Table("公示名单", township, period, NOTICE, rows, generated_by=by,
                  filename=f"public-notice-{_code(township)}-{period}")
+
+
+def standing_table(rows: list[dict[str, Any]], division: str, on: str, by: str) -> Table:
+    return Table("服务类社会救助对象长期公示名单", division, on, STANDING, rows, generated_by=by,
+                 filename=f"standing-notice-{_code(division)}-{on}")
 
 
 def summary_table(summary: dict[str, Any], county: str, by: str) -> Table:

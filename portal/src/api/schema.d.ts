@@ -2275,6 +2275,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/standing-notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The standing public list (长期公示) of a village, township or county: who
+         *     receives services now, where the jurisdiction's document requires such a list
+         *     (qingyunpu-2021 §五6); ID numbers masked.
+         * @description 权限 `notices:read`: village_clerk, township_officer, county_officer, city_officer, auditor, admin
+         */
+        get: operations["applications_standing_notice"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/standing-notices.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The standing public list for posting at the village committee: CSV (UTF-8
+         *     with BOM) or `format=xlsx`, Chinese headers and labels, ID numbers masked.
+         * @description 权限 `notices:read`: village_clerk, township_officer, county_officer, city_officer, auditor, admin
+         */
+        get: operations["applications_standing_notice_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/time-bank/{id_number}": {
         parameters: {
             query?: never;
@@ -4559,6 +4602,8 @@ export interface components {
             name_reported?: string;
             /** @description 需要长期日常照料 */
             needs_long_term_care?: boolean;
+            /** @description 无人照顾（qingyunpu-2021 §四(三)1 的日常照料服务以此为条件） */
+            no_carer?: boolean;
             /** @description 无近亲属供养 */
             no_close_relatives?: boolean;
             /** @description 无配偶或丧偶无子女 */
@@ -4595,6 +4640,8 @@ export interface components {
              * @enum {string}
              */
             status?: "tekun" | "dibao" | "low_income" | "registered_poor" | "expenditure_poor" | "fp_special" | "unsupported_child" | "orphan" | "child_in_difficulty" | "stranded";
+            /** @description 因突发原因造成短时间生活无人照料 */
+            sudden_no_carer?: boolean;
             /**
              * @description 移交后的困难身份（代码，中文名称见 /api/v1/vocabularies/hardship）
              * @example tekun
@@ -4817,6 +4864,8 @@ export interface components {
             members?: components["schemas"]["Member"][];
             /** @description 需要长期日常照料 */
             needs_long_term_care?: boolean;
+            /** @description 无人照顾（qingyunpu-2021 §四(三)1 的日常照料服务以此为条件） */
+            no_carer?: boolean;
             /** @description 无近亲属供养 */
             no_close_relatives?: boolean;
             /** @description 无配偶或丧偶无子女 */
@@ -4829,6 +4878,8 @@ export interface components {
             no_work_ability?: boolean;
             /** @description 患重病或慢性病 */
             serious_illness?: boolean;
+            /** @description 因突发原因造成短时间生活无人照料 */
+            sudden_no_carer?: boolean;
             /**
              * Format: date
              * @description 生效日期 (YYYY-MM-DD)
@@ -5734,6 +5785,8 @@ export interface components {
             review_interval_months: number;
             /** @description 会签部门 */
             signoff_departments: ("cdpf" | "civil_affairs" | "health" | "poverty_office")[];
+            /** @description 要求对享受服务的对象长期公示的条款；文件未要求时为空 */
+            standing_notice_clause: string | null;
             /** @description 对象类别（满足其一） */
             target_groups: components["schemas"]["TargetGroupRuleReply"][];
             /** @description 政策名称 */
@@ -6900,6 +6953,45 @@ export interface components {
             /** @description 统一社会信用代码（18 位，GB 32100，含校验位） */
             uscc: string;
         };
+        StandingPageReply: {
+            /** @description 长期公示名单：正在享受服务的对象（身份证号脱敏） */
+            items: components["schemas"]["StandingRowReply"][];
+            /** @description 页码，从 1 开始 */
+            page: number;
+            /** @description 每页条数 */
+            per_page: number;
+            /** @description 符合条件的总条数 */
+            total: number;
+        };
+        StandingRowReply: {
+            /**
+             * @description 照护方式（代码，中文名称见 /api/v1/vocabularies/care_modes）
+             * @example centralized
+             * @enum {string}
+             */
+            care_mode: "centralized" | "neighbor" | "day_care" | "co_housing" | "home_visit" | "family_bed" | "dispersed";
+            /** @description 要求长期公示的条款 */
+            clause: string;
+            /** @description 行政区划代码：县 6 位、乡镇（街道）9 位、村（社区）12 位（GB/T 2260 及统计用区划代码） */
+            division_code: string;
+            /** @description 纳入照护编号（ENR-<年>-<序号>）；无则 null */
+            enrolment_id: string;
+            /** @description 脱敏的身份证号码（前 4 位与后 4 位，如 3415**********1234） */
+            id_number_masked: string;
+            /** @description 姓名或名称 */
+            name: string;
+            /**
+             * @description 适用的政策文件（简称）（代码，中文名称见 /api/v1/vocabularies/policy_packs）
+             * @example luan-2021
+             * @enum {string}
+             */
+            policy_pack: "luan-2021" | "hangzhou-2024" | "lanzhou-2021" | "puyang-2020" | "qingyunpu-2021";
+            /**
+             * Format: date
+             * @description 开始享受服务的日期
+             */
+            since: string;
+        };
         StatisticsReply: {
             alerts: components["schemas"]["AlertStatReply"];
             /**
@@ -7671,7 +7763,7 @@ export interface operations {
                      *         {
                      *           "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *           "acknowledged_by": "lz",
-                     *           "alert_id": "AL-D5861E8B342445FEA38E",
+                     *           "alert_id": "AL-AAD49A3361AA43A2899F",
                      *           "division_code": "620102001001",
                      *           "escalated_at": null,
                      *           "escalation_level": 0,
@@ -7790,7 +7882,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": null,
                      *       "acknowledged_by": null,
-                     *       "alert_id": "AL-D5861E8B342445FEA38E",
+                     *       "alert_id": "AL-AAD49A3361AA43A2899F",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -7900,7 +7992,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-D5861E8B342445FEA38E",
+                     *       "alert_id": "AL-AAD49A3361AA43A2899F",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8022,7 +8114,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-D5861E8B342445FEA38E",
+                     *       "alert_id": "AL-AAD49A3361AA43A2899F",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8189,7 +8281,7 @@ export interface operations {
                      *           "submitted_by": "clerk",
                      *           "submitted_on": "2026-12-06",
                      *           "submitted_role": "village_clerk",
-                     *           "updated_at": "2026-12-06T01:28:13.956390+00:00"
+                     *           "updated_at": "2026-12-06T04:19:40.227536+00:00"
                      *         }
                      *       ],
                      *       "page": 1,
@@ -8335,7 +8427,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T01:28:13.957496+00:00",
+                     *           "at": "2026-12-06T04:19:40.230313+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8361,7 +8453,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T01:28:13.956390+00:00"
+                     *       "updated_at": "2026-12-06T04:19:40.227536+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8498,7 +8590,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T01:28:13.957496+00:00",
+                     *           "at": "2026-12-06T04:19:40.230313+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8524,7 +8616,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T01:28:13.956390+00:00"
+                     *       "updated_at": "2026-12-06T04:19:40.227536+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8676,7 +8768,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T01:28:13.957496+00:00",
+                     *           "at": "2026-12-06T04:19:40.230313+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8701,7 +8793,7 @@ export interface operations {
                      *         {
                      *           "action": "township_check",
                      *           "actor": "township",
-                     *           "at": "2026-12-06T01:28:13.979117+00:00",
+                     *           "at": "2026-12-06T04:19:40.288214+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "home_visit": {
@@ -8727,7 +8819,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T01:28:13.978674+00:00"
+                     *       "updated_at": "2026-12-06T04:19:40.287197+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8837,14 +8929,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "action": "post /api/v1/enrolments/<enrolment_id>/end",
-                     *           "at": "2026-12-06T09:28:14.992764+08:00",
+                     *           "at": "2026-12-06T12:19:43.116651+08:00",
                      *           "detail": null,
                      *           "id": 76,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/enrolments/ENR-2026-000001/end",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "412271b0128e48cb87095667a9fb31d7",
+                     *           "request_id": "7956f8f00bec45dc91aa1f8949b01b25",
                      *           "resource_id": "ENR-2026-000001",
                      *           "role": "county_officer",
                      *           "status": 200,
@@ -8853,14 +8945,14 @@ export interface operations {
                      *         },
                      *         {
                      *           "action": "post /api/v1/exports",
-                     *           "at": "2026-12-06T09:28:14.884079+08:00",
+                     *           "at": "2026-12-06T12:19:42.644499+08:00",
                      *           "detail": null,
                      *           "id": 75,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/exports",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "22a985cac8bc46978b796c42c2170351",
+                     *           "request_id": "54d25edc81d84cbeb096f493ae7fce3c",
                      *           "resource_id": null,
                      *           "role": "county_officer",
                      *           "status": 202,
@@ -9628,7 +9720,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:28:13.999859+00:00",
+                     *           "at": "2026-12-06T04:19:40.329688+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9647,7 +9739,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T01:28:13.998904+00:00"
+                     *       "updated_at": "2026-12-06T04:19:40.327715+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9769,7 +9861,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:28:15.948298+00:00",
+                     *           "at": "2026-12-06T04:19:44.516726+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-620102-2026-00001",
@@ -9781,7 +9873,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "lz",
-                     *           "at": "2026-12-06T01:28:15.968644+00:00",
+                     *           "at": "2026-12-06T04:19:44.568697+00:00",
                      *           "data": {
                      *             "from": "home_visit",
                      *             "reason": "申请家庭养老床位",
@@ -9800,7 +9892,7 @@ export interface operations {
                      *       "policy_pack": "lanzhou-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T01:28:15.968132+00:00"
+                     *       "updated_at": "2026-12-06T04:19:44.567372+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9914,7 +10006,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:28:13.999859+00:00",
+                     *           "at": "2026-12-06T04:19:40.329688+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9926,7 +10018,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T01:28:14.054962+00:00",
+                     *           "at": "2026-12-06T04:19:40.769854+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -9948,7 +10040,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "ended",
-                     *       "updated_at": "2026-12-06T01:28:14.999404+00:00"
+                     *       "updated_at": "2026-12-06T04:19:43.132223+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10062,7 +10154,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T01:28:13.999859+00:00",
+                     *           "at": "2026-12-06T04:19:40.329688+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10074,7 +10166,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T01:28:14.054962+00:00",
+                     *           "at": "2026-12-06T04:19:40.769854+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10096,7 +10188,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T01:28:14.054468+00:00"
+                     *       "updated_at": "2026-12-06T04:19:40.768901+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10196,13 +10288,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "attempts": 0,
-                     *       "created_at": "2026-12-06T09:28:14.885108+08:00",
+                     *       "created_at": "2026-12-06T12:19:42.646679+08:00",
                      *       "division_code": "341502",
                      *       "done": 0,
                      *       "error": null,
                      *       "file": null,
                      *       "finished_at": null,
-                     *       "job_id": "EXP-F6B202716765E10B1F06",
+                     *       "job_id": "EXP-98CB4B188FEC6DE1AA80",
                      *       "kind": "export",
                      *       "params": {
                      *         "division_code": "341502",
@@ -12386,7 +12478,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-51C504A323B04D89B9EF",
+                     *       "job_id": "JOB-FE6FC292369344B387C6",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -14286,7 +14378,7 @@ export interface operations {
                      *           "institution_uscc": "12341500MB1234567G",
                      *           "placement_id": "PL-1",
                      *           "reason": null,
-                     *           "received_at": "2026-12-06T01:28:14.027774+00:00",
+                     *           "received_at": "2026-12-06T04:19:40.381400+00:00",
                      *           "status": "admitted"
                      *         }
                      *       ],
@@ -16621,7 +16713,7 @@ export interface operations {
                      *           "done": 4,
                      *           "error": null,
                      *           "finished_at": "2027-01-01T01:00:00+00:00",
-                     *           "job_id": "JOB-51C504A323B04D89B9EF",
+                     *           "job_id": "JOB-FE6FC292369344B387C6",
                      *           "kind": "settlement",
                      *           "params": {
                      *             "division_code": "341502",
@@ -16761,7 +16853,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-51C504A323B04D89B9EF",
+                     *       "job_id": "JOB-FE6FC292369344B387C6",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -17196,7 +17288,7 @@ export interface operations {
                      *           "closed_at": "2026-11-03T09:00:00+08:00",
                      *           "closed_by": "lz",
                      *           "division_code": "620102001",
-                     *           "event_id": "5a10e018-b8fe-41ad-8d71-f11bfd3401ea",
+                     *           "event_id": "cf481d6a-740d-47af-b911-abe0831be33b",
                      *           "institution_uscc": null,
                      *           "lines": [
                      *             {
@@ -17352,7 +17444,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "5a10e018-b8fe-41ad-8d71-f11bfd3401ea",
+                     *       "event_id": "cf481d6a-740d-47af-b911-abe0831be33b",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17504,7 +17596,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "5a10e018-b8fe-41ad-8d71-f11bfd3401ea",
+                     *       "event_id": "cf481d6a-740d-47af-b911-abe0831be33b",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17776,11 +17868,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T01:28:13.882405+00:00",
+                     *       "created_at": "2026-12-06T04:19:40.055736+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T01:28:13.889235+00:00",
+                     *         "decided_at": "2026-12-06T04:19:40.069398+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -17798,7 +17890,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T01:28:13.886348+00:00",
+                     *           "recorded_at": "2026-12-06T04:19:40.063607+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -17809,7 +17901,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:28:13.887555+00:00",
+                     *           "recorded_at": "2026-12-06T04:19:40.066247+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -17822,7 +17914,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T01:28:13.882405+00:00"
+                     *       "updated_at": "2026-12-06T04:19:40.055736+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -17916,13 +18008,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T01:28:13.882405+00:00",
+                     *       "created_at": "2026-12-06T04:19:40.055736+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [
                      *           "centralized"
                      *         ],
-                     *         "decided_at": "2026-12-06T01:28:13.911534+00:00",
+                     *         "decided_at": "2026-12-06T04:19:40.125480+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "734cda6c34b6088cff0867f1c3d9ddcf",
                      *         "eligible": true,
@@ -17942,7 +18034,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T01:28:13.886348+00:00",
+                     *           "recorded_at": "2026-12-06T04:19:40.063607+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -17953,7 +18045,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:28:13.887555+00:00",
+                     *           "recorded_at": "2026-12-06T04:19:40.066247+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -17966,7 +18058,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T01:28:13.882405+00:00"
+                     *       "updated_at": "2026-12-06T04:19:40.055736+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18083,15 +18175,15 @@ export interface operations {
                      *             "kind": "hardship",
                      *             "source": "civil_affairs",
                      *             "source_event_id": null,
-                     *             "summary": "困难身份 dibao",
+                     *             "summary": "困难身份：低保对象",
                      *             "valid_from": "2025-01-01",
                      *             "valid_until": null
                      *           },
                      *           {
                      *             "kind": "incapacity_assessment",
                      *             "source": "health",
-                     *             "source_event_id": "136c2abb-e013-4259-b572-ef3b5ea321d7",
-                     *             "summary": "失能评估 GB/T 42195-2022 3级（full）",
+                     *             "source_event_id": "f55e380b-90f3-4f68-bad7-7bc2f4eab4b0",
+                     *             "summary": "失能评估 老年人能力评估规范（GB/T 42195-2022） 3级（完全失能）",
                      *             "valid_from": "2026-11-26",
                      *             "valid_until": "2028-11-05"
                      *           }
@@ -18104,7 +18196,8 @@ export interface operations {
                      *             "id": "luan-alive",
                      *             "label": "在世",
                      *             "passed": true,
-                     *             "scope": "general"
+                     *             "scope": "general",
+                     *             "wording": ""
                      *           },
                      *           {
                      *             "clause": "luan-2021 §三(一)",
@@ -18113,10 +18206,11 @@ export interface operations {
                      *             "id": "luan-rural",
                      *             "label": "农村户籍",
                      *             "passed": true,
-                     *             "scope": "general"
+                     *             "scope": "general",
+                     *             "wording": "将农村特困供养对象、农村重度残疾人、农村低保对象、农村低收入群体、农村其他特殊困难家庭中……"
                      *           }
                      *         ],
-                     *         "summary": "依据 luan-2021（第1版），符合农村低保对象，可享受照护方式：centralized"
+                     *         "summary": "依据《六安市失能困难群众社会化、组织化养护》（luan-2021，第1版），符合农村低保对象，可享受照护方式：集中供养"
                      *       },
                      *       "id_number_masked": "3415**********1231",
                      *       "known_at": null,
@@ -18238,7 +18332,7 @@ export interface operations {
                      *         "history": [
                      *           {
                      *             "actor": null,
-                     *             "at": "2026-12-06T01:28:13.999859+00:00",
+                     *             "at": "2026-12-06T04:19:40.329688+00:00",
                      *             "data": {
                      *               "agreement_no": null,
                      *               "application_id": "APP-341502-2026-00001",
@@ -18257,7 +18351,7 @@ export interface operations {
                      *         "policy_pack": "luan-2021",
                      *         "started_on": "2026-12-06",
                      *         "status": "active",
-                     *         "updated_at": "2026-12-06T01:28:13.998904+00:00"
+                     *         "updated_at": "2026-12-06T04:19:40.327715+00:00"
                      *       }
                      *     ]
                      */
@@ -18364,11 +18458,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1948-02-02",
-                     *       "created_at": "2026-12-06T01:28:14.113721+00:00",
+                     *       "created_at": "2026-12-06T04:19:40.895883+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T01:28:14.116672+00:00",
+                     *         "decided_at": "2026-12-06T04:19:40.901583+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18385,7 +18479,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:28:14.115701+00:00",
+                     *           "recorded_at": "2026-12-06T04:19:40.899493+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2024-01-01",
@@ -18397,7 +18491,7 @@ export interface operations {
                      *             "reason": "家庭条件改善",
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T01:28:14.207985+00:00",
+                     *           "recorded_at": "2026-12-06T04:19:41.107535+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18410,7 +18504,7 @@ export interface operations {
                      *       "person_ref": "p.onPDJ76uwY1yHC_u46JEXXEySpZoC_Wmw_FEUAToqE3Q8g",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T01:28:14.113721+00:00"
+                     *       "updated_at": "2026-12-06T04:19:40.895883+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -19248,7 +19342,7 @@ export interface operations {
                      *           "dispersed": [
                      *             {
                      *               "clause": "hangzhou-2024 §五(三)",
-                     *               "condition": "困难身份包含其一tekun",
+                     *               "condition": "困难身份包含其一特困人员",
                      *               "id": "hangzhou-dispersed-tekun",
                      *               "label": "不愿入住的特困人员落实分散供养",
                      *               "wording": "对不愿入住的特困人员,要落实好分散供养照护责任"
@@ -19259,11 +19353,12 @@ export interface operations {
                      *         "priority": [],
                      *         "review_interval_months": 12,
                      *         "signoff_departments": [],
+                     *         "standing_notice_clause": null,
                      *         "target_groups": [
                      *           {
                      *             "care_modes": [],
                      *             "clause": "hangzhou-2024 §三(一)",
-                     *             "condition": "困难身份包含其一tekun",
+                     *             "condition": "困难身份包含其一特困人员",
                      *             "id": "hangzhou-tekun",
                      *             "label": "有意愿入住的特困人员（应收尽收）",
                      *             "wording": "特困供养服务机构承担特困供养职能,对有意愿入住的特困人员,做到应收尽收"
@@ -19273,7 +19368,7 @@ export interface operations {
                      *               "centralized"
                      *             ],
                      *             "clause": "hangzhou-2024 §三(一)",
-                     *             "condition": "（困难身份包含其一dibao 且 年龄≥60 且 失能程度为full）",
+                     *             "condition": "（困难身份包含其一低保对象 且 年龄≥60 且 失能程度为完全失能）",
                      *             "id": "hangzhou-dibao-full",
                      *             "label": "最低生活保障家庭的完全失能老年人",
                      *             "wording": "最低生活保障家庭的完全失能老年人集中照护服务,原则上安排在特困供养服务机构"
@@ -19328,7 +19423,7 @@ export interface operations {
                      *         "priority": [
                      *           {
                      *             "clause": "lanzhou-2021 §四(三)2",
-                     *             "condition": "（困难身份包含其一tekun、dibao、fp_special、low_income 且 失能程度为full）",
+                     *             "condition": "（困难身份包含其一低保对象、低保边缘家庭、特困人员、计划生育特殊家庭 且 失能程度为完全失能）",
                      *             "id": "lanzhou-p1",
                      *             "label": "直接认定的经济困难且失能",
                      *             "rank": 1,
@@ -19336,7 +19431,7 @@ export interface operations {
                      *           },
                      *           {
                      *             "clause": "lanzhou-2021 §四(三)2",
-                     *             "condition": "（困难身份包含其一tekun、dibao、fp_special、low_income 且 失能程度为partial）",
+                     *             "condition": "（困难身份包含其一低保对象、低保边缘家庭、特困人员、计划生育特殊家庭 且 失能程度为部分失能）",
                      *             "id": "lanzhou-p2",
                      *             "label": "直接认定的经济困难且部分失能",
                      *             "rank": 2,
@@ -19345,11 +19440,12 @@ export interface operations {
                      *         ],
                      *         "review_interval_months": 12,
                      *         "signoff_departments": [],
+                     *         "standing_notice_clause": null,
                      *         "target_groups": [
                      *           {
                      *             "care_modes": [],
                      *             "clause": "lanzhou-2021 §四(一)1",
-                     *             "condition": "困难身份包含其一tekun、dibao、fp_special、low_income",
+                     *             "condition": "困难身份包含其一低保对象、低保边缘家庭、特困人员、计划生育特殊家庭",
                      *             "id": "lanzhou-direct-hardship",
                      *             "label": "特困、低保、计划生育特殊困难和低收入家庭的老年人",
                      *             "wording": "将已经乡镇(街道)审批的特困、低保、计划生育特殊困难和低收入家庭的老年人直接纳入到经济困难范围"
@@ -19357,7 +19453,7 @@ export interface operations {
                      *           {
                      *             "care_modes": [],
                      *             "clause": "lanzhou-2021 §四(一)1",
-                     *             "condition": "人均可支配收入分组属于low、lower_middle",
+                     *             "condition": "人均可支配收入分组属于中低收入、低收入",
                      *             "id": "lanzhou-income-group",
                      *             "label": "人均可支配收入低收入组、中间偏下组的老年人",
                      *             "wording": "将人均可支配收入低收入组、中间偏下组的老年人认定为经济困难范围"
@@ -19525,11 +19621,12 @@ export interface operations {
                      *       "priority": [],
                      *       "review_interval_months": 12,
                      *       "signoff_departments": [],
+                     *       "standing_notice_clause": null,
                      *       "target_groups": [
                      *         {
                      *           "care_modes": [],
                      *           "clause": "luan-2021 §三(一)",
-                     *           "condition": "困难身份包含其一tekun",
+                     *           "condition": "困难身份包含其一特困人员",
                      *           "id": "luan-rural-tekun",
                      *           "label": "农村特困供养对象",
                      *           "wording": "农村特困供养对象……其中农村特困供养对象按现有渠道保障"
@@ -21378,7 +21475,7 @@ export interface operations {
                      *         {
                      *           "amount": "30.00",
                      *           "card_no": "FWK-620102001-00001",
-                     *           "corrected_by_record": "SR-D55AE63FFB884989961D",
+                     *           "corrected_by_record": "SR-AC8817A8A12A436E8A11",
                      *           "correction_reason": null,
                      *           "corrects": null,
                      *           "division_code": "620102001001",
@@ -21399,7 +21496,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.00",
-                     *           "record_id": "SR-CCB710E5C75744B289BE",
+                     *           "record_id": "SR-B46296FE4C504394880E",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21419,7 +21516,7 @@ export interface operations {
                      *           "card_no": "FWK-620102001-00001",
                      *           "corrected_by_record": null,
                      *           "correction_reason": "结束时间记错",
-                     *           "corrects": "SR-CCB710E5C75744B289BE",
+                     *           "corrects": "SR-B46296FE4C504394880E",
                      *           "division_code": "620102001001",
                      *           "ended_at": "2026-10-02T10:30:00+08:00",
                      *           "entry_kind": "correction",
@@ -21438,7 +21535,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.50",
-                     *           "record_id": "SR-D55AE63FFB884989961D",
+                     *           "record_id": "SR-AC8817A8A12A436E8A11",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21577,7 +21674,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-CCB710E5C75744B289BE",
+                     *       "record_id": "SR-B46296FE4C504394880E",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -21688,8 +21785,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "record_ids": [
-                     *         "SR-18FB861929E14891A01A",
-                     *         "SR-43BF89755BC5474C8D36"
+                     *         "SR-F9826E8899924765AAD1",
+                     *         "SR-88D63FE47E06423FA4E2"
                      *       ],
                      *       "recorded": 2
                      *     }
@@ -21808,7 +21905,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-CCB710E5C75744B289BE",
+                     *       "record_id": "SR-B46296FE4C504394880E",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -21931,7 +22028,7 @@ export interface operations {
                      *         "card_no": "FWK-620102001-00001",
                      *         "corrected_by_record": null,
                      *         "correction_reason": "结束时间记错",
-                     *         "corrects": "SR-CCB710E5C75744B289BE",
+                     *         "corrects": "SR-B46296FE4C504394880E",
                      *         "division_code": "620102001001",
                      *         "ended_at": "2026-10-02T10:30:00+08:00",
                      *         "entry_kind": "correction",
@@ -21951,7 +22048,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.50",
-                     *         "record_id": "SR-D55AE63FFB884989961D",
+                     *         "record_id": "SR-AC8817A8A12A436E8A11",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -21969,7 +22066,7 @@ export interface operations {
                      *       "original": {
                      *         "amount": "30.00",
                      *         "card_no": "FWK-620102001-00001",
-                     *         "corrected_by_record": "SR-D55AE63FFB884989961D",
+                     *         "corrected_by_record": "SR-AC8817A8A12A436E8A11",
                      *         "correction_reason": null,
                      *         "corrects": null,
                      *         "division_code": "620102001001",
@@ -21991,7 +22088,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.00",
-                     *         "record_id": "SR-CCB710E5C75744B289BE",
+                     *         "record_id": "SR-B46296FE4C504394880E",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22127,7 +22224,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-18FB861929E14891A01A",
+                     *       "record_id": "SR-F9826E8899924765AAD1",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-06",
@@ -22144,6 +22241,197 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["RecordReply"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作或不在辖区内 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未找到（或不在辖区内） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match 不符 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            /** @description 服务暂不可用 (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务响应超时 (Retry-After) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    applications_standing_notice: {
+        parameters: {
+            query: {
+                /** @description 页码，从 1 开始 */
+                page?: number;
+                /** @description 每页条数，1–500 */
+                per_page?: number;
+                /** @description 行政区划代码：县 6 位、乡镇（街道）9 位、村（社区）12 位（GB/T 2260 及统计用区划代码） */
+                division_code: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [],
+                     *       "page": 1,
+                     *       "per_page": 20,
+                     *       "total": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StandingPageReply"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作或不在辖区内 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未找到（或不在辖区内） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match 不符 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
+            /** @description 服务暂不可用 (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务响应超时 (Retry-After) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    applications_standing_notice_csv: {
+        parameters: {
+            query: {
+                /** @description 行政区划代码：县 6 位、乡镇（街道）9 位、村（社区）12 位（GB/T 2260 及统计用区划代码） */
+                division_code: string;
+                /** @description csv（UTF-8 带 BOM，中文表头）或 xlsx（Excel，带标题行）（代码，中文名称见 /api/v1/vocabularies/export_formats） */
+                format?: "csv" | "xlsx";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description 未登录或令牌无效 */
@@ -22251,7 +22539,7 @@ export interface operations {
                      *             "kind": "credit",
                      *             "minutes": 60,
                      *             "note": null,
-                     *             "record_id": "SR-43BF89755BC5474C8D36"
+                     *             "record_id": "SR-88D63FE47E06423FA4E2"
                      *           }
                      *         ],
                      *         "page": 1,
@@ -22563,7 +22851,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "created_at": "2026-12-06T09:28:13.186629+08:00",
+                     *           "created_at": "2026-12-06T12:19:38.640458+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -22571,11 +22859,11 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "admin",
-                     *           "updated_at": "2026-12-06T09:28:13.186629+08:00",
+                     *           "updated_at": "2026-12-06T12:19:38.640458+08:00",
                      *           "username": "admin1"
                      *         },
                      *         {
-                     *           "created_at": "2026-12-06T09:28:13.253618+08:00",
+                     *           "created_at": "2026-12-06T12:19:38.783689+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -22583,7 +22871,7 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "auditor",
-                     *           "updated_at": "2026-12-06T09:28:13.253618+08:00",
+                     *           "updated_at": "2026-12-06T12:19:38.783689+08:00",
                      *           "username": "auditor"
                      *         }
                      *       ],
@@ -22689,7 +22977,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T09:28:13.273038+08:00",
+                     *       "created_at": "2026-12-06T12:19:38.844194+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -22697,7 +22985,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T09:28:13.273038+08:00",
+                     *       "updated_at": "2026-12-06T12:19:38.844194+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -22791,7 +23079,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T09:28:13.273038+08:00",
+                     *       "created_at": "2026-12-06T12:19:38.844194+08:00",
                      *       "disabled": true,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -22799,7 +23087,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T09:28:13.277286+08:00",
+                     *       "updated_at": "2026-12-06T12:19:38.855874+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -22901,7 +23189,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T09:28:13.273038+08:00",
+                     *       "created_at": "2026-12-06T12:19:38.844194+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -22909,7 +23197,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T09:28:13.279027+08:00",
+                     *       "updated_at": "2026-12-06T12:19:38.861325+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23015,7 +23303,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T09:28:13.273038+08:00",
+                     *       "created_at": "2026-12-06T12:19:38.844194+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23023,7 +23311,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T09:28:13.283206+08:00",
+                     *       "updated_at": "2026-12-06T12:19:38.873184+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23117,7 +23405,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T09:28:13.273038+08:00",
+                     *       "created_at": "2026-12-06T12:19:38.844194+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23125,7 +23413,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T09:28:13.280608+08:00",
+                     *       "updated_at": "2026-12-06T12:19:38.866036+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23344,7 +23632,7 @@ export interface operations {
                      *           "kind": "regular",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
-                     *           "visit_id": "VS-1C9114BE2C0444CC8EF4",
+                     *           "visit_id": "VS-A9CD50F53A824DC6B1FC",
                      *           "visited_on": "2026-10-19",
                      *           "visitor": {
                      *             "id_number": "6201**********0256",
@@ -23459,7 +23747,7 @@ export interface operations {
                      *       "kind": "regular",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
-                     *       "visit_id": "VS-1C9114BE2C0444CC8EF4",
+                     *       "visit_id": "VS-A9CD50F53A824DC6B1FC",
                      *       "visited_on": "2026-10-19",
                      *       "visitor": {
                      *         "id_number": "6201**********0256",
@@ -23707,7 +23995,7 @@ export interface operations {
                      *           "title": "困难类别"
                      *         }
                      *       ],
-                     *       "total": 64
+                     *       "total": 67
                      *     }
                      */
                     "application/json": components["schemas"]["VocabularyIndex"];

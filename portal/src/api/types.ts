@@ -9,6 +9,7 @@ export type Enrolment = S["EnrolmentReply"];
 export type Application = S["ApplicationReply"];
 export type ApplicationRow = S["ApplicationSummaryReply"];
 export type NoticeRow = S["NoticeRowReply"];
+export type StandingRow = S["StandingRowReply"];
 export type Pack = S["PackReply"];
 export type Institution = S["InstitutionReply"];
 export type InstitutionRow = S["InstitutionSummaryReply"];

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from doudi_common.dates import SHANGHAI
 from doudi_common.ids import division_prefix
 from flask import g
 
@@ -32,6 +35,9 @@ from doudi_gateway.schemas.applications import (
     PackArgs,
     PackReply,
     ReviewSchema,
+    StandingArgs,
+    StandingCsvArgs,
+    StandingPageReply,
 )
 from doudi_gateway.schemas.fields import IDEMPOTENCY_DOC, IF_MATCH_DOC
 from doudi_gateway.schemas.persons import EnrolmentReply
@@ -153,6 +159,37 @@ def public_notice_csv(args):
     return exports.response(reports.notice_table(mask(rows), scope_label(args["township_code"]),
                                                   period,
                                                   g.principal.username), args["format"])
+
+
+@blp.route("/standing-notices", methods=["GET"])
+@blp.arguments(StandingArgs, location="query")
+@blp.response(200, StandingPageReply)
+@requires("notices:read")
+def standing_notice(args):
+    """The standing public list (长期公示) of a village, township or county: who
+    receives services now, where the jurisdiction's document requires such a list
+    (qingyunpu-2021 §五6); ID numbers masked."""
+    require_division(args["division_code"])
+    reply = rpc("eligibility", "standing_notice_list", args["division_code"],
+                page=args["page"], per_page=args["per_page"])
+    return mask(page_from(reply, args))
+
+
+@blp.route("/standing-notices.csv", methods=["GET"])
+@blp.arguments(StandingCsvArgs, location="query")
+@blp.response(200, content_type="text/csv")
+@requires("notices:read")
+def standing_notice_csv(args):
+    """The standing public list for posting at the village committee: CSV (UTF-8
+    with BOM) or `format=xlsx`, Chinese headers and labels, ID numbers masked."""
+    require_division(args["division_code"])
+    rows = every_page(lambda page, per_page: rpc(
+        "eligibility", "standing_notice_list", args["division_code"], page=page,
+        per_page=per_page))
+    return exports.response(reports.standing_table(
+        mask(rows), scope_label(args["division_code"]),
+        datetime.now(SHANGHAI).date().isoformat(), g.principal.username),
+        args["format"])
 
 
 def fetch_enrolment(enrolment_id: str, action: bool = False) -> dict:

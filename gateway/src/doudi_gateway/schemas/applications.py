@@ -93,6 +93,15 @@ class NoticeCsvArgs(Schema):
     date_to = CalendarDate(required=True)
 
 
+class StandingArgs(PageArgs):
+    division_code = Division(required=True)
+
+
+class StandingCsvArgs(Schema):
+    division_code = Division(required=True)
+    format = ExportFormat(with_json=False)
+
+
 class ConsentReply(Reply):
     given = Bool(description="是否同意（申请、入住、退出均尊重本人意愿）")
     by = Str(description="表示同意的人：本人或监护人姓名")
@@ -212,6 +221,21 @@ class NoticeRowReply(Reply):
 NoticePageReply = page_of(NoticeRowReply, "NoticePageReply", "公示名单（身份证号脱敏）")
 
 
+class StandingRowReply(Reply):
+    enrolment_id = Str()
+    name = Str()
+    id_number_masked = Str()
+    division_code = Str()
+    care_mode = Code("care_modes")
+    policy_pack = Code("policy_packs")
+    since = Day(description="开始享受服务的日期")
+    clause = Str(description="要求长期公示的条款")
+
+
+StandingPageReply = page_of(StandingRowReply, "StandingPageReply",
+                            "长期公示名单：正在享受服务的对象（身份证号脱敏）")
+
+
 class PackRuleReply(Reply):
     id = Str(description="规则编号")
     label = Str(description="规则名称")
@@ -248,6 +272,8 @@ class PackReply(Reply):
     chain = ListOf(Code("application_steps"), description="审批环节")
     chain_clause = Str(description="审批环节的依据条款")
     notice_days = Int(description="公示天数；0 为不设公示期")
+    standing_notice_clause = Str(
+        null=True, description="要求对享受服务的对象长期公示的条款；文件未要求时为空")
     review_interval_months = Int(description="复核间隔（月）")
     signoff_departments = ListOf(Code("signoff_departments"), description="会签部门")
     handover_age = Int(null=True, description="移交民政的年龄；不移交为 null")

@@ -39,6 +39,8 @@ FIELD_DOCS: dict[str, str] = {
     "no_stable_income": "无稳定收入来源",
     "serious_illness": "患重病或慢性病",
     "needs_long_term_care": "需要长期日常照料",
+    "no_carer": "无人照顾（qingyunpu-2021 §四(三)1 的日常照料服务以此为条件）",
+    "sudden_no_carer": "因突发原因造成短时间生活无人照料",
     "health_stable": "健康状况稳定",
     "caregiver": "照护人（邻里照护）",
     "caregiver_id_number": "照护人身份证号码",

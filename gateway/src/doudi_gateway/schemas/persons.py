@@ -67,6 +67,8 @@ class FactPayloadReply(Reply):
     no_stable_income = Bool(optional=True)
     serious_illness = Bool(optional=True)
     needs_long_term_care = Bool(optional=True)
+    no_carer = Bool(optional=True)
+    sudden_no_carer = Bool(optional=True)
     health_stable = Bool(optional=True)
     # incapacity_assessment
     assessment_id = Str(optional=True)
@@ -267,6 +269,8 @@ class HouseholdSchema(Schema):
     no_stable_income = fields.Boolean()
     serious_illness = fields.Boolean()
     needs_long_term_care = fields.Boolean()
+    no_carer = fields.Boolean()
+    sudden_no_carer = fields.Boolean()
     health_stable = fields.Boolean()
     valid_from = CalendarDate()
 

@@ -12,6 +12,17 @@ from doudi_eligibility.packs import default_registry
 TODAY = date(2026, 3, 10)
 REGISTRY = default_registry()
 
+
+def with_notice(pack_id: str = "qingyunpu-2021", days: int = 7):
+    """A pack as if its document set a notice period of ``days`` before approval
+    (none of the five does today; the engine keeps the mechanism for one that will)."""
+    from doudi_eligibility.domain.packs import pack_from_data
+
+    data = dict(REGISTRY.get(pack_id).data)
+    chain = [s for s in data["chain"] if s != "sign_agreement"]
+    data.update(chain=[*chain, "public_notice", "sign_agreement"], notice_days=days)
+    return pack_from_data(data)
+
 #: a village in each jurisdiction
 DIVISIONS = {"luan-2021": "341502001201", "hangzhou-2024": "330106001001",
              "lanzhou-2021": "620102001001", "puyang-2020": "410928001201",

@@ -1,13 +1,10 @@
 """Each jurisdiction's application chain through the real service (PostgreSQL,
-RabbitMQ): happy path to enrolment, rejection, objection during public notice,
-illegal transitions, consent."""
+RabbitMQ): happy path to enrolment, rejection,
+illegal transitions, consent; the standing public list."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from doudi_common.clock import clock_of
 from doudi_common.errors import Conflict, Forbidden, Invalid
 from doudi_common.testing.fixtures import count_rows, wait_for
 from doudi_eligibility.testing import (
@@ -231,42 +228,37 @@ def test_puyang_centralised_refused_while_infected(eligibility, publish_as):
     assert "centralized" in changed[-1]["previous_care_modes"]
 
 
-def test_qingyunpu_chain_with_public_notice_and_objection(eligibility):
-    """qingyunpu-2021 §五: 公示 — an objection during notice returns the case to review."""
+def test_qingyunpu_chain_and_the_standing_public_list(eligibility, publish_as):
+    """qingyunpu-2021 §五: approved by the district, then the service agreement — no
+    notice period; §五6 长期公示: recipients stay on their village's standing list
+    for as long as they receive services."""
     container, rpc = eligibility
-    pid = register(rpc, "qingyunpu-2021", hardship=["dibao"], registration="urban")
+    village = DIVISIONS["qingyunpu-2021"]
+    pid = register(rpc, "qingyunpu-2021", hardship=["dibao"], registration="urban",
+                   household={"no_carer": True})
+    assess(container, publish_as, pid)
     app = file(rpc, pid, "home_visit")
     app = act(rpc, app, "village_review", "village_clerk")
     app = act(rpc, app, "township_check", "township_officer", data=HOME_VISIT)
     app = act(rpc, app, "approve", "county_officer")
-    assert app["state"] == "in_notice"
-    assert app["notice_until"] == (TODAY + timedelta(days=6)).isoformat()
-    with pytest.raises(Conflict):  # notice period not over
-        act(rpc, app, "close_notice", "village_clerk")
-    with pytest.raises(Conflict):
-        act(rpc, app, "sign_agreement", "county_officer")
-    notice = rpc.public_notice_list(DIVISIONS["qingyunpu-2021"][:9], "2026-03-01", "2026-03-31")
-    assert notice["total"] == 1 and notice["items"][0]["id_number_masked"].startswith("3601")
-    assert pid not in str(notice)
-    with pytest.raises(Invalid):
-        act(rpc, app, "object", "village_clerk")  # an objection must say what it is
-    app = act(rpc, app, "object", "village_clerk", comment="群众反映其子女有赡养能力")
-    assert app["state"] == "village_reviewed" and app["notice_until"] is None
-    assert rpc.public_notice_list(DIVISIONS["qingyunpu-2021"][:9], "2026-03-01",
-                                  "2026-03-31")["total"] == 0
-    # re-checked, approved again, notice passes
-    app = act(rpc, app, "township_check", "township_officer", data=HOME_VISIT)
-    app = act(rpc, app, "approve", "county_officer")
-    assert events(container, "application.approved") == []
-    clock_of(container).advance(days=7)
-    app = act(rpc, app, "close_notice", "village_clerk")
-    assert app["state"] == "approved"
-    assert events(container, "application.approved")[-1]["approved_on"] == TODAY.isoformat()
+    assert app["state"] == "approved" and app["notice_until"] is None
+    assert rpc.standing_notice_list(village)["total"] == 0  # not yet receiving services
     app = act(rpc, app, "sign_agreement", "township_officer")
     assert app["state"] == "enrolled"
-    actions = [s["action"] for s in rpc.get_application(app["application_id"])["steps"]]
-    assert actions == ["submit", "village_review", "township_check", "approve", "object",
-                       "township_check", "approve", "close_notice", "sign_agreement"]
+    for code in (village, village[:9], village[:6]):
+        standing = rpc.standing_notice_list(code)
+        assert standing["total"] == 1, code
+    (row,) = standing["items"]
+    assert row["clause"] == "qingyunpu-2021 §五6" and row["care_mode"] == "home_visit"
+    assert row["since"] == TODAY.isoformat() and row["id_number_masked"].startswith("3601")
+    assert pid not in str(standing)
+    assert rpc.standing_notice_list("360104001002")["total"] == 0  # another village
+    with pytest.raises(Invalid):
+        rpc.standing_notice_list("36010")
+    (enrolment,) = rpc.person_enrolments(pid)
+    rpc.end_enrolment(enrolment["enrolment_id"], "improved", TODAY.isoformat(), "王五",
+                      "county_officer", "自理能力恢复")
+    assert rpc.standing_notice_list(village)["total"] == 0  # off the list when it ends
 
 
 def test_lanzhou_chain_and_priority(eligibility, publish_as):

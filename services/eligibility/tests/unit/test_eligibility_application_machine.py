@@ -13,7 +13,7 @@ from doudi_eligibility.domain.application import (
     next_actions,
     transition,
 )
-from doudi_eligibility.testing import HOME_VISIT, REGISTRY
+from doudi_eligibility.testing import HOME_VISIT, REGISTRY, with_notice
 
 DAY = date(2026, 3, 10)
 ROLE = {"village_review": "village_clerk", "township_check": "township_officer",
@@ -23,7 +23,7 @@ ROLE = {"village_review": "village_clerk", "township_check": "township_officer",
 
 def walk(pack_id):
     """Take the pack's chain from submission to enrolment; -> list of states."""
-    pack = REGISTRY.get(pack_id)
+    pack = REGISTRY.get(pack_id) if isinstance(pack_id, str) else pack_id
     app, day, states = AppState("submitted"), DAY, ["submitted"]
     while app.state != "enrolled":
         action = next(a for a in next_actions(pack, app) if a not in ("reject", "withdraw",
@@ -50,9 +50,15 @@ def test_puyang_2020_s7_chain_departments_approve():
                                    "approved", "enrolled"]
 
 
-def test_qingyunpu_2021_s5_chain_with_notice():
+def test_qingyunpu_2021_s5_chain_has_no_notice_period():
+    """§五6 长期公示 is a standing list of recipients, not a period before approval."""
     assert walk("qingyunpu-2021") == ["submitted", "village_reviewed", "township_checked",
-                                      "in_notice", "approved", "enrolled"]
+                                      "approved", "enrolled"]
+
+
+def test_a_pack_with_a_notice_period_approves_after_it():
+    assert walk(with_notice()) == ["submitted", "village_reviewed", "township_checked",
+                                   "in_notice", "approved", "enrolled"]
 
 
 @pytest.mark.parametrize("pack_id", ["hangzhou-2024", "lanzhou-2021"])
@@ -79,14 +85,14 @@ def test_only_listed_actions_are_legal(pack_id, state):
 
 
 def test_objection_during_notice_returns_to_the_township_check():
-    pack = REGISTRY.get("qingyunpu-2021")
+    pack = with_notice()
     t = transition(pack, AppState("in_notice", {}, DAY), "object", "village_clerk", DAY,
                    comment="邻居反映有子女赡养")
     assert t.to_state == "village_reviewed" and t.returned
 
 
 def test_notice_cannot_close_early():
-    pack = REGISTRY.get("qingyunpu-2021")
+    pack = with_notice()
     with pytest.raises(Conflict):
         transition(pack, AppState("in_notice", {}, DAY), "close_notice", "village_clerk", DAY)
     t = transition(pack, AppState("in_notice", {}, DAY), "close_notice", "village_clerk",

@@ -21,7 +21,7 @@ from doudi_eligibility.domain.person import (
 )
 from doudi_eligibility.domain.rules import compile_condition, describe
 from doudi_eligibility.packs import load_pack
-from doudi_eligibility.testing import REGISTRY, assessment, cert, hardship, person
+from doudi_eligibility.testing import REGISTRY, assessment, cert, hardship, household, person
 
 BORN = date(1952, 3, 14)
 
@@ -256,7 +256,7 @@ ALIVE_CASES = {"luan-2021": [hardship("tekun"), assessment()],
                "hangzhou-2024": [hardship("tekun")],
                "lanzhou-2021": [hardship("dibao"), assessment("full", "LTC-2021", 4)],
                "puyang-2020": [hardship("orphan")],
-               "qingyunpu-2021": [hardship("dibao")]}
+               "qingyunpu-2021": [hardship("dibao"), assessment(), household(no_carer=True)]}
 
 
 @pytest.mark.parametrize("pack_id", sorted(ALIVE_CASES))

@@ -266,12 +266,18 @@ def enrolment_number(year: int, number: int) -> str:
     return f"ENR-{year}-{number:06d}"
 
 
+def check_division_code(code: Any, field: str = "division_code") -> str:
+    """A county (6 digits), township (9) or village (12) code a list is for."""
+    text = str(code or "").strip()
+    if not text.isdigit() or len(text) not in (6, 9, 12):
+        raise Invalid("区划代码应为6/9/12位数字", field=field)
+    return text
+
+
 def check_notice_period(township_code: Any, date_from: Any,
                         date_to: Any) -> tuple[str, date, date]:
     """The township (or county/village) and period of a public-notice list."""
-    code = str(township_code or "").strip()
-    if not code.isdigit() or len(code) not in (6, 9, 12):
-        raise Invalid("乡镇区划代码应为6/9/12位数字", field="township_code")
+    code = check_division_code(township_code, "township_code")
     start, end = parse_date(date_from, "date_from"), parse_date(date_to, "date_to")
     if start is None or end is None or end < start:
         raise Invalid("须给出公示期间（起止日期）", field="date_from")

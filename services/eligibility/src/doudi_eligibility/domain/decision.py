@@ -141,8 +141,8 @@ def decide(pack: Pack | None, pf: PersonFacts, explain: bool = True) -> Decision
                                                   for m in outcome.care_modes))
     else:  # every rule that failed, in the staff's words, with its clause
         failed = [r for r in rules if not r["passed"] and r["scope"] != "target_group"]
-        reason = "不属于任何对象类别" if not matched else "；".join(
-            f"{r['label']}（{r['clause']}）" for r in failed)
+        reason = "不属于任何对象类别" if not matched else "；".join(dict.fromkeys(
+            f"{r['label']}（{r['clause']}）" for r in failed))
         summary = f"{basis}，不符合：{reason}"
     return Decision(pf.on, outcome, tuple(g.rule for g in matched) if eligible else (),
                     tuple(rules), _facts(pf), summary, tuple(clauses))

@@ -93,6 +93,9 @@ class Pack:
     chain_clause: str
     signoff_departments: tuple[str, ...]
     notice_days: int
+    #: the clause that has recipients publicised on a standing list (长期公示) at
+    #: their village/community committee; "" where the document asks for none
+    standing_notice_clause: str
     review_interval_months: int
     review_clause: str
     handover_age: int | None
@@ -126,7 +129,9 @@ class Pack:
             "care_modes": sorted(self.modes), "accepted_standards": list(self.accepted_standards),
             "chain": list(self.chain), "chain_clause": self.chain_clause,
             "signoff_departments": list(self.signoff_departments),
-            "notice_days": self.notice_days, "review_interval_months": self.review_interval_months,
+            "notice_days": self.notice_days,
+            "standing_notice_clause": self.standing_notice_clause or None,
+            "review_interval_months": self.review_interval_months,
             "handover_age": self.handover_age, "handover_modes": list(self.handover_modes),
             "general_rules": [r.summary() for r in self.general],
             "target_groups": [g.rule.summary() | {"care_modes": list(g.modes)}
@@ -190,6 +195,7 @@ def pack_from_data(data: dict[str, Any]) -> Pack:
                            sorted(data.get("priority") or (), key=lambda p: int(p["rank"]))),
             chain=chain, chain_clause=data.get("chain_clause", ""),
             signoff_departments=signoff, notice_days=notice_days,
+            standing_notice_clause=data.get("standing_notice_clause") or "",
             review_interval_months=int(data.get("review_interval_months") or 12),
             review_clause=data.get("review_clause", ""),
             handover_age=handover.get("age"),

@@ -33,7 +33,7 @@ REGISTRATIONS = ("rural", "urban")
 HOUSEHOLD_FLAGS = ("lives_alone", "no_spouse_or_children", "no_supporter",
                    "no_close_relatives", "depends_on_relatives", "guardian_unable",
                    "no_work_ability", "no_stable_income", "serious_illness",
-                   "needs_long_term_care", "health_stable")
+                   "needs_long_term_care", "health_stable", "no_carer", "sudden_no_carer")
 RELATIONSHIPS = ("spouse", "child", "parent", "sibling", "grandchild", "grandparent",
                  "guardian", "other")
 INCOME_GROUPS = ("low", "lower_middle", "middle", "upper_middle", "high")

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from doudi_common.dates import utcnow
 from doudi_common.errors import NotFound
-from doudi_common.queries import row_by
+from doudi_common.queries import fetch_page, row_by
 from doudi_common.serialize import to_jsonable
 
 from doudi_eligibility.models import enrolment_history, enrolments, persons
@@ -98,3 +98,15 @@ def reaching_age(session, policy_pack: str, care_modes: tuple[str, ...],
     for r in rows:
         by_person.setdefault(r.id_number, []).append(dict(r._mapping))
     return by_person
+
+
+def standing_page(session, code: str, packs: tuple[str, ...], page: int,
+                  per_page: int) -> tuple[list[dict], int]:
+    """Current recipients (active enrolments) in the division ``code`` under
+    ``packs``, by village then name: the standing public list (a page)."""
+    stmt = (sa.select(enrolments, persons.c.name)
+            .join(persons, persons.c.id_number == enrolments.c.id_number)
+            .where(enrolments.c.division_code.like(f"{code}%"),
+                   enrolments.c.status == "active", enrolments.c.policy_pack.in_(packs))
+            .order_by(enrolments.c.division_code, persons.c.name, enrolments.c.enrolment_id))
+    return fetch_page(session, stmt, page, per_page)
