@@ -276,7 +276,8 @@ class PersonHandedOver(EventData):
 class ReviewCompleted(EventData):
     """A periodic review was completed. For the annual income re-assessment
     (luan-2021 §三(六)) the family's co-payment band and share follow the income
-    (luan-2021 §三(四)); funding applies the share from ``completed_on``."""
+    (luan-2021 §三(四)); funding settles by the share from the month after
+    ``completed_on``."""
 
     enrolment_id = Text(max_length=64, required=True)
     id_number = IdNumber(required=True)

@@ -94,6 +94,17 @@ def test_luan_2021_s3_4_copay_share_follows_family_income():
     assert pack.copay_band("1000.00").band == "B"
     assert pack.copay_band("5000").band == "D"
     assert pack.copay_band("300.00").clause == "luan-2021 §三(四)"
+    # one county parameter, read by eligibility and funding alike (issue 17 item 11)
+    from doudi_contracts.local_parameters import copay_bands, parameter
+
+    assert pack.copay_bands == copay_bands(P)
+    assert "县" in parameter(P, "copay_bands")["set_by"]
+    # the bands in force on the review date: none before the document
+    from datetime import date
+
+    assert pack.copay_band("300.00", date(2019, 1, 1)).band == "A"  # earliest version
+    others = [p.id for p in REGISTRY.packs if p.copay_bands]
+    assert others == [P]  # only luan-2021 asks families to pay a share
 
 
 def test_luan_2021_s3_6_chain_and_yearly_review():

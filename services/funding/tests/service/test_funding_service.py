@@ -209,3 +209,38 @@ def test_donations_are_receipted_and_announced(funding, event_tap):
     balances = {a["code"]: a["balance"] for a in call(funding, "fund_balances",
                                                       "341502")["accounts"]}
     assert balances["donations:341502"] == "-12000.00" and balances["cash:341502"] == "12000.00"
+
+
+def test_the_annual_income_review_changes_the_family_share(funding, publish_as, rabbit):
+    """luan-2021 §三(六) 每年至少对养护对象家庭收入情况进行一次评估,依据评估结论及时调整养护对象
+    家庭承担费用比例: eligibility's review.completed sets the share funding settles
+    by from the next month; a redelivered event changes nothing (issue 17)."""
+    from doudi_common.testing.fixtures import publish_event
+
+    pid = make_id_number(seq=31)
+    publish_as("institutions", "placement.admitted", admitted("PL-31", pid))
+    wait_for(lambda: count_rows(funding, "cases") == 1, message="case opened")
+    call(funding, "settle_month", "341502", "2026-03")
+    assert settled_lines(funding, "2026-03")[0]["by_channel"]["family_share"] == "0.00"
+    review = {"enrolment_id": "ENR-31", "id_number": pid, "division_code": "341502001001",
+              "kind": "annual_income", "completed_on": "2026-03-20",
+              "income_per_head": "1500.00", "copay_band": "C", "previous_copay_band": None,
+              "copay_share": "0.20", "next_review_on": "2027-03-20",
+              "clause": "luan-2021 §三(四)"}
+    event_id = "0b6c1f9e-31aa-4c55-9d2e-000000000031"
+    for _ in range(2):
+        publish_event(rabbit, "eligibility", "review.completed", review, event_id=event_id)
+    wait_for(lambda: count_rows(funding, "self_pay_ratios", id_number=pid) == 1,
+             message="the review's share recorded")
+    clock_of(funding).set(date(2026, 5, 2))
+    call(funding, "settle_month", "341502", "2026-04")
+    (april,) = [x for x in settled_lines(funding, "2026-04") if x["line"] == "regular"]
+    assert april["self_pay_ratio"] == "0.20"
+    assert april["by_channel"]["family_share"] == "400.00"  # 20 % of 2000.00, nothing else
+    # a review without a share (another kind of review) leaves the ratio alone
+    other = publish_event(rabbit, "eligibility", "review.completed",
+                          {**review, "copay_share": None, "copay_band": None,
+                           "completed_on": "2026-04-20"})
+    wait_for(lambda: count_rows(funding, "inbox", event_id=other["id"]) == 1,
+             message="the second review handled")
+    assert count_rows(funding, "self_pay_ratios", id_number=pid) == 1

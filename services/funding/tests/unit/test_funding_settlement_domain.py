@@ -128,12 +128,32 @@ def test_luan_dibao_resident_with_two_disability_subsidies_and_30_percent():
     assert (split.family, split.donations, split.county) == (37800, 30000, 58200)
 
 
-def test_luan_ratio_from_the_means_table():
+def test_luan_2021_s3_4_ratio_from_the_one_county_parameter():
+    """luan-2021 §三(四)二 群众自付部分费用……分类、合理确定个人付费比例: the bands are
+    the county's, kept once (doudi_contracts.local_parameters) and the same as
+    eligibility's (issue 17 item 11)."""
+    from doudi_contracts.local_parameters import band_for, copay_bands
+
     pack = pack_for("341502")
     assert pack.name == "luan-2021"
-    ratio, _ = self_pay_ratio(pack, Decimal(2400))  # household 7200 / 3 persons
-    assert ratio == Decimal("0.30")
-    assert self_pay_ratio(pack, Decimal(800))[0] == Decimal("0.00")
+    ratio, band = self_pay_ratio(pack, Decimal(2400))  # household 7200 / 3 persons
+    assert (ratio, band) == (Decimal("0.30"), "D")
+    assert self_pay_ratio(pack, Decimal(500))[0] == Decimal("0.00")
+    assert self_pay_ratio(pack, Decimal("500.01"))[0] == Decimal("0.10")
+    assert pack.self_pay_bands == copay_bands("luan-2021")
+    for income in ("0", "500", "800", "1000.01", "2000", "9999"):
+        shared = band_for(copay_bands("luan-2021"), income)
+        assert (shared.share, shared.band) == self_pay_ratio(pack, Decimal(income))
+
+
+@pytest.mark.parametrize("county", ["410928", "360104", "620102", "330106"])
+def test_no_family_payment_where_the_document_asks_none(county):
+    """Only luan-2021 §三(四)二 has families pay a share; puyang-2020 §六 funds
+    centralised care from department funds, charity and county finance, and
+    qingyunpu, lanzhou and hangzhou ask no family payment (issue 17 item 7)."""
+    pack = pack_for(county)
+    assert pack.self_pay_bands == ()
+    assert self_pay_ratio(pack, Decimal(9000)) == (Decimal("0.00"), "no table")
 
 
 def test_puyang_neighbour_care_pays_the_caregiver():

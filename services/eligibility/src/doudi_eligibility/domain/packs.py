@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from doudi_common.errors import Invalid, NotFound
 from doudi_common.ids import division_prefix
+from doudi_contracts.local_parameters import CopayBand, band_for, copay_bands
 
 from doudi_eligibility.domain.rules import attrs, compile_condition, describe
 
@@ -68,14 +68,6 @@ class ModeSpec:
 
 
 @dataclass(frozen=True)
-class CopayBand:
-    band: str
-    max_income: Decimal | None  # monthly income per head, inclusive; None = above all
-    share: Decimal
-    clause: str
-
-
-@dataclass(frozen=True)
 class Pack:
     id: str
     version: str
@@ -102,7 +94,6 @@ class Pack:
     handover_modes: tuple[str, ...]
     handover_clause: str
     consent_clause: str
-    copay_bands: tuple[CopayBand, ...]
     data: dict[str, Any] = field(compare=False, repr=False)
 
     @property
@@ -113,12 +104,16 @@ class Pack:
         return self.effective_from <= on and (self.effective_until is None
                                               or on <= self.effective_until)
 
-    def copay_band(self, income_per_head: Any) -> CopayBand | None:
-        income = Decimal(str(income_per_head))
-        for band in self.copay_bands:
-            if band.max_income is None or income <= band.max_income:
-                return band
-        return None
+    @property
+    def copay_bands(self) -> tuple[CopayBand, ...]:
+        """luan-2021 §三(四)'s co-payment bands, a county parameter kept once in
+        doudi_contracts.local_parameters (funding settles by the same); () where
+        the document asks no family payment."""
+        return tuple(copay_bands(self.id))
+
+    def copay_band(self, income_per_head: Any, on: date | None = None) -> CopayBand | None:
+        band: CopayBand | None = band_for(copay_bands(self.id, on), income_per_head)
+        return band
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -202,10 +197,6 @@ def pack_from_data(data: dict[str, Any]) -> Pack:
             handover_modes=tuple(handover.get("care_modes") or ()),
             handover_clause=handover.get("clause", ""),
             consent_clause=data.get("consent_clause", ""),
-            copay_bands=tuple(CopayBand(b["band"], Decimal(str(b["max_income"]))
-                                        if b.get("max_income") is not None else None,
-                                        Decimal(str(b["share"])), b["clause"])
-                              for b in data.get("copay_bands") or ()),
             data=data)
     except KeyError as exc:
         raise Invalid("政策包缺少字段", field=str(exc), pack=data.get("id")) from None

@@ -59,7 +59,7 @@ class Enrolments:
         pack = self.registry.get(row["policy_pack"], row["pack_version"])
         on = parse_date(completed_on, "completed_on", self.clock.today())
         income = parse_income(income_per_head)
-        band = pack.copay_band(income) if pack.copay_bands else None
+        band = pack.copay_band(income, on)
         new_band = band.band if band else None
         share = str(band.share) if band else None
         clause = band.clause if band else pack.review_clause

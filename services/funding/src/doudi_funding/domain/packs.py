@@ -10,17 +10,10 @@ used until a county configures its own; every rule carries its clause.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
-
-@dataclass(frozen=True)
-class RatioBand:
-    """Per-capita monthly household income below ``below`` (yuan; None = no
-    upper bound) -> self-pay ratio of what the person's own subsidies leave."""
-
-    below: Decimal | None
-    ratio: Decimal
-    label: str
+from doudi_contracts.local_parameters import CopayBand, band_for, copay_bands
 
 
 @dataclass(frozen=True)
@@ -28,8 +21,10 @@ class FundingPack:
     name: str
     version: str
     division_prefixes: tuple[str, ...]
-    #: luan-2021 §三(四)二: 根据其经济承受能力，分类、合理确定个人付费比例
-    self_pay_bands: tuple[RatioBand, ...] = ()
+    #: luan-2021 §三(四)二: 根据其经济承受能力，分类、合理确定个人付费比例 — the
+    #: bands are a county parameter shared with eligibility (doudi_contracts.
+    #: local_parameters); () where the document asks no family payment
+    self_pay_bands: tuple[CopayBand, ...] = ()
     #: hardship statuses that never self-pay (tekun keep their own channel, luan-2021 §三(一))
     self_pay_exempt: tuple[str, ...] = ("tekun",)
     #: puyang-2020 §五 §六: 县(区)财政为照护残疾人每月发放托养照护补贴
@@ -48,31 +43,22 @@ class FundingPack:
     clauses: dict[str, str] = field(default_factory=dict)
 
 
-_LUAN_BANDS = (
-    RatioBand(Decimal(1000), Decimal("0.00"), "below 1000/person/month"),
-    RatioBand(Decimal(1500), Decimal("0.10"), "1000-1500"),
-    RatioBand(Decimal(2000), Decimal("0.20"), "1500-2000"),
-    RatioBand(Decimal(3000), Decimal("0.30"), "2000-3000"),
-    RatioBand(None, Decimal("0.50"), "3000 and above"),
-)
-
 PACKS: tuple[FundingPack, ...] = (
-    FundingPack("luan-2021", "1", ("3415",), self_pay_bands=_LUAN_BANDS,
+    FundingPack("luan-2021", "1", ("3415",), self_pay_bands=copay_bands("luan-2021"),
                 clauses={"channels": "luan-2021 §三(四)", "self_pay": "luan-2021 §三(四)",
                          "review": "luan-2021 §三(六)"}),
-    FundingPack("puyang-2020", "1", ("4109",), self_pay_bands=_LUAN_BANDS,
+    FundingPack("puyang-2020", "1", ("4109",),
                 caregiver_subsidy_monthly=Decimal("300.00"),
                 topup_sources=("cdpf", "civil_affairs", "poverty"),
                 clauses={"neighbor": "puyang-2020 §四(一) §五 §六",
                          "centralized": "puyang-2020 §四(四) §六",
                          "top_up": "puyang-2020 §六"}),
-    FundingPack("qingyunpu-2021", "1", ("360104",), self_pay_bands=_LUAN_BANDS,
-                pilot_fund_pays_services=True,
+    FundingPack("qingyunpu-2021", "1", ("360104",), pilot_fund_pays_services=True,
                 clauses={"service_subsidy": "qingyunpu-2021 §四(三)6",
                          "special_account": "qingyunpu-2021 §六(二)"}),
-    FundingPack("lanzhou-2021", "1", ("6201",), self_pay_bands=_LUAN_BANDS,
+    FundingPack("lanzhou-2021", "1", ("6201",),
                 clauses={"service_subsidy": "lanzhou-2021 §四(二)3"}),
-    FundingPack("hangzhou-2024", "1", ("3301",), self_pay_bands=_LUAN_BANDS,
+    FundingPack("hangzhou-2024", "1", ("3301",),
                 management_fee_per_head_year=Decimal("1200.00"),
                 clauses={"management_fee": "hangzhou-2024 §五(二)"}),
 )
@@ -94,9 +80,10 @@ def pack_named(name: str) -> FundingPack | None:
     return next((p for p in PACKS if p.name == name), None)
 
 
-def self_pay_ratio(pack: FundingPack, per_capita_income: Decimal) -> tuple[Decimal, str]:
-    """The ratio for a household's per-capita monthly income (annual review)."""
-    for band in pack.self_pay_bands:
-        if band.below is None or per_capita_income < band.below:
-            return band.ratio, band.label
-    return Decimal("0.00"), "no table"
+def self_pay_ratio(pack: FundingPack, per_capita_income: Decimal,
+                   on: date | None = None) -> tuple[Decimal, str]:
+    """The ratio for a household's per-capita monthly income at the review on
+    ``on`` (the bands in force then); 0 where the document asks no family payment."""
+    bands = copay_bands(pack.name, on) if pack.self_pay_bands else ()
+    band = band_for(bands, per_capita_income)
+    return (band.share, band.band) if band else (Decimal("0.00"), "no table")

@@ -18,6 +18,7 @@ from doudi_funding.domain import funds
 from doudi_funding.domain.days import next_month
 from doudi_funding.domain.settlement import CENTRALIZED, NEIGHBOR, county_of
 from doudi_funding.models import person_directory
+from doudi_funding.schemas import parse_ratio
 from doudi_funding.store import cases as case_store
 from doudi_funding.store.facts import grant_subsidy
 from doudi_funding.store.payouts import pay_out, pay_services
@@ -27,17 +28,35 @@ log = get_logger(__name__)
 
 
 class SuiteAndDepartmentEvents:
-    @subscribe("eligibility", ["person.registered", "enrolment.*", "person.handed_over"])
+    @subscribe("eligibility", ["person.registered", "enrolment.*", "person.handed_over",
+                               "review.completed"])
     def on_eligibility(self, event):
         kind, data = event["type"], event["data"]
         if kind == "person.registered":
             record_person(self.db, person_directory, event)
+        elif kind == "review.completed" and data.get("copay_share") is not None:
+            self._family_share(data)
         elif kind.startswith("enrolment."):
             self._enrolment(event)
         elif kind == "person.handed_over" and NEIGHBOR in data["ended_care_modes"]:
             # puyang-2020 §六: at 60 neighbour care under this policy ends
             self._end_cases(data["id_number"], data["handed_over_on"] - timedelta(days=1),
                             "handed_over", event["id"], kinds=(NEIGHBOR,))
+
+    def _family_share(self, data: dict) -> None:
+        """luan-2021 §三(六) 每年至少对养护对象家庭收入情况进行一次评估,依据评估结论及时
+        调整养护对象家庭承担费用比例: the share eligibility set at the annual income
+        review applies from the month after it (a month already settled is adjusted)."""
+        session, on = self.db.session, data["completed_on"]
+        from_month = next_month(month_of(on))
+        case_store.add_self_pay_ratio(
+            session, id_number=data["id_number"], from_month=from_month,
+            ratio=str(parse_ratio(data["copay_share"])), band=data.get("copay_band"),
+            per_capita_fen=to_fen(data["income_per_head"])
+            if data.get("income_per_head") is not None else None,
+            reason=f"annual review {on.isoformat()}", clause=data["clause"])
+        mark_late(session, utcnow(), case_ids=case_store.case_ids_of(session, data["id_number"]),
+                  from_month=from_month)
 
     @subscribe("institutions", ["placement.*", "catalog.price_changed"])
     def on_institutions(self, event):

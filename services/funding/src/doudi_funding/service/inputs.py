@@ -34,7 +34,7 @@ class Inputs:
         per_capita = funds.per_capita_income(household_size, income)
         pack = funds.require_pack(pack_named(policy_pack) if policy_pack
                                   else pack_for(self._division(id_number)))
-        ratio, band = self_pay_ratio(pack, per_capita)
+        ratio, band = self_pay_ratio(pack, per_capita, on)
         clause = pack.clauses.get("self_pay", SELF_PAY_CLAUSE)
         return self._store_ratio(id_number, ratio, next_month(month_of(on)),
                                  f"annual review {on.isoformat()}", band, per_capita, clause)
