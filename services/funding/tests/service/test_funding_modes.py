@@ -104,19 +104,37 @@ def test_serve_then_subsidise_from_the_pilot_special_account(funding, publish_as
     assert call(funding, "reconciliation", "360104")["ok"]
 
 
-def test_hangzhou_management_fee_per_head(funding, publish_as):
-    person = make_id_number(region="330102", seq=51)
-    publish_as("institutions", "placement.admitted", {
-        "placement_id": "PL-HZ-1", "id_number": person, "division_code": "330102001",
-        "institution_uscc": INST, "care_mode": "centralized", "admitted_on": "2026-03-01",
-        "bed_no": None, "monthly_price": "3000.00", "enrolment_id": None,
-        "care_level": "full"})
-    wait_for(lambda: count_rows(funding, "cases") == 1, message="placement")
+def test_hangzhou_2024_s5_2_management_fee_per_tekun_person_paid_by_the_township(
+        funding, publish_as):
+    """hangzhou-2024 §五(二) 乡镇(街道)……根据辖区集中供养的特困人员数量,按照每人每年一定标准
+    支付相应服务管理费用: only for centralised tekun persons, owed by their township to
+    the institution, and not part of the county's cover (issue 17 item 10)."""
+    tekun, dibao = make_id_number(region="330102", seq=51), make_id_number(region="330102",
+                                                                           seq=52)
+    for n, (person, hardship, town) in enumerate(((tekun, "tekun", "330102001"),
+                                                  (dibao, "dibao", "330102002")), 1):
+        publish_as("eligibility", "enrolment.started", {
+            "enrolment_id": f"ENR-HZ-{n}", "id_number": person, "division_code": town + "001",
+            "care_mode": "centralized", "hardship": [hardship], "incapacity_level": "full",
+            "started_on": "2026-03-01", "application_id": None, "institution_uscc": INST})
+        publish_as("institutions", "placement.admitted", {
+            "placement_id": f"PL-HZ-{n}", "id_number": person, "division_code": town + "001",
+            "institution_uscc": INST, "care_mode": "centralized", "admitted_on": "2026-03-01",
+            "bed_no": None, "monthly_price": "3000.00", "enrolment_id": f"ENR-HZ-{n}",
+            "care_level": "full"})
+    wait_for(lambda: count_rows(funding, "cases") == 2 and
+             count_rows(funding, "care_levels") == 2, message="enrolments and placements")
     run = call(funding, "settle_month", "330102", "2026-03")
-    assert run["management_fee"] == "100.00"          # 1200.00 a year, 1/12 a month
+    assert run["management_fee"] == "100.00"          # 1200.00 a year, 1/12, one tekun person
+    assert run["total"] == "6000.00"                  # the care cost of the two, nothing more
     statement = call(funding, "institution_statement", INST, "2026-03")
     assert statement["management_fee"] == "100.00"
-    assert [p["amount"] for p in statement["payouts"]] == ["3100.00"]
+    assert [p["amount"] for p in statement["payouts"]] == ["6100.00"]
+    with db_engine(funding).connect() as conn:
+        payers = conn.execute(sa.text(
+            "SELECT e.party, e.amount_fen FROM ledger_entries e JOIN ledger_txns t USING (txn_id)"
+            " WHERE t.purpose = 'management_fee' AND e.amount_fen > 0")).all()
+    assert [tuple(r) for r in payers] == [("330102001", 10000)]  # the tekun person's township
     assert call(funding, "reconciliation")["ok"]
 
 

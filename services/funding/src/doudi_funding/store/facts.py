@@ -48,6 +48,8 @@ class CaseFacts(NamedTuple):
     caregiver_id_number: str | None
     case: CaseInput
     ratio: Decimal
+    division_code: str = ""
+    hardship: tuple[str, ...] = ()
 
 
 def catalogues(session, institutions: Iterable[str] | None, last: date
@@ -109,6 +111,18 @@ def _subsidies_in_force(month: str, persons) -> sa.Subquery:
         .group_by(ps.id_number).subquery("subs")
 
 
+def _hospital_stays(session, id_numbers: set[str], first: date, last: date
+                    ) -> dict[str, list[tuple[date, date | None]]]:
+    """The hospital stays overlapping the month, per person."""
+    stays: dict[str, list[tuple[date, date | None]]] = defaultdict(list)
+    hs = hospital_stays.c
+    for r in session.execute(sa.select(hs.id_number, hs.admitted_on, hs.discharged_on).where(
+            hs.id_number.in_(id_numbers), hs.admitted_on <= last,
+            sa.or_(hs.discharged_on.is_(None), hs.discharged_on >= first))):
+        stays[r.id_number].append((r.admitted_on, r.discharged_on))
+    return stays
+
+
 def load_facts(session, county: str, month: str, *, case_ids: list[str] | None = None,
                only_unsettled: bool = True) -> list[CaseFacts]:
     """Every case of the county in care during ``month`` with the facts its
@@ -129,9 +143,9 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
                  sa.or_(cases.c.end_date.is_(None), cases.c.end_date >= first)]
     subs = _subsidies_in_force(month, sa.select(cases.c.id_number).where(*where))
     q = sa.select(cases.c.case_id, cases.c.kind, cases.c.id_number, cases.c.institution_uscc,
-                  cases.c.caregiver_id_number, cases.c.monthly_price_fen, cases.c.start_date,
-                  cases.c.end_date, care_levels.c.incapacity_level, care_levels.c.hardship,
-                  *[subs.c[k] for k in SUBSIDY_KINDS], ratio) \
+                  cases.c.division_code, cases.c.caregiver_id_number, cases.c.monthly_price_fen,
+                  cases.c.start_date, cases.c.end_date, care_levels.c.incapacity_level,
+                  care_levels.c.hardship, *[subs.c[k] for k in SUBSIDY_KINDS], ratio) \
         .select_from(cases.outerjoin(care_levels, care_levels.c.id_number == cases.c.id_number)
                      .outerjoin(subs, subs.c.id_number == cases.c.id_number)).where(*where)
     if only_unsettled:
@@ -141,26 +155,22 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
     rows = session.execute(q).all()
     catalogue = catalogues(session, {r[3] for r in rows if r[3]}, last) if rows else {}
     seg_cache: dict[tuple, list] = {}
-    stays: dict[str, list] = defaultdict(list)
-    if rows and pack.hospital_free_days is not None:
-        hs = hospital_stays.c
-        for r in session.execute(sa.select(hs.id_number, hs.admitted_on, hs.discharged_on).where(
-                hs.id_number.in_({r[2] for r in rows}), hs.admitted_on <= last,
-                sa.or_(hs.discharged_on.is_(None), hs.discharged_on >= first))):
-            stays[r.id_number].append((r.admitted_on, r.discharged_on))
+    stays = _hospital_stays(session, {r[2] for r in rows}, first, last) \
+        if rows and pack.hospital_free_days is not None else {}
     caregiver_fen = to_fen(pack.caregiver_subsidy_monthly)
     exempt_statuses = set(pack.self_pay_exempt)
     zero = Decimal(0)
     ratio_of: dict[str, Decimal] = {}
     subsidy_maps: dict[tuple, dict] = {}
     out = []
-    for (case_id, kind, id_number, inst, caregiver, price, start, end, level, hardship,
-         dibao, dla, sdns, ratio_text) in rows:
+    for (case_id, kind, id_number, inst, division, caregiver, price, start, end, level,
+         hardship_text, dibao, dla, sdns, ratio_text) in rows:
         # days in care (days.days_in_care, inlined for the bulk path)
         lo = max(first, start)
         hi = last if end is None or end > last else end
         days = (hi - lo).days + 1 if hi >= lo else 0
-        if (hardship and exempt_statuses.intersection(hardship.split(","))) or ratio_text is None:
+        hardship = tuple(hardship_text.split(",")) if hardship_text else ()
+        if exempt_statuses.intersection(hardship) or ratio_text is None:
             ratio_value = zero
         else:
             ratio_value = ratio_of.get(ratio_text)
@@ -187,5 +197,6 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
                 cost_fen = prorate_fen(base, charged, days)
         out.append(CaseFacts(case_id, kind, id_number, inst, caregiver, CaseInput(
             case_id, kind, days, dim, cost, subs, ratio_value,
-            caregiver_fen if kind == NEIGHBOR else 0, inst, cost_fen), ratio_value))
+            caregiver_fen if kind == NEIGHBOR else 0, inst, cost_fen), ratio_value, division,
+            hardship))
     return out

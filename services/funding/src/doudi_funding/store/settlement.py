@@ -15,13 +15,12 @@ Bulk path of ``settle_county_month`` (one county, one month):
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from doudi_common.money import allocate, from_fen, to_fen
+from doudi_common.money import from_fen
 from doudi_common.paging import offset_of
 
 from doudi_funding.domain import ledger as L
@@ -29,12 +28,11 @@ from doudi_funding.domain.days import (
     days_in_care,
     month_bounds,
 )
+from doudi_funding.domain.fees import FeeCase, management_fees, monthly_share
 from doudi_funding.domain.packs import FundingPack, pack_for
 from doudi_funding.domain.settlement import (
-    CENTRALIZED,
     CaseSplit,
     adjustment,
-    prorate_fen,
     settle,
     settlement_id_for,
 )
@@ -155,7 +153,8 @@ def settle_county_month(uow, county: str, month: str, now: datetime,
     ).where(case_settlements.c.settlement_id == sid)).one()
     n, dib, dla, sdns, fam, de, dp, cty, cg, adj = (int(x) for x in totals)
     own, don = dib + dla + sdns, de + dp
-    county_cover = cty + cg + management + service
+    # the management fee is the townships' (hangzhou-2024 §五(二)), not the county's cover
+    county_cover = cty + cg + service
     run = {"settlement_id": sid, "county": county, "month": month, "status": "completed",
            "cases": n, "own_fen": own, "family_fen": fam, "donations_fen": don,
            "county_fen": county_cover, "total_fen": own + fam + don + county_cover,
@@ -208,23 +207,19 @@ def _adjustment_lines(session, county: str, month: str, sid: str) -> list[tuple]
 
 
 def _management_fees(session, pack: FundingPack, county, month, sid, splits, by_id, now) -> int:
-    yearly = to_fen(pack.management_fee_per_head_year)
-    if not yearly:
-        return 0
-    monthly = to_fen(allocate(from_fen(yearly), [1] * 12)[int(month[5:]) - 1])
-    per_inst: dict[str, int] = defaultdict(int)
-    for s in splits:
-        inst = by_id[s.case_id].institution_uscc
-        if s.kind == CENTRALIZED and inst and s.days:
-            per_inst[inst] += prorate_fen(monthly, s.days, s.days_in_month)
-    for inst, fee in sorted(per_inst.items()):
+    """hangzhou-2024 §五(二): each township pays the institutions for its centralised
+    tekun persons (domain.fees); the debit names the paying township (party)."""
+    owed = management_fees(monthly_share(pack.management_fee_per_head_year, month), (
+        FeeCase(s.kind, by_id[s.case_id].hardship, by_id[s.case_id].division_code[:9],
+                by_id[s.case_id].institution_uscc, s.days, s.days_in_month) for s in splits))
+    for (township, inst), fee in sorted(owed.items()):
         post(session, L.transaction("settlement", [
-            L.Posting(L.account("management_fee", county), fee),
+            L.Posting(L.account("management_fee", county), fee, township),
             L.Posting(L.account("payable", county, "care_fee"), -fee, inst)],
             purpose="management_fee", memo=pack.clauses.get("management_fee", "")),
-            txn_id=f"{sid}:mgmt:{inst}", county=county, month=month, settlement_id=sid,
-            now=now)
-    return sum(per_inst.values())
+            txn_id=f"{sid}:mgmt:{township}:{inst}", county=county, month=month,
+            settlement_id=sid, now=now)
+    return sum(owed.values())
 
 
 def _department_top_ups(session, pack: FundingPack, county, month, sid, now) -> int:
