@@ -19,7 +19,9 @@ SOURCE = "health"
 #: GB/T 42195-2022 老年人能力评估规范: 0 能力完好 … 4 能力完全丧失.
 #: LTC-2021 长期护理失能等级评估标准(试行): 0 基本正常, 1 轻度, 2 中度,
 #: 3–5 重度失能 I–III 级.
-STANDARD_LEVELS = {"MZ/T 039-2013": 3, "GB/T 42195-2022": 4, "LTC-2021": 5}
+#: AH-TK-2017 安徽省特困人员生活自理能力评估 (皖民社救字〔2017〕129号): 0 具备生活自理
+#: 能力, 1 部分丧失, 2 完全丧失 (luan-2021 §三(一) accepts it beside the national standard).
+STANDARD_LEVELS = {"MZ/T 039-2013": 3, "GB/T 42195-2022": 4, "LTC-2021": 5, "AH-TK-2017": 2}
 
 
 class Icd10(_Strict, fields.String):
@@ -48,7 +50,7 @@ class AssessmentCompleted(EventData):
     standard = Choice(STANDARD_LEVELS, required=True)
     level = Int(0, 5, required=True, metadata={
         "description": "grade within the standard: MZ/T 039-2013 0-3, GB/T 42195-2022 0-4, "
-                       "LTC-2021 0-5"})
+                       "LTC-2021 0-5, AH-TK-2017 0-2"})
     incapacity_level = Choice(INCAPACITY_LEVELS, required=True,
                               metadata={"description": "自理 none / 半失能 partial / 失能 full"})
     assessed_on = IsoDate(required=True)

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pytest
 from doudi_eligibility.testing import assessment, cert, decide_for, hardship, household, rule
 
 P = "luan-2021"
@@ -49,10 +50,28 @@ def test_luan_2021_s3_1_severely_disabled_but_not_incapacitated_is_not_admitted(
 
 
 def test_luan_2021_s3_1_incapacity_needs_an_accepted_standard():
-    """§三(一) 失能人员等级评定……根据《老年人能力评估标准》: an LTC-2021 grading is not one."""
-    d = decide_for(P, [cert("physical", 1), assessment("full", "LTC-2021", 4)])
+    """§三(一) 失能人员等级评定……根据民政部《老年人能力评估标准》《安徽省……特困人员认定办法》
+    或残疾人评定: an LTC-2021 grading is none of the three."""
+    d = decide_for(P, [hardship("dibao"), assessment("full", "LTC-2021", 4)])
     assert not d.outcome.eligible
     assert rule(d, "luan-incapacitated")["passed"] is False
+
+
+@pytest.mark.parametrize(("facts", "passed"), [
+    ([assessment("partial", "MZ/T 039-2013", 2)], True),
+    ([assessment("full", "GB/T 42195-2022", 4)], True),
+    ([assessment("partial", "AH-TK-2017", 1)], True),       # the province's tekun rules
+    ([cert("physical", 2)], True),                          # 残疾人评定: a severe grade
+    ([cert("physical", 1), assessment("none", "GB/T 42195-2022", 0)], False),  # found able
+    ([cert("hearing", 3)], False),                          # not a severe grade
+    ([assessment("full", "LTC-2021", 4)], False),
+])
+def test_luan_2021_s3_1_three_ways_to_grade_incapacity(facts, passed):
+    """§三(一) 根据民政部《老年人能力评估标准》《安徽省民政厅关于印发安徽省特困人员认定办法的通知》
+    或残疾人评定等有关规定实施 (issue 17 item 9: not only the national standard)."""
+    d = decide_for(P, [hardship("dibao"), *facts])
+    assert rule(d, "luan-incapacitated")["passed"] is passed
+    assert d.outcome.eligible is passed
 
 
 def test_luan_2021_s3_1_rural_dibao_and_low_income():
