@@ -49,11 +49,12 @@ def test_lanzhou_2021_s4_1_2_incapacity_by_ltc_or_mzt_039():
 def test_lanzhou_2021_s4_3_2_priority_by_hardship_and_incapacity():
     """§四(三)2 以经济困难程度、失能等级程度为基础的分类保障制度……优先为……提供."""
     ranks = {
-        (("dibao",), "full"): 1, (("dibao",), "partial"): 2,
-        (("low",), "full"): 3, (("low",), "partial"): 4,
-        (("lower_middle",), "full"): 5, (("lower_middle",), "partial"): 6,
+        (("dibao",), "full"): (1, "lanzhou-p1"), (("dibao",), "partial"): (2, "lanzhou-p2"),
+        (("low",), "full"): (3, "lanzhou-p3"), (("low",), "partial"): (4, "lanzhou-p4"),
+        (("lower_middle",), "full"): (5, "lanzhou-p5"),
+        (("lower_middle",), "partial"): (6, "lanzhou-p6"),
     }
-    for (what, level), rank in ranks.items():
+    for (what, level), (rank, rule_id) in ranks.items():
         facts = [FULL if level == "full" else PARTIAL]
         if what[0] in ("low", "lower_middle"):
             facts.append(household(income_group=what[0]))
@@ -61,7 +62,7 @@ def test_lanzhou_2021_s4_3_2_priority_by_hardship_and_incapacity():
             facts.append(hardship(*what))
         out = decide_for(P, facts)
         assert out.outcome.priority == rank, (what, level)
-        assert rule(out, f"lanzhou-p{rank}", "priority")["clause"] == "lanzhou-2021 §四(三)2"
+        assert rule(out, rule_id, "priority")["clause"] == "lanzhou-2021 §四(三)2"
 
 
 def test_lanzhou_2021_s4_3_2_no_priority_when_not_eligible():
