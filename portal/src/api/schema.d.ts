@@ -5749,6 +5749,8 @@ export interface components {
             copay_bands: components["schemas"]["CopayBandReply"][];
             /** @description 文号 */
             document: string;
+            /** @description 要求收齐上述材料的条款；文件未要求时为空 */
+            documents_clause: string | null;
             /**
              * Format: date
              * @description 生效日期 (YYYY-MM-DD)
@@ -5781,6 +5783,8 @@ export interface components {
             notice_days: number;
             /** @description 优先级规则 */
             priority: components["schemas"]["PriorityRuleReply"][];
+            /** @description 通过乡镇审核前须收齐的申请材料 */
+            required_documents: ("household_register" | "id_card" | "disability_certificate" | "poverty_proof" | "income_proof" | "assessment_report" | "medical_record" | "guardian_proof" | "application_form" | "needs_assessment_form" | "other")[];
             /** @description 复核间隔（月） */
             review_interval_months: number;
             /** @description 会签部门 */
@@ -7763,7 +7767,7 @@ export interface operations {
                      *         {
                      *           "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *           "acknowledged_by": "lz",
-                     *           "alert_id": "AL-AAD49A3361AA43A2899F",
+                     *           "alert_id": "AL-8A46CD02B26D4D778CB7",
                      *           "division_code": "620102001001",
                      *           "escalated_at": null,
                      *           "escalation_level": 0,
@@ -7882,7 +7886,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": null,
                      *       "acknowledged_by": null,
-                     *       "alert_id": "AL-AAD49A3361AA43A2899F",
+                     *       "alert_id": "AL-8A46CD02B26D4D778CB7",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -7992,7 +7996,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-AAD49A3361AA43A2899F",
+                     *       "alert_id": "AL-8A46CD02B26D4D778CB7",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8114,7 +8118,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-AAD49A3361AA43A2899F",
+                     *       "alert_id": "AL-8A46CD02B26D4D778CB7",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8281,7 +8285,7 @@ export interface operations {
                      *           "submitted_by": "clerk",
                      *           "submitted_on": "2026-12-06",
                      *           "submitted_role": "village_clerk",
-                     *           "updated_at": "2026-12-06T04:19:40.227536+00:00"
+                     *           "updated_at": "2026-12-06T04:43:50.353216+00:00"
                      *         }
                      *       ],
                      *       "page": 1,
@@ -8427,7 +8431,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T04:19:40.230313+00:00",
+                     *           "at": "2026-12-06T04:43:50.356411+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8453,7 +8457,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T04:19:40.227536+00:00"
+                     *       "updated_at": "2026-12-06T04:43:50.353216+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8590,7 +8594,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T04:19:40.230313+00:00",
+                     *           "at": "2026-12-06T04:43:50.356411+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8616,7 +8620,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T04:19:40.227536+00:00"
+                     *       "updated_at": "2026-12-06T04:43:50.353216+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8768,7 +8772,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T04:19:40.230313+00:00",
+                     *           "at": "2026-12-06T04:43:50.356411+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8793,7 +8797,7 @@ export interface operations {
                      *         {
                      *           "action": "township_check",
                      *           "actor": "township",
-                     *           "at": "2026-12-06T04:19:40.288214+00:00",
+                     *           "at": "2026-12-06T04:43:50.426715+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "home_visit": {
@@ -8819,7 +8823,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T04:19:40.287197+00:00"
+                     *       "updated_at": "2026-12-06T04:43:50.425111+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8929,14 +8933,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "action": "post /api/v1/enrolments/<enrolment_id>/end",
-                     *           "at": "2026-12-06T12:19:43.116651+08:00",
+                     *           "at": "2026-12-06T12:43:53.895168+08:00",
                      *           "detail": null,
                      *           "id": 76,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/enrolments/ENR-2026-000001/end",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "7956f8f00bec45dc91aa1f8949b01b25",
+                     *           "request_id": "0edd61f5599a42cbb76e471c3ceaeda9",
                      *           "resource_id": "ENR-2026-000001",
                      *           "role": "county_officer",
                      *           "status": 200,
@@ -8945,14 +8949,14 @@ export interface operations {
                      *         },
                      *         {
                      *           "action": "post /api/v1/exports",
-                     *           "at": "2026-12-06T12:19:42.644499+08:00",
+                     *           "at": "2026-12-06T12:43:53.219072+08:00",
                      *           "detail": null,
                      *           "id": 75,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/exports",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "54d25edc81d84cbeb096f493ae7fce3c",
+                     *           "request_id": "436d19e75ca2481e98a867cb68c056d4",
                      *           "resource_id": null,
                      *           "role": "county_officer",
                      *           "status": 202,
@@ -9720,7 +9724,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:19:40.329688+00:00",
+                     *           "at": "2026-12-06T04:43:50.527252+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9739,7 +9743,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T04:19:40.327715+00:00"
+                     *       "updated_at": "2026-12-06T04:43:50.523285+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9861,7 +9865,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:19:44.516726+00:00",
+                     *           "at": "2026-12-06T04:43:57.034997+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-620102-2026-00001",
@@ -9873,7 +9877,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "lz",
-                     *           "at": "2026-12-06T04:19:44.568697+00:00",
+                     *           "at": "2026-12-06T04:43:57.099374+00:00",
                      *           "data": {
                      *             "from": "home_visit",
                      *             "reason": "申请家庭养老床位",
@@ -9892,7 +9896,7 @@ export interface operations {
                      *       "policy_pack": "lanzhou-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T04:19:44.567372+00:00"
+                     *       "updated_at": "2026-12-06T04:43:57.097380+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10006,7 +10010,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:19:40.329688+00:00",
+                     *           "at": "2026-12-06T04:43:50.527252+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10018,7 +10022,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T04:19:40.769854+00:00",
+                     *           "at": "2026-12-06T04:43:51.131778+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10040,7 +10044,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "ended",
-                     *       "updated_at": "2026-12-06T04:19:43.132223+00:00"
+                     *       "updated_at": "2026-12-06T04:43:53.931425+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10154,7 +10158,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:19:40.329688+00:00",
+                     *           "at": "2026-12-06T04:43:50.527252+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10166,7 +10170,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T04:19:40.769854+00:00",
+                     *           "at": "2026-12-06T04:43:51.131778+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10188,7 +10192,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T04:19:40.768901+00:00"
+                     *       "updated_at": "2026-12-06T04:43:51.130651+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10288,13 +10292,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "attempts": 0,
-                     *       "created_at": "2026-12-06T12:19:42.646679+08:00",
+                     *       "created_at": "2026-12-06T12:43:53.221088+08:00",
                      *       "division_code": "341502",
                      *       "done": 0,
                      *       "error": null,
                      *       "file": null,
                      *       "finished_at": null,
-                     *       "job_id": "EXP-98CB4B188FEC6DE1AA80",
+                     *       "job_id": "EXP-652DF506D0A74361F8DB",
                      *       "kind": "export",
                      *       "params": {
                      *         "division_code": "341502",
@@ -10611,12 +10615,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "band": "below 1000/person/month",
+                     *       "band": "B",
                      *       "clause": "luan-2021 §三(四)",
                      *       "effective_month": "2027-01",
                      *       "id_number_masked": "3415**********1231",
                      *       "per_capita_income": "800.00",
-                     *       "self_pay_ratio": "0.00"
+                     *       "self_pay_ratio": "0.10"
                      *     }
                      */
                     "application/json": components["schemas"]["SelfPayReply"];
@@ -12478,7 +12482,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-FE6FC292369344B387C6",
+                     *       "job_id": "JOB-A2BB013525DB49FE80FB",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -14378,7 +14382,7 @@ export interface operations {
                      *           "institution_uscc": "12341500MB1234567G",
                      *           "placement_id": "PL-1",
                      *           "reason": null,
-                     *           "received_at": "2026-12-06T04:19:40.381400+00:00",
+                     *           "received_at": "2026-12-06T04:43:50.612763+00:00",
                      *           "status": "admitted"
                      *         }
                      *       ],
@@ -16713,7 +16717,7 @@ export interface operations {
                      *           "done": 4,
                      *           "error": null,
                      *           "finished_at": "2027-01-01T01:00:00+00:00",
-                     *           "job_id": "JOB-FE6FC292369344B387C6",
+                     *           "job_id": "JOB-A2BB013525DB49FE80FB",
                      *           "kind": "settlement",
                      *           "params": {
                      *             "division_code": "341502",
@@ -16853,7 +16857,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-FE6FC292369344B387C6",
+                     *       "job_id": "JOB-A2BB013525DB49FE80FB",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -17288,7 +17292,7 @@ export interface operations {
                      *           "closed_at": "2026-11-03T09:00:00+08:00",
                      *           "closed_by": "lz",
                      *           "division_code": "620102001",
-                     *           "event_id": "cf481d6a-740d-47af-b911-abe0831be33b",
+                     *           "event_id": "adfa221b-f642-4298-bcdc-98b57aafa579",
                      *           "institution_uscc": null,
                      *           "lines": [
                      *             {
@@ -17444,7 +17448,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "cf481d6a-740d-47af-b911-abe0831be33b",
+                     *       "event_id": "adfa221b-f642-4298-bcdc-98b57aafa579",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17596,7 +17600,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "cf481d6a-740d-47af-b911-abe0831be33b",
+                     *       "event_id": "adfa221b-f642-4298-bcdc-98b57aafa579",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17868,11 +17872,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T04:19:40.055736+00:00",
+                     *       "created_at": "2026-12-06T04:43:50.181461+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T04:19:40.069398+00:00",
+                     *         "decided_at": "2026-12-06T04:43:50.198734+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -17890,7 +17894,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T04:19:40.063607+00:00",
+                     *           "recorded_at": "2026-12-06T04:43:50.192524+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -17901,7 +17905,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:19:40.066247+00:00",
+                     *           "recorded_at": "2026-12-06T04:43:50.194936+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -17914,7 +17918,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T04:19:40.055736+00:00"
+                     *       "updated_at": "2026-12-06T04:43:50.181461+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18008,13 +18012,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T04:19:40.055736+00:00",
+                     *       "created_at": "2026-12-06T04:43:50.181461+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [
                      *           "centralized"
                      *         ],
-                     *         "decided_at": "2026-12-06T04:19:40.125480+00:00",
+                     *         "decided_at": "2026-12-06T04:43:50.248898+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "734cda6c34b6088cff0867f1c3d9ddcf",
                      *         "eligible": true,
@@ -18034,7 +18038,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T04:19:40.063607+00:00",
+                     *           "recorded_at": "2026-12-06T04:43:50.192524+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18045,7 +18049,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:19:40.066247+00:00",
+                     *           "recorded_at": "2026-12-06T04:43:50.194936+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -18058,7 +18062,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T04:19:40.055736+00:00"
+                     *       "updated_at": "2026-12-06T04:43:50.181461+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18182,7 +18186,7 @@ export interface operations {
                      *           {
                      *             "kind": "incapacity_assessment",
                      *             "source": "health",
-                     *             "source_event_id": "f55e380b-90f3-4f68-bad7-7bc2f4eab4b0",
+                     *             "source_event_id": "013f3106-b19d-48d1-b5e5-5990283b43b9",
                      *             "summary": "失能评估 老年人能力评估规范（GB/T 42195-2022） 3级（完全失能）",
                      *             "valid_from": "2026-11-26",
                      *             "valid_until": "2028-11-05"
@@ -18332,7 +18336,7 @@ export interface operations {
                      *         "history": [
                      *           {
                      *             "actor": null,
-                     *             "at": "2026-12-06T04:19:40.329688+00:00",
+                     *             "at": "2026-12-06T04:43:50.527252+00:00",
                      *             "data": {
                      *               "agreement_no": null,
                      *               "application_id": "APP-341502-2026-00001",
@@ -18351,7 +18355,7 @@ export interface operations {
                      *         "policy_pack": "luan-2021",
                      *         "started_on": "2026-12-06",
                      *         "status": "active",
-                     *         "updated_at": "2026-12-06T04:19:40.327715+00:00"
+                     *         "updated_at": "2026-12-06T04:43:50.523285+00:00"
                      *       }
                      *     ]
                      */
@@ -18458,11 +18462,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1948-02-02",
-                     *       "created_at": "2026-12-06T04:19:40.895883+00:00",
+                     *       "created_at": "2026-12-06T04:43:51.268278+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T04:19:40.901583+00:00",
+                     *         "decided_at": "2026-12-06T04:43:51.274151+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18479,7 +18483,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:19:40.899493+00:00",
+                     *           "recorded_at": "2026-12-06T04:43:51.271997+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2024-01-01",
@@ -18491,7 +18495,7 @@ export interface operations {
                      *             "reason": "家庭条件改善",
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:19:41.107535+00:00",
+                     *           "recorded_at": "2026-12-06T04:43:51.489293+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18504,7 +18508,7 @@ export interface operations {
                      *       "person_ref": "p.onPDJ76uwY1yHC_u46JEXXEySpZoC_Wmw_FEUAToqE3Q8g",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T04:19:40.895883+00:00"
+                     *       "updated_at": "2026-12-06T04:43:51.268278+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -19322,6 +19326,7 @@ export interface operations {
                      *         "chain_clause": "hangzhou-2024 §五(二)",
                      *         "copay_bands": [],
                      *         "document": "杭民发〔2024〕39号",
+                     *         "documents_clause": null,
                      *         "effective_from": "2024-05-25",
                      *         "effective_until": null,
                      *         "general_rules": [
@@ -19351,6 +19356,7 @@ export interface operations {
                      *         },
                      *         "notice_days": 0,
                      *         "priority": [],
+                     *         "required_documents": [],
                      *         "review_interval_months": 12,
                      *         "signoff_departments": [],
                      *         "standing_notice_clause": null,
@@ -19393,6 +19399,7 @@ export interface operations {
                      *         "chain_clause": "lanzhou-2021 §四(一)",
                      *         "copay_bands": [],
                      *         "document": "兰政办发〔2021〕140号",
+                     *         "documents_clause": null,
                      *         "effective_from": "2021-11-05",
                      *         "effective_until": null,
                      *         "general_rules": [
@@ -19438,6 +19445,7 @@ export interface operations {
                      *             "wording": ""
                      *           }
                      *         ],
+                     *         "required_documents": [],
                      *         "review_interval_months": 12,
                      *         "signoff_departments": [],
                      *         "standing_notice_clause": null,
@@ -19592,6 +19600,7 @@ export interface operations {
                      *         }
                      *       ],
                      *       "document": "六政办秘〔2021〕12号",
+                     *       "documents_clause": null,
                      *       "effective_from": "2021-02-08",
                      *       "effective_until": null,
                      *       "general_rules": [
@@ -19619,6 +19628,7 @@ export interface operations {
                      *       },
                      *       "notice_days": 0,
                      *       "priority": [],
+                     *       "required_documents": [],
                      *       "review_interval_months": 12,
                      *       "signoff_departments": [],
                      *       "standing_notice_clause": null,
@@ -21475,7 +21485,7 @@ export interface operations {
                      *         {
                      *           "amount": "30.00",
                      *           "card_no": "FWK-620102001-00001",
-                     *           "corrected_by_record": "SR-AC8817A8A12A436E8A11",
+                     *           "corrected_by_record": "SR-7C843C18A93943D98FE3",
                      *           "correction_reason": null,
                      *           "corrects": null,
                      *           "division_code": "620102001001",
@@ -21496,7 +21506,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.00",
-                     *           "record_id": "SR-B46296FE4C504394880E",
+                     *           "record_id": "SR-56D2BC6068E64200A788",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21516,7 +21526,7 @@ export interface operations {
                      *           "card_no": "FWK-620102001-00001",
                      *           "corrected_by_record": null,
                      *           "correction_reason": "结束时间记错",
-                     *           "corrects": "SR-B46296FE4C504394880E",
+                     *           "corrects": "SR-56D2BC6068E64200A788",
                      *           "division_code": "620102001001",
                      *           "ended_at": "2026-10-02T10:30:00+08:00",
                      *           "entry_kind": "correction",
@@ -21535,7 +21545,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.50",
-                     *           "record_id": "SR-AC8817A8A12A436E8A11",
+                     *           "record_id": "SR-7C843C18A93943D98FE3",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21674,7 +21684,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-B46296FE4C504394880E",
+                     *       "record_id": "SR-56D2BC6068E64200A788",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -21785,8 +21795,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "record_ids": [
-                     *         "SR-F9826E8899924765AAD1",
-                     *         "SR-88D63FE47E06423FA4E2"
+                     *         "SR-FB10EF4EE3B94F70959E",
+                     *         "SR-217BC3E8540F4D008ABE"
                      *       ],
                      *       "recorded": 2
                      *     }
@@ -21905,7 +21915,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-B46296FE4C504394880E",
+                     *       "record_id": "SR-56D2BC6068E64200A788",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -22028,7 +22038,7 @@ export interface operations {
                      *         "card_no": "FWK-620102001-00001",
                      *         "corrected_by_record": null,
                      *         "correction_reason": "结束时间记错",
-                     *         "corrects": "SR-B46296FE4C504394880E",
+                     *         "corrects": "SR-56D2BC6068E64200A788",
                      *         "division_code": "620102001001",
                      *         "ended_at": "2026-10-02T10:30:00+08:00",
                      *         "entry_kind": "correction",
@@ -22048,7 +22058,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.50",
-                     *         "record_id": "SR-AC8817A8A12A436E8A11",
+                     *         "record_id": "SR-7C843C18A93943D98FE3",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22066,7 +22076,7 @@ export interface operations {
                      *       "original": {
                      *         "amount": "30.00",
                      *         "card_no": "FWK-620102001-00001",
-                     *         "corrected_by_record": "SR-AC8817A8A12A436E8A11",
+                     *         "corrected_by_record": "SR-7C843C18A93943D98FE3",
                      *         "correction_reason": null,
                      *         "corrects": null,
                      *         "division_code": "620102001001",
@@ -22088,7 +22098,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.00",
-                     *         "record_id": "SR-B46296FE4C504394880E",
+                     *         "record_id": "SR-56D2BC6068E64200A788",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22224,7 +22234,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-F9826E8899924765AAD1",
+                     *       "record_id": "SR-FB10EF4EE3B94F70959E",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-06",
@@ -22539,7 +22549,7 @@ export interface operations {
                      *             "kind": "credit",
                      *             "minutes": 60,
                      *             "note": null,
-                     *             "record_id": "SR-88D63FE47E06423FA4E2"
+                     *             "record_id": "SR-217BC3E8540F4D008ABE"
                      *           }
                      *         ],
                      *         "page": 1,
@@ -22851,7 +22861,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "created_at": "2026-12-06T12:19:38.640458+08:00",
+                     *           "created_at": "2026-12-06T12:43:48.740774+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -22859,11 +22869,11 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "admin",
-                     *           "updated_at": "2026-12-06T12:19:38.640458+08:00",
+                     *           "updated_at": "2026-12-06T12:43:48.740774+08:00",
                      *           "username": "admin1"
                      *         },
                      *         {
-                     *           "created_at": "2026-12-06T12:19:38.783689+08:00",
+                     *           "created_at": "2026-12-06T12:43:48.887970+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -22871,7 +22881,7 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "auditor",
-                     *           "updated_at": "2026-12-06T12:19:38.783689+08:00",
+                     *           "updated_at": "2026-12-06T12:43:48.887970+08:00",
                      *           "username": "auditor"
                      *         }
                      *       ],
@@ -22977,7 +22987,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:19:38.844194+08:00",
+                     *       "created_at": "2026-12-06T12:43:48.942843+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -22985,7 +22995,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:19:38.844194+08:00",
+                     *       "updated_at": "2026-12-06T12:43:48.942843+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23079,7 +23089,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:19:38.844194+08:00",
+                     *       "created_at": "2026-12-06T12:43:48.942843+08:00",
                      *       "disabled": true,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23087,7 +23097,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:19:38.855874+08:00",
+                     *       "updated_at": "2026-12-06T12:43:48.954312+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23189,7 +23199,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:19:38.844194+08:00",
+                     *       "created_at": "2026-12-06T12:43:48.942843+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23197,7 +23207,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:19:38.861325+08:00",
+                     *       "updated_at": "2026-12-06T12:43:48.959918+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23303,7 +23313,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:19:38.844194+08:00",
+                     *       "created_at": "2026-12-06T12:43:48.942843+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23311,7 +23321,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:19:38.873184+08:00",
+                     *       "updated_at": "2026-12-06T12:43:48.973500+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23405,7 +23415,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:19:38.844194+08:00",
+                     *       "created_at": "2026-12-06T12:43:48.942843+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23413,7 +23423,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:19:38.866036+08:00",
+                     *       "updated_at": "2026-12-06T12:43:48.965647+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23632,7 +23642,7 @@ export interface operations {
                      *           "kind": "regular",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
-                     *           "visit_id": "VS-A9CD50F53A824DC6B1FC",
+                     *           "visit_id": "VS-6010D75B8CA74F81964D",
                      *           "visited_on": "2026-10-19",
                      *           "visitor": {
                      *             "id_number": "6201**********0256",
@@ -23747,7 +23757,7 @@ export interface operations {
                      *       "kind": "regular",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
-                     *       "visit_id": "VS-A9CD50F53A824DC6B1FC",
+                     *       "visit_id": "VS-6010D75B8CA74F81964D",
                      *       "visited_on": "2026-10-19",
                      *       "visitor": {
                      *         "id_number": "6201**********0256",

@@ -274,6 +274,9 @@ class PackReply(Reply):
     notice_days = Int(description="公示天数；0 为不设公示期")
     standing_notice_clause = Str(
         null=True, description="要求对享受服务的对象长期公示的条款；文件未要求时为空")
+    required_documents = ListOf(Code("application_documents"),
+                                description="通过乡镇审核前须收齐的申请材料")
+    documents_clause = Str(null=True, description="要求收齐上述材料的条款；文件未要求时为空")
     review_interval_months = Int(description="复核间隔（月）")
     signoff_departments = ListOf(Code("signoff_departments"), description="会签部门")
     handover_age = Int(null=True, description="移交民政的年龄；不移交为 null")

@@ -40,7 +40,9 @@ def file(rpc, id_number, care_mode, **kw):
     return rpc.file_application({"id_number": id_number, "care_mode": care_mode,
                                  "submitted_by": "clerk01", "submitted_role": "village_clerk",
                                  "channel": "clerk", "consent": CONSENT,
-                                 "documents": ["household_register", "id_card"], **kw})
+                                 "documents": ["household_register", "id_card",
+                                               "disability_certificate", "poverty_proof"],
+                                 **kw})
 
 
 def act(rpc, app, action, role, comment=None, data=None, actor="officer"):

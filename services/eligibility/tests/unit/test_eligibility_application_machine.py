@@ -24,7 +24,8 @@ ROLE = {"village_review": "village_clerk", "township_check": "township_officer",
 def walk(pack_id):
     """Take the pack's chain from submission to enrolment; -> list of states."""
     pack = REGISTRY.get(pack_id) if isinstance(pack_id, str) else pack_id
-    app, day, states = AppState("submitted"), DAY, ["submitted"]
+    app, day, states = AppState("submitted", documents=pack.required_documents), DAY, \
+        ["submitted"]
     while app.state != "enrolled":
         action = next(a for a in next_actions(pack, app) if a not in ("reject", "withdraw",
                                                                       "object"))
@@ -35,7 +36,8 @@ def walk(pack_id):
         if action == "close_notice":
             day = app.notice_until.replace(day=app.notice_until.day + 1)
         t = transition(pack, app, action, ROLE[action], day, data=data)
-        app = AppState(t.to_state, t.signoffs, t.notice_until or app.notice_until)
+        app = AppState(t.to_state, t.signoffs, t.notice_until or app.notice_until,
+                       t.documents or app.documents)
         states.append(t.to_state)
     return states
 
@@ -121,3 +123,35 @@ def test_consent_is_recorded_with_the_clause():
     for bad in (None, {}, {"given": "yes", "by": "本人"}, {"given": True}):
         with pytest.raises(Invalid):
             check_consent(bad, pack)
+
+
+def test_puyang_2020_s7_documents_before_the_township_passes_the_case():
+    """§七 由残疾人或其监护人向村委会提出申请，并提交相关资料（户口本、残疾人证、身份证、
+    贫困证明等）经村委会初审及乡镇残联复审: a case missing one stays at the township."""
+    pack = REGISTRY.get("puyang-2020")
+    assert pack.required_documents == ("household_register", "disability_certificate",
+                                       "id_card", "poverty_proof")
+    short = AppState("village_reviewed", documents=("household_register", "id_card"))
+    with pytest.raises(Invalid) as exc:
+        transition(pack, short, "township_check", "township_officer", DAY, data=HOME_VISIT)
+    assert exc.value.fields["field"] == "data.documents"
+    assert exc.value.fields["missing"] == ["disability_certificate", "poverty_proof"]
+    assert "残疾证、贫困证明" in exc.value.detail and "puyang-2020 §七" in exc.value.detail
+    # the township collected the rest during its visit
+    t = transition(pack, short, "township_check", "township_officer", DAY,
+                   data={**HOME_VISIT, "documents": ["disability_certificate", "poverty_proof"]})
+    assert t.to_state == "township_checked" and set(t.documents) == set(pack.required_documents)
+    with pytest.raises(Invalid):
+        transition(pack, short, "township_check", "township_officer", DAY,
+                   data={**HOME_VISIT, "documents": ["love_letter"]})
+
+
+@pytest.mark.parametrize("pack_id", ["luan-2021", "hangzhou-2024", "lanzhou-2021",
+                                     "qingyunpu-2021"])
+def test_documents_are_required_only_where_a_document_lists_them(pack_id):
+    pack = REGISTRY.get(pack_id)
+    assert pack.required_documents == ()
+    start = "village_reviewed" if "village_review" in pack.chain else "submitted"
+    t = transition(pack, AppState(start), "township_check", "township_officer", DAY,
+                   data=HOME_VISIT)
+    assert t.to_state == "township_checked"

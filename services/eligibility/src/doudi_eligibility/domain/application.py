@@ -22,6 +22,7 @@ from typing import Any
 from doudi_common.args import parse_date
 from doudi_common.errors import Conflict, Forbidden, Invalid
 from doudi_common.ids import mask_id_number, validate_id_number, validate_uscc
+from doudi_contracts.vocabularies import label_or_code
 
 from doudi_eligibility.domain.packs import CARE_MODES, Pack, PackRegistry
 
@@ -53,6 +54,7 @@ class AppState:
     state: str
     signoffs: dict[str, Any] = field(default_factory=dict)
     notice_until: date | None = None
+    documents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class Transition:
     rejected: bool = False
     enrolled: bool = False
     returned: bool = False    # objection sent the case back
+    documents: tuple[str, ...] | None = None  # what the case holds after this step
 
 
 def _before_township(pack: Pack) -> str:
@@ -126,7 +129,8 @@ def transition(pack: Pack, app: AppState, action: str, role: str, today: date,
             raise Invalid("乡镇初核须有入户调查记录（日期、调查人）", field="data.home_visit")
         if not isinstance(needs, dict) or not needs:
             raise Invalid("乡镇初核须有需求评估记录", field="data.needs_assessment")
-        return Transition(to_state="township_checked", **base)
+        documents = check_documents_held(pack, app.documents, data.get("documents"))
+        return Transition(to_state="township_checked", documents=documents, **base)
     if action == "department_signoff":
         dept = data.get("department")
         if dept not in pack.signoff_departments:
@@ -162,6 +166,22 @@ def transition(pack: Pack, app: AppState, action: str, role: str, today: date,
     if action == "withdraw":
         return Transition(to_state="withdrawn", **base)
     raise AssertionError(action)  # pragma: no cover
+
+
+def check_documents_held(pack: Pack, filed: tuple[str, ...], added: Any) -> tuple[str, ...]:
+    """The documents the case holds after the township's check (those filed plus
+    any it collected); the pack's required ones must all be there before the
+    case passes the township (puyang-2020 §七: 户口本、残疾人证、身份证、贫困证明)."""
+    if added is not None and (not isinstance(added, list) or any(
+            d not in DOCUMENTS for d in added)):
+        raise Invalid("申请材料类别不存在", field="data.documents", allowed=list(DOCUMENTS))
+    held = tuple(dict.fromkeys([*filed, *(added or [])]))
+    missing = [d for d in pack.required_documents if d not in held]
+    if missing:
+        names = "、".join(str(label_or_code("application_documents", d)) for d in missing)
+        raise Invalid(f"缺少申请材料：{names}（{pack.documents_clause}）", field="data.documents",
+                      missing=missing, clause=pack.documents_clause)
+    return held
 
 
 def check_consent(consent: Any, pack: Pack) -> dict[str, Any]:

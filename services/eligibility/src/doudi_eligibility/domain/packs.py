@@ -94,6 +94,9 @@ class Pack:
     handover_modes: tuple[str, ...]
     handover_clause: str
     consent_clause: str
+    #: documents a case must hold before it passes the township, and the clause
+    required_documents: tuple[str, ...]
+    documents_clause: str
     data: dict[str, Any] = field(compare=False, repr=False)
 
     @property
@@ -126,6 +129,8 @@ class Pack:
             "signoff_departments": list(self.signoff_departments),
             "notice_days": self.notice_days,
             "standing_notice_clause": self.standing_notice_clause or None,
+            "required_documents": list(self.required_documents),
+            "documents_clause": self.documents_clause or None,
             "review_interval_months": self.review_interval_months,
             "handover_age": self.handover_age, "handover_modes": list(self.handover_modes),
             "general_rules": [r.summary() for r in self.general],
@@ -197,6 +202,9 @@ def pack_from_data(data: dict[str, Any]) -> Pack:
             handover_modes=tuple(handover.get("care_modes") or ()),
             handover_clause=handover.get("clause", ""),
             consent_clause=data.get("consent_clause", ""),
+            required_documents=tuple((data.get("required_documents") or {}).get("documents")
+                                     or ()),
+            documents_clause=(data.get("required_documents") or {}).get("clause", ""),
             data=data)
     except KeyError as exc:
         raise Invalid("政策包缺少字段", field=str(exc), pack=data.get("id")) from None

@@ -85,9 +85,12 @@ class Applications:
         pack = self.registry.get(app["policy_pack"], app["pack_version"])
         today = self.clock.today()
         data = data if isinstance(data, dict) else {}
-        t = transition(pack, AppState(app["state"], app["signoffs"] or {}, app["notice_until"]),
+        t = transition(pack, AppState(app["state"], app["signoffs"] or {}, app["notice_until"],
+                                      tuple(app["documents"] or ())),
                        action, role, today, comment, data)
         values = {"state": t.to_state, "signoffs": to_jsonable(t.signoffs)}
+        if t.documents is not None:
+            values["documents"] = list(t.documents)
         person = person_store.get_person_row(session, app["id_number"])
         if t.notice_from or (t.approved and action != "close_notice"):
             # the approving authority decides on today's facts
