@@ -4633,7 +4633,7 @@ export interface components {
              * @example MZ/T 039-2013
              * @enum {string}
              */
-            standard?: "MZ/T 039-2013" | "GB/T 42195-2022" | "LTC-2021" | "AH-TK-2017";
+            standard?: "MZ/T 039-2013" | "GB/T 42195-2022" | "LTC-2021" | "AH-TK-2017" | "GB/T 26341-2010";
             /**
              * @description 困难身份（hardship、hardship_ended）（代码，中文名称见 /api/v1/vocabularies/hardship）
              * @example tekun
@@ -5738,7 +5738,7 @@ export interface components {
         };
         PackReply: {
             /** @description 认可的失能评估标准 */
-            accepted_standards: ("MZ/T 039-2013" | "GB/T 42195-2022" | "LTC-2021" | "AH-TK-2017")[];
+            accepted_standards: ("MZ/T 039-2013" | "GB/T 42195-2022" | "LTC-2021" | "AH-TK-2017" | "GB/T 26341-2010")[];
             /** @description 该政策的照护方式 */
             care_modes: ("centralized" | "neighbor" | "day_care" | "co_housing" | "home_visit" | "family_bed" | "dispersed")[];
             /** @description 审批环节 */

@@ -21,7 +21,10 @@ SOURCE = "health"
 #: 3–5 重度失能 I–III 级.
 #: AH-TK-2017 安徽省特困人员生活自理能力评估 (皖民社救字〔2017〕129号): 0 具备生活自理
 #: 能力, 1 部分丧失, 2 完全丧失 (luan-2021 §三(一) accepts it beside the national standard).
-STANDARD_LEVELS = {"MZ/T 039-2013": 3, "GB/T 42195-2022": 4, "LTC-2021": 5, "AH-TK-2017": 2}
+#: GB/T 26341-2010 残疾人残疾分类和分级, graded by the disability rules ("残疾人评定",
+#: luan-2021 §三(一)): 0 未达残疾标准, 1 四级, 2 三级, 3 二级, 4 一级 (most severe).
+STANDARD_LEVELS = {"MZ/T 039-2013": 3, "GB/T 42195-2022": 4, "LTC-2021": 5, "AH-TK-2017": 2,
+                   "GB/T 26341-2010": 4}
 
 
 class Icd10(_Strict, fields.String):
@@ -50,7 +53,7 @@ class AssessmentCompleted(EventData):
     standard = Choice(STANDARD_LEVELS, required=True)
     level = Int(0, 5, required=True, metadata={
         "description": "grade within the standard: MZ/T 039-2013 0-3, GB/T 42195-2022 0-4, "
-                       "LTC-2021 0-5, AH-TK-2017 0-2"})
+                       "LTC-2021 0-5, AH-TK-2017 0-2, GB/T 26341-2010 0-4 (4 = 一级)"})
     incapacity_level = Choice(INCAPACITY_LEVELS, required=True,
                               metadata={"description": "自理 none / 半失能 partial / 失能 full"})
     assessed_on = IsoDate(required=True)

@@ -61,9 +61,9 @@ def test_luan_2021_s3_1_incapacity_needs_an_accepted_standard():
     ([assessment("partial", "MZ/T 039-2013", 2)], True),
     ([assessment("full", "GB/T 42195-2022", 4)], True),
     ([assessment("partial", "AH-TK-2017", 1)], True),       # the province's tekun rules
-    ([cert("physical", 2)], True),                          # 残疾人评定: a severe grade
-    ([cert("physical", 1), assessment("none", "GB/T 42195-2022", 0)], False),  # found able
-    ([cert("hearing", 3)], False),                          # not a severe grade
+    ([assessment("full", "GB/T 26341-2010", 4)], True),     # 残疾人评定
+    ([cert("physical", 1)], False),                         # a certificate grades no incapacity
+    ([assessment("none", "GB/T 26341-2010", 0)], False),
     ([assessment("full", "LTC-2021", 4)], False),
 ])
 def test_luan_2021_s3_1_three_ways_to_grade_incapacity(facts, passed):
