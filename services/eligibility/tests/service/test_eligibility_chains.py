@@ -196,6 +196,11 @@ def test_puyang_chain_with_four_department_signoff(eligibility):
     assert events(container, "application.approved")[-1]["policy_pack"] == "puyang-2020"
     app = act(rpc, app, "sign_agreement", "township_officer")
     assert app["state"] == "enrolled"
+    # §四(二): in day care, the person is not also filed for neighbour care
+    with pytest.raises(Conflict) as exc:
+        file(rpc, pid, "neighbor")
+    assert exc.value.fields["clause"] == "puyang-2020 §四(二)"
+    assert rpc.list_applications(division_prefix="410928")["total"] == 1  # nothing filed
 
 
 def test_puyang_centralised_refused_while_infected(eligibility, publish_as):

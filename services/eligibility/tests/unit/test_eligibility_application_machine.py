@@ -155,3 +155,21 @@ def test_documents_are_required_only_where_a_document_lists_them(pack_id):
     t = transition(pack, AppState(start), "township_check", "township_officer", DAY,
                    data=HOME_VISIT)
     assert t.to_state == "township_checked"
+
+
+def test_puyang_2020_s4_2_day_care_is_for_those_in_neither_neighbour_care_nor_an_institution():
+    """§四(二) 日间照料主要为本村不愿意入住养老院、敬老院、重度托养中心且未享受居家邻里照护的
+    特殊困难群众提供: the modes exclude each other both ways."""
+    from doudi_eligibility.domain.application import check_exclusive_modes
+
+    pack = REGISTRY.get("puyang-2020")
+    for active in ("neighbor", "centralized"):
+        with pytest.raises(Conflict) as exc:
+            check_exclusive_modes(pack, "day_care", [active])
+        assert exc.value.fields["clause"] == "puyang-2020 §四(二)"
+        assert "日间照料" in exc.value.detail
+        with pytest.raises(Conflict):
+            check_exclusive_modes(pack, active, ["day_care"])
+    check_exclusive_modes(pack, "day_care", [])
+    check_exclusive_modes(pack, "day_care", ["co_housing"])  # the clause names no other
+    check_exclusive_modes(REGISTRY.get("qingyunpu-2021"), "day_care", ["home_visit"])

@@ -265,6 +265,24 @@ def check_filing(application: dict[str, Any], person: dict[str, Any],
                   caregiver=caregiver, comment=application.get("comment"))
 
 
+def check_exclusive_modes(pack: Pack, care_mode: str, active_modes: list[str]) -> None:
+    """A mode whose clause keeps it apart from others (puyang-2020 §四(二): day care is
+    for those 未享受居家邻里照护 and not in an institution) is neither filed for while
+    the person receives one of those, nor one of those while in it."""
+    for active in active_modes:
+        spec = pack.modes.get(care_mode)
+        other = pack.modes.get(active)
+        if spec and active in spec.excludes:
+            clause = spec.clause
+        elif other and care_mode in other.excludes:
+            clause = other.clause
+        else:
+            continue
+        raise Conflict(f"{label_or_code('care_modes', care_mode)}与正在享受的"
+                       f"{label_or_code('care_modes', active)}不能同时享受（{clause}）",
+                       field="care_mode", active_care_mode=active, clause=clause)
+
+
 def check_no_duplicate(open_application_id: str | None, active_enrolment_id: str | None) -> None:
     """One open (or approved) application and one active enrolment per person
     and care mode."""

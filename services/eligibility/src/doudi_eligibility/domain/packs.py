@@ -65,6 +65,8 @@ class ModeSpec:
     mode: str
     clause: str
     rules: tuple[Rule, ...]
+    #: care modes a person in this one may not also receive (the mode's clause says so)
+    excludes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,10 @@ def pack_from_data(data: dict[str, Any]) -> Pack:
             if mode not in CARE_MODES:
                 raise Invalid("照护方式不存在", care_mode=mode, pack=data.get("id"))
             modes[mode] = ModeSpec(mode, spec["clause"],
-                                   tuple(Rule.from_data(r) for r in spec.get("rules", ())))
+                                   tuple(Rule.from_data(r) for r in spec.get("rules", ())),
+                                   tuple(spec.get("excludes") or ()))
+        if any(m not in modes for spec in modes.values() for m in spec.excludes):
+            raise Invalid("互斥的照护方式不在政策包内", pack=data.get("id"))
         groups = []
         for g in data["target_groups"]:
             allowed = tuple(g.get("care_modes") or ())

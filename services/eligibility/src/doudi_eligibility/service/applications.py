@@ -17,6 +17,7 @@ from doudi_eligibility.domain import application as application_rules
 from doudi_eligibility.domain.application import (
     AppState,
     application_number,
+    check_exclusive_modes,
     check_filing,
     check_no_duplicate,
     decision_number,
@@ -43,6 +44,8 @@ class Applications:
         id_number = validate_id_number(application.get("id_number", ""))
         person = person_store.get_person_row(session, id_number, lock=True)
         filing = check_filing(application, person, self.registry, self.clock.today())
+        check_exclusive_modes(filing.pack, filing.care_mode, [
+            e["care_mode"] for e in enrolment_store.active_of(session, id_number)])
         decision, _ = evaluate(session, self.registry, person, filing.submitted_on)
         require_mode_for_filing(decision, filing.care_mode, filing.pack.id)
         check_no_duplicate(application_store.open_application(session, id_number,
