@@ -133,3 +133,17 @@ def test_luan_2021_s3_6_chain_and_yearly_review():
     pack = REGISTRY.get(P)
     assert pack.chain == ("township_check", "approve", "sign_agreement")
     assert pack.review_interval_months == 12 and pack.review_clause == "luan-2021 §三(六)"
+
+
+def test_luan_2021_s3_1_grading_through_a_public_medical_institution():
+    """§三(一) 失能人员等级评定工作由县(区)民政局牵头,依托公立医疗机构……实施: an assessment
+    by a private clinic (a credit code not of a 事业单位) does not grade incapacity here."""
+    from doudi_eligibility.domain.person import Fact
+
+    private = Fact("incapacity_assessment", "health", date(2025, 6, 1), date(2027, 6, 1),
+                   {"assessment_id": "PG-9", "standard": "GB/T 42195-2022", "level": 3,
+                    "incapacity_level": "full", "assessor_uscc": "91341500MA2T12345X"})
+    d = decide_for(P, [hardship("dibao"), private])
+    assert rule(d, "luan-incapacitated")["passed"] is False and not d.outcome.eligible
+    public = decide_for(P, [hardship("dibao"), assessment("full")])  # 12341500485912345J
+    assert rule(public, "luan-incapacitated")["passed"] is True

@@ -280,6 +280,9 @@ ATTRIBUTES: dict[str, Callable[[Any], Any]] = {
     "incapacity.standard": lambda pf: pf.assessment.payload["standard"] if pf.assessment
     else None,
     "incapacity.level": lambda pf: pf.assessment.payload["level"] if pf.assessment else None,
+    # the assessor is a public institution: a credit code of a 事业单位 (GB 32100: "12…")
+    "incapacity.public_assessor": lambda pf: str(pf.assessment.payload.get(
+        "assessor_uscc") or "").startswith("12") if pf.assessment else None,
     "infection": lambda pf: bool(pf.infections),
     "hospitalised": lambda pf: pf.hospitalised,
     "deceased": lambda pf: pf.deceased,

@@ -34,6 +34,7 @@ ATTR_LABELS = {
     "disability.grade": "残疾等级", "disability.category": "残疾类别",
     "disability.severe": "重度残疾", "incapacity": "失能程度",
     "incapacity.standard": "失能评估标准", "incapacity.level": "失能评估等级",
+    "incapacity.public_assessor": "由公立医疗机构评定",
     "infection": "传染病", "hospitalised": "住院中", "deceased": "已死亡",
     "income_group": "人均可支配收入分组",
 }
