@@ -46,8 +46,8 @@ STATEMENT = (
     Column("case_id", "入住编号"), Column("line", "结算行", "code", "settlement_lines"),
     Column("for_month", "所属月份"), Column("id_number_masked", "身份证号（脱敏）"),
     Column("days", "在院天数", "int"), Column("days_in_month", "当月天数", "int"),
-    Column("cost", "费用（元）", "money"), *_CHANNELS,
-    Column("self_pay_ratio", "自付比例"),
+    Column("cost", "费用（元）", "money"), Column("excess", "整合补贴超出部分（元）", "money"),
+    *_CHANNELS, Column("self_pay_ratio", "自付比例"),
 )
 
 
@@ -56,8 +56,9 @@ LINES = (
     Column("line", "结算行", "code", "settlement_lines"), Column("for_month", "所属月份"),
     Column("id_number_masked", "身份证号（脱敏）"), Column("institution_uscc", "机构信用代码"),
     Column("days", "天数", "int"), Column("days_in_month", "当月天数", "int"),
-    Column("cost", "费用（元）", "money"), *_CHANNELS,
-    Column("caregiver_subsidy", "照护补贴（元）", "money"), Column("self_pay_ratio", "自付比例"),
+    Column("cost", "费用（元）", "money"), Column("excess", "整合补贴超出部分（元）", "money"),
+    *_CHANNELS, Column("caregiver_subsidy", "照护补贴（元）", "money"),
+    Column("self_pay_ratio", "自付比例"),
 )
 
 PAYOUTS = (
@@ -105,7 +106,8 @@ def summary_table(summary: dict[str, Any], county: str, by: str) -> Table:
 def statement_table(statement: dict[str, Any], institution: str, by: str) -> Table:
     rows = [_flat(x) for x in statement["lines"]]
     rows.append(_flat({"case_id": "合计", "for_month": statement["month"],
-                       "cost": statement["total"], "by_channel": statement["by_channel"]}))
+                       "cost": statement["total"], "excess": statement["excess"],
+                       "by_channel": statement["by_channel"]}))
     return Table("机构结算单", institution, statement["month"], STATEMENT, rows,
                  generated_by=by, filename=f"funding-{_code(institution)}-{statement['month']}")
 

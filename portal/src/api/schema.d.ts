@@ -3575,6 +3575,12 @@ export interface components {
             /** @description 县级区划代码 */
             division_code: string;
             /**
+             * Format: decimal
+             * @description 整合补贴超出当月核算费用的部分（luan-2021 §三(四)一、puyang-2020 §四(四)：补贴全额拨付机构），元；未整合或未超出为 0.00
+             * @example 1200.00
+             */
+            excess: string;
+            /**
              * @description 所属月份 (YYYY-MM)：补差调整行记在调整月，属于此月
              * @example 2026-03
              */
@@ -5060,6 +5066,12 @@ export interface components {
             by_channel: components["schemas"]["ChannelsReply"];
             /** @description 本月结算的入住个案数 */
             cases: number;
+            /**
+             * Format: decimal
+             * @description 整合补贴超出当月核算费用的部分（luan-2021 §三(四)一、puyang-2020 §四(四)：补贴全额拨付机构），元；未整合或未超出为 0.00
+             * @example 1200.00
+             */
+            excess: string;
             /** @description 机构的统一社会信用代码；无则 null */
             institution_uscc: string;
             /** @description 逐人结算行（身份证号脱敏） */
@@ -5996,6 +6008,12 @@ export interface components {
             cost: string;
             /** @description 记账分录 */
             entries: components["schemas"]["EntryReply"][];
+            /**
+             * Format: decimal
+             * @description 整合补贴超出当月核算费用的部分（luan-2021 §三(四)一、puyang-2020 §四(四)：补贴全额拨付机构），元；未整合或未超出为 0.00
+             * @example 1200.00
+             */
+            excess: string;
             /** @description 脱敏的身份证号码（前 4 位与后 4 位，如 3415**********1234） */
             id_number_masked: string;
             /** @description 本月结算行 */
@@ -7767,7 +7785,7 @@ export interface operations {
                      *         {
                      *           "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *           "acknowledged_by": "lz",
-                     *           "alert_id": "AL-8A46CD02B26D4D778CB7",
+                     *           "alert_id": "AL-18493EE6F7A54C75883E",
                      *           "division_code": "620102001001",
                      *           "escalated_at": null,
                      *           "escalation_level": 0,
@@ -7886,7 +7904,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": null,
                      *       "acknowledged_by": null,
-                     *       "alert_id": "AL-8A46CD02B26D4D778CB7",
+                     *       "alert_id": "AL-18493EE6F7A54C75883E",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -7996,7 +8014,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-8A46CD02B26D4D778CB7",
+                     *       "alert_id": "AL-18493EE6F7A54C75883E",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8118,7 +8136,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-8A46CD02B26D4D778CB7",
+                     *       "alert_id": "AL-18493EE6F7A54C75883E",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8285,7 +8303,7 @@ export interface operations {
                      *           "submitted_by": "clerk",
                      *           "submitted_on": "2026-12-06",
                      *           "submitted_role": "village_clerk",
-                     *           "updated_at": "2026-12-06T04:43:50.353216+00:00"
+                     *           "updated_at": "2026-12-06T04:56:22.301077+00:00"
                      *         }
                      *       ],
                      *       "page": 1,
@@ -8431,7 +8449,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T04:43:50.356411+00:00",
+                     *           "at": "2026-12-06T04:56:22.304183+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8457,7 +8475,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T04:43:50.353216+00:00"
+                     *       "updated_at": "2026-12-06T04:56:22.301077+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8594,7 +8612,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T04:43:50.356411+00:00",
+                     *           "at": "2026-12-06T04:56:22.304183+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8620,7 +8638,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T04:43:50.353216+00:00"
+                     *       "updated_at": "2026-12-06T04:56:22.301077+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8772,7 +8790,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T04:43:50.356411+00:00",
+                     *           "at": "2026-12-06T04:56:22.304183+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8797,7 +8815,7 @@ export interface operations {
                      *         {
                      *           "action": "township_check",
                      *           "actor": "township",
-                     *           "at": "2026-12-06T04:43:50.426715+00:00",
+                     *           "at": "2026-12-06T04:56:22.363187+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "home_visit": {
@@ -8823,7 +8841,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T04:43:50.425111+00:00"
+                     *       "updated_at": "2026-12-06T04:56:22.362182+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8933,14 +8951,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "action": "post /api/v1/enrolments/<enrolment_id>/end",
-                     *           "at": "2026-12-06T12:43:53.895168+08:00",
+                     *           "at": "2026-12-06T12:56:25.079182+08:00",
                      *           "detail": null,
                      *           "id": 76,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/enrolments/ENR-2026-000001/end",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "0edd61f5599a42cbb76e471c3ceaeda9",
+                     *           "request_id": "13673e18e9ee4c21b406fae7ddddc393",
                      *           "resource_id": "ENR-2026-000001",
                      *           "role": "county_officer",
                      *           "status": 200,
@@ -8949,14 +8967,14 @@ export interface operations {
                      *         },
                      *         {
                      *           "action": "post /api/v1/exports",
-                     *           "at": "2026-12-06T12:43:53.219072+08:00",
+                     *           "at": "2026-12-06T12:56:24.714154+08:00",
                      *           "detail": null,
                      *           "id": 75,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/exports",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "436d19e75ca2481e98a867cb68c056d4",
+                     *           "request_id": "68ea6d9bc9fe469b93c367372ccf87c2",
                      *           "resource_id": null,
                      *           "role": "county_officer",
                      *           "status": 202,
@@ -9724,7 +9742,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:43:50.527252+00:00",
+                     *           "at": "2026-12-06T04:56:22.411884+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9743,7 +9761,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T04:43:50.523285+00:00"
+                     *       "updated_at": "2026-12-06T04:56:22.409696+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9865,7 +9883,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:43:57.034997+00:00",
+                     *           "at": "2026-12-06T04:56:26.339713+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-620102-2026-00001",
@@ -9877,7 +9895,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "lz",
-                     *           "at": "2026-12-06T04:43:57.099374+00:00",
+                     *           "at": "2026-12-06T04:56:26.372607+00:00",
                      *           "data": {
                      *             "from": "home_visit",
                      *             "reason": "申请家庭养老床位",
@@ -9896,7 +9914,7 @@ export interface operations {
                      *       "policy_pack": "lanzhou-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T04:43:57.097380+00:00"
+                     *       "updated_at": "2026-12-06T04:56:26.371820+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10010,7 +10028,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:43:50.527252+00:00",
+                     *           "at": "2026-12-06T04:56:22.411884+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10022,7 +10040,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T04:43:51.131778+00:00",
+                     *           "at": "2026-12-06T04:56:22.812394+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10044,7 +10062,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "ended",
-                     *       "updated_at": "2026-12-06T04:43:53.931425+00:00"
+                     *       "updated_at": "2026-12-06T04:56:25.088518+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10158,7 +10176,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:43:50.527252+00:00",
+                     *           "at": "2026-12-06T04:56:22.411884+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10170,7 +10188,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T04:43:51.131778+00:00",
+                     *           "at": "2026-12-06T04:56:22.812394+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10192,7 +10210,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T04:43:51.130651+00:00"
+                     *       "updated_at": "2026-12-06T04:56:22.811400+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10292,13 +10310,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "attempts": 0,
-                     *       "created_at": "2026-12-06T12:43:53.221088+08:00",
+                     *       "created_at": "2026-12-06T12:56:24.715339+08:00",
                      *       "division_code": "341502",
                      *       "done": 0,
                      *       "error": null,
                      *       "file": null,
                      *       "finished_at": null,
-                     *       "job_id": "EXP-652DF506D0A74361F8DB",
+                     *       "job_id": "EXP-69ACAF588B654107FDD2",
                      *       "kind": "export",
                      *       "params": {
                      *         "division_code": "341502",
@@ -10844,6 +10862,7 @@ export interface operations {
                      *           "txn_id": "ST-341502-2026-12:PL-1"
                      *         }
                      *       ],
+                     *       "excess": "0.00",
                      *       "id_number_masked": "3415**********1231",
                      *       "lines": [
                      *         {
@@ -10861,6 +10880,7 @@ export interface operations {
                      *           "days": 26,
                      *           "days_in_month": 31,
                      *           "division_code": "341502",
+                     *           "excess": "0.00",
                      *           "for_month": "2026-12",
                      *           "id_number_masked": "3415**********1231",
                      *           "institution_uscc": "12341500MB1234567G",
@@ -11535,6 +11555,7 @@ export interface operations {
                      *         "own_subsidies": "251.61"
                      *       },
                      *       "cases": 2,
+                     *       "excess": "0.00",
                      *       "institution_uscc": "12341500MB1234567G",
                      *       "lines": [
                      *         {
@@ -11552,6 +11573,7 @@ export interface operations {
                      *           "days": 26,
                      *           "days_in_month": 31,
                      *           "division_code": "341502",
+                     *           "excess": "0.00",
                      *           "for_month": "2026-12",
                      *           "id_number_masked": "3415**********1231",
                      *           "institution_uscc": "12341500MB1234567G",
@@ -11581,6 +11603,7 @@ export interface operations {
                      *           "days": 1,
                      *           "days_in_month": 31,
                      *           "division_code": "341502",
+                     *           "excess": "0.00",
                      *           "for_month": "2026-12",
                      *           "id_number_masked": "3415**********1258",
                      *           "institution_uscc": "12341500MB1234567G",
@@ -12203,7 +12226,7 @@ export interface operations {
                      *           "actual": "2438.72",
                      *           "difference": "0.00",
                      *           "expected": "2438.72",
-                     *           "name": "cost = payables credited"
+                     *           "name": "channels = payables credited"
                      *         }
                      *       ],
                      *       "difference": "0.00",
@@ -12329,6 +12352,7 @@ export interface operations {
                      *           "days": 31,
                      *           "days_in_month": 31,
                      *           "division_code": "341502",
+                     *           "excess": "0.00",
                      *           "for_month": "2026-12",
                      *           "id_number_masked": "3415**********1293",
                      *           "institution_uscc": null,
@@ -12358,6 +12382,7 @@ export interface operations {
                      *           "days": 26,
                      *           "days_in_month": 31,
                      *           "division_code": "341502",
+                     *           "excess": "0.00",
                      *           "for_month": "2026-12",
                      *           "id_number_masked": "3415**********1231",
                      *           "institution_uscc": "12341500MB1234567G",
@@ -12482,7 +12507,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-A2BB013525DB49FE80FB",
+                     *       "job_id": "JOB-37B64EBA4A414E03BFFC",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -14382,7 +14407,7 @@ export interface operations {
                      *           "institution_uscc": "12341500MB1234567G",
                      *           "placement_id": "PL-1",
                      *           "reason": null,
-                     *           "received_at": "2026-12-06T04:43:50.612763+00:00",
+                     *           "received_at": "2026-12-06T04:56:22.465176+00:00",
                      *           "status": "admitted"
                      *         }
                      *       ],
@@ -16717,7 +16742,7 @@ export interface operations {
                      *           "done": 4,
                      *           "error": null,
                      *           "finished_at": "2027-01-01T01:00:00+00:00",
-                     *           "job_id": "JOB-A2BB013525DB49FE80FB",
+                     *           "job_id": "JOB-37B64EBA4A414E03BFFC",
                      *           "kind": "settlement",
                      *           "params": {
                      *             "division_code": "341502",
@@ -16857,7 +16882,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-A2BB013525DB49FE80FB",
+                     *       "job_id": "JOB-37B64EBA4A414E03BFFC",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -17292,7 +17317,7 @@ export interface operations {
                      *           "closed_at": "2026-11-03T09:00:00+08:00",
                      *           "closed_by": "lz",
                      *           "division_code": "620102001",
-                     *           "event_id": "adfa221b-f642-4298-bcdc-98b57aafa579",
+                     *           "event_id": "5c9540eb-2c6f-4ce0-b4c3-3dd6fe1e60d7",
                      *           "institution_uscc": null,
                      *           "lines": [
                      *             {
@@ -17448,7 +17473,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "adfa221b-f642-4298-bcdc-98b57aafa579",
+                     *       "event_id": "5c9540eb-2c6f-4ce0-b4c3-3dd6fe1e60d7",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17600,7 +17625,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "adfa221b-f642-4298-bcdc-98b57aafa579",
+                     *       "event_id": "5c9540eb-2c6f-4ce0-b4c3-3dd6fe1e60d7",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17872,11 +17897,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T04:43:50.181461+00:00",
+                     *       "created_at": "2026-12-06T04:56:22.134921+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T04:43:50.198734+00:00",
+                     *         "decided_at": "2026-12-06T04:56:22.147678+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -17894,7 +17919,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T04:43:50.192524+00:00",
+                     *           "recorded_at": "2026-12-06T04:56:22.141912+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -17905,7 +17930,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:43:50.194936+00:00",
+                     *           "recorded_at": "2026-12-06T04:56:22.144406+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -17918,7 +17943,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T04:43:50.181461+00:00"
+                     *       "updated_at": "2026-12-06T04:56:22.134921+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18012,13 +18037,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T04:43:50.181461+00:00",
+                     *       "created_at": "2026-12-06T04:56:22.134921+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [
                      *           "centralized"
                      *         ],
-                     *         "decided_at": "2026-12-06T04:43:50.248898+00:00",
+                     *         "decided_at": "2026-12-06T04:56:22.194153+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "734cda6c34b6088cff0867f1c3d9ddcf",
                      *         "eligible": true,
@@ -18038,7 +18063,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T04:43:50.192524+00:00",
+                     *           "recorded_at": "2026-12-06T04:56:22.141912+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18049,7 +18074,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:43:50.194936+00:00",
+                     *           "recorded_at": "2026-12-06T04:56:22.144406+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -18062,7 +18087,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T04:43:50.181461+00:00"
+                     *       "updated_at": "2026-12-06T04:56:22.134921+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18186,7 +18211,7 @@ export interface operations {
                      *           {
                      *             "kind": "incapacity_assessment",
                      *             "source": "health",
-                     *             "source_event_id": "013f3106-b19d-48d1-b5e5-5990283b43b9",
+                     *             "source_event_id": "0199fede-7bc5-43ce-be08-d9887f09d20d",
                      *             "summary": "失能评估 老年人能力评估规范（GB/T 42195-2022） 3级（完全失能）",
                      *             "valid_from": "2026-11-26",
                      *             "valid_until": "2028-11-05"
@@ -18336,7 +18361,7 @@ export interface operations {
                      *         "history": [
                      *           {
                      *             "actor": null,
-                     *             "at": "2026-12-06T04:43:50.527252+00:00",
+                     *             "at": "2026-12-06T04:56:22.411884+00:00",
                      *             "data": {
                      *               "agreement_no": null,
                      *               "application_id": "APP-341502-2026-00001",
@@ -18355,7 +18380,7 @@ export interface operations {
                      *         "policy_pack": "luan-2021",
                      *         "started_on": "2026-12-06",
                      *         "status": "active",
-                     *         "updated_at": "2026-12-06T04:43:50.523285+00:00"
+                     *         "updated_at": "2026-12-06T04:56:22.409696+00:00"
                      *       }
                      *     ]
                      */
@@ -18462,11 +18487,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1948-02-02",
-                     *       "created_at": "2026-12-06T04:43:51.268278+00:00",
+                     *       "created_at": "2026-12-06T04:56:22.938521+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T04:43:51.274151+00:00",
+                     *         "decided_at": "2026-12-06T04:56:22.945473+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18483,7 +18508,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:43:51.271997+00:00",
+                     *           "recorded_at": "2026-12-06T04:56:22.942825+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2024-01-01",
@@ -18495,7 +18520,7 @@ export interface operations {
                      *             "reason": "家庭条件改善",
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:43:51.489293+00:00",
+                     *           "recorded_at": "2026-12-06T04:56:23.193347+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18508,7 +18533,7 @@ export interface operations {
                      *       "person_ref": "p.onPDJ76uwY1yHC_u46JEXXEySpZoC_Wmw_FEUAToqE3Q8g",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T04:43:51.268278+00:00"
+                     *       "updated_at": "2026-12-06T04:56:22.938521+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -19965,7 +19990,7 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "assessed_on": "2026-10-01",
-                     *           "care_mode": "home_visit",
+                     *           "care_mode": "family_bed",
                      *           "date_of_death": null,
                      *           "division_code": "620102001001",
                      *           "end_reason": null,
@@ -21485,7 +21510,7 @@ export interface operations {
                      *         {
                      *           "amount": "30.00",
                      *           "card_no": "FWK-620102001-00001",
-                     *           "corrected_by_record": "SR-7C843C18A93943D98FE3",
+                     *           "corrected_by_record": "SR-A823BFE74A874097B05E",
                      *           "correction_reason": null,
                      *           "corrects": null,
                      *           "division_code": "620102001001",
@@ -21506,7 +21531,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.00",
-                     *           "record_id": "SR-56D2BC6068E64200A788",
+                     *           "record_id": "SR-9A50509784D14231A87E",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21526,7 +21551,7 @@ export interface operations {
                      *           "card_no": "FWK-620102001-00001",
                      *           "corrected_by_record": null,
                      *           "correction_reason": "结束时间记错",
-                     *           "corrects": "SR-56D2BC6068E64200A788",
+                     *           "corrects": "SR-9A50509784D14231A87E",
                      *           "division_code": "620102001001",
                      *           "ended_at": "2026-10-02T10:30:00+08:00",
                      *           "entry_kind": "correction",
@@ -21545,7 +21570,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.50",
-                     *           "record_id": "SR-7C843C18A93943D98FE3",
+                     *           "record_id": "SR-A823BFE74A874097B05E",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21684,7 +21709,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-56D2BC6068E64200A788",
+                     *       "record_id": "SR-9A50509784D14231A87E",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -21795,8 +21820,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "record_ids": [
-                     *         "SR-FB10EF4EE3B94F70959E",
-                     *         "SR-217BC3E8540F4D008ABE"
+                     *         "SR-693260E7D33346849EDE",
+                     *         "SR-0F68D9E5905445249081"
                      *       ],
                      *       "recorded": 2
                      *     }
@@ -21915,7 +21940,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-56D2BC6068E64200A788",
+                     *       "record_id": "SR-9A50509784D14231A87E",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -22038,7 +22063,7 @@ export interface operations {
                      *         "card_no": "FWK-620102001-00001",
                      *         "corrected_by_record": null,
                      *         "correction_reason": "结束时间记错",
-                     *         "corrects": "SR-56D2BC6068E64200A788",
+                     *         "corrects": "SR-9A50509784D14231A87E",
                      *         "division_code": "620102001001",
                      *         "ended_at": "2026-10-02T10:30:00+08:00",
                      *         "entry_kind": "correction",
@@ -22058,7 +22083,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.50",
-                     *         "record_id": "SR-7C843C18A93943D98FE3",
+                     *         "record_id": "SR-A823BFE74A874097B05E",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22076,7 +22101,7 @@ export interface operations {
                      *       "original": {
                      *         "amount": "30.00",
                      *         "card_no": "FWK-620102001-00001",
-                     *         "corrected_by_record": "SR-7C843C18A93943D98FE3",
+                     *         "corrected_by_record": "SR-A823BFE74A874097B05E",
                      *         "correction_reason": null,
                      *         "corrects": null,
                      *         "division_code": "620102001001",
@@ -22098,7 +22123,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.00",
-                     *         "record_id": "SR-56D2BC6068E64200A788",
+                     *         "record_id": "SR-9A50509784D14231A87E",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22234,7 +22259,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-FB10EF4EE3B94F70959E",
+                     *       "record_id": "SR-693260E7D33346849EDE",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-06",
@@ -22549,7 +22574,7 @@ export interface operations {
                      *             "kind": "credit",
                      *             "minutes": 60,
                      *             "note": null,
-                     *             "record_id": "SR-217BC3E8540F4D008ABE"
+                     *             "record_id": "SR-0F68D9E5905445249081"
                      *           }
                      *         ],
                      *         "page": 1,
@@ -22861,7 +22886,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "created_at": "2026-12-06T12:43:48.740774+08:00",
+                     *           "created_at": "2026-12-06T12:56:20.728905+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -22869,11 +22894,11 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "admin",
-                     *           "updated_at": "2026-12-06T12:43:48.740774+08:00",
+                     *           "updated_at": "2026-12-06T12:56:20.728905+08:00",
                      *           "username": "admin1"
                      *         },
                      *         {
-                     *           "created_at": "2026-12-06T12:43:48.887970+08:00",
+                     *           "created_at": "2026-12-06T12:56:20.908479+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -22881,7 +22906,7 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "auditor",
-                     *           "updated_at": "2026-12-06T12:43:48.887970+08:00",
+                     *           "updated_at": "2026-12-06T12:56:20.908479+08:00",
                      *           "username": "auditor"
                      *         }
                      *       ],
@@ -22987,7 +23012,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:43:48.942843+08:00",
+                     *       "created_at": "2026-12-06T12:56:20.964145+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -22995,7 +23020,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:43:48.942843+08:00",
+                     *       "updated_at": "2026-12-06T12:56:20.964145+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23089,7 +23114,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:43:48.942843+08:00",
+                     *       "created_at": "2026-12-06T12:56:20.964145+08:00",
                      *       "disabled": true,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23097,7 +23122,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:43:48.954312+08:00",
+                     *       "updated_at": "2026-12-06T12:56:20.975884+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23199,7 +23224,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:43:48.942843+08:00",
+                     *       "created_at": "2026-12-06T12:56:20.964145+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23207,7 +23232,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:43:48.959918+08:00",
+                     *       "updated_at": "2026-12-06T12:56:20.981441+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23313,7 +23338,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:43:48.942843+08:00",
+                     *       "created_at": "2026-12-06T12:56:20.964145+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23321,7 +23346,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:43:48.973500+08:00",
+                     *       "updated_at": "2026-12-06T12:56:20.993512+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23415,7 +23440,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:43:48.942843+08:00",
+                     *       "created_at": "2026-12-06T12:56:20.964145+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23423,7 +23448,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:43:48.965647+08:00",
+                     *       "updated_at": "2026-12-06T12:56:20.986290+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23642,7 +23667,7 @@ export interface operations {
                      *           "kind": "regular",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
-                     *           "visit_id": "VS-6010D75B8CA74F81964D",
+                     *           "visit_id": "VS-95A1B4487F04457EBC18",
                      *           "visited_on": "2026-10-19",
                      *           "visitor": {
                      *             "id_number": "6201**********0256",
@@ -23757,7 +23782,7 @@ export interface operations {
                      *       "kind": "regular",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
-                     *       "visit_id": "VS-6010D75B8CA74F81964D",
+                     *       "visit_id": "VS-95A1B4487F04457EBC18",
                      *       "visited_on": "2026-10-19",
                      *       "visitor": {
                      *         "id_number": "6201**********0256",

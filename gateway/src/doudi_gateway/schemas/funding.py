@@ -252,6 +252,8 @@ class CaseSettlementReply(Reply):
     days = Int(description="当月在住（照护）天数")
     days_in_month = Int()
     cost = Yuan(description="当月费用（按天折算），元")
+    excess = Yuan(description="整合补贴超出当月核算费用的部分（luan-2021 §三(四)一、"
+                              "puyang-2020 §四(四)：补贴全额拨付机构），元；未整合或未超出为 0.00")
     by_channel = Obj(ChannelsReply)
     subsidies = Obj(SubsidiesReply)
     caregiver_subsidy = Yuan()
@@ -289,6 +291,8 @@ class PersonStatementReply(Reply):
     month = YearMonth()
     lines = ListOf(CaseSettlementReply, description="本月结算行")
     cost = Yuan(description="本月费用合计，元")
+    excess = Yuan(description="整合补贴超出当月核算费用的部分（luan-2021 §三(四)一、"
+                              "puyang-2020 §四(四)：补贴全额拨付机构），元；未整合或未超出为 0.00")
     by_channel = Obj(ChannelsReply)
     caregiver_subsidy = Yuan()
     services = ListOf(ServiceLineReply, description="按服务记录支付的服务（先服务后补贴）")
@@ -317,6 +321,8 @@ class InstitutionStatementReply(Reply):
     month = YearMonth()
     cases = Int(description="本月结算的入住个案数")
     total = Yuan(description="本月费用合计，元")
+    excess = Yuan(description="整合补贴超出当月核算费用的部分（luan-2021 §三(四)一、"
+                              "puyang-2020 §四(四)：补贴全额拨付机构），元；未整合或未超出为 0.00")
     by_channel = Obj(ChannelsReply)
     management_fee = Yuan()
     payouts = ListOf(PayoutReply, description="本月支付给机构的款项")

@@ -80,6 +80,8 @@ def line_reply(r) -> dict:
             "institution_uscc": r.institution_uscc,
             "caregiver_id_number_masked": masked(r.caregiver_id_number),
             "days": r.days, "days_in_month": r.days_in_month, "cost": yuan(r.cost_fen),
+            "excess": yuan(own + r.family_fen + r.don_earmarked_fen + r.don_pool_fen
+                           + r.county_fen + r.caregiver_subsidy_fen - r.cost_fen),
             "by_channel": channels(own, r.family_fen, r.don_earmarked_fen + r.don_pool_fen,
                                    r.county_fen + r.caregiver_subsidy_fen),
             "subsidies": dict(zip(SUBSIDY_KINDS, (yuan(r.dibao_fen), yuan(r.dla_fen),

@@ -87,7 +87,10 @@ def test_stored_settlement_balances_and_matches_the_domain(template, tmp_path, r
                       for r in s.execute(sa.text("SELECT * FROM case_settlements"))}
             assert stored == {x.case_id: (x.cost, x.own, x.family, x.donations, x.county)
                               for x in expected.splits}
-            assert all(c == o + f + d + t for c, o, f, d, t in stored.values())
+            # luan-2021 §三(四)一 integrates the subsidies in full: cost, or less than
+            # what the subsidies alone paid (the excess, with nothing else drawn)
+            assert all(c == o + f + d + t or (c < o and f == d == t == 0)
+                       for c, o, f, d, t in stored.values())
             assert s.execute(sa.text("SELECT count(*) FROM (SELECT txn_id FROM ledger_entries "
                                      "GROUP BY txn_id HAVING sum(amount_fen) <> 0)")) \
                 .scalar_one() == 0

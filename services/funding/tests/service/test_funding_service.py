@@ -244,3 +244,30 @@ def test_the_annual_income_review_changes_the_family_share(funding, publish_as, 
     wait_for(lambda: count_rows(funding, "inbox", event_id=other["id"]) == 1,
              message="the second review handled")
     assert count_rows(funding, "self_pay_ratios", id_number=pid) == 1
+
+
+def test_integrated_subsidies_above_the_cost_go_to_the_institution(funding, publish_as):
+    """luan-2021 §三(四)一 整合……按月拨付至养护机构 (issue 17 item 8): every subsidy is
+    paid in full; the part above the accounted cost is shown on the statements and
+    paid with the care fee; the ledger still reconciles."""
+    pid = make_id_number(seq=41)
+    publish_as("institutions", "placement.admitted", admitted("PL-41", pid, price="800.00"))
+    for kind, amount in (("disabled_living_allowance", "300.00"),
+                         ("severe_disability_nursing_subsidy", "400.00")):
+        publish_as("cdpf", "subsidy.granted", {"id_number": pid, "kind": kind,
+                                               "monthly_amount": amount, "from_month": "2026-01"})
+    wait_for(lambda: count_rows(funding, "person_subsidies") == 2, message="subsidies")
+    call(funding, "record_dibao", pid, "560.00", "2026-01")
+    run = call(funding, "settle_month", "341502", "2026-03")
+    (line,) = settled_lines(funding, "2026-03")
+    assert line["subsidies"] == {"dibao": "560.00", "disabled_living_allowance": "300.00",
+                                 "severe_disability_nursing_subsidy": "400.00"}
+    assert line["cost"] == "800.00" and line["excess"] == "460.00"
+    assert line["by_channel"] == {"own_subsidies": "1260.00", "family_share": "0.00",
+                                  "donations": "0.00", "county_cover": "0.00"}
+    assert run["total"] == "1260.00"
+    statement = call(funding, "institution_statement", INST, "2026-03")
+    assert statement["excess"] == "460.00"
+    assert [p["amount"] for p in statement["payouts"]] == ["1260.00"]
+    assert call(funding, "person_statement", pid, "2026-03")["excess"] == "460.00"
+    assert call(funding, "reconciliation")["ok"]

@@ -264,3 +264,29 @@ def test_progress_is_heard_after_each_chunk_and_changes_nothing(monkeypatch):
     with_progress = settle(cases, 100_000, progress=heard.append)
     assert heard == [3, 6, 7]
     assert with_progress == settle(cases, 100_000)
+
+
+def test_luan_2021_s3_4_1_subsidies_are_integrated_in_full_to_the_institution():
+    """luan-2021 §三(四)一 整合入住对象个人实际享受的……生活和护理补助类资金,按月拨付至养护机构;
+    puyang-2020 §四(四) 全部整合到集中照料机构集中使用: the nursing subsidy is drawn even
+    when the others cover the cost, and what exceeds the cost is shown (issue 17 item 8)."""
+    from doudi_funding.domain.ledger import settlement_postings
+    from doudi_funding.domain.settlement import CaseInput, first_channels
+
+    subs = {"dibao": 60000, "disabled_living_allowance": 30000,
+            "severe_disability_nursing_subsidy": 40000}
+    for county in ("341502", "410928"):
+        pack = pack_for(county)
+        assert pack.integration_clause and "机构" in pack.integration_excess
+        case = CaseInput("PL-1", "centralized", 31, 31, 100000, subs, Decimal("0.30"),
+                         integrate=bool(pack.integration_clause))
+        split = first_channels(case)
+        assert split.subsidies == (60000, 30000, 40000) and split.excess == 30000
+        assert (split.family, split.county) == (0, 0) and split.balanced()
+        postings = settlement_postings(split, county, id_number="x", payee="INST")
+        assert sum(p.amount for p in postings) == 0
+        assert [p.amount for p in postings if p.account.startswith("payable")] == [-130000]
+    # hangzhou sets no integration: drawn up to the cost, the rest stays with the person
+    kept = first_channels(CaseInput("PL-2", "centralized", 31, 31, 100000, subs))
+    assert kept.subsidies == (60000, 30000, 10000) and kept.excess == 0
+    assert pack_for("330102").integration_clause == ""

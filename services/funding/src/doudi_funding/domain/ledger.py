@@ -141,7 +141,9 @@ def settlement_postings(split: CaseSplit, county: str, *, id_number: str,
                 Posting(account("payable", county, "caregiver_subsidy"),
                         -split.caregiver_subsidy, payee, **pp)]
     else:
-        out.append(Posting(account("payable", county, "care_fee"), -split.cost, payee, **pp))
+        # what the channels paid: the cost, and integrated subsidies above it (excess)
+        out.append(Posting(account("payable", county, "care_fee"), -(split.cost + split.excess),
+                           payee, **pp))
     return [p for p in out if p.amount]
 
 

@@ -40,16 +40,31 @@ class FundingPack:
     topup_sources: tuple[str, ...] = ()
     #: qingyunpu-2021 §六(二): service subsidies are paid from the pilot special account
     pilot_fund_pays_services: bool = False
+    #: the person's subsidies go to the institution in full each month (the clause)
+    #: and what the pack says of an excess over the accounted cost; "" = drawn up to
+    #: the cost, a surplus staying with the person
+    integration_clause: str = ""
+    integration_excess: str = ""
     clauses: dict[str, str] = field(default_factory=dict)
 
 
+#: the reading chosen where luan-2021 §三(四)一 ("整合入住对象个人实际享受的……资金,按月
+#: 拨付至养护机构") and puyang-2020 §四(四) ("全部整合到集中照料机构集中使用") are silent
+EXCESS_TO_INSTITUTION = (
+    "个人补贴全额按月拨付养护机构；超出当月核算养护费用的部分一并拨付，由机构为本人集中使用"
+    "（文件未规定退还个人），在结算单和机构对账单中单列为“整合补贴超出核算费用部分”")
+
 PACKS: tuple[FundingPack, ...] = (
     FundingPack("luan-2021", "1", ("3415",), self_pay_bands=copay_bands("luan-2021"),
+                integration_clause="luan-2021 §三(四)一",
+                integration_excess=EXCESS_TO_INSTITUTION,
                 clauses={"channels": "luan-2021 §三(四)", "self_pay": "luan-2021 §三(四)",
                          "review": "luan-2021 §三(六)"}),
     FundingPack("puyang-2020", "1", ("4109",),
                 caregiver_subsidy_monthly=Decimal("300.00"),
                 topup_sources=("cdpf", "civil_affairs", "poverty"),
+                integration_clause="puyang-2020 §四(四)",
+                integration_excess=EXCESS_TO_INSTITUTION,
                 clauses={"neighbor": "puyang-2020 §四(一) §五 §六",
                          "centralized": "puyang-2020 §四(四) §六",
                          "top_up": "puyang-2020 §六"}),

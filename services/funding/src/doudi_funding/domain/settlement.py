@@ -3,9 +3,14 @@
 luan-2021 §三(四): the cost of a resident (bed, nursing, meals, rehab, supplies,
 shared overhead) is covered, **in this order**, by
 
-1. ``own_subsidies`` — the person's own policy subsidies, drawn kind by kind in
+1. ``own_subsidies`` — the person's own policy subsidies. Where the document
+   integrates them (luan-2021 §三(四)一 "整合……按月拨付至养护机构", puyang-2020
+   §四(四) "全部整合到集中照料机构集中使用"; ``CaseInput.integrate``) all of them go
+   to the institution each month, in full: an excess over the accounted cost is
+   paid with them and shown as ``excess`` (what the pack says of it is in
+   ``FundingPack.integration``). Elsewhere they are drawn kind by kind in
    ``SUBSIDY_KINDS`` order (dibao, disabled living allowance, severe-disability
-   nursing subsidy), each up to what is still unpaid; a surplus stays with the
+   nursing subsidy), each up to what is still unpaid, a surplus staying with the
    person;
 2. ``family_share`` — the self-pay ratio (means table of the pack, annual review)
    times what the subsidies left, rounded half-up to the fen, never more than
@@ -27,7 +32,8 @@ Partial months are prorated by days in care (``days.py``); the only rounding
 is ``doudi_common.money`` (``prorate``, ``to_money``, ``allocate``).
 
 All amounts here are integer fen. Invariant for every case:
-``cost == own + family + donations + county + caregiver_subsidy``.
+``cost + excess == own + family + donations + county + caregiver_subsidy``
+(``excess`` is 0 unless integrated subsidies exceed the cost).
 """
 
 from __future__ import annotations
@@ -72,6 +78,7 @@ class CaseInput(NamedTuple):
     caregiver_subsidy_fen: int = 0  # monthly, neighbour care
     institution: str | None = None  # earmarked donations are matched on it
     cost_fen: int | None = None  # the month's cost when priced in segments (costplan.py)
+    integrate: bool = False  # subsidies go to the institution in full (see module doc)
 
 
 def _triple(values: Iterable[int]) -> tuple[int, int, int]:
@@ -108,7 +115,13 @@ class CaseSplit(NamedTuple):
     @property
     def shortfall(self) -> int:
         """What channels 1 and 2 left (before donations)."""
-        return self.cost - self.own - self.family - self.caregiver_subsidy
+        return max(self.cost - self.own - self.family - self.caregiver_subsidy, 0)
+
+    @property
+    def excess(self) -> int:
+        """What integrated subsidies paid above the accounted cost (0 otherwise)."""
+        return self.own + self.family + self.donations + self.county + \
+            self.caregiver_subsidy - self.cost
 
     def channels(self) -> dict[str, int]:
         """By channel as published (the county's caregiver subsidy is county money)."""
@@ -116,8 +129,9 @@ class CaseSplit(NamedTuple):
                 "donations": self.donations, "county_cover": self.county + self.caregiver_subsidy}
 
     def balanced(self) -> bool:
-        return self.cost == self.own + self.family + self.donations + self.county \
-            + self.caregiver_subsidy
+        """Every channel non-negative and no excess unless subsidies alone made it."""
+        return self.excess == 0 or (self.excess > 0 and self.own - self.excess >= 0
+                                    and not (self.family or self.donations or self.county))
 
     def minus(self, other: CaseSplit) -> CaseSplit:
         """Component-wise difference (an adjustment: what should have been minus booked)."""
@@ -158,12 +172,14 @@ def first_channels(case: CaseInput) -> CaseSplit:
                          _triple(available), 0, 0, 0, 0, care)
     cost = prorate_fen(case.monthly_cost_fen, days, dim) if case.cost_fen is None \
         else case.cost_fen
-    left = cost
-    drawn = []
-    for amount in available:
-        take = min(left, amount)
-        drawn.append(take)
-        left -= take
+    if case.integrate:
+        drawn, left = list(available), max(cost - sum(available), 0)
+    else:
+        left, drawn = cost, []
+        for amount in available:
+            take = min(left, amount)
+            drawn.append(take)
+            left -= take
     family = min(left, share_fen(left, case.self_pay_ratio)) if left else 0
     return CaseSplit(case.case_id, case.kind, days, dim, cost, _triple(drawn), family, 0, 0,
                      left - family, 0)

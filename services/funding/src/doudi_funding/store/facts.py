@@ -157,7 +157,8 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
     seg_cache: dict[tuple, list] = {}
     stays = _hospital_stays(session, {r[2] for r in rows}, first, last) \
         if rows and pack.hospital_free_days is not None else {}
-    caregiver_fen = to_fen(pack.caregiver_subsidy_monthly)
+    caregiver_fen, integrate = to_fen(pack.caregiver_subsidy_monthly), \
+        bool(pack.integration_clause)
     exempt_statuses = set(pack.self_pay_exempt)
     zero = Decimal(0)
     ratio_of: dict[str, Decimal] = {}
@@ -197,6 +198,6 @@ def load_facts(session, county: str, month: str, *, case_ids: list[str] | None =
                 cost_fen = prorate_fen(base, charged, days)
         out.append(CaseFacts(case_id, kind, id_number, inst, caregiver, CaseInput(
             case_id, kind, days, dim, cost, subs, ratio_value,
-            caregiver_fen if kind == NEIGHBOR else 0, inst, cost_fen), ratio_value, division,
-            hardship))
+            caregiver_fen if kind == NEIGHBOR else 0, inst, cost_fen, integrate), ratio_value,
+            division, hardship))
     return out

@@ -133,7 +133,8 @@ _ENTRY_KINDS = [
     (_acct("county_cover", "s.county"), "NULL", "s.county_fen"),
     (_acct("caregiver_subsidy", "s.county"), "NULL", "s.caregiver_subsidy_fen"),
     (_acct("payable", "s.county", "care_fee"), _PAYEE,
-     f"CASE WHEN s.kind = '{NEIGHBOR}' THEN 0 ELSE -s.cost_fen END"),
+     f"CASE WHEN s.kind = '{NEIGHBOR}' THEN 0 ELSE -(s.dibao_fen + s.dla_fen + s.sdns_fen"
+     " + s.family_fen + s.don_earmarked_fen + s.don_pool_fen + s.county_fen) END"),
     (_acct("payable", "s.county", "living_money"), _PAYEE,
      f"CASE WHEN s.kind = '{NEIGHBOR}' THEN -(s.dibao_fen + s.dla_fen + s.sdns_fen) ELSE 0 END"),
     (_acct("payable", "s.county", "caregiver_subsidy"), _PAYEE,

@@ -40,6 +40,11 @@ def _by_channel(s: dict[str, int]) -> dict:
                     s["county_fen"] + s["caregiver_subsidy_fen"])
 
 
+def _excess(s: dict[str, int]) -> int:
+    """Integrated subsidies paid above the accounted cost (luan-2021 §三(四)一)."""
+    return sum(s[c] for c in SUMS if c != "cost_fen") - s["cost_fen"]
+
+
 def person_statement(session, id_number: str, month: str) -> dict:
     rows = session.execute(sa.select(case_settlements).where(
         CS.id_number == id_number, CS.month == month).order_by(CS.case_id, CS.for_month)).all()
@@ -53,7 +58,8 @@ def person_statement(session, id_number: str, month: str) -> dict:
         ledger_entries.c.txn_id.in_([r.txn_id for r in rows])).order_by(ledger_entries.c.id)).all()
     return {"id_number_masked": masked(id_number), "month": month,
             "lines": [line_reply(r) for r in rows], "cost": yuan(s["cost_fen"]),
-            "by_channel": _by_channel(s), "caregiver_subsidy": yuan(s["caregiver_subsidy_fen"]),
+            "by_channel": _by_channel(s), "excess": yuan(_excess(s)),
+            "caregiver_subsidy": yuan(s["caregiver_subsidy_fen"]),
             "services": [{"service_item": x.service_item, "provider_kind": x.provider_kind,
                           "provider_uscc": x.provider_uscc,
                           "provider_id_number_masked": masked(x.provider_id_number),
@@ -81,7 +87,8 @@ def institution_statement(session, uscc: str, month: str) -> dict:
                                   ledger_entries.c.party == uscc)).scalar_one()
     return {"institution_uscc": uscc, "month": month,
             "cases": sum(1 for r in rows if r.line == "regular"), "total": yuan(s["cost_fen"]),
-            "by_channel": _by_channel(s), "management_fee": yuan(-int(mgmt)),
+            "by_channel": _by_channel(s), "excess": yuan(_excess(s)),
+            "management_fee": yuan(-int(mgmt)),
             "payouts": [payout_reply(p) for p in pays], "lines": [line_reply(r) for r in rows]}
 
 
@@ -265,7 +272,8 @@ def reconciliation(session, county: str | None, month: str | None) -> dict:
     s = _sums(session, *cw)
     ledger_of = _ledger_by_kind(session, tw + [t.c.cause.in_(("settlement", "adjustment")),
                                                t.c.case_id.is_not(None)])
-    check("cost = payables credited", s["cost_fen"], -(ledger_of.get("payable", 0)))
+    paid_in = sum(s[c] for c in SUMS if c != "cost_fen")  # cost + integrated excess
+    check("channels = payables credited", paid_in, -(ledger_of.get("payable", 0)))
     check("own subsidies", s["dibao_fen"] + s["dla_fen"] + s["sdns_fen"],
           ledger_of.get("subsidy", 0))
     check("family share", s["family_fen"], ledger_of.get("family", 0))
