@@ -173,3 +173,15 @@ def test_puyang_2020_s4_2_day_care_is_for_those_in_neither_neighbour_care_nor_an
     check_exclusive_modes(pack, "day_care", [])
     check_exclusive_modes(pack, "day_care", ["co_housing"])  # the clause names no other
     check_exclusive_modes(REGISTRY.get("qingyunpu-2021"), "day_care", ["home_visit"])
+
+
+def test_lanzhou_2021_s4_3_1_no_duplicated_home_services():
+    """§四(三)1 要考虑与……家庭养老床位涉及的养老服务……等上门服务保障政策进行有效衔接,避免多头服务."""
+    from doudi_eligibility.domain.application import check_exclusive_modes
+
+    pack = REGISTRY.get("lanzhou-2021")
+    for filing, active in (("home_visit", "family_bed"), ("family_bed", "home_visit")):
+        with pytest.raises(Conflict) as exc:
+            check_exclusive_modes(pack, filing, [active])
+        assert exc.value.fields["clause"] == "lanzhou-2021 §四(三)1"
+    check_exclusive_modes(pack, "home_visit", [])

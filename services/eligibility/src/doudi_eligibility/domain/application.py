@@ -273,9 +273,9 @@ def check_exclusive_modes(pack: Pack, care_mode: str, active_modes: list[str]) -
         spec = pack.modes.get(care_mode)
         other = pack.modes.get(active)
         if spec and active in spec.excludes:
-            clause = spec.clause
+            clause = spec.excludes_clause
         elif other and care_mode in other.excludes:
-            clause = other.clause
+            clause = other.excludes_clause
         else:
             continue
         raise Conflict(f"{label_or_code('care_modes', care_mode)}与正在享受的"

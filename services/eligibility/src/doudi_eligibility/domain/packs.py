@@ -65,8 +65,10 @@ class ModeSpec:
     mode: str
     clause: str
     rules: tuple[Rule, ...]
-    #: care modes a person in this one may not also receive (the mode's clause says so)
+    #: care modes a person in this one may not also receive, and the clause that
+    #: says so (the mode's own clause unless another is named)
     excludes: tuple[str, ...] = ()
+    excludes_clause: str = ""
 
 
 @dataclass(frozen=True)
@@ -168,7 +170,8 @@ def pack_from_data(data: dict[str, Any]) -> Pack:
                 raise Invalid("照护方式不存在", care_mode=mode, pack=data.get("id"))
             modes[mode] = ModeSpec(mode, spec["clause"],
                                    tuple(Rule.from_data(r) for r in spec.get("rules", ())),
-                                   tuple(spec.get("excludes") or ()))
+                                   tuple(spec.get("excludes") or ()),
+                                   spec.get("excludes_clause") or spec["clause"])
         if any(m not in modes for spec in modes.values() for m in spec.excludes):
             raise Invalid("互斥的照护方式不在政策包内", pack=data.get("id"))
         groups = []
