@@ -268,6 +268,28 @@ def test_qingyunpu_chain_and_the_standing_public_list(eligibility, publish_as):
     assert rpc.standing_notice_list(village)["total"] == 0  # off the list when it ends
 
 
+def test_qingyunpu_2021_s5_5_services_stop_when_the_assistance_status_ends(eligibility):
+    """qingyunpu-2021 §五5 根据其社会救助对象身份动态管理情况及时按程序变更或停止救助服务: the
+    enrolment ends at once (the service card follows enrolment.ended); under luan-2021
+    §三(六) the county reviews instead (review.due, the enrolment stays)."""
+    container, rpc = eligibility
+    pid = register(rpc, "qingyunpu-2021", hardship=["dibao"], registration="urban",
+                   household={"sudden_no_carer": True})
+    app = file(rpc, pid, "home_visit")
+    for action, role, data in (("village_review", "village_clerk", None),
+                               ("township_check", "township_officer", HOME_VISIT),
+                               ("approve", "county_officer", None),
+                               ("sign_agreement", "township_officer", None)):
+        app = act(rpc, app, action, role, data=data)
+    rpc.end_hardship(pid, "dibao", TODAY.isoformat(), reason="家庭收入超过低保标准")
+    (enrolment,) = rpc.person_enrolments(pid)
+    assert enrolment["status"] == "ended" and enrolment["end_reason"] == "no_longer_eligible"
+    ended = events(container, "enrolment.ended")[-1]
+    assert ended["id_number"] == pid and "qingyunpu-2021 §五5" in ended["note"]
+    assert [e for e in events(container, "review.due") if e["id_number"] == pid] == []
+    assert rpc.standing_notice_list(DIVISIONS["qingyunpu-2021"])["total"] == 0
+
+
 def test_lanzhou_chain_and_priority(eligibility, publish_as):
     """lanzhou-2021 §四(一): economic hardship × incapacity; §四(三)2 priority."""
     container, rpc = eligibility

@@ -176,7 +176,8 @@ def test_puyang_2020_s4_2_day_care_is_for_those_in_neither_neighbour_care_nor_an
 
 
 def test_lanzhou_2021_s4_3_1_no_duplicated_home_services():
-    """§四(三)1 要考虑与……家庭养老床位涉及的养老服务……等上门服务保障政策进行有效衔接,避免多头服务."""
+    """§四(三)1 要考虑与……家庭养老床位涉及的养老服务……等上门服务保障政策进行有效衔接,
+    避免多头服务."""
     from doudi_eligibility.domain.application import check_exclusive_modes
 
     pack = REGISTRY.get("lanzhou-2021")
@@ -185,3 +186,14 @@ def test_lanzhou_2021_s4_3_1_no_duplicated_home_services():
             check_exclusive_modes(pack, filing, [active])
         assert exc.value.fields["clause"] == "lanzhou-2021 §四(三)1"
     check_exclusive_modes(pack, "home_visit", [])
+
+
+def test_qingyunpu_2021_s5_5_services_change_or_stop_with_the_status():
+    """§五5 及时按程序变更或停止救助服务; elsewhere (luan-2021 §三(六)) a county review."""
+    from doudi_eligibility.domain.enrolment import when_no_longer_eligible
+
+    q = REGISTRY.get("qingyunpu-2021")
+    assert when_no_longer_eligible(q, "home_visit", ("day_care",)) == ("change", "day_care")
+    assert when_no_longer_eligible(q, "home_visit", ()) == ("stop", None)
+    assert when_no_longer_eligible(REGISTRY.get("luan-2021"), "centralized", ()) == \
+        ("review", None)

@@ -96,3 +96,16 @@ def check_eligible_for(care_mode: str, eligible_modes: Any, summary: str) -> Non
 def check_end_after_start(on: date, started_on: date) -> None:
     if on < started_on:
         raise Invalid("退出日期早于开始日期", field="on")
+
+
+def when_no_longer_eligible(pack: Pack, care_mode: str,
+                            granted: tuple[str, ...]) -> tuple[str, str | None]:
+    """What happens to an enrolment whose care mode the person no longer qualifies
+    for: ("review", None) — the county reviews it, exit being its decision
+    (luan-2021 §三(六)); or, where the pack's document changes or stops services
+    as the status changes (qingyunpu-2021 §五5 根据其社会救助对象身份动态管理情况及时按程序
+    变更或停止救助服务), ("change", mode) to a mode still granted, else ("stop", None)."""
+    if not pack.status_change_clause:
+        return "review", None
+    others = [m for m in granted if m != care_mode]
+    return ("change", others[0]) if others else ("stop", None)

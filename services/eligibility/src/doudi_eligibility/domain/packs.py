@@ -101,6 +101,9 @@ class Pack:
     #: documents a case must hold before it passes the township, and the clause
     required_documents: tuple[str, ...]
     documents_clause: str
+    #: the clause by which services change or stop as soon as the person's status
+    #: does ("" = a county review decides, luan-2021 §三(六))
+    status_change_clause: str
     data: dict[str, Any] = field(compare=False, repr=False)
 
     @property
@@ -213,6 +216,7 @@ def pack_from_data(data: dict[str, Any]) -> Pack:
             required_documents=tuple((data.get("required_documents") or {}).get("documents")
                                      or ()),
             documents_clause=(data.get("required_documents") or {}).get("clause", ""),
+            status_change_clause=data.get("status_change_clause") or "",
             data=data)
     except KeyError as exc:
         raise Invalid("政策包缺少字段", field=str(exc), pack=data.get("id")) from None

@@ -13,6 +13,7 @@ from doudi_common.serialize import to_jsonable
 from doudi_contracts.vocabularies import check_code
 
 from doudi_eligibility.domain.decision import mode_rules_failed
+from doudi_eligibility.domain.enrolment import when_no_longer_eligible
 from doudi_eligibility.domain.person import (
     REGISTRATIONS,
     check_ended_on,
@@ -80,10 +81,22 @@ class Persons:
 
     def _review_if_no_longer_eligible(self, person: dict, decision):
         """An enrolment whose care mode is no longer eligible is flagged for county
-        review (exit is a county decision, luan-2021 §三(六)), not ended."""
+        review (exit is a county decision, luan-2021 §三(六)), not ended — unless
+        the pack changes or stops services with the status (qingyunpu-2021 §五5)."""
         today = self.clock.today()
         for row in enrolment_store.active_of(self.db.session, person["id_number"]):
             if row["care_mode"] in decision.outcome.care_modes:
+                continue
+            pack = self.registry.get(row["policy_pack"], row["pack_version"])
+            action, mode = when_no_longer_eligible(pack, row["care_mode"],
+                                                   decision.outcome.care_modes)
+            note = f"{pack.status_change_clause}：{decision.summary}"[:500]
+            if action == "change":
+                self.change_care_mode(row["enrolment_id"], mode, today, note, "eligibility",
+                                      "system")
+                continue
+            if action == "stop":
+                self._end(row, "no_longer_eligible", today, "eligibility", note, "system")
                 continue
             self.db.outbox.add("review.due", {
                 "enrolment_id": row["enrolment_id"], "id_number": row["id_number"],
