@@ -3475,15 +3475,28 @@ export interface components {
             reason: string;
         };
         Caregiver: {
+            /** @description 照护服务人员家庭同意（双向选择） */
+            agrees?: boolean;
+            /** @description 身体健康 */
+            healthy?: boolean;
             /**
              * Format: gb11643-id-number
              * @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值
              */
             id_number: string;
+            /** @description 本人到外村亲戚家居住（特殊情况） */
+            moves_in?: boolean;
             /** @description 姓名或名称 */
             name: string;
-            /** @description 与本人的关系 */
+            /** @description 照护服务人员为贫困户（优先） */
+            poor_household?: boolean;
+            /** @description 与本人的亲戚关系 */
             relationship: string;
+            /**
+             * Format: division-code
+             * @description 照护服务人员居住的村（社区），12 位
+             */
+            village_code?: string;
         };
         CaregiverCase: {
             /**
@@ -3526,12 +3539,22 @@ export interface components {
             kind: "centralized" | "neighbor" | "day_care" | "co_housing" | "home_visit" | "family_bed" | "dispersed";
         };
         CaregiverReply: {
+            /** @description 照护服务人员家庭同意（双向选择） */
+            agrees?: boolean;
+            /** @description 身体健康 */
+            healthy?: boolean;
             /** @description 居民身份证号码（18 位，GB 11643，含校验位；请求中也可用列表给出的 person_ref）；回复中，列表和无权查看完整号码的角色看到的是脱敏值 */
             id_number: string;
+            /** @description 本人到外村亲戚家居住 */
+            moves_in?: boolean;
             /** @description 姓名或名称 */
             name: string;
+            /** @description 照护服务人员为贫困户 */
+            poor_household?: boolean;
             /** @description 与本人的关系 */
             relationship: string;
+            /** @description 照护服务人员居住的村（社区） */
+            village_code?: string;
         };
         CaseSettlementPageReply: {
             /** @description 逐个案的结算行（身份证号脱敏） */

@@ -43,9 +43,16 @@ class ConsentSchema(Schema):
 
 
 class CaregiverSchema(Schema):
+    """The neighbour caregiver declared with the application (puyang-2020 §五 §七)."""
+
     name = Text(64, required=True)
-    relationship = Text(32, required=True)
+    relationship = Text(32, required=True, metadata={"description": "与本人的亲戚关系"})
     id_number = IdNumber(required=True)
+    village_code = Division(metadata={"description": "照护服务人员居住的村（社区），12 位"})
+    healthy = fields.Boolean(metadata={"description": "身体健康"})
+    agrees = fields.Boolean(metadata={"description": "照护服务人员家庭同意（双向选择）"})
+    moves_in = fields.Boolean(metadata={"description": "本人到外村亲戚家居住（特殊情况）"})
+    poor_household = fields.Boolean(metadata={"description": "照护服务人员为贫困户（优先）"})
 
 
 class FileApplicationSchema(Schema):
@@ -114,6 +121,11 @@ class CaregiverReply(Reply):
     name = Str()
     relationship = Str()
     id_number = Str()
+    village_code = Str(optional=True, description="照护服务人员居住的村（社区）")
+    healthy = Bool(optional=True, description="身体健康")
+    agrees = Bool(optional=True, description="照护服务人员家庭同意（双向选择）")
+    moves_in = Bool(optional=True, description="本人到外村亲戚家居住")
+    poor_household = Bool(optional=True, description="照护服务人员为贫困户")
 
 
 class SignoffReply(Reply):

@@ -98,3 +98,11 @@ def assessment_data(id_number: str, incapacity: str = "full", standard: str = "G
 CONSENT = {"given": True, "by": "本人", "on": "2026-03-09", "note": "本人自愿申请"}
 HOME_VISIT = {"home_visit": {"on": "2026-03-10", "by": "乡镇干部李四", "findings": "独居，卧床"},
               "needs_assessment": {"incapacity_level": "full", "needs": ["meals", "personal_care"]}}
+
+
+def caregiver_for(pack: str, seq: int = 90, **overrides) -> dict:
+    """A neighbour caregiver meeting puyang-2020 §五: a relative in the person's
+    village, healthy, who has agreed."""
+    return {"name": "张大山", "relationship": "兄弟",
+            "id_number": make_person(pack, seq, born="19700101"), "healthy": True,
+            "agrees": True, "village_code": DIVISIONS[pack], **overrides}

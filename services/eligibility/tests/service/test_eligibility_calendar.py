@@ -16,6 +16,7 @@ from doudi_eligibility.testing import (
     HOME_VISIT,
     TODAY,
     assessment_data,
+    caregiver_for,
     make_person,
 )
 from test_eligibility_chains import act, assess, events, file, puyang_certificate, register
@@ -51,12 +52,12 @@ def test_puyang_person_turning_60_is_handed_over_by_the_timer(fast_calendar, pub
                    household={"no_supporter": True, "health_stable": True})
     puyang_certificate(publish_as, pid)
     wait_for(lambda: "neighbor" in rpc.evaluate(pid)["care_modes"], timeout=15)
-    app = file(rpc, pid, "neighbor", caregiver={"name": "张大山", "relationship": "sibling"})
+    app = file(rpc, pid, "neighbor", caregiver=caregiver_for("puyang-2020"))
     app = act(rpc, app, "village_review", "village_clerk")
     app = act(rpc, app, "township_check", "township_officer", data=HOME_VISIT)
     for dept in ("cdpf", "civil_affairs", "health", "poverty_office"):
         app = act(rpc, app, "department_signoff", "department_liaison", data={"department": dept})
-    app = act(rpc, app, "sign_agreement", "township_officer")
+    app = act(rpc, app, "sign_agreement", "township_officer", data={"agreement_no": "PY-ZH-01"})
     # a day-care person of the same age is not handed over (§六 names neighbour and centralised)
     other, _ = enrol_puyang(rpc, "19660320", seq=2)
 

@@ -13,6 +13,7 @@ from doudi_eligibility.testing import (
     HOME_VISIT,
     TODAY,
     assessment_data,
+    caregiver_for,
     make_person,
 )
 
@@ -198,7 +199,7 @@ def test_puyang_chain_with_four_department_signoff(eligibility):
     assert app["state"] == "enrolled"
     # §四(二): in day care, the person is not also filed for neighbour care
     with pytest.raises(Conflict) as exc:
-        file(rpc, pid, "neighbor")
+        file(rpc, pid, "neighbor", caregiver=caregiver_for("puyang-2020"))
     assert exc.value.fields["clause"] == "puyang-2020 §四(二)"
     assert rpc.list_applications(division_prefix="410928")["total"] == 1  # nothing filed
 

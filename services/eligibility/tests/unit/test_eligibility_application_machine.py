@@ -197,3 +197,32 @@ def test_qingyunpu_2021_s5_5_services_change_or_stop_with_the_status():
     assert when_no_longer_eligible(q, "home_visit", ()) == ("stop", None)
     assert when_no_longer_eligible(REGISTRY.get("luan-2021"), "centralized", ()) == \
         ("review", None)
+
+
+def test_puyang_2020_s5_the_neighbour_caregiver_and_s7_the_care_agreement():
+    """§五 选择和残疾人有亲戚关系且居住较近、身体健康……的本村居民……双向选择……特殊情况也可以到
+    外村亲戚家居住; §七 同时申报照护服务人员的基本情况和服务申请，并签订照护协议."""
+    from doudi_eligibility.domain.application import check_agreement, check_caregiver
+    from doudi_eligibility.testing import DIVISIONS, caregiver_for, make_person
+
+    pack = REGISTRY.get("puyang-2020")
+    person = {"id_number": make_person("puyang-2020", 1), "division_code": DIVISIONS[pack.id]}
+    check_caregiver(pack, person, caregiver_for(pack.id))
+    check_caregiver(pack, person, caregiver_for(pack.id, village_code="410928002001",
+                                                moves_in=True))  # to a relative elsewhere
+    for bad, field in (({"relationship": ""}, "caregiver.relationship"),
+                       ({"healthy": False}, "caregiver.healthy"),
+                       ({"agrees": None}, "caregiver.agrees"),
+                       ({"village_code": "410928002001"}, "caregiver.village_code"),
+                       ({"id_number": person["id_number"]}, "caregiver.id_number")):
+        with pytest.raises(Invalid) as exc:
+            check_caregiver(pack, person, caregiver_for(pack.id, **bad))
+        assert exc.value.fields["field"] == field
+    with pytest.raises(Invalid):
+        check_caregiver(pack, person, None)
+    with pytest.raises(Invalid) as exc:
+        check_agreement(pack, "neighbor", {})
+    assert exc.value.fields["field"] == "data.agreement_no"
+    check_agreement(pack, "neighbor", {"agreement_no": "PY-01"})
+    check_agreement(pack, "day_care", {})
+    check_agreement(REGISTRY.get("luan-2021"), "neighbor", {})

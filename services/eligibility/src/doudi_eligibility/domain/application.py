@@ -258,11 +258,50 @@ def check_filing(application: dict[str, Any], person: dict[str, Any],
         raise Invalid("照护人信息应为对象", field="caregiver")
     if caregiver and caregiver.get("id_number"):
         caregiver = {**caregiver, "id_number": validate_id_number(caregiver["id_number"])}
+    if care_mode == "neighbor" and pack.caregiver_clause:
+        check_caregiver(pack, person, caregiver)
     return Filing(care_mode=str(care_mode), pack=pack, submitted_on=submitted_on,
                   consent=consent, channel=channel, documents=documents,
                   submitted_by=str(submitted_by), submitted_role=str(submitted_role),
                   institution_uscc=institution,
                   caregiver=caregiver, comment=application.get("comment"))
+
+
+def check_caregiver(pack: Pack, person: dict[str, Any], caregiver: dict[str, Any] | None
+                    ) -> None:
+    """puyang-2020 §五 居家邻里照护服务人员的确认要遵从残疾人本人和照护服务人员家庭的双向选择
+    意愿，选择和残疾人有亲戚关系且居住较近、身体健康、有责任心和爱心的本村居民，贫困户优先，
+    特殊情况也可以到外村亲戚家居住; §七 申请享受居家邻里照护服务的残疾人还要同时申报照护服务人员
+    的基本情况: a neighbour-care application names a caregiver who is a relative,
+    healthy, has agreed, and lives in the person's village — or the person moves in
+    with the relative elsewhere. (Being a poor household is a priority, not a bar.)"""
+    clause = pack.caregiver_clause
+    if not caregiver or not caregiver.get("id_number") or not caregiver.get("name"):
+        raise Invalid(f"邻里照护须申报照护服务人员（姓名、身份证号）（{clause}）",
+                      field="caregiver.id_number", clause=clause)
+    if caregiver["id_number"] == person["id_number"]:
+        raise Invalid("照护服务人员不能是本人", field="caregiver.id_number", clause=clause)
+    checks = (("relationship", bool(str(caregiver.get("relationship") or "").strip()),
+               "照护服务人员须与本人有亲戚关系（请填写关系）"),
+              ("healthy", caregiver.get("healthy") is True, "照护服务人员须身体健康"),
+              ("agrees", caregiver.get("agrees") is True,
+               "须本人与照护服务人员家庭双向选择（照护服务人员同意）"))
+    for name, ok, message in checks:
+        if not ok:
+            raise Invalid(f"{message}（{clause}）", field=f"caregiver.{name}", clause=clause)
+    village = str(caregiver.get("village_code") or "")
+    if village != person["division_code"] and caregiver.get("moves_in") is not True:
+        raise Invalid(f"照护服务人员应为本村居民；到外村亲戚家居住的须注明（{clause}）",
+                      field="caregiver.village_code", clause=clause)
+
+
+def check_agreement(pack: Pack, care_mode: str, data: dict[str, Any]) -> None:
+    """puyang-2020 §七 申请享受居家邻里照护服务的残疾人……并签订照护协议: neighbour care
+    starts only with the care agreement's number."""
+    if care_mode == "neighbor" and pack.agreement_clause and \
+            not str(data.get("agreement_no") or "").strip():
+        raise Invalid(f"须签订照护协议并填写协议编号（{pack.agreement_clause}）",
+                      field="data.agreement_no", clause=pack.agreement_clause)
 
 
 def check_exclusive_modes(pack: Pack, care_mode: str, active_modes: list[str]) -> None:

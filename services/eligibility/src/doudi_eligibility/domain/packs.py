@@ -104,6 +104,10 @@ class Pack:
     #: the clause by which services change or stop as soon as the person's status
     #: does ("" = a county review decides, luan-2021 §三(六))
     status_change_clause: str
+    #: neighbour care: the clause setting who may be the caregiver ("" = none set)
+    caregiver_clause: str
+    #: the clause that has an agreement signed before the care starts ("" = none)
+    agreement_clause: str
     data: dict[str, Any] = field(compare=False, repr=False)
 
     @property
@@ -217,6 +221,8 @@ def pack_from_data(data: dict[str, Any]) -> Pack:
                                      or ()),
             documents_clause=(data.get("required_documents") or {}).get("clause", ""),
             status_change_clause=data.get("status_change_clause") or "",
+            caregiver_clause=data.get("caregiver_clause") or "",
+            agreement_clause=data.get("agreement_clause") or "",
             data=data)
     except KeyError as exc:
         raise Invalid("政策包缺少字段", field=str(exc), pack=data.get("id")) from None

@@ -155,6 +155,7 @@ class Applications:
         session = self.db.session
         started_on = parse_date(data.get("signed_on"), "data.signed_on", today)
         application_rules.check_alive(person)
+        application_rules.check_agreement(pack, app["care_mode"], data)
         _, pf = self._still_eligible(person, app["care_mode"], started_on,
                                      "签订协议时已不符合该照护方式的条件")
         institution = data.get("institution_uscc") or app["institution_uscc"]
