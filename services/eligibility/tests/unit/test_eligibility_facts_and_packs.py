@@ -290,3 +290,15 @@ def test_every_pack_rule_is_named_in_a_unit_test():
         missing += [r.id for r in rules if r.id not in text]
         missing += [r.id for _, r in pack.priority if r.id not in text]
     assert missing == []
+
+
+def test_an_eligible_decision_says_which_modes_are_refused_and_why():
+    """Issue 17: the summary names the modes granted and, for each other mode of the
+    pack, the rules it failed with their clauses."""
+    d = decide(REGISTRY.for_division("360104001001", date(2026, 3, 10)),
+               person("qingyunpu-2021", [hardship("tekun"), assessment()]))
+    assert d.outcome.care_modes == ("centralized",)
+    assert "可享受照护方式：集中供养" in d.summary
+    refused = d.summary.split("不可享受：", 1)[1]
+    assert "居家探访" in refused or "上门" in refused
+    assert "日间照料" in refused and "qingyunpu-2021 §四(三)1" in refused

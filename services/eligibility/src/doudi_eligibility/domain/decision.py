@@ -138,7 +138,8 @@ def decide(pack: Pack | None, pf: PersonFacts, explain: bool = True) -> Decision
     if eligible:
         summary = (f"{basis}，符合" + "、".join(g.rule.label for g in matched)
                    + "，可享受照护方式：" + "、".join(label("care_modes", m)
-                                                  for m in outcome.care_modes))
+                                                  for m in outcome.care_modes)
+                   + _refused(pack, outcome.care_modes, rules))
     else:  # every rule that failed, in the staff's words, with its clause
         failed = [r for r in rules if not r["passed"] and r["scope"] != "target_group"]
         reason = "不属于任何对象类别" if not matched else "；".join(dict.fromkeys(
@@ -176,6 +177,20 @@ def mode_rules_failed(decision: Decision, care_mode: str) -> list[str]:
     ``care_mode`` is due for review)."""
     return [r["clause"] for r in decision.rules
             if not r["passed"] and r["scope"] == f"mode:{care_mode}"]
+
+
+def _refused(pack: Pack, granted: tuple[str, ...], rules: list[dict[str, Any]]) -> str:
+    """The pack's other modes and why each is not open: its failed rules' labels
+    with their clauses (staff see why a requested mode was refused)."""
+    parts = []
+    for mode in pack.modes:
+        if mode in granted:
+            continue
+        failed = dict.fromkeys(f"{r['label']}（{r['clause']}）" for r in rules
+                               if r["scope"] == f"mode:{mode}" and not r["passed"])
+        parts.append(f"{label('care_modes', mode)}（" + ("；".join(failed) or "通用条件不符")
+                     + "）")
+    return "；不可享受：" + "、".join(parts) if parts else ""
 
 
 def require_mode(decision: Decision, care_mode: str, detail: str) -> None:
