@@ -203,7 +203,16 @@ def test_tour_luan(suite, publish_as):
     forged = row["person_ref"][:-2] + ("AA" if not row["person_ref"].endswith("AA") else "BB")
     t.call("clerk", "GET", f"/api/v1/persons/{forged}", 404)
     t.call("county", "GET", "/api/v1/policy-packs")
-    t.call("county", "GET", "/api/v1/policy-packs/luan-2021")
+    luan = t.call("county", "GET", "/api/v1/policy-packs/luan-2021")
+    # the whole of a jurisdiction's policy, each part from the service that applies it
+    assert [b["share"] for b in luan["funding"]["self_pay_bands"]] == \
+        [b["share"] for b in luan["copay_bands"]]  # one parameter, two services
+    assert luan["funding"]["integration_clause"] == "luan-2021 §三(四)一"
+    assert luan["admission"]["infection_block_clause"] == "luan-2021 §三(七)"
+    assert luan["service_items"] == []  # luan-2021 sets no service catalogue
+    qingyunpu = t.call("county", "GET", "/api/v1/policy-packs/qingyunpu-2021")
+    assert len(qingyunpu["service_items"]) == 18 and qingyunpu["funding"]["self_pay_bands"] == []
+    assert qingyunpu["standing_notice_clause"] == "qingyunpu-2021 §五6"
 
     # the application and its review chain
     application = t.call("clerk", "POST", "/api/v1/applications", json={

@@ -1876,7 +1876,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * One policy pack with every rule, its clause and wording.
+         * A jurisdiction's whole policy: the eligibility pack with every rule, its
+         *     clause and wording; funding's channels and parameters; the service catalogue;
+         *     the admission rules — each part from the service that applies it.
          * @description 权限 `persons:read`: village_clerk, township_officer, county_officer, city_officer, institution_staff, department_liaison, auditor, admin
          */
         get: operations["applications_get_pack"];
@@ -2662,6 +2664,10 @@ export interface components {
              * @description 止 (YYYY-MM-DD)；至今为 null
              */
             until: string | null;
+        };
+        AdmissionPolicyReply: {
+            /** @description 传染病未解除不得集中入住的依据条款；为空则不因此拒收 */
+            infection_block_clause: string | null;
         };
         AdmissionRequestPageReply: {
             /** @description 集中供养纳入后的入住申请 */
@@ -4811,6 +4817,38 @@ export interface components {
              */
             source?: "cdpf" | "civil_affairs" | "poverty";
         };
+        FundingPolicyReply: {
+            /**
+             * Format: decimal
+             * @description 邻里照护每月托养照护补贴，元
+             * @example 1200.00
+             */
+            caregiver_subsidy_monthly: string;
+            /** @description 资金规则 → 依据条款 */
+            clauses: {
+                [key: string]: string;
+            };
+            /** @description 住院超过此天数不计费；null 为全额计费 */
+            hospital_free_days: number | null;
+            /** @description 个人补贴全额整合拨付机构的依据条款 */
+            integration_clause: string | null;
+            /** @description 补贴超出核算费用部分的处理（本系统采用的解读） */
+            integration_excess: string | null;
+            /**
+             * Format: decimal
+             * @description 特困集中供养每人每年管理费，元
+             * @example 1200.00
+             */
+            management_fee_per_head_year: string;
+            /** @description 服务补贴由试点专户支付 */
+            pilot_fund_pays_services: boolean;
+            /** @description 家庭自付档次（文件未要求家庭付费的为空） */
+            self_pay_bands: components["schemas"]["CopayBandReply"][];
+            /** @description 不需家庭自付的困难身份 */
+            self_pay_exempt: ("tekun" | "dibao" | "low_income" | "registered_poor" | "expenditure_poor" | "fp_special" | "unsupported_child" | "orphan" | "child_in_difficulty" | "stranded")[];
+            /** @description 在县级财政之前承担兜底的部门资金 */
+            topup_sources: string[];
+        };
         Grade: {
             /**
              * Format: date
@@ -6157,6 +6195,74 @@ export interface components {
             transferred_from: string | null;
             /** @description 机构的统一社会信用代码 */
             uscc: string;
+        };
+        PolicyPackReply: {
+            /** @description 认可的失能评估标准 */
+            accepted_standards: ("MZ/T 039-2013" | "GB/T 42195-2022" | "LTC-2021" | "AH-TK-2017" | "GB/T 26341-2010")[];
+            /** @description 入住规则（机构服务） */
+            admission: components["schemas"]["AdmissionPolicyReply"];
+            /** @description 该政策的照护方式 */
+            care_modes: ("centralized" | "neighbor" | "day_care" | "co_housing" | "home_visit" | "family_bed" | "dispersed")[];
+            /** @description 审批环节 */
+            chain: ("submit" | "village_review" | "township_check" | "department_signoff" | "approve" | "public_notice" | "reject" | "object" | "close_notice" | "sign_agreement" | "withdraw")[];
+            /** @description 审批环节的依据条款 */
+            chain_clause: string;
+            /** @description 家庭自付档次 */
+            copay_bands: components["schemas"]["CopayBandReply"][];
+            /** @description 文号 */
+            document: string;
+            /** @description 要求收齐上述材料的条款；文件未要求时为空 */
+            documents_clause: string | null;
+            /**
+             * Format: date
+             * @description 生效日期 (YYYY-MM-DD)
+             */
+            effective_from: string;
+            /**
+             * Format: date
+             * @description 失效日期 (YYYY-MM-DD)；仍有效为 null
+             */
+            effective_until: string | null;
+            /** @description 资金结算部分（资金服务） */
+            funding: components["schemas"]["FundingPolicyReply"];
+            /** @description 一般条件（全部须满足） */
+            general_rules: components["schemas"]["PackRuleReply"][];
+            /** @description 移交民政的年龄；不移交为 null */
+            handover_age: number | null;
+            /** @description 移交时终止的照护方式 */
+            handover_modes: ("centralized" | "neighbor" | "day_care" | "co_housing" | "home_visit" | "family_bed" | "dispersed")[];
+            /**
+             * @description 政策文件简称（代码，中文名称见 /api/v1/vocabularies/policy_packs）
+             * @example luan-2021
+             * @enum {string}
+             */
+            id: "luan-2021" | "hangzhou-2024" | "lanzhou-2021" | "puyang-2020" | "qingyunpu-2021";
+            /** @description 适用区划代码 */
+            jurisdiction: string;
+            /** @description 各照护方式的附加条件：照护方式代码 → 规则 */
+            mode_rules: {
+                [key: string]: components["schemas"]["PackRuleReply"][];
+            };
+            /** @description 公示天数；0 为不设公示期 */
+            notice_days: number;
+            /** @description 优先级规则 */
+            priority: components["schemas"]["PriorityRuleReply"][];
+            /** @description 通过乡镇审核前须收齐的申请材料 */
+            required_documents: ("household_register" | "id_card" | "disability_certificate" | "poverty_proof" | "income_proof" | "assessment_report" | "medical_record" | "guardian_proof" | "application_form" | "needs_assessment_form" | "other")[];
+            /** @description 复核间隔（月） */
+            review_interval_months: number;
+            /** @description 服务目录（服务记录服务） */
+            service_items: components["schemas"]["ServiceItemReply"][];
+            /** @description 会签部门 */
+            signoff_departments: ("cdpf" | "civil_affairs" | "health" | "poverty_office")[];
+            /** @description 要求对享受服务的对象长期公示的条款；文件未要求时为空 */
+            standing_notice_clause: string | null;
+            /** @description 对象类别（满足其一） */
+            target_groups: components["schemas"]["TargetGroupRuleReply"][];
+            /** @description 政策名称 */
+            title: string;
+            /** @description 版本号 */
+            version: string;
         };
         Price: {
             /**
@@ -7808,7 +7914,7 @@ export interface operations {
                      *         {
                      *           "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *           "acknowledged_by": "lz",
-                     *           "alert_id": "AL-18493EE6F7A54C75883E",
+                     *           "alert_id": "AL-037848CFBC6B4483A933",
                      *           "division_code": "620102001001",
                      *           "escalated_at": null,
                      *           "escalation_level": 0,
@@ -7927,7 +8033,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": null,
                      *       "acknowledged_by": null,
-                     *       "alert_id": "AL-18493EE6F7A54C75883E",
+                     *       "alert_id": "AL-037848CFBC6B4483A933",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8037,7 +8143,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-18493EE6F7A54C75883E",
+                     *       "alert_id": "AL-037848CFBC6B4483A933",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8159,7 +8265,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-18493EE6F7A54C75883E",
+                     *       "alert_id": "AL-037848CFBC6B4483A933",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8326,7 +8432,7 @@ export interface operations {
                      *           "submitted_by": "clerk",
                      *           "submitted_on": "2026-12-06",
                      *           "submitted_role": "village_clerk",
-                     *           "updated_at": "2026-12-06T04:56:22.301077+00:00"
+                     *           "updated_at": "2026-12-06T05:12:22.223001+00:00"
                      *         }
                      *       ],
                      *       "page": 1,
@@ -8472,7 +8578,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T04:56:22.304183+00:00",
+                     *           "at": "2026-12-06T05:12:22.225571+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8498,7 +8604,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T04:56:22.301077+00:00"
+                     *       "updated_at": "2026-12-06T05:12:22.223001+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8635,7 +8741,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T04:56:22.304183+00:00",
+                     *           "at": "2026-12-06T05:12:22.225571+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8661,7 +8767,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T04:56:22.301077+00:00"
+                     *       "updated_at": "2026-12-06T05:12:22.223001+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8813,7 +8919,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T04:56:22.304183+00:00",
+                     *           "at": "2026-12-06T05:12:22.225571+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8838,7 +8944,7 @@ export interface operations {
                      *         {
                      *           "action": "township_check",
                      *           "actor": "township",
-                     *           "at": "2026-12-06T04:56:22.363187+00:00",
+                     *           "at": "2026-12-06T05:12:22.292363+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "home_visit": {
@@ -8864,7 +8970,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T04:56:22.362182+00:00"
+                     *       "updated_at": "2026-12-06T05:12:22.291312+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8974,14 +9080,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "action": "post /api/v1/enrolments/<enrolment_id>/end",
-                     *           "at": "2026-12-06T12:56:25.079182+08:00",
+                     *           "at": "2026-12-06T13:12:24.640359+08:00",
                      *           "detail": null,
                      *           "id": 76,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/enrolments/ENR-2026-000001/end",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "13673e18e9ee4c21b406fae7ddddc393",
+                     *           "request_id": "78d62348a952491cbc227578d9f8be72",
                      *           "resource_id": "ENR-2026-000001",
                      *           "role": "county_officer",
                      *           "status": 200,
@@ -8990,14 +9096,14 @@ export interface operations {
                      *         },
                      *         {
                      *           "action": "post /api/v1/exports",
-                     *           "at": "2026-12-06T12:56:24.714154+08:00",
+                     *           "at": "2026-12-06T13:12:24.181169+08:00",
                      *           "detail": null,
                      *           "id": 75,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/exports",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "68ea6d9bc9fe469b93c367372ccf87c2",
+                     *           "request_id": "2956f28ed61a4063811ce862a58e44bb",
                      *           "resource_id": null,
                      *           "role": "county_officer",
                      *           "status": 202,
@@ -9765,7 +9871,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:56:22.411884+00:00",
+                     *           "at": "2026-12-06T05:12:22.334104+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9784,7 +9890,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T04:56:22.409696+00:00"
+                     *       "updated_at": "2026-12-06T05:12:22.332273+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -9906,7 +10012,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:56:26.339713+00:00",
+                     *           "at": "2026-12-06T05:12:26.074102+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-620102-2026-00001",
@@ -9918,7 +10024,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "lz",
-                     *           "at": "2026-12-06T04:56:26.372607+00:00",
+                     *           "at": "2026-12-06T05:12:26.114912+00:00",
                      *           "data": {
                      *             "from": "home_visit",
                      *             "reason": "申请家庭养老床位",
@@ -9937,7 +10043,7 @@ export interface operations {
                      *       "policy_pack": "lanzhou-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T04:56:26.371820+00:00"
+                     *       "updated_at": "2026-12-06T05:12:26.113673+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10051,7 +10157,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:56:22.411884+00:00",
+                     *           "at": "2026-12-06T05:12:22.334104+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10063,7 +10169,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T04:56:22.812394+00:00",
+                     *           "at": "2026-12-06T05:12:22.831258+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10085,7 +10191,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "ended",
-                     *       "updated_at": "2026-12-06T04:56:25.088518+00:00"
+                     *       "updated_at": "2026-12-06T05:12:24.651640+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10199,7 +10305,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T04:56:22.411884+00:00",
+                     *           "at": "2026-12-06T05:12:22.334104+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10211,7 +10317,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T04:56:22.812394+00:00",
+                     *           "at": "2026-12-06T05:12:22.831258+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10233,7 +10339,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T04:56:22.811400+00:00"
+                     *       "updated_at": "2026-12-06T05:12:22.829901+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10333,13 +10439,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "attempts": 0,
-                     *       "created_at": "2026-12-06T12:56:24.715339+08:00",
+                     *       "created_at": "2026-12-06T13:12:24.182985+08:00",
                      *       "division_code": "341502",
                      *       "done": 0,
                      *       "error": null,
                      *       "file": null,
                      *       "finished_at": null,
-                     *       "job_id": "EXP-69ACAF588B654107FDD2",
+                     *       "job_id": "EXP-E2720B0F3603AF3A92B0",
                      *       "kind": "export",
                      *       "params": {
                      *         "division_code": "341502",
@@ -12530,7 +12636,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-37B64EBA4A414E03BFFC",
+                     *       "job_id": "JOB-95AFC7DE39F2465A9174",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -14430,7 +14536,7 @@ export interface operations {
                      *           "institution_uscc": "12341500MB1234567G",
                      *           "placement_id": "PL-1",
                      *           "reason": null,
-                     *           "received_at": "2026-12-06T04:56:22.465176+00:00",
+                     *           "received_at": "2026-12-06T05:12:22.382829+00:00",
                      *           "status": "admitted"
                      *         }
                      *       ],
@@ -16765,7 +16871,7 @@ export interface operations {
                      *           "done": 4,
                      *           "error": null,
                      *           "finished_at": "2027-01-01T01:00:00+00:00",
-                     *           "job_id": "JOB-37B64EBA4A414E03BFFC",
+                     *           "job_id": "JOB-95AFC7DE39F2465A9174",
                      *           "kind": "settlement",
                      *           "params": {
                      *             "division_code": "341502",
@@ -16905,7 +17011,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-37B64EBA4A414E03BFFC",
+                     *       "job_id": "JOB-95AFC7DE39F2465A9174",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -17340,7 +17446,7 @@ export interface operations {
                      *           "closed_at": "2026-11-03T09:00:00+08:00",
                      *           "closed_by": "lz",
                      *           "division_code": "620102001",
-                     *           "event_id": "5c9540eb-2c6f-4ce0-b4c3-3dd6fe1e60d7",
+                     *           "event_id": "67d115af-05a7-4b41-9d4c-09d6faa19792",
                      *           "institution_uscc": null,
                      *           "lines": [
                      *             {
@@ -17496,7 +17602,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "5c9540eb-2c6f-4ce0-b4c3-3dd6fe1e60d7",
+                     *       "event_id": "67d115af-05a7-4b41-9d4c-09d6faa19792",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17648,7 +17754,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "5c9540eb-2c6f-4ce0-b4c3-3dd6fe1e60d7",
+                     *       "event_id": "67d115af-05a7-4b41-9d4c-09d6faa19792",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17920,11 +18026,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T04:56:22.134921+00:00",
+                     *       "created_at": "2026-12-06T05:12:22.048583+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T04:56:22.147678+00:00",
+                     *         "decided_at": "2026-12-06T05:12:22.061100+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -17942,7 +18048,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T04:56:22.141912+00:00",
+                     *           "recorded_at": "2026-12-06T05:12:22.055397+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -17953,7 +18059,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:56:22.144406+00:00",
+                     *           "recorded_at": "2026-12-06T05:12:22.057695+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -17966,7 +18072,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T04:56:22.134921+00:00"
+                     *       "updated_at": "2026-12-06T05:12:22.048583+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18060,13 +18166,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T04:56:22.134921+00:00",
+                     *       "created_at": "2026-12-06T05:12:22.048583+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [
                      *           "centralized"
                      *         ],
-                     *         "decided_at": "2026-12-06T04:56:22.194153+00:00",
+                     *         "decided_at": "2026-12-06T05:12:22.103491+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "734cda6c34b6088cff0867f1c3d9ddcf",
                      *         "eligible": true,
@@ -18086,7 +18192,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T04:56:22.141912+00:00",
+                     *           "recorded_at": "2026-12-06T05:12:22.055397+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18097,7 +18203,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:56:22.144406+00:00",
+                     *           "recorded_at": "2026-12-06T05:12:22.057695+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -18110,7 +18216,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T04:56:22.134921+00:00"
+                     *       "updated_at": "2026-12-06T05:12:22.048583+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18234,7 +18340,7 @@ export interface operations {
                      *           {
                      *             "kind": "incapacity_assessment",
                      *             "source": "health",
-                     *             "source_event_id": "0199fede-7bc5-43ce-be08-d9887f09d20d",
+                     *             "source_event_id": "061ca6b2-bc24-4dd4-97d7-bf2064a48786",
                      *             "summary": "失能评估 老年人能力评估规范（GB/T 42195-2022） 3级（完全失能）",
                      *             "valid_from": "2026-11-26",
                      *             "valid_until": "2028-11-05"
@@ -18384,7 +18490,7 @@ export interface operations {
                      *         "history": [
                      *           {
                      *             "actor": null,
-                     *             "at": "2026-12-06T04:56:22.411884+00:00",
+                     *             "at": "2026-12-06T05:12:22.334104+00:00",
                      *             "data": {
                      *               "agreement_no": null,
                      *               "application_id": "APP-341502-2026-00001",
@@ -18403,7 +18509,7 @@ export interface operations {
                      *         "policy_pack": "luan-2021",
                      *         "started_on": "2026-12-06",
                      *         "status": "active",
-                     *         "updated_at": "2026-12-06T04:56:22.409696+00:00"
+                     *         "updated_at": "2026-12-06T05:12:22.332273+00:00"
                      *       }
                      *     ]
                      */
@@ -18510,11 +18616,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1948-02-02",
-                     *       "created_at": "2026-12-06T04:56:22.938521+00:00",
+                     *       "created_at": "2026-12-06T05:12:22.953936+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T04:56:22.945473+00:00",
+                     *         "decided_at": "2026-12-06T05:12:22.959167+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18531,7 +18637,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:56:22.942825+00:00",
+                     *           "recorded_at": "2026-12-06T05:12:22.957337+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2024-01-01",
@@ -18543,7 +18649,7 @@ export interface operations {
                      *             "reason": "家庭条件改善",
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T04:56:23.193347+00:00",
+                     *           "recorded_at": "2026-12-06T05:12:23.150564+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18556,7 +18662,7 @@ export interface operations {
                      *       "person_ref": "p.onPDJ76uwY1yHC_u46JEXXEySpZoC_Wmw_FEUAToqE3Q8g",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T04:56:22.938521+00:00"
+                     *       "updated_at": "2026-12-06T05:12:22.953936+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -19625,6 +19731,9 @@ export interface operations {
                      *         "MZ/T 039-2013",
                      *         "GB/T 42195-2022"
                      *       ],
+                     *       "admission": {
+                     *         "infection_block_clause": "luan-2021 §三(七)"
+                     *       },
                      *       "care_modes": [
                      *         "centralized"
                      *       ],
@@ -19651,6 +19760,37 @@ export interface operations {
                      *       "documents_clause": null,
                      *       "effective_from": "2021-02-08",
                      *       "effective_until": null,
+                     *       "funding": {
+                     *         "caregiver_subsidy_monthly": "0.00",
+                     *         "clauses": {
+                     *           "channels": "luan-2021 §三(四)",
+                     *           "review": "luan-2021 §三(六)",
+                     *           "self_pay": "luan-2021 §三(四)"
+                     *         },
+                     *         "hospital_free_days": null,
+                     *         "integration_clause": "luan-2021 §三(四)一",
+                     *         "integration_excess": "个人补贴全额按月拨付养护机构；超出当月核算养护费用的部分一并拨付，由机构为本人集中使用（文件未规定退还个人），在结算单和机构对账单中单列为“整合补贴超出核算费用部分”",
+                     *         "management_fee_per_head_year": "0.00",
+                     *         "pilot_fund_pays_services": false,
+                     *         "self_pay_bands": [
+                     *           {
+                     *             "band": "A",
+                     *             "clause": "luan-2021 §三(四)",
+                     *             "max_income": "500.00",
+                     *             "share": "0.00"
+                     *           },
+                     *           {
+                     *             "band": "B",
+                     *             "clause": "luan-2021 §三(四)",
+                     *             "max_income": "1000.00",
+                     *             "share": "0.10"
+                     *           }
+                     *         ],
+                     *         "self_pay_exempt": [
+                     *           "tekun"
+                     *         ],
+                     *         "topup_sources": []
+                     *       },
                      *       "general_rules": [
                      *         {
                      *           "clause": "luan-2021 §三(一)",
@@ -19678,6 +19818,7 @@ export interface operations {
                      *       "priority": [],
                      *       "required_documents": [],
                      *       "review_interval_months": 12,
+                     *       "service_items": [],
                      *       "signoff_departments": [],
                      *       "standing_notice_clause": null,
                      *       "target_groups": [
@@ -19702,7 +19843,7 @@ export interface operations {
                      *       "version": "1"
                      *     }
                      */
-                    "application/json": components["schemas"]["PackReply"];
+                    "application/json": components["schemas"]["PolicyPackReply"];
                 };
             };
             /** @description 未登录或令牌无效 */
@@ -21533,7 +21674,7 @@ export interface operations {
                      *         {
                      *           "amount": "30.00",
                      *           "card_no": "FWK-620102001-00001",
-                     *           "corrected_by_record": "SR-A823BFE74A874097B05E",
+                     *           "corrected_by_record": "SR-27FBB64ECA7A41E99868",
                      *           "correction_reason": null,
                      *           "corrects": null,
                      *           "division_code": "620102001001",
@@ -21554,7 +21695,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.00",
-                     *           "record_id": "SR-9A50509784D14231A87E",
+                     *           "record_id": "SR-AFBA697FC41D4299BF6A",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21574,7 +21715,7 @@ export interface operations {
                      *           "card_no": "FWK-620102001-00001",
                      *           "corrected_by_record": null,
                      *           "correction_reason": "结束时间记错",
-                     *           "corrects": "SR-9A50509784D14231A87E",
+                     *           "corrects": "SR-AFBA697FC41D4299BF6A",
                      *           "division_code": "620102001001",
                      *           "ended_at": "2026-10-02T10:30:00+08:00",
                      *           "entry_kind": "correction",
@@ -21593,7 +21734,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.50",
-                     *           "record_id": "SR-A823BFE74A874097B05E",
+                     *           "record_id": "SR-27FBB64ECA7A41E99868",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21732,7 +21873,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-9A50509784D14231A87E",
+                     *       "record_id": "SR-AFBA697FC41D4299BF6A",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -21843,8 +21984,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "record_ids": [
-                     *         "SR-693260E7D33346849EDE",
-                     *         "SR-0F68D9E5905445249081"
+                     *         "SR-11F5D1C4CC914A90894A",
+                     *         "SR-2DF7681E1CB94BFBAC80"
                      *       ],
                      *       "recorded": 2
                      *     }
@@ -21963,7 +22104,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-9A50509784D14231A87E",
+                     *       "record_id": "SR-AFBA697FC41D4299BF6A",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -22086,7 +22227,7 @@ export interface operations {
                      *         "card_no": "FWK-620102001-00001",
                      *         "corrected_by_record": null,
                      *         "correction_reason": "结束时间记错",
-                     *         "corrects": "SR-9A50509784D14231A87E",
+                     *         "corrects": "SR-AFBA697FC41D4299BF6A",
                      *         "division_code": "620102001001",
                      *         "ended_at": "2026-10-02T10:30:00+08:00",
                      *         "entry_kind": "correction",
@@ -22106,7 +22247,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.50",
-                     *         "record_id": "SR-A823BFE74A874097B05E",
+                     *         "record_id": "SR-27FBB64ECA7A41E99868",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22124,7 +22265,7 @@ export interface operations {
                      *       "original": {
                      *         "amount": "30.00",
                      *         "card_no": "FWK-620102001-00001",
-                     *         "corrected_by_record": "SR-A823BFE74A874097B05E",
+                     *         "corrected_by_record": "SR-27FBB64ECA7A41E99868",
                      *         "correction_reason": null,
                      *         "corrects": null,
                      *         "division_code": "620102001001",
@@ -22146,7 +22287,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.00",
-                     *         "record_id": "SR-9A50509784D14231A87E",
+                     *         "record_id": "SR-AFBA697FC41D4299BF6A",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22282,7 +22423,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-693260E7D33346849EDE",
+                     *       "record_id": "SR-11F5D1C4CC914A90894A",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-06",
@@ -22597,7 +22738,7 @@ export interface operations {
                      *             "kind": "credit",
                      *             "minutes": 60,
                      *             "note": null,
-                     *             "record_id": "SR-0F68D9E5905445249081"
+                     *             "record_id": "SR-2DF7681E1CB94BFBAC80"
                      *           }
                      *         ],
                      *         "page": 1,
@@ -22909,7 +23050,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "created_at": "2026-12-06T12:56:20.728905+08:00",
+                     *           "created_at": "2026-12-06T13:12:20.769648+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -22917,11 +23058,11 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "admin",
-                     *           "updated_at": "2026-12-06T12:56:20.728905+08:00",
+                     *           "updated_at": "2026-12-06T13:12:20.769648+08:00",
                      *           "username": "admin1"
                      *         },
                      *         {
-                     *           "created_at": "2026-12-06T12:56:20.908479+08:00",
+                     *           "created_at": "2026-12-06T13:12:20.905206+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -22929,7 +23070,7 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "auditor",
-                     *           "updated_at": "2026-12-06T12:56:20.908479+08:00",
+                     *           "updated_at": "2026-12-06T13:12:20.905206+08:00",
                      *           "username": "auditor"
                      *         }
                      *       ],
@@ -23035,7 +23176,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:56:20.964145+08:00",
+                     *       "created_at": "2026-12-06T13:12:20.950029+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23043,7 +23184,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:56:20.964145+08:00",
+                     *       "updated_at": "2026-12-06T13:12:20.950029+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23137,7 +23278,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:56:20.964145+08:00",
+                     *       "created_at": "2026-12-06T13:12:20.950029+08:00",
                      *       "disabled": true,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23145,7 +23286,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:56:20.975884+08:00",
+                     *       "updated_at": "2026-12-06T13:12:20.961496+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23247,7 +23388,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:56:20.964145+08:00",
+                     *       "created_at": "2026-12-06T13:12:20.950029+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23255,7 +23396,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:56:20.981441+08:00",
+                     *       "updated_at": "2026-12-06T13:12:20.966860+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23361,7 +23502,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:56:20.964145+08:00",
+                     *       "created_at": "2026-12-06T13:12:20.950029+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23369,7 +23510,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:56:20.993512+08:00",
+                     *       "updated_at": "2026-12-06T13:12:20.978519+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23463,7 +23604,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T12:56:20.964145+08:00",
+                     *       "created_at": "2026-12-06T13:12:20.950029+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23471,7 +23612,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T12:56:20.986290+08:00",
+                     *       "updated_at": "2026-12-06T13:12:20.971566+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23690,7 +23831,7 @@ export interface operations {
                      *           "kind": "regular",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
-                     *           "visit_id": "VS-95A1B4487F04457EBC18",
+                     *           "visit_id": "VS-98030B886CBD416099D6",
                      *           "visited_on": "2026-10-19",
                      *           "visitor": {
                      *             "id_number": "6201**********0256",
@@ -23805,7 +23946,7 @@ export interface operations {
                      *       "kind": "regular",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
-                     *       "visit_id": "VS-95A1B4487F04457EBC18",
+                     *       "visit_id": "VS-98030B886CBD416099D6",
                      *       "visited_on": "2026-10-19",
                      *       "visitor": {
                      *         "id_number": "6201**********0256",

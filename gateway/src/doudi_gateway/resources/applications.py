@@ -34,6 +34,7 @@ from doudi_gateway.schemas.applications import (
     NoticePageReply,
     PackArgs,
     PackReply,
+    PolicyPackReply,
     ReviewSchema,
     StandingArgs,
     StandingCsvArgs,
@@ -258,8 +259,14 @@ def list_packs():
 
 @blp.route("/policy-packs/<pack_id>", methods=["GET"])
 @blp.arguments(PackArgs, location="query")
-@blp.response(200, PackReply)
+@blp.response(200, PolicyPackReply)
 @requires("persons:read")
 def get_pack(args, pack_id):
-    """One policy pack with every rule, its clause and wording."""
-    return rpc("eligibility", "get_pack", pack_id, version=args.get("version"))
+    """A jurisdiction's whole policy: the eligibility pack with every rule, its
+    clause and wording; funding's channels and parameters; the service catalogue;
+    the admission rules — each part from the service that applies it."""
+    pack = rpc("eligibility", "get_pack", pack_id, version=args.get("version"))
+    county = pack["jurisdiction"][:6]
+    return {**pack, "funding": rpc("funding", "funding_policy", pack["id"]),
+            "service_items": rpc("services_log", "list_items", division_code=county),
+            "admission": rpc("institutions", "admission_policy", county)}

@@ -29,6 +29,7 @@ from doudi_gateway.schemas.fields import (
     Yuan,
     page_of,
 )
+from doudi_gateway.schemas.services_log import ServiceItemReply
 
 CARE_MODES = list(codes("care_modes"))
 ACTIONS = list(codes("review_actions"))
@@ -299,6 +300,36 @@ class PackReply(Reply):
                        description="各照护方式的附加条件：照护方式代码 → 规则")
     priority = ListOf(PriorityRuleReply, description="优先级规则")
     copay_bands = ListOf(CopayBandReply, description="家庭自付档次")
+
+
+class FundingPolicyReply(Reply):
+    self_pay_bands = ListOf(CopayBandReply,
+                            description="家庭自付档次（文件未要求家庭付费的为空）")
+    self_pay_exempt = ListOf(Code("hardship"), description="不需家庭自付的困难身份")
+    caregiver_subsidy_monthly = Yuan(description="邻里照护每月托养照护补贴，元")
+    management_fee_per_head_year = Yuan(description="特困集中供养每人每年管理费，元")
+    hospital_free_days = Int(null=True, description="住院超过此天数不计费；null 为全额计费")
+    topup_sources = ListOf(Str(), description="在县级财政之前承担兜底的部门资金")
+    pilot_fund_pays_services = Bool(description="服务补贴由试点专户支付")
+    integration_clause = Str(null=True, description="个人补贴全额整合拨付机构的依据条款")
+    integration_excess = Str(null=True,
+                             description="补贴超出核算费用部分的处理（本系统采用的解读）")
+    clauses = MapOf(fields.String(), description="资金规则 → 依据条款")
+
+
+class AdmissionPolicyReply(Reply):
+    infection_block_clause = Str(null=True, description="传染病未解除不得集中入住的依据条款；"
+                                                         "为空则不因此拒收")
+
+
+class PolicyPackReply(PackReply):
+    """The whole of a jurisdiction's policy: eligibility (the pack), funding,
+    the service catalogue and the admission rules, each from the service that
+    applies it."""
+
+    funding = Obj(FundingPolicyReply, description="资金结算部分（资金服务）")
+    service_items = ListOf(ServiceItemReply, description="服务目录（服务记录服务）")
+    admission = Obj(AdmissionPolicyReply, description="入住规则（机构服务）")
 
 
 class EnrolmentReviewSchema(Schema):

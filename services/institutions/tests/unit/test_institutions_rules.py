@@ -112,3 +112,14 @@ def test_status_transitions():
 def test_grade_range(grade):
     with pytest.raises(Invalid):
         registry_rules.check_grade(grade)
+
+
+def test_admission_policy_names_each_jurisdictions_own_clause():
+    """Shown with the jurisdiction's policy pack (GET /api/v1/policy-packs/{id})."""
+    from doudi_institutions.domain.admission import admission_policy
+
+    assert admission_policy("410928") == {"infection_block_clause": "puyang-2020 §四(四)"}
+    assert admission_policy("360104") == {"infection_block_clause": "qingyunpu-2021 §四(三)2"}
+    assert admission_policy("341502") == {"infection_block_clause": "luan-2021 §三(七)"}
+    assert admission_policy("330106") == {"infection_block_clause": None}  # 应收尽收
+    assert admission_policy("620102") == {"infection_block_clause": None}

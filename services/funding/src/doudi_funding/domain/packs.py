@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from doudi_contracts.local_parameters import CopayBand, band_for, copay_bands
 
@@ -102,3 +103,22 @@ def self_pay_ratio(pack: FundingPack, per_capita_income: Decimal,
     bands = copay_bands(pack.name, on) if pack.self_pay_bands else ()
     band = band_for(bands, per_capita_income)
     return (band.share, band.band) if band else (Decimal("0.00"), "no table")
+
+
+def policy_of(pack: FundingPack) -> dict[str, Any]:
+    """Funding's part of the jurisdiction's policy, as the gateway shows it with
+    the eligibility pack (GET /api/v1/policy-packs/{id})."""
+    return {
+        "self_pay_bands": [{"band": b.band, "max_income": None if b.max_income is None
+                            else f"{b.max_income:.2f}", "share": f"{b.share:.2f}",
+                            "clause": b.clause} for b in pack.self_pay_bands],
+        "self_pay_exempt": list(pack.self_pay_exempt),
+        "caregiver_subsidy_monthly": f"{pack.caregiver_subsidy_monthly:.2f}",
+        "management_fee_per_head_year": f"{pack.management_fee_per_head_year:.2f}",
+        "hospital_free_days": pack.hospital_free_days,
+        "topup_sources": list(pack.topup_sources),
+        "pilot_fund_pays_services": pack.pilot_fund_pays_services,
+        "integration_clause": pack.integration_clause or None,
+        "integration_excess": pack.integration_excess or None,
+        "clauses": dict(pack.clauses),
+    }

@@ -11,12 +11,21 @@ from doudi_common.paging import page_args
 
 from doudi_funding.domain import ledger as L
 from doudi_funding.domain.days import check_month
+from doudi_funding.domain.packs import pack_named, policy_of
 from doudi_funding.schemas import county_arg, entry_reply, yuan
 from doudi_funding.store import ledger as ledger_store
 from doudi_funding.store import reports
 
 
 class Statements:
+    @rpc
+    def funding_policy(self, pack_id: str) -> dict:
+        """Funding's part of a jurisdiction's policy (channels, parameters, clauses)."""
+        pack = pack_named(str(pack_id))
+        if pack is None:
+            raise NotFound("政策包不存在", resource="policy_pack", pack_id=pack_id)
+        return policy_of(pack)
+
     @rpc
     def person_statement(self, id_number: str, month: str) -> dict:
         return reports.person_statement(self.db.session, validate_id_number(id_number),

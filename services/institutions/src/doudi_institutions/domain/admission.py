@@ -95,3 +95,9 @@ def check_not_before(day: date, latest: date, field: str) -> date:
 def check_other_institution(placement: dict[str, Any], target: dict[str, Any]) -> None:
     if placement["institution_id"] == target["id"]:
         raise Invalid("转出与转入机构不能相同", field="to_uscc", reason="same_institution")
+
+
+def admission_policy(division_code: str) -> dict[str, str | None]:
+    """Institutions' part of a jurisdiction's policy: the clause that keeps a
+    person with an open infection out of centralised care there (None: admitted)."""
+    return {"infection_block_clause": infection_clause(division_code)}

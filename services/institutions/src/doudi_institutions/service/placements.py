@@ -120,6 +120,14 @@ class Placements:
             self._discharge(placement, on, reason, note)
 
     @rpc
+    def admission_policy(self, division_code: str) -> dict:
+        """The admission rules of a jurisdiction (its 6-digit code)."""
+        code = str(division_code or "")
+        if not code.isdigit() or len(code) != 6:
+            raise Invalid("区划代码应为6位数字", field="division_code")
+        return admission_rules.admission_policy(code)
+
+    @rpc
     def admit(self, id_number, uscc, admitted_on, care_level, care_mode="centralized",
               bed_no=None, division_code=None, enrolment_id=None, health_record_ref=None,
               rehab_plan_ref=None) -> dict:
