@@ -252,6 +252,15 @@ def test_tour_luan(suite, publish_as):
     posted = t.call("township", "GET", f"/api/v1/standing-notices.csv?division_code={TOWNSHIP}"
                                        "&format=xlsx", raw=True)
     assert spreadsheet(posted)[0][0].startswith("服务类社会救助对象长期公示名单")
+    # the officials' figures: Zhang in centralised care this month, nobody waiting
+    caseload = t.call("county", "GET", f"/api/v1/caseload-statistics?division_code={COUNTY}"
+                                       f"&month={today:%Y-%m}")
+    assert caseload["in_care"] >= 1 and caseload["entries"] >= 1
+    assert caseload["by_hardship"]["dibao"]["centralized"] >= 1
+    t.call("clerk", "GET", f"/api/v1/caseload-statistics?division_code=341502002"
+                           f"&month={today:%Y-%m}", 403)  # another township
+    t.call("county", "GET", f"/api/v1/caseload-statistics?division_code={COUNTY}&month=2026-13",
+           422)
     t.call("county", "GET", f"/api/v1/persons/{pid}/enrolments")
     t.call("county", "GET", f"/api/v1/enrolments/{enrolment_id}")
     t.call("county", "POST", f"/api/v1/enrolments/{enrolment_id}/reviews", json={

@@ -201,6 +201,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/caseload-statistics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Caseload and pending work of a county, township or village for a month:
+         *     registered, eligible, in care by hardship and care mode, entries and exits
+         *     with their reasons, applications waiting at each stage, annual reviews due.
+         * @description 权限 `persons:read`: village_clerk, township_officer, county_officer, city_officer, institution_staff, department_liaison, auditor, admin
+         */
+        get: operations["applications_caseload_statistics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/consolidation-plans/{county_code}": {
         parameters: {
             query?: never;
@@ -3642,6 +3664,40 @@ export interface components {
             /** @description 记账交易编号 */
             txn_id: string;
         };
+        CaseloadReply: {
+            /** @description 月底在照护人数：困难类别 → 照护方式 → 人数（有两种身份的人分别计入；none 为未记录） */
+            by_hardship: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            /** @description 统计的区划（县 6 位、乡镇 9 位、村 12 位） */
+            division_code: string;
+            /** @description 当前符合条件的人员 */
+            eligible: number;
+            /** @description 本月纳入照护的人数 */
+            entries: number;
+            /** @description 本月终止照护的人数 */
+            exits: number;
+            /** @description 本月终止照护：终止原因 → 人数 */
+            exits_by_reason: {
+                [key: string]: number;
+            };
+            /** @description 月底正在照护的人数 */
+            in_care: number;
+            /**
+             * @description 统计月份
+             * @example 2026-03
+             */
+            month: string;
+            /** @description 在办申请：所处环节 → 数量与等待天数 */
+            pending: {
+                [key: string]: components["schemas"]["PendingStageReply"];
+            };
+            /** @description 登记在册的在世人员 */
+            registered: number;
+            reviews: components["schemas"]["ReviewsDueReply"];
+        };
         CatalogItem: {
             /**
              * @description 照护（失能）等级：能自理 / 部分失能 / 完全失能（代码，中文名称见 /api/v1/vocabularies/incapacity_levels）
@@ -5953,6 +6009,14 @@ export interface components {
             /** @description 记账交易编号 */
             txn_id: string;
         };
+        PendingStageReply: {
+            /** @description 该环节待办的申请数 */
+            count: number;
+            /** @description 最长等待天数 */
+            max_days: number;
+            /** @description 已等待天数的中位数 */
+            median_days?: number;
+        };
         PersonListItemReply: {
             /** @description 最近一次判定可享受的照护方式 */
             care_modes: ("centralized" | "neighbor" | "day_care" | "co_housing" | "home_visit" | "family_bed" | "dispersed")[];
@@ -6745,6 +6809,12 @@ export interface components {
             data?: {
                 [key: string]: unknown;
             };
+        };
+        ReviewsDueReply: {
+            /** @description 本月底前到期的年度复核（照护中的人员） */
+            due: number;
+            /** @description 今天已逾期的年度复核 */
+            overdue: number;
         };
         Room: {
             /** @description 床位号 */
@@ -7914,7 +7984,7 @@ export interface operations {
                      *         {
                      *           "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *           "acknowledged_by": "lz",
-                     *           "alert_id": "AL-037848CFBC6B4483A933",
+                     *           "alert_id": "AL-3C707B4A7A92485684B2",
                      *           "division_code": "620102001001",
                      *           "escalated_at": null,
                      *           "escalation_level": 0,
@@ -8033,7 +8103,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": null,
                      *       "acknowledged_by": null,
-                     *       "alert_id": "AL-037848CFBC6B4483A933",
+                     *       "alert_id": "AL-3C707B4A7A92485684B2",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8143,7 +8213,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-037848CFBC6B4483A933",
+                     *       "alert_id": "AL-3C707B4A7A92485684B2",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8265,7 +8335,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-037848CFBC6B4483A933",
+                     *       "alert_id": "AL-3C707B4A7A92485684B2",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8432,7 +8502,7 @@ export interface operations {
                      *           "submitted_by": "clerk",
                      *           "submitted_on": "2026-12-06",
                      *           "submitted_role": "village_clerk",
-                     *           "updated_at": "2026-12-06T05:12:22.223001+00:00"
+                     *           "updated_at": "2026-12-06T05:42:45.827189+00:00"
                      *         }
                      *       ],
                      *       "page": 1,
@@ -8578,7 +8648,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T05:12:22.225571+00:00",
+                     *           "at": "2026-12-06T05:42:45.830507+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8604,7 +8674,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T05:12:22.223001+00:00"
+                     *       "updated_at": "2026-12-06T05:42:45.827189+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8741,7 +8811,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T05:12:22.225571+00:00",
+                     *           "at": "2026-12-06T05:42:45.830507+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8767,7 +8837,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T05:12:22.223001+00:00"
+                     *       "updated_at": "2026-12-06T05:42:45.827189+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8919,7 +8989,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T05:12:22.225571+00:00",
+                     *           "at": "2026-12-06T05:42:45.830507+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8944,7 +9014,7 @@ export interface operations {
                      *         {
                      *           "action": "township_check",
                      *           "actor": "township",
-                     *           "at": "2026-12-06T05:12:22.292363+00:00",
+                     *           "at": "2026-12-06T05:42:45.899238+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "home_visit": {
@@ -8970,7 +9040,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T05:12:22.291312+00:00"
+                     *       "updated_at": "2026-12-06T05:42:45.898132+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -9080,14 +9150,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "action": "post /api/v1/enrolments/<enrolment_id>/end",
-                     *           "at": "2026-12-06T13:12:24.640359+08:00",
+                     *           "at": "2026-12-06T13:42:48.305875+08:00",
                      *           "detail": null,
                      *           "id": 76,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/enrolments/ENR-2026-000001/end",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "78d62348a952491cbc227578d9f8be72",
+                     *           "request_id": "0b24f4101daa4e45924b8b6854bea556",
                      *           "resource_id": "ENR-2026-000001",
                      *           "role": "county_officer",
                      *           "status": 200,
@@ -9096,14 +9166,14 @@ export interface operations {
                      *         },
                      *         {
                      *           "action": "post /api/v1/exports",
-                     *           "at": "2026-12-06T13:12:24.181169+08:00",
+                     *           "at": "2026-12-06T13:42:47.847538+08:00",
                      *           "detail": null,
                      *           "id": 75,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/exports",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "2956f28ed61a4063811ce862a58e44bb",
+                     *           "request_id": "a4e285873cf246c3a09e587cf08d1c9d",
                      *           "resource_id": null,
                      *           "role": "county_officer",
                      *           "status": 202,
@@ -9313,6 +9383,118 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description 服务暂不可用 (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 服务响应超时 (Retry-After) */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            default: components["responses"]["DEFAULT_ERROR"];
+        };
+    };
+    applications_caseload_statistics: {
+        parameters: {
+            query: {
+                /** @description 行政区划代码：县 6 位、乡镇（街道）9 位、村（社区）12 位（GB/T 2260 及统计用区划代码） */
+                division_code: string;
+                /** @description 统计月份 YYYY-MM */
+                month: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "by_hardship": {
+                     *         "dibao": {
+                     *           "centralized": 1
+                     *         }
+                     *       },
+                     *       "division_code": "341502",
+                     *       "eligible": 1,
+                     *       "entries": 1,
+                     *       "exits": 0,
+                     *       "exits_by_reason": {},
+                     *       "in_care": 1,
+                     *       "month": "2026-12",
+                     *       "pending": {},
+                     *       "registered": 1,
+                     *       "reviews": {
+                     *         "due": 0,
+                     *         "overdue": 0
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CaseloadReply"];
+                };
+            };
+            /** @description 未登录或令牌无效 */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 无权操作或不在辖区内 */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 未找到（或不在辖区内） */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description 状态冲突 */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match 不符 */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
             /** @description 服务暂不可用 (Retry-After) */
             503: {
                 headers: {
@@ -9871,7 +10053,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T05:12:22.334104+00:00",
+                     *           "at": "2026-12-06T05:42:45.945525+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -9890,7 +10072,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T05:12:22.332273+00:00"
+                     *       "updated_at": "2026-12-06T05:42:45.943290+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10012,7 +10194,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T05:12:26.074102+00:00",
+                     *           "at": "2026-12-06T05:42:49.876689+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-620102-2026-00001",
@@ -10024,7 +10206,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "lz",
-                     *           "at": "2026-12-06T05:12:26.114912+00:00",
+                     *           "at": "2026-12-06T05:42:49.914300+00:00",
                      *           "data": {
                      *             "from": "home_visit",
                      *             "reason": "申请家庭养老床位",
@@ -10043,7 +10225,7 @@ export interface operations {
                      *       "policy_pack": "lanzhou-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T05:12:26.113673+00:00"
+                     *       "updated_at": "2026-12-06T05:42:49.913394+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10157,7 +10339,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T05:12:22.334104+00:00",
+                     *           "at": "2026-12-06T05:42:45.945525+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10169,7 +10351,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T05:12:22.831258+00:00",
+                     *           "at": "2026-12-06T05:42:46.516478+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10191,7 +10373,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "ended",
-                     *       "updated_at": "2026-12-06T05:12:24.651640+00:00"
+                     *       "updated_at": "2026-12-06T05:42:48.316188+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10305,7 +10487,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T05:12:22.334104+00:00",
+                     *           "at": "2026-12-06T05:42:45.945525+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10317,7 +10499,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T05:12:22.831258+00:00",
+                     *           "at": "2026-12-06T05:42:46.516478+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10339,7 +10521,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T05:12:22.829901+00:00"
+                     *       "updated_at": "2026-12-06T05:42:46.515124+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10439,13 +10621,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "attempts": 0,
-                     *       "created_at": "2026-12-06T13:12:24.182985+08:00",
+                     *       "created_at": "2026-12-06T13:42:47.849355+08:00",
                      *       "division_code": "341502",
                      *       "done": 0,
                      *       "error": null,
                      *       "file": null,
                      *       "finished_at": null,
-                     *       "job_id": "EXP-E2720B0F3603AF3A92B0",
+                     *       "job_id": "EXP-E0E68A74F0BD00EC3FA6",
                      *       "kind": "export",
                      *       "params": {
                      *         "division_code": "341502",
@@ -12636,7 +12818,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-95AFC7DE39F2465A9174",
+                     *       "job_id": "JOB-C7DA2F91BB6A4C29BCC4",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -14536,7 +14718,7 @@ export interface operations {
                      *           "institution_uscc": "12341500MB1234567G",
                      *           "placement_id": "PL-1",
                      *           "reason": null,
-                     *           "received_at": "2026-12-06T05:12:22.382829+00:00",
+                     *           "received_at": "2026-12-06T05:42:45.984344+00:00",
                      *           "status": "admitted"
                      *         }
                      *       ],
@@ -16871,7 +17053,7 @@ export interface operations {
                      *           "done": 4,
                      *           "error": null,
                      *           "finished_at": "2027-01-01T01:00:00+00:00",
-                     *           "job_id": "JOB-95AFC7DE39F2465A9174",
+                     *           "job_id": "JOB-C7DA2F91BB6A4C29BCC4",
                      *           "kind": "settlement",
                      *           "params": {
                      *             "division_code": "341502",
@@ -17011,7 +17193,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-95AFC7DE39F2465A9174",
+                     *       "job_id": "JOB-C7DA2F91BB6A4C29BCC4",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -17446,7 +17628,7 @@ export interface operations {
                      *           "closed_at": "2026-11-03T09:00:00+08:00",
                      *           "closed_by": "lz",
                      *           "division_code": "620102001",
-                     *           "event_id": "67d115af-05a7-4b41-9d4c-09d6faa19792",
+                     *           "event_id": "9ccbe6c4-ada0-4429-bbf2-967baccb4ea8",
                      *           "institution_uscc": null,
                      *           "lines": [
                      *             {
@@ -17602,7 +17784,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "67d115af-05a7-4b41-9d4c-09d6faa19792",
+                     *       "event_id": "9ccbe6c4-ada0-4429-bbf2-967baccb4ea8",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17754,7 +17936,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "67d115af-05a7-4b41-9d4c-09d6faa19792",
+                     *       "event_id": "9ccbe6c4-ada0-4429-bbf2-967baccb4ea8",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -18026,11 +18208,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T05:12:22.048583+00:00",
+                     *       "created_at": "2026-12-06T05:42:45.599233+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T05:12:22.061100+00:00",
+                     *         "decided_at": "2026-12-06T05:42:45.617258+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18048,7 +18230,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T05:12:22.055397+00:00",
+                     *           "recorded_at": "2026-12-06T05:42:45.609317+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18059,7 +18241,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T05:12:22.057695+00:00",
+                     *           "recorded_at": "2026-12-06T05:42:45.612526+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -18072,7 +18254,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T05:12:22.048583+00:00"
+                     *       "updated_at": "2026-12-06T05:42:45.599233+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18166,13 +18348,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T05:12:22.048583+00:00",
+                     *       "created_at": "2026-12-06T05:42:45.599233+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [
                      *           "centralized"
                      *         ],
-                     *         "decided_at": "2026-12-06T05:12:22.103491+00:00",
+                     *         "decided_at": "2026-12-06T05:42:45.687394+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "734cda6c34b6088cff0867f1c3d9ddcf",
                      *         "eligible": true,
@@ -18192,7 +18374,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T05:12:22.055397+00:00",
+                     *           "recorded_at": "2026-12-06T05:42:45.609317+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18203,7 +18385,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T05:12:22.057695+00:00",
+                     *           "recorded_at": "2026-12-06T05:42:45.612526+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -18216,7 +18398,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T05:12:22.048583+00:00"
+                     *       "updated_at": "2026-12-06T05:42:45.599233+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18340,7 +18522,7 @@ export interface operations {
                      *           {
                      *             "kind": "incapacity_assessment",
                      *             "source": "health",
-                     *             "source_event_id": "061ca6b2-bc24-4dd4-97d7-bf2064a48786",
+                     *             "source_event_id": "526ddf4b-0717-438c-b9e4-8248ddc89b26",
                      *             "summary": "失能评估 老年人能力评估规范（GB/T 42195-2022） 3级（完全失能）",
                      *             "valid_from": "2026-11-26",
                      *             "valid_until": "2028-11-05"
@@ -18490,7 +18672,7 @@ export interface operations {
                      *         "history": [
                      *           {
                      *             "actor": null,
-                     *             "at": "2026-12-06T05:12:22.334104+00:00",
+                     *             "at": "2026-12-06T05:42:45.945525+00:00",
                      *             "data": {
                      *               "agreement_no": null,
                      *               "application_id": "APP-341502-2026-00001",
@@ -18509,7 +18691,7 @@ export interface operations {
                      *         "policy_pack": "luan-2021",
                      *         "started_on": "2026-12-06",
                      *         "status": "active",
-                     *         "updated_at": "2026-12-06T05:12:22.332273+00:00"
+                     *         "updated_at": "2026-12-06T05:42:45.943290+00:00"
                      *       }
                      *     ]
                      */
@@ -18616,11 +18798,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1948-02-02",
-                     *       "created_at": "2026-12-06T05:12:22.953936+00:00",
+                     *       "created_at": "2026-12-06T05:42:46.679281+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T05:12:22.959167+00:00",
+                     *         "decided_at": "2026-12-06T05:42:46.685253+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18637,7 +18819,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T05:12:22.957337+00:00",
+                     *           "recorded_at": "2026-12-06T05:42:46.683021+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2024-01-01",
@@ -18649,7 +18831,7 @@ export interface operations {
                      *             "reason": "家庭条件改善",
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T05:12:23.150564+00:00",
+                     *           "recorded_at": "2026-12-06T05:42:46.890532+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18662,7 +18844,7 @@ export interface operations {
                      *       "person_ref": "p.onPDJ76uwY1yHC_u46JEXXEySpZoC_Wmw_FEUAToqE3Q8g",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T05:12:22.953936+00:00"
+                     *       "updated_at": "2026-12-06T05:42:46.679281+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -21674,7 +21856,7 @@ export interface operations {
                      *         {
                      *           "amount": "30.00",
                      *           "card_no": "FWK-620102001-00001",
-                     *           "corrected_by_record": "SR-27FBB64ECA7A41E99868",
+                     *           "corrected_by_record": "SR-075955FF33D749E8B4EF",
                      *           "correction_reason": null,
                      *           "corrects": null,
                      *           "division_code": "620102001001",
@@ -21695,7 +21877,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.00",
-                     *           "record_id": "SR-AFBA697FC41D4299BF6A",
+                     *           "record_id": "SR-81E3697A8E0D4D9FA829",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21715,7 +21897,7 @@ export interface operations {
                      *           "card_no": "FWK-620102001-00001",
                      *           "corrected_by_record": null,
                      *           "correction_reason": "结束时间记错",
-                     *           "corrects": "SR-AFBA697FC41D4299BF6A",
+                     *           "corrects": "SR-81E3697A8E0D4D9FA829",
                      *           "division_code": "620102001001",
                      *           "ended_at": "2026-10-02T10:30:00+08:00",
                      *           "entry_kind": "correction",
@@ -21734,7 +21916,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.50",
-                     *           "record_id": "SR-27FBB64ECA7A41E99868",
+                     *           "record_id": "SR-075955FF33D749E8B4EF",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21873,7 +22055,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-AFBA697FC41D4299BF6A",
+                     *       "record_id": "SR-81E3697A8E0D4D9FA829",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -21984,8 +22166,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "record_ids": [
-                     *         "SR-11F5D1C4CC914A90894A",
-                     *         "SR-2DF7681E1CB94BFBAC80"
+                     *         "SR-474665D442DC49A3BA63",
+                     *         "SR-F89AFA8DFB944FD99A39"
                      *       ],
                      *       "recorded": 2
                      *     }
@@ -22104,7 +22286,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-AFBA697FC41D4299BF6A",
+                     *       "record_id": "SR-81E3697A8E0D4D9FA829",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -22227,7 +22409,7 @@ export interface operations {
                      *         "card_no": "FWK-620102001-00001",
                      *         "corrected_by_record": null,
                      *         "correction_reason": "结束时间记错",
-                     *         "corrects": "SR-AFBA697FC41D4299BF6A",
+                     *         "corrects": "SR-81E3697A8E0D4D9FA829",
                      *         "division_code": "620102001001",
                      *         "ended_at": "2026-10-02T10:30:00+08:00",
                      *         "entry_kind": "correction",
@@ -22247,7 +22429,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.50",
-                     *         "record_id": "SR-27FBB64ECA7A41E99868",
+                     *         "record_id": "SR-075955FF33D749E8B4EF",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22265,7 +22447,7 @@ export interface operations {
                      *       "original": {
                      *         "amount": "30.00",
                      *         "card_no": "FWK-620102001-00001",
-                     *         "corrected_by_record": "SR-27FBB64ECA7A41E99868",
+                     *         "corrected_by_record": "SR-075955FF33D749E8B4EF",
                      *         "correction_reason": null,
                      *         "corrects": null,
                      *         "division_code": "620102001001",
@@ -22287,7 +22469,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.00",
-                     *         "record_id": "SR-AFBA697FC41D4299BF6A",
+                     *         "record_id": "SR-81E3697A8E0D4D9FA829",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22423,7 +22605,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-11F5D1C4CC914A90894A",
+                     *       "record_id": "SR-474665D442DC49A3BA63",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-06",
@@ -22738,7 +22920,7 @@ export interface operations {
                      *             "kind": "credit",
                      *             "minutes": 60,
                      *             "note": null,
-                     *             "record_id": "SR-2DF7681E1CB94BFBAC80"
+                     *             "record_id": "SR-F89AFA8DFB944FD99A39"
                      *           }
                      *         ],
                      *         "page": 1,
@@ -23050,7 +23232,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "created_at": "2026-12-06T13:12:20.769648+08:00",
+                     *           "created_at": "2026-12-06T13:42:43.948920+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -23058,11 +23240,11 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "admin",
-                     *           "updated_at": "2026-12-06T13:12:20.769648+08:00",
+                     *           "updated_at": "2026-12-06T13:42:43.948920+08:00",
                      *           "username": "admin1"
                      *         },
                      *         {
-                     *           "created_at": "2026-12-06T13:12:20.905206+08:00",
+                     *           "created_at": "2026-12-06T13:42:44.131822+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -23070,7 +23252,7 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "auditor",
-                     *           "updated_at": "2026-12-06T13:12:20.905206+08:00",
+                     *           "updated_at": "2026-12-06T13:42:44.131822+08:00",
                      *           "username": "auditor"
                      *         }
                      *       ],
@@ -23176,7 +23358,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T13:12:20.950029+08:00",
+                     *       "created_at": "2026-12-06T13:42:44.188255+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23184,7 +23366,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T13:12:20.950029+08:00",
+                     *       "updated_at": "2026-12-06T13:42:44.188255+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23278,7 +23460,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T13:12:20.950029+08:00",
+                     *       "created_at": "2026-12-06T13:42:44.188255+08:00",
                      *       "disabled": true,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23286,7 +23468,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T13:12:20.961496+08:00",
+                     *       "updated_at": "2026-12-06T13:42:44.200522+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23388,7 +23570,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T13:12:20.950029+08:00",
+                     *       "created_at": "2026-12-06T13:42:44.188255+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23396,7 +23578,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T13:12:20.966860+08:00",
+                     *       "updated_at": "2026-12-06T13:42:44.206267+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23502,7 +23684,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T13:12:20.950029+08:00",
+                     *       "created_at": "2026-12-06T13:42:44.188255+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23510,7 +23692,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T13:12:20.978519+08:00",
+                     *       "updated_at": "2026-12-06T13:42:44.218685+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23604,7 +23786,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T13:12:20.950029+08:00",
+                     *       "created_at": "2026-12-06T13:42:44.188255+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23612,7 +23794,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T13:12:20.971566+08:00",
+                     *       "updated_at": "2026-12-06T13:42:44.211340+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23831,7 +24013,7 @@ export interface operations {
                      *           "kind": "regular",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
-                     *           "visit_id": "VS-98030B886CBD416099D6",
+                     *           "visit_id": "VS-8D32CD4F697C40E58FEC",
                      *           "visited_on": "2026-10-19",
                      *           "visitor": {
                      *             "id_number": "6201**********0256",
@@ -23946,7 +24128,7 @@ export interface operations {
                      *       "kind": "regular",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
-                     *       "visit_id": "VS-98030B886CBD416099D6",
+                     *       "visit_id": "VS-8D32CD4F697C40E58FEC",
                      *       "visited_on": "2026-10-19",
                      *       "visitor": {
                      *         "id_number": "6201**********0256",

@@ -26,6 +26,8 @@ from doudi_gateway.schemas.applications import (
     ApplicationPageReply,
     ApplicationReply,
     CareModeSchema,
+    CaseloadArgs,
+    CaseloadReply,
     EndEnrolmentSchema,
     EnrolmentReviewSchema,
     FileApplicationSchema,
@@ -270,3 +272,15 @@ def get_pack(args, pack_id):
     return {**pack, "funding": rpc("funding", "funding_policy", pack["id"]),
             "service_items": rpc("services_log", "list_items", division_code=county),
             "admission": rpc("institutions", "admission_policy", county)}
+
+
+@blp.route("/caseload-statistics", methods=["GET"])
+@blp.arguments(CaseloadArgs, location="query")
+@blp.response(200, CaseloadReply)
+@requires("persons:read")
+def caseload_statistics(args):
+    """Caseload and pending work of a county, township or village for a month:
+    registered, eligible, in care by hardship and care mode, entries and exits
+    with their reasons, applications waiting at each stage, annual reviews due."""
+    require_division(args["division_code"])
+    return rpc("eligibility", "caseload_statistics", args["division_code"], args["month"])

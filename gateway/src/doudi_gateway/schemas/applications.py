@@ -19,6 +19,7 @@ from doudi_gateway.schemas.fields import (
     ListOf,
     MapOf,
     Money,
+    Month,
     Obj,
     PageArgs,
     PersonRef,
@@ -26,6 +27,7 @@ from doudi_gateway.schemas.fields import (
     Str,
     Text,
     Uscc,
+    YearMonth,
     Yuan,
     page_of,
 )
@@ -353,3 +355,36 @@ class EndEnrolmentSchema(Schema):
 
 class PackArgs(Schema):
     version = Text(16)
+
+
+class CaseloadArgs(Schema):
+    division_code = Division(required=True)
+    month = Month(required=True, metadata={"description": "统计月份 YYYY-MM"})
+
+
+class PendingStageReply(Reply):
+    count = Int(description="该环节待办的申请数")
+    median_days = fields.Float(metadata={"description": "已等待天数的中位数"})
+    max_days = Int(description="最长等待天数")
+
+
+class ReviewsDueReply(Reply):
+    due = Int(description="本月底前到期的年度复核（照护中的人员）")
+    overdue = Int(description="今天已逾期的年度复核")
+
+
+class CaseloadReply(Reply):
+    division_code = Str(description="统计的区划（县 6 位、乡镇 9 位、村 12 位）")
+    month = YearMonth(description="统计月份")
+    registered = Int(description="登记在册的在世人员")
+    eligible = Int(description="当前符合条件的人员")
+    in_care = Int(description="月底正在照护的人数")
+    by_hardship = MapOf(fields.Dict(keys=fields.String(), values=fields.Integer()),
+                        description="月底在照护人数：困难类别 → 照护方式 → 人数"
+                                    "（有两种身份的人分别计入；none 为未记录）")
+    entries = Int(description="本月纳入照护的人数")
+    exits = Int(description="本月终止照护的人数")
+    exits_by_reason = MapOf(fields.Integer(), description="本月终止照护：终止原因 → 人数")
+    pending = MapOf(fields.Nested(PendingStageReply),
+                    description="在办申请：所处环节 → 数量与等待天数")
+    reviews = Obj(ReviewsDueReply)

@@ -319,3 +319,35 @@ def test_lanzhou_chain_and_priority(eligibility, publish_as):
         rpc.list_applications(per_page=0)
     with pytest.raises(Invalid):
         act(rpc, app, "fly", "admin")
+
+
+def test_caseload_statistics_of_a_division_and_month(eligibility, publish_as):
+    """Issue 18: registered, eligible, in care by hardship × care mode, entries and
+    exits with their reasons, pending work by stage — from the real service."""
+    container, rpc = eligibility
+    village = DIVISIONS["luan-2021"]
+    enrolled, waiting, other = (register(rpc, "luan-2021", seq=s, hardship=["tekun"])
+                                for s in (61, 62, 63))
+    for pid in (enrolled, waiting):
+        assess(container, publish_as, pid)
+    app = file(rpc, enrolled, "centralized")
+    for action, role, data in (("township_check", "township_officer", HOME_VISIT),
+                               ("approve", "county_officer", None),
+                               ("sign_agreement", "county_officer", None)):
+        app = act(rpc, app, action, role, data=data)
+    file(rpc, waiting, "centralized")  # waits at the township
+    month = TODAY.strftime("%Y-%m")
+    stats = rpc.caseload_statistics(village[:6], month)
+    assert (stats["registered"], stats["eligible"], stats["in_care"]) == (3, 2, 1)
+    assert stats["by_hardship"] == {"tekun": {"centralized": 1}}
+    assert (stats["entries"], stats["exits"]) == (1, 0)
+    assert stats["pending"] == {"submitted": {"count": 1, "median_days": 0.0, "max_days": 0}}
+    (enrolment,) = rpc.person_enrolments(enrolled)
+    rpc.end_enrolment(enrolment["enrolment_id"], "improved", TODAY.isoformat(), "王五",
+                      "county_officer", "康复")
+    after = rpc.caseload_statistics(village[:9], month)
+    assert (after["in_care"], after["exits"], after["exits_by_reason"]) == (0, 1, {"improved": 1})
+    assert rpc.caseload_statistics("330106", month)["registered"] == 0  # another county
+    assert other  # registered, not assessed: counted, not eligible
+    with pytest.raises(Invalid):
+        rpc.caseload_statistics(village, "2026-13")

@@ -23,12 +23,13 @@ from doudi_eligibility.service.departments import DepartmentEvents
 from doudi_eligibility.service.enrolments import Enrolments
 from doudi_eligibility.service.notices import Notices
 from doudi_eligibility.service.persons import Persons
+from doudi_eligibility.service.statistics import Statistics
 
 REGISTRY = default_registry()
 
 
 class EligibilityService(ServiceBase, DepartmentEvents, Persons, Decisions, Applications,
-                         Notices, Enrolments, Calendar):
+                         Notices, Enrolments, Calendar, Statistics):
     name = "eligibility"
 
     db = Database(metadata)

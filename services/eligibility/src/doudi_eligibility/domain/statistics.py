@@ -1,0 +1,62 @@
+"""Caseload and pending work of a division for a month (issue 18), from the
+rows eligibility owns: who is registered, eligible and in care by hardship and
+care mode, who entered and left care in the month (and why), what waits at which
+stage and for how long, which annual reviews are due or overdue. Pure."""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter, defaultdict
+from datetime import date
+from statistics import median
+from typing import Any
+
+from doudi_common.dates import parse_month
+from doudi_common.errors import Invalid
+
+
+def in_care_on(row: dict[str, Any], day: date) -> bool:
+    return row["started_on"] <= day and (row["ended_on"] is None or row["ended_on"] >= day)
+
+
+def caseload(enrolments: list[dict[str, Any]], first: date, last: date) -> dict[str, Any]:
+    """In care at the month's end by hardship × care mode (a person with two
+    statuses counts under each), entries and exits in the month by reason."""
+    by: dict[str, Counter[str]] = defaultdict(Counter)
+    in_care = 0
+    for row in enrolments:
+        if in_care_on(row, last):
+            in_care += 1
+            for status in row["hardship"] or ["none"]:
+                by[status][row["care_mode"]] += 1
+    entries = sum(1 for r in enrolments if first <= r["started_on"] <= last)
+    exits = Counter(r["end_reason"] or "other" for r in enrolments
+                    if r["ended_on"] is not None and first <= r["ended_on"] <= last)
+    return {"in_care": in_care,
+            "by_hardship": {h: dict(sorted(modes.items())) for h, modes in sorted(by.items())},
+            "entries": entries, "exits": sum(exits.values()),
+            "exits_by_reason": dict(sorted(exits.items()))}
+
+
+def pending(applications: list[dict[str, Any]], today: date) -> dict[str, Any]:
+    """Open applications by stage with days waiting since they reached it."""
+    waits: dict[str, list[int]] = defaultdict(list)
+    for row in applications:
+        waits[row["state"]].append((today - row["since"]).days)
+    return {state: {"count": len(days), "median_days": float(median(days)),
+                    "max_days": max(days)} for state, days in sorted(waits.items())}
+
+
+def reviews(next_reviews: list[date], today: date, last: date) -> dict[str, int]:
+    """Annual reviews of people in care: due by the month's end, and overdue today."""
+    return {"due": sum(1 for d in next_reviews if d <= last),
+            "overdue": sum(1 for d in next_reviews if d < today)}
+
+
+def month_bounds(month: Any) -> tuple[date, date]:
+    """The first and last day of ``YYYY-MM``; Invalid on anything else."""
+    try:
+        year, mon = parse_month(str(month))
+    except (ValueError, AttributeError):
+        raise Invalid("月份格式应为 YYYY-MM", field="month") from None
+    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
