@@ -11,6 +11,8 @@ const routes: RouteRecordRaw[] = [
     children: [
       { path: "", name: "home", component: () => import("@/views/HomeView.vue"),
         meta: { title: "工作台" } },
+      { path: "dashboard", component: () => import("@/views/dashboard/OverviewView.vue"),
+        meta: { title: "数据看板" } },
       { path: "persons", component: () => import("@/views/persons/PersonList.vue"),
         meta: { title: "人员查询" } },
       { path: "persons/new", component: () => import("@/views/persons/PersonRegister.vue"),

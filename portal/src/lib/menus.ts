@@ -16,6 +16,9 @@ export interface MenuGroup {
 }
 
 export const MENUS: MenuGroup[] = [
+  { key: "dashboard", label: "统计分析", items: [
+    { path: "/dashboard", label: "数据看板", permission: "persons:read" },
+  ] },
   { key: "persons", label: "人员与资格", items: [
     { path: "/persons", label: "人员查询", permission: "persons:read" },
     { path: "/persons/new", label: "登记人员", permission: "persons:write" },

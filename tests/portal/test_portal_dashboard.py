@@ -1,0 +1,63 @@
+"""The officials' overview page (issue 18, first part) in a real Chromium against
+the real suite: the KPI cards and both charts show the API's figures (the drawn
+ECharts option, kept on the chart's element, is compared with
+GET /api/v1/caseload-statistics), the month is in the URL, and the page is
+written to var/screenshots/dashboard-overview.png."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from doudi_common.testing.fixtures import wait_for
+
+from tests.portal.test_portal_people_and_bad_input import COUNTY, VILLAGE, World
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+
+def test_the_overview_shows_the_apis_figures(portal_app, browser):
+    from tests.portal.conftest import Portal
+
+    server, app, _ = portal_app
+    w = World(app)
+    enrolled, waiting = (w.person("clerk", name, VILLAGE, seq) for name, seq in
+                         (("甲在照护", 31), ("乙待审", 32)))
+    first = w.application(enrolled)
+    for action, who, data in (("village_review", "clerk", None),
+                              ("township_check", "town", {
+                                  "home_visit": {"on": w.today, "by": "李乡长", "findings": "独居"},
+                                  "needs_assessment": {"needs": ["meals"]}}),
+                              ("approve", "county", None), ("sign_agreement", "town", None)):
+        w.call(who, "POST", f"/api/v1/applications/{first}/reviews",
+               json={"action": action, **({"data": data} if data else {})})
+    w.application(waiting)
+    month = w.today[:7]
+    api = w.call("county", "GET", f"/api/v1/caseload-statistics?division_code={COUNTY}"
+                                  f"&month={month}")
+    assert api["in_care"] == 1 and api["pending"]["submitted"]["count"] == 1
+
+    with Portal(browser, server.url) as p:
+        p.login("county")
+        p.menu("数据看板")
+        p.page.locator("[data-test=kpis]").wait_for()
+        assert f"month={month}" in p.page.url
+        kpi = {name: int(p.page.locator(f"[data-kpi='{name}']").inner_text())
+               for name in ("登记人员", "符合条件", "月底在照护", "本月纳入", "本月终止")}
+        assert kpi == {"登记人员": api["registered"], "符合条件": api["eligible"],
+                       "月底在照护": api["in_care"], "本月纳入": api["entries"],
+                       "本月终止": api["exits"]}
+        caseload = json.loads(p.page.locator("[data-test-chart=caseload]")
+                              .get_attribute("data-option"))
+        drawn = {name: s["data"] for name, s in zip(
+            [s["name"] for s in caseload["series"]], caseload["series"], strict=True)}
+        assert caseload["xAxis"]["data"] == ["特困人员"]
+        assert drawn == {"居家上门服务": [api["by_hardship"]["tekun"]["home_visit"]]}
+        pending = json.loads(p.page.locator("[data-test-chart=pending]")
+                             .get_attribute("data-option"))
+        assert pending["xAxis"]["data"] == ["已提交"]
+        assert pending["series"][0]["data"] == [api["pending"]["submitted"]["count"]]
+        # ECharts drew it: a canvas in each chart
+        wait_for(lambda: p.page.locator("[data-test=chart] canvas").count() >= 2, timeout=10,
+                 message="the charts drawn")
+        p.shot("dashboard-overview")
