@@ -248,6 +248,7 @@ MAIN_PAGES = [  # (who, address, screenshot) — every main page, as someone who
     ("county", "/services/cards", "service-cards"),
     ("county", "/services/records", "service-records"),
     ("county", "/services/alerts", "alerts"), ("county", "/services/visits", "overdue-visits"),
+    ("county", "/dashboard", "dashboard"),
     ("auditor", "/audit", "audit"), ("admin", "/admin/users", "users"),
 ]
 
