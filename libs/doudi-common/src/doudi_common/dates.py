@@ -7,6 +7,7 @@ tests can move is ``doudi_common.clock.Clock``.
 
 from __future__ import annotations
 
+import calendar
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,12 @@ def parse_month(month: str) -> tuple[int, int]:
         raise ValueError(f"month must be YYYY-MM (years {MONTH_YEARS[0]}–{MONTH_YEARS[1]}), "
                          f"got {month!r}")
     return int(year), int(mon)
+
+
+def month_bounds(month: str) -> tuple[date, date]:
+    """The first and last day of ``YYYY-MM`` (ValueError as ``parse_month``)."""
+    year, mon = parse_month(month)
+    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
 
 
 def next_month(month: str) -> str:

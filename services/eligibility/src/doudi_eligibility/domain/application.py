@@ -308,8 +308,8 @@ def check_exclusive_modes(pack: Pack, care_mode: str, active_modes: list[str]) -
     """A mode whose clause keeps it apart from others (puyang-2020 §四(二): day care is
     for those 未享受居家邻里照护 and not in an institution) is neither filed for while
     the person receives one of those, nor one of those while in it."""
+    spec = pack.modes.get(care_mode)
     for active in active_modes:
-        spec = pack.modes.get(care_mode)
         other = pack.modes.get(active)
         if spec and active in spec.excludes:
             clause = spec.excludes_clause

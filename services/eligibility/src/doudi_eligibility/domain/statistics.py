@@ -5,13 +5,12 @@ stage and for how long, which annual reviews are due or overdue. Pure."""
 
 from __future__ import annotations
 
-import calendar
 from collections import Counter, defaultdict
 from datetime import date
 from statistics import median
 from typing import Any
 
-from doudi_common.dates import parse_month
+from doudi_common import dates
 from doudi_common.errors import Invalid
 
 
@@ -56,7 +55,6 @@ def reviews(next_reviews: list[date], today: date, last: date) -> dict[str, int]
 def month_bounds(month: Any) -> tuple[date, date]:
     """The first and last day of ``YYYY-MM``; Invalid on anything else."""
     try:
-        year, mon = parse_month(str(month))
-    except (ValueError, AttributeError):
+        return dates.month_bounds(str(month))
+    except ValueError:
         raise Invalid("月份格式应为 YYYY-MM", field="month") from None
-    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])

@@ -10,14 +10,10 @@ from __future__ import annotations
 import calendar
 from datetime import date, timedelta
 
-from doudi_common.dates import next_month as next_month  # funding's month arithmetic
+from doudi_common.dates import month_bounds as month_bounds  # funding's month arithmetic
+from doudi_common.dates import next_month as next_month
 from doudi_common.dates import parse_month
 from doudi_common.errors import Invalid
-
-
-def month_bounds(month: str) -> tuple[date, date]:
-    year, mon = parse_month(month)
-    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
 
 
 def days_in_month(month: str) -> int:

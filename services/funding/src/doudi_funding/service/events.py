@@ -47,16 +47,10 @@ class SuiteAndDepartmentEvents:
         """luan-2021 §三(六) 每年至少对养护对象家庭收入情况进行一次评估,依据评估结论及时
         调整养护对象家庭承担费用比例: the share eligibility set at the annual income
         review applies from the month after it (a month already settled is adjusted)."""
-        session, on = self.db.session, data["completed_on"]
-        from_month = next_month(month_of(on))
-        case_store.add_self_pay_ratio(
-            session, id_number=data["id_number"], from_month=from_month,
-            ratio=str(parse_ratio(data["copay_share"])), band=data.get("copay_band"),
-            per_capita_fen=to_fen(data["income_per_head"])
-            if data.get("income_per_head") is not None else None,
-            reason=f"annual review {on.isoformat()}", clause=data["clause"])
-        mark_late(session, utcnow(), case_ids=case_store.case_ids_of(session, data["id_number"]),
-                  from_month=from_month)
+        on = data["completed_on"]
+        self._store_ratio(data["id_number"], parse_ratio(data["copay_share"]),
+                          next_month(month_of(on)), f"annual review {on.isoformat()}",
+                          data.get("copay_band"), data.get("income_per_head"), data["clause"])
 
     @subscribe("institutions", ["placement.*", "catalog.price_changed"])
     def on_institutions(self, event):

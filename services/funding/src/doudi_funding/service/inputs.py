@@ -48,6 +48,8 @@ class Inputs:
                                  SELF_PAY_CLAUSE)
 
     def _store_ratio(self, id_number, ratio, from_month, reason, band, per_capita, clause):
+        """The ratio from ``from_month`` (a review here, a ratio by hand, or the annual
+        review eligibility announced); settled months from then are adjusted."""
         session = self.db.session
         case_store.add_self_pay_ratio(
             session, id_number=id_number, from_month=from_month, ratio=str(ratio), band=band,

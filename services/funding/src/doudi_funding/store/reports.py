@@ -40,9 +40,14 @@ def _by_channel(s: dict[str, int]) -> dict:
                     s["county_fen"] + s["caregiver_subsidy_fen"])
 
 
+def _paid_in(s: dict[str, int]) -> int:
+    """What the channels paid: the cost, and integrated subsidies above it."""
+    return sum(s[c] for c in SUMS if c != "cost_fen")
+
+
 def _excess(s: dict[str, int]) -> int:
     """Integrated subsidies paid above the accounted cost (luan-2021 §三(四)一)."""
-    return sum(s[c] for c in SUMS if c != "cost_fen") - s["cost_fen"]
+    return _paid_in(s) - s["cost_fen"]
 
 
 def person_statement(session, id_number: str, month: str) -> dict:
@@ -272,8 +277,7 @@ def reconciliation(session, county: str | None, month: str | None) -> dict:
     s = _sums(session, *cw)
     ledger_of = _ledger_by_kind(session, tw + [t.c.cause.in_(("settlement", "adjustment")),
                                                t.c.case_id.is_not(None)])
-    paid_in = sum(s[c] for c in SUMS if c != "cost_fen")  # cost + integrated excess
-    check("channels = payables credited", paid_in, -(ledger_of.get("payable", 0)))
+    check("channels = payables credited", _paid_in(s), -(ledger_of.get("payable", 0)))
     check("own subsidies", s["dibao_fen"] + s["dla_fen"] + s["sdns_fen"],
           ledger_of.get("subsidy", 0))
     check("family share", s["family_fen"], ledger_of.get("family", 0))

@@ -4,10 +4,10 @@ Pure: no I/O; the service gathers the facts and calls these."""
 
 from __future__ import annotations
 
-import calendar
 from datetime import date
 from typing import Any
 
+from doudi_common import dates
 from doudi_common.errors import Invalid, NotFound
 
 # -- references and periods ---------------------------------------------------------------
@@ -45,10 +45,7 @@ def inspection_pk(inspection_id: Any) -> int:
 
 
 def month_bounds(month: Any) -> tuple[date, date]:
-    from doudi_common.dates import parse_month
-
     try:
-        year, mon = parse_month(str(month))
+        return dates.month_bounds(str(month))
     except ValueError:
         raise Invalid("月份应为 YYYY-MM", field="active_in", reason="bad_month") from None
-    return date(year, mon, 1), date(year, mon, calendar.monthrange(year, mon)[1])
