@@ -103,6 +103,7 @@ def test_batch_handler_gets_the_events_at_once_without_duplicates(
     # delivery pace on a loaded machine), each event once, in order
     assert [i for call in SEEN for i in call] == [e["id"] for e in envelopes]
     assert max(len(call) for call in SEEN) > 1
+    first_calls = len(SEEN)
     # a later redelivery of the same events is no news
     for envelope in envelopes:
         publish_as("cdpf", "certificate.issued", envelope=envelope)
@@ -110,7 +111,7 @@ def test_batch_handler_gets_the_events_at_once_without_duplicates(
     publish_as("cdpf", "certificate.issued", envelope=later)
     wait_for(lambda: count_rows(probe, "inbox") == 4, message="the later one claimed")
     assert [later["id"]] in SEEN
-    assert all(e["id"] not in call for call in SEEN[1:] for e in envelopes)
+    assert all(e["id"] not in call for call in SEEN[first_calls:] for e in envelopes)
 
 
 def _claims(core):
