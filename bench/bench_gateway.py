@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,7 @@ import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from doudi_common.testing.fixtures import stop_process
+from doudi_common.testing.fixtures import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -150,12 +149,6 @@ def _wrk(url: str, headers: dict, seconds: float) -> dict:
 
 # -- the processes ------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_http(url: str, timeout: float = 60) -> None:
     import requests
 
@@ -252,7 +245,7 @@ def main() -> dict:
         # migrations and the first admin, as `doudi-gateway` does before its workers
         subprocess.run([str(BIN / "doudi-gateway-admin"), "migrate"], cwd=ROOT, env=env,
                        check=True, stdout=log, stderr=subprocess.STDOUT)
-        gw_port, base_port = _free_port(), _free_port()
+        gw_port, base_port = free_port(), free_port()
         procs.append(_gunicorn("doudi_gateway.app:create_app()", gw_port, env, log))
         procs.append(_gunicorn("bench.bench_gateway:trivial_app()", base_port, env, log))
         gw = f"http://127.0.0.1:{gw_port}"

@@ -202,3 +202,35 @@ def test_declared_queues_keep_events_published_before_the_consumer_runs(rabbit):
         listen(health, lambda source, event: got.append(event["id"]), queue_name="main",
                idle_timeout=1.0, timeout=10)
     assert got == [sent["id"]]
+
+
+def test_publish_waits_out_an_unreachable_broker_then_gives_up_in_time():
+    """No broker listening: ``publish`` tries again (it would succeed as soon as
+    the broker is back; tests/test_fault_broker_restart.py stops the real one)
+    and gives up with the connection error after ``outage_timeout``."""
+    import time
+
+    from doudi_common.testing.fixtures import free_port
+    from kombu.exceptions import OperationalError
+
+    client = DepartmentClient("cdpf", f"amqp://cdpf:x@127.0.0.1:{free_port()}/",
+                              outage_timeout=1.5, connect_timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(OperationalError):
+        client.publish_raw("{}", routing_key="certificate.issued")
+    assert client.retries >= 2 and client.published == 0
+    assert time.monotonic() - started < 1.5 + 1.5
+
+
+def test_a_refused_login_is_not_an_outage(rabbit):
+    """A wrong password raises at once instead of being tried again."""
+    import time
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(rabbit["AMQP_URI"])
+    client = DepartmentClient("cdpf", f"amqp://cdpf:wrong@{parts.hostname}:{parts.port or 5672}/"
+                                      f"{rabbit['vhost']}", outage_timeout=30)
+    started = time.monotonic()
+    with pytest.raises(AccessRefused):
+        client.publish_raw("{}", routing_key="certificate.issued")
+    assert client.retries == 0 and time.monotonic() - started < 5

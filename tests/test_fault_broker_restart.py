@@ -1,28 +1,35 @@
 """RabbitMQ stopped for a few seconds under load, then started again (issue
 22): during the outage every answer is a 503 problem+json in time (no 500, no
 hang past the RPC timeout); from 2 s after the broker is back, no failed
-request — not even on request threads whose connections died while idle.
-eligibility and the gateway (gunicorn, gthread) run as real processes."""
+request — not even on request threads whose connections died while idle;
+events a department published during the outage (held by its client) and
+events written to the outbox during it arrive once, in order per aggregate.
+eligibility and the gateway (gunicorn, gthread) run as real processes, the
+load (bench/load.py) and the department (``doudi-dept simulate``) in
+processes of their own."""
 
 from __future__ import annotations
 
-import os
+import json
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from pathlib import Path
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
 import requests
-from doudi_common.testing.fixtures import stop_process, wait_for
+import sqlalchemy as sa
+from doudi_common.dates import SHANGHAI
+from doudi_common.testing.fixtures import wait_for
 from doudi_common.testing.idnumbers import make_id_number
+from doudi_departments.simulate import interleave, simulators
+from kombu import Connection, Exchange, Queue
 
-from tests.test_suite_processes import free_port
+from bench.load import running_load
+from tests.processes import BIN, SuiteProcesses, check_load, status_of
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 RPC_TIMEOUT = 3
 
 pytestmark = pytest.mark.slow
@@ -35,39 +42,16 @@ def rabbitmqctl(*args: str) -> None:
 @contextmanager
 def eligibility_and_gateway(rabbit, tmp_path, db_url: str | None = None):
     """eligibility (on ``db_url``, else SQLite under ``tmp_path``) and the
-    gateway under gunicorn (8 threads) as real processes; yields the base URL
-    and an admin's bearer header."""
-    port = free_port()
-    (tmp_path / "var").mkdir()
-    env = {**os.environ, "DOUDI_AMQP_URI": rabbit["AMQP_URI"], "DOUDI_LOG_FORMAT": "json",
-           "DOUDI_GATEWAY_PORT": str(port), "DOUDI_HOME": str(tmp_path),
-           "DOUDI_ADMIN_PASSWORD": "fault-test-password", "DOUDI_LOG_LEVEL": "WARNING"}
-    config = tmp_path / "gateway.yaml"
-    config.write_text((ROOT / "gateway" / "config.yaml").read_text(encoding="utf-8")
-                      + f"\nRPC_TIMEOUT: {RPC_TIMEOUT}\nSERVICES: [eligibility]\n",
-                      encoding="utf-8")
-    logs = {name: open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 - closed below
-            for name in ("eligibility", "gateway")}
-    service_env = {**env, "DOUDI_DB_URL": db_url} if db_url else env
-    procs = [subprocess.Popen([str(BIN / "doudi-service"), "run", "eligibility", "--config",
-                               str(ROOT / "services" / "eligibility" / "config.yaml")],
-                              cwd=ROOT, env=service_env, stdout=logs["eligibility"],
-                              stderr=subprocess.STDOUT),
-             subprocess.Popen([str(BIN / "doudi-gateway"), "--workers", "1", "--threads", "8"],
-                              cwd=ROOT, env={**env, "DOUDI_GATEWAY_CONFIG": str(config)},
-                              stdout=logs["gateway"], stderr=subprocess.STDOUT)]
-    base = f"http://127.0.0.1:{port}"
+    gateway under gunicorn (12 threads: 8 for a test's own callers, 4 for the
+    load process) as real processes; yields the running suite and an admin's
+    bearer header."""
+    suite = SuiteProcesses(rabbit, tmp_path, ["eligibility"], rpc_timeout=RPC_TIMEOUT,
+                           threads=12, db_urls={"eligibility": db_url} if db_url else None)
     try:
-        wait_for(lambda: _status(base + "/readyz") == 200, timeout=60, interval=0.3,
-                 message=f"the suite to be ready (logs in {tmp_path})")
-        token = requests.post(base + "/api/v1/auth/token", json={
-            "username": "admin", "password": "fault-test-password"}, timeout=10).json()
-        yield base, {"Authorization": f"Bearer {token['access_token']}"}
+        suite.start().wait_ready(timeout=60)
+        yield suite, suite.login()
     finally:
-        for proc in procs:
-            stop_process(proc)
-        for fh in logs.values():
-            fh.close()
+        suite.stop()
 
 
 @pytest.fixture
@@ -79,13 +63,6 @@ def suite(rabbit, tmp_path):
         subprocess.run(["rabbitmqctl", "start_app"], capture_output=True, timeout=60)
 
 
-def _status(url: str, headers: dict | None = None) -> int | None:
-    try:
-        return requests.get(url, headers=headers, timeout=RPC_TIMEOUT + 5).status_code
-    except requests.RequestException:
-        return None
-
-
 def read(base: str, headers: dict) -> tuple[int, float, str]:
     pid = make_id_number(region="341502", seq=5)
     started = time.monotonic()
@@ -93,9 +70,11 @@ def read(base: str, headers: dict) -> tuple[int, float, str]:
     return resp.status_code, time.monotonic() - started, resp.headers.get("Content-Type", "")
 
 
-def test_a_broker_restart_costs_no_request_after_it(suite):
-    base, headers = suite
-    with ThreadPoolExecutor(16) as pool:
+def test_a_broker_restart_costs_no_request_after_it(suite, tmp_path):
+    running, headers = suite
+    base = running.base
+    with ThreadPoolExecutor(16) as pool, \
+            running_load(base, headers, tmp_path / "load.jsonl") as load:
         # every gateway thread has a live connection before the restart
         warm = list(pool.map(lambda _: read(base, headers), range(64)))
         assert {s for s, _, _ in warm} == {404}, warm  # the service's answer: no such person
@@ -110,8 +89,111 @@ def test_a_broker_restart_costs_no_request_after_it(suite):
         assert all("problem+json" in c for _, _, c in outage), outage
         # each caller has a gateway thread to itself: none waits past the RPC timeout
         assert max(t for _, t, _ in outage) < RPC_TIMEOUT + 1, sorted(t for _, t, _ in outage)
-        wait_for(lambda: _status(base + "/readyz") == 200, timeout=60, interval=0.3,
+        wait_for(lambda: status_of(base + "/readyz") == 200, timeout=60, interval=0.3,
                  message="the suite to recover")
+        recovered = time.time()
         time.sleep(2)
         after = list(pool.map(lambda _: read(base, headers), range(96)))
+        time.sleep(2)  # the load process goes on after the recovery too
     assert [s for s, _, _ in after if s != 404] == [], after
+    statuses = check_load(load.records, recovered, slowest=RPC_TIMEOUT + 1)
+    assert statuses.get(503), statuses  # the load process met the outage
+    assert statuses.get(200), statuses  # and wrote persons before and after it
+
+
+SEED, COUNT = 22, 1500
+
+
+def _tap(rabbit) -> Queue:
+    """A durable queue of everything eligibility publishes, declared before the
+    stream so nothing published is missed; drained after the recovery."""
+    queue = Queue("fault-tap.eligibility", Exchange("eligibility.events", type="topic",
+                                                    no_declare=True),
+                  routing_key="#", durable=True)
+    with Connection(rabbit["AMQP_URI"]) as conn:
+        queue(conn.channel()).declare()
+    return queue
+
+
+def _drain(rabbit, queue: Queue) -> list[dict]:
+    got = []
+    with Connection(rabbit["AMQP_URI"]) as conn:
+        bound = queue(conn.channel())
+        while (message := bound.get(no_ack=True)) is not None:
+            got.append(json.loads(message.body))
+    return got
+
+
+def _moment(value) -> datetime:
+    """A moment as SQLite keeps it (Asia/Shanghai wall time, doudi_common.timestamps)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI)
+
+
+def test_events_during_an_outage_arrive_once_in_order(suite, rabbit, tmp_path):
+    """CDPF publishes a stream (a process of its own, ``doudi-dept simulate``)
+    through a broker outage; eligibility applies each event once in the
+    department's order and publishes what it wrote to its outbox — also during
+    the outage — once the broker is back, in order per person."""
+    del suite  # eligibility and the gateway run (the fixture)
+    tap = _tap(rabbit)
+    parts = urlsplit(rabbit["AMQP_URI"])
+    template = (f"amqp://{{user}}:{{password}}@{parts.hostname}:{parts.port or 5672}"
+                f"{parts.path}")
+    department = subprocess.Popen(
+        [str(BIN / "doudi-dept"), "simulate", "cdpf", "--seed", str(SEED), "--count",
+         str(COUNT), "--rate", "0", "--jurisdiction", "341502", "--uri", template],
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "dept.log", "wb"))  # noqa: SIM115
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'var' / 'eligibility.db'}")
+
+    def applied() -> int:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM inbox")).scalar_one()
+    try:
+        wait_for(lambda: applied() >= COUNT // 5, timeout=60, interval=0.02,
+                 message="the stream flowing")
+        stopped = datetime.now(UTC)
+        rabbitmqctl("stop_app")
+        time.sleep(3)
+        rabbitmqctl("start_app")
+        started = datetime.now(UTC)
+        assert department.wait(timeout=180) == 0, (tmp_path / "dept.log").read_text()
+        wait_for(lambda: applied() == COUNT, timeout=120, interval=0.5,
+                 message="every event applied")
+        with engine.connect() as conn:
+            wait_for(lambda: conn.execute(sa.text(
+                "SELECT count(*) FROM outbox WHERE sent_at IS NULL")).scalar_one() == 0,
+                timeout=60, interval=0.5, message="the outbox drained")
+            outbox = conn.execute(sa.text(
+                "SELECT event_id, aggregate_key, created_at FROM outbox ORDER BY seq")).all()
+            facts = conn.execute(sa.text(
+                "SELECT source_event_id FROM person_facts WHERE source = 'cdpf'"
+                " ORDER BY id")).scalars().all()
+    finally:
+        if department.poll() is None:
+            department.kill()
+        engine.dispose()
+    published = list(interleave(simulators(["cdpf"], SEED, ["341502"]), COUNT, 0.0, SEED))
+    order = {m.message_id: n for n, m in enumerate(published)}
+    person_of = {m.message_id: m.envelope["data"]["id_number"] for m in published}
+    # each department event applied once (the inbox and the facts), per person
+    # in the order the department sent them
+    assert len(facts) == len(set(facts)) and set(facts) <= set(order)
+    for person in set(person_of.values()):
+        mine = [order[f] for f in facts if person_of[f] == person]
+        assert mine == sorted(mine), person
+    # the outbox: rows written during the outage too, each on the wire, in order per person
+    during = [r for r in outbox if stopped <= _moment(r.created_at) <= started]
+    assert during, "no outbox row written between the stop and the broker's return"
+    # the department's client held its events through the outage
+    assert "broker unreachable" in (tmp_path / "dept.log").read_text(encoding="utf-8")
+    wire = _drain(rabbit, tap)
+    first_seen = list(dict.fromkeys(e["id"] for e in wire))
+    assert set(first_seen) == {r.event_id for r in outbox}
+    position = {event_id: n for n, event_id in enumerate(first_seen)}
+    for key in {r.aggregate_key for r in outbox}:
+        seen = [position[r.event_id] for r in outbox if r.aggregate_key == key]
+        assert seen == sorted(seen), key
+    print(f"outage: {len(outbox)} outbox rows, {len(during)} written between the stop "
+          f"command and the broker's return, "
+          f"{len(wire) - len(first_seen)} sent twice on the wire (a lost confirm)")

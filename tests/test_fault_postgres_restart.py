@@ -1,24 +1,22 @@
 """PostgreSQL restarted under load (issue 22): with eligibility on PostgreSQL,
-reads through the gateway during the restart are answered (a 503
-problem+json at worst, never a 500 or a hang), and from 2 s after the
+reads through the gateway — from the test and from a load process of its own
+(bench/load.py, reads and registrations) — are answered during the restart (a
+503 problem+json at worst, never a 500 or a hang), and from 2 s after the
 database is back, none fails — pooled connections are checked before use."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from doudi_common.testing.fixtures import wait_for
 
-from tests.test_fault_broker_restart import RPC_TIMEOUT, _status, eligibility_and_gateway, read
-
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
+from bench.load import running_load
+from tests.processes import check_load, status_of
+from tests.test_fault_broker_restart import RPC_TIMEOUT, eligibility_and_gateway, read
 
 pytestmark = pytest.mark.slow
 
@@ -35,9 +33,11 @@ def suite(rabbit, make_db, tmp_path):
         yield running
 
 
-def test_a_database_restart_costs_no_request_after_it(suite):
-    base, headers = suite
-    with ThreadPoolExecutor(8) as pool:
+def test_a_database_restart_costs_no_request_after_it(suite, tmp_path):
+    running, headers = suite
+    base = running.base
+    with ThreadPoolExecutor(8) as pool, \
+            running_load(base, headers, tmp_path / "load.jsonl") as load:
         warm = list(pool.map(lambda _: read(base, headers), range(32)))
         assert {s for s, _, _ in warm} == {404}, warm
         during = pool.submit(lambda: [read(base, headers) for _ in range(20)])
@@ -46,8 +46,12 @@ def test_a_database_restart_costs_no_request_after_it(suite):
         statuses = sorted({s for s, _, _ in outage})
         assert set(statuses) <= {404, 503}, statuses
         assert max(t for _, t, _ in outage) < RPC_TIMEOUT + 1, sorted(t for _, t, _ in outage)
-        wait_for(lambda: _status(base + "/readyz") == 200, timeout=60, interval=0.3,
+        wait_for(lambda: status_of(base + "/readyz") == 200, timeout=60, interval=0.3,
                  message="the suite to recover")
+        recovered = time.time()
         time.sleep(2)
         after = list(pool.map(lambda _: read(base, headers), range(64)))
+        time.sleep(2)
     assert [s for s, _, _ in after if s != 404] == [], sorted({s for s, _, _ in after})
+    statuses = check_load(load.records, recovered, slowest=RPC_TIMEOUT + 1)
+    assert statuses.get(200), statuses

@@ -1,80 +1,105 @@
-"""A service killed with SIGKILL and restarted (issue 22): calls to it answer
-503/504 problem+json within the RPC timeout while it is gone (nothing hangs),
-and after the restart it serves again with no duplicate effect of a write
-repeated across the outage. eligibility runs as a real process on SQLite."""
+"""A service killed with SIGKILL and restarted (issue 22), under load from a
+process of its own (bench/load.py): calls to it answer 503/504 problem+json
+within the RPC timeout while it is gone (nothing hangs), and after the
+restart it serves again with no duplicate effect of a write repeated across
+the outage. The services and the gateway (gunicorn) run as real processes."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
+import requests
 import sqlalchemy as sa
-from doudi_common.testing.fixtures import stop_process, wait_for
+from doudi_common.testing.fixtures import wait_for
 from doudi_common.testing.idnumbers import make_id_number
-from doudi_gateway.app import create_app
 
-from gateway.tests.conftest import gateway_test_config, role_headers
+from bench.load import running_load
+from tests.processes import SuiteProcesses, check_load, status_of
 
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 RPC_TIMEOUT = 2
 
 pytestmark = pytest.mark.slow
 
 
-def start(env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(BIN / "doudi-service"), "run", "eligibility", "--config",
-         str(ROOT / "services" / "eligibility" / "config.yaml")], cwd=ROOT, env=env,
-        stdout=open(log, "ab"), stderr=subprocess.STDOUT)
+def _suite(rabbit, tmp_path, service: str):
+    suite = SuiteProcesses(rabbit, tmp_path, [service], rpc_timeout=RPC_TIMEOUT, threads=8)
+    suite.start().wait_ready(timeout=60)
+    return suite, suite.login()
+
+
+def _answers_in_time(call) -> None:
+    started = time.monotonic()
+    resp = call()
+    assert resp.status_code in (503, 504), resp.text
+    assert resp.headers["Content-Type"].startswith("application/problem+json")
+    assert resp.headers["Retry-After"]
+    assert time.monotonic() - started < 2 * RPC_TIMEOUT + 1
 
 
 def test_a_killed_service_answers_in_time_and_repeats_nothing(rabbit, tmp_path):
-    (tmp_path / "var").mkdir()
-    env = {**os.environ, "DOUDI_AMQP_URI": rabbit["AMQP_URI"], "DOUDI_HOME": str(tmp_path),
-           "DOUDI_LOG_LEVEL": "WARNING", "DOUDI_LOG_FORMAT": "json"}
-    log = tmp_path / "eligibility.log"
-    proc = start(env, log)
-    app = create_app(gateway_test_config(tmp_path, rabbit["AMQP_URI"], RPC_TIMEOUT=RPC_TIMEOUT,
-                                         SERVICES=["eligibility"]))
-    client = app.test_client()
-    h = role_headers(app, {"clerk": ("village_clerk", "341502001")})["clerk"]
+    suite, h = _suite(rabbit, tmp_path, "eligibility")
+    base = suite.base
     pid = make_id_number(region="341502", seq=33)
     body = {"id_number": pid, "name": "李四", "division_code": "341502001001",
             "registration": "rural"}
+
+    def post(key: str):
+        return requests.post(f"{base}/api/v1/persons", json=body, timeout=30,
+                             headers={**h, "Idempotency-Key": key})
     try:
-        wait_for(lambda: client.get("/readyz").status_code == 200, timeout=60, interval=0.3,
-                 message=f"eligibility to answer (log: {log})")
-        assert client.post("/api/v1/persons", headers=h, json=body).status_code == 200
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-        for call in (lambda: client.get(f"/api/v1/persons/{pid}", headers=h),
-                     lambda: client.post("/api/v1/persons", json=body,
-                                         headers={**h, "Idempotency-Key": "again-1"})):
-            started = time.monotonic()
-            resp = call()
-            assert resp.status_code in (503, 504), resp.get_json()
-            assert resp.content_type.startswith("application/problem+json")
-            assert resp.headers["Retry-After"]
-            assert time.monotonic() - started < 2 * RPC_TIMEOUT + 1
-        proc = start(env, log)
-        wait_for(lambda: client.get("/readyz").status_code == 200, timeout=60, interval=0.3,
-                 message="eligibility back")
-        again = client.post("/api/v1/persons", json=body,
-                            headers={**h, "Idempotency-Key": "again-2"})
-        assert again.status_code == 200, again.get_json()
-        assert client.get(f"/api/v1/persons/{pid}", headers=h).status_code == 200
+        with running_load(base, h, tmp_path / "load.jsonl") as load:
+            assert post("first").status_code == 200
+            time.sleep(1)
+            suite.kill("eligibility")
+            _answers_in_time(lambda: requests.get(f"{base}/api/v1/persons/{pid}", headers=h,
+                                                  timeout=30))
+            _answers_in_time(lambda: post("again-1"))
+            suite.start_service("eligibility")
+            wait_for(lambda: status_of(base + "/readyz") == 200, timeout=60, interval=0.3,
+                     message="eligibility back")
+            recovered = time.time()
+            again = post("again-2")
+            assert again.status_code == 200, again.text
+            assert requests.get(f"{base}/api/v1/persons/{pid}", headers=h,
+                                timeout=30).status_code == 200
+            time.sleep(3)
     finally:
-        stop_process(proc)
+        suite.stop()
+    statuses = check_load(load.records, recovered, slowest=2 * RPC_TIMEOUT + 1)
+    assert statuses.get(200) and (statuses.get(503) or statuses.get(504)), statuses
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'var' / 'eligibility.db'}")
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM persons WHERE id_number = :p"),
                             {"p": pid}).scalar_one() == 1
-        assert conn.execute(sa.text("SELECT count(*) FROM outbox WHERE event_type = "
-                                    "'person.registered'")).scalar_one() == 1
+        # every write committed with its event, none twice: a person, a person.registered
+        persons = conn.execute(sa.text("SELECT count(*) FROM persons")).scalar_one()
+        registered = conn.execute(sa.text(
+            "SELECT count(*), count(DISTINCT aggregate_key) FROM outbox"
+            " WHERE event_type = 'person.registered'")).one()
     engine.dispose()
+    assert tuple(registered) == (persons, persons)
+    assert persons > 1  # the load's registrations too
+
+
+@pytest.mark.parametrize(("service", "path"), [
+    ("institutions", "/api/v1/institutions"),
+    ("funding", "/api/v1/jobs"),
+    ("services-log", "/api/v1/service-items"),
+])
+def test_each_service_killed_answers_in_time_and_serves_after_restart(rabbit, tmp_path,
+                                                                      service, path):
+    suite, h = _suite(rabbit, tmp_path, service)
+
+    def read():
+        return requests.get(suite.base + path, headers=h, timeout=30)
+    try:
+        assert read().status_code == 200
+        suite.kill(service)
+        _answers_in_time(read)
+        suite.start_service(service)
+        wait_for(lambda: status_of(suite.base + "/readyz") == 200, timeout=60, interval=0.3,
+                 message=f"{service} back")
+        assert read().status_code == 200
+    finally:
+        suite.stop()

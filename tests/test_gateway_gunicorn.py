@@ -7,7 +7,6 @@ start-up objects frozen in each worker."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,19 +14,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from doudi_common.testing.fixtures import stop_process
+from doudi_common.testing.fixtures import free_port, stop_process
 from doudi_common.testing.idnumbers import make_id_number
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

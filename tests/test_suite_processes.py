@@ -5,68 +5,27 @@ answers /readyz with 200, and names the service that stops answering."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 from doudi_common.testing.fixtures import wait_for
 
 from tests.portal.conftest import portal_dist
-
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-SERVICES = ("eligibility", "institutions", "funding", "services-log")
+from tests.processes import SERVICES, SuiteProcesses
 
 pytestmark = pytest.mark.slow
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def suite(rabbit, tmp_path):
-    port = free_port()
-    env = {**os.environ, "DOUDI_AMQP_URI": rabbit["AMQP_URI"], "DOUDI_LOG_FORMAT": "json",
-           "DOUDI_GATEWAY_PORT": str(port), "DOUDI_HOME": str(tmp_path)}
-    (tmp_path / "var").mkdir()
-    procs: dict[str, subprocess.Popen] = {}
-    logs = {}
-    for svc in SERVICES:
-        logs[svc] = open(tmp_path / f"{svc}.log", "wb")  # noqa: SIM115 - closed at teardown
-        procs[svc] = subprocess.Popen(
-            [str(BIN / "doudi-service"), "run", svc, "--config",
-             str(ROOT / "services" / svc / "config.yaml")],
-            cwd=ROOT, env=env, stdout=logs[svc], stderr=subprocess.STDOUT)
-    logs["gateway"] = open(tmp_path / "gateway.log", "wb")  # noqa: SIM115 - closed at teardown
-    procs["gateway"] = subprocess.Popen(
-        [str(BIN / "doudi-gateway"), "--workers", "1"], cwd=ROOT,
-        env={**env, "DOUDI_GATEWAY_CONFIG": str(ROOT / "gateway" / "config.yaml"),
-             "DOUDI_PORTAL_DIR": str(portal_dist())},
-        stdout=logs["gateway"], stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    running = SuiteProcesses(rabbit, tmp_path, portal_dir=portal_dist()).start()
     try:
-        yield {"base": base, "procs": procs, "tmp": tmp_path}
+        yield {"base": running.base, "procs": running.procs, "tmp": tmp_path}
     finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        for fh in logs.values():
-            fh.close()
+        running.stop()
 
 
 def get(url: str, timeout: float = 5.0):

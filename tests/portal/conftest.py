@@ -6,13 +6,13 @@ downloaded). Screenshots go to var/screenshots/."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from doudi_common.testing.fixtures import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "var" / "screenshots"
@@ -36,9 +36,7 @@ class Server:
     def __init__(self, app):
         from werkzeug.serving import make_server
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         self.httpd = make_server("127.0.0.1", port, app, threaded=True)
         self.url = f"http://127.0.0.1:{port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)

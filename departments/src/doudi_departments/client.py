@@ -19,6 +19,15 @@ with routing key = type, ``content_type=application/json``, ``delivery_mode=2``,
 type — and it returns only after RabbitMQ confirmed the message (publisher
 confirms), so a returned envelope is safely with the broker.
 
+A broker that is away (restarted, a node failing over, a dropped line) does
+not lose an event: ``publish`` holds it and tries again on a new connection
+until the broker is back or ``outage_timeout`` seconds (default 120) have
+passed, so events published one after another reach the broker in that order.
+A message whose confirm was lost with the connection may reach the broker
+twice; the suite's consumers apply an event id once. A refusal (wrong
+password, a forbidden exchange, a forged ``user_id``) is not an outage and
+raises at once.
+
 ``subscribe`` consumes through a durable queue of the department's own
 (``<department>.<source>.<name>``; a department may only declare and read queues
 named after itself) with manual acknowledgements: the message is acked after
@@ -36,11 +45,17 @@ from datetime import datetime
 from typing import Any, Self
 from urllib.parse import quote
 
+from amqp.exceptions import RecoverableConnectionError
 from doudi_common.outbox import amqp_user as uri_user  # one parser for AMQP URIs
 from doudi_common.rabbit import password_for
 from doudi_contracts.registry import DEPARTMENTS, SOURCES, build_envelope, validate_event
 from doudi_contracts.subscriptions import DEPARTMENT_SUBSCRIPTIONS
 from kombu import Connection, Consumer, Exchange, Producer, Queue, binding
+from kombu.exceptions import OperationalError
+
+#: What a broker that is away raises (refusals are channel or irrecoverable
+#: connection errors and are not among them)
+OUTAGE_ERRORS = (OSError, RecoverableConnectionError, OperationalError)
 
 #: What each department subscribes to (the contract: doudi_contracts.subscriptions)
 SUBSCRIPTIONS = DEPARTMENT_SUBSCRIPTIONS
@@ -69,7 +84,8 @@ class DepartmentClient:
     ``health``, ``medical_insurance``); the AMQP user is taken from ``uri``."""
 
     def __init__(self, department: str, uri: str | None = None, *,
-                 division_code: str | None = None, connect_timeout: float = 10.0):
+                 division_code: str | None = None, connect_timeout: float = 10.0,
+                 outage_timeout: float = 120.0):
         if department not in SOURCES:
             raise ValueError(f"unknown source {department!r}")
         self.department = department
@@ -77,6 +93,8 @@ class DepartmentClient:
         self.user = uri_user(self.uri)
         self.division_code = division_code
         self.connect_timeout = connect_timeout
+        self.outage_timeout = outage_timeout
+        self.retries = 0   # publishes tried again after an outage
         self._conn: Connection | None = None
         self._producer: Producer | None = None
         self._batch: tuple | None = None   # (connection, producer, Confirms)
@@ -88,7 +106,7 @@ class DepartmentClient:
         if self._conn is None:
             conn = Connection(self.uri, transport_options={"confirm_publish": True},
                               connect_timeout=self.connect_timeout)
-            conn.ensure_connection(max_retries=3)
+            conn.ensure_connection(max_retries=0)  # publish_raw waits an outage out
             self._conn = conn
         return self._conn
 
@@ -141,14 +159,27 @@ class DepartmentClient:
         props = {"content_type": "application/json", "content_encoding": "utf-8",
                  "delivery_mode": 2, "user_id": self.user, **properties}
         props = {k: v for k, v in props.items() if v is not None}
-        try:
-            if self._producer is None:
-                self._producer = Producer(self.connection().channel())
-            self._producer.publish(body, exchange=exchange(self.department),
-                                   routing_key=routing_key, declare=[], retry=False, **props)
-        except Exception:
-            self.close()
-            raise
+        deadline = time.monotonic() + self.outage_timeout
+        pause = 0.25
+        while True:
+            try:
+                if self._producer is None:
+                    self._producer = Producer(self.connection().channel())
+                self._producer.publish(body, exchange=exchange(self.department),
+                                       routing_key=routing_key, declare=[], retry=False,
+                                       **props)
+                break
+            except OUTAGE_ERRORS:
+                self.close()
+                if time.monotonic() + pause > deadline:
+                    raise
+                _warn(f"broker unreachable; publishing again in {pause:.2f} s")
+                time.sleep(pause)
+                pause = min(pause * 2, 2.0)
+                self.retries += 1
+            except Exception:
+                self.close()
+                raise
         self.published += 1
 
     def publish_many(self, messages: Iterable, batch_size: int = 500,

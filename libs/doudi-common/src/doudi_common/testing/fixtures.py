@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -190,6 +191,13 @@ def publish_event(rabbit: dict, source: str, event_type: str, data: dict, *,
                 json.dumps(envelope, ensure_ascii=False), message_id=envelope["id"],
                 type=event_type)
     return envelope
+
+
+def free_port() -> int:
+    """A TCP port on localhost that nothing listens on (for a process to bind)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def stop_process(proc: Any, timeout: float = 15) -> None:
