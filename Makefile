@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV
 
-.PHONY: run test test-fast bench lint migrate rabbit definitions asyncapi setup portal
+.PHONY: run test test-fast bench soak lint migrate rabbit definitions asyncapi setup portal
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -29,6 +29,11 @@ test-fast: setup
 bench: setup
 	@scripts/ensure-infra.sh --postgres
 	$(UV) run python -m bench
+
+# a few minutes of mixed load on the whole suite; prints RSS, fds, errors (issue 22)
+soak: setup
+	@scripts/ensure-infra.sh
+	$(UV) run python -m bench.soak
 
 # ruff, types over the rules, layering, sizes, repeated code (.ci/run runs it first)
 lint: setup

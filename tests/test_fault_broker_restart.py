@@ -28,7 +28,7 @@ from doudi_departments.simulate import interleave, simulators
 from kombu import Connection, Exchange, Queue
 
 from bench.load import running_load
-from tests.processes import BIN, SuiteProcesses, check_load, status_of
+from bench.processes import BIN, SuiteProcesses, check_load, status_of
 
 RPC_TIMEOUT = 3
 

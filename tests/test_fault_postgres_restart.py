@@ -15,7 +15,7 @@ import pytest
 from doudi_common.testing.fixtures import wait_for
 
 from bench.load import running_load
-from tests.processes import check_load, status_of
+from bench.processes import check_load, status_of
 from tests.test_fault_broker_restart import RPC_TIMEOUT, eligibility_and_gateway, read
 
 pytestmark = pytest.mark.slow

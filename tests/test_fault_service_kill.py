@@ -15,7 +15,7 @@ from doudi_common.testing.fixtures import wait_for
 from doudi_common.testing.idnumbers import make_id_number
 
 from bench.load import running_load
-from tests.processes import SuiteProcesses, check_load, status_of
+from bench.processes import SuiteProcesses, check_load, status_of
 
 RPC_TIMEOUT = 2
 

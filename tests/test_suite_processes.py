@@ -13,8 +13,8 @@ import pytest
 import requests
 from doudi_common.testing.fixtures import wait_for
 
+from bench.processes import SERVICES, SuiteProcesses
 from tests.portal.conftest import portal_dist
-from tests.processes import SERVICES, SuiteProcesses
 
 pytestmark = pytest.mark.slow
 

@@ -48,3 +48,48 @@ def test_a_write_without_idempotency_key_is_not_repeated(gw):
     assert refused.content_type.startswith("application/problem+json")
     # the next call has a new connection
     assert client.post("/api/v1/persons", headers=h["clerk"], json=body).status_code == 200
+
+
+API, AUTH = "http://localhost:15672/api", ("guest", "guest")  # the test broker's
+
+
+def _broker_side(line) -> str | None:
+    """The broker's name for the line's connection, if the broker still has it."""
+    import requests
+
+    local = line.connection.transport.sock.getsockname()[1]
+    names = [c["name"] for c in requests.get(f"{API}/connections", auth=AUTH, timeout=10).json()
+             if c.get("peer_port") == local]
+    return names[0] if names else None
+
+
+def test_heartbeats_keep_an_idle_line_and_replace_a_dead_one_before_a_write(
+        rabbit, start_service, make_gateway):
+    """RPC_HEARTBEAT 1 s: a line idle for 5 heartbeat intervals is still open
+    (without heartbeats from the gateway the broker closes it after two);
+    one the broker closed between requests is found by the heartbeat thread,
+    so a write with no Idempotency-Key — which may not be repeated — succeeds
+    on a new line instead of answering 503."""
+    import time
+    from urllib.parse import quote
+
+    import requests
+    from doudi_common.testing.fixtures import wait_for
+
+    start_service("eligibility")
+    app = make_gateway(rabbit["AMQP_URI"], RPC_TIMEOUT=10, RPC_HEARTBEAT=1)
+    client = app.test_client()
+    h = role_headers(app, {"clerk": ("village_clerk", "341502001")})["clerk"]
+    pid = make_id_number(region="341502", seq=73)
+    assert client.get(f"/api/v1/persons/{pid}", headers=h).status_code == 404
+    line = app.extensions["doudi_rpc"]._local.line
+    assert line.connection.heartbeat == 1
+    time.sleep(5)
+    name = _broker_side(line)
+    assert name and not line.dead and line.connection.connected
+    # what a broker restart or a proxy's idle timeout does, while nobody uses it
+    requests.delete(f"{API}/connections/{quote(name, safe='')}", auth=AUTH, timeout=10)
+    wait_for(lambda: line.dead, timeout=10, message="the heartbeat thread finds it dead")
+    body = {"id_number": pid, "name": "张三", "division_code": "341502001001",
+            "registration": "rural"}
+    assert client.post("/api/v1/persons", headers=h, json=body).status_code == 200

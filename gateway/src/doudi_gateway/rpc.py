@@ -10,6 +10,13 @@ serialisation), without nameko's standalone proxy and kombu's producer pool
 per call: one socket per thread, confirm and reply read from it, no reply ack.
 A line that failed is thrown away and rebuilt on the next call.
 
+Lines speak AMQP heartbeats (``RPC_HEARTBEAT`` seconds, 0: off): one thread
+per worker goes over the idle lines a few times per interval, reads what the
+broker sent them (its heartbeats, a late reply) and sends theirs, so a proxy
+or load balancer never sees an idle connection, and a connection that died
+between requests is found by this thread and replaced before a request needs
+it — instead of failing the next write that may not be repeated.
+
 ``call_all`` (``/readyz``) still uses nameko's standalone ``ClusterRpcProxy``.
 """
 
@@ -21,6 +28,7 @@ import json
 import threading
 import time
 import uuid
+import weakref
 from typing import Any
 
 import amqp
@@ -70,10 +78,14 @@ class _Line:
     the caller was told had failed run after a restart. One call at a time
     (one request thread)."""
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, heartbeat: float = 0):
         self._kombu = Connection(config["AMQP_URI"], ssl=config.get(AMQP_SSL_CONFIG_KEY),
-                                 login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+                                 login_method=config.get(LOGIN_METHOD_CONFIG_KEY),
+                                 heartbeat=heartbeat)
         self._kombu.connect()
+        # held by a call, or by the heartbeat thread between calls
+        self.lock = threading.Lock()
+        self.dead = False
         self.connection: amqp.Connection = self._kombu.connection
         # a line reads its socket while it waits for every reply anyway
         no_poll_before_publish(self.connection)
@@ -109,8 +121,32 @@ class _Line:
             self._reply = message.body
         # else: the late answer to a call that timed out (its line was dropped)
 
+    def keep_alive(self) -> None:
+        """Between calls (the heartbeat thread): read what the broker sent,
+        send a heartbeat when one is due; a connection found dead is closed
+        and marked, so the next call builds a new one instead of failing."""
+        if not self.lock.acquire(blocking=False):
+            return  # a call is using the line: its reads count as heartbeats
+        try:
+            if self.dead:
+                return
+            with contextlib.suppress(TimeoutError):
+                while True:  # until nothing more is waiting on the socket
+                    self.connection.drain_events(timeout=0.001)
+            self.connection.heartbeat_tick()
+        except BROKER_ERRORS:
+            self.dead = True
+            self.close()
+        finally:
+            self.lock.release()
+
     def call(self, service: str, method: str, args: tuple, kwargs: dict, timeout: float,
              request_id: str | None) -> Any:
+        with self.lock:
+            return self._call(service, method, args, kwargs, timeout, request_id)
+
+    def _call(self, service: str, method: str, args: tuple, kwargs: dict, timeout: float,
+              request_id: str | None) -> Any:
         correlation_id = f"{self.reply_to}.{next(self._calls)}"
         headers = {"nameko.call_id_stack": self.call_id_stack}
         if request_id is not None:
@@ -173,7 +209,31 @@ class RpcClient:
                                                    LOGIN_METHOD_CONFIG_KEY, "rpc_exchange")
                             if config.get(k) is not None}
         self.timeout = timeout
+        self.heartbeat = float(config.get("RPC_HEARTBEAT", 30) or 0)
         self._local = threading.local()
+        self._lines: weakref.WeakSet[_Line] = weakref.WeakSet()
+        self._heartbeats: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    # -- heartbeats: one thread per worker process ----------------------------------
+
+    def _new_line(self) -> _Line:
+        line = _Line(self.amqp_config, self.heartbeat)
+        self._lines.add(line)
+        if self.heartbeat and self._heartbeats is None:
+            with self._start_lock:
+                if self._heartbeats is None:
+                    self._heartbeats = threading.Thread(
+                        target=self._keep_alive, name="amqp-heartbeats", daemon=True)
+                    self._heartbeats.start()
+        return line
+
+    def _keep_alive(self) -> None:
+        # heartbeat_tick sends one when half the interval passed without traffic
+        while True:
+            time.sleep(self.heartbeat / 4)
+            for line in list(self._lines):
+                line.keep_alive()
 
     # -- call: this thread's line -------------------------------------------------
 
@@ -189,10 +249,11 @@ class RpcClient:
 
         line = getattr(self._local, "line", None)
         if line is None:
-            line = self._local.line = _Line(self.amqp_config)
-        elif not line.connection.connected:
+            line = self._local.line = self._new_line()
+        elif line.dead or not line.connection.connected:
+            # the heartbeat thread found it dead between requests
             self._drop_line()
-            line = self._local.line = _Line(self.amqp_config)
+            line = self._local.line = self._new_line()
         # the request id travels as nameko context data (header nameko.request_id)
         return line.call(service, method, args, kwargs, timeout, current_request_id())
 

@@ -1,8 +1,8 @@
 """The suite as real processes, as ``make run`` starts it: ``doudi-service run``
 per service (SQLite under ``<tmp>/var`` unless a database URL is given) and
 the gateway under gunicorn (gthread). The fault tests (issue 22) kill,
-restart and starve these processes; tests/test_suite_processes.py checks the
-whole suite comes up."""
+restart and starve these processes, tests/test_suite_processes.py checks the
+whole suite comes up, and the soak (bench/soak.py) watches them for minutes."""
 
 from __future__ import annotations
 
