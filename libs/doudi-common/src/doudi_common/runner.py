@@ -74,14 +74,25 @@ def cmd_migrate(key: str, config: dict) -> int:
 
 
 def cmd_health(key: str, config: dict, timeout: float) -> int:
+    """The Kubernetes probe: one line of JSON naming what failed — ``broker``
+    (unreachable), ``service`` (no consumer, or no answer in time) or
+    ``database`` (the service's own check) — and exit 1; exit 0 when healthy."""
+    from amqp.exceptions import AMQPError
+    from kombu.exceptions import OperationalError
+    from nameko.exceptions import RpcTimeout, UnknownService
     from nameko.standalone.rpc import ClusterRpcProxy
 
     try:
         with ClusterRpcProxy(config, timeout=timeout) as cluster:
             answer = getattr(cluster, key).health()
     except Exception as exc:  # noqa: BLE001 - a probe reports, it does not raise
-        print(json.dumps({"service": key, "ok": False, "error": repr(exc)}))
+        failed = ("service" if isinstance(exc, RpcTimeout | UnknownService)
+                  else "broker" if isinstance(exc, OSError | AMQPError | OperationalError)
+                  else "service")
+        print(json.dumps({"service": key, "ok": False, "failed": failed, "error": repr(exc)}))
         return 1
+    if not answer.get("ok"):
+        answer["failed"] = "database"
     print(json.dumps(answer, ensure_ascii=False))
     return 0 if answer.get("ok") else 1
 
