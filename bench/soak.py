@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 import requests
+from doudi_common.testing.idnumbers import make_id_number
 from doudi_departments.deadletters import SERVICES as DLQ_SERVICES
 from doudi_departments.deadletters import DeadLetterQueue
 from doudi_departments.simulate import interleave, simulators
@@ -100,6 +101,19 @@ def _departments(uri_for, count: int, work: Path) -> subprocess.Popen:
         stderr=open(work / "departments.log", "wb"))
 
 
+def _every_gateway_thread(suite: SuiteProcesses, headers: dict) -> None:
+    """A burst of concurrent reads, so each of the gateway's request threads has
+    opened its broker connection before the warm-up figures are taken (gthread
+    hands requests to any of its threads; one used for the first time later
+    opens its connection then — bounded by the thread count, not a leak)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"{suite.base}/api/v1/persons/{make_id_number(region='341502', seq=1)}"
+    with ThreadPoolExecutor(4 * suite.threads) as pool:
+        list(pool.map(lambda _: requests.get(url, headers=headers, timeout=30),
+                      range(16 * suite.threads)))
+
+
 def run(seconds: float, warmup: float, work: Path) -> dict:
     with scratch_vhost() as uri_for:
         parts = urlsplit(uri_for("guest"))
@@ -113,6 +127,7 @@ def run(seconds: float, warmup: float, work: Path) -> dict:
             departments = _departments(uri_for, count, work)
             try:
                 with running_load(suite.base, headers, work / "load.jsonl", threads=4) as load:
+                    _every_gateway_thread(suite, headers)
                     time.sleep(warmup)
                     warm_at, warm = time.time(), sample(suite, vhost)
                     time.sleep(seconds)

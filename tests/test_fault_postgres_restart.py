@@ -12,11 +12,17 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import sqlalchemy as sa
 from doudi_common.testing.fixtures import wait_for
 
 from bench.load import running_load
 from bench.processes import check_load, status_of
-from tests.test_fault_broker_restart import RPC_TIMEOUT, eligibility_and_gateway, read
+from tests.test_fault_broker_restart import (
+    RPC_TIMEOUT,
+    eligibility_and_gateway,
+    read,
+    stream_through,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +34,13 @@ def pg_restart() -> None:
 
 
 @pytest.fixture
-def suite(rabbit, make_db, tmp_path):
-    with eligibility_and_gateway(rabbit, tmp_path, make_db("doudi_eligibility")) as running:
+def db_url(make_db):
+    return make_db("doudi_eligibility")
+
+
+@pytest.fixture
+def suite(rabbit, db_url, tmp_path):
+    with eligibility_and_gateway(rabbit, tmp_path, db_url) as running:
         yield running
 
 
@@ -55,3 +66,15 @@ def test_a_database_restart_costs_no_request_after_it(suite, tmp_path):
     assert [s for s, _, _ in after if s != 404] == [], sorted({s for s, _, _ in after})
     statuses = check_load(load.records, recovered, slowest=RPC_TIMEOUT + 1)
     assert statuses.get(200), statuses
+
+
+def test_events_during_a_database_restart_arrive_once_in_order(suite, rabbit, db_url,
+                                                               tmp_path):
+    """A CDPF stream through the restart (tests/test_fault_broker_restart.py's
+    ``stream_through``): what eligibility could not apply while its database
+    was away is redelivered and applied once, in the department's order; its
+    outbox reaches the wire once, in order per person."""
+    del suite  # eligibility and the gateway run (the fixture)
+    engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"),
+                              poolclass=sa.pool.NullPool)
+    stream_through(rabbit, tmp_path, engine, pg_restart, written_during=False)

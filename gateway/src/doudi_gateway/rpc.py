@@ -33,10 +33,8 @@ from typing import Any
 
 import amqp
 import doudi_common.rpc_errors  # noqa: F401 - the services' errors arrive as themselves
-from amqp.exceptions import AMQPError
-from doudi_common.amqp_io import no_poll_before_publish
+from doudi_common.amqp_io import BROKER_ERRORS, no_poll_before_publish
 from kombu import Connection
-from kombu.exceptions import OperationalError as KombuOperationalError
 from kombu.utils.json import dumps as json_dumps
 from kombu.utils.json import loads as json_loads
 from nameko.constants import AMQP_SSL_CONFIG_KEY, LOGIN_METHOD_CONFIG_KEY
@@ -51,10 +49,6 @@ from nameko.rpc import RPC_REPLY_QUEUE_TEMPLATE, get_rpc_exchange
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from doudi_gateway.problems import ServiceUnavailable
-
-#: what a dead or unreachable broker raises on the way to a call (sockets: OSError;
-#: connections and channels: AMQPError)
-BROKER_ERRORS = (OSError, AMQPError, KombuOperationalError)
 
 
 class _Returned(Exception):
@@ -263,7 +257,10 @@ class RpcClient:
 
         timeout = timeout or self.timeout
         started, outcome = time.perf_counter(), "error"
-        had_line = getattr(self._local, "line", None) is not None
+        line = getattr(self._local, "line", None)
+        # a line believed alive (one the heartbeat thread found dead is replaced
+        # first, and the new connection is not tried twice)
+        had_line = line is not None and not line.dead
         try:
             try:
                 result = self._call(service, method, args, kwargs, timeout)

@@ -7,6 +7,7 @@
   gateway's RPC client, the departments' SDK, the test fixtures and the bench —
   so they all run the same reads.
 * ``no_poll_before_publish(connection)``: no socket read before every publish.
+* ``BROKER_ERRORS``: what a dead or unreachable broker raises.
 
 Nothing else of the suite is imported here.
 """
@@ -15,6 +16,14 @@ from __future__ import annotations
 
 import errno
 from typing import Any
+
+from amqp.exceptions import AMQPError
+from kombu.exceptions import OperationalError
+
+#: what a dead or unreachable broker raises on the way to a publish or a call
+#: (sockets: OSError; connections and channels: AMQPError; kombu's ensure and
+#: pools: OperationalError)
+BROKER_ERRORS = (OSError, AMQPError, OperationalError)
 
 
 def no_poll_before_publish(connection: Any) -> None:

@@ -35,6 +35,8 @@ person_facts = sa.Table(
     sa.Column("valid_from", sa.Date, nullable=True),
     sa.Column("valid_until", sa.Date, nullable=True),
     sa.Column("recorded_at", MOMENT, nullable=False),
+    # the department's moment (its event's time): orders facts of one day
+    sa.Column("reported_at", MOMENT, nullable=True),
     sa.Column("payload", sa.JSON, nullable=False),
 )
 
@@ -153,5 +155,7 @@ pending_facts = sa.Table(
     sa.Column("valid_from", sa.Date, nullable=True),
     sa.Column("valid_until", sa.Date, nullable=True),
     sa.Column("recorded_at", MOMENT, nullable=False),
+    # the department's moment (its event's time): orders facts of one day
+    sa.Column("reported_at", MOMENT, nullable=True),
     sa.Column("payload", sa.JSON, nullable=False),
 )

@@ -3,6 +3,7 @@ report them (test data only)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from doudi_eligibility.domain.decision import Decision, decide
@@ -60,8 +61,7 @@ def person(pack: str, facts: list, born: date = date(1952, 3, 14), on: date = TO
     flat: list[Fact] = []
     for f in facts:
         flat.extend(f if isinstance(f, list) else [f])
-    numbered = [Fact(f.kind, f.source, f.valid_from, f.valid_until, f.payload, f.source_event_id,
-                     i + 1) for i, f in enumerate(flat)]
+    numbered = [replace(f, seq=i + 1) for i, f in enumerate(flat)]
     return snapshot(born, DIVISIONS[pack], registration, numbered, on)
 
 

@@ -4,6 +4,7 @@ effective dates, packs as data (every rule cites its own document), rules engine
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -30,8 +31,7 @@ def numbered(*facts):
     flat = []
     for f in facts:
         flat.extend(f if isinstance(f, list) else [f])
-    return [Fact(f.kind, f.source, f.valid_from, f.valid_until, f.payload, f.source_event_id,
-                 i + 1) for i, f in enumerate(flat)]
+    return [replace(f, seq=i + 1) for i, f in enumerate(flat)]
 
 
 def snap(facts, on):
@@ -94,6 +94,28 @@ def test_snapshot_is_deterministic_whatever_the_input_order():
     d1 = decide(REGISTRY.for_division("341502001201", date(2026, 3, 1)), a)
     d2 = decide(REGISTRY.for_division("341502001201", date(2026, 3, 1)), b)
     assert d1.to_dict("341502195203140011") == d2.to_dict("341502195203140011")
+
+
+def test_the_department_s_order_wins_whatever_order_events_were_applied_in():
+    """Two certificates of one day: the one CDPF reported later stands even
+    when it was applied first (a redelivery after a database restart does
+    that) — the event's time breaks the tie, not the storage order."""
+    day = date(2026, 1, 5)
+
+    def reported(grade, hour, event_id):
+        data = {"id_number": "x", "certificate_no": f"C{grade}", "category": "physical",
+                "grade": grade, "issued_on": day, "valid_until": None}
+        return fact_from_event("cdpf", "certificate.changed", event_id, data,
+                               f"2026-01-05T{hour:02d}:00:00+08:00")
+    earlier, later = reported(3, 9, "e-early"), reported(1, 15, "e-late")
+    in_order = numbered(earlier, later)
+    late_first = numbered(later, earlier)  # stored in the opposite order
+    assert late_first[1].seq > late_first[0].seq
+    for facts in (in_order, late_first):
+        assert snap(facts, date(2026, 2, 1)).certificate.payload["grade"] == 1
+    # without a reported time (an in-memory history), storage order decides as before
+    bare = [replace(f, reported_at=None) for f in late_first]
+    assert snap(bare, date(2026, 2, 1)).certificate.payload["grade"] == 3
 
 
 def test_explanation_lists_facts_pack_and_every_rule_with_clause():

@@ -13,7 +13,6 @@ import time
 import amqp
 import eventlet.semaphore
 import kombu.serialization
-from amqp.exceptions import AMQPError
 from kombu import Connection
 from kombu.pools import producers
 from nameko.amqp.publish import Publisher
@@ -28,7 +27,7 @@ from nameko.rpc import Rpc as NamekoRpc
 from nameko.rpc import get_rpc_exchange
 
 import doudi_common.rpc_errors  # noqa: F401 - our errors cross RPC as themselves
-from doudi_common.amqp_io import no_poll_before_publish
+from doudi_common.amqp_io import BROKER_ERRORS, no_poll_before_publish
 from doudi_common.db import finish_units_of_work
 from doudi_common.entrypoints.outcomes import as_transient
 from doudi_common.errors import EXPECTED_ERRORS, TransientError
@@ -84,7 +83,7 @@ class DirectReplies(SharedExtension):
                 self.channel.basic_publish(message, exchange=exchange,
                                            routing_key=routing_key, mandatory=False)
             return True
-        except (OSError, AMQPError, *self.connection.connection_errors,
+        except (*BROKER_ERRORS, *self.connection.connection_errors,
                 *self.connection.channel_errors):
             log.info("reply connection lost; replying through the producer pool",
                      exc_info=True)
@@ -123,13 +122,21 @@ class ReplyPublisher(Publisher):
                 delivery_mode=self.delivery_mode, priority=self.priority or 0)
             if self._direct.publish(message, exchange.name, routing_key):
                 return
-        with producers[self._connection].acquire(block=True) as producer:
-            producer.publish(body, content_type=content_type,
-                             content_encoding=content_encoding, exchange=exchange,
-                             routing_key=routing_key, correlation_id=correlation_id,
-                             headers={}, delivery_mode=self.delivery_mode,
-                             mandatory=False, priority=self.priority, retry=self.retry,
-                             retry_policy=self.retry_policy)
+        try:
+            with producers[self._connection].acquire(block=True) as producer:
+                producer.publish(body, content_type=content_type,
+                                 content_encoding=content_encoding, exchange=exchange,
+                                 routing_key=routing_key, correlation_id=correlation_id,
+                                 headers={}, delivery_mode=self.delivery_mode,
+                                 mandatory=False, priority=self.priority, retry=self.retry,
+                                 retry_policy=self.retry_policy)
+        except BROKER_ERRORS:
+            # the broker stayed away through the retries: the caller's reply
+            # queue went with it and the caller has its 503/504 already. An
+            # exception here would stop the whole service (nameko ends the
+            # container when a worker's result handling raises)
+            log.warning("reply dropped: the broker is unreachable", exc_info=True,
+                        correlation_id=correlation_id)
 
 
 class Rpc(NamekoRpc):

@@ -12,8 +12,8 @@ only thing policy rules look at — so a decision can be replayed "as of" a date
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
 from typing import Any
 
 from doudi_common.errors import Invalid
@@ -74,7 +74,11 @@ class Fact:
     valid_until: date | None
     payload: dict[str, Any] = field(default_factory=dict)
     source_event_id: str | None = None
-    seq: int = 0  # storage order; ties on valid_from are broken by it
+    seq: int = 0  # storage order: the last tie-break
+    # when the reporter said it (a department event's time; when a clerk
+    # recorded it): ties on valid_from are broken by it, so the history reads
+    # the same whatever order events were delivered and applied in
+    reported_at: datetime | None = None
 
 
 # -- facts from department events --------------------------------------------------
@@ -85,8 +89,19 @@ def _d(value: Any) -> date | None:
     return date.fromisoformat(value)
 
 
-def fact_from_event(source: str, event_type: str, event_id: str, data: dict[str, Any]) -> Fact:
-    """A validated department event -> the fact it tells about a person."""
+def fact_from_event(source: str, event_type: str, event_id: str, data: dict[str, Any],
+                    reported_at: Any = None) -> Fact:
+    """A validated department event -> the fact it tells about a person;
+    ``reported_at`` is the event's time (CloudEvents ``time``)."""
+    fact = _fact_of(source, event_type, event_id, data)
+    if reported_at is None:
+        return fact
+    moment = reported_at if isinstance(reported_at, datetime) else \
+        datetime.fromisoformat(str(reported_at))
+    return replace(fact, reported_at=moment)
+
+
+def _fact_of(source: str, event_type: str, event_id: str, data: dict[str, Any]) -> Fact:
     key = (source, event_type)
     if key in {("cdpf", "certificate.issued"), ("cdpf", "certificate.changed")}:
         return Fact("disability_certificate", "cdpf", _d(data["issued_on"]),
@@ -294,14 +309,18 @@ def _age(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
 def _order(f: Fact) -> tuple[Any, ...]:
-    return (f.valid_from or date.min, f.seq)
+    return (f.valid_from or date.min, f.reported_at or _NEVER, f.seq)
 
 
 def snapshot(birth_date: date, division_code: str, registration: str | None,
              facts: Iterable[Fact], on: date) -> PersonFacts:
     """Read the fact history as of ``on``. Deterministic: the same facts in any
-    order give the same snapshot (ties broken by storage order)."""
+    order give the same snapshot (ties on the date broken by when each was
+    reported, then by storage order)."""
     facts = sorted((f for f in facts if f.valid_from is None or f.valid_from <= on), key=_order)
 
     def current(f: Fact) -> bool:

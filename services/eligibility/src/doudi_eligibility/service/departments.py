@@ -39,7 +39,7 @@ class DepartmentEvents:
         identity = identity_from(data["id_number"], data["name"], data["division_code"])
         person = self._upsert_person(identity, source_event=event["id"], actor="cdpf",
                                      department=True)
-        fact = fact_from_event("cdpf", event["type"], event["id"], data)
+        fact = fact_from_event("cdpf", event["type"], event["id"], data, event.get("time"))
         if identity.name != person["name"]:
             fact.payload["name_reported"] = identity.name
         person_store.add_fact(self.db.session, person["id_number"], fact)
@@ -48,7 +48,7 @@ class DepartmentEvents:
     def _fact_event(self, source: str, event):
         data = event["data"]
         session = self.db.session
-        fact = fact_from_event(source, event["type"], event["id"], data)
+        fact = fact_from_event(source, event["type"], event["id"], data, event.get("time"))
         person = person_store.find_person_row(session, data["id_number"], lock=True)
         if person is None:
             # nobody registered this person yet (no name, no division): keep the

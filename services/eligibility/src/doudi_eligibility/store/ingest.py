@@ -19,19 +19,20 @@ fail; the subscriber then rolls the batch back and handles its events one by one
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 
 import sqlalchemy as sa
 from doudi_common.dates import utcnow
 from doudi_common.errors import DoudiError
 from doudi_common.logs import get_logger
-from doudi_common.serialize import to_jsonable
 
 from doudi_eligibility.domain.decision import changed_event, decide, is_news
 from doudi_eligibility.domain.packs import PackRegistry
-from doudi_eligibility.domain.person import Fact, fact_from_event, identity_from, snapshot
+from doudi_eligibility.domain.person import fact_from_event, identity_from, snapshot
 from doudi_eligibility.models import decisions, pending_facts, person_facts, persons
 from doudi_eligibility.store.decisions import decision_values
+from doudi_eligibility.store.persons import fact_values
 
 log = get_logger(__name__)
 
@@ -79,14 +80,11 @@ def register_new_certificates(uow, registry: PackRegistry, today: date,
                   "division_code": identity.division_code, "registration": None,
                   "deceased_on": None, "created_at": now, "updated_at": now}
         person_rows.append(person)
-        fact = fact_from_event("cdpf", event["type"], event["id"], event["data"])
-        payload = to_jsonable(fact.payload)
-        fact_rows.append({"id_number": identity.id_number, "kind": fact.kind,
-                          "source": fact.source, "source_event_id": fact.source_event_id,
-                          "valid_from": fact.valid_from, "valid_until": fact.valid_until,
-                          "recorded_at": now, "payload": payload})
-        stored = Fact(fact.kind, fact.source, fact.valid_from, fact.valid_until, payload,
-                      fact.source_event_id)
+        fact = fact_from_event("cdpf", event["type"], event["id"], event["data"],
+                               event.get("time"))
+        row = fact_values(identity.id_number, fact, now)
+        fact_rows.append(row)
+        stored = replace(fact, payload=row["payload"])
         facts = snapshot(identity.birth_date, identity.division_code, None, [stored], today)
         # no explanation: what is stored and announced (outcome, clauses) does
         # not need it; ``evaluate`` explains on request

@@ -91,7 +91,8 @@ def set_deceased(session, id_number: str, died: date, touch: bool = True) -> Non
 def _fact(row) -> Fact:
     return Fact(kind=row.kind, source=row.source, valid_from=row.valid_from,
                 valid_until=row.valid_until, payload=row.payload,
-                source_event_id=row.source_event_id, seq=row.id)
+                source_event_id=row.source_event_id, seq=row.id,
+                reported_at=row.reported_at or row.recorded_at)
 
 
 def load_facts(session, id_number: str, known_at: datetime | None = None) -> list[Fact]:
@@ -109,20 +110,22 @@ def fact_rows(db, id_number: str) -> list[dict]:
     return [dict(f._mapping) for f in db.execute(_FACTS, {"id_number": id_number}).all()]
 
 
+def fact_values(id_number: str, fact: Fact, now: datetime) -> dict[str, Any]:
+    """A fact as a row of person_facts or pending_facts, recorded ``now``."""
+    return {"id_number": id_number, "kind": fact.kind, "source": fact.source,
+            "source_event_id": fact.source_event_id, "valid_from": fact.valid_from,
+            "valid_until": fact.valid_until, "recorded_at": now,
+            "reported_at": fact.reported_at or now, "payload": to_jsonable(fact.payload)}
+
+
 def add_fact(session, id_number: str, fact: Fact) -> int:
     return session.execute(sa.insert(person_facts).values(
-        id_number=id_number, kind=fact.kind, source=fact.source,
-        source_event_id=fact.source_event_id, valid_from=fact.valid_from,
-        valid_until=fact.valid_until, recorded_at=utcnow(),
-        payload=to_jsonable(fact.payload)).returning(person_facts.c.id)).scalar_one()
+        **fact_values(id_number, fact, utcnow())).returning(person_facts.c.id)).scalar_one()
 
 
 def park_fact(session, id_number: str, fact: Fact) -> None:
     """Keep a fact about a person not registered yet."""
-    session.execute(sa.insert(pending_facts).values(
-        id_number=id_number, kind=fact.kind, source=fact.source,
-        source_event_id=fact.source_event_id, valid_from=fact.valid_from,
-        valid_until=fact.valid_until, recorded_at=utcnow(), payload=to_jsonable(fact.payload)))
+    session.execute(sa.insert(pending_facts).values(**fact_values(id_number, fact, utcnow())))
 
 
 def adopt_pending_facts(session, id_number: str) -> list[Fact]:
@@ -134,7 +137,7 @@ def adopt_pending_facts(session, id_number: str) -> list[Fact]:
         session.execute(sa.insert(person_facts).values(
             id_number=id_number, kind=r.kind, source=r.source, source_event_id=r.source_event_id,
             valid_from=r.valid_from, valid_until=r.valid_until, recorded_at=r.recorded_at,
-            payload=r.payload))
+            reported_at=r.reported_at or r.recorded_at, payload=r.payload))
     if rows:
         session.execute(sa.delete(pending_facts).where(pending_facts.c.id_number == id_number))
     return [_fact(r) for r in rows]
