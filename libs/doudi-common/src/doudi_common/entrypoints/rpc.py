@@ -186,7 +186,10 @@ class Rpc(NamekoRpc):
         self._reply_publisher.send(body, ctype, encoding, self._reply_exchange,
                                    message.properties["reply_to"],
                                    message.properties.get("correlation_id"))
-        self.rpc_consumer.queue_consumer.ack_message(message)
+        try:
+            self.rpc_consumer.queue_consumer.ack_message(message)
+        except BROKER_ERRORS:  # the request went with the connection: nothing to ack
+            log.info("request ack lost with the connection", exc_info=True)
         return result, exc_info
 
 

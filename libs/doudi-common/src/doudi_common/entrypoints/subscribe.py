@@ -18,6 +18,7 @@ from kombu import Queue, binding
 from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 
+from doudi_common.amqp_io import BROKER_ERRORS
 from doudi_common.db import UnitOfWork, finish_units_of_work
 from doudi_common.entrypoints.deadletters import (
     DEFAULT_REPLAY_OPERATORS,
@@ -177,7 +178,7 @@ class EventSubscriber(Entrypoint):
         if exc_info is None:
             for message, event in deliveries:
                 self._attempts.pop(event["id"], None)
-                self.queue_consumer.ack_message(message)
+                self._ack(message)
         elif is_transient(exc_info[1]):
             self._retry_later(deliveries, exc_info[1])
         elif len(deliveries) > 1:
@@ -207,7 +208,7 @@ class EventSubscriber(Entrypoint):
                 handle_result=partial(self._worker_finished, done))
         except Exception:  # noqa: BLE001 - container going away: let another take them
             for message, _event in deliveries:
-                self.queue_consumer.requeue_message(message)
+                self._requeue(message)
             return False
         return done.wait()
 
@@ -220,7 +221,7 @@ class EventSubscriber(Entrypoint):
         message, event = delivery
         self._attempts.pop(event["id"], None)
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._ack(message)
             return
         exc = exc_info[1]
         reason = (f"rejected_by_handler:{exc.code}" if isinstance(exc, DoudiError)
@@ -236,7 +237,23 @@ class EventSubscriber(Entrypoint):
                     batch_size=len(deliveries), retry_in=round(delay, 2), error=repr(exc))
         eventlet.sleep(delay)
         for message, _event in deliveries:
+            self._requeue(message)
+
+    # a connection that died under an ack or requeue is no failure of the
+    # handler: the broker takes the message back and delivers it again (the
+    # inbox drops what was applied). Raising here would stop the service
+    # (nameko ends the container when a managed thread raises)
+    def _ack(self, message) -> None:
+        try:
+            self.queue_consumer.ack_message(message)
+        except BROKER_ERRORS:
+            log.info("ack lost with the connection; the broker redelivers", exc_info=True)
+
+    def _requeue(self, message) -> None:
+        try:
             self.queue_consumer.requeue_message(message)
+        except BROKER_ERRORS:
+            log.info("requeue lost with the connection; the broker redelivers", exc_info=True)
 
     def dead_letter(self, message, reason: str, detail: str) -> None:
         try:
@@ -248,9 +265,9 @@ class EventSubscriber(Entrypoint):
         except Exception:
             log.exception("dead-lettering failed; requeueing", reason=reason)
             eventlet.sleep(1.0)
-            self.queue_consumer.requeue_message(message)
+            self._requeue(message)
             return
-        self.queue_consumer.ack_message(message)
+        self._ack(message)
 
 
 def subscription_queue(service: str, source: str, method: str, patterns) -> Queue:

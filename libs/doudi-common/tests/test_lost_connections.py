@@ -1,7 +1,9 @@
-"""An RPC reply the broker cannot take (it went away while the call ran) is
-dropped with a warning: raising would stop the whole service — nameko ends the
-container when a worker's result handling raises (issue 22: a broker restart
-under load stopped eligibility this way)."""
+"""A connection lost under a service's feet is no reason to stop the service:
+nameko ends the whole container when a worker's result handling or a managed
+thread raises (issue 22: a broker restart under load stopped eligibility
+twice this way). An RPC reply the broker cannot take is dropped with a
+warning (the caller has its 503/504); an ack or requeue lost with the
+connection is left to the broker, which delivers the message again."""
 
 from __future__ import annotations
 
@@ -34,3 +36,18 @@ def test_a_direct_reply_line_that_cannot_connect_hands_over_to_the_pool():
                               "interval_max": 0}
     publisher.send('{"result": 1, "error": null}', "application/json", "utf-8",
                    Exchange("nameko-rpc", type="topic"), "reply-queue", "call-2")
+
+
+def test_an_ack_or_requeue_lost_with_the_connection_does_not_raise():
+    from doudi_common.entrypoints.subscribe import EventSubscriber
+
+    class Gone:
+        def ack_message(self, message):
+            raise ConnectionResetError(104, "Connection reset by peer")
+
+        requeue_message = ack_message
+
+    subscription = EventSubscriber.__new__(EventSubscriber)
+    subscription.queue_consumer = Gone()
+    subscription._ack(object())
+    subscription._requeue(object())
