@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import requests
@@ -35,8 +36,11 @@ class SuiteProcesses:
 
     def __init__(self, rabbit: dict, tmp: Path, services=SERVICES, *,
                  db_urls: dict[str, str] | None = None, rpc_timeout: float | None = None,
-                 threads: int = 8, portal_dir: Path | None = None):
+                 threads: int = 8, portal_dir: Path | None = None,
+                 metrics_ports: dict[str, int] | None = None):
         self.tmp, self.services, self.db_urls = tmp, tuple(services), db_urls or {}
+        # no metrics server unless asked (processes of one service would share a port)
+        self.metrics_ports = metrics_ports or {}
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         (tmp / "var").mkdir(exist_ok=True)
@@ -64,7 +68,7 @@ class SuiteProcesses:
         return proc
 
     def start_service(self, name: str) -> subprocess.Popen:
-        env = dict(self.env)
+        env = {**self.env, "DOUDI_METRICS_PORT": str(self.metrics_ports.get(name, 0))}
         if name in self.db_urls:
             env["DOUDI_DB_URL"] = self.db_urls[name]
         return self._spawn(name, [str(BIN / "doudi-service"), "run", name, "--config",
@@ -80,6 +84,15 @@ class SuiteProcesses:
     def wait_ready(self, timeout: float = 90) -> None:
         wait_for(lambda: status_of(self.base + "/readyz") == 200, timeout=timeout,
                  interval=0.3, message=f"the suite to be ready (logs in {self.tmp})")
+
+    def wait_recovered(self, timeout: float = 60) -> float:
+        """After a fault: wait for /readyz 200, then two seconds (from then on
+        no call may fail); returns the wall-clock time it answered 200."""
+        wait_for(lambda: status_of(self.base + "/readyz") == 200, timeout=timeout,
+                 interval=0.3, message=f"the suite to recover (logs in {self.tmp})")
+        recovered = time.time()
+        time.sleep(2)
+        return recovered
 
     def login(self) -> dict:
         token = requests.post(self.base + "/api/v1/auth/token", json={

@@ -28,7 +28,7 @@ from doudi_departments.simulate import interleave, simulators
 from kombu import Connection, Exchange, Queue
 
 from bench.load import running_load
-from bench.processes import BIN, SuiteProcesses, check_load, status_of
+from bench.processes import BIN, SuiteProcesses, check_load
 
 RPC_TIMEOUT = 3
 
@@ -89,10 +89,7 @@ def test_a_broker_restart_costs_no_request_after_it(suite, tmp_path):
         assert all("problem+json" in c for _, _, c in outage), outage
         # each caller has a gateway thread to itself: none waits past the RPC timeout
         assert max(t for _, t, _ in outage) < RPC_TIMEOUT + 1, sorted(t for _, t, _ in outage)
-        wait_for(lambda: status_of(base + "/readyz") == 200, timeout=60, interval=0.3,
-                 message="the suite to recover")
-        recovered = time.time()
-        time.sleep(2)
+        recovered = running.wait_recovered()
         after = list(pool.map(lambda _: read(base, headers), range(96)))
         time.sleep(2)  # the load process goes on after the recovery too
     assert [s for s, _, _ in after if s != 404] == [], after

@@ -13,10 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import sqlalchemy as sa
-from doudi_common.testing.fixtures import wait_for
 
 from bench.load import running_load
-from bench.processes import check_load, status_of
+from bench.processes import check_load
 from tests.test_fault_broker_restart import (
     RPC_TIMEOUT,
     eligibility_and_gateway,
@@ -57,10 +56,7 @@ def test_a_database_restart_costs_no_request_after_it(suite, tmp_path):
         statuses = sorted({s for s, _, _ in outage})
         assert set(statuses) <= {404, 503}, statuses
         assert max(t for _, t, _ in outage) < RPC_TIMEOUT + 1, sorted(t for _, t, _ in outage)
-        wait_for(lambda: status_of(base + "/readyz") == 200, timeout=60, interval=0.3,
-                 message="the suite to recover")
-        recovered = time.time()
-        time.sleep(2)
+        recovered = running.wait_recovered()
         after = list(pool.map(lambda _: read(base, headers), range(64)))
         time.sleep(2)
     assert [s for s, _, _ in after if s != 404] == [], sorted({s for s, _, _ in after})

@@ -11,11 +11,10 @@ import time
 import pytest
 import requests
 import sqlalchemy as sa
-from doudi_common.testing.fixtures import wait_for
 from doudi_common.testing.idnumbers import make_id_number
 
 from bench.load import running_load
-from bench.processes import SuiteProcesses, check_load, status_of
+from bench.processes import SuiteProcesses, check_load
 
 RPC_TIMEOUT = 2
 
@@ -56,9 +55,7 @@ def test_a_killed_service_answers_in_time_and_repeats_nothing(rabbit, tmp_path):
                                                   timeout=30))
             _answers_in_time(lambda: post("again-1"))
             suite.start_service("eligibility")
-            wait_for(lambda: status_of(base + "/readyz") == 200, timeout=60, interval=0.3,
-                     message="eligibility back")
-            recovered = time.time()
+            recovered = suite.wait_recovered()
             again = post("again-2")
             assert again.status_code == 200, again.text
             assert requests.get(f"{base}/api/v1/persons/{pid}", headers=h,
@@ -102,8 +99,7 @@ def test_each_other_service_killed_answers_in_time_and_serves_after_restart(rabb
             _answers_in_time(lambda s=service: read(s))
             assert all(read(other).status_code == 200 for other in READS if other != service)
             suite.start_service(service)
-            wait_for(lambda: status_of(suite.base + "/readyz") == 200, timeout=60,
-                     interval=0.3, message=f"{service} back")
+            suite.wait_recovered()
             assert read(service).status_code == 200
     finally:
         suite.stop()

@@ -44,6 +44,7 @@ SERVICE_ENV = {
     "DOUDI_AUTO_MIGRATE",
     "DOUDI_CALENDAR_INTERVAL",      # eligibility
     "DOUDI_SUBSCRIBE_BATCH_MAX",
+    "DOUDI_METRICS_PORT",           # doudi_common.metrics
 }
 #: ... and the gateway's config.yaml and gateway/src (serve.py: doudi-gateway;
 #: observe.py: Prometheus). test_env_lists_match_the_sources keeps both in step.

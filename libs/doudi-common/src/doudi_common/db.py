@@ -294,6 +294,9 @@ class Database(DependencyProvider):
             log.info("migrations applied", revision=revision, package=package)
         if self.run_relay:
             self.core.relay = OutboxRelay.from_config(self.core, config)
+            from doudi_common.metrics import watch_outbox
+
+            watch_outbox(self.core.service_name, self.core.engine, self.core.outbox_table)
 
     def start(self) -> None:
         if self.core.relay is not None:

@@ -39,6 +39,7 @@ from doudi_common.amqp_io import no_poll_before_publish
 from doudi_common.confirms import Confirms
 from doudi_common.dates import utcnow
 from doudi_common.logs import get_logger
+from doudi_common.metrics import OUTBOX_CONFIRM_SECONDS, OUTBOX_PUBLISHED, RELAY_FAILURES
 
 log = get_logger(__name__)
 
@@ -164,6 +165,7 @@ class OutboxRelay:
                 if self._stopped.is_set():
                     break
                 log.warning("outbox relay failed, retrying", error=repr(exc), retry_in=backoff)
+                RELAY_FAILURES.labels(self.database.service_name).inc()
                 self._close_connection()
                 self._release_lock()
                 self._stopped.wait(backoff)
@@ -198,11 +200,14 @@ class OutboxRelay:
                     user_id=self.user_id, delivery_mode=2, timestamp=stamp),
                     exchange=exchange, routing_key=row.event_type)
                 confirms.published(row.seq)
+            sent_at = time.perf_counter()
             try:
                 # one wait for the whole batch; raises on a nack or timeout
                 confirms.wait(self.confirm_timeout)
             finally:
                 confirmed = confirms.confirmed_prefix()
+            OUTBOX_CONFIRM_SECONDS.labels(self.database.service_name).observe(
+                time.perf_counter() - sent_at)
         finally:
             if confirmed:
                 self.mark_sent(confirmed)
@@ -213,6 +218,7 @@ class OutboxRelay:
             conn.execute(sa.update(self.table).where(self.table.c.seq.in_(seqs))
                          .values(sent_at=utcnow(), attempts=self.table.c.attempts + 1))
         self.published_total += len(seqs)
+        OUTBOX_PUBLISHED.labels(self.database.service_name).inc(len(seqs))
 
     # -- connection -----------------------------------------------------------
 

@@ -52,6 +52,9 @@ def cmd_run(key: str, config: dict) -> int:
 
     log = get_logger("doudi.runner", service=key)
     log.info("starting", amqp=_safe_uri(config["AMQP_URI"]), db=_safe_uri(config["DB_URL"]))
+    from doudi_common.metrics import serve
+
+    serve(key, config)
 
     class Runner(ServiceRunner):
         def start(self):

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from doudi_common.entrypoints import rpc
+from doudi_common.metrics import WorkerMetrics
 from doudi_common.requestctx import RequestContext
 
 
@@ -16,6 +17,8 @@ class ServiceBase:
 
     #: the gateway's request id (nameko context data) in this worker's log lines
     request_id = RequestContext()
+    #: every worker timed and counted by its entrypoint (doudi_common.metrics)
+    worker_metrics = WorkerMetrics()
 
     @rpc
     def health(self) -> dict:

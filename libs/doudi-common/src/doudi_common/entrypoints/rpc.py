@@ -32,6 +32,7 @@ from doudi_common.db import finish_units_of_work
 from doudi_common.entrypoints.outcomes import as_transient
 from doudi_common.errors import EXPECTED_ERRORS, TransientError
 from doudi_common.logs import get_logger
+from doudi_common.metrics import CONNECTION_ERRORS
 
 log = get_logger(__name__)
 
@@ -105,8 +106,9 @@ class ReplyPublisher(Publisher):
     use_confirms = False
 
     def __init__(self, amqp_uri, ssl=None, login_method=None,
-                 direct: DirectReplies | None = None):
+                 direct: DirectReplies | None = None, service_name: str = "unknown"):
         super().__init__(amqp_uri, ssl=ssl, login_method=login_method)
+        self.service_name = service_name
         options = dict(self.transport_options, confirm_publish=False)
         self._connection = Connection(amqp_uri, transport_options=options, ssl=ssl,
                                       login_method=login_method)
@@ -137,6 +139,7 @@ class ReplyPublisher(Publisher):
             # container when a worker's result handling raises)
             log.warning("reply dropped: the broker is unreachable", exc_info=True,
                         correlation_id=correlation_id)
+            CONNECTION_ERRORS.labels(self.service_name, "broker").inc()
 
 
 class Rpc(NamekoRpc):
@@ -151,7 +154,8 @@ class Rpc(NamekoRpc):
         self._reply_exchange = get_rpc_exchange(config)
         self._reply_publisher = ReplyPublisher(
             config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
-            login_method=config.get(LOGIN_METHOD_CONFIG_KEY), direct=self.direct_replies)
+            login_method=config.get(LOGIN_METHOD_CONFIG_KEY), direct=self.direct_replies,
+            service_name=self.container.service_name)
         # as inspect.getcallargs sees the method (no following of __wrapped__)
         self._signature = inspect.signature(
             getattr(self.container.service_cls, self.method_name), follow_wrapped=False)

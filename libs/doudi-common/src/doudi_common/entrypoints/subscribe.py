@@ -33,6 +33,12 @@ from doudi_common.entrypoints.deadletters import (
 from doudi_common.entrypoints.outcomes import is_transient
 from doudi_common.errors import EXPECTED_ERRORS, DoudiError
 from doudi_common.logs import get_logger
+from doudi_common.metrics import (
+    CONNECTION_ERRORS,
+    DEAD_LETTERS,
+    EVENTS,
+    INBOX_DUPLICATES,
+)
 from doudi_common.outbox import event_exchange
 
 log = get_logger(__name__)
@@ -179,6 +185,7 @@ class EventSubscriber(Entrypoint):
             for message, event in deliveries:
                 self._attempts.pop(event["id"], None)
                 self._ack(message)
+                self._count(event, "applied")
         elif is_transient(exc_info[1]):
             self._retry_later(deliveries, exc_info[1])
         elif len(deliveries) > 1:
@@ -222,7 +229,9 @@ class EventSubscriber(Entrypoint):
         self._attempts.pop(event["id"], None)
         if exc_info is None:
             self._ack(message)
+            self._count(event, "applied")
             return
+        self._count(event, "dead_lettered")
         exc = exc_info[1]
         reason = (f"rejected_by_handler:{exc.code}" if isinstance(exc, DoudiError)
                   else "handler_error")
@@ -235,9 +244,11 @@ class EventSubscriber(Entrypoint):
         delay = min(0.2 * 2 ** attempt, self.backoff_max) * (0.5 + random.random() / 2)
         log.warning("transient failure, will retry", event_id=event_id, attempt=attempt,
                     batch_size=len(deliveries), retry_in=round(delay, 2), error=repr(exc))
+        CONNECTION_ERRORS.labels(self.container.service_name, "database").inc()
         eventlet.sleep(delay)
-        for message, _event in deliveries:
+        for message, event in deliveries:
             self._requeue(message)
+            self._count(event, "retried")
 
     # a connection that died under an ack or requeue is no failure of the
     # handler: the broker takes the message back and delivers it again (the
@@ -247,15 +258,23 @@ class EventSubscriber(Entrypoint):
         try:
             self.queue_consumer.ack_message(message)
         except BROKER_ERRORS:
+            CONNECTION_ERRORS.labels(self.container.service_name, "broker").inc()
             log.info("ack lost with the connection; the broker redelivers", exc_info=True)
 
     def _requeue(self, message) -> None:
         try:
             self.queue_consumer.requeue_message(message)
         except BROKER_ERRORS:
+            CONNECTION_ERRORS.labels(self.container.service_name, "broker").inc()
             log.info("requeue lost with the connection; the broker redelivers", exc_info=True)
 
+    def _count(self, event: dict, outcome: str) -> None:
+        # the type is a contract's (checked before any worker ran): bounded
+        EVENTS.labels(self.container.service_name, self.source, event["type"], outcome).inc()
+
     def dead_letter(self, message, reason: str, detail: str) -> None:
+        # reasons are a fixed list (rejected_by_handler:<error code> included)
+        DEAD_LETTERS.labels(self.container.service_name, reason).inc()
         try:
             try:
                 origin = self.replay_origin(message)
@@ -313,6 +332,8 @@ def subscribe(source: str, patterns, batch: bool = False, **kwargs):
             name = f"{type(self).name}.{fn.__name__}"
             claimed = uow.inbox.claim_many(events, name, source=source)
             if len(claimed) < len(events):
+                INBOX_DUPLICATES.labels(type(self).name, fn.__name__).inc(
+                    len(events) - len(claimed))
                 log.info("duplicate events ignored", handler=name,
                          duplicates=len(events) - len(claimed))
             if batch:
