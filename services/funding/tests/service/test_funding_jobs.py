@@ -13,7 +13,15 @@ from funding_testing import call
 INST = "12341500MB1234567G"
 
 
+def _sample(name: str, **labels) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
 def test_a_settlement_job_runs_in_the_background_once(funding, publish_as):
+    succeeded = _sample("doudi_settlement_jobs_total", outcome="succeeded")
+    settled = _sample("doudi_settlement_cases_settled_total")
     for n in range(3):
         publish_as("institutions", "placement.admitted", {
             "placement_id": f"PL-J{n}", "id_number": make_id_number(seq=40 + n),
@@ -35,6 +43,10 @@ def test_a_settlement_job_runs_in_the_background_once(funding, publish_as):
     assert call(funding, "reconciliation")["ok"]
     mine = call(funding, "list_jobs", "county:li")["items"]
     assert [j["job_id"] for j in mine] == [job["job_id"]]
+    # for operators (issue 19): one job succeeded, three cases settled
+    assert _sample("doudi_settlement_jobs_total", outcome="succeeded") == succeeded + 1
+    assert _sample("doudi_settlement_cases_settled_total") == settled + 3
+    assert _sample("doudi_settlement_job_duration_seconds_count", outcome="succeeded") >= 1
 
 
 def test_a_month_not_over_is_refused_before_a_job_exists(funding):

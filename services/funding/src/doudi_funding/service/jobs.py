@@ -7,10 +7,14 @@ and the ledger is posted exactly once."""
 
 from __future__ import annotations
 
+import time
+
 import eventlet
 from doudi_common.entrypoints import config_timer, rpc
 from doudi_common.errors import DoudiError, NotFound
 from doudi_common.logs import get_logger
+from doudi_common.metrics import BUCKETS
+from prometheus_client import Counter, Histogram
 
 from doudi_funding.domain import jobs as job_rules
 from doudi_funding.domain.days import check_month
@@ -22,6 +26,17 @@ from doudi_funding.store.settlement import settle_county_month
 log = get_logger(__name__)
 
 SETTLEMENT = "settlement"
+
+#: settlement jobs for operators (doudi_common.metrics has the families every
+#: service exports; these are funding's own)
+JOBS = Counter("doudi_settlement_jobs_total",
+               "Settlement jobs finished, by outcome (succeeded; refused: the month "
+               "could not be settled as asked; failed: a bug)", ["outcome"])
+JOB_SECONDS = Histogram("doudi_settlement_job_duration_seconds",
+                        "Time a settlement job ran, to its end", ["outcome"],
+                        buckets=(*BUCKETS, 60.0, 120.0, 300.0, 600.0))
+CASES_SETTLED = Counter("doudi_settlement_cases_settled_total",
+                        "Placements and home-care cases settled by succeeded jobs")
 
 
 class Jobs:
@@ -58,18 +73,25 @@ class Jobs:
             job = job_store.claim(uow.session, self.clock.now(), stale)
         if job is None:
             return None
+        started, outcome = time.perf_counter(), "failed"
         try:
-            self._settle(job)
+            CASES_SETTLED.inc(self._settle(job))
+            outcome = "succeeded"
         except DoudiError as exc:
+            outcome = "refused"
             self._failed(job, {"status": exc.status, "code": exc.code, "detail": exc.detail,
                                "fields": {k: str(v) for k, v in exc.fields.items()}})
         except Exception as exc:
             log.exception("job failed", job_id=job["job_id"])
             self._failed(job, {"status": 500, "code": "bug",
                                "detail": f"结算任务出错：{type(exc).__name__}"})
+        finally:
+            JOBS.labels(outcome).inc()
+            JOB_SECONDS.labels(outcome).observe(time.perf_counter() - started)
         return job["job_id"]
 
-    def _settle(self, job: dict) -> None:
+    def _settle(self, job: dict) -> int:
+        """Settle the job's month; returns the cases settled."""
         params, job_id = job["params"], job["job_id"]
         live = self.db.dialect != "sqlite"  # SQLite has one writer: progress at the end only
 
@@ -87,6 +109,7 @@ class Jobs:
                                              self.clock.now(), progress=progress)
             job_store.succeed(uow.session, job_id, run_reply(run, rerun), self.clock.now())
         log.info("settlement job done", job_id=job_id, settlement_id=run["settlement_id"])
+        return int(run["cases"])
 
     def _failed(self, job: dict, error: dict) -> None:
         with self.db.separate() as uow:
