@@ -47,6 +47,14 @@ if ! port_open 15672; then
   fi
 fi
 
+# RabbitMQ's own metrics (queue depths) on :15692, which the alert rules use
+# and tests/test_monitoring.py scrapes
+if ! port_open 15692 && command -v rabbitmq-plugins >/dev/null 2>&1; then
+  echo "ensure-infra: enabling the RabbitMQ prometheus plugin"
+  rabbitmq-plugins enable rabbitmq_prometheus >/dev/null
+  wait_port 15692 60 || echo "ensure-infra: the prometheus plugin did not come up on :15692" >&2
+fi
+
 if [[ $want_pg == 1 ]] && ! port_open 5432; then
   if [[ -d /etc/postgresql ]] && command -v pg_ctlcluster >/dev/null 2>&1; then
     echo "ensure-infra: starting the local PostgreSQL"

@@ -117,7 +117,20 @@ def healthcheck_test(service: dict) -> list[str]:
 
 
 def test_compose_has_the_suite(compose):
-    assert set(compose["services"]) == {"rabbitmq", "postgres", *COMPONENTS}
+    services = compose["services"]
+    suite = {name for name, svc in services.items() if not svc.get("profiles")}
+    assert suite == {"rabbitmq", "postgres", *COMPONENTS}
+    # the optional monitoring profile: Prometheus with the cluster's rules, Grafana
+    # with the suite's dashboards (tests/test_monitoring.py checks both are sound)
+    monitoring = {name for name, svc in services.items() if svc.get("profiles")}
+    assert monitoring == {"prometheus", "grafana"}
+    assert all(services[name]["profiles"] == ["monitoring"] for name in monitoring)
+    mounts = {source for name in monitoring for _kind, source, _target in
+              volume_entries(services[name])}
+    for source in mounts:
+        assert (REPO / source).exists(), source
+    for name in SERVICES:
+        assert services[name]["environment"]["DOUDI_METRICS_PORT"] == "9100", name
 
 
 def test_every_service_has_an_image_or_a_build(compose):

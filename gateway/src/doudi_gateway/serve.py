@@ -35,6 +35,8 @@ def main(argv: list[str] | None = None) -> int:
     _metrics_dir()
     host = os.environ.get("DOUDI_GATEWAY_HOST", "127.0.0.1")
     port = os.environ.get("DOUDI_GATEWAY_PORT", "8000")
+    shown = "127.0.0.1" if host == "0.0.0.0" else host  # noqa: S104
+    print(f"doudi-gateway: metrics at http://{shown}:{port}/metrics", file=sys.stderr)
     args = [sys.executable, "-m", "gunicorn", "--config", GUNICORN_CONFIG,
             "--worker-class", "gthread",
             "--workers", os.environ.get("DOUDI_GATEWAY_WORKERS", "2"),
