@@ -50,7 +50,7 @@ def test_each_metric_family_moves_with_its_event(suite, rabbit, tmp_path):
     log = (tmp_path / "eligibility.log").read_text(encoding="utf-8")
     assert f"http://127.0.0.1:{port}/metrics" in log  # where the metrics are, in the log
     before = scrape(port)
-    assert value(before, "doudi_outbox_pending", service="eligibility") == 0
+    assert before[("doudi_outbox_pending", ("service", "eligibility"))] == 0
 
     pid = make_id_number(region="341502", seq=401)
     base = running.base
@@ -71,7 +71,8 @@ def test_each_metric_family_moves_with_its_event(suite, rabbit, tmp_path):
         now = scrape(port)
         return now if value(now, "doudi_dead_letters_total", reason="bad_data") >= 1 and \
             value(now, "doudi_inbox_duplicates_total") >= 1 and \
-            value(now, "doudi_timer_runs_total", timer="calendar") >= 1 else None
+            value(now, "doudi_timer_runs_total", timer="calendar", outcome="ok") > \
+            value(before, "doudi_timer_runs_total", timer="calendar", outcome="ok") else None
     after = wait_for(moved, timeout=30, interval=0.5, message="the metrics to move")
 
     def delta(name, **labels):
@@ -90,8 +91,8 @@ def test_each_metric_family_moves_with_its_event(suite, rabbit, tmp_path):
              value(before, "doudi_outbox_published_total") + 2, timeout=15,
              message="the outbox published")
     drained = scrape(port)
-    assert value(drained, "doudi_outbox_pending", service="eligibility") == 0
-    assert value(drained, "doudi_outbox_oldest_age_seconds", service="eligibility") == 0
+    assert drained[("doudi_outbox_pending", ("service", "eligibility"))] == 0
+    assert drained[("doudi_outbox_oldest_age_seconds", ("service", "eligibility"))] == 0
     assert value(drained, "doudi_outbox_confirm_duration_seconds_count") >= 1
     # bounded labels: no ID number in any sample
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text

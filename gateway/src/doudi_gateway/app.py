@@ -6,6 +6,7 @@ import functools
 import json
 import os
 
+from doudi_common import tracing
 from doudi_common.config import load_config
 from doudi_common.ids import preload_regions
 from doudi_common.logs import configure_logging, get_logger
@@ -57,6 +58,7 @@ def jwt_secret(config: dict) -> str:
 def create_app(config: dict | None = None) -> Flask:
     config = config or gateway_config()
     configure_logging(config.get("LOG_LEVEL", "INFO"), config.get("LOG_FORMAT", "auto"), "gateway")
+    tracing.configure("gateway")  # OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set
     app = Flask("doudi_gateway")
     app.config.update(
         DOUDI=config,

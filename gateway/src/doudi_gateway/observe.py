@@ -10,9 +10,11 @@ import time
 import uuid
 
 import structlog
+from doudi_common import tracing
 from doudi_common.ids import mask_in_text
 from doudi_common.logs import get_logger
 from flask import Flask, Response, current_app, g, request
+from opentelemetry.trace import SpanKind
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -73,12 +75,20 @@ def _before():
     incoming = request.headers.get("X-Request-Id", "")
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
     structlog.contextvars.bind_contextvars(request_id=g.request_id)
+    # continues the caller's traceparent header (or starts a trace); off unless
+    # OTEL_EXPORTER_OTLP_ENDPOINT is set (doudi_common.tracing)
+    g.span = tracing.start(f"{request.method} {_route()}", kind=SpanKind.SERVER,
+                           parent=request.headers.get("traceparent"),
+                           attributes={"http.request.method": request.method,
+                                       "http.route": _route(),
+                                       "doudi.request_id": g.request_id})
 
 
 def _after(resp: Response) -> Response:
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     route = _route()
     method = request.method
+    g.status = resp.status_code
     _child(REQUESTS, route, method, str(resp.status_code)).inc()
     _child(LATENCY, route, method).observe(elapsed)
     resp.headers["X-Request-Id"] = g.get("request_id", "")
@@ -105,7 +115,12 @@ def _after(resp: Response) -> Response:
     return resp
 
 
-def _teardown(_exc):
+def _teardown(exc):
+    started = g.pop("span", None)
+    if started is not None:
+        if g.get("status"):
+            started[0].set_attribute("http.response.status_code", g.status)
+        tracing.finish(started, exc)
     structlog.contextvars.unbind_contextvars("request_id")
 
 

@@ -34,6 +34,7 @@ from typing import Any
 import amqp
 import doudi_common.rpc_errors  # noqa: F401 - the services' errors arrive as themselves
 from doudi_common.amqp_io import BROKER_ERRORS, no_poll_before_publish
+from doudi_common.tracing import traceparent
 from kombu import Connection
 from kombu.utils.json import dumps as json_dumps
 from kombu.utils.json import loads as json_loads
@@ -145,6 +146,9 @@ class _Line:
         headers = {"nameko.call_id_stack": self.call_id_stack}
         if request_id is not None:
             headers["nameko.request_id"] = request_id
+        parent = traceparent()
+        if parent:  # the service's worker continues the request's trace
+            headers["nameko.traceparent"] = parent
         message = amqp.Message(
             json_dumps({"args": args, "kwargs": kwargs}), content_type="application/json",
             content_encoding="utf-8", delivery_mode=1, reply_to=self.reply_to,

@@ -49,5 +49,11 @@ def test_an_ack_or_requeue_lost_with_the_connection_does_not_raise():
 
     subscription = EventSubscriber.__new__(EventSubscriber)
     subscription.queue_consumer = Gone()
+    subscription.container = SimpleNamespace(service_name="probe")
     subscription._ack(object())
     subscription._requeue(object())
+    # and the operator sees it
+    from prometheus_client import REGISTRY
+
+    assert REGISTRY.get_sample_value("doudi_connection_errors_total",
+                                     {"service": "probe", "dependency": "broker"}) == 2

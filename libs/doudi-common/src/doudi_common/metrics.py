@@ -181,6 +181,7 @@ def serve(service: str, config: dict) -> int | None:
     except OSError as exc:
         log.warning("metrics not served: port unavailable", port=port, error=str(exc))
         return None
+    _SERVING.append(port)
     shown = "127.0.0.1" if host == "0.0.0.0" else host
     log.info("metrics served", service=service, url=f"http://{shown}:{port}/metrics")
     return port

@@ -40,6 +40,7 @@ from doudi_common.confirms import Confirms
 from doudi_common.dates import utcnow
 from doudi_common.logs import get_logger
 from doudi_common.metrics import OUTBOX_CONFIRM_SECONDS, OUTBOX_PUBLISHED, RELAY_FAILURES
+from doudi_common.tracing import traceparent
 
 log = get_logger(__name__)
 
@@ -96,6 +97,9 @@ class OutboxWriter:
         division = division_code or data.get("division_code") or NATIONAL_DIVISION
         envelope = build_envelope(self._database.service_name, division, event_type, data,
                                   event_id=event_id or str(uuid.uuid4()), time=time)
+        parent = traceparent()
+        if parent:  # CloudEvents distributed tracing: the consumer continues the trace
+            envelope["traceparent"] = parent
         return {"event_id": envelope["id"], "event_type": event_type, "aggregate_key": key,
                 "created_at": now,
                 "envelope": json.dumps(envelope, ensure_ascii=False, sort_keys=True)}

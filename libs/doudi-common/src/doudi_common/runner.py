@@ -53,8 +53,11 @@ def cmd_run(key: str, config: dict) -> int:
     log = get_logger("doudi.runner", service=key)
     log.info("starting", amqp=_safe_uri(config["AMQP_URI"]), db=_safe_uri(config["DB_URL"]))
     from doudi_common.metrics import serve
+    from doudi_common.tracing import configure
 
     serve(key, config)
+    if configure(key):
+        log.info("traces exported over OTLP")
 
     class Runner(ServiceRunner):
         def start(self):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from doudi_common.entrypoints import rpc
 from doudi_common.metrics import WorkerMetrics
 from doudi_common.requestctx import RequestContext
+from doudi_common.tracing import WorkerTracing
 
 
 class ServiceBase:
@@ -19,6 +20,8 @@ class ServiceBase:
     request_id = RequestContext()
     #: every worker timed and counted by its entrypoint (doudi_common.metrics)
     worker_metrics = WorkerMetrics()
+    #: a span per worker, continuing the caller's or the event's trace (doudi_common.tracing)
+    worker_tracing = WorkerTracing()
 
     @rpc
     def health(self) -> dict:
