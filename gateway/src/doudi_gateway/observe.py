@@ -13,6 +13,7 @@ import structlog
 from doudi_common import tracing
 from doudi_common.ids import mask_in_text
 from doudi_common.logs import get_logger
+from doudi_common.metrics import ENABLED
 from flask import Flask, Response, current_app, g, request
 from opentelemetry.trace import SpanKind
 from prometheus_client import (
@@ -55,7 +56,8 @@ def _child(metric, *labels: str):
 
 
 def observe_rpc(service: str, method: str, seconds: float, outcome: str) -> None:
-    _child(RPC_LATENCY, service, method, outcome).observe(seconds)
+    if ENABLED:
+        _child(RPC_LATENCY, service, method, outcome).observe(seconds)
 
 
 def current_request_id() -> str | None:
@@ -77,11 +79,12 @@ def _before():
     structlog.contextvars.bind_contextvars(request_id=g.request_id)
     # continues the caller's traceparent header (or starts a trace); off unless
     # OTEL_EXPORTER_OTLP_ENDPOINT is set (doudi_common.tracing)
-    g.span = tracing.start(f"{request.method} {_route()}", kind=SpanKind.SERVER,
-                           parent=request.headers.get("traceparent"),
-                           attributes={"http.request.method": request.method,
-                                       "http.route": _route(),
-                                       "doudi.request_id": g.request_id})
+    if ENABLED:
+        g.span = tracing.start(f"{request.method} {_route()}", kind=SpanKind.SERVER,
+                               parent=request.headers.get("traceparent"),
+                               attributes={"http.request.method": request.method,
+                                           "http.route": _route(),
+                                           "doudi.request_id": g.request_id})
 
 
 def _after(resp: Response) -> Response:
@@ -89,8 +92,9 @@ def _after(resp: Response) -> Response:
     route = _route()
     method = request.method
     g.status = resp.status_code
-    _child(REQUESTS, route, method, str(resp.status_code)).inc()
-    _child(LATENCY, route, method).observe(elapsed)
+    if ENABLED:
+        _child(REQUESTS, route, method, str(resp.status_code)).inc()
+        _child(LATENCY, route, method).observe(elapsed)
     resp.headers["X-Request-Id"] = g.get("request_id", "")
     if g.get("etag") and resp.status_code in (200, 201):
         resp.headers["ETag"] = g.etag

@@ -27,10 +27,14 @@ fixed list — never an ID number, an event id or free text.
 * Timers: ``doudi_timer_runs_total{service,timer,outcome}``.
 * Connections: ``doudi_connection_errors_total{service,dependency}`` —
   dependency ``database`` or ``broker``.
+
+``DOUDI_INSTRUMENTATION=off`` turns the metrics and the trace hooks into
+no-ops (the bench measures what they cost against that).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -43,34 +47,55 @@ from doudi_common.logs import get_logger
 
 log = get_logger(__name__)
 
+#: metrics and trace hooks on (``DOUDI_INSTRUMENTATION=off``: off, for the bench)
+ENABLED = os.environ.get("DOUDI_INSTRUMENTATION", "on").lower() != "off"
+
+
+class _Off:
+    """A metric that records nothing (instrumentation off)."""
+
+    def labels(self, *_args, **_kwargs) -> _Off:
+        return self
+
+    def inc(self, *_args) -> None:
+        pass
+
+    observe = inc
+
+
+def _metric(kind, *args, **kwargs):
+    return kind(*args, **kwargs) if ENABLED else _Off()
+
+
 #: latency buckets (seconds) for calls and handlers: 2 ms … 30 s
 BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-RPC_CALLS = Counter("doudi_rpc_calls_total", "RPC calls a service handled, by outcome",
+RPC_CALLS = _metric(Counter, "doudi_rpc_calls_total", "RPC calls a service handled, by outcome",
                     ["service", "method", "outcome"])
-RPC_SECONDS = Histogram("doudi_rpc_duration_seconds", "Time a service spent on an RPC call",
-                        ["service", "method"], buckets=BUCKETS)
-EVENTS = Counter("doudi_events_consumed_total",
+RPC_SECONDS = _metric(Histogram, "doudi_rpc_duration_seconds",
+                      "Time a service spent on an RPC call", ["service", "method"],
+                      buckets=BUCKETS)
+EVENTS = _metric(Counter, "doudi_events_consumed_total",
                  "Events a subscription handled, by source, type and outcome",
                  ["service", "source", "type", "outcome"])
-HANDLER_SECONDS = Histogram("doudi_handler_duration_seconds",
+HANDLER_SECONDS = _metric(Histogram, "doudi_handler_duration_seconds",
                             "Time a subscription's handler took for one batch of events",
                             ["service", "handler"], buckets=BUCKETS)
-INBOX_DUPLICATES = Counter("doudi_inbox_duplicates_total",
+INBOX_DUPLICATES = _metric(Counter, "doudi_inbox_duplicates_total",
                            "Events the inbox recognised as already applied (not applied again)",
                            ["service", "handler"])
-DEAD_LETTERS = Counter("doudi_dead_letters_total", "Messages dead-lettered, by reason",
+DEAD_LETTERS = _metric(Counter, "doudi_dead_letters_total", "Messages dead-lettered, by reason",
                        ["service", "reason"])
-OUTBOX_PUBLISHED = Counter("doudi_outbox_published_total",
+OUTBOX_PUBLISHED = _metric(Counter, "doudi_outbox_published_total",
                            "Outbox events published and confirmed by the broker", ["service"])
-OUTBOX_CONFIRM_SECONDS = Histogram("doudi_outbox_confirm_duration_seconds",
+OUTBOX_CONFIRM_SECONDS = _metric(Histogram, "doudi_outbox_confirm_duration_seconds",
                                    "Time from publishing an outbox batch to the broker's "
                                    "confirms", ["service"], buckets=BUCKETS)
-RELAY_FAILURES = Counter("doudi_outbox_relay_failures_total",
+RELAY_FAILURES = _metric(Counter, "doudi_outbox_relay_failures_total",
                          "Outbox relay rounds that failed (and were retried)", ["service"])
-TIMER_RUNS = Counter("doudi_timer_runs_total", "Timer runs, by outcome",
+TIMER_RUNS = _metric(Counter, "doudi_timer_runs_total", "Timer runs, by outcome",
                      ["service", "timer", "outcome"])
-CONNECTION_ERRORS = Counter("doudi_connection_errors_total",
+CONNECTION_ERRORS = _metric(Counter, "doudi_connection_errors_total",
                             "Connections to a dependency found broken",
                             ["service", "dependency"])
 
@@ -95,9 +120,12 @@ class WorkerMetrics(DependencyProvider):
         self._started: dict[Any, float] = {}
 
     def worker_setup(self, worker_ctx):
-        self._started[worker_ctx] = time.perf_counter()
+        if ENABLED:
+            self._started[worker_ctx] = time.perf_counter()
 
     def worker_result(self, worker_ctx, result=None, exc_info=None):
+        if worker_ctx not in self._started:
+            return
         seconds = time.perf_counter() - self._started.pop(worker_ctx, time.perf_counter())
         service = worker_ctx.service_name
         entrypoint = worker_ctx.entrypoint

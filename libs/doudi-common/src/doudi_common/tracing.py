@@ -33,6 +33,8 @@ from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Link, SpanKind
 
+from doudi_common.metrics import ENABLED
+
 tracer = trace.get_tracer("doudi")
 _CONFIGURED: list[str] = []
 
@@ -59,6 +61,8 @@ def configure(service: str) -> bool:
 
 def traceparent() -> str | None:
     """The current span's ``traceparent``, or None (no span, or tracing off)."""
+    if not ENABLED:
+        return None
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier.get("traceparent")
@@ -105,6 +109,8 @@ class WorkerTracing(DependencyProvider):
         self._spans: dict[Any, Any] = {}
 
     def worker_setup(self, worker_ctx):
+        if not ENABLED:
+            return
         entrypoint = worker_ctx.entrypoint
         kind = type(entrypoint).__name__
         name = f"{worker_ctx.service_name}.{entrypoint.method_name}"
