@@ -22,7 +22,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 from doudi_common.dates import SHANGHAI
-from doudi_common.testing.fixtures import wait_for
+from doudi_common.testing.fixtures import free_port, wait_for
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_departments.simulate import interleave, simulators
 from kombu import Connection, Exchange, Queue
@@ -46,7 +46,8 @@ def eligibility_and_gateway(rabbit, tmp_path, db_url: str | None = None):
     load process) as real processes; yields the running suite and an admin's
     bearer header."""
     suite = SuiteProcesses(rabbit, tmp_path, ["eligibility"], rpc_timeout=RPC_TIMEOUT,
-                           threads=12, db_urls={"eligibility": db_url} if db_url else None)
+                           threads=12, db_urls={"eligibility": db_url} if db_url else None,
+                           metrics_ports={"eligibility": free_port()})
     try:
         suite.start().wait_ready(timeout=60)
         yield suite, suite.login()
@@ -227,15 +228,29 @@ def stream_through(rabbit, tmp_path, engine, fault, *, written_during: bool = Tr
           f"recovery, {len(wire) - len(first_seen)} sent twice on the wire (a lost confirm)")
 
 
+def outbox_pending(port: int) -> float:
+    """eligibility's ``doudi_outbox_pending`` as Prometheus scrapes it."""
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return next(float(line.split()[-1]) for line in text.splitlines()
+                if line.startswith('doudi_outbox_pending{service="eligibility"}'))
+
+
 def test_events_during_an_outage_arrive_once_in_order(suite, rabbit, tmp_path):
     """A CDPF stream through a broker outage (``stream_through``); the
-    department's client held what it published meanwhile."""
-    del suite  # eligibility and the gateway run (the fixture)
+    department's client held what it published meanwhile, and the operator saw
+    the outbox back up during the outage and drain after it (issue 19)."""
+    running, _headers = suite
+    port = running.metrics_ports["eligibility"]
+    pending: list[float] = []
 
     def outage():
         rabbitmqctl("stop_app")
-        time.sleep(3)
+        for _ in range(15):  # ~3 s
+            pending.append(outbox_pending(port))
+            time.sleep(0.2)
         rabbitmqctl("start_app")
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'var' / 'eligibility.db'}")
     stream_through(rabbit, tmp_path, engine, outage)
     assert "broker unreachable" in (tmp_path / "dept.log").read_text(encoding="utf-8")
+    assert max(pending) > 0, pending
+    assert outbox_pending(port) == 0
