@@ -228,11 +228,19 @@ def stream_through(rabbit, tmp_path, engine, fault, *, written_during: bool = Tr
           f"recovery, {len(wire) - len(first_seen)} sent twice on the wire (a lost confirm)")
 
 
-def outbox_pending(port: int) -> float:
-    """eligibility's ``doudi_outbox_pending`` as Prometheus scrapes it."""
+def sample(port: int, name: str, **labels: str) -> float:
+    """The sum of eligibility's ``name`` samples with ``labels``, as Prometheus
+    scrapes them."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    return next(float(line.split()[-1]) for line in text.splitlines()
-                if line.startswith('doudi_outbox_pending{service="eligibility"}'))
+    return sum(s.value for family in text_string_to_metric_families(text)
+               for s in family.samples
+               if s.name == name and labels.items() <= s.labels.items())
+
+
+def outbox_pending(port: int) -> float:
+    return sample(port, "doudi_outbox_pending", service="eligibility")
 
 
 def test_events_during_an_outage_arrive_once_in_order(suite, rabbit, tmp_path):
@@ -254,3 +262,5 @@ def test_events_during_an_outage_arrive_once_in_order(suite, rabbit, tmp_path):
     assert "broker unreachable" in (tmp_path / "dept.log").read_text(encoding="utf-8")
     assert max(pending) > 0, pending
     assert outbox_pending(port) == 0
+    # the relay's failed rounds during the outage are counted for the operator
+    assert sample(port, "doudi_outbox_relay_failures_total") > 0

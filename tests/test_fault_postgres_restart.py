@@ -20,6 +20,7 @@ from tests.test_fault_broker_restart import (
     RPC_TIMEOUT,
     eligibility_and_gateway,
     read,
+    sample,
     stream_through,
 )
 
@@ -70,7 +71,16 @@ def test_events_during_a_database_restart_arrive_once_in_order(suite, rabbit, db
     ``stream_through``): what eligibility could not apply while its database
     was away is redelivered and applied once, in the department's order; its
     outbox reaches the wire once, in order per person."""
-    del suite  # eligibility and the gateway run (the fixture)
     engine = sa.create_engine(db_url.replace("postgresql://", "postgresql+psycopg://"),
                               poolclass=sa.pool.NullPool)
     stream_through(rabbit, tmp_path, engine, pg_restart, written_during=False)
+    # what the restart cost is visible to the operator (issue 19): events put
+    # back while the database was away, and the database errors behind them
+    running, _headers = suite
+    port = running.metrics_ports["eligibility"]
+    errors = sample(port, "doudi_connection_errors_total", dependency="database")
+    retried = sample(port, "doudi_events_consumed_total", outcome="retried")
+    transient = sample(port, "doudi_rpc_calls_total", outcome="transient")
+    print(f"database errors {errors}, events retried {retried}, RPC calls transient "
+          f"{transient}")
+    assert errors >= 1 and retried >= 1
