@@ -243,6 +243,22 @@ def outbox_pending(port: int) -> float:
     return sample(port, "doudi_outbox_pending", service="eligibility")
 
 
+def _write_event(db_url: str) -> None:
+    """eligibility's own outbox writer adds a person.registered (the contract's
+    example data) in a transaction of its own."""
+    from doudi_common.db import DatabaseCore
+    from doudi_contracts.registry import example_envelope
+    from doudi_eligibility.models import metadata
+
+    core = DatabaseCore(db_url, "doudi_eligibility", "eligibility", metadata)
+    try:
+        data = example_envelope("eligibility", "person.registered")["data"]
+        with core.unit_of_work() as uow:
+            uow.outbox.add("person.registered", data, key=data["id_number"])
+    finally:
+        core.dispose()
+
+
 def test_events_during_an_outage_arrive_once_in_order(suite, rabbit, tmp_path):
     """A CDPF stream through a broker outage (``stream_through``); the
     department's client held what it published meanwhile, and the operator saw
@@ -251,14 +267,17 @@ def test_events_during_an_outage_arrive_once_in_order(suite, rabbit, tmp_path):
     port = running.metrics_ports["eligibility"]
     pending: list[float] = []
 
+    db_url = f"sqlite:///{tmp_path / 'var' / 'eligibility.db'}"
+
     def outage():
         rabbitmqctl("stop_app")
+        # an event written while the broker is away, as a timer's would be
+        _write_event(db_url)
         for _ in range(15):  # ~3 s
             pending.append(outbox_pending(port))
             time.sleep(0.2)
         rabbitmqctl("start_app")
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'var' / 'eligibility.db'}")
-    stream_through(rabbit, tmp_path, engine, outage)
+    stream_through(rabbit, tmp_path, sa.create_engine(db_url), outage)
     assert "broker unreachable" in (tmp_path / "dept.log").read_text(encoding="utf-8")
     assert max(pending) > 0, pending
     assert outbox_pending(port) == 0
