@@ -1,7 +1,9 @@
 """A service slower than the RPC timeout (issue 22): the caller gets 504
 problem+json with Retry-After in time, the gateway thread is freed for the
 next request, and the late reply is discarded without error (it is never
-taken for another call's answer)."""
+taken for another call's answer). Meanwhile a load process of its own
+(bench/load.py) reading through the same gateway over HTTP is answered in
+time throughout."""
 
 from __future__ import annotations
 
@@ -35,11 +37,31 @@ def gw(rabbit_config, container_factory, make_gateway):
     container.start()
     app = make_gateway(rabbit_config["AMQP_URI"], RPC_TIMEOUT=1, PERSON_SCOPE_TTL=0,
                        CHECK_REPLIES=False)  # a stub service, not the real shapes
-    return app.test_client(), role_headers(app, {"clerk": ("village_clerk", "341502001")})
+    return app, role_headers(app, {"clerk": ("village_clerk", "341502001")})
 
 
-def test_a_slow_service_is_a_504_and_its_late_reply_is_discarded(gw):
-    client, h = gw
+def test_a_slow_service_is_a_504_and_its_late_reply_is_discarded(gw, tmp_path):
+    from bench.load import running_load
+    from bench.processes import check_load
+    from tests.portal.conftest import Server
+
+    app, h = gw
+    client = app.test_client()
+    server = Server(app)  # the same gateway over HTTP, for the load process
+    try:
+        with running_load(server.url, h["clerk"], tmp_path / "load.jsonl", threads=2,
+                          write_share=0.0) as load:
+            time.sleep(1)
+            _slow_then_fast(client, h)
+            time.sleep(1)
+    finally:
+        server.close()
+    # the slow calls held none of the load's: every read answered, in time
+    assert check_load(load.records, load.records[0]["t"] - 2, slowest=1.0) == {
+        200: len(load.records)}
+
+
+def _slow_then_fast(client, h) -> None:
     started = time.monotonic()
     slow = client.get(f"/api/v1/persons/{PERSON}", headers=h["clerk"])
     assert time.monotonic() - started < 2.5
