@@ -220,6 +220,12 @@ def test_publish_waits_out_an_unreachable_broker_then_gives_up_in_time():
         client.publish_raw("{}", routing_key="certificate.issued")
     assert client.retries >= 2 and client.published == 0
     assert time.monotonic() - started < 1.5 + 1.5
+    # a batch (publish_many) waits the same way
+    client.retries, started = 0, time.monotonic()
+    with pytest.raises(OperationalError):
+        client.publish_many([Simulator("cdpf", seed=5).new_certificate()])
+    assert client.retries >= 2 and client.published == 0
+    assert time.monotonic() - started < 1.5 + 1.5
 
 
 def test_a_refused_login_is_not_an_outage(rabbit):

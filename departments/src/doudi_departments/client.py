@@ -159,16 +159,24 @@ class DepartmentClient:
         props = {"content_type": "application/json", "content_encoding": "utf-8",
                  "delivery_mode": 2, "user_id": self.user, **properties}
         props = {k: v for k, v in props.items() if v is not None}
+
+        def send() -> None:
+            if self._producer is None:
+                self._producer = Producer(self.connection().channel())
+            self._producer.publish(body, exchange=exchange(self.department),
+                                   routing_key=routing_key, declare=[], retry=False, **props)
+        self._through_outages(send)
+        self.published += 1
+
+    def _through_outages(self, send: Callable[[], None]) -> None:
+        """``send()``, again on a new connection while the broker is away (up to
+        ``outage_timeout``); anything else closes the connection and raises."""
         deadline = time.monotonic() + self.outage_timeout
         pause = 0.25
         while True:
             try:
-                if self._producer is None:
-                    self._producer = Producer(self.connection().channel())
-                self._producer.publish(body, exchange=exchange(self.department),
-                                       routing_key=routing_key, declare=[], retry=False,
-                                       **props)
-                break
+                send()
+                return
             except OUTAGE_ERRORS:
                 self.close()
                 if time.monotonic() + pause > deadline:
@@ -180,7 +188,6 @@ class DepartmentClient:
             except Exception:
                 self.close()
                 raise
-        self.published += 1
 
     def publish_many(self, messages: Iterable, batch_size: int = 500,
                      confirm_timeout: float = 60.0) -> int:
@@ -189,38 +196,42 @@ class DepartmentClient:
         the broker's confirms once per ``batch_size`` instead of once per
         message. Returns when all are confirmed; raises
         ``doudi_common.confirms.ConfirmError`` (with the confirmed prefix) if
-        the broker refuses one."""
+        the broker refuses one. A batch interrupted by an outage is sent again
+        whole once the broker is back (the suite applies an event id once)."""
+        sent = 0
+        batch: list = []
+        for message in messages:
+            batch.append(message)
+            if len(batch) >= batch_size:
+                sent += self._publish_batch(batch, confirm_timeout)
+                batch = []
+        if batch:
+            sent += self._publish_batch(batch, confirm_timeout)
+        self.published += sent
+        return sent
+
+    def _publish_batch(self, batch: list, confirm_timeout: float) -> int:
         from doudi_common.confirms import Confirms
 
-        if self._batch is None:
-            conn = Connection(self.uri, connect_timeout=self.connect_timeout)
-            channel = conn.channel()
-            self._batch = (conn, Producer(channel), Confirms(channel))
-        _conn, producer, confirms = self._batch
-        sent = 0
-        try:
-            chunk = 0
-            for message in messages:
+        def send() -> None:
+            if self._batch is None:
+                conn = Connection(self.uri, connect_timeout=self.connect_timeout)
+                conn.ensure_connection(max_retries=0)
+                channel = conn.channel()
+                self._batch = (conn, Producer(channel), Confirms(channel))
+            _conn, producer, confirms = self._batch
+            confirms.reset()
+            for message in batch:
                 producer.publish(message.body, exchange=exchange(self.department),
                                  routing_key=message.routing_key, declare=[], retry=False,
                                  content_type="application/json", content_encoding="utf-8",
                                  delivery_mode=2, user_id=self.user,
                                  message_id=message.message_id, type=message.event_type)
                 confirms.published(message.message_id)
-                chunk += 1
-                if chunk >= batch_size:
-                    confirms.wait(confirm_timeout)
-                    confirms.reset()
-                    sent, chunk = sent + chunk, 0
-            if chunk:
-                confirms.wait(confirm_timeout)
-                confirms.reset()
-                sent += chunk
-        except Exception:
-            self.close()
-            raise
-        self.published += sent
-        return sent
+            confirms.wait(confirm_timeout)
+            confirms.reset()
+        self._through_outages(send)
+        return len(batch)
 
     # -- subscribing -------------------------------------------------------------
 
