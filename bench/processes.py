@@ -131,3 +131,19 @@ def check_load(records: list[dict], recovered_at: float, slowest: float) -> dict
     assert [r for r in after if r["status"] not in (200, 404)] == [], [
         r for r in after if r["status"] not in (200, 404)][:5]
     return by_status
+
+
+def scrape(port: int) -> dict[tuple, float]:
+    """A process's Prometheus metrics on ``port``, every sample as
+    ``{(name, (label, value), ...): value}``."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    return {(s.name, *sorted(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def metric_value(samples: dict, name: str, **labels: str) -> float:
+    """The sum of ``name``'s samples (from ``scrape``) whose labels include ``labels``."""
+    return sum(v for (n, *pairs), v in samples.items()
+               if n == name and set(labels.items()) <= set(pairs))

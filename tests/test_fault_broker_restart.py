@@ -28,7 +28,7 @@ from doudi_departments.simulate import interleave, simulators
 from kombu import Connection, Exchange, Queue
 
 from bench.load import running_load
-from bench.processes import BIN, SuiteProcesses, check_load
+from bench.processes import BIN, SuiteProcesses, check_load, metric_value, scrape
 
 RPC_TIMEOUT = 3
 
@@ -229,14 +229,9 @@ def stream_through(rabbit, tmp_path, engine, fault, *, written_during: bool = Tr
 
 
 def sample(port: int, name: str, **labels: str) -> float:
-    """The sum of eligibility's ``name`` samples with ``labels``, as Prometheus
-    scrapes them."""
-    from prometheus_client.parser import text_string_to_metric_families
-
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    return sum(s.value for family in text_string_to_metric_families(text)
-               for s in family.samples
-               if s.name == name and labels.items() <= s.labels.items())
+    """eligibility's ``name`` summed over the samples with ``labels``, as
+    Prometheus scrapes it."""
+    return metric_value(scrape(port), name, **labels)
 
 
 def outbox_pending(port: int) -> float:

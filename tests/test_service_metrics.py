@@ -12,24 +12,10 @@ from doudi_common.testing.fixtures import amqp_uri_for, free_port, wait_for
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_departments.client import DepartmentClient
 from doudi_departments.simulate import Simulator
-from prometheus_client.parser import text_string_to_metric_families
 
-from bench.processes import SuiteProcesses
+from bench.processes import SuiteProcesses, metric_value, scrape
 
 pytestmark = pytest.mark.slow
-
-
-def scrape(port: int) -> dict[tuple, float]:
-    """Every sample as ``{(name, (label, value), ...): value}``."""
-    text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
-    return {(s.name, *sorted(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
-
-
-def value(samples: dict, name: str, **labels) -> float:
-    """The sum of ``name``'s samples whose labels include ``labels``."""
-    return sum(v for (n, *pairs), v in samples.items()
-               if n == name and set(labels.items()) <= set(pairs))
 
 
 @pytest.fixture
@@ -69,14 +55,14 @@ def test_each_metric_family_moves_with_its_event(suite, rabbit, tmp_path):
 
     def moved():
         now = scrape(port)
-        return now if value(now, "doudi_dead_letters_total", reason="bad_data") >= 1 and \
-            value(now, "doudi_inbox_duplicates_total") >= 1 and \
-            value(now, "doudi_timer_runs_total", timer="calendar", outcome="ok") > \
-            value(before, "doudi_timer_runs_total", timer="calendar", outcome="ok") else None
+        return now if metric_value(now, "doudi_dead_letters_total", reason="bad_data") >= 1 and \
+            metric_value(now, "doudi_inbox_duplicates_total") >= 1 and \
+            metric_value(now, "doudi_timer_runs_total", timer="calendar", outcome="ok") > \
+            metric_value(before, "doudi_timer_runs_total", timer="calendar", outcome="ok") else None
     after = wait_for(moved, timeout=30, interval=0.5, message="the metrics to move")
 
     def delta(name, **labels):
-        return value(after, name, **labels) - value(before, name, **labels)
+        return metric_value(after, name, **labels) - metric_value(before, name, **labels)
     assert delta("doudi_rpc_calls_total", method="get_person", outcome="refused") >= 1
     assert delta("doudi_rpc_calls_total", method="register_person", outcome="ok") == 1
     assert delta("doudi_rpc_duration_seconds_count", method="register_person") == 1
@@ -87,13 +73,13 @@ def test_each_metric_family_moves_with_its_event(suite, rabbit, tmp_path):
     assert delta("doudi_handler_duration_seconds_count", service="eligibility") >= 1
     assert delta("doudi_timer_runs_total", timer="calendar", outcome="ok") >= 1
     # person.registered twice (the clerk's and CDPF's person), published and confirmed
-    wait_for(lambda: value(scrape(port), "doudi_outbox_published_total") >=
-             value(before, "doudi_outbox_published_total") + 2, timeout=15,
+    wait_for(lambda: metric_value(scrape(port), "doudi_outbox_published_total") >=
+             metric_value(before, "doudi_outbox_published_total") + 2, timeout=15,
              message="the outbox published")
     drained = scrape(port)
     assert drained[("doudi_outbox_pending", ("service", "eligibility"))] == 0
     assert drained[("doudi_outbox_oldest_age_seconds", ("service", "eligibility"))] == 0
-    assert value(drained, "doudi_outbox_confirm_duration_seconds_count") >= 1
+    assert metric_value(drained, "doudi_outbox_confirm_duration_seconds_count") >= 1
     # bounded labels: no ID number in any sample
     text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
     assert pid not in text and good.envelope["data"]["id_number"] not in text

@@ -80,10 +80,11 @@ def _before():
     # continues the caller's traceparent header (or starts a trace); off unless
     # OTEL_EXPORTER_OTLP_ENDPOINT is set (doudi_common.tracing)
     if ENABLED:
-        g.span = tracing.start(f"{request.method} {_route()}", kind=SpanKind.SERVER,
+        route = _route()
+        g.span = tracing.start(f"{request.method} {route}", kind=SpanKind.SERVER,
                                parent=request.headers.get("traceparent"),
                                attributes={"http.request.method": request.method,
-                                           "http.route": _route(),
+                                           "http.route": route,
                                            "doudi.request_id": g.request_id})
 
 

@@ -101,12 +101,14 @@ CONNECTION_ERRORS = _metric(Counter, "doudi_connection_errors_total",
 
 
 def outcome_of(exc: BaseException | None) -> str:
-    """``ok``, ``refused`` (a DoudiError the caller caused), ``transient`` or ``error``."""
-    from doudi_common.errors import DoudiError, TransientError
+    """``ok``, ``refused`` (a DoudiError the caller caused), ``transient`` (as the
+    entrypoints class it: ``outcomes.is_transient``) or ``error``."""
+    from doudi_common.entrypoints.outcomes import is_transient  # (imports this module)
+    from doudi_common.errors import DoudiError
 
     if exc is None:
         return "ok"
-    if isinstance(exc, TransientError) or getattr(exc, "exc_type", None) == "TransientError":
+    if is_transient(exc):
         return "transient"
     return "refused" if isinstance(exc, DoudiError) else "error"
 
@@ -126,7 +128,7 @@ class WorkerMetrics(DependencyProvider):
     def worker_result(self, worker_ctx, result=None, exc_info=None):
         if worker_ctx not in self._started:
             return
-        seconds = time.perf_counter() - self._started.pop(worker_ctx, time.perf_counter())
+        seconds = time.perf_counter() - self._started.pop(worker_ctx)
         service = worker_ctx.service_name
         entrypoint = worker_ctx.entrypoint
         name = entrypoint.method_name
@@ -169,16 +171,9 @@ class OutboxCollector:
         except sa.exc.SQLAlchemyError:
             CONNECTION_ERRORS.labels(self.service, "database").inc()
             return
-        if first is not None and isinstance(first, str):  # SQLite without the column type
-            first = None
         pending.add_metric([self.service], count)
-        age = 0.0
-        if first is not None:
-            if first.tzinfo is None:
-                from doudi_common.dates import SHANGHAI
-
-                first = first.replace(tzinfo=SHANGHAI)
-            age = max(0.0, (utcnow() - first).total_seconds())
+        # created_at reads back aware on SQLite too (doudi_common.timestamps)
+        age = 0.0 if first is None else max(0.0, (utcnow() - first).total_seconds())
         oldest.add_metric([self.service], age)
         yield pending
         yield oldest

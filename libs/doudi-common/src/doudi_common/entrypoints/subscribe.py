@@ -255,18 +255,17 @@ class EventSubscriber(Entrypoint):
     # inbox drops what was applied). Raising here would stop the service
     # (nameko ends the container when a managed thread raises)
     def _ack(self, message) -> None:
-        try:
-            self.queue_consumer.ack_message(message)
-        except BROKER_ERRORS:
-            CONNECTION_ERRORS.labels(self.container.service_name, "broker").inc()
-            log.info("ack lost with the connection; the broker redelivers", exc_info=True)
+        self._settle_message(self.queue_consumer.ack_message, message, "ack")
 
     def _requeue(self, message) -> None:
+        self._settle_message(self.queue_consumer.requeue_message, message, "requeue")
+
+    def _settle_message(self, action, message, what: str) -> None:
         try:
-            self.queue_consumer.requeue_message(message)
+            action(message)
         except BROKER_ERRORS:
             CONNECTION_ERRORS.labels(self.container.service_name, "broker").inc()
-            log.info("requeue lost with the connection; the broker redelivers", exc_info=True)
+            log.info(f"{what} lost with the connection; the broker redelivers", exc_info=True)
 
     def _count(self, event: dict, outcome: str) -> None:
         # the type is a contract's (checked before any worker ran): bounded
