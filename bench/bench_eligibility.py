@@ -101,7 +101,7 @@ def generate(n: int, seed: int = 20260310):
 def changed_registry():
     """luan-2021 version 2: drops the rural-only rule and accepts LTC-2021."""
     from doudi_eligibility.domain.packs import PackRegistry, pack_from_data
-    from doudi_eligibility.packs import default_registry, load_pack
+    from doudi_eligibility.policy import default_registry, load_pack
 
     base = default_registry()
     data = copy.deepcopy(load_pack("luan-2021").data)
@@ -152,7 +152,7 @@ def main() -> dict:
     from doudi_eligibility.domain.decision import decide
     from doudi_eligibility.domain.person import snapshot
     from doudi_eligibility.models import metadata
-    from doudi_eligibility.packs import default_registry
+    from doudi_eligibility.policy import default_registry
     from doudi_eligibility.store import decisions as store
 
     shipped, changed = default_registry(), changed_registry()

@@ -3,9 +3,10 @@
     uv run python scripts/policy_docs.py          # rewrite docs/policy/*.md
     uv run python scripts/policy_docs.py --check  # exit 1 when a file is stale
 
-For every section of the document that the suite cites: the eligibility pack's
-rules under it (label, the document's words, the condition as staff read it),
-the other places that cite it (funding, institutions, services-log, gateway),
+For every section of the document that the suite cites: the rules of the
+jurisdiction's policy pack under it — eligibility's (label, the document's
+words, the condition as staff read it), then funding's, the service catalogue's,
+institutions' and the local parameters — the other places that cite it,
 and the tests that check it (a test file that names the rule or the clause).
 ``tests/test_policy_docs.py`` keeps the files current and checks that every
 pack rule has a test."""
@@ -24,9 +25,13 @@ CN = "一二三四五六七八九十"
 CITATION = re.compile(
     rf"(luan-2021|hangzhou-2024|lanzhou-2021|puyang-2020|qingyunpu-2021) "
     rf"§([{CN}]+(?:[（(][{CN}]+[)）])?(?:[{CN}\d]+)?)")
-AREAS = (("services/eligibility/", "资格认定"), ("services/funding/", "资金结算"),
-         ("services/institutions/", "养护机构"), ("services/services-log/", "服务记录"),
-         ("gateway/", "网关"), ("libs/", "共用库"), ("departments/", "部门接口"))
+PACKS_DIR = "libs/doudi-contracts/src/doudi_contracts/policy/packs/"
+PART_LABELS = {"eligibility": "资格认定", "funding": "资金结算", "services": "服务目录",
+               "institutions": "养护机构", "parameters": "地方参数"}
+AREAS = ((PACKS_DIR, "政策包"), ("services/eligibility/", "资格认定"),
+         ("services/funding/", "资金结算"), ("services/institutions/", "养护机构"),
+         ("services/services-log/", "服务记录"), ("gateway/", "网关"), ("libs/", "共用库"),
+         ("departments/", "部门接口"))
 
 
 def tracked() -> list[str]:
@@ -58,6 +63,16 @@ def collect() -> tuple[dict, dict]:
     for name, text in texts.items():
         if is_test(name):
             continue
+        if name.startswith(PACKS_DIR):
+            part = ""
+            for line in text.splitlines():
+                top = re.match(r"([a-z_]+):", line)
+                if top:
+                    part = top.group(1)
+                for m in CITATION.finditer(line):
+                    where = f"{name}#{part}" if part in PART_LABELS else name
+                    cited[m.group(1)][clause_key(m.group(2))].add(where)
+            continue
         for m in CITATION.finditer(text):
             cited[m.group(1)][clause_key(m.group(2))].add(name)
     return cited, {n: t for n, t in texts.items() if is_test(n)}
@@ -76,8 +91,55 @@ def tests_naming(needle: str, tests: dict[str, str]) -> list[str]:
     return found
 
 
+def place(name: str) -> str:
+    """A citing file, with the pack part for a policy pack."""
+    path, _, part = name.partition("#")
+    return f"`{path}`（{PART_LABELS[part]}部分）" if part else f"`{path}`"
+
+
+def other_parts(pack_id: str) -> dict[str, list[str]]:
+    """clause -> lines for the rules of the pack's funding, services, institutions
+    and parameters parts (eligibility's rules are listed with their conditions)."""
+    from doudi_contracts import policy
+
+    doc = policy.load(pack_id)
+    out: dict[str, list[str]] = defaultdict(list)
+
+    def add(clauses: str, line: str) -> None:
+        for m in CITATION.finditer(clauses):
+            out[clause_key(m.group(2))].append(line)
+
+    funding = doc.get("funding") or {}
+    for key, clause in (funding.get("clauses") or {}).items():
+        add(clause, f"- **资金结算** `{key}`")
+    integration = funding.get("integration") or {}
+    if integration:
+        add(integration["clause"], f"- **资金结算** 补贴整合：{integration.get('excess', '')}")
+    items: dict[str, list[str]] = defaultdict(list)
+    for item in (doc.get("services") or {}).get("items") or ():
+        items[item["clause"]].append(item["name"])
+    for clause, names in items.items():
+        add(clause, "- **服务目录** " + "、".join(names))
+    bank = (doc.get("services") or {}).get("time_bank")
+    if bank:
+        add(bank["clause"], "- **服务目录** 时间银行：可转赠给 "
+            + "、".join(bank.get("transfer_relations") or ()))
+    inst = doc.get("institutions") or {}
+    if inst.get("infection_block"):
+        block = inst["infection_block"]
+        add(block["clause"], f"- **养护机构** 传染病未解除不得集中入住 — 原文：{block['wording']}")
+    if inst.get("co_housing_post"):
+        post = inst["co_housing_post"]
+        add(post["clause"], f"- **养护机构** 入住{post['min_households']}户及以上的联养点配置"
+            f"{post['posts']}名公益岗 — 原文：{post['wording']}")
+    for name, entry in (doc.get("parameters") or {}).items():
+        add(entry["clause"],
+            f"- **地方参数** `{name}`（{entry['set_by']}）— 原文：{entry['wording']}")
+    return out
+
+
 def render(pack_id: str, cited: dict[str, set[str]], tests: dict[str, str]) -> str:
-    from doudi_eligibility.packs import default_registry
+    from doudi_eligibility.policy import default_registry
 
     pack = default_registry().get(pack_id)
     rules = [*pack.general, *(g.rule for g in pack.groups),
@@ -91,8 +153,10 @@ def render(pack_id: str, cited: dict[str, set[str]], tests: dict[str, str]) -> s
              f"生效 {pack.effective_from.isoformat()}。原文：`sources/{pack_id}.txt`。",
              "", "由 `scripts/policy_docs.py` 生成，勿手改；`tests/test_policy_docs.py` "
              "检查其为最新、且每条规则都有测试。", ""]
-    for clause in sorted(set(cited) | set(by_clause), key=order):
+    others = other_parts(pack_id)
+    for clause in sorted(set(cited) | set(by_clause) | set(others), key=order):
         lines += [f"## §{clause}", ""]
+        lines += others.get(clause, [])
         for rule in by_clause.get(clause, ()):
             lines += [f"- **规则 `{rule.id}`** {rule.label}",
                       f"  - 条件：{rule.text}"]
@@ -101,11 +165,11 @@ def render(pack_id: str, cited: dict[str, set[str]], tests: dict[str, str]) -> s
             found = tests_naming(rule.id, tests)
             lines.append("  - 测试：" + ("、".join(found) if found else "（无）"))
         places = sorted(cited.get(clause, ()))
-        areas = sorted({label for f in places for prefix, label in AREAS
-                        if f.startswith(prefix)})
+        areas = sorted({next(label for prefix, label in AREAS if f.startswith(prefix))
+                        for f in places})
         if places:
             lines.append("- 引用处（" + "、".join(areas) + "）：" +
-                         "、".join(f"`{p}`" for p in places))
+                         "、".join(place(p) for p in places))
         found = tests_naming(f"{pack_id} §{clause}", tests)
         if found:
             lines.append("- 按条款检查的测试：" + "、".join(found))
@@ -115,7 +179,8 @@ def render(pack_id: str, cited: dict[str, set[str]], tests: dict[str, str]) -> s
 
 def render_all() -> dict[Path, str]:
     cited, tests = collect()
-    packs = ("luan-2021", "hangzhou-2024", "lanzhou-2021", "puyang-2020", "qingyunpu-2021")
+    from doudi_contracts.policy import PACK_IDS as packs
+
     return {OUT / f"{p}.md": render(p, cited.get(p, {}), tests) for p in packs}
 
 

@@ -213,6 +213,10 @@ def test_tour_luan(suite, publish_as):
     qingyunpu = t.call("county", "GET", "/api/v1/policy-packs/qingyunpu-2021")
     assert len(qingyunpu["service_items"]) == 18 and qingyunpu["funding"]["self_pay_bands"] == []
     assert qingyunpu["standing_notice_clause"] == "qingyunpu-2021 §五6"
+    puyang = t.call("county", "GET", "/api/v1/policy-packs/puyang-2020")
+    assert puyang["admission"]["co_housing_post"]["min_households"] == 5  # §四(三)
+    assert "无传染疾病" in puyang["admission"]["infection_block_wording"]
+    assert puyang["funding"]["caregiver_subsidy_monthly"] == "300.00"
 
     # the application and its review chain
     application = t.call("clerk", "POST", "/api/v1/applications", json={

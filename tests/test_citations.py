@@ -81,6 +81,6 @@ def test_every_citation_names_a_section_that_exists(citation):
 
 
 def test_a_rule_the_document_does_not_state_is_not_given_a_clause():
-    text = (ROOT / "services" / "eligibility" / "src" / "doudi_eligibility" / "packs"
+    text = (ROOT / "libs" / "doudi-contracts" / "src" / "doudi_contracts" / "policy" / "packs"
             / "hangzhou-2024.yaml").read_text(encoding="utf-8")
     assert "review_clause: hangzhou-2024 §五(四)" not in text  # institutions' inspection

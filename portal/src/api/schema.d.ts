@@ -2688,8 +2688,12 @@ export interface components {
             until: string | null;
         };
         AdmissionPolicyReply: {
+            /** @description 居村联养点配置公益岗的规定；无则 null */
+            co_housing_post: components["schemas"]["CoHousingPostRuleReply"] | (never | null);
             /** @description 传染病未解除不得集中入住的依据条款；为空则不因此拒收 */
             infection_block_clause: string | null;
+            /** @description 该条款原文 */
+            infection_block_wording: string | null;
         };
         AdmissionRequestPageReply: {
             /** @description 集中供养纳入后的入住申请 */
@@ -3850,6 +3854,36 @@ export interface components {
             provider_uscc: string | null;
             /** @description 记录数 */
             records: number;
+        };
+        CoHousingPostReply: {
+            /** @description 负责协调配置的层级：township 乡镇政府 */
+            arranged_by: string;
+            /** @description 依据条款 */
+            clause: string;
+            /** @description 入住户数（有人入住的住房数） */
+            households: number;
+            /** @description 是否已按要求配置 */
+            met: boolean;
+            /** @description 须配置公益岗的最少户数 */
+            min_households: number;
+            /** @description 已配置的公益岗数 */
+            posts: number;
+            /** @description 应配置的公益岗数 */
+            required_posts: number;
+            /** @description 文件原文 */
+            wording: string;
+        };
+        CoHousingPostRuleReply: {
+            /** @description 负责协调配置的层级：township 乡镇政府 */
+            arranged_by: string;
+            /** @description 依据条款 */
+            clause: string;
+            /** @description 入住户数达到该数（含）的联养点须配置公益岗 */
+            min_households: number;
+            /** @description 应配置的公益岗数 */
+            posts: number;
+            /** @description 文件原文 */
+            wording: string;
         };
         Consent: {
             /** @description 经办人（用户名） */
@@ -5108,6 +5142,8 @@ export interface components {
             address: string | null;
             /** @description 在用床位数 */
             capacity: number;
+            /** @description 居村联养点的公益岗配置要求；非联养点或无此要求为 null */
+            co_housing_post: components["schemas"]["CoHousingPostReply"] | (never | null);
             /** @description 联系人；未填为 null */
             contact_name: string | null;
             /** @description 联系电话（脱敏）；未填为 null */
@@ -5218,6 +5254,8 @@ export interface components {
             address: string | null;
             /** @description 在用床位数 */
             capacity: number;
+            /** @description 居村联养点的公益岗配置要求；非联养点或无此要求为 null */
+            co_housing_post: components["schemas"]["CoHousingPostReply"] | (never | null);
             /** @description 联系人；未填为 null */
             contact_name: string | null;
             /** @description 联系电话（脱敏）；未填为 null */
@@ -7143,6 +7181,11 @@ export interface components {
              */
             others?: number;
             /**
+             * @description 公益岗人数
+             * @default 0
+             */
+            public_welfare_posts?: number;
+            /**
              * @description 安全员人数
              * @default 0
              */
@@ -7160,6 +7203,8 @@ export interface components {
             nurses: number;
             /** @description 其他人员人数 */
             others: number;
+            /** @description 乡镇配置的公益岗人数（puyang-2020 §四(三)） */
+            public_welfare_posts: number;
             /** @description 安全员人数 */
             safety_officers: number;
             /** @description 社工人数 */
@@ -7168,6 +7213,8 @@ export interface components {
         StaffingReply: {
             /** @description 每名在住人员的护工数（小数）；无人在住为 null */
             carers_per_resident: string | null;
+            /** @description 居村联养点的公益岗配置要求；非联养点为 null */
+            co_housing_post: components["schemas"]["CoHousingPostReply"] | (never | null);
             /** @description 在住人数 */
             residents: number;
             staff: components["schemas"]["StaffReply"];

@@ -319,9 +319,20 @@ class FundingPolicyReply(Reply):
     clauses = MapOf(fields.String(), description="资金规则 → 依据条款")
 
 
+class CoHousingPostRuleReply(Reply):
+    min_households = Int(description="入住户数达到该数（含）的联养点须配置公益岗")
+    posts = Int(description="应配置的公益岗数")
+    arranged_by = Str(description="负责协调配置的层级：township 乡镇政府")
+    clause = Str(description="依据条款")
+    wording = Str(description="文件原文")
+
+
 class AdmissionPolicyReply(Reply):
     infection_block_clause = Str(null=True, description="传染病未解除不得集中入住的依据条款；"
                                                          "为空则不因此拒收")
+    infection_block_wording = Str(null=True, description="该条款原文")
+    co_housing_post = Obj(CoHousingPostRuleReply, null=True,
+                          description="居村联养点配置公益岗的规定；无则 null")
 
 
 class PolicyPackReply(PackReply):

@@ -44,6 +44,21 @@ class StaffReply(Reply):
     safety_officers = Int(description="安全员人数")
     social_workers = Int(description="社工人数")
     others = Int(description="其他人员人数")
+    public_welfare_posts = Int(description="乡镇配置的公益岗人数（puyang-2020 §四(三)）")
+
+
+class CoHousingPostReply(Reply):
+    """puyang-2020 §四(三): a co-housing site (居村联养点) with 5 or more households
+    gets a public-welfare post arranged by the township."""
+
+    households = Int(description="入住户数（有人入住的住房数）")
+    min_households = Int(description="须配置公益岗的最少户数")
+    required_posts = Int(description="应配置的公益岗数")
+    posts = Int(description="已配置的公益岗数")
+    met = Bool(description="是否已按要求配置")
+    arranged_by = Str(description="负责协调配置的层级：township 乡镇政府")
+    clause = Str(description="依据条款")
+    wording = Str(description="文件原文")
 
 
 class DesignationReply(Reply):
@@ -94,6 +109,8 @@ class InstitutionSummaryReply(Reply):
     grade = Int(null=True, description="等级 1–5（GB/T 37276-2018）；未评定为 null")
     graded_on = Day(null=True)
     staff = Obj(StaffReply, description="工作人员")
+    co_housing_post = Obj(CoHousingPostReply, null=True,
+                          description="居村联养点的公益岗配置要求；非联养点或无此要求为 null")
     capacity = Int(description="在用床位数")
     occupied = Int(description="在住人数")
     designation = Obj(DesignationReply, null=True, description="医保定点协议；无则 null")
@@ -168,6 +185,8 @@ class StaffingReply(Reply):
     uscc = Str()
     staff = Obj(StaffReply)
     residents = Int(description="在住人数")
+    co_housing_post = Obj(CoHousingPostReply, null=True,
+                          description="居村联养点的公益岗配置要求；非联养点为 null")
     carers_per_resident = Str(null=True,
                               description="每名在住人员的护工数（小数）；无人在住为 null")
 
@@ -343,6 +362,9 @@ class StaffSchema(Schema):
     safety_officers = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
     social_workers = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
     others = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000))
+    public_welfare_posts = fields.Integer(load_default=0,
+                                          validate=validate.Range(min=0, max=10000),
+                                          metadata={"description": "公益岗人数"})
 
 
 class PriceSchema(Schema):

@@ -8,7 +8,7 @@ from datetime import date
 
 from doudi_eligibility.domain.decision import Decision, decide
 from doudi_eligibility.domain.person import Fact, PersonFacts, snapshot
-from doudi_eligibility.packs import default_registry
+from doudi_eligibility.policy import default_registry
 
 TODAY = date(2026, 3, 10)
 REGISTRY = default_registry()

@@ -277,7 +277,7 @@ def test_pack_change_redecides_everyone_and_announces_only_changes(eligibility):
     from doudi_eligibility import store
     from doudi_eligibility.domain.packs import PackRegistry, pack_from_data
     from doudi_eligibility.models import metadata
-    from doudi_eligibility.packs import default_registry, load_pack
+    from doudi_eligibility.policy import default_registry, load_pack
 
     container, rpc = eligibility
     rural = register(rpc, "luan-2021", seq=1, hardship=["tekun"])

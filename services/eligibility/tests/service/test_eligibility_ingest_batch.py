@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from importlib import resources
 from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-import yaml
 from doudi_common.db import DatabaseCore
 from doudi_common.testing.fixtures import department_envelope
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_common.testing.samples import certificate_issued
+from doudi_contracts import policy
 from doudi_contracts.registry import validate_event
 from doudi_departments.simulate import Simulator
 from doudi_eligibility.domain.packs import pack_from_data
 from doudi_eligibility.models import metadata
+from doudi_eligibility.policy import pack_data
 from doudi_eligibility.service import EligibilityService
 from doudi_eligibility.service import departments as service_module
 from doudi_eligibility.testing import REGISTRY
@@ -62,8 +62,7 @@ def _generous_registry():
     """Hangzhou's pack, but a grade-1 certificate alone makes one eligible — so
     that the stream also produces decisions that announce ``eligibility.changed``
     (no real pack decides on a certificate alone)."""
-    text = resources.files("doudi_eligibility.packs").joinpath("hangzhou-2024.yaml")
-    data = yaml.safe_load(text.read_text("utf-8"))
+    data = pack_data(policy.load("hangzhou-2024"))
     data["target_groups"][0]["when"] = {"attr": "disability.grade", "le": 1}
     data["care_modes"]["dispersed"]["rules"][0]["when"] = {"attr": "disability.grade", "le": 1}
     return REGISTRY.with_pack(pack_from_data(data))

@@ -21,7 +21,7 @@ from doudi_eligibility.domain.person import (
     snapshot,
 )
 from doudi_eligibility.domain.rules import compile_condition, describe
-from doudi_eligibility.packs import load_pack
+from doudi_eligibility.policy import load_pack
 from doudi_eligibility.testing import REGISTRY, assessment, cert, hardship, household, person
 
 BORN = date(1952, 3, 14)

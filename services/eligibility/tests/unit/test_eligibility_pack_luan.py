@@ -114,9 +114,10 @@ def test_luan_2021_s3_4_copay_share_follows_family_income():
     assert pack.copay_band("5000").band == "D"
     assert pack.copay_band("300.00").clause == "luan-2021 §三(四)"
     # one county parameter, read by eligibility and funding alike (issue 17 item 11)
-    from doudi_contracts.local_parameters import copay_bands, parameter
+    from doudi_contracts.local_parameters import copay_bands
+    from doudi_contracts.policy import parameter
 
-    assert pack.copay_bands == copay_bands(P)
+    assert pack.copay_bands == copay_bands(parameter(P, "copay_bands"))
     assert "县" in parameter(P, "copay_bands")["set_by"]
     # the bands in force on the review date: none before the document
     from datetime import date

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from doudi_funding.domain.days import days_in_care, days_in_month
 from doudi_funding.domain.ledger import settlement_postings
-from doudi_funding.domain.packs import pack_for, self_pay_ratio
+from doudi_funding.domain.packs import self_pay_ratio
 from doudi_funding.domain.settlement import (
     CENTRALIZED,
     NEIGHBOR,
@@ -18,6 +18,7 @@ from doudi_funding.domain.settlement import (
     first_channels,
     settle,
 )
+from doudi_funding.policy import pack_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -130,9 +131,10 @@ def test_luan_dibao_resident_with_two_disability_subsidies_and_30_percent():
 
 def test_luan_2021_s3_4_ratio_from_the_one_county_parameter():
     """luan-2021 §三(四)二 群众自付部分费用……分类、合理确定个人付费比例: the bands are
-    the county's, kept once (doudi_contracts.local_parameters) and the same as
+    the county's, kept once (the pack's parameters) and the same as
     eligibility's (issue 17 item 11)."""
     from doudi_contracts.local_parameters import band_for, copay_bands
+    from doudi_contracts.policy import parameter
 
     pack = pack_for("341502")
     assert pack.name == "luan-2021"
@@ -140,9 +142,10 @@ def test_luan_2021_s3_4_ratio_from_the_one_county_parameter():
     assert (ratio, band) == (Decimal("0.30"), "D")
     assert self_pay_ratio(pack, Decimal(500))[0] == Decimal("0.00")
     assert self_pay_ratio(pack, Decimal("500.01"))[0] == Decimal("0.10")
-    assert pack.self_pay_bands == copay_bands("luan-2021")
+    shared_bands = copay_bands(parameter("luan-2021", "copay_bands"))
+    assert pack.self_pay_bands == shared_bands
     for income in ("0", "500", "800", "1000.01", "2000", "9999"):
-        shared = band_for(copay_bands("luan-2021"), income)
+        shared = band_for(shared_bands, income)
         assert (shared.share, shared.band) == self_pay_ratio(pack, Decimal(income))
 
 

@@ -44,6 +44,8 @@ institutions = sa.Table(
     sa.Column("safety_officers", sa.Integer, nullable=False, server_default="0"),
     sa.Column("social_workers", sa.Integer, nullable=False, server_default="0"),
     sa.Column("other_staff", sa.Integer, nullable=False, server_default="0"),
+    # puyang-2020 §四(三): public-welfare posts (公益岗) the township arranged here
+    sa.Column("public_welfare_posts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", TS, nullable=False),
     sa.Column("updated_at", TS, nullable=False),
 )

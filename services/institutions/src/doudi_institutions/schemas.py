@@ -17,7 +17,8 @@ def institution_view(inst: dict, extra: dict) -> dict:
     out["contact_phone"] = mask_phone(inst["contact_phone"]) if inst["contact_phone"] else None
     out["staff"] = {"nurses": inst["nurses"], "carers": inst["carers"],
                     "safety_officers": inst["safety_officers"],
-                    "social_workers": inst["social_workers"], "others": inst["other_staff"]}
+                    "social_workers": inst["social_workers"], "others": inst["other_staff"],
+                    "public_welfare_posts": inst["public_welfare_posts"]}
     out.update(extra)
     return to_jsonable(out)
 

@@ -10,7 +10,7 @@ from doudi_common.clock import clock_of
 from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.testing.fixtures import count_rows, wait_for
 from doudi_common.testing.idnumbers import make_id_number
-from doudi_institutions.testing import make_uscc, open_home
+from doudi_institutions.testing import TODAY, make_uscc, open_home
 
 REG = {"name": "金安区中心敬老院", "legal_form": "public_institution", "kind": "tekun_home",
        "operating_model": "public_built_private_run", "division_code": "341502100",
@@ -239,3 +239,37 @@ def test_reassessment_changes_care_level(institutions, publish_as):
     assert [(s["from"], s["monthly_price"]) for s in segments] == [
         ("2026-03-02", "1450.00"), ("2026-03-05", "2650.00")]
     assert count_rows(container, "care_level_changes") == 2
+
+
+def test_puyang_2020_s4_3_co_housing_site_shows_its_public_welfare_post_duty(institutions):
+    """A co-housing site (居村联养点) in puyang: each household lives in its own
+    dwelling (a room); from the fifth household on, the township must arrange one
+    public-welfare post (puyang-2020 §四(三)); the view says whether it has."""
+    _, rpc = institutions
+    site = open_home(rpc, n=5, beds=0, division="410928001", kind="co_housing_site",
+                     room_type="single", prices=False)
+    for room in range(1, 6):
+        rpc.add_room(uscc=site, room_no=f"户{room}", room_type="single", beds=[f"户{room}-1"])
+    rpc.add_catalog_item(uscc=site, code="bed-single", category="bed", name="联养住房",
+                         unit="month", price="0.00", effective_from=TODAY.isoformat(),
+                         room_type="single")
+    for seq in range(1, 5):
+        rpc.admit(id_number=make_id_number(region="410928", seq=seq), uscc=site,
+                  admitted_on="2026-03-02", care_level="partial",
+                  division_code="410928001001")
+    duty = rpc.get_institution(uscc=site)["co_housing_post"]
+    assert (duty["households"], duty["required_posts"], duty["met"]) == (4, 0, True)
+    rpc.admit(id_number=make_id_number(region="410928", seq=5), uscc=site,
+              admitted_on="2026-03-02", care_level="partial", division_code="410928001001")
+    duty = rpc.get_institution(uscc=site)["co_housing_post"]
+    assert (duty["households"], duty["required_posts"], duty["posts"], duty["met"]) == \
+        (5, 1, 0, False)
+    assert duty["clause"] == "puyang-2020 §四(三)" and duty["arranged_by"] == "township"
+    staffed = rpc.set_staff(uscc=site, public_welfare_posts=1)
+    assert staffed["staff"]["public_welfare_posts"] == 1
+    assert staffed["co_housing_post"]["met"] is True
+    # a care home in puyang, or a co-housing site elsewhere, has no such duty
+    assert rpc.get_institution(uscc=open_home(rpc, n=6, division="410928001"))[
+        "co_housing_post"] is None
+    elsewhere = open_home(rpc, n=7, division="341502001", kind="co_housing_site")
+    assert rpc.get_institution(uscc=elsewhere)["co_housing_post"] is None

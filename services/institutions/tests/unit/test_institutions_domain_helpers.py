@@ -137,7 +137,7 @@ def test_finding_checks():
 
 def test_county_statistics():
     staff = {"nurses": 1, "carers": 2, "safety_officers": 0, "social_workers": 0,
-             "other_staff": 1}
+             "other_staff": 1, "public_welfare_posts": 1}
     homes = [({"kind": "tekun_home", "grade": 2, **staff}, {"capacity": 3, "occupied": 1}),
              ({"kind": "care_home", "grade": None, **staff}, {"capacity": 0, "occupied": 0})]
     stats = cons.county_statistics("341502", homes, need=3, placed=1)
@@ -145,6 +145,6 @@ def test_county_statistics():
     assert stats["below_grade_3"] == 1 and stats["beds"] == 3
     assert stats["occupancy"] == "0.3333" and stats["centralised_support_rate"] == "0.3333"
     assert stats["staff"] == {"nurses": 2, "carers": 4, "safety_officers": 0,
-                              "social_workers": 0, "others": 2}
+                              "social_workers": 0, "others": 2, "public_welfare_posts": 2}
     empty = cons.county_statistics("341502", [], need=0, placed=0)
     assert empty["occupancy"] is None and empty["centralised_support_rate"] is None

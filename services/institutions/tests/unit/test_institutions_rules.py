@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from doudi_common.errors import Conflict, Invalid
+from doudi_institutions import policy
 from doudi_institutions.domain import admission as admission_rules
 from doudi_institutions.domain import catalogue as catalogue_rules
 from doudi_institutions.domain import inspections as inspections_rules
@@ -13,7 +14,7 @@ from doudi_institutions.domain.admission import AdmissionFacts
 
 def facts(**kw):
     base = {"institution_status": "open", "has_open_placement": False, "infection_open": False,
-            "free_beds": 1, "county_code": "341502"}
+            "free_beds": 1, "infection_block_clause": "luan-2021 §三(七)"}
     return AdmissionFacts(**{**base, **kw})
 
 
@@ -39,14 +40,16 @@ def test_admission_refused(kw, reason):
 def test_an_infection_refusal_cites_the_jurisdictions_own_rule(county, clause):
     """issue 17 item 12: each jurisdiction's rule, not puyang's for every county."""
     with pytest.raises(Conflict) as exc:
-        admission_rules.check_admission(facts(infection_open=True, county_code=county))
+        admission_rules.check_admission(facts(infection_open=True, infection_block_clause=(
+            admission_rules.infection_clause(policy.rules_for(county)))))
     assert exc.value.fields["clause"] == clause
 
 
 @pytest.mark.parametrize("county", ["330106", "620102"])
 def test_where_no_rule_keeps_an_infected_person_out_they_are_admitted(county):
     """hangzhou-2024 §三(一) 应收尽收; lanzhou-2021 sets no such rule."""
-    admission_rules.check_admission(facts(infection_open=True, county_code=county))
+    assert admission_rules.infection_clause(policy.rules_for(county)) is None
+    admission_rules.check_admission(facts(infection_open=True, infection_block_clause=None))
 
 
 @pytest.mark.parametrize("given", [None, False])
@@ -116,10 +119,53 @@ def test_grade_range(grade):
 
 def test_admission_policy_names_each_jurisdictions_own_clause():
     """Shown with the jurisdiction's policy pack (GET /api/v1/policy-packs/{id})."""
-    from doudi_institutions.domain.admission import admission_policy
+    def clause(county):
+        return admission_rules.admission_policy(policy.rules_for(county))[
+            "infection_block_clause"]
 
-    assert admission_policy("410928") == {"infection_block_clause": "puyang-2020 §四(四)"}
-    assert admission_policy("360104") == {"infection_block_clause": "qingyunpu-2021 §四(三)2"}
-    assert admission_policy("341502") == {"infection_block_clause": "luan-2021 §三(七)"}
-    assert admission_policy("330106") == {"infection_block_clause": None}  # 应收尽收
-    assert admission_policy("620102") == {"infection_block_clause": None}
+    assert clause("410928") == "puyang-2020 §四(四)"
+    assert clause("360104") == "qingyunpu-2021 §四(三)2"
+    assert clause("341502") == "luan-2021 §三(七)"
+    assert clause("330106") is None  # 应收尽收
+    assert clause("620102") is None
+    assert clause("110101") is None  # no pack: no rule
+    assert "无传染疾病" in admission_rules.admission_policy(
+        policy.rules_for("410928"))["infection_block_wording"]
+
+
+def _duty(kind="co_housing_site", households=5, posts=0, county="410928"):
+    return admission_rules.co_housing_post_duty(kind, households, posts,
+                                                policy.rules_for(county))
+
+
+def test_puyang_2020_s4_3_co_housing_site_of_5_households_needs_a_public_welfare_post():
+    """puyang-2020 §四(三) 对入住5户以上的联养点，乡镇政府负责协调配置1名公益岗 —
+    "5户以上" read as five included."""
+    duty = _duty(households=5, posts=0)
+    assert (duty["required_posts"], duty["met"], duty["arranged_by"]) == (1, False, "township")
+    assert duty["clause"] == "puyang-2020 §四(三)" and "公益岗" in duty["wording"]
+    assert _duty(households=6, posts=1)["met"] is True
+    below = _duty(households=4, posts=0)
+    assert (below["required_posts"], below["met"]) == (0, True)
+
+
+def test_the_co_housing_post_is_puyang_2020s_rule_for_co_housing_sites_only():
+    assert _duty(kind="care_home", households=20) is None
+    for county in ("341502", "330106", "620102", "360104", "110101"):
+        assert _duty(county=county, households=20) is None, county
+
+
+def test_institution_rules_are_read_from_the_pack():
+    """The rules are data in the jurisdiction's one pack: a pack that sets another
+    threshold changes the duty without code."""
+    from doudi_contracts import policy as packs
+
+    doc = packs.load("puyang-2020")
+    doc["institutions"]["co_housing_post"]["min_households"] = 8
+    rules = admission_rules.rules_from(doc)
+    assert admission_rules.co_housing_post_duty("co_housing_site", 7, 0, rules)[
+        "required_posts"] == 0
+    doc["institutions"]["co_housing_post"].pop("posts")
+    with pytest.raises(Invalid) as exc:
+        admission_rules.rules_from(doc)
+    assert exc.value.fields["reason"] == "bad_pack"

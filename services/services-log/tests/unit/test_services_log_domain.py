@@ -11,6 +11,7 @@ from doudi_common.dates import SHANGHAI
 from doudi_common.errors import Conflict, Invalid
 from doudi_common.testing.idnumbers import make_id_number
 from doudi_contracts.vocab import SERVICE_ITEMS
+from doudi_services_log import policy
 from doudi_services_log.domain import catalogue, timebank
 from doudi_services_log.domain.records import (
     CardView,
@@ -24,25 +25,27 @@ from doudi_services_log.domain.records import (
     service_times,
 )
 
+QINGYUNPU = policy.require_jurisdiction("360104")
+LANZHOU = policy.require_jurisdiction("620100")
 PERSON = make_id_number(region="620102", birth="19450301", seq=11)
 HELPER = make_id_number(region="620102", birth="19700505", seq=21, female=True)
 NOW = datetime(2026, 3, 20, 10, tzinfo=SHANGHAI)
 
 
 def test_catalogue_codes_are_contract_vocabulary():
-    for j in catalogue.JURISDICTIONS.values():
+    for j in policy.JURISDICTIONS.values():
         codes = [i.code for i in j.items]
         assert len(codes) == len(set(codes))
         assert set(codes) <= set(SERVICE_ITEMS)
         assert all(i.unit in catalogue.UNITS and i.clause.startswith(j.pack) for i in j.items)
-    assert len(catalogue.QINGYUNPU.items) == 18 and len(catalogue.LANZHOU.items) == 7
+    assert len(QINGYUNPU.items) == 18 and len(LANZHOU.items) == 7
 
 
 @pytest.mark.parametrize("code, expected", [
     ("620102001001", "620100"), ("620100", "620100"), ("360104002", "360104"),
     ("360103", None), ("341502001001", None)])
 def test_jurisdiction_by_division(code, expected):
-    found = catalogue.jurisdiction_for(code)
+    found = policy.jurisdiction_for(code)
     assert (found.code if found else None) == expected
 
 
@@ -136,10 +139,10 @@ def test_time_bank_rules():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(Invalid):
             timebank.check_minutes(bad)
-    timebank.check_transfer(catalogue.LANZHOU, "spouse", PERSON, HELPER)
+    timebank.check_transfer(LANZHOU, "spouse", PERSON, HELPER)
     with pytest.raises(Conflict):
-        timebank.check_transfer(catalogue.QINGYUNPU, "spouse", PERSON, HELPER)
+        timebank.check_transfer(QINGYUNPU, "spouse", PERSON, HELPER)
     with pytest.raises(Conflict):
         timebank.check_transfer(None, "spouse", PERSON, HELPER)
     with pytest.raises(Invalid):
-        timebank.check_transfer(catalogue.LANZHOU, "neighbour", PERSON, HELPER)
+        timebank.check_transfer(LANZHOU, "neighbour", PERSON, HELPER)

@@ -9,11 +9,12 @@ import pytest
 from doudi_common.dates import SHANGHAI, next_month
 from doudi_common.errors import Conflict, Invalid
 from doudi_common.testing.idnumbers import make_id_number
+from doudi_services_log import policy
 from doudi_services_log.domain import alerts, cards, catalogue, closes, records, visits
 
 PERSON = make_id_number(region="620102", birth="19450301", seq=11)
 HELPER = make_id_number(region="620102", birth="19700505", seq=21, female=True)
-LANZHOU = catalogue.require_jurisdiction("620100")
+LANZHOU = policy.require_jurisdiction("620100")
 TODAY = date(2026, 3, 20)
 NOW = datetime(2026, 3, 20, 10, tzinfo=SHANGHAI)
 

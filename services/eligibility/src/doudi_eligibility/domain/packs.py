@@ -1,5 +1,5 @@
 """Policy packs: each jurisdiction's rules as data, with clause citations and
-effective dates (the data is read by ``doudi_eligibility.packs``), and the
+effective dates (the data is read by ``doudi_eligibility.policy``), and the
 choice of a pack for a person: the longest division-code prefix that has a
 pack in force. Pure: packs are built from data already read.
 
@@ -109,6 +109,8 @@ class Pack:
     #: the clause that has an agreement signed before the care starts ("" = none)
     agreement_clause: str
     data: dict[str, Any] = field(compare=False, repr=False)
+    #: the pack's local parameters (doudi_contracts.policy), shared with funding
+    parameters: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def prefix(self) -> str:
@@ -120,13 +122,14 @@ class Pack:
 
     @property
     def copay_bands(self) -> tuple[CopayBand, ...]:
-        """luan-2021 §三(四)'s co-payment bands, a county parameter kept once in
-        doudi_contracts.local_parameters (funding settles by the same); () where
-        the document asks no family payment."""
-        return tuple(copay_bands(self.id))
+        """luan-2021 §三(四)'s co-payment bands, a county parameter kept once in the
+        pack's ``parameters`` (funding settles by the same); () where the document
+        asks no family payment."""
+        return tuple(copay_bands(self.parameters.get("copay_bands")))
 
     def copay_band(self, income_per_head: Any, on: date | None = None) -> CopayBand | None:
-        band: CopayBand | None = band_for(copay_bands(self.id, on), income_per_head)
+        band: CopayBand | None = band_for(
+            copay_bands(self.parameters.get("copay_bands"), on), income_per_head)
         return band
 
     def summary(self) -> dict[str, Any]:
@@ -223,7 +226,7 @@ def pack_from_data(data: dict[str, Any]) -> Pack:
             status_change_clause=data.get("status_change_clause") or "",
             caregiver_clause=data.get("caregiver_clause") or "",
             agreement_clause=data.get("agreement_clause") or "",
-            data=data)
+            data=data, parameters=dict(data.get("parameters") or {}))
     except KeyError as exc:
         raise Invalid("政策包缺少字段", field=str(exc), pack=data.get("id")) from None
 

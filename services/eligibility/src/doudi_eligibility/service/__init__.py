@@ -15,7 +15,7 @@ from doudi_common.db import Database
 from doudi_common.service_base import ServiceBase
 
 from doudi_eligibility.models import metadata
-from doudi_eligibility.packs import default_registry
+from doudi_eligibility.policy import default_registry
 from doudi_eligibility.service.applications import Applications
 from doudi_eligibility.service.calendar import Calendar
 from doudi_eligibility.service.decisions import Decisions

@@ -1,10 +1,11 @@
-"""Funding rules per jurisdiction, as data (policy is data).
+"""Funding's part of a jurisdiction's policy pack (doudi_contracts.policy, the
+``funding`` part and the shared ``parameters``), read into a ``FundingPack``.
 
-Amounts here are *configuration defaults*: the documents set the principle
-(a means-tested self-pay ratio, a county caregiver subsidy "与当地经济相适应",
-a per-head management fee, a subsidy per recorded service) but not the
-figures; each county sets its own. The figures below are illustrative defaults
-used until a county configures its own; every rule carries its clause.
+Amounts in the packs are *configuration defaults*: the documents set the
+principle (a means-tested self-pay ratio, a county caregiver subsidy
+"与当地经济相适应", a per-head management fee, a subsidy per recorded service)
+but not the figures; each county sets its own. Every rule carries its clause.
+Pure: built from data already read (``doudi_funding.policy`` reads it).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from doudi_common.errors import Invalid
+from doudi_common.ids import division_prefix
 from doudi_contracts.local_parameters import CopayBand, band_for, copay_bands
 
 
@@ -47,60 +50,55 @@ class FundingPack:
     integration_clause: str = ""
     integration_excess: str = ""
     clauses: dict[str, str] = field(default_factory=dict)
+    #: the pack's co-payment parameter with its dated versions (None: no family payment)
+    copay: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
-#: the reading chosen where luan-2021 §三(四)一 ("整合入住对象个人实际享受的……资金,按月
-#: 拨付至养护机构") and puyang-2020 §四(四) ("全部整合到集中照料机构集中使用") are silent
-EXCESS_TO_INSTITUTION = (
-    "个人补贴全额按月拨付养护机构；超出当月核算养护费用的部分一并拨付，由机构为本人集中使用"
-    "（文件未规定退还个人），在结算单和机构对账单中单列为“整合补贴超出核算费用部分”")
-
-PACKS: tuple[FundingPack, ...] = (
-    FundingPack("luan-2021", "1", ("3415",), self_pay_bands=copay_bands("luan-2021"),
-                integration_clause="luan-2021 §三(四)一",
-                integration_excess=EXCESS_TO_INSTITUTION,
-                clauses={"channels": "luan-2021 §三(四)", "self_pay": "luan-2021 §三(四)",
-                         "review": "luan-2021 §三(六)"}),
-    FundingPack("puyang-2020", "1", ("4109",),
-                caregiver_subsidy_monthly=Decimal("300.00"),
-                topup_sources=("cdpf", "civil_affairs", "poverty"),
-                integration_clause="puyang-2020 §四(四)",
-                integration_excess=EXCESS_TO_INSTITUTION,
-                clauses={"neighbor": "puyang-2020 §四(一) §五 §六",
-                         "centralized": "puyang-2020 §四(四) §六",
-                         "top_up": "puyang-2020 §六"}),
-    FundingPack("qingyunpu-2021", "1", ("360104",), pilot_fund_pays_services=True,
-                clauses={"service_subsidy": "qingyunpu-2021 §四(三)6",
-                         "special_account": "qingyunpu-2021 §六(二)"}),
-    FundingPack("lanzhou-2021", "1", ("6201",),
-                clauses={"service_subsidy": "lanzhou-2021 §四(二)3"}),
-    FundingPack("hangzhou-2024", "1", ("3301",),
-                management_fee_per_head_year=Decimal("1200.00"),
-                clauses={"management_fee": "hangzhou-2024 §五(二)"}),
-)
-
-#: counties under no pilot document settle by luan-2021's four channels
-DEFAULT_PACK = PACKS[0]
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value or "0")).quantize(Decimal("0.01"))
 
 
-def pack_for(division_code: str) -> FundingPack:
+def funding_pack_from(doc: dict[str, Any]) -> FundingPack:
+    """Funding's pack from a jurisdiction's policy pack (doudi_contracts.policy):
+    the header, the ``funding`` part and the ``parameters`` (co-payment bands)."""
+    part = doc.get("funding") or {}
+    copay = (doc.get("parameters") or {}).get("copay_bands")
+    integration = part.get("integration") or {}
+    try:
+        return FundingPack(
+            name=doc["id"], version=str(doc["version"]),
+            division_prefixes=(division_prefix(str(doc["jurisdiction"])),),
+            self_pay_bands=copay_bands(copay), copay=copay,
+            self_pay_exempt=tuple(part.get("self_pay_exempt") or ()),
+            caregiver_subsidy_monthly=_money(part.get("caregiver_subsidy_monthly")),
+            management_fee_per_head_year=_money(part.get("management_fee_per_head_year")),
+            hospital_free_days=part.get("hospital_free_days"),
+            topup_sources=tuple(part.get("topup_sources") or ()),
+            pilot_fund_pays_services=bool(part.get("pilot_fund_pays_services")),
+            integration_clause=integration.get("clause") or "",
+            integration_excess=integration.get("excess") or "",
+            clauses=dict(part.get("clauses") or {}))
+    except (KeyError, ArithmeticError) as exc:
+        raise Invalid("政策包资金部分有误", reason="bad_pack", pack=doc.get("id"),
+                      field=str(exc)) from None
+
+
+def pack_in(packs: tuple[FundingPack, ...], division_code: str) -> FundingPack:
+    """The pack whose territory holds ``division_code`` (longest prefix); counties
+    under no pilot document settle by the first pack (luan-2021's four channels)."""
     best: tuple[int, FundingPack] | None = None
-    for pack in PACKS:
+    for pack in packs:
         for prefix in pack.division_prefixes:
             if division_code.startswith(prefix) and (best is None or len(prefix) > best[0]):
                 best = (len(prefix), pack)
-    return best[1] if best else DEFAULT_PACK
-
-
-def pack_named(name: str) -> FundingPack | None:
-    return next((p for p in PACKS if p.name == name), None)
+    return best[1] if best else packs[0]
 
 
 def self_pay_ratio(pack: FundingPack, per_capita_income: Decimal,
                    on: date | None = None) -> tuple[Decimal, str]:
     """The ratio for a household's per-capita monthly income at the review on
     ``on`` (the bands in force then); 0 where the document asks no family payment."""
-    bands = copay_bands(pack.name, on) if pack.self_pay_bands else ()
+    bands = copay_bands(pack.copay, on) if pack.self_pay_bands else ()
     band = band_for(bands, per_capita_income)
     return (band.share, band.band) if band else (Decimal("0.00"), "no table")
 

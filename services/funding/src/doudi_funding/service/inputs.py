@@ -13,8 +13,9 @@ from doudi_common.money import to_fen
 
 from doudi_funding.domain import funds
 from doudi_funding.domain.days import check_month, next_month
-from doudi_funding.domain.packs import pack_for, pack_named, self_pay_ratio
+from doudi_funding.domain.packs import self_pay_ratio
 from doudi_funding.domain.settlement import NEIGHBOR
+from doudi_funding.policy import pack_for, pack_named
 from doudi_funding.schemas import county_arg, masked, parse_date, parse_money, parse_ratio, yuan
 from doudi_funding.store import cases as case_store
 from doudi_funding.store import reports

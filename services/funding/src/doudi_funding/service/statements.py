@@ -11,7 +11,8 @@ from doudi_common.paging import page_args
 
 from doudi_funding.domain import ledger as L
 from doudi_funding.domain.days import check_month
-from doudi_funding.domain.packs import pack_named, policy_of
+from doudi_funding.domain.packs import policy_of
+from doudi_funding.policy import pack_named
 from doudi_funding.schemas import county_arg, entry_reply, yuan
 from doudi_funding.store import ledger as ledger_store
 from doudi_funding.store import reports

@@ -21,7 +21,6 @@ from doudi_funding.domain.days import (
     month_bounds,
     prev_month,
 )
-from doudi_funding.domain.packs import pack_for
 from doudi_funding.domain.settlement import (
     CENTRALIZED,
     NEIGHBOR,
@@ -38,6 +37,7 @@ from doudi_funding.models import (
     person_subsidies,
     self_pay_ratios,
 )
+from doudi_funding.policy import pack_for
 
 
 class CaseFacts(NamedTuple):

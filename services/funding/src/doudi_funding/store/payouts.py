@@ -11,13 +11,13 @@ import sqlalchemy as sa
 from doudi_common.money import from_fen
 
 from doudi_funding.domain import ledger as L
-from doudi_funding.domain.packs import pack_for
 from doudi_funding.models import (
     ledger_entries,
     ledger_txns,
     payouts,
     service_lines,
 )
+from doudi_funding.policy import pack_for
 from doudi_funding.store.ledger import (
     balance,
     bulk_insert,

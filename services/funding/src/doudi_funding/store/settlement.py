@@ -29,7 +29,7 @@ from doudi_funding.domain.days import (
     month_bounds,
 )
 from doudi_funding.domain.fees import FeeCase, management_fees, monthly_share
-from doudi_funding.domain.packs import FundingPack, pack_for
+from doudi_funding.domain.packs import FundingPack
 from doudi_funding.domain.settlement import (
     CaseSplit,
     adjustment,
@@ -42,6 +42,7 @@ from doudi_funding.models import (
     ledger_entries,
     settlement_runs,
 )
+from doudi_funding.policy import pack_for
 from doudi_funding.store.facts import CaseFacts, load_facts
 from doudi_funding.store.ledger import (
     ENTRY_SQL,

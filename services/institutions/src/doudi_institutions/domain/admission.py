@@ -1,6 +1,7 @@
 """Admission to a care institution (puyang-2020 §四(四), hangzhou-2024 §三(一)): who
 may be admitted where, transfer consent, what an ended enrolment does to a
-placement.
+placement; and the duties a jurisdiction's pack sets on its institutions
+(puyang-2020 §四(三): a public-welfare post at a co-housing site).
 
 Pure: no I/O; the service gathers the facts and calls these."""
 
@@ -11,28 +12,69 @@ from datetime import date
 from typing import Any
 
 from doudi_common.errors import Conflict, Invalid
+from doudi_common.ids import division_prefix
 
 # -- admission (puyang-2020 §四(四), hangzhou-2024 §三(一)) ---------------------------
 
 
-#: Who keeps a person with an open infection out of centralised care, by the
-#: institution's jurisdiction (division-code prefix), and the clause that says
-#: so (issue 17 item 12). hangzhou-2024 §三(一) has the institutions take every
-#: tekun person who wants to come in (应收尽收) and lanzhou-2021 sets no such
-#: rule: there an infection does not refuse the admission.
-INFECTION_BLOCKS = {
-    "4109": "puyang-2020 §四(四)",       # 无传染疾病
-    "360104": "qingyunpu-2021 §四(三)2",  # 患有……传染病等疾病不宜集中供养
-    "3415": "luan-2021 §三(七)",          # 落实……各类传染病防控规定
-}
+@dataclass(frozen=True)
+class Clause:
+    clause: str
+    wording: str = ""
 
 
-def infection_clause(county_code: str) -> str | None:
+@dataclass(frozen=True)
+class CoHousingPost:
+    """puyang-2020 §四(三): a co-housing site with ``min_households`` or more
+    households gets ``posts`` public-welfare posts (公益岗), arranged by the
+    ``arranged_by`` level (the township)."""
+
+    min_households: int
+    posts: int
+    arranged_by: str
+    clause: str
+    wording: str = ""
+
+
+@dataclass(frozen=True)
+class InstitutionRules:
+    """Institutions' part of a jurisdiction's policy pack (doudi_contracts.policy)."""
+
+    pack: str
+    prefix: str
+    #: who keeps a person with an open infection out of centralised care here
+    #: (issue 17 item 12); None: hangzhou-2024 §三(一) 应收尽收, lanzhou sets no rule
+    infection_block: Clause | None = None
+    co_housing_post: CoHousingPost | None = None
+
+
+def rules_from(doc: dict[str, Any]) -> InstitutionRules:
+    """Build a jurisdiction's institution rules from its policy pack."""
+    part = doc.get("institutions") or {}
+    block = part.get("infection_block")
+    post = part.get("co_housing_post")
+    try:
+        return InstitutionRules(
+            pack=doc["id"], prefix=division_prefix(str(doc["jurisdiction"])),
+            infection_block=Clause(block["clause"], block.get("wording", "")) if block else None,
+            co_housing_post=CoHousingPost(
+                int(post["min_households"]), int(post["posts"]), post["arranged_by"],
+                post["clause"], post.get("wording", "")) if post else None)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Invalid("政策包机构部分有误", reason="bad_pack", pack=doc.get("id"),
+                      field=str(exc)) from None
+
+
+def rules_in(all_rules: tuple[InstitutionRules, ...], county_code: str
+             ) -> InstitutionRules | None:
+    """The rules of the jurisdiction whose territory holds ``county_code`` (longest prefix)."""
+    inside = [r for r in all_rules if county_code.startswith(r.prefix)]
+    return max(inside, key=lambda r: len(r.prefix)) if inside else None
+
+
+def infection_clause(rules: InstitutionRules | None) -> str | None:
     """The clause that keeps an infected person out here, or None."""
-    for prefix, clause in sorted(INFECTION_BLOCKS.items(), key=lambda kv: -len(kv[0])):
-        if county_code.startswith(prefix):
-            return clause
-    return None
+    return rules.infection_block.clause if rules and rules.infection_block else None
 
 
 @dataclass(frozen=True)
@@ -41,7 +83,8 @@ class AdmissionFacts:
     has_open_placement: bool
     infection_open: bool
     free_beds: int
-    county_code: str = ""
+    #: the clause that keeps an infected person out in the institution's jurisdiction
+    infection_block_clause: str | None = None
 
 
 def check_admission(facts: AdmissionFacts) -> None:
@@ -51,7 +94,7 @@ def check_admission(facts: AdmissionFacts) -> None:
                        status=facts.institution_status)
     if facts.has_open_placement:
         raise Conflict("该人员已在机构入住，不能重复入住", reason="already_placed")
-    clause = infection_clause(facts.county_code) if facts.infection_open else None
+    clause = facts.infection_block_clause if facts.infection_open else None
     if clause is not None:
         raise Conflict(f"该人员有未解除的传染病标记，暂不能集中入住（{clause}）",
                        reason="infection_open", clause=clause)
@@ -97,7 +140,30 @@ def check_other_institution(placement: dict[str, Any], target: dict[str, Any]) -
         raise Invalid("转出与转入机构不能相同", field="to_uscc", reason="same_institution")
 
 
-def admission_policy(division_code: str) -> dict[str, str | None]:
-    """Institutions' part of a jurisdiction's policy: the clause that keeps a
-    person with an open infection out of centralised care there (None: admitted)."""
-    return {"infection_block_clause": infection_clause(division_code)}
+def co_housing_post_duty(kind: str, households: int, posts: int,
+                         rules: InstitutionRules | None) -> dict[str, Any] | None:
+    """puyang-2020 §四(三) (the words are in the pack, `co_housing_post.wording`). For a
+    co-housing site (居村联养点) where the pack sets the duty: how many households
+    live there, how many posts are required and held, and whether the duty is
+    met; None for other institutions or where the document sets no such duty."""
+    rule = rules.co_housing_post if rules else None
+    if kind != "co_housing_site" or rule is None:
+        return None
+    required = rule.posts if households >= rule.min_households else 0
+    return {"households": households, "min_households": rule.min_households,
+            "required_posts": required, "posts": posts, "met": posts >= required,
+            "arranged_by": rule.arranged_by, "clause": rule.clause, "wording": rule.wording}
+
+
+def admission_policy(rules: InstitutionRules | None) -> dict[str, Any]:
+    """Institutions' part of a jurisdiction's policy: the clause (and words) that
+    keep a person with an open infection out of centralised care there (None:
+    admitted), and the co-housing sites' public-welfare post duty."""
+    block = rules.infection_block if rules else None
+    post = rules.co_housing_post if rules else None
+    return {"infection_block_clause": block.clause if block else None,
+            "infection_block_wording": block.wording if block else None,
+            "co_housing_post": None if post is None else {
+                "min_households": post.min_households, "posts": post.posts,
+                "arranged_by": post.arranged_by, "clause": post.clause,
+                "wording": post.wording}}

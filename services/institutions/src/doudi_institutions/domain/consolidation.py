@@ -144,14 +144,15 @@ def county_statistics(county: str, institutions: list[tuple[dict[str, Any], dict
     bed counts) and the centralised support rate of tekun people needing care."""
     beds_total = occupied = 0
     staff = {"nurses": 0, "carers": 0, "safety_officers": 0, "social_workers": 0,
-             "others": 0}
+             "others": 0, "public_welfare_posts": 0}
     below = tekun_homes = 0
     for inst, counts in institutions:
         beds_total += counts["capacity"]
         occupied += counts["occupied"]
         for key, col in (("nurses", "nurses"), ("carers", "carers"),
                          ("safety_officers", "safety_officers"),
-                         ("social_workers", "social_workers"), ("others", "other_staff")):
+                         ("social_workers", "social_workers"), ("others", "other_staff"),
+                         ("public_welfare_posts", "public_welfare_posts")):
             staff[key] += inst[col]
         if inst["kind"] == "tekun_home":
             tekun_homes += 1

@@ -64,13 +64,15 @@ class LicencesGradesStaff:
 
     @rpc
     def set_staff(self, uscc, nurses=0, carers=0, safety_officers=0, social_workers=0,
-                  others=0) -> dict:
+                  others=0, public_welfare_posts=0) -> dict:
         inst = self._institution(uscc, lock=True)
         counts = {"nurses": nurses, "carers": carers, "safety_officers": safety_officers,
-                  "social_workers": social_workers, "other_staff": others}
+                  "social_workers": social_workers, "other_staff": others,
+                  "public_welfare_posts": public_welfare_posts}
         registry_rules.check_staff_counts(counts)
         registry_store.update_institution(self.session, inst["id"], **counts)
         view = self._view(self._institution(uscc))
         residents = view["occupied"]
         return {"uscc": view["uscc"], "staff": view["staff"], "residents": residents,
-                "carers_per_resident": registry_rules.carers_per_resident(carers, residents)}
+                "carers_per_resident": registry_rules.carers_per_resident(carers, residents),
+                "co_housing_post": view["co_housing_post"]}

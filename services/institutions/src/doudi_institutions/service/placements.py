@@ -18,6 +18,7 @@ from doudi_common.logs import get_logger
 from doudi_common.money import money_str
 from doudi_common.persons import get_person
 
+from doudi_institutions import policy
 from doudi_institutions.domain import admission as admission_rules
 from doudi_institutions.domain import beds as beds_rules
 from doudi_institutions.domain import inputs as inputs_rules
@@ -64,14 +65,15 @@ class Placements:
         division_code = validate_division_code(division_code)
         placed = placements_store.open_placement_for(self.session, id_number) is not None
         infected = admissions_store.infection_open(self.session, id_number)
-        blocked = infected and admission_rules.infection_clause(inst["county_code"]) is not None
+        block_clause = admission_rules.infection_clause(policy.rules_for(inst["county_code"]))
+        blocked = infected and block_clause is not None
         bed = None
         if inst["status"] == "open" and not placed and not blocked:
             bed = self._free_bed(inst["id"], bed_no)
         admission_rules.check_admission(admission_rules.AdmissionFacts(
             institution_status=inst["status"], has_open_placement=placed,
             infection_open=infected, free_beds=1 if bed is not None else 0,
-            county_code=inst["county_code"]))
+            infection_block_clause=block_clause))
         price, _ = self._monthly_price(inst["id"], bed.room_type, care_level, day)
         pk = placements_store.insert_placement(
             self.session, care_level=care_level, admitted_on=day,
@@ -125,7 +127,7 @@ class Placements:
         code = str(division_code or "")
         if not code.isdigit() or len(code) != 6:
             raise Invalid("区划代码应为6位数字", field="division_code")
-        return admission_rules.admission_policy(code)
+        return admission_rules.admission_policy(policy.rules_for(code))
 
     @rpc
     def admit(self, id_number, uscc, admitted_on, care_level, care_mode="centralized",

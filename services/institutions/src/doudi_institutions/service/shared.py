@@ -12,6 +12,8 @@ from doudi_common.paging import page_args, page_of
 from doudi_common.queries import fetch_page
 from doudi_common.serialize import to_jsonable
 
+from doudi_institutions import policy
+from doudi_institutions.domain import admission as admission_rules
 from doudi_institutions.domain import registry as registry_rules
 from doudi_institutions.schemas import (
     institution_view,
@@ -38,6 +40,9 @@ class Shared:
         if inst["parent_id"]:
             parent = registry_store.institution_by_id(self.session, inst["parent_id"])["uscc"]
         extra = {**registry_store.bed_counts(self.session, inst["id"]), "parent_uscc": parent,
+                 "co_housing_post": admission_rules.co_housing_post_duty(
+                     inst["kind"], registry_store.households_at(self.session, inst["id"]),
+                     inst["public_welfare_posts"], policy.rules_for(inst["county_code"])),
                  "designation": registry_rules.designation_status(
                      licences_store.designations_newest_first(self.session, inst["uscc"]), today)}
         if full:

@@ -78,6 +78,17 @@ def bed_counts(session, inst_id: int) -> dict:
     return {"capacity": total, "occupied": occupied}
 
 
+def households_at(session, inst_id: int) -> int:
+    """Households living at a site: the rooms (dwellings) with an open placement —
+    a co-housing site gives each household its own dwelling (puyang-2020 §四(三)
+    每户平均2间住房), registered as one room."""
+    return session.execute(
+        sa.select(sa.func.count(sa.distinct(beds.c.room_id)))
+        .select_from(placements.join(beds, beds.c.id == placements.c.bed_id))
+        .where(placements.c.institution_id == inst_id, placements.c.status == "open")
+    ).scalar_one()
+
+
 def status_history_of(session, inst_id: int) -> list[dict]:
     return [dict(r._mapping) for r in session.execute(
         sa.select(status_history.c.status, status_history.c.on, status_history.c.reason)

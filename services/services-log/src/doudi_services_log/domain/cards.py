@@ -94,8 +94,10 @@ def check_can_issue(status: str) -> None:
         raise Conflict("服务卡已发放，请使用变更", reason="already_issued", status=status)
 
 
-def issuing_jurisdiction(division_code: str) -> catalogue.Jurisdiction:
-    jurisdiction = catalogue.jurisdiction_for(division_code)
+def issuing_jurisdiction(division_code: str, jurisdiction: catalogue.Jurisdiction | None
+                         ) -> catalogue.Jurisdiction:
+    """The catalogue a card is issued under (the one whose territory holds the
+    person's division), or ``Invalid`` where there is none."""
     if jurisdiction is None:
         raise Invalid(f"该地区（{division_code}）没有服务项目目录", reason="unknown_jurisdiction")
     return jurisdiction

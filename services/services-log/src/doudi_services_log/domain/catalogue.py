@@ -1,4 +1,6 @@
-"""Service item catalogues per jurisdiction (policy as data, with clauses).
+"""Service item catalogues per jurisdiction: the ``services`` part of each
+policy pack (doudi_contracts.policy), read into ``Jurisdiction``s by
+``doudi_services_log.policy``. Pure: built from data already read.
 
 * qingyunpu-2021 §四(三): 18 items in three categories — daily care 7
   (§四(三)1, government purchase of services), health care 6 (§四(三)2, by a
@@ -21,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from doudi_common.errors import Invalid
+from doudi_common.ids import division_prefix
 from doudi_common.money import to_money
 
 UNITS = ("visit", "hour", "meal")
@@ -48,63 +51,40 @@ class Jurisdiction:
     transfer_relations: tuple[str, ...] = ()
 
 
-_Q1, _Q2, _Q3 = "qingyunpu-2021 §四(三)1", "qingyunpu-2021 §四(三)2", "qingyunpu-2021 §四(三)3"
-QINGYUNPU = Jurisdiction("360104", "qingyunpu-2021", "南昌市青云谱区", (
-    Item("meals", "供餐送餐服务", "daily_care", "meal", True, _Q1),
-    Item("home_care", "居家照料服务", "daily_care", "hour", True, _Q1),
-    Item("day_care", "日间托管服务", "daily_care", "visit", True, _Q1),
-    Item("cleaning", "清洁卫生服务", "daily_care", "hour", True, _Q1),
-    Item("shopping", "买菜购物服务", "daily_care", "visit", True, _Q1),
-    Item("appliance_repair", "家电维修服务", "daily_care", "visit", True, _Q1),
-    Item("personal_care", "个人护理服务", "daily_care", "hour", True, _Q1),
-    Item("family_sickbed", "家庭病床服务", "health_care", "visit", True, _Q2),
-    Item("medical_nursing", "医疗护理服务", "health_care", "hour", True, _Q2),
-    Item("medical_escort", "送医看病服务", "health_care", "visit", True, _Q2),
-    Item("rehabilitation", "康复服务", "health_care", "hour", True, _Q2),
-    Item("medicine_delivery", "送药服务", "health_care", "visit", True, _Q2),
-    Item("counselling", "心理疏导服务", "health_care", "hour", True, _Q2),
-    Item("information", "信息咨询服务", "capability", "visit", False, _Q3),
-    Item("skills", "能力提升服务", "capability", "hour", False, _Q3),
-    Item("social_integration", "社会融入服务", "capability", "visit", False, _Q3),
-    Item("health_talk", "健康讲座服务", "capability", "visit", False, _Q3),
-    Item("community_clinic", "社区义诊服务", "capability", "visit", False, _Q3),
-))
-
-_L = "lanzhou-2021 §四(三)1"
-LANZHOU = Jurisdiction("620100", "lanzhou-2021", "兰州市", (
-    Item("meals", "助餐", "home_service", "meal", True, _L),
-    Item("cleaning", "助洁", "home_service", "hour", True, _L),
-    Item("walking_help", "助行", "home_service", "hour", True, _L),
-    Item("bathing", "助浴", "home_service", "visit", True, _L),
-    Item("medical_escort", "助医", "home_service", "visit", True, _L),
-    Item("rehabilitation", "康复", "home_service", "hour", True, _L),
-    Item("personal_care", "护理", "home_service", "hour", True, _L),
-), time_bank=True,
-    # lanzhou-2021 §四(五)3 leaves the exchange rules to the counties ("按照一定的规则");
-    # this pack lets stored time pass to close family, the common local rule.
-    transfer_relations=("spouse", "parent", "child", "sibling", "grandparent", "grandchild"))
-
-JURISDICTIONS: dict[str, Jurisdiction] = {j.code: j for j in (QINGYUNPU, LANZHOU)}
+def jurisdiction_from(doc: dict[str, Any]) -> Jurisdiction | None:
+    """The catalogue of a jurisdiction's policy pack (doudi_contracts.policy, its
+    ``services`` part), or None where the document lists no service items."""
+    part = doc.get("services") or {}
+    if not part.get("items"):
+        return None
+    try:
+        items = tuple(Item(i["code"], i["name"], i["category"], i["unit"],
+                           bool(i["paid_per_record"]), i["clause"]) for i in part["items"])
+    except KeyError as exc:
+        raise Invalid("政策包服务项目缺少字段", reason="bad_pack", pack=doc.get("id"),
+                      field=str(exc)) from None
+    bad = [i.code for i in items if i.unit not in UNITS or i.category not in CATEGORIES]
+    if bad or len({i.code for i in items}) != len(items):
+        raise Invalid("政策包服务项目有误", reason="bad_pack", pack=doc.get("id"), items=bad)
+    bank = part.get("time_bank")
+    return Jurisdiction(str(doc["jurisdiction"]), doc["id"], part.get("name") or doc["title"],
+                        items, time_bank=bank is not None,
+                        transfer_relations=tuple((bank or {}).get("transfer_relations") or ()))
 
 
-def _prefix(code: str) -> str:
-    while len(code) == 6 and code.endswith("00"):
-        code = code[:-2]
-    return code
-
-
-def jurisdiction_for(division_code: str) -> Jurisdiction | None:
+def territory_of(jurisdictions: dict[str, Jurisdiction], division_code: str
+                 ) -> Jurisdiction | None:
     """The jurisdiction whose territory contains ``division_code`` (longest prefix)."""
     best = None
-    for j in JURISDICTIONS.values():
-        if division_code.startswith(_prefix(j.code)) and (
-                best is None or len(_prefix(j.code)) > len(_prefix(best.code))):
+    for j in jurisdictions.values():
+        if division_code.startswith(division_prefix(j.code)) and (
+                best is None or len(division_prefix(j.code)) > len(division_prefix(best.code))):
             best = j
     return best
 
 
-def require_jurisdiction(code: str) -> Jurisdiction:
-    j = JURISDICTIONS.get(code)
+def known(jurisdictions: dict[str, Jurisdiction], code: str) -> Jurisdiction:
+    j = jurisdictions.get(code)
     if j is None:
         raise Invalid(f"没有该地区的服务项目目录：{code}", reason="unknown_jurisdiction",
                       jurisdiction=code)

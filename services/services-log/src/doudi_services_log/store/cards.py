@@ -18,6 +18,7 @@ from doudi_common.ids import (
 )
 from doudi_common.paging import offset_of, page_args
 
+from doudi_services_log import policy
 from doudi_services_log.domain import cards as cards_rules
 from doudi_services_log.domain import catalogue
 from doudi_services_log.domain.records import (
@@ -88,7 +89,7 @@ def _item_info(j, code, times):
 
 
 def _dump_card_row(row, items: dict, providers: list, died, name) -> dict:
-    j = catalogue.JURISDICTIONS.get(row.jurisdiction) if row.jurisdiction else None
+    j = policy.JURISDICTIONS.get(row.jurisdiction) if row.jurisdiction else None
     return {"id_number": row.id_number, "id_number_masked": mask_id_number(row.id_number),
             "name": row.name or name, "division_code": row.division_code,
             "service_no": row.service_no, "status": row.status, "care_mode": row.care_mode,
@@ -147,7 +148,7 @@ def open_card(session, now, *, id_number: str, division_code: str, care_mode: st
               enrolment_id: str | None, by: str, detail: dict | None = None) -> None:
     """A pending card from an enrolment (needs assessment to follow)."""
     row = card_row(session, id_number, lock=True)
-    j = catalogue.jurisdiction_for(division_code)
+    j = policy.jurisdiction_for(division_code)
     if row is None:
         session.execute(sa.insert(cards).values(
             id_number=id_number, name=person_name(session, id_number),
@@ -197,7 +198,8 @@ def issue_card(session, now, *, id_number, items, providers, assessed_on, by,
         row = card_row(session, id_number, lock=True)
     else:
         cards_rules.check_can_issue(row.status)
-    j = cards_rules.issuing_jurisdiction(row.division_code)
+    j = cards_rules.issuing_jurisdiction(row.division_code,
+                                         policy.jurisdiction_for(row.division_code))
     _set_items(session, id_number, j, items)
     _set_providers(session, id_number, j, providers)
     service_no = row.service_no
@@ -220,7 +222,7 @@ def change_card(session, now, *, id_number, reason, by, items=None, providers=No
     by, reason = require_text(by, "by", 100), require_text(reason, "reason", 500)
     row = require_card(session, id_number)
     cards_rules.check_can_change(row.status)
-    j = catalogue.require_jurisdiction(row.jurisdiction)
+    j = policy.require_jurisdiction(row.jurisdiction)
     if items is not None:
         _set_items(session, id_number, j, items)
     if providers is not None:

@@ -11,6 +11,7 @@ from doudi_common.ids import (
     validate_division_code,
 )
 
+from doudi_services_log import policy
 from doudi_services_log.domain import catalogue
 from doudi_services_log.models import (
     service_items,
@@ -34,16 +35,16 @@ def dump_item(j: catalogue.Jurisdiction, item: catalogue.Item, price) -> dict:
 
 def list_items(session, division_code: str | None, jurisdiction: str | None) -> list[dict]:
     if jurisdiction is not None:
-        chosen = [catalogue.require_jurisdiction(jurisdiction)]
+        chosen = [policy.require_jurisdiction(jurisdiction)]
     elif division_code:
         # a division inside a jurisdiction gets its catalogue; a wider one (a
         # province, the whole country) every catalogue within it
         code = validate_division_code(division_code)
-        inside = catalogue.jurisdiction_for(code)
-        chosen = [j for j in catalogue.JURISDICTIONS.values()
+        inside = policy.jurisdiction_for(code)
+        chosen = [j for j in policy.JURISDICTIONS.values()
                   if j is inside or division_within(j.code, code)]
     else:
-        chosen = list(catalogue.JURISDICTIONS.values())
+        chosen = list(policy.JURISDICTIONS.values())
     out = []
     for j in chosen:
         p = prices(session, j.code)
@@ -52,7 +53,7 @@ def list_items(session, division_code: str | None, jurisdiction: str | None) -> 
 
 
 def set_item_price(session, now, jurisdiction: str, code: str, unit_price, by: str) -> dict:
-    j = catalogue.require_jurisdiction(jurisdiction)
+    j = policy.require_jurisdiction(jurisdiction)
     item = catalogue.item_of(j, code)
     by = require_text(by, "by", 100)
     price = catalogue.unit_price(unit_price)

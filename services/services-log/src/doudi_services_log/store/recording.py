@@ -14,6 +14,7 @@ from doudi_common.ids import (
     validate_id_number,
 )
 
+from doudi_services_log import policy
 from doudi_services_log.domain import catalogue
 from doudi_services_log.domain import closes as close_rules
 from doudi_services_log.domain import records as record_rules
@@ -283,7 +284,7 @@ def _prepare(uow, now: datetime, payload: Any, ctx: RecordingContext, *, correct
     row, card = ctx.card(id_number)
     check_against_card(card, id_number=id_number, item=item, provider=provider, times=times,
                        now=now, date_of_death=ctx.death(id_number))
-    j = catalogue.require_jurisdiction(row.jurisdiction)
+    j = policy.require_jurisdiction(row.jurisdiction)
     spec = catalogue.item_of(j, item)
     quantity = quantity_for(spec.unit, times.minutes, payload.get("quantity"))
     price = ctx.price(j.code, item) if spec.paid_per_record else None

@@ -16,7 +16,7 @@ from doudi_common.ids import (
     validate_uscc,
 )
 
-from doudi_services_log.domain import catalogue
+from doudi_services_log import policy
 from doudi_services_log.domain import records as record_rules
 from doudi_services_log.models import (
     records,
@@ -78,7 +78,7 @@ def _credit_volunteer(session, now, row, by: str) -> None:
     if row.provider_kind != "volunteer" or row.provider_id_number is None:
         return
     card = card_row(session, row.id_number)
-    j = catalogue.JURISDICTIONS.get(card.jurisdiction) if card is not None else None
+    j = policy.JURISDICTIONS.get(card.jurisdiction) if card is not None else None
     if j is None or not j.time_bank:
         return
     move_time(session, now, row.provider_id_number, row.minutes, "credit", by,

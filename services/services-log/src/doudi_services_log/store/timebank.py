@@ -9,6 +9,7 @@ from doudi_common.ids import (
     validate_id_number,
 )
 
+from doudi_services_log import policy
 from doudi_services_log.domain import catalogue, timebank
 from doudi_services_log.models import (
     cards,
@@ -81,8 +82,8 @@ def _volunteer_jurisdiction(session, id_number: str) -> catalogue.Jurisdiction |
     if jur is None:
         division = session.execute(sa.select(person_directory.c.division_code).where(
             person_directory.c.id_number == id_number)).scalar()
-        return catalogue.jurisdiction_for(division) if division else None
-    return catalogue.JURISDICTIONS.get(jur)
+        return policy.jurisdiction_for(division) if division else None
+    return policy.JURISDICTIONS.get(jur)
 
 
 def transfer_time(session, now, *, from_id_number, to_id_number, minutes, relation, by) -> dict:
