@@ -15,7 +15,7 @@ run: setup
 	@SIMULATE="$(SIMULATE)" scripts/run.sh
 
 test: setup portal
-	@scripts/ensure-infra.sh --postgres --chromium
+	@scripts/ensure-infra.sh --postgres --redis --chromium
 	$(UV) run pytest
 
 # the staff portal's build (portal/dist), when its sources changed

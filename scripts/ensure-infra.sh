@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
-# Make sure RabbitMQ (with its management API) — and, with --postgres, PostgreSQL —
+# Make sure RabbitMQ (with its management API) — and, with --postgres, PostgreSQL, with
+# --redis, Redis —
 # answer on localhost; with --chromium, that Debian's Chromium is installed (the
 # portal's browser tests drive it; no tool ever downloads a browser of its own). Starts locally installed servers that are stopped; otherwise
 # stops with a message saying how to get one. Used by `make run`, `make test`, .ci/run.
 set -euo pipefail
 
 want_pg=0
+want_redis=0
 want_chromium=0
 for arg in "$@"; do
   case "$arg" in
     --postgres) want_pg=1 ;;
+    --redis) want_redis=1 ;;
     --chromium) want_chromium=1 ;;
   esac
 done
@@ -62,6 +65,19 @@ if [[ $want_pg == 1 ]] && ! port_open 5432; then
     wait_port 5432 60 || { echo "ensure-infra: PostgreSQL did not come up on :5432" >&2; exit 1; }
   else
     echo "ensure-infra: PostgreSQL is not reachable on 127.0.0.1:5432 (apt-get install postgresql)" >&2
+    exit 1
+  fi
+fi
+
+# Redis: the gateway's shared login rate limit (DOUDI_RATE_LIMIT_STORAGE) in the tests
+if [[ $want_redis == 1 ]] && ! port_open 6379; then
+  if command -v redis-server >/dev/null 2>&1; then
+    echo "ensure-infra: starting the local Redis"
+    if [[ -f /etc/redis/redis.conf ]]; then redis-server /etc/redis/redis.conf --daemonize yes >/dev/null || true
+    else redis-server --daemonize yes --bind 127.0.0.1 --port 6379 >/dev/null || true; fi
+    wait_port 6379 30 || { echo "ensure-infra: Redis did not come up on :6379" >&2; exit 1; }
+  else
+    echo "ensure-infra: Redis is not reachable on 127.0.0.1:6379 (apt-get install redis-server)" >&2
     exit 1
   fi
 fi

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import jwt
 import pytest
-from doudi_gateway.app import DEV_JWT_SECRET, create_app, jwt_secret
+from doudi_gateway.app import DEV_JWT_SECRET, audit_key, create_app, jwt_secret, signing_keys
 
 from gateway.tests.conftest import JWT_SECRET, bearer, gateway_test_config
 
@@ -129,12 +129,94 @@ def test_first_start_creates_admin_from_env(tmp_path, monkeypatch):
 
 
 def test_signing_key_is_required_outside_development(monkeypatch):
-    monkeypatch.delenv("DOUDI_JWT_SECRET", raising=False)
+    for name in ("DOUDI_JWT_SECRET", "DOUDI_JWT_KEYS", "DOUDI_AUDIT_KEY"):
+        monkeypatch.delenv(name, raising=False)
     with pytest.raises(RuntimeError):
-        jwt_secret({"ENVIRONMENT": "production"})
-    assert jwt_secret({"ENVIRONMENT": "development"}) == DEV_JWT_SECRET
+        signing_keys({"ENVIRONMENT": "production"})
+    assert signing_keys({"ENVIRONMENT": "development"}).signing == DEV_JWT_SECRET
     with pytest.raises(RuntimeError):
         jwt_secret({"JWT_SECRET": "short", "ENVIRONMENT": "production"})
+    with pytest.raises(RuntimeError, match="too short"):
+        signing_keys({"JWT_KEYS": "k1:short", "ENVIRONMENT": "production"})
+    with pytest.raises(RuntimeError, match="kid:secret"):
+        signing_keys({"JWT_KEYS": "no-separator-here-at-all", "ENVIRONMENT": "production"})
+    with pytest.raises(RuntimeError, match="not in"):
+        signing_keys({"JWT_KEYS": K1, "JWT_KID": "k9", "ENVIRONMENT": "production"})
+    # with a key set, the audit key is its own: refused when missing
+    with pytest.raises(RuntimeError, match="DOUDI_AUDIT_KEY"):
+        audit_key({"ENVIRONMENT": "production"}, signing_keys({"JWT_KEYS": K1}))
+
+
+K1 = "k1:first-signing-key-0123456789"
+K2 = "k2:second-signing-key-9876543210"
+AUDIT = "audit-subject-key-0123456789abcdef"
+
+
+def _login_token(app) -> str:
+    from doudi_common.errors import NotFound
+
+    store = app.extensions["doudi_store"]
+    try:
+        store.get_user("rotator")
+    except NotFound:
+        store.add_user("rotator", "password-123", "county_officer", "341502")
+    resp = login(app.test_client(), "rotator", "password-123")
+    assert resp.status_code == 200, resp.get_json()
+    return resp.get_json()["access_token"]
+
+
+def _me(app, token) -> int:
+    return app.test_client().get("/api/v1/me", headers=bearer(token)).status_code
+
+
+def test_a_signing_key_is_rotated_with_no_downtime(make_gateway):
+    """Tokens carry the kid of the key that signed them; while the old key stays
+    in the set its tokens keep working, new tokens use the new key, and once the
+    old key is removed its tokens are refused. The audit subject of a person and
+    the person links do not change with the token keys (their own key)."""
+    pyjwt = jwt
+    from doudi_gateway.observe import subject_of
+
+    before = make_gateway(JWT_SECRET=None, JWT_KEYS=K1, AUDIT_KEY=AUDIT)
+    old = _login_token(before)
+    assert pyjwt.get_unverified_header(old)["kid"] == "k1"
+    with before.test_request_context():
+        subject = subject_of("110101199003074514")
+        link = before.extensions["doudi_person_refs"].seal("110101199003074514")
+
+    during = make_gateway(JWT_SECRET=None, JWT_KEYS=f"{K1},{K2}", JWT_KID="k2",
+                          AUDIT_KEY=AUDIT)
+    new = _login_token(during)
+    assert pyjwt.get_unverified_header(new)["kid"] == "k2"
+    assert _me(during, old) == 200 and _me(during, new) == 200
+
+    after = make_gateway(JWT_SECRET=None, JWT_KEYS=K2, AUDIT_KEY=AUDIT)
+    assert _me(after, new) == 200
+    assert _me(after, old) == 401  # its key was removed
+    with after.test_request_context():
+        assert subject_of("110101199003074514") == subject
+        assert after.extensions["doudi_person_refs"].open(link) == "110101199003074514"
+
+
+def test_a_token_with_an_unknown_kid_or_none_is_refused_unless_a_legacy_key_verifies(
+        make_gateway):
+    pyjwt = jwt
+
+    app = make_gateway(JWT_SECRET=None, JWT_KEYS=K1, AUDIT_KEY=AUDIT)
+    token = _login_token(app)
+    claims = pyjwt.decode(token, K1.split(":", 1)[1], algorithms=["HS256"])
+    forged = pyjwt.encode(claims, "an-attackers-key-0123456789", algorithm="HS256",
+                          headers={"kid": "k1"})
+    unknown = pyjwt.encode(claims, "whatever-key-0123456789", algorithm="HS256",
+                           headers={"kid": "k7"})
+    no_kid = pyjwt.encode(claims, K1.split(":", 1)[1], algorithm="HS256")
+    assert [_me(app, t) for t in (forged, unknown, no_kid)] == [401, 401, 401]
+    # a deployment moving from the single JWT_SECRET to a key set: tokens issued
+    # before (no kid) verify with that secret while it stays configured
+    legacy = make_gateway(JWT_KEYS=K1, AUDIT_KEY=AUDIT)  # JWT_SECRET still set
+    before = pyjwt.encode(claims, JWT_SECRET, algorithm="HS256")
+    assert _me(legacy, before) == 200 and _me(legacy, no_kid) == 401
+    assert pyjwt.get_unverified_header(_login_token(legacy))["kid"] == "k1"
 
 
 def test_cli_adds_resets_disables(tmp_path, monkeypatch, capsys):
@@ -228,3 +310,15 @@ def test_docs_and_openapi_are_public_and_describe_security(make_gateway):
     assert person["401"]["content"]["application/problem+json"]["schema"]["$ref"] \
         == "#/components/schemas/Problem"
     assert "403" in person and "404" in person and "503" in person and "504" in person
+
+
+def test_with_its_storage_down_the_limit_lets_logins_through_and_counts_it(make_gateway):
+    app = make_gateway(RATE_LIMIT_STORAGE="redis://127.0.0.1:1/0", LOGIN_RATE_LIMIT=2)
+    from doudi_gateway.auth import RATE_LIMIT_ERRORS
+
+    before = RATE_LIMIT_ERRORS._value.get()
+    client = app.test_client()
+    statuses = [client.post("/api/v1/auth/token", json={
+        "username": "nobody", "password": "wrong"}).status_code for _ in range(4)]
+    assert statuses == [401] * 4
+    assert RATE_LIMIT_ERRORS._value.get() == before + 4

@@ -14,7 +14,7 @@ from flask import Flask
 from flask_smorest import Api
 
 from doudi_gateway import auth, docs_pages, observe, ops, portal
-from doudi_gateway.auth import RateLimiter
+from doudi_gateway.auth import KeySet, RateLimiter
 from doudi_gateway.person_refs import PersonRefs
 from doudi_gateway.problems import register_problem_handlers
 from doudi_gateway.rpc import RpcClient
@@ -40,19 +40,59 @@ def _default_config_path() -> str:
     return str(repo_root() / "gateway" / "config.yaml")
 
 
-def jwt_secret(config: dict) -> str:
-    """The signing key: ``JWT_SECRET`` (``DOUDI_JWT_SECRET``); a fixed development
-    key only when ``ENVIRONMENT`` (``DOUDI_ENV``) is ``development``."""
+def jwt_secret(config: dict) -> str | None:
+    """The single signing key of ``JWT_SECRET`` (``DOUDI_JWT_SECRET``), checked;
+    None when unset."""
     secret = config.get("JWT_SECRET") or os.environ.get("DOUDI_JWT_SECRET")
-    if secret:
-        if len(str(secret)) < 16 and str(config.get("ENVIRONMENT")) != "development":
-            raise RuntimeError("DOUDI_JWT_SECRET is too short (at least 16 characters)")
-        return str(secret)
-    if str(config.get("ENVIRONMENT", "")).lower() == "development":
+    if secret and len(str(secret)) < 16 and str(config.get("ENVIRONMENT")) != "development":
+        raise RuntimeError("DOUDI_JWT_SECRET is too short (at least 16 characters)")
+    return str(secret) if secret else None
+
+
+def _development(config: dict) -> bool:
+    return str(config.get("ENVIRONMENT", "")).lower() == "development"
+
+
+def signing_keys(config: dict) -> KeySet:
+    """The token keys: ``JWT_KEYS`` (``DOUDI_JWT_KEYS``, ``kid:secret,kid:secret``)
+    with ``JWT_KID`` (``DOUDI_JWT_KID``, default the first) signing and every one
+    verifying — a key is rotated by adding the new one, making it current, and
+    removing the old one once its tokens have expired. ``JWT_SECRET`` alone is one
+    key (kid ``default``); beside ``JWT_KEYS`` it verifies tokens that carry no kid.
+    A fixed development key only when ``ENVIRONMENT`` is ``development``."""
+    legacy = jwt_secret(config)
+    listed = str(config.get("JWT_KEYS") or os.environ.get("DOUDI_JWT_KEYS") or "").strip()
+    if listed:
+        keys = KeySet.parse(listed, str(config.get("JWT_KID") or "").strip() or None,
+                            legacy=legacy)
+        if not _development(config) and any(len(k) < 16 for k in keys.keys.values()):
+            raise RuntimeError("a key in DOUDI_JWT_KEYS is too short (at least 16 characters)")
+        return keys
+    if legacy:
+        return KeySet({"default": legacy}, "default", legacy=legacy)
+    if _development(config):
         log.warning("using the development JWT signing key (DOUDI_ENV=development)")
-        return DEV_JWT_SECRET
-    raise RuntimeError("DOUDI_JWT_SECRET is not set (set DOUDI_ENV=development for a "
-                       "development key; `doudi-gateway` generates one per run)")
+        return KeySet({"dev": DEV_JWT_SECRET}, "dev", legacy=DEV_JWT_SECRET)
+    raise RuntimeError("DOUDI_JWT_SECRET (or DOUDI_JWT_KEYS) is not set (set DOUDI_ENV="
+                       "development for a development key; `doudi-gateway` generates one "
+                       "per run)")
+
+
+def audit_key(config: dict, keys: KeySet) -> str:
+    """The key of the audit trail's subject hashes and the person links: its own
+    ``AUDIT_KEY`` (``DOUDI_AUDIT_KEY``), so that rotating the token keys keeps the
+    link between audit entries and persons. Unset, it is the single
+    ``JWT_SECRET`` (what it was before the two were separated); beside
+    ``JWT_KEYS`` it must be set."""
+    key = config.get("AUDIT_KEY") or os.environ.get("DOUDI_AUDIT_KEY")
+    if key:
+        if len(str(key)) < 16 and not _development(config):
+            raise RuntimeError("DOUDI_AUDIT_KEY is too short (at least 16 characters)")
+        return str(key)
+    if keys.legacy:
+        return keys.legacy
+    raise RuntimeError("DOUDI_AUDIT_KEY is not set: with DOUDI_JWT_KEYS the audit-subject "
+                       "key is its own (rotating token keys must not change it)")
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -83,15 +123,19 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     preload_regions()  # ID-number checks: the address-code table, before threads race for it
     app.extensions["doudi_rpc"] = RpcClient(config, timeout=float(config.get("RPC_TIMEOUT", 10)))
-    app.extensions["doudi_jwt_secret"] = jwt_secret(config)
-    app.extensions["doudi_person_refs"] = PersonRefs(app.extensions["doudi_jwt_secret"])
+    keys = signing_keys(config)
+    app.extensions["doudi_jwt_keys"] = keys
+    app.extensions["doudi_audit_key"] = audit_key(config, keys)
+    app.extensions["doudi_person_refs"] = PersonRefs(app.extensions["doudi_audit_key"])
     store = store_from_config(config)
     if str(config.get("AUTO_MIGRATE", True)).lower() in ("1", "true", "yes", "on"):
         store.migrate()
         store.ensure_admin(config.get("ADMIN_PASSWORD") or admin_password_from_env())
     app.extensions["doudi_store"] = store
     app.extensions["doudi_login_limiter"] = RateLimiter(
-        int(config.get("LOGIN_RATE_LIMIT", 10)), float(config.get("LOGIN_RATE_WINDOW", 60)))
+        int(config.get("LOGIN_RATE_LIMIT", 10)), float(config.get("LOGIN_RATE_WINDOW", 60)),
+        storage_uri=str(config.get("RATE_LIMIT_STORAGE") or "memory://"),
+        namespace=str(config.get("RATE_LIMIT_NAMESPACE") or "doudi-login"))
 
     observe.install(app)            # request id first, so even a 401 carries one
     app.before_request(auth.authenticate_request)

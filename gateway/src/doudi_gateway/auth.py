@@ -2,28 +2,31 @@
 per-request permission check.
 
 * ``POST /api/v1/auth/token`` {username, password} → access token (HS256 JWT,
-  ``ACCESS_TTL`` seconds) + one-use refresh token (``REFRESH_TTL``).
+  ``ACCESS_TTL`` seconds) + one-use refresh token (``REFRESH_TTL``), signed with
+  the current key and carrying its ``kid``; every key of the set verifies, so a
+  key is rotated with no downtime (``KeySet``).
 * ``POST /api/v1/auth/refresh`` {refresh_token} → a new pair; the old refresh
   token is spent.
 * After ``LOCKOUT_FAILURES`` wrong passwords an account is locked for
   ``LOCKOUT_SECONDS`` (423 with ``Retry-After``). The token endpoint is rate
-  limited per client address (429).
+  limited per client address (429), in one window for the whole deployment
+  when ``RATE_LIMIT_STORAGE`` is Redis.
 * Every other ``/api/v1`` endpoint needs ``Authorization: Bearer <token>`` (401
   otherwise); a token dies with its user's password reset or disabling.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
+from doudi_common.logs import get_logger
 from flask import current_app, g, request
 from marshmallow import Schema, fields, validate
+from prometheus_client import Counter
 
 from doudi_gateway.blueprint import Blueprint
 from doudi_gateway.bodies import body_problem
@@ -44,6 +47,12 @@ PUBLIC_ENDPOINTS = {"auth.token", "auth.refresh", "api-docs.openapi_json",
                     "portal.asset"}
 
 ALGORITHM = "HS256"
+
+log = get_logger(__name__)
+
+RATE_LIMIT_ERRORS = Counter(
+    "doudi_gateway_rate_limit_storage_errors_total",
+    "Login attempts let through because the rate limit's shared storage failed")
 
 
 @dataclass(frozen=True)
@@ -84,27 +93,81 @@ class TokenReplySchema(Schema):
 
 
 class RateLimiter:
-    """A sliding window per key (client address), in process memory."""
+    """A sliding window per key (client address) over the ``limits`` library's
+    storage: ``memory://`` (the default: one process) or ``redis://host:port/db``
+    — one window for every worker and pod of the deployment. Should the shared
+    storage fail, the attempt is let through and the failure logged and counted
+    (the lockout in the database still guards each account)."""
 
-    def __init__(self, limit: int, window: float):
+    def __init__(self, limit: int, window: float, storage_uri: str = "memory://",
+                 namespace: str = "doudi-login"):
+        from limits import RateLimitItemPerSecond, storage, strategies
+
         self.limit, self.window = limit, window
-        self._hits: dict[str, deque] = {}
-        self._lock = threading.Lock()
+        self.storage_uri = storage_uri
+        self._item = RateLimitItemPerSecond(limit, max(1, int(window)), namespace=namespace)
+        self._limiter = strategies.MovingWindowRateLimiter(
+            storage.storage_from_string(storage_uri))
 
     def hit(self, key: str) -> float | None:
         """None if allowed, else seconds until the next attempt may pass."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= self.limit:
-                return hits[0] + self.window - now
-            hits.append(now)
-            if len(self._hits) > 10000:  # forget idle clients
-                for k in [k for k, v in self._hits.items() if not v]:
-                    del self._hits[k]
+        try:
+            if self._limiter.hit(self._item, key):
+                return None
+            reset = self._limiter.get_window_stats(self._item, key).reset_time
+        except Exception as exc:  # noqa: BLE001 - a storage outage must not stop logins
+            log.warning("login rate limit storage unavailable; attempt let through",
+                        storage=_redacted(self.storage_uri), error=type(exc).__name__)
+            RATE_LIMIT_ERRORS.inc()
             return None
+        return max(0.0, reset - time.time())
+
+
+def _redacted(uri: str) -> str:
+    """A storage URI without its password."""
+    head, sep, tail = uri.rpartition("@")
+    return f"{head.split('://')[0]}://***@{tail}" if sep else uri
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """Token keys by key id: ``current`` signs (its kid in the token's header),
+    every one verifies; ``legacy`` verifies tokens that carry no kid (issued
+    before kids) — and is, for continuity, the audit key when none is set."""
+
+    keys: dict[str, str]
+    current: str
+    legacy: str | None = None
+
+    @classmethod
+    def parse(cls, listed: str, current: str | None, legacy: str | None = None) -> KeySet:
+        keys: dict[str, str] = {}
+        for entry in (e.strip() for e in listed.split(",") if e.strip()):
+            kid, sep, secret = entry.partition(":")
+            if not sep or not kid.strip() or not secret.strip():
+                raise RuntimeError("DOUDI_JWT_KEYS: each key is kid:secret")
+            if kid.strip() in keys:
+                raise RuntimeError(f"DOUDI_JWT_KEYS: key id {kid.strip()} twice")
+            keys[kid.strip()] = secret.strip()
+        chosen = current or next(iter(keys))
+        if chosen not in keys:
+            raise RuntimeError(f"DOUDI_JWT_KID {chosen} is not in DOUDI_JWT_KEYS")
+        return cls(keys, chosen, legacy)
+
+    @property
+    def signing(self) -> str:
+        return self.keys[self.current]
+
+    def verifying(self, token: str) -> str | None:
+        """The key that verifies ``token`` (by its kid), or None: an unknown or
+        removed kid is refused."""
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError:
+            return None
+        if kid is None:
+            return self.legacy
+        return self.keys.get(kid) if isinstance(kid, str) else None
 
 
 def _cfg(name: str, default):
@@ -114,7 +177,8 @@ def _cfg(name: str, default):
 def issue_tokens(user: dict) -> dict:
     """Access + refresh token for a user row (also used by tests)."""
     store = current_app.extensions["doudi_store"]
-    secret = current_app.extensions["doudi_jwt_secret"]
+    keys: KeySet = current_app.extensions["doudi_jwt_keys"]
+    secret, headers = keys.signing, {"kid": keys.current}
     now = utcnow()
     access_ttl, refresh_ttl = _cfg("ACCESS_TTL", 900), _cfg("REFRESH_TTL", 28800)
     claims = {"sub": user["username"], "uid": user["id"], "role": user["role"],
@@ -126,9 +190,9 @@ def issue_tokens(user: dict) -> dict:
     store.add_refresh(jti, user["id"], refresh_exp)
     refresh = {"sub": user["username"], "uid": user["id"], "typ": "refresh", "iat": now,
                "exp": refresh_exp, "jti": jti, "epoch": user["token_epoch"]}
-    return {"access_token": jwt.encode(claims, secret, algorithm=ALGORITHM),
+    return {"access_token": jwt.encode(claims, secret, algorithm=ALGORITHM, headers=headers),
             "token_type": "Bearer", "expires_in": access_ttl,
-            "refresh_token": jwt.encode(refresh, secret, algorithm=ALGORITHM),
+            "refresh_token": jwt.encode(refresh, secret, algorithm=ALGORITHM, headers=headers),
             "refresh_expires_in": refresh_ttl, "role": user["role"],
             "jurisdiction": user["jurisdiction"], "institution_id": user["institution_id"]}
 
@@ -142,7 +206,9 @@ def _decode(token: str, typ: str) -> dict | None:
     (keyed by signing key and token) until its ``exp``: the signature and claims
     cannot change, so only the expiry is checked again; whether the user is
     still allowed in is checked on every request by the caller."""
-    secret = current_app.extensions["doudi_jwt_secret"]
+    secret = current_app.extensions["doudi_jwt_keys"].verifying(token)
+    if secret is None:
+        return None
     hit = _DECODED.get((secret, token))
     if hit is not None and time.time() < hit["exp"]:
         return dict(hit) if hit.get("typ") == typ else None

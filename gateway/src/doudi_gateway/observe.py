@@ -139,7 +139,7 @@ def subject_of(id_number: str | None) -> str | None:
     import hashlib
     import hmac
 
-    key = current_app.extensions["doudi_jwt_secret"].encode()
+    key = current_app.extensions["doudi_audit_key"].encode()
     return hmac.new(key, b"audit-subject:" + id_number.strip().upper().encode(),
                     hashlib.sha256).hexdigest()[:40]
 
