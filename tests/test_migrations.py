@@ -52,3 +52,22 @@ def test_migrations_build_the_models_on_sqlite_and_go_back_down(package, tmp_pat
         assert set(sa.inspect(engine).get_table_names()) <= {"alembic_version"}
     finally:
         engine.dispose()
+
+
+def test_wait_migrated_waits_for_the_migrate_job_and_never_migrates(tmp_path, capsys):
+    """The replicas' init container (`doudi-service wait-migrated`): not ready
+    while the schema is behind the head, ready once the migrate Job ran."""
+    import json
+
+    from doudi_common.config import load_config
+    from doudi_common.runner import cmd_migrate, cmd_wait_migrated
+
+    config = load_config(service="funding", DB_URL=f"sqlite:///{tmp_path}/funding.db")
+    assert cmd_wait_migrated("funding", config, timeout=0) == 1
+    waited = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert waited["ok"] is False and waited["current"] is None and waited["head"]
+    assert cmd_wait_migrated("funding", config, timeout=0) == 1  # still nothing created
+    assert cmd_migrate("funding", config) == 0
+    capsys.readouterr()
+    assert cmd_wait_migrated("funding", config, timeout=0) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True

@@ -45,6 +45,7 @@ SERVICE_ENV = {
     "DOUDI_CALENDAR_INTERVAL",      # eligibility
     "DOUDI_SUBSCRIBE_BATCH_MAX",
     "DOUDI_METRICS_PORT",           # doudi_common.metrics
+    "DOUDI_QUEUE_TYPE",             # doudi_common.queue_types: classic or quorum
 }
 #: ... and the gateway's config.yaml and gateway/src (serve.py: doudi-gateway;
 #: observe.py: Prometheus). test_env_lists_match_the_sources keeps both in step.
@@ -54,6 +55,7 @@ GATEWAY_ENV = {
     "DOUDI_LOG_LEVEL",
     "DOUDI_LOG_FORMAT",
     "DOUDI_AUTO_MIGRATE",           # workers migrate again unless "false"
+    "DOUDI_QUEUE_TYPE",
     "DOUDI_GATEWAY_CONFIG",
     "DOUDI_GATEWAY_DB_URL",
     "DOUDI_GATEWAY_HOST",

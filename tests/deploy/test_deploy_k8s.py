@@ -44,6 +44,12 @@ def workloads(objects):
     return [o for o in objects if o["kind"] in WORKLOAD_KINDS]
 
 
+def long_running(objects):
+    """Workloads whose pods keep running (a Job's run to completion: no probes,
+    and Kubernetes makes their selector)."""
+    return [o for o in workloads(objects) if o["kind"] != "Job"]
+
+
 def pod_spec(workload):
     return workload["spec"]["template"]["spec"]
 
@@ -136,7 +142,9 @@ def test_names_are_unique(objects):
 
 
 def test_workload_selectors_match_their_pod_labels(objects):
-    for wl in workloads(objects):
+    for job in of_kind(objects, "Job"):
+        assert "selector" not in job["spec"], job["metadata"]["name"]  # Kubernetes sets it
+    for wl in long_running(objects):
         name = wl["metadata"]["name"]
         selector = wl["spec"]["selector"]["matchLabels"]
         pod_labels = wl["spec"]["template"]["metadata"]["labels"]
@@ -150,7 +158,7 @@ def test_workload_selectors_match_their_pod_labels(objects):
 
 def test_selectors_do_not_overlap(objects):
     """No workload's pods are also selected by another workload."""
-    wls = workloads(objects)
+    wls = long_running(objects)
     for a in wls:
         for b in wls:
             if a is b:
@@ -187,7 +195,7 @@ def test_statefulsets_are_governed_by_a_headless_service(objects):
 
 def test_every_container_has_probes_and_resources(objects):
     problems = []
-    for wl in workloads(objects):
+    for wl in long_running(objects):
         for c in containers(wl):
             where = f"{wl['metadata']['name']}/{c['name']}"
             for probe in ("livenessProbe", "readinessProbe"):
@@ -195,6 +203,7 @@ def test_every_container_has_probes_and_resources(objects):
                     problems.append(f"{where}: no {probe}")
             if not c.get("image"):
                 problems.append(f"{where}: no image")
+    for wl in workloads(objects):
         for c in containers(wl, init=True):
             where = f"{wl['metadata']['name']}/{c['name']}"
             res = c.get("resources", {})
@@ -292,9 +301,12 @@ def test_containers_run_the_documented_commands(objects):
         assert main.get("command", []) + main.get("args", []) == expected_command(name, "run")
 
 
-def test_each_service_migrates_in_an_init_container(objects):
+def test_each_service_migrates_once_in_a_job_and_its_replicas_wait(objects):
+    """Issue 20: one migrate Job per service instead of an init container in
+    every replica; the replicas' init container only waits for the schema."""
     config = configmaps_by_generator_name(objects)["doudi-config"]
     assert config["data"]["DOUDI_AUTO_MIGRATE"] == "false"
+    jobs = by_name(objects, "Job")
     for name, dep in doudi_deployments(objects).items():
         inits = pod_spec(dep).get("initContainers", [])
         if name == "gateway":
@@ -307,10 +319,23 @@ def test_each_service_migrates_in_an_init_container(objects):
             assert env_value(objects, main, "DOUDI_AUTO_MIGRATE") == "false"
             continue
         (main,) = [c for c in containers(dep) if c["name"] == name]
-        migrate = [c for c in inits if c["command"] == expected_command(name, "migrate")]
-        assert len(migrate) == 1, f"{name}: no migrate initContainer"
-        assert migrate[0]["image"] == main["image"], name
-        assert "DOUDI_DB_URL" in env_names(migrate[0]), name
+        assert not [c for c in inits if c["command"] == expected_command(name, "migrate")], \
+            f"{name}: a replica must not migrate"
+        waits = [c for c in inits if c["command"] == expected_command(name, "wait-migrated")]
+        assert len(waits) == 1, f"{name}: no wait-migrated initContainer"
+        assert waits[0]["image"] == main["image"], name
+        job = jobs[f"{name}-migrate"]
+        assert job["metadata"]["labels"]["app.kubernetes.io/component"] == "migrate"
+        (migrate,) = containers(job)
+        assert migrate["command"] == expected_command(name, "migrate")
+        assert migrate["image"] == main["image"], name
+        for c in (waits[0], migrate):
+            db = next(e for e in c["env"] if e["name"] == "DOUDI_DB_URL")
+            assert db["valueFrom"]["secretKeyRef"] == {"name": "doudi-secrets",
+                                                      "key": f"{name}-db-url"}
+        assert pod_spec(job)["restartPolicy"] == "OnFailure"
+        assert job["spec"]["ttlSecondsAfterFinished"] > 0
+    assert set(jobs) >= {f"{n}-migrate" for n in SERVICES}
 
 
 # ------------------------------------------------------ environment & references

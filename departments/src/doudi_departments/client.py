@@ -47,6 +47,7 @@ from urllib.parse import quote
 
 from amqp.exceptions import RecoverableConnectionError
 from doudi_common.outbox import amqp_user as uri_user  # one parser for AMQP URIs
+from doudi_common.queue_types import check_queue_type, durable_arguments
 from doudi_common.rabbit import password_for
 from doudi_contracts.registry import DEPARTMENTS, SOURCES, build_envelope, validate_event
 from doudi_contracts.subscriptions import DEPARTMENT_SUBSCRIPTIONS
@@ -85,7 +86,7 @@ class DepartmentClient:
 
     def __init__(self, department: str, uri: str | None = None, *,
                  division_code: str | None = None, connect_timeout: float = 10.0,
-                 outage_timeout: float = 120.0):
+                 outage_timeout: float = 120.0, queue_type: str | None = None):
         if department not in SOURCES:
             raise ValueError(f"unknown source {department!r}")
         self.department = department
@@ -94,6 +95,9 @@ class DepartmentClient:
         self.division_code = division_code
         self.connect_timeout = connect_timeout
         self.outage_timeout = outage_timeout
+        #: the broker's durable queues are classic or quorum (DOUDI_QUEUE_TYPE):
+        #: this client declares its own queues with the same arguments
+        self.queue_type = check_queue_type(queue_type or os.environ.get("DOUDI_QUEUE_TYPE"))
         self.retries = 0   # publishes tried again after an outage
         self._conn: Connection | None = None
         self._producer: Producer | None = None
@@ -241,7 +245,8 @@ class DepartmentClient:
         if not name.startswith(f"{self.user}."):
             name = f"{self.user}.{source}.{name}"
         return Queue(name, bindings=[binding(exchange(source), routing_key=p) for p in patterns],
-                     durable=durable, auto_delete=not durable, exclusive=False)
+                     durable=durable, auto_delete=not durable, exclusive=False,
+                     queue_arguments=durable_arguments(None, self.queue_type) if durable else None)
 
     def subscribe(self, source: str, patterns: str | Iterable[str], handler: Handler, *,
                   queue_name: str | None = None, durable: bool = True, validate: bool = True,

@@ -8031,7 +8031,7 @@ export interface operations {
                      *         {
                      *           "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *           "acknowledged_by": "lz",
-                     *           "alert_id": "AL-3C707B4A7A92485684B2",
+                     *           "alert_id": "AL-2AD611D90E02478AA1ED",
                      *           "division_code": "620102001001",
                      *           "escalated_at": null,
                      *           "escalation_level": 0,
@@ -8150,7 +8150,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": null,
                      *       "acknowledged_by": null,
-                     *       "alert_id": "AL-3C707B4A7A92485684B2",
+                     *       "alert_id": "AL-2AD611D90E02478AA1ED",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8260,7 +8260,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-3C707B4A7A92485684B2",
+                     *       "alert_id": "AL-2AD611D90E02478AA1ED",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8382,7 +8382,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-3C707B4A7A92485684B2",
+                     *       "alert_id": "AL-2AD611D90E02478AA1ED",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8549,7 +8549,7 @@ export interface operations {
                      *           "submitted_by": "clerk",
                      *           "submitted_on": "2026-12-06",
                      *           "submitted_role": "village_clerk",
-                     *           "updated_at": "2026-12-06T05:42:45.827189+00:00"
+                     *           "updated_at": "2026-12-06T10:26:24.546638+00:00"
                      *         }
                      *       ],
                      *       "page": 1,
@@ -8695,7 +8695,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T05:42:45.830507+00:00",
+                     *           "at": "2026-12-06T10:26:24.550395+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8721,7 +8721,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T05:42:45.827189+00:00"
+                     *       "updated_at": "2026-12-06T10:26:24.546638+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8858,7 +8858,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T05:42:45.830507+00:00",
+                     *           "at": "2026-12-06T10:26:24.550395+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8884,7 +8884,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T05:42:45.827189+00:00"
+                     *       "updated_at": "2026-12-06T10:26:24.546638+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -9036,7 +9036,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T05:42:45.830507+00:00",
+                     *           "at": "2026-12-06T10:26:24.550395+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -9061,7 +9061,7 @@ export interface operations {
                      *         {
                      *           "action": "township_check",
                      *           "actor": "township",
-                     *           "at": "2026-12-06T05:42:45.899238+00:00",
+                     *           "at": "2026-12-06T10:26:24.596906+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "home_visit": {
@@ -9087,7 +9087,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T05:42:45.898132+00:00"
+                     *       "updated_at": "2026-12-06T10:26:24.596003+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -9197,14 +9197,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "action": "post /api/v1/enrolments/<enrolment_id>/end",
-                     *           "at": "2026-12-06T13:42:48.305875+08:00",
+                     *           "at": "2026-12-06T18:26:26.306612+08:00",
                      *           "detail": null,
                      *           "id": 76,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/enrolments/ENR-2026-000001/end",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "0b24f4101daa4e45924b8b6854bea556",
+                     *           "request_id": "b5149b4d9f244e35be1b58bb7b9c2ee9",
                      *           "resource_id": "ENR-2026-000001",
                      *           "role": "county_officer",
                      *           "status": 200,
@@ -9213,14 +9213,14 @@ export interface operations {
                      *         },
                      *         {
                      *           "action": "post /api/v1/exports",
-                     *           "at": "2026-12-06T13:42:47.847538+08:00",
+                     *           "at": "2026-12-06T18:26:26.147213+08:00",
                      *           "detail": null,
                      *           "id": 75,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/exports",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "a4e285873cf246c3a09e587cf08d1c9d",
+                     *           "request_id": "ad401c4910a244b39b28b97e9605c60a",
                      *           "resource_id": null,
                      *           "role": "county_officer",
                      *           "status": 202,
@@ -9739,6 +9739,7 @@ export interface operations {
                      *         "carers": 6,
                      *         "nurses": 2,
                      *         "others": 0,
+                     *         "public_welfare_posts": 0,
                      *         "safety_officers": 1,
                      *         "social_workers": 1
                      *       },
@@ -10100,7 +10101,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T05:42:45.945525+00:00",
+                     *           "at": "2026-12-06T10:26:24.637071+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10119,7 +10120,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T05:42:45.943290+00:00"
+                     *       "updated_at": "2026-12-06T10:26:24.635450+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10241,7 +10242,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T05:42:49.876689+00:00",
+                     *           "at": "2026-12-06T10:26:27.451672+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-620102-2026-00001",
@@ -10253,7 +10254,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "lz",
-                     *           "at": "2026-12-06T05:42:49.914300+00:00",
+                     *           "at": "2026-12-06T10:26:27.497227+00:00",
                      *           "data": {
                      *             "from": "home_visit",
                      *             "reason": "申请家庭养老床位",
@@ -10272,7 +10273,7 @@ export interface operations {
                      *       "policy_pack": "lanzhou-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T05:42:49.913394+00:00"
+                     *       "updated_at": "2026-12-06T10:26:27.496374+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10386,7 +10387,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T05:42:45.945525+00:00",
+                     *           "at": "2026-12-06T10:26:24.637071+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10398,7 +10399,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T05:42:46.516478+00:00",
+                     *           "at": "2026-12-06T10:26:25.017511+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10420,7 +10421,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "ended",
-                     *       "updated_at": "2026-12-06T05:42:48.316188+00:00"
+                     *       "updated_at": "2026-12-06T10:26:26.315017+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10534,7 +10535,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T05:42:45.945525+00:00",
+                     *           "at": "2026-12-06T10:26:24.637071+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10546,7 +10547,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T05:42:46.516478+00:00",
+                     *           "at": "2026-12-06T10:26:25.017511+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10568,7 +10569,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T05:42:46.515124+00:00"
+                     *       "updated_at": "2026-12-06T10:26:25.016627+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10668,13 +10669,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "attempts": 0,
-                     *       "created_at": "2026-12-06T13:42:47.849355+08:00",
+                     *       "created_at": "2026-12-06T18:26:26.148411+08:00",
                      *       "division_code": "341502",
                      *       "done": 0,
                      *       "error": null,
                      *       "file": null,
                      *       "finished_at": null,
-                     *       "job_id": "EXP-E0E68A74F0BD00EC3FA6",
+                     *       "job_id": "EXP-FD59A5E4C0A8F833D7CA",
                      *       "kind": "export",
                      *       "params": {
                      *         "division_code": "341502",
@@ -12865,7 +12866,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-C7DA2F91BB6A4C29BCC4",
+                     *       "job_id": "JOB-5D74D3CA07F346039531",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -14196,6 +14197,7 @@ export interface operations {
                      *         {
                      *           "address": "金安区城北路 1 号",
                      *           "capacity": 2,
+                     *           "co_housing_post": null,
                      *           "contact_name": null,
                      *           "contact_phone": "056*****1234",
                      *           "county_code": "341502",
@@ -14216,6 +14218,7 @@ export interface operations {
                      *             "carers": 0,
                      *             "nurses": 0,
                      *             "others": 0,
+                     *             "public_welfare_posts": 0,
                      *             "safety_officers": 0,
                      *             "social_workers": 0
                      *           },
@@ -14225,6 +14228,7 @@ export interface operations {
                      *         {
                      *           "address": null,
                      *           "capacity": 2,
+                     *           "co_housing_post": null,
                      *           "contact_name": null,
                      *           "contact_phone": "056*****1234",
                      *           "county_code": "341502",
@@ -14245,6 +14249,7 @@ export interface operations {
                      *             "carers": 0,
                      *             "nurses": 0,
                      *             "others": 0,
+                     *             "public_welfare_posts": 0,
                      *             "safety_officers": 0,
                      *             "social_workers": 0
                      *           },
@@ -14353,6 +14358,7 @@ export interface operations {
                      * @example {
                      *       "address": null,
                      *       "capacity": 0,
+                     *       "co_housing_post": null,
                      *       "contact_name": null,
                      *       "contact_phone": "056*****1234",
                      *       "county_code": "341502",
@@ -14375,6 +14381,7 @@ export interface operations {
                      *         "carers": 0,
                      *         "nurses": 0,
                      *         "others": 0,
+                     *         "public_welfare_posts": 0,
                      *         "safety_officers": 0,
                      *         "social_workers": 0
                      *       },
@@ -14481,6 +14488,7 @@ export interface operations {
                      * @example {
                      *       "address": null,
                      *       "capacity": 2,
+                     *       "co_housing_post": null,
                      *       "contact_name": null,
                      *       "contact_phone": "056*****1234",
                      *       "county_code": "341502",
@@ -14503,6 +14511,7 @@ export interface operations {
                      *         "carers": 0,
                      *         "nurses": 0,
                      *         "others": 0,
+                     *         "public_welfare_posts": 0,
                      *         "safety_officers": 0,
                      *         "social_workers": 0
                      *       },
@@ -14624,6 +14633,7 @@ export interface operations {
                      * @example {
                      *       "address": "金安区城北路 1 号",
                      *       "capacity": 2,
+                     *       "co_housing_post": null,
                      *       "contact_name": null,
                      *       "contact_phone": "056*****1234",
                      *       "county_code": "341502",
@@ -14646,6 +14656,7 @@ export interface operations {
                      *         "carers": 0,
                      *         "nurses": 0,
                      *         "others": 0,
+                     *         "public_welfare_posts": 0,
                      *         "safety_officers": 0,
                      *         "social_workers": 0
                      *       },
@@ -14765,7 +14776,7 @@ export interface operations {
                      *           "institution_uscc": "12341500MB1234567G",
                      *           "placement_id": "PL-1",
                      *           "reason": null,
-                     *           "received_at": "2026-12-06T05:42:45.984344+00:00",
+                     *           "received_at": "2026-12-06T10:26:24.669218+00:00",
                      *           "status": "admitted"
                      *         }
                      *       ],
@@ -15552,6 +15563,7 @@ export interface operations {
                      * @example {
                      *       "address": "金安区城北路 1 号",
                      *       "capacity": 2,
+                     *       "co_housing_post": null,
                      *       "contact_name": null,
                      *       "contact_phone": "056*****1234",
                      *       "county_code": "341502",
@@ -15590,6 +15602,7 @@ export interface operations {
                      *         "carers": 0,
                      *         "nurses": 0,
                      *         "others": 0,
+                     *         "public_welfare_posts": 0,
                      *         "safety_officers": 0,
                      *         "social_workers": 0
                      *       },
@@ -16854,11 +16867,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "carers_per_resident": null,
+                     *       "co_housing_post": null,
                      *       "residents": 0,
                      *       "staff": {
                      *         "carers": 6,
                      *         "nurses": 2,
                      *         "others": 0,
+                     *         "public_welfare_posts": 0,
                      *         "safety_officers": 1,
                      *         "social_workers": 1
                      *       },
@@ -16964,6 +16979,7 @@ export interface operations {
                      * @example {
                      *       "address": null,
                      *       "capacity": 2,
+                     *       "co_housing_post": null,
                      *       "contact_name": null,
                      *       "contact_phone": "056*****1234",
                      *       "county_code": "341502",
@@ -16986,6 +17002,7 @@ export interface operations {
                      *         "carers": 0,
                      *         "nurses": 0,
                      *         "others": 0,
+                     *         "public_welfare_posts": 0,
                      *         "safety_officers": 0,
                      *         "social_workers": 0
                      *       },
@@ -17100,7 +17117,7 @@ export interface operations {
                      *           "done": 4,
                      *           "error": null,
                      *           "finished_at": "2027-01-01T01:00:00+00:00",
-                     *           "job_id": "JOB-C7DA2F91BB6A4C29BCC4",
+                     *           "job_id": "JOB-5D74D3CA07F346039531",
                      *           "kind": "settlement",
                      *           "params": {
                      *             "division_code": "341502",
@@ -17240,7 +17257,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-C7DA2F91BB6A4C29BCC4",
+                     *       "job_id": "JOB-5D74D3CA07F346039531",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -17675,7 +17692,7 @@ export interface operations {
                      *           "closed_at": "2026-11-03T09:00:00+08:00",
                      *           "closed_by": "lz",
                      *           "division_code": "620102001",
-                     *           "event_id": "9ccbe6c4-ada0-4429-bbf2-967baccb4ea8",
+                     *           "event_id": "3e66fa97-2faf-4b56-80d3-6fd61cb39689",
                      *           "institution_uscc": null,
                      *           "lines": [
                      *             {
@@ -17831,7 +17848,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "9ccbe6c4-ada0-4429-bbf2-967baccb4ea8",
+                     *       "event_id": "3e66fa97-2faf-4b56-80d3-6fd61cb39689",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -17983,7 +18000,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "9ccbe6c4-ada0-4429-bbf2-967baccb4ea8",
+                     *       "event_id": "3e66fa97-2faf-4b56-80d3-6fd61cb39689",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -18255,11 +18272,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T05:42:45.599233+00:00",
+                     *       "created_at": "2026-12-06T10:26:24.360290+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T05:42:45.617258+00:00",
+                     *         "decided_at": "2026-12-06T10:26:24.372785+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18277,7 +18294,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T05:42:45.609317+00:00",
+                     *           "recorded_at": "2026-12-06T10:26:24.366546+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18288,7 +18305,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T05:42:45.612526+00:00",
+                     *           "recorded_at": "2026-12-06T10:26:24.368357+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -18301,7 +18318,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T05:42:45.599233+00:00"
+                     *       "updated_at": "2026-12-06T10:26:24.360290+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18395,13 +18412,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T05:42:45.599233+00:00",
+                     *       "created_at": "2026-12-06T10:26:24.360290+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [
                      *           "centralized"
                      *         ],
-                     *         "decided_at": "2026-12-06T05:42:45.687394+00:00",
+                     *         "decided_at": "2026-12-06T10:26:24.400393+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "734cda6c34b6088cff0867f1c3d9ddcf",
                      *         "eligible": true,
@@ -18421,7 +18438,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T05:42:45.609317+00:00",
+                     *           "recorded_at": "2026-12-06T10:26:24.366546+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18432,7 +18449,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T05:42:45.612526+00:00",
+                     *           "recorded_at": "2026-12-06T10:26:24.368357+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -18445,7 +18462,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T05:42:45.599233+00:00"
+                     *       "updated_at": "2026-12-06T10:26:24.360290+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18569,7 +18586,7 @@ export interface operations {
                      *           {
                      *             "kind": "incapacity_assessment",
                      *             "source": "health",
-                     *             "source_event_id": "526ddf4b-0717-438c-b9e4-8248ddc89b26",
+                     *             "source_event_id": "8a265db4-0222-4a8c-b2d6-d5efbc38ed50",
                      *             "summary": "失能评估 老年人能力评估规范（GB/T 42195-2022） 3级（完全失能）",
                      *             "valid_from": "2026-11-26",
                      *             "valid_until": "2028-11-05"
@@ -18719,7 +18736,7 @@ export interface operations {
                      *         "history": [
                      *           {
                      *             "actor": null,
-                     *             "at": "2026-12-06T05:42:45.945525+00:00",
+                     *             "at": "2026-12-06T10:26:24.637071+00:00",
                      *             "data": {
                      *               "agreement_no": null,
                      *               "application_id": "APP-341502-2026-00001",
@@ -18738,7 +18755,7 @@ export interface operations {
                      *         "policy_pack": "luan-2021",
                      *         "started_on": "2026-12-06",
                      *         "status": "active",
-                     *         "updated_at": "2026-12-06T05:42:45.943290+00:00"
+                     *         "updated_at": "2026-12-06T10:26:24.635450+00:00"
                      *       }
                      *     ]
                      */
@@ -18845,11 +18862,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1948-02-02",
-                     *       "created_at": "2026-12-06T05:42:46.679281+00:00",
+                     *       "created_at": "2026-12-06T10:26:25.135258+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T05:42:46.685253+00:00",
+                     *         "decided_at": "2026-12-06T10:26:25.139574+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18866,7 +18883,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T05:42:46.683021+00:00",
+                     *           "recorded_at": "2026-12-06T10:26:25.138032+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2024-01-01",
@@ -18878,7 +18895,7 @@ export interface operations {
                      *             "reason": "家庭条件改善",
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T05:42:46.890532+00:00",
+                     *           "recorded_at": "2026-12-06T10:26:25.315891+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18891,7 +18908,7 @@ export interface operations {
                      *       "person_ref": "p.onPDJ76uwY1yHC_u46JEXXEySpZoC_Wmw_FEUAToqE3Q8g",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T05:42:46.679281+00:00"
+                     *       "updated_at": "2026-12-06T10:26:25.135258+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -19961,7 +19978,9 @@ export interface operations {
                      *         "GB/T 42195-2022"
                      *       ],
                      *       "admission": {
-                     *         "infection_block_clause": "luan-2021 §三(七)"
+                     *         "co_housing_post": null,
+                     *         "infection_block_clause": "luan-2021 §三(七)",
+                     *         "infection_block_wording": "要认真落实新冠肺炎疫情以及其他各类传染病防控规定,扎实做好防控工作"
                      *       },
                      *       "care_modes": [
                      *         "centralized"
@@ -21903,7 +21922,7 @@ export interface operations {
                      *         {
                      *           "amount": "30.00",
                      *           "card_no": "FWK-620102001-00001",
-                     *           "corrected_by_record": "SR-075955FF33D749E8B4EF",
+                     *           "corrected_by_record": "SR-BE5CA93B327741A7B64E",
                      *           "correction_reason": null,
                      *           "corrects": null,
                      *           "division_code": "620102001001",
@@ -21924,7 +21943,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.00",
-                     *           "record_id": "SR-81E3697A8E0D4D9FA829",
+                     *           "record_id": "SR-E127A4F2BFD2422EB1F2",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -21944,7 +21963,7 @@ export interface operations {
                      *           "card_no": "FWK-620102001-00001",
                      *           "corrected_by_record": null,
                      *           "correction_reason": "结束时间记错",
-                     *           "corrects": "SR-81E3697A8E0D4D9FA829",
+                     *           "corrects": "SR-E127A4F2BFD2422EB1F2",
                      *           "division_code": "620102001001",
                      *           "ended_at": "2026-10-02T10:30:00+08:00",
                      *           "entry_kind": "correction",
@@ -21963,7 +21982,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.50",
-                     *           "record_id": "SR-075955FF33D749E8B4EF",
+                     *           "record_id": "SR-BE5CA93B327741A7B64E",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -22102,7 +22121,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-81E3697A8E0D4D9FA829",
+                     *       "record_id": "SR-E127A4F2BFD2422EB1F2",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -22213,8 +22232,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "record_ids": [
-                     *         "SR-474665D442DC49A3BA63",
-                     *         "SR-F89AFA8DFB944FD99A39"
+                     *         "SR-EE9B8AA23DFE41DDB33E",
+                     *         "SR-B03F05A1FDF04CAABFF0"
                      *       ],
                      *       "recorded": 2
                      *     }
@@ -22333,7 +22352,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-81E3697A8E0D4D9FA829",
+                     *       "record_id": "SR-E127A4F2BFD2422EB1F2",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -22456,7 +22475,7 @@ export interface operations {
                      *         "card_no": "FWK-620102001-00001",
                      *         "corrected_by_record": null,
                      *         "correction_reason": "结束时间记错",
-                     *         "corrects": "SR-81E3697A8E0D4D9FA829",
+                     *         "corrects": "SR-E127A4F2BFD2422EB1F2",
                      *         "division_code": "620102001001",
                      *         "ended_at": "2026-10-02T10:30:00+08:00",
                      *         "entry_kind": "correction",
@@ -22476,7 +22495,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.50",
-                     *         "record_id": "SR-075955FF33D749E8B4EF",
+                     *         "record_id": "SR-BE5CA93B327741A7B64E",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22494,7 +22513,7 @@ export interface operations {
                      *       "original": {
                      *         "amount": "30.00",
                      *         "card_no": "FWK-620102001-00001",
-                     *         "corrected_by_record": "SR-075955FF33D749E8B4EF",
+                     *         "corrected_by_record": "SR-BE5CA93B327741A7B64E",
                      *         "correction_reason": null,
                      *         "corrects": null,
                      *         "division_code": "620102001001",
@@ -22516,7 +22535,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.00",
-                     *         "record_id": "SR-81E3697A8E0D4D9FA829",
+                     *         "record_id": "SR-E127A4F2BFD2422EB1F2",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22652,7 +22671,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-474665D442DC49A3BA63",
+                     *       "record_id": "SR-EE9B8AA23DFE41DDB33E",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-06",
@@ -22967,7 +22986,7 @@ export interface operations {
                      *             "kind": "credit",
                      *             "minutes": 60,
                      *             "note": null,
-                     *             "record_id": "SR-F89AFA8DFB944FD99A39"
+                     *             "record_id": "SR-B03F05A1FDF04CAABFF0"
                      *           }
                      *         ],
                      *         "page": 1,
@@ -23279,7 +23298,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "created_at": "2026-12-06T13:42:43.948920+08:00",
+                     *           "created_at": "2026-12-06T18:26:23.228562+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -23287,11 +23306,11 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "admin",
-                     *           "updated_at": "2026-12-06T13:42:43.948920+08:00",
+                     *           "updated_at": "2026-12-06T18:26:23.228562+08:00",
                      *           "username": "admin1"
                      *         },
                      *         {
-                     *           "created_at": "2026-12-06T13:42:44.131822+08:00",
+                     *           "created_at": "2026-12-06T18:26:23.335994+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -23299,7 +23318,7 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "auditor",
-                     *           "updated_at": "2026-12-06T13:42:44.131822+08:00",
+                     *           "updated_at": "2026-12-06T18:26:23.335994+08:00",
                      *           "username": "auditor"
                      *         }
                      *       ],
@@ -23405,7 +23424,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T13:42:44.188255+08:00",
+                     *       "created_at": "2026-12-06T18:26:23.365968+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23413,7 +23432,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T13:42:44.188255+08:00",
+                     *       "updated_at": "2026-12-06T18:26:23.365968+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23507,7 +23526,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T13:42:44.188255+08:00",
+                     *       "created_at": "2026-12-06T18:26:23.365968+08:00",
                      *       "disabled": true,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23515,7 +23534,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T13:42:44.200522+08:00",
+                     *       "updated_at": "2026-12-06T18:26:23.372968+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23617,7 +23636,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T13:42:44.188255+08:00",
+                     *       "created_at": "2026-12-06T18:26:23.365968+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23625,7 +23644,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T13:42:44.206267+08:00",
+                     *       "updated_at": "2026-12-06T18:26:23.375781+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23731,7 +23750,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T13:42:44.188255+08:00",
+                     *       "created_at": "2026-12-06T18:26:23.365968+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23739,7 +23758,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T13:42:44.218685+08:00",
+                     *       "updated_at": "2026-12-06T18:26:23.382315+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23833,7 +23852,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T13:42:44.188255+08:00",
+                     *       "created_at": "2026-12-06T18:26:23.365968+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23841,7 +23860,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T13:42:44.211340+08:00",
+                     *       "updated_at": "2026-12-06T18:26:23.378188+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -24060,7 +24079,7 @@ export interface operations {
                      *           "kind": "regular",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
-                     *           "visit_id": "VS-8D32CD4F697C40E58FEC",
+                     *           "visit_id": "VS-8BF72199F8A64E83BFB1",
                      *           "visited_on": "2026-10-19",
                      *           "visitor": {
                      *             "id_number": "6201**********0256",
@@ -24175,7 +24194,7 @@ export interface operations {
                      *       "kind": "regular",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
-                     *       "visit_id": "VS-8D32CD4F697C40E58FEC",
+                     *       "visit_id": "VS-8BF72199F8A64E83BFB1",
                      *       "visited_on": "2026-10-19",
                      *       "visitor": {
                      *         "id_number": "6201**********0256",

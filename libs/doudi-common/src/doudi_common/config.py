@@ -36,6 +36,8 @@ ENV_OVERRIDES = {
     "AUTO_MIGRATE": "DOUDI_AUTO_MIGRATE",
     "LOG_LEVEL": "DOUDI_LOG_LEVEL",
     "LOG_FORMAT": "DOUDI_LOG_FORMAT",
+    # durable queues as classic or quorum queues (doudi_common.queue_types)
+    "QUEUE_TYPE": "DOUDI_QUEUE_TYPE",
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -55,6 +57,7 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_BACKOFF_MAX": 30.0,
     # events handled per worker and transaction by a subscription (entrypoints.py)
     "SUBSCRIBE_BATCH_MAX": 200,
+    "QUEUE_TYPE": "classic",
 }
 
 

@@ -28,6 +28,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from doudi_common.queue_types import QUEUE_TYPES, durable_arguments
+
 DEPARTMENTS = ("cdpf", "health", "medical_insurance")
 SERVICES = ("eligibility", "institutions", "funding", "services_log")
 SOURCES = SERVICES + DEPARTMENTS
@@ -111,9 +113,10 @@ def _service_access(svc: str, vhost: str) -> tuple[dict, list[dict]]:
     return permission, topics
 
 
-def _queue(name: str, vhost: str, arguments: dict | None = None) -> dict:
+def _queue(name: str, vhost: str, arguments: dict | None = None,
+           queue_type: str = "classic") -> dict:
     return {"name": name, "vhost": vhost, "durable": True, "auto_delete": False,
-            "arguments": arguments or {}}
+            "arguments": durable_arguments(arguments, queue_type)}
 
 
 def _bindings(source: str, name: str, patterns, vhost: str) -> list[dict]:
@@ -122,7 +125,8 @@ def _bindings(source: str, name: str, patterns, vhost: str) -> list[dict]:
             for pattern in patterns]
 
 
-def _topology(vhost: str) -> tuple[list[dict], list[dict], list[dict]]:
+def _topology(vhost: str, queue_type: str = "classic"
+              ) -> tuple[list[dict], list[dict], list[dict]]:
     """Exchanges, queues and bindings: one topic exchange per source, a dead
     letter queue per service, the services' subscription queues and the
     departments' own (durable from deploy time on, so nothing published
@@ -133,23 +137,24 @@ def _topology(vhost: str) -> tuple[list[dict], list[dict], list[dict]]:
                       "auto_delete": False, "internal": False, "arguments": {}})
     queues, bindings = [], []
     for svc in SERVICES:
-        queues.append(_queue(f"doudi.dlq.{svc}", vhost))
+        queues.append(_queue(f"doudi.dlq.{svc}", vhost, queue_type=queue_type))
         bindings.extend(_bindings(DLX, f"doudi.dlq.{svc}", [svc], vhost))
     for sub in subscriptions():
         name = f"{sub['service']}.{sub['source']}.{sub['method']}"
         queues.append(_queue(name, vhost, {"x-dead-letter-exchange": DLX,
-                                           "x-dead-letter-routing-key": sub["service"]}))
+                                           "x-dead-letter-routing-key": sub["service"]},
+                             queue_type))
         bindings.extend(_bindings(f"{sub['source']}.events", name, sub["patterns"], vhost))
     for dept, sources in department_subscriptions().items():
         for source, patterns in sources.items():
             name = f"{dept}.{source}.main"
-            queues.append(_queue(name, vhost))
+            queues.append(_queue(name, vhost, queue_type=queue_type))
             bindings.extend(_bindings(f"{source}.events", name, patterns, vhost))
     return exchanges, queues, bindings
 
 
 def generate(vhost: str = "/", passwords_from_env: bool = False,
-             fixed_salt: bool = True) -> dict:
+             fixed_salt: bool = True, queue_type: str = "classic") -> dict:
     def user(name: str, tag: str) -> dict:
         pw = password_for(name) if passwords_from_env else dev_password(name)
         # a fixed salt keeps the committed file stable between runs (dev only)
@@ -172,7 +177,7 @@ def generate(vhost: str = "/", passwords_from_env: bool = False,
         permission, topics = access(name, vhost)
         permissions.append(permission)
         topic_permissions.extend(topics)
-    exchanges, queues, bindings = _topology(vhost)
+    exchanges, queues, bindings = _topology(vhost, queue_type)
     return {
         "rabbit_version": "3.10.8",
         "rabbitmq_version": "3.10.8",
@@ -232,6 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--vhost", default="/")
     gen.add_argument("--passwords-from-env", action="store_true",
                      help="hash DOUDI_<USER>_PASSWORD instead of the dev defaults (production)")
+    gen.add_argument("--queue-type", choices=QUEUE_TYPES, default="classic",
+                     help="durable queues as classic (dev) or quorum queues (production)")
     app = sub.add_parser("apply", help="load definitions into a running RabbitMQ")
     app.add_argument("--definitions", default="deploy/rabbitmq/definitions.json")
     app.add_argument("--api", default=os.environ.get(
@@ -239,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     app.add_argument("--vhost", default="/")
     args = parser.parse_args(argv)
     if args.command == "generate":
-        json.dump(generate(args.vhost, args.passwords_from_env), sys.stdout, indent=2)
+        json.dump(generate(args.vhost, args.passwords_from_env, queue_type=args.queue_type),
+                  sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     try:

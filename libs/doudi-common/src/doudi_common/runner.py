@@ -79,6 +79,37 @@ def cmd_migrate(key: str, config: dict) -> int:
     return 0
 
 
+def cmd_wait_migrated(key: str, config: dict, timeout: float) -> int:
+    """Wait until the service's database is at the migrations' head (the migrate
+    Job's work), without migrating: the init container of every replica in the
+    cluster. One JSON line; exit 1 when the time runs out."""
+    import time
+
+    import sqlalchemy as sa
+
+    from doudi_common.db import current_revision, head_revision, make_engine
+
+    package = f"doudi_{key}"
+    head = head_revision(package, config["DB_URL"])
+    engine = make_engine(config["DB_URL"], poolclass=sa.pool.NullPool)
+    deadline = time.monotonic() + timeout
+    current, error = None, None
+    try:
+        while True:
+            try:
+                current, error = current_revision(engine), None
+            except sa.exc.SQLAlchemyError as exc:  # the database may still be starting
+                error = type(exc).__name__
+            if current == head or time.monotonic() >= deadline:
+                break
+            time.sleep(2)
+    finally:
+        engine.dispose()
+    print(json.dumps({"service": key, "head": head, "current": current, "ok": current == head,
+                      **({"error": error} if error else {})}))
+    return 0 if current == head else 1
+
+
 def cmd_health(key: str, config: dict, timeout: float) -> int:
     """The Kubernetes probe: one line of JSON naming what failed — ``broker``
     (unreachable), ``service`` (no consumer, or no answer in time) or
@@ -114,10 +145,11 @@ def _safe_uri(uri: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="doudi-service", description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["run", "migrate", "health"])
+    parser.add_argument("command", choices=["run", "migrate", "wait-migrated", "health"])
     parser.add_argument("service")
     parser.add_argument("--config", help="YAML config (default services/<name>/config.yaml)")
-    parser.add_argument("--timeout", type=float, default=3.0, help="health: seconds to wait")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds to wait (health: 3, wait-migrated: 600)")
     args = parser.parse_args(argv)
     key = service_key(args.service)
     config = load_config(args.config, service=key)
@@ -126,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_run(key, config)
     if args.command == "migrate":
         return cmd_migrate(key, config)
-    return cmd_health(key, config, args.timeout)
+    if args.command == "wait-migrated":
+        return cmd_wait_migrated(key, config, 600.0 if args.timeout is None else args.timeout)
+    return cmd_health(key, config, 3.0 if args.timeout is None else args.timeout)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from kombu.pools import producers
 from nameko.extensions import SharedExtension
 
 from doudi_common.logs import get_logger
+from doudi_common.queue_types import durable_arguments
 
 log = get_logger(__name__)
 
@@ -40,7 +41,7 @@ class DeadLetters(SharedExtension):
     def setup(self):
         self.amqp_uri = self.container.config["AMQP_URI"]
         self.service = self.container.service_name
-        self.queue = dead_letter_queue(self.service)
+        self.queue = dead_letter_queue(self.service, self.container.config.get("QUEUE_TYPE"))
         with Connection(self.amqp_uri) as conn:
             self.queue(conn.channel()).declare()
         self.connection = Connection(self.amqp_uri, transport_options={"confirm_publish": True})
@@ -83,6 +84,7 @@ class DeadLetters(SharedExtension):
                     message_id=props.get("message_id"), queue=queue_name)
 
 
-def dead_letter_queue(service: str) -> Queue:
+def dead_letter_queue(service: str, queue_type: str | None = "classic") -> Queue:
     return Queue(f"doudi.dlq.{service}", exchange=DeadLetters.exchange, routing_key=service,
-                 durable=True, auto_delete=False)
+                 durable=True, auto_delete=False,
+                 queue_arguments=durable_arguments(None, queue_type))

@@ -40,6 +40,7 @@ from doudi_common.metrics import (
     INBOX_DUPLICATES,
 )
 from doudi_common.outbox import event_exchange
+from doudi_common.queue_types import durable_arguments
 
 log = get_logger(__name__)
 
@@ -100,7 +101,8 @@ class EventSubscriber(Entrypoint):
         self.expected_user = (config.get("EVENT_PUBLISHERS") or {}).get(self.source)
         self.replay_operators = frozenset(config.get("REPLAY_OPERATORS")
                                           or DEFAULT_REPLAY_OPERATORS)
-        self.queue = subscription_queue(service, self.source, self.method_name, self.patterns)
+        self.queue = subscription_queue(service, self.source, self.method_name, self.patterns,
+                                        config.get("QUEUE_TYPE"))
         self.queue_consumer.register_provider(self)
 
     def stop(self):
@@ -288,15 +290,18 @@ class EventSubscriber(Entrypoint):
         self._ack(message)
 
 
-def subscription_queue(service: str, source: str, method: str, patterns) -> Queue:
+def subscription_queue(service: str, source: str, method: str, patterns,
+                       queue_type: str | None = "classic") -> Queue:
     """The durable queue of one handler; the same name and arguments are declared
-    at deploy time in ``deploy/rabbitmq/definitions.json``."""
+    at deploy time in ``deploy/rabbitmq/definitions.json`` (classic) or the
+    production definitions (quorum, ``doudi-rabbit generate --queue-type quorum``)."""
     exchange = event_exchange(source)
     return Queue(
         f"{service}.{source}.{method}",
         bindings=[binding(exchange, routing_key=p) for p in patterns],
         durable=True, auto_delete=False,
-        queue_arguments={"x-dead-letter-exchange": DLX, "x-dead-letter-routing-key": service})
+        queue_arguments=durable_arguments(
+            {"x-dead-letter-exchange": DLX, "x-dead-letter-routing-key": service}, queue_type))
 
 
 def _find_unit_of_work(service_instance) -> UnitOfWork:

@@ -106,9 +106,11 @@ def make_db(pg_databases) -> Callable[[str | None], str]:
 
 @pytest.fixture(scope="session")
 def rabbit_definitions() -> dict:
+    """The topology; durable queues as quorum queues when the run says so
+    (``DOUDI_QUEUE_TYPE=quorum``: the services read the same variable)."""
     from doudi_common.rabbit import generate
 
-    return generate()
+    return generate(queue_type=os.environ.get("DOUDI_QUEUE_TYPE") or "classic")
 
 
 @pytest.fixture
