@@ -4,7 +4,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV
 
-.PHONY: run test test-fast bench soak lint migrate rabbit definitions asyncapi setup portal
+.PHONY: run test test-quorum test-fast bench soak lint migrate rabbit definitions asyncapi setup portal
 
 setup:
 	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -17,6 +17,11 @@ run: setup
 test: setup portal
 	@scripts/ensure-infra.sh --postgres --redis --chromium
 	$(UV) run pytest
+
+# the whole suite on quorum queues (what production runs, issue 20)
+test-quorum: setup portal
+	@scripts/ensure-infra.sh --postgres --redis --chromium
+	DOUDI_QUEUE_TYPE=quorum $(UV) run pytest
 
 # the staff portal's build (portal/dist), when its sources changed
 portal:

@@ -15,13 +15,6 @@ from doudi_common.testing.idnumbers import make_id_number
 from doudi_institutions.testing import TODAY, open_home
 
 
-@pytest.fixture(scope="session")
-def rabbit_definitions() -> dict:
-    from doudi_institutions.testing import definitions_or_committed
-
-    return definitions_or_committed()
-
-
 @pytest.fixture
 def running(start_service):
     from nameko.standalone.rpc import ServiceRpcProxy

@@ -6,6 +6,8 @@ published before it starts, so they reach it as one batch."""
 
 from __future__ import annotations
 
+import os
+
 import sqlalchemy as sa
 from doudi_common.db import Database, DatabaseCore
 from doudi_common.entrypoints import subscribe, subscription_queue
@@ -43,7 +45,8 @@ class BatchProbeService:
 
 def _declare(rabbit, service):
     with Connection(rabbit["AMQP_URI"]) as conn:
-        subscription_queue(service, "cdpf", "on_cdpf", ["#"])(conn.channel()).declare()
+        subscription_queue(service, "cdpf", "on_cdpf", ["#"],
+                           os.environ.get("DOUDI_QUEUE_TYPE"))(conn.channel()).declare()
 
 
 def _certificates(names):

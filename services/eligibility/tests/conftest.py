@@ -19,17 +19,3 @@ def eligibility(start_service):
         yield container, proxy
 
 
-@pytest.fixture(scope="session")
-def rabbit_definitions() -> dict:
-    """The generated definitions; when another service's code in the shared
-    working tree does not import right now, the committed file."""
-    import json
-    from pathlib import Path
-
-    from doudi_common.rabbit import generate
-
-    try:
-        return generate()
-    except ImportError:
-        path = Path(__file__).resolve().parents[3] / "deploy" / "rabbitmq" / "definitions.json"
-        return json.loads(path.read_text())

@@ -18,10 +18,3 @@ def institutions(start_service):
     clock_of(container).set(TODAY)
     with ServiceRpcProxy("institutions", container.config, timeout=20) as proxy:
         yield container, proxy
-
-
-@pytest.fixture(scope="session")
-def rabbit_definitions() -> dict:
-    from doudi_institutions.testing import definitions_or_committed
-
-    return definitions_or_committed()

@@ -38,23 +38,3 @@ def open_home(rpc, n: int = 1, beds: int = 2, division: str = "341502001", grade
         rpc.add_catalog_item(uscc=code, code="meals", category="meals", name="膳食",
                              unit="month", price="650.00", effective_from=TODAY.isoformat())
     return code
-
-
-def definitions_or_committed() -> dict:
-    """The generated RabbitMQ definitions; when another service's code in a
-    shared working tree does not import right now, the committed file (our
-    queues are declared by the consumers themselves anyway)."""
-    import json
-    from pathlib import Path
-
-    from doudi_common.rabbit import generate
-
-    try:
-        return generate()
-    except ImportError:
-        from doudi_common.config import repo_root
-
-        path = Path(repo_root()) / "deploy" / "rabbitmq" / "definitions.json"
-        if not path.exists():
-            path = Path(__file__).resolve().parents[4] / "deploy" / "rabbitmq" / "definitions.json"
-        return json.loads(path.read_text())

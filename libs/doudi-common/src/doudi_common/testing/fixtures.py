@@ -106,11 +106,31 @@ def make_db(pg_databases) -> Callable[[str | None], str]:
 
 @pytest.fixture(scope="session")
 def rabbit_definitions() -> dict:
-    """The topology; durable queues as quorum queues when the run says so
-    (``DOUDI_QUEUE_TYPE=quorum``: the services read the same variable)."""
+    return definitions_for_tests()
+
+
+def definitions_for_tests() -> dict:
+    """The topology the tests apply to their vhost; durable queues as quorum
+    queues when the run says so (``DOUDI_QUEUE_TYPE=quorum``: the services read
+    the same variable). Generated from the code; when another service's code in a
+    shared working tree does not import right now, the committed file (the
+    consumers declare their own queues anyway)."""
+    from pathlib import Path
+
+    from doudi_common.queue_types import durable_arguments
     from doudi_common.rabbit import generate
 
-    return generate(queue_type=os.environ.get("DOUDI_QUEUE_TYPE") or "classic")
+    queue_type = os.environ.get("DOUDI_QUEUE_TYPE") or "classic"
+    try:
+        return generate(queue_type=queue_type)
+    except ImportError:
+        from doudi_common.config import repo_root
+
+        path = Path(repo_root()) / "deploy" / "rabbitmq" / "definitions.json"
+        doc = json.loads(path.read_text())
+        for queue in doc["queues"]:
+            queue["arguments"] = durable_arguments(queue["arguments"], queue_type)
+        return doc
 
 
 @pytest.fixture
