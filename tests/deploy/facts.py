@@ -87,7 +87,9 @@ REQUIRED_ENV = {
     "service": {"DOUDI_AMQP_URI", "DOUDI_DB_URL", "DOUDI_AUTO_MIGRATE", "DOUDI_LOG_LEVEL"},
     # one shared user database; doudi-gateway migrates, so the workers do not;
     # it binds 127.0.0.1 by default; /metrics sums the workers
-    "gateway": {"DOUDI_AMQP_URI", "DOUDI_GATEWAY_DB_URL", "DOUDI_JWT_SECRET",
+    # (and a signing key: DOUDI_JWT_SECRET in compose, the rotating key set
+    # DOUDI_JWT_KEYS with its own DOUDI_AUDIT_KEY in Kubernetes — checked there)
+    "gateway": {"DOUDI_AMQP_URI", "DOUDI_GATEWAY_DB_URL",
                 "DOUDI_AUTO_MIGRATE", "DOUDI_GATEWAY_HOST", "DOUDI_PROXY_HOPS",
                 "PROMETHEUS_MULTIPROC_DIR", "DOUDI_LOG_LEVEL"},
 }
