@@ -24,7 +24,8 @@ from doudi_departments.client import DepartmentClient
 from doudi_departments.simulate import Simulator, World
 from nameko.testing.services import entrypoint_hook
 
-INST = "12341500MB1234567G"
+from tests.flows import INST, admit_two_with_a_subsidy
+
 BIN = Path(sys.executable).parent
 
 
@@ -52,17 +53,7 @@ def ops(*args: str) -> dict:
 def _a_month(funding, eligibility, rabbit, publish_as):
     clock_of(funding).set(date(2026, 4, 1))
     resident, newcomer = make_id_number(seq=21), make_id_number(seq=22)
-    for pid, person, on in (("PL-DR-1", resident, "2026-02-01"),
-                            ("PL-DR-2", newcomer, "2026-03-17")):
-        publish_as("institutions", "placement.admitted", {
-            "placement_id": pid, "id_number": person, "division_code": "341502001001",
-            "institution_uscc": INST, "care_mode": "centralized", "admitted_on": on,
-            "bed_no": "1-101", "monthly_price": "2170.00", "enrolment_id": None})
-    publish_as("cdpf", "subsidy.granted", {
-        "id_number": resident, "kind": "severe_disability_nursing_subsidy",
-        "monthly_amount": "100.00", "from_month": "2026-01"})
-    wait_for(lambda: count_rows(funding, "cases") == 2
-             and count_rows(funding, "person_subsidies") == 1, message="facts in funding")
+    admit_two_with_a_subsidy(funding, publish_as, resident, newcomer, "PL-DR")
     closed = publish_as("services_log", "month.closed", {
         "month": "2026-03", "division_code": "341502", "institution_uscc": None, "records": 0,
         "persons": 0, "minutes": 0, "total_amount": "0.00", "unverified": 0,

@@ -13,14 +13,14 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from doudi_common.testing.fixtures import amqp_uri_for, stop_process, wait_for
-from doudi_departments.client import DepartmentClient
+from doudi_common.testing.fixtures import stop_process, wait_for
 from doudi_departments.simulate import Simulator
+
+from tests.flows import StreamInBackground
 
 # the 10,000; DOUDI_KILL_TEST_EVENTS lowers it for a quick local run
 TOTAL = int(os.environ.get("DOUDI_KILL_TEST_EVENTS", "10000"))
@@ -61,21 +61,7 @@ def test_sigkill_mid_stream_loses_nothing_and_applies_nothing_twice(rabbit, make
 
     log_path = tmp_path / "eligibility.log"
     proc = start_eligibility(env, log_path)
-    published = []
-    failure = []
-
-    def publish_all():
-        try:
-            with DepartmentClient("cdpf", amqp_uri_for(rabbit, "cdpf")) as cdpf:
-                for m in messages:
-                    cdpf.publish_raw(m.body, routing_key=m.routing_key,
-                                     message_id=m.message_id, type=m.event_type)
-                    published.append(m.message_id)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            failure.append(exc)
-
-    publisher = threading.Thread(target=publish_all, daemon=True)
-    publisher.start()
+    stream = StreamInBackground(rabbit, messages)
     try:
         # kill it mid-stream: some applied, most still to come
         wait_for(lambda: counts(engine)["inbox"] >= TOTAL * 3 // 20, timeout=90, interval=0.1,
@@ -85,9 +71,7 @@ def test_sigkill_mid_stream_loses_nothing_and_applies_nothing_twice(rabbit, make
         at_kill = counts(engine)
         assert 0 < at_kill["inbox"] < TOTAL
         proc = start_eligibility(env, log_path)
-        publisher.join(timeout=120)
-        assert not failure, failure
-        assert len(published) == TOTAL
+        stream.join(timeout=120)
 
         def done():
             c = counts(engine)

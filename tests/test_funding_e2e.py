@@ -13,7 +13,7 @@ from doudi_common.testing.fixtures import count_rows, wait_for
 from doudi_common.testing.idnumbers import make_id_number
 from nameko.testing.services import entrypoint_hook
 
-INST = "12341500MB1234567G"
+from tests.flows import INST, admit_two_with_a_subsidy
 
 
 def call(container, method, *args, **kwargs):
@@ -27,17 +27,7 @@ def test_placements_and_month_close_settle_and_pay_out(start_service, publish_as
     tap = event_tap("funding", ["settlement.completed", "payout.issued", "shortfall.covered"],
                     user="cdpf")
     resident, newcomer = make_id_number(seq=21), make_id_number(seq=22)
-    for pid, person, on in (("PL-E2E-1", resident, "2026-02-01"),
-                            ("PL-E2E-2", newcomer, "2026-03-17")):
-        publish_as("institutions", "placement.admitted", {
-            "placement_id": pid, "id_number": person, "division_code": "341502001001",
-            "institution_uscc": INST, "care_mode": "centralized", "admitted_on": on,
-            "bed_no": "1-101", "monthly_price": "2170.00", "enrolment_id": None})
-    publish_as("cdpf", "subsidy.granted", {
-        "id_number": resident, "kind": "severe_disability_nursing_subsidy",
-        "monthly_amount": "100.00", "from_month": "2026-01"})
-    wait_for(lambda: count_rows(funding, "cases") == 2
-             and count_rows(funding, "person_subsidies") == 1, message="facts in funding")
+    admit_two_with_a_subsidy(funding, publish_as, resident, newcomer, "PL-E2E")
 
     closed = {"month": "2026-03", "division_code": "341502", "institution_uscc": None,
               "records": 0, "persons": 0, "minutes": 0, "total_amount": "0.00",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from doudi_common.testing.fixtures import free_port, stop_process
+from doudi_common.testing.fixtures import free_port, stop_process, wait_serving
 from doudi_common.testing.idnumbers import make_id_number
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,13 +38,7 @@ def gateway(rabbit, start_service, tmp_path):
     proc = subprocess.Popen([str(BIN / "doudi-gateway"), "--workers", "2"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
+    wait_serving(base, timeout=30)
     try:
         yield base, tmp_path / "gateway.log"
     finally:

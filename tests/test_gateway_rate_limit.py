@@ -10,12 +10,11 @@ import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import requests
-from doudi_common.testing.fixtures import free_port, stop_process
+from doudi_common.testing.fixtures import free_port, stop_process, wait_serving
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -41,18 +40,6 @@ def _gateway(tmp_path: Path, name: str, storage: str) -> tuple[subprocess.Popen,
     return proc, f"http://127.0.0.1:{port}"
 
 
-def _ready(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{base} did not start")
-
-
 def _attempt(base: str, address: str) -> int:
     # a new connection each time, so that gunicorn hands attempts to either worker
     return requests.post(f"{base}/api/v1/auth/token", timeout=10,
@@ -65,7 +52,7 @@ def two_gateways(tmp_path):
     procs = [_gateway(tmp_path, f"gw{i}", REDIS) for i in (1, 2)]
     try:
         for _, base in procs:
-            _ready(base)
+            wait_serving(base)
         yield [base for _, base in procs]
     finally:
         for proc, _ in procs:

@@ -15,14 +15,14 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from doudi_common.testing.fixtures import amqp_uri_for, count_rows, stop_process, wait_for
-from doudi_departments.client import DepartmentClient
+from doudi_common.testing.fixtures import count_rows, stop_process, wait_for
 from doudi_departments.simulate import Simulator
+
+from tests.flows import StreamInBackground
 
 TOTAL = int(os.environ.get("DOUDI_REPLICA_TEST_EVENTS", "3000"))
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,19 +68,7 @@ def test_three_replicas_publish_once_in_order_and_survive_a_sigkill(
     sim = Simulator("cdpf", seed=333, jurisdictions=["341502", "410928"])
     messages = [sim.new_certificate() for _ in range(TOTAL)]
     replicas = {f"replica-{n}": _replica(env, n, tmp_path) for n in (1, 2, 3)}
-    failure: list[Exception] = []
-
-    def publish_all():
-        try:
-            with DepartmentClient("cdpf", amqp_uri_for(rabbit, "cdpf")) as cdpf:
-                for m in messages:
-                    cdpf.publish_raw(m.body, routing_key=m.routing_key,
-                                     message_id=m.message_id, type=m.event_type)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            failure.append(exc)
-
-    publisher = threading.Thread(target=publish_all, daemon=True)
-    publisher.start()
+    stream = StreamInBackground(rabbit, messages)
     try:
         # mid-stream: the relay's replica has published part of the outbox
         wait_for(lambda: len(tap.poll()) >= TOTAL // 5 and _lock_holder(engine), timeout=120,
@@ -89,8 +77,7 @@ def test_three_replicas_publish_once_in_order_and_survive_a_sigkill(
         assert holder in replicas, holder
         replicas[holder].send_signal(signal.SIGKILL)
         replicas[holder].wait(timeout=10)
-        publisher.join(timeout=180)
-        assert not failure, failure
+        stream.join(timeout=180)
 
         def drained():
             ids, unsent = _outbox(engine)

@@ -222,6 +222,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_serving(base: str, timeout: float = 60) -> None:
+    """Wait until an HTTP process (the gateway) answers ``/healthz`` with 200."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{base} did not start in {timeout} s")
+
+
 def stop_process(proc: Any, timeout: float = 15) -> None:
     """SIGTERM a process the test started, then SIGKILL it if it lingers."""
     import signal
