@@ -165,14 +165,15 @@ def _wait_http(url: str, timeout: float = 60) -> None:
 
 def _vhost() -> tuple[str, str]:
     import requests
-    from doudi_common.rabbit import apply, generate
+    from doudi_common.rabbit import apply
+    from doudi_common.testing.fixtures import definitions_for_tests
 
     name = f"bench-gw-{uuid.uuid4().hex[:8]}"
     requests.put(f"{MGMT}/api/vhosts/{name}", timeout=10).raise_for_status()
     requests.put(f"{MGMT}/api/permissions/{name}/guest",
                  json={"configure": ".*", "write": ".*", "read": ".*"},
                  timeout=10).raise_for_status()
-    apply(generate(), api=MGMT, vhost=name)
+    apply(definitions_for_tests(), api=MGMT, vhost=name)
     return name, f"pyamqp://guest:guest@localhost:5672/{name}"
 
 

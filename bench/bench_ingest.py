@@ -44,12 +44,13 @@ AMQP_HOST = os.environ.get("DOUDI_AMQP_HOST", "localhost")
 @contextmanager
 def scratch_vhost():
     """A fresh RabbitMQ vhost with the suite's definitions; yields uri(user)."""
-    from doudi_common.rabbit import _request, apply, generate, password_for
+    from doudi_common.rabbit import _request, apply, password_for
+    from doudi_common.testing.fixtures import definitions_for_tests
 
     vhost = f"doudi-bench-{uuid.uuid4().hex[:8]}"
     _request(API, "PUT", f"/api/vhosts/{quote(vhost, safe='')}", {})
     try:
-        apply(generate(), api=API, vhost=vhost)
+        apply(definitions_for_tests(), api=API, vhost=vhost)
 
         def uri(user: str) -> str:
             return (f"amqp://{quote(user)}:{quote(password_for(user))}@{AMQP_HOST}:5672/"

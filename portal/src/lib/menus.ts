@@ -18,6 +18,9 @@ export interface MenuGroup {
 export const MENUS: MenuGroup[] = [
   { key: "dashboard", label: "统计分析", items: [
     { path: "/dashboard", label: "数据看板", permission: "persons:read" },
+    { path: "/dashboard/funds", label: "资金看板", permission: "funding:read" },
+    { path: "/dashboard/institutions", label: "机构看板", permission: "institutions:read" },
+    { path: "/dashboard/services", label: "服务看板", permission: "services:read" },
   ] },
   { key: "persons", label: "人员与资格", items: [
     { path: "/persons", label: "人员查询", permission: "persons:read" },
