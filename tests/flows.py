@@ -12,14 +12,15 @@ INST = "12341500MB1234567G"
 
 
 def admit_two_with_a_subsidy(funding, publish_as, resident: str, newcomer: str,
-                             prefix: str) -> None:
+                             prefix: str, village: str = "341502001001",
+                             institution: str = INST) -> None:
     """``resident`` in care all of March 2026 with a 100.00 nursing subsidy,
-    ``newcomer`` from 17 March; both at INST for 2,170.00 a month."""
+    ``newcomer`` from 17 March; both at ``institution`` for 2,170.00 a month."""
     for pid, person, on in ((f"{prefix}-1", resident, "2026-02-01"),
                             (f"{prefix}-2", newcomer, "2026-03-17")):
         publish_as("institutions", "placement.admitted", {
-            "placement_id": pid, "id_number": person, "division_code": "341502001001",
-            "institution_uscc": INST, "care_mode": "centralized", "admitted_on": on,
+            "placement_id": pid, "id_number": person, "division_code": village,
+            "institution_uscc": institution, "care_mode": "centralized", "admitted_on": on,
             "bed_no": "1-101", "monthly_price": "2170.00", "enrolment_id": None})
     publish_as("cdpf", "subsidy.granted", {
         "id_number": resident, "kind": "severe_disability_nursing_subsidy",

@@ -14,6 +14,7 @@ import pytest
 from doudi_common.testing.fixtures import count_rows, wait_for
 from doudi_common.testing.idnumbers import make_id_number
 
+from tests.flows import admit_two_with_a_subsidy
 from tests.portal.conftest import with_check_digit
 from tests.portal.test_portal_people_and_bad_input import COUNTY, World
 
@@ -23,17 +24,8 @@ INST = with_check_digit("12360104MB1234567X")
 
 def _a_settled_month(funding, publish_as) -> None:
     resident, newcomer = (make_id_number(region=COUNTY, seq=s) for s in (41, 42))
-    for pid, person, on in (("PL-FD-1", resident, "2026-02-01"),
-                            ("PL-FD-2", newcomer, "2026-03-17")):
-        publish_as("institutions", "placement.admitted", {
-            "placement_id": pid, "id_number": person, "division_code": f"{COUNTY}001001",
-            "institution_uscc": INST, "care_mode": "centralized", "admitted_on": on,
-            "bed_no": "1-101", "monthly_price": "2170.00", "enrolment_id": None})
-    publish_as("cdpf", "subsidy.granted", {
-        "id_number": resident, "kind": "severe_disability_nursing_subsidy",
-        "monthly_amount": "100.00", "from_month": "2026-01"})
-    wait_for(lambda: count_rows(funding, "cases") == 2
-             and count_rows(funding, "person_subsidies") == 1, message="facts in funding")
+    admit_two_with_a_subsidy(funding, publish_as, resident, newcomer, "PL-FD",
+                             village=f"{COUNTY}001001", institution=INST)
     publish_as("services_log", "month.closed", {
         "month": "2026-03", "division_code": COUNTY, "institution_uscc": None, "records": 0,
         "persons": 0, "minutes": 0, "total_amount": "0.00", "unverified": 0,
