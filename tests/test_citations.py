@@ -51,7 +51,7 @@ def citations():
     found: dict[str, set[str]] = {}
     for name in files:
         if name.startswith("docs/policy/sources/") or not name.endswith(
-                (".py", ".yaml", ".yml", ".md")):
+                (".py", ".yaml", ".yml", ".md", ".vue", ".ts")):
             continue
         path = ROOT / name
         if not path.is_file():
