@@ -1,8 +1,10 @@
-"""The officials' overview page (issue 18, first part) in a real Chromium against
-the real suite: the KPI cards and both charts show the API's figures (the drawn
-ECharts option, kept on the chart's element, is compared with
+"""The officials' overview page (issue 18) in a real Chromium against the real
+suite: the KPI cards and both charts show the API's figures (the drawn ECharts
+option, kept on the chart's element, is compared with
 GET /api/v1/caseload-statistics), the month is in the URL, and the page is
-written to var/screenshots/dashboard-overview.png."""
+written to var/screenshots/dashboard-overview.png. The roll-up: the townships'
+figures beside the county's add up to it; a click on a township's bar goes
+down to it (its own KPI cards), 上一级 back up to the county."""
 
 from __future__ import annotations
 
@@ -11,7 +13,14 @@ import json
 import pytest
 from doudi_common.testing.fixtures import wait_for
 
-from tests.portal.test_portal_people_and_bad_input import COUNTY, VILLAGE, World
+from tests.portal.test_portal_people_and_bad_input import (
+    COUNTY,
+    OTHER_TOWN,
+    OTHER_VILLAGE,
+    TOWN,
+    VILLAGE,
+    World,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -32,6 +41,7 @@ def test_the_overview_shows_the_apis_figures(portal_app, browser):
         w.call(who, "POST", f"/api/v1/applications/{first}/reviews",
                json={"action": action, **({"data": data} if data else {})})
     w.application(waiting)
+    w.person("county", "丁另一街道", OTHER_VILLAGE, 33)  # registered, not applied
     month = w.today[:7]
     api = w.call("county", "GET", f"/api/v1/caseload-statistics?division_code={COUNTY}"
                                   f"&month={month}")
@@ -61,3 +71,29 @@ def test_the_overview_shows_the_apis_figures(portal_app, browser):
         wait_for(lambda: p.page.locator("[data-test=chart] canvas").count() >= 2, timeout=10,
                  message="the charts drawn")
         p.shot("dashboard-overview")
+
+        # the roll-up: each township beside the county, adding up to it
+        towns = {t: w.call("county", "GET", f"/api/v1/caseload-statistics?division_code={t}"
+                                            f"&month={month}") for t in (TOWN, OTHER_TOWN)}
+        below = json.loads(p.page.locator("[data-test-chart=below]")
+                           .get_attribute("data-option"))
+        assert below["xAxis"]["data"] == ["洪都街道", "京山街道"]
+        series = {s["name"]: s["data"] for s in below["series"]}
+        assert series["月底在照护"] == [towns[TOWN]["in_care"], towns[OTHER_TOWN]["in_care"]]
+        assert series["符合条件"] == [towns[TOWN]["eligible"], towns[OTHER_TOWN]["eligible"]]
+        assert sum(series["月底在照护"]) == api["in_care"]
+        assert sum(series["符合条件"]) == api["eligible"]
+        assert sum(series["在办申请"]) == sum(v["count"] for v in api["pending"].values())
+        # down to the second township by its bar, then back up
+        chart = p.page.locator("[data-test-chart=below] canvas").first
+        box = chart.bounding_box()
+        for x in range(int(box["width"] * 0.55), int(box["width"] * 0.95), 6):
+            if f"division={OTHER_TOWN}" in p.page.url:
+                break
+            chart.click(position={"x": x, "y": box["height"] - 36}, timeout=5000)
+            p.page.wait_for_timeout(300)
+        assert f"division={OTHER_TOWN}" in p.page.url
+        wait_for(lambda: p.page.locator("[data-kpi='符合条件']").inner_text()
+                 == str(towns[OTHER_TOWN]["eligible"]), timeout=10, message="the township's KPI")
+        p.page.locator("[data-test=up]").click()
+        wait_for(lambda: f"division={COUNTY}" in p.page.url, timeout=10, message="back up")
