@@ -4,7 +4,8 @@ option, kept on the chart's element, is compared with
 GET /api/v1/caseload-statistics), the month is in the URL, and the page is
 written to var/screenshots/dashboard-overview.png. The roll-up: the townships'
 figures beside the county's add up to it; a click on a township's bar goes
-down to it (its own KPI cards), 上一级 back up to the county."""
+down to it (its own KPI cards), 上一级 back up to the county. A click on a
+figure opens the persons list behind it, whose length is the figure."""
 
 from __future__ import annotations
 
@@ -97,3 +98,15 @@ def test_the_overview_shows_the_apis_figures(portal_app, browser):
                  == str(towns[OTHER_TOWN]["eligible"]), timeout=10, message="the township's KPI")
         p.page.locator("[data-test=up]").click()
         wait_for(lambda: f"division={COUNTY}" in p.page.url, timeout=10, message="back up")
+
+        # each figure opens the list behind it, as long as the figure
+        for name, figure in (("登记人员", api["registered"]), ("符合条件", api["eligible"]),
+                             ("月底在照护", api["in_care"])):
+            p.page.locator(f"a[data-kpi='{name}']").click()
+            total = p.page.locator("[data-test=persons-total]")
+            total.wait_for()
+            wait_for(lambda t=total, f=figure: t.get_attribute("data-total") == str(f), timeout=10,
+                     message=f"the list behind {name}")
+            assert f"division_code={COUNTY}" in p.page.url
+            p.page.go_back()
+            p.page.locator("[data-test=kpis]").wait_for()
