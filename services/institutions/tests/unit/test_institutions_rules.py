@@ -134,8 +134,9 @@ def test_admission_policy_names_each_jurisdictions_own_clause():
 
 
 def _duty(kind="co_housing_site", households=5, posts=0, county="410928"):
-    return admission_rules.co_housing_post_duty(kind, households, posts,
-                                                policy.rules_for(county))
+    rule = admission_rules.co_housing_post_rule(kind, policy.rules_for(county))
+    return None if rule is None else admission_rules.co_housing_post_duty(rule, households,
+                                                                          posts)
 
 
 def test_puyang_2020_s4_3_co_housing_site_of_5_households_needs_a_public_welfare_post():
@@ -163,7 +164,8 @@ def test_institution_rules_are_read_from_the_pack():
     doc = packs.load("puyang-2020")
     doc["institutions"]["co_housing_post"]["min_households"] = 8
     rules = admission_rules.rules_from(doc)
-    assert admission_rules.co_housing_post_duty("co_housing_site", 7, 0, rules)[
+    rule = admission_rules.co_housing_post_rule("co_housing_site", rules)
+    assert admission_rules.co_housing_post_duty(rule, 7, 0)[
         "required_posts"] == 0
     doc["institutions"]["co_housing_post"].pop("posts")
     with pytest.raises(Invalid) as exc:

@@ -85,11 +85,6 @@ def load(pack_id: str) -> dict[str, Any]:
     return copy.deepcopy(_shipped(pack_id))
 
 
-def header(pack_id: str) -> dict[str, Any]:
-    doc = _shipped(pack_id)
-    return {k: doc[k] for k in HEADER}
-
-
 def part(pack_id: str, name: str, doc: dict[str, Any] | None = None) -> dict[str, Any]:
     """One part of a pack ({} where the document says nothing of it)."""
     if name not in PARTS:

@@ -140,15 +140,18 @@ def check_other_institution(placement: dict[str, Any], target: dict[str, Any]) -
         raise Invalid("转出与转入机构不能相同", field="to_uscc", reason="same_institution")
 
 
-def co_housing_post_duty(kind: str, households: int, posts: int,
-                         rules: InstitutionRules | None) -> dict[str, Any] | None:
-    """puyang-2020 §四(三) (the words are in the pack, `co_housing_post.wording`). For a
-    co-housing site (居村联养点) where the pack sets the duty: how many households
-    live there, how many posts are required and held, and whether the duty is
-    met; None for other institutions or where the document sets no such duty."""
+def co_housing_post_rule(kind: str, rules: InstitutionRules | None) -> CoHousingPost | None:
+    """The public-welfare post duty (puyang-2020 §四(三)) that applies to an
+    institution of this kind here: a co-housing site (居村联养点) where the pack
+    sets the duty; None otherwise (then nothing need be counted)."""
     rule = rules.co_housing_post if rules else None
-    if kind != "co_housing_site" or rule is None:
-        return None
+    return rule if kind == "co_housing_site" else None
+
+
+def co_housing_post_duty(rule: CoHousingPost, households: int, posts: int) -> dict[str, Any]:
+    """The duty at a site (the words are in the pack, ``co_housing_post.wording``):
+    how many households live there, how many posts are required and held, and
+    whether the duty is met."""
     required = rule.posts if households >= rule.min_households else 0
     return {"households": households, "min_households": rule.min_households,
             "required_posts": required, "posts": posts, "met": posts >= required,

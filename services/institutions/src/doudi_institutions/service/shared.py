@@ -40,9 +40,7 @@ class Shared:
         if inst["parent_id"]:
             parent = registry_store.institution_by_id(self.session, inst["parent_id"])["uscc"]
         extra = {**registry_store.bed_counts(self.session, inst["id"]), "parent_uscc": parent,
-                 "co_housing_post": admission_rules.co_housing_post_duty(
-                     inst["kind"], registry_store.households_at(self.session, inst["id"]),
-                     inst["public_welfare_posts"], policy.rules_for(inst["county_code"])),
+                 "co_housing_post": self._co_housing_post(inst),
                  "designation": registry_rules.designation_status(
                      licences_store.designations_newest_first(self.session, inst["uscc"]), today)}
         if full:
@@ -50,6 +48,17 @@ class Shared:
             extra["grade_history"] = registry_store.grade_history_of(self.session, inst["id"])
             extra["licences"] = self._licences(inst)
         return institution_view(inst, extra)
+
+    def _co_housing_post(self, inst: dict) -> dict | None:
+        """The site's public-welfare post duty; its households are counted only
+        where the duty applies (not for every row of a list)."""
+        rule = admission_rules.co_housing_post_rule(inst["kind"],
+                                                    policy.rules_for(inst["county_code"]))
+        if rule is None:
+            return None
+        return admission_rules.co_housing_post_duty(
+            rule, registry_store.households_at(self.session, inst["id"]),
+            inst["public_welfare_posts"])
 
     def _licences(self, inst: dict) -> list[dict]:
         out = [licence_view(row, inst["uscc"], self.clock.today())
