@@ -33,8 +33,9 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 @dataclass(frozen=True)
 class Column:
-    """``kind``: ``text``, ``money`` (yuan string, 2 places), ``int``, or
-    ``code`` (labelled from ``vocabulary``; the code gets its own column)."""
+    """``kind``: ``text``, ``money`` (yuan string, 2 places), ``int``,
+    ``number`` (an int, or a Decimal where it has a point), or ``code``
+    (labelled from ``vocabulary``; the code gets its own column)."""
 
     key: str
     header: str
@@ -85,11 +86,12 @@ def cells(table: Table, row: dict[str, Any]) -> list[Any]:
         value = row.get(column.key)
         if column.kind == "code":
             out += [neutralise(_label(column, value)), "" if value is None else str(value)]
-        elif column.kind in ("money", "int") and value not in (None, ""):
+        elif column.kind in ("money", "int", "number") and value not in (None, ""):
             text = str(value)
             if NUMBER.match(text):
                 try:
-                    out.append(Decimal(text) if column.kind == "money" else int(text))
+                    decimal = column.kind == "money" or (column.kind == "number" and "." in text)
+                    out.append(Decimal(text) if decimal else int(text))
                     continue
                 except (InvalidOperation, ValueError):
                     pass

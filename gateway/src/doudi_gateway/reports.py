@@ -70,6 +70,8 @@ PAYOUTS = (
     Column("issued_on", "支付日期"), Column("settlement_id", "结算编号"),
 )
 
+FIGURES = (Column("group", "类别"), Column("item", "指标"), Column("value", "数值", "number"))
+
 RECONCILIATION = (
     Column("name", "核对项"), Column("expected", "应有数（元）", "money"),
     Column("actual", "实际数（元）", "money"), Column("difference", "差额（元）", "money"),
@@ -126,3 +128,82 @@ def reconciliation_table(report: dict[str, Any], county: str, month: str, by: st
     rows = [*report["checks"], {"name": "差额合计", "difference": report["difference"]}]
     return Table("对账", county, month, RECONCILIATION, rows, generated_by=by,
                  filename=f"reconciliation-{_code(county)}-{month}")
+
+
+# -- the officials' dashboards (issue 18): every figure of a page, one per row ----------
+
+def _label(vocabulary: str, code: str) -> str:
+    from doudi_contracts.vocabularies import VOCABULARIES
+
+    vocab = VOCABULARIES[vocabulary]
+    return vocab.label(code) if code in vocab.codes else code
+
+
+def _rows(group: str, items: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"group": group, "item": item, "value": value} for item, value in items.items()]
+
+
+def caseload_table(stats: dict[str, Any], scope: str, by: str) -> Table:
+    rows = _rows("总体", {"登记人员": stats["registered"], "符合条件": stats["eligible"],
+                        "月底在照护": stats["in_care"], "本月纳入": stats["entries"],
+                        "本月终止": stats["exits"]})
+    for hardship, modes in stats["by_hardship"].items():
+        name = "未记录" if hardship == "none" else _label("hardship", hardship)
+        rows += _rows("月底在照护（困难类别×照护方式）",
+                      {f"{name}·{_label('care_modes', m)}": n for m, n in modes.items()})
+    rows += _rows("本月终止（原因）", {_label("enrolment_end_reasons", r): n
+                                   for r, n in stats["exits_by_reason"].items()})
+    for state, p in stats["pending"].items():
+        name = _label("application_states", state)
+        rows += _rows("在办申请", {f"{name}·件数": p["count"],
+                               f"{name}·等待天数中位数": p["median_days"],
+                               f"{name}·最长等待天数": p["max_days"]})
+    rows += _rows("年度复核", {"本月底前到期": stats["reviews"]["due"],
+                           "已逾期": stats["reviews"]["overdue"]})
+    return Table("照护对象与待办统计", scope, stats["month"], FIGURES, rows, generated_by=by,
+                 filename=f"caseload-{_code(scope)}-{stats['month']}")
+
+
+def institutions_table(stats: dict[str, Any], scope: str, period: str, by: str) -> Table:
+    staff = stats["staff"]
+    rows = _rows("机构与床位", {
+        "机构数": stats["institutions"], "特困供养机构数": stats["tekun_institutions"],
+        "床位数": stats["beds"], "在住人数": stats["occupied"],
+        "入住率": stats["occupancy"] or "", "低于三级的特困供养机构数": stats["below_grade_3"],
+        "需要照护的特困人员": stats["tekun_needing_care"],
+        "机构集中供养的特困人员": stats["tekun_in_institutions"],
+        "集中供养率": stats["centralised_support_rate"] or ""})
+    rows += _rows("工作人员", {"护士": staff["nurses"], "护工": staff["carers"],
+                           "安全员": staff["safety_officers"], "社工": staff["social_workers"],
+                           "其他": staff["others"], "公益岗": staff["public_welfare_posts"]})
+    ins = stats["inspections"]
+    rows += _rows("检查与整改", {"本年检查次数": ins["done_this_year"],
+                              "逾期未检查": ins["patrols_overdue"],
+                              "未整改问题": ins["open_findings"],
+                              "逾期未整改问题": ins["findings_overdue"],
+                              "已整改问题": ins["rectified_findings"]})
+    return Table("养老机构统计", scope, period, FIGURES, rows, generated_by=by,
+                 filename=f"institutions-{_code(scope)}-{period}")
+
+
+def services_table(stats: dict[str, Any], scope: str, by: str) -> Table:
+    rec, alerts = stats["records"], stats["alerts"]
+    rows = _rows("服务记录", {"已记录": rec["recorded"], "已核实": rec["verified"],
+                          "已被更正": rec["superseded"], "服务人数": stats["persons_served"],
+                          "服务者数": stats["providers"], "服务分钟": stats["minutes"],
+                          "金额（元）": stats["amount"]})
+    for item in stats["by_item"]:
+        name = _label("service_items", item["service_item"])
+        rows += _rows("按服务项目", {f"{name}·记录数": item["records"],
+                                 f"{name}·分钟": item["minutes"],
+                                 f"{name}·金额（元）": item["amount"]})
+    rows += _rows("探访", {"已探访": stats["visits"]["done"],
+                         "逾期未探访": stats["visits"]["overdue"]})
+    rows += _rows("爱心门铃与警报", {
+        "发起": alerts["raised"], "已处理": alerts["resolved"], "升级": alerts["escalated"],
+        "处理用时中位数（分钟）": "" if alerts["median_minutes"] is None
+        else alerts["median_minutes"],
+        "最长处理用时（分钟）": "" if alerts["max_minutes"] is None else alerts["max_minutes"]})
+    rows += _rows("时间银行", {"存入分钟": stats["time_bank_minutes_credited"]})
+    return Table("服务统计", scope, stats["month"], FIGURES, rows, generated_by=by,
+                 filename=f"services-{_code(scope)}-{stats['month']}")

@@ -211,7 +211,8 @@ export interface paths {
         /**
          * Caseload and pending work of a county, township or village for a month:
          *     registered, eligible, in care by hardship and care mode, entries and exits
-         *     with their reasons, applications waiting at each stage, annual reviews due.
+         *     with their reasons, applications waiting at each stage, annual reviews due
+         *     (`format=xlsx` or `csv`: the same figures, one per row).
          * @description 权限 `persons:read`: village_clerk, township_officer, county_officer, city_officer, institution_staff, department_liaison, auditor, admin
          */
         get: operations["applications_caseload_statistics"];
@@ -257,7 +258,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Institutions, beds, occupancy, grades and the centralised-support rate of a county.
+         * Institutions, beds, occupancy, grades, staff, inspections and the
+         *     centralised-support rate of a county (`format=xlsx` or `csv`: the same
+         *     figures, one per row).
          * @description 权限 `consolidation:read`: county_officer, city_officer, auditor, admin
          */
         get: operations["institutions_county_statistics"];
@@ -2171,7 +2174,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A month's records, persons served, minutes, amounts, visits and alerts.
+         * A month's records, persons served, minutes, amounts, visits and alerts
+         *     (`format=xlsx` or `csv`: the same figures, one per row).
          * @description 权限 `services:read`: village_clerk, township_officer, county_officer, city_officer, institution_staff, auditor, admin
          */
         get: operations["services_log_monthly_statistics"];
@@ -2839,6 +2843,10 @@ export interface components {
         AlertStatReply: {
             /** @description 升级 */
             escalated: number;
+            /** @description 其中最长的分钟数；无则为 null */
+            max_minutes: number | null;
+            /** @description 本月发起并已处理的警报，从发起到处理的分钟数中位数；无则为 null */
+            median_minutes: number | null;
             /** @description 发起 */
             raised: number;
             /** @description 已处理 */
@@ -4120,6 +4128,8 @@ export interface components {
             centralised_support_rate: string | null;
             /** @description 县（区）区划代码（6 位） */
             county_code: string;
+            /** @description 检查与整改 */
+            inspections: components["schemas"]["InspectionFiguresReply"];
             /** @description 机构数（未关闭） */
             institutions: number;
             /** @description 入住率（0–1，四位小数）；无床位为 null */
@@ -5065,6 +5075,18 @@ export interface components {
              * @enum {string}
              */
             result: "passed" | "rectification_required" | "failed";
+        };
+        InspectionFiguresReply: {
+            /** @description 本年已开展的检查次数 */
+            done_this_year: number;
+            /** @description 已过整改期限仍未整改的问题 */
+            findings_overdue: number;
+            /** @description 尚未整改销号的问题 */
+            open_findings: number;
+            /** @description 逾期未开展的例行检查（机构×检查类别，hangzhou-2024 §五(四)） */
+            patrols_overdue: number;
+            /** @description 已整改销号的问题 */
+            rectified_findings: number;
         };
         InspectionPageReply: {
             /** @description 检查记录，新的在前 */
@@ -7416,6 +7438,26 @@ export interface components {
              */
             severe_disability_nursing_subsidy: string;
         };
+        SummaryInstitutionReply: {
+            /** @description 按资金渠道分列（luan-2021 §三(四) 的四个渠道，元） */
+            by_channel: components["schemas"]["ChannelsReply"];
+            /**
+             * Format: decimal
+             * @description 整合补贴超出核算费用的部分，元
+             * @example 1200.00
+             */
+            excess: string;
+            /** @description 机构的统一社会信用代码；无则 null */
+            institution_uscc: string;
+            /** @description 期间内结算的入住人数 */
+            persons: number;
+            /**
+             * Format: decimal
+             * @description 期间内费用合计，元
+             * @example 1200.00
+             */
+            total: string;
+        };
         SummaryMonthReply: {
             /**
              * Format: decimal
@@ -7472,6 +7514,8 @@ export interface components {
             adjustments: string;
             /** @description 按资金渠道分列（luan-2021 §三(四) 的四个渠道，元） */
             by_channel: components["schemas"]["ChannelsReply"];
+            /** @description 按机构：入住人员的费用及各渠道支付 */
+            by_institution: components["schemas"]["SummaryInstitutionReply"][];
             /**
              * Format: decimal
              * @description 照护人补贴，元
@@ -9458,6 +9502,8 @@ export interface operations {
                 division_code: string;
                 /** @description 统计月份 YYYY-MM */
                 month: string;
+                /** @description json（默认）；csv（UTF-8 带 BOM，中文表头）；xlsx（Excel，带标题行）（代码，中文名称见 /api/v1/vocabularies/export_formats） */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: never;
             path?: never;
@@ -9494,6 +9540,8 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["CaseloadReply"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description 未登录或令牌无效 */
@@ -9710,7 +9758,10 @@ export interface operations {
     };
     institutions_county_statistics: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description json（默认）；csv（UTF-8 带 BOM，中文表头）；xlsx（Excel，带标题行）（代码，中文名称见 /api/v1/vocabularies/export_formats） */
+                format?: "json" | "csv" | "xlsx";
+            };
             header?: never;
             path: {
                 /** @description 县（区）区划代码（6 位） */
@@ -9749,6 +9800,8 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["CountyStatisticsReply"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description 未登录或令牌无效 */
@@ -9796,15 +9849,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description 数据不合法（字段与原因） */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
+            422: components["responses"]["UNPROCESSABLE_ENTITY"];
             /** @description 服务暂不可用 (Retry-After) */
             503: {
                 headers: {
@@ -21769,6 +21814,8 @@ export interface operations {
                 month: string;
                 /** @description 行政区划代码：县 6 位、乡镇（街道）9 位、村（社区）12 位（GB/T 2260 及统计用区划代码） */
                 division_code: string;
+                /** @description json（默认）；csv（UTF-8 带 BOM，中文表头）；xlsx（Excel，带标题行）（代码，中文名称见 /api/v1/vocabularies/export_formats） */
+                format?: "json" | "csv" | "xlsx";
             };
             header?: never;
             path?: never;
@@ -21819,6 +21866,8 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["StatisticsReply"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                    "text/csv": string;
                 };
             };
             /** @description 未登录或令牌无效 */
@@ -21903,6 +21952,10 @@ export interface operations {
                 division_code?: string;
                 /** @description 状态（代码，中文名称见 /api/v1/vocabularies/record_statuses） */
                 status?: "recorded" | "verified" | "superseded";
+                /** @description 服务项目（代码，中文名称见 /api/v1/vocabularies/service_items） */
+                service_item?: "meals" | "home_care" | "day_care" | "cleaning" | "shopping" | "appliance_repair" | "personal_care" | "family_sickbed" | "medical_nursing" | "medical_escort" | "rehabilitation" | "medicine_delivery" | "counselling" | "information" | "skills" | "social_integration" | "health_talk" | "community_clinic" | "walking_help" | "bathing" | "visit";
+                /** @description 只列出统计计入的记录（不含已被更正的原记录和冲销记录），与服务统计的数字一致 */
+                counted?: boolean;
             };
             header?: never;
             path?: never;

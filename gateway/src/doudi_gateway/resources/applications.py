@@ -281,6 +281,11 @@ def get_pack(args, pack_id):
 def caseload_statistics(args):
     """Caseload and pending work of a county, township or village for a month:
     registered, eligible, in care by hardship and care mode, entries and exits
-    with their reasons, applications waiting at each stage, annual reviews due."""
+    with their reasons, applications waiting at each stage, annual reviews due
+    (`format=xlsx` or `csv`: the same figures, one per row)."""
     require_division(args["division_code"])
-    return rpc("eligibility", "caseload_statistics", args["division_code"], args["month"])
+    stats = rpc("eligibility", "caseload_statistics", args["division_code"], args["month"])
+    if args["format"] != "json":
+        return exports.response(reports.caseload_table(
+            stats, scope_label(args["division_code"]), g.principal.username), args["format"])
+    return stats

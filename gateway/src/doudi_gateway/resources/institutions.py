@@ -27,6 +27,7 @@ from doudi_gateway.schemas.institutions import (
     CatalogItemReply,
     CatalogItemSchema,
     ConsolidationPlanReply,
+    CountyStatisticsArgs,
     CountyStatisticsReply,
     DivisionPageArgs,
     GradeSchema,
@@ -250,10 +251,13 @@ def licence_alerts(args):
 
 
 @blp.route("/county-statistics/<county_code>", methods=["GET"])
+@blp.arguments(CountyStatisticsArgs, location="query")
 @blp.response(200, CountyStatisticsReply)
 @requires("consolidation:read")
-def county_statistics(county_code):
-    """Institutions, beds, occupancy, grades and the centralised-support rate of a county."""
+def county_statistics(args, county_code):
+    """Institutions, beds, occupancy, grades, staff, inspections and the
+    centralised-support rate of a county (`format=xlsx` or `csv`: the same
+    figures, one per row)."""
     from doudi_common.errors import NotFound
     from doudi_common.ids import validate_division_code
 
@@ -262,7 +266,19 @@ def county_statistics(county_code):
     code = validate_division_code(county_code, (6,))
     if not in_scope(code):
         raise NotFound("未找到该区县", resource="county")
-    return rpc("institutions", "county_statistics", code)
+    stats = rpc("institutions", "county_statistics", code)
+    if args["format"] != "json":
+        from datetime import datetime
+
+        from doudi_common.dates import SHANGHAI
+
+        from doudi_gateway import exports, reports
+        from doudi_gateway.resources.divisions import scope_label
+
+        return exports.response(reports.institutions_table(
+            stats, scope_label(code), datetime.now(SHANGHAI).date().isoformat(),
+            g.principal.username), args["format"])
+    return stats
 
 
 @blp.route("/institutions/<uscc>/grade", methods=["POST"])

@@ -100,6 +100,7 @@ def list_records(args):
     return mask(page_from(rpc("services_log", "list_records", id_number=args.get("id_number"),
                           provider_uscc=provider_uscc, month=args.get("month"),
                           division_code=division, status=args.get("status"),
+                          service_item=args.get("service_item"), counted=args["counted"],
                           page=args["page"], per_page=args["per_page"]), args))
 
 
@@ -252,13 +253,21 @@ def correct_record(body, record_id):
 @blp.response(200, StatisticsReply)
 @requires("services:read")
 def monthly_statistics(args):
-    """A month's records, persons served, minutes, amounts, visits and alerts."""
+    """A month's records, persons served, minutes, amounts, visits and alerts
+    (`format=xlsx` or `csv`: the same figures, one per row)."""
     division = scoped_division(args.get("division_code"))
     if division is NOTHING:
         from doudi_common.errors import NotFound
 
         raise NotFound("未找到该区划的统计", resource="division")
-    return rpc("services_log", "monthly_statistics", args["month"], division)
+    stats = rpc("services_log", "monthly_statistics", args["month"], division)
+    if args["format"] != "json":
+        from doudi_gateway import exports, reports
+        from doudi_gateway.resources.divisions import scope_label
+
+        return exports.response(reports.services_table(
+            stats, scope_label(args["division_code"]), g.principal.username), args["format"])
+    return stats
 
 
 @blp.route("/service-items", methods=["GET"])

@@ -371,6 +371,7 @@ class PackArgs(Schema):
 class CaseloadArgs(Schema):
     division_code = Division(required=True)
     month = Month(required=True, metadata={"description": "统计月份 YYYY-MM"})
+    format = ExportFormat()
 
 
 class PendingStageReply(Reply):

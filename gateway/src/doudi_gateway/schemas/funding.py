@@ -344,10 +344,20 @@ class SummaryMonthReply(_SummarySums):
     month = YearMonth()
 
 
+class SummaryInstitutionReply(Reply):
+    institution_uscc = Str()
+    persons = Int(description="期间内结算的入住人数")
+    total = Yuan(description="期间内费用合计，元")
+    by_channel = Obj(ChannelsReply)
+    excess = Yuan(description="整合补贴超出核算费用的部分，元")
+
+
 class SummaryReply(_SummarySums):
     division_code = Str(description="县级区划代码")
     period = Str(description="期间：YYYY-MM（一个月）或 YYYY（一年）")
     months = ListOf(SummaryMonthReply, description="逐月")
+    by_institution = ListOf(SummaryInstitutionReply,
+                            description="按机构：入住人员的费用及各渠道支付")
 
 
 class DonationReply(Reply):

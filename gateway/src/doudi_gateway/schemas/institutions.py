@@ -13,6 +13,7 @@ from doudi_gateway.schemas.fields import (
     Code,
     Day,
     Division,
+    ExportFormat,
     Int,
     ListOf,
     Money,
@@ -256,8 +257,22 @@ class MergeReply(Reply):
     source_status = Code("institution_statuses", description="被撤并机构的状态")
 
 
+class InspectionFiguresReply(Reply):
+    done_this_year = Int(description="本年已开展的检查次数")
+    patrols_overdue = Int(description="逾期未开展的例行检查"
+                                      "（机构×检查类别，hangzhou-2024 §五(四)）")
+    open_findings = Int(description="尚未整改销号的问题")
+    findings_overdue = Int(description="已过整改期限仍未整改的问题")
+    rectified_findings = Int(description="已整改销号的问题")
+
+
+class CountyStatisticsArgs(Schema):
+    format = ExportFormat()
+
+
 class CountyStatisticsReply(Reply):
     county_code = Str()
+    inspections = Obj(InspectionFiguresReply, description="检查与整改")
     institutions = Int(description="机构数（未关闭）")
     tekun_institutions = Int(description="特困供养机构数")
     beds = Int(description="床位数")

@@ -5,6 +5,7 @@ month close, time bank (the REST edge; the routes are in
 from __future__ import annotations
 
 from doudi_common.errors import Invalid
+from doudi_contracts.vocabularies import codes
 from marshmallow import Schema, fields, validate, validates_schema
 
 from doudi_gateway.schemas.fields import (
@@ -14,6 +15,7 @@ from doudi_gateway.schemas.fields import (
     Code,
     Day,
     Division,
+    ExportFormat,
     IdNumber,
     Instant,
     Int,
@@ -77,6 +79,11 @@ class RecordListArgs(PageArgs):
     month = Month()
     division_code = Division()
     status = fields.String(validate=validate.OneOf(["recorded", "verified", "superseded"]))
+    service_item = fields.String(validate=validate.OneOf(codes("service_items")), metadata={
+        "description": "服务项目", "x-vocabulary": "service_items"})
+    counted = fields.Boolean(load_default=False, metadata={
+        "description": "只列出统计计入的记录（不含已被更正的原记录和冲销记录），"
+                       "与服务统计的数字一致"})
 
 
 class VerifySchema(Schema):
@@ -132,6 +139,7 @@ class DivisionPageArgs(PageArgs):
 class StatisticsArgs(Schema):
     month = Month(required=True)
     division_code = Division(required=True)
+    format = ExportFormat()
 
 
 class ItemsArgs(Schema):
@@ -401,6 +409,9 @@ class AlertStatReply(Reply):
     raised = Int(description="发起")
     resolved = Int(description="已处理")
     escalated = Int(description="升级")
+    median_minutes = fields.Float(required=True, allow_none=True, metadata={
+        "description": "本月发起并已处理的警报，从发起到处理的分钟数中位数；无则为 null"})
+    max_minutes = Int(null=True, description="其中最长的分钟数；无则为 null")
 
 
 class StatisticsReply(Reply):

@@ -163,7 +163,27 @@ def county_summary(session, county: str, month: str | None, year) -> dict:
     months = [one(values(r), {"month": r.month, "_top_up": top_up[r.month]}) for r in runs]
     total = {c: sum(values(r)[c] for r in runs) for c in RUN_COLS}
     return one(total, {"division_code": county, "period": period,
-                       "_top_up": sum(top_up.values()), "months": months})
+                       "_top_up": sum(top_up.values()), "months": months,
+                       "by_institution": by_institution(session, county,
+                                                        [r.month for r in runs])})
+
+
+def by_institution(session, county: str, months: list[str]) -> list[dict]:
+    """What each institution's residents' care cost in the period and which
+    channels paid it (the same lines as the institution's statements)."""
+    where = (CS.county == county, CS.month.in_(months), CS.institution_uscc.is_not(None))
+    rows = session.execute(sa.select(
+        CS.institution_uscc,
+        sa.func.count(sa.distinct(CS.id_number)).filter(CS.line == "regular").label("persons"),
+        *[sa.func.coalesce(sa.func.sum(getattr(CS, c)), 0).label(c) for c in SUMS])
+        .where(*where).group_by(CS.institution_uscc).order_by(CS.institution_uscc)).all()
+    out = []
+    for r in rows:
+        s = {c: int(getattr(r, c)) for c in SUMS}
+        out.append({"institution_uscc": r.institution_uscc, "persons": int(r.persons),
+                    "total": yuan(s["cost_fen"]), "by_channel": _by_channel(s),
+                    "excess": yuan(_excess(s))})
+    return out
 
 
 

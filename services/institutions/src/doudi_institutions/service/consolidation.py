@@ -17,6 +17,7 @@ from doudi_institutions.domain import inputs as inputs_rules
 from doudi_institutions.domain import references as references_rules
 from doudi_institutions.domain import registry as registry_rules
 from doudi_institutions.store import admissions as admissions_store
+from doudi_institutions.store import inspections as inspections_store
 from doudi_institutions.store import placements as placements_store
 from doudi_institutions.store import registry as registry_store
 
@@ -120,4 +121,10 @@ class Consolidation:
         insts = registry_store.county_institutions(self.session, county)
         counted = [(inst, registry_store.bed_counts(self.session, inst["id"])) for inst in insts]
         need, placed = admissions_store.count_tekun_needing_care(self.session, county)
-        return consolidation.county_statistics(county, counted, need, placed)
+        stats = consolidation.county_statistics(county, counted, need, placed)
+        overdue = self._overdue(county)  # the inspections area's own reckoning
+        year_start = self.clock.today().replace(month=1, day=1)
+        return {**stats, "inspections": {
+            **inspections_store.county_counts(self.session, county, year_start),
+            "patrols_overdue": sum(1 for o in overdue if o["what"] == "patrol"),
+            "findings_overdue": sum(1 for o in overdue if o["what"] == "finding")}}

@@ -94,3 +94,20 @@ def notice_raised(session, inst_id: int, subject: str, due_on: date) -> bool:
 def insert_notice(session, inst_id: int, subject: str, due_on: date) -> None:
     session.execute(sa.insert(overdue_notices).values(
         institution_id=inst_id, subject=subject, due_on=due_on, raised_at=utcnow()))
+
+
+def county_counts(session, county: str, since: date) -> dict[str, int]:
+    """A county's inspections since ``since`` and its findings: still open, and
+    rectified (the institutions' own division codes decide the county)."""
+    in_county = institutions.c.division_code.startswith(county, autoescape=True)
+    done = session.execute(sa.select(sa.func.count()).select_from(
+        inspections.join(institutions, institutions.c.id == inspections.c.institution_id))
+        .where(in_county, inspections.c.inspected_on >= since)).scalar_one()
+    open_, rectified = session.execute(sa.select(
+        sa.func.count().filter(findings.c.rectified_on.is_(None)),
+        sa.func.count().filter(findings.c.rectified_on.is_not(None))).select_from(
+        findings.join(inspections, inspections.c.id == findings.c.inspection_id)
+        .join(institutions, institutions.c.id == inspections.c.institution_id))
+        .where(in_county)).one()
+    return {"done_this_year": int(done), "open_findings": int(open_),
+            "rectified_findings": int(rectified)}

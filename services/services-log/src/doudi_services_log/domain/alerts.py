@@ -38,3 +38,14 @@ def check_can_resolve(status: str) -> None:
 def check_status_filter(status: object) -> None:
     if status is not None and status not in STATUSES:
         raise Invalid("警报状态不合法", reason="bad_status")
+
+
+def time_to_resolve(spans: list[tuple[datetime, datetime]]) -> dict[str, float | int | None]:
+    """How long the resolved alerts took, from raised to resolved, in minutes:
+    the median and the longest (``None`` when none was resolved)."""
+    minutes = sorted((resolved - raised).total_seconds() / 60 for raised, resolved in spans)
+    if not minutes:
+        return {"median_minutes": None, "max_minutes": None}
+    mid = len(minutes) // 2
+    median = minutes[mid] if len(minutes) % 2 else (minutes[mid - 1] + minutes[mid]) / 2
+    return {"median_minutes": round(median, 1), "max_minutes": round(minutes[-1])}

@@ -39,10 +39,11 @@ class Records:
 
     @rpc
     def list_records(self, id_number=None, provider_uscc=None, provider_id_number=None,
-                     month=None, division_code=None, status=None, page=1,
-                     per_page=DEFAULT_PER_PAGE) -> dict:
+                     month=None, division_code=None, status=None, service_item=None,
+                     counted=False, page=1, per_page=DEFAULT_PER_PAGE) -> dict:
         return store.list_records(self.db.session, id_number=id_number,
                                   provider_uscc=provider_uscc,
                                   provider_id_number=provider_id_number, month=month,
-                                  division_code=division_code, status=status, page=page,
+                                  division_code=division_code, status=status,
+                                  service_item=service_item, counted=bool(counted), page=page,
                                   per_page=per_page)

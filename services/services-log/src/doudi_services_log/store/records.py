@@ -155,8 +155,15 @@ def correct_record(uow, now, *, record_id, changes, reason, corrected_by) -> dic
 
 
 def list_records(session, *, id_number=None, provider_uscc=None, provider_id_number=None,
-                 month=None, division_code=None, status=None, page=1, per_page=50) -> dict:
+                 month=None, division_code=None, status=None, service_item=None,
+                 counted=False, page=1, per_page=50) -> dict:
+    """Records by the given filters; ``counted``: only those the statistics
+    count (neither a superseded original nor a reversal)."""
     q = sa.select(records)
+    if service_item is not None:
+        q = q.where(records.c.service_item == str(service_item))
+    if counted:
+        q = q.where(records.c.status != "superseded", records.c.entry_kind != "reversal")
     if id_number is not None:
         q = q.where(records.c.id_number == validate_id_number(id_number))
     if provider_uscc is not None:

@@ -11,6 +11,7 @@ from doudi_common.ids import (
     division_prefix,
 )
 
+from doudi_services_log.domain.alerts import time_to_resolve
 from doudi_services_log.domain.records import STATUSES as record_statuses
 from doudi_services_log.models import (
     alerts,
@@ -63,6 +64,9 @@ def monthly_statistics(session, *, month, division_code) -> dict:
     alert_counts = session.execute(sa.select(
         sa.func.count(), sa.func.count().filter(alerts.c.status == "resolved"),
         sa.func.count().filter(alerts.c.escalation_level > 0)).where(in_month)).one()
+    spans = [(r.raised_at, r.resolved_at) for r in session.execute(
+        sa.select(alerts.c.raised_at, alerts.c.resolved_at).where(
+            in_month, alerts.c.status == "resolved", alerts.c.resolved_at.is_not(None)))]
     credited = session.execute(sa.select(sa.func.coalesce(sa.func.sum(time_entries.c.minutes), 0))
                                .select_from(time_entries.join(
                                    records, records.c.record_id == time_entries.c.record_id))
@@ -77,5 +81,5 @@ def monthly_statistics(session, *, month, division_code) -> dict:
             "amount": money(totals[3]), "by_item": by_item,
             "visits": {"done": done, "overdue": overdue},
             "alerts": {"raised": alert_counts[0], "resolved": alert_counts[1],
-                       "escalated": alert_counts[2]},
+                       "escalated": alert_counts[2], **time_to_resolve(spans)},
             "time_bank_minutes_credited": int(credited), "closed_units": closed}
