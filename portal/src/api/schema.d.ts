@@ -18188,6 +18188,8 @@ export interface operations {
                 care_mode?: "centralized" | "neighbor" | "day_care" | "co_housing" | "home_visit" | "family_bed" | "dispersed";
                 /** @description true 在册照护中；false 未纳入照护 */
                 enrolled?: boolean;
+                /** @description true 在世（与统计的登记人数一致）；false 已故 */
+                alive?: boolean;
             };
             header?: never;
             path?: never;

@@ -154,7 +154,8 @@ def list_persons(args):
                 division_prefix=division_prefix(division) if division else None,
                 eligible=args.get("eligible"), name=args.get("name"),
                 hardship=args.get("hardship"), care_mode=args.get("care_mode"),
-                enrolled=args.get("enrolled"), page=args["page"], per_page=args["per_page"])
+                enrolled=args.get("enrolled"), alive=args.get("alive"), page=args["page"],
+                per_page=args["per_page"])
     return mask(page_from(reply, args))
 
 

@@ -310,6 +310,8 @@ class PersonListArgs(PageArgs):
     hardship = CodeArg("hardship", "当前持有该困难身份（未终止）的人")
     care_mode = CodeArg("care_modes", "正以该方式接受照护的人")
     enrolled = fields.Boolean(metadata={"description": "true 在册照护中；false 未纳入照护"})
+    alive = fields.Boolean(metadata={
+        "description": "true 在世（与统计的登记人数一致）；false 已故"})
 
 
 class _ScopeCache:

@@ -296,13 +296,34 @@ def test_a_transfer_splits_the_month_between_institutions(funding, publish_as):
         "placement_id": "PL-TR-1", "id_number": person, "division_code": "341502001",
         "institution_uscc": ORG, "care_mode": "centralized", "admitted_on": "2026-01-01",
         "bed_no": None, "monthly_price": "3100.00", "enrolment_id": None, "care_level": None})
-    publish_as("institutions", "placement.transferred", {
+    moved = publish_as("institutions", "placement.transferred", {
         "placement_id": "PL-TR-1", "id_number": person, "division_code": "341502001",
         "from_institution_uscc": ORG, "to_institution_uscc": INST,
         "transferred_on": "2026-03-16", "consent_recorded": True, "care_level": "full",
         "to_placement_id": "PL-TR-2"})
     wait_for(lambda: count_rows(funding, "cases") == 2, message="transfer")
     call(funding, "settle_month", "341502", "2026-03")
+    # money per institution (issue 18), by hand: 3,100.00 a month over 31 days,
+    # 15 days at ORG and 16 at INST, all of it county cover (no subsidies)
+    summary = call(funding, "county_summary", "341502", month="2026-03")
+
+    def per_institution(s):
+        return {(x["institution_uscc"], x["persons"], x["total"],
+                 x["by_channel"]["county_cover"]) for x in s["by_institution"]}
+    assert per_institution(summary) == {(ORG, 1, "1500.00", "1500.00"),
+                                        (INST, 1, "1600.00", "1600.00")}
+    assert summary["total"] == "3100.00"
+    # the same transfer delivered again changes no figure
+    publish_as("institutions", "placement.transferred", envelope=moved)
+    # a later event on the same queue (another county's) shows the duplicate was taken
+    publish_as("institutions", "placement.admitted", {
+        "placement_id": "PL-TR-9", "id_number": make_id_number(region="341522", seq=97),
+        "division_code": "341522001", "institution_uscc": ORG, "care_mode": "centralized",
+        "admitted_on": "2026-03-01", "bed_no": None, "monthly_price": "3100.00",
+        "enrolment_id": None, "care_level": None})
+    wait_for(lambda: count_rows(funding, "cases") == 3, message="the later event")
+    assert count_rows(funding, "inbox") == 3  # the duplicate left no row
+    assert call(funding, "county_summary", "341502", month="2026-03") == summary
     lines = {x["case_id"]: (x["institution_uscc"], x["days"], x["cost"]) for x in
              call(funding, "list_settlements", "2026-03", id_number=person)["items"]}
     assert lines == {"PL-TR-1": (ORG, 15, "1500.00"), "PL-TR-2": (INST, 16, "1600.00")}

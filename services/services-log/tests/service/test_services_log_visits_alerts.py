@@ -88,4 +88,6 @@ def test_alert_escalation_and_resolution(svc, rpc):
     assert refused(rpc.raise_alert, id_number=PERSON, kind="doorbell", raised_by="x",
                    raised_at="2026-04-30T10:00:00+08:00") == "in_future"
     stats = rpc.monthly_statistics(month="2026-03", division_code="620102")
-    assert stats["alerts"] == {"raised": 2, "resolved": 1, "escalated": 1}
+    # raised, then 16 + 16 + 40 minutes on the service's clock until resolved
+    assert stats["alerts"] == {"raised": 2, "resolved": 1, "escalated": 1,
+                               "median_minutes": 72.0, "max_minutes": 72}

@@ -146,3 +146,15 @@ def test_time_bank_rules():
         timebank.check_transfer(None, "spouse", PERSON, HELPER)
     with pytest.raises(Invalid):
         timebank.check_transfer(LANZHOU, "neighbour", PERSON, HELPER)
+
+
+def test_time_to_resolve_is_the_median_and_the_longest_in_minutes():
+    from datetime import datetime, timedelta
+
+    from doudi_services_log.domain.alerts import time_to_resolve
+
+    t0 = datetime(2026, 3, 1, 8, 0)
+    spans = [(t0, t0 + timedelta(minutes=m)) for m in (30, 10, 95, 20)]
+    assert time_to_resolve(spans) == {"median_minutes": 25.0, "max_minutes": 95}
+    assert time_to_resolve(spans[:3]) == {"median_minutes": 30.0, "max_minutes": 95}
+    assert time_to_resolve([]) == {"median_minutes": None, "max_minutes": None}

@@ -166,13 +166,14 @@ class Persons:
 
     @rpc
     def list_persons(self, division_prefix=None, eligible=None, name=None, page=1,
-                     per_page=50, hardship=None, care_mode=None, enrolled=None) -> dict:
+                     per_page=50, hardship=None, care_mode=None, enrolled=None,
+                     alive=None) -> dict:
         page, per_page = page_args(page, per_page)
         rows, total = person_store.list_persons(
             self.db.session, division_prefix_=division_prefix, eligible=eligible, name=name,
             page=page, per_page=per_page, hardship=check_code("hardship", hardship),
             care_mode=check_code("care_modes", care_mode), enrolled=enrolled,
-            on=self.clock.today())
+            alive=None if alive is None else bool(alive), on=self.clock.today())
         # the full number for the gateway, which masks it and seals a link (person_ref)
         items = [{"id_number": r["id_number"], "id_number_masked": mask_id_number(r["id_number"]),
                   "name": r["name"],

@@ -156,11 +156,15 @@ def latest_facts_of_kind(session, id_number: str, kind: str) -> list[tuple]:
 def list_persons(session, *, division_prefix_: str | None, eligible: bool | None,
                  name: str | None, page: int, per_page: int, hardship: str | None = None,
                  care_mode: str | None = None, enrolled: bool | None = None,
-                 on: date | None = None) -> tuple[list[dict], int]:
+                 alive: bool | None = None, on: date | None = None) -> tuple[list[dict], int]:
     """A page of persons with their last decision. ``hardship``: holds that
     status on ``on`` (a hardship fact in force, not ended since); ``care_mode``:
-    in care that way now; ``enrolled``: in care (any way) or not."""
+    in care that way now; ``enrolled``: in care (any way) or not; ``alive``: no
+    death recorded (as the caseload figures count them) or one recorded."""
     conds = []
+    if alive is not None:
+        died = persons.c.deceased_on
+        conds.append(died.is_(None) if alive else died.is_not(None))
     if division_prefix_:
         conds.append(persons.c.division_code.like(f"{division_prefix(division_prefix_)}%"))
     if eligible is not None:
