@@ -5,10 +5,13 @@ eligibility runs as a real ``doudi-service run eligibility`` process on a
 PostgreSQL database; CDPF publishes 10,000 ``certificate.issued`` for distinct
 people (a simulator stream) while it runs. Effects are counted: one person,
 one fact and one inbox row per event, one ``person.registered`` per person in
-the outbox — and every outbox row eventually published."""
+the outbox — and every outbox row eventually published. The officials' figures
+read from the restarted service equal the stream's own count per county and
+township (issue 18)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -47,6 +50,22 @@ def counts(engine) -> dict:
     return dict(zip(names, one, strict=True))
 
 
+def caseload_by_division(rabbit: dict, messages: list) -> dict[str, tuple[int, int]]:
+    """division → (people the stream registered there, the running service's
+    ``registered`` figure), for the three counties and one county's townships."""
+    from collections import Counter
+
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    villages = [json.loads(m.body)["data"]["division_code"] for m in messages]
+    expected = Counter(v[:6] for v in villages) + Counter(
+        v[:9] for v in villages if v.startswith("341502"))
+    month = json.loads(messages[0].body)["data"]["issued_on"][:7]
+    with ClusterRpcProxy({"AMQP_URI": rabbit["AMQP_URI"]}, timeout=60) as cluster:
+        return {d: (n, cluster.eligibility.caseload_statistics(d, month)["registered"])
+                for d, n in sorted(expected.items())}
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(480)
 def test_sigkill_mid_stream_loses_nothing_and_applies_nothing_twice(rabbit, make_db, tmp_path):
@@ -78,6 +97,7 @@ def test_sigkill_mid_stream_loses_nothing_and_applies_nothing_twice(rabbit, make
             return c if c["inbox"] >= TOTAL and c["unsent"] == 0 else None
         final = wait_for(done, timeout=360, interval=0.5,
                          message=f"all {TOTAL} events applied (log: {log_path})")
+        figures = caseload_by_division(rabbit, messages)
     finally:
         stop_process(proc)
     assert final == {"persons": TOTAL, "facts": TOTAL, "fact_events": TOTAL, "inbox": TOTAL,
@@ -86,3 +106,8 @@ def test_sigkill_mid_stream_loses_nothing_and_applies_nothing_twice(rabbit, make
         applied = {r[0] for r in conn.execute(sa.text("SELECT event_id FROM inbox"))}
     assert applied == {m.message_id for m in messages}
     engine.dispose()
+    # the officials' figures (issue 18) are exact after the kill: each county's
+    # and township's registered count is the stream's count of its people
+    assert len(figures) > 3
+    for division, (expected, got) in figures.items():
+        assert got == expected, (division, expected, got)
