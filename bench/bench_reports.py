@@ -1,0 +1,236 @@
+"""The officials' overview at scale (issue 18): 100,000 persons over 12 months
+in three counties, the overview endpoint against a single person read in the
+same run, and ingest with officials reading the figures against without.
+
+Seed (COPY into eligibility's PostgreSQL database): persons spread over three
+counties (六安市金安区 341502, 南昌市青云谱区 360104, 濮阳市范县 410928), 20
+townships × 30 villages each; a decision for each (about 60 % eligible); an
+enrolment for 45 % of them, started over January–December 2026, a fifth of
+those ended (death, improvement, own request, hand-over, moving away) with an
+application behind each; 5 % more with an application still open at one of
+the five stages, 3 % rejected.
+
+1. ``GET /api/v1/caseload-statistics`` (the overview of the largest county, a
+   month) against ``GET /api/v1/persons/{id}`` — both through the gateway
+   (gunicorn) and eligibility (``doudi-service run``), real processes on a
+   scratch vhost; the median of repeated calls each (target ≤ 3×).
+2. Ingest of ``BENCH_REPORTS_INGEST`` CDPF events on a fresh database of the
+   same size, alone and while officials read the overview once a second each
+   (``BENCH_REPORTS_READERS``, default 4): the figures are the owner's own
+   tables (docs/architecture.md), so what "attaching the read model" costs
+   ingest is their reading (target ≥ 0.9×).
+
+``BENCH_REPORTS_PERSONS`` overrides the count (default 100000).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+import requests
+
+from bench.common import scratch_database
+
+PERSONS = int(os.environ.get("BENCH_REPORTS_PERSONS", "100000"))
+INGEST = int(os.environ.get("BENCH_REPORTS_INGEST", "3000"))
+READERS = int(os.environ.get("BENCH_REPORTS_READERS", "4"))
+COUNTIES = {"341502": "luan-2021", "360104": "qingyunpu-2021", "410928": "puyang-2020"}
+MONTH = "2026-12"
+REASONS = ["deceased", "improved", "voluntary_exit", "handed_over", "moved_away"]
+OPEN = ["submitted", "village_reviewed", "township_checked", "signed_off", "in_notice"]
+MODES = ["centralized", "home_visit", "day_care", "family_bed"]
+HARDSHIP = [["tekun"], ["dibao"], ["low_income"], ["tekun", "dibao"]]
+
+
+def seed(url: str, n: int, rnd: random.Random) -> list[str]:
+    """COPY the persons, decisions, enrolments and applications; -> id numbers."""
+    import psycopg
+    from doudi_common.testing.idnumbers import make_id_number
+
+    now = "2026-12-01T09:00:00+08:00"
+    counties = list(COUNTIES)
+    ids: list[str] = []
+    seen: set[str] = set()
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        rows = []
+        for i in range(n):
+            county = counties[i % 3]
+            while True:
+                born = date(rnd.randint(1935, 1990), rnd.randint(1, 12), rnd.randint(1, 28))
+                pid = make_id_number(county, born.strftime("%Y%m%d"), rnd.randint(0, 499),
+                                     female=rnd.random() < 0.5)
+                if pid not in seen:
+                    seen.add(pid)
+                    break
+            village = f"{county}{rnd.randint(1, 20):03d}{rnd.randint(1, 30):03d}"
+            rows.append((pid, f"测试{i}", born, "female" if int(pid[16]) % 2 == 0 else "male",
+                         village))
+            ids.append(pid)
+        with cur.copy("COPY persons (id_number, name, birth_date, sex, division_code, "
+                      "registration, created_at, updated_at) FROM STDIN") as copy_:
+            for pid, name, born, sex, village in rows:
+                copy_.write_row((pid, name, born, sex, village, "rural", now, now))
+        with cur.copy("COPY decisions (id_number, decided_on, policy_pack, pack_version, "
+                      "eligible, care_modes, target_groups, priority, digest, trigger, "
+                      "decided_at) FROM STDIN") as copy_:
+            for pid, _n, _b, _s, village in rows:
+                copy_.write_row((pid, date(2026, 1, 1), COUNTIES[village[:6]], "1",
+                                 rnd.random() < 0.6, json.dumps(MODES[:2]), "[]", 1,
+                                 "bench", "bench.setup", now))
+        with cur.copy("COPY enrolments (enrolment_id, id_number, application_id, "
+                      "division_code, policy_pack, pack_version, care_mode, incapacity_level, "
+                      "hardship, status, started_on, ended_on, end_reason, next_review_on, "
+                      "created_at, updated_at) FROM STDIN") as enrol:
+            apps = []
+            for k, (pid, _n, _b, _s, village) in enumerate(rows):
+                roll = rnd.random()
+                if roll < 0.45:
+                    started = date(2026, 1, 1) + timedelta(days=rnd.randint(0, 364))
+                    ended = reason = None
+                    if rnd.random() < 0.2:
+                        ended = started + timedelta(days=rnd.randint(1, 200))
+                        ended = ended if ended <= date(2026, 12, 31) else None
+                        reason = rnd.choice(REASONS) if ended else None
+                    app_id = f"AP-B{k:07d}"
+                    enrol.write_row((f"EN-B{k:07d}", pid, app_id, village, COUNTIES[village[:6]],
+                                     "1", rnd.choice(MODES), "full",
+                                     json.dumps(rnd.choice(HARDSHIP)),
+                                     "ended" if ended else "active", started, ended, reason,
+                                     started + timedelta(days=365), now, now))
+                    apps.append((app_id, pid, village, "enrolled", started - timedelta(days=20)))
+                elif roll < 0.50:
+                    apps.append((f"AP-B{k:07d}", pid, village, rnd.choice(OPEN),
+                                 date(2026, 12, 1) - timedelta(days=rnd.randint(0, 90))))
+                elif roll < 0.53:
+                    apps.append((f"AP-B{k:07d}", pid, village, "rejected",
+                                 date(2026, 1, 1) + timedelta(days=rnd.randint(0, 300))))
+        with cur.copy("COPY applications (application_id, id_number, division_code, care_mode, "
+                      "policy_pack, pack_version, state, channel, submitted_by, submitted_role, "
+                      "submitted_on, documents, consent, signoffs, created_at, updated_at) "
+                      "FROM STDIN") as copy_:
+            for app_id, pid, village, state, on in apps:
+                copy_.write_row((app_id, pid, village, "home_visit", COUNTIES[village[:6]], "1",
+                                 state, "clerk", "bench", "village_clerk", on, '["id_card"]',
+                                 '{"given": true}', "[]", now, now))
+        with cur.copy("COPY application_steps (application_id, action, from_state, to_state, "
+                      "actor, role, on_date, at, data) FROM STDIN") as copy_:
+            for app_id, _pid, _village, state, on in apps:
+                copy_.write_row((app_id, "submit", None, "submitted", "bench", "village_clerk",
+                                 on, now, "{}"))
+                if state != "submitted":
+                    copy_.write_row((app_id, "step", "submitted", state, "bench",
+                                     "township_officer", on + timedelta(days=3), now, "{}"))
+        cur.execute("ANALYZE")
+        conn.commit()
+    return ids
+
+
+def median_ms(session: requests.Session, url: str, headers: dict, times: int) -> float:
+    spent = []
+    for _ in range(times):
+        t = time.perf_counter()
+        resp = session.get(url, headers=headers, timeout=60)
+        spent.append(time.perf_counter() - t)
+        assert resp.status_code == 200, (url, resp.status_code, resp.text[:300])
+    return statistics.median(spent) * 1000
+
+
+def overview_against_person(uri_for, db_url: str, ids: list[str]) -> dict:
+    from bench.processes import SuiteProcesses
+
+    with TemporaryDirectory() as tmp:
+        suite = SuiteProcesses({"AMQP_URI": uri_for("admin")}, Path(tmp), ("eligibility",),
+                               db_urls={"eligibility": db_url}, rpc_timeout=30).start()
+        try:
+            suite.wait_ready()
+            headers = suite.login()
+            session = requests.Session()
+            county = max(COUNTIES, key=lambda c: sum(1 for i in ids if i.startswith(c)))
+            overview = (f"{suite.base}/api/v1/caseload-statistics?division_code={county}"
+                        f"&month={MONTH}")
+            person = f"{suite.base}/api/v1/persons/{ids[len(ids) // 2]}"
+            figures = session.get(overview, headers=headers, timeout=60).json()
+            median_ms(session, person, headers, 20)          # warm both paths
+            median_ms(session, overview, headers, 3)
+            person_ms = median_ms(session, person, headers, 200)
+            overview_ms = median_ms(session, overview, headers, 30)
+        finally:
+            suite.stop()
+    ratio = overview_ms / person_ms
+    print(f"overview of county {county} ({figures['registered']:,} registered, "
+          f"{figures['in_care']:,} in care at {MONTH}'s end, "
+          f"{sum(p['count'] for p in figures['pending'].values()):,} applications open): "
+          f"median {overview_ms:.1f} ms; a single person read {person_ms:.1f} ms; "
+          f"ratio {ratio:.2f}x (target <= 3x)", flush=True)
+    return {"persons": len(ids), "county": county, "overview_ms": round(overview_ms, 2),
+            "person_ms": round(person_ms, 2), "ratio": round(ratio, 3), "target_ratio": 3}
+
+
+def ingest_with_readers(uri_for, n_persons: int) -> dict:
+    """Ingest alone and with officials polling the overview (RPC) once a second
+    each, alternating on fresh seeded databases; the best of each."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from bench.bench_ingest import ingest, make_messages
+
+    best = {False: float("inf"), True: float("inf")}
+    for _round in range(2):
+        for readers in (False, True):
+            with scratch_database("doudi_eligibility") as db_url:
+                seed(db_url, n_persons, random.Random(7))
+                stop = threading.Event()
+                reads: list[float] = []
+
+                def read(stop=stop, reads=reads):
+                    with ClusterRpcProxy({"AMQP_URI": uri_for("admin")}, timeout=60) as c:
+                        while not stop.is_set():
+                            t = time.perf_counter()
+                            try:
+                                c.eligibility.caseload_statistics("341502", MONTH)
+                                reads.append(time.perf_counter() - t)
+                            except Exception:  # noqa: BLE001 - service starting: again
+                                pass
+                            stop.wait(max(0.0, 1.0 - (time.perf_counter() - t)))
+
+                threads = [threading.Thread(target=read, daemon=True)
+                           for _ in range(READERS if readers else 0)]
+                for t in threads:
+                    t.start()
+                try:
+                    seconds, _cpu = ingest(uri_for, make_messages(INGEST), db_url)
+                finally:
+                    stop.set()
+                    for t in threads:
+                        t.join(timeout=70)
+                best[readers] = min(best[readers], seconds)
+    ratio = best[False] / best[True]
+    print(f"ingest of {INGEST} CDPF events over {n_persons:,} persons: alone "
+          f"{INGEST / best[False]:,.0f} ev/s; with {READERS} officials reading the overview "
+          f"each second {INGEST / best[True]:,.0f} ev/s; ratio {ratio:.2f} (target >= 0.9)",
+          flush=True)
+    return {"events": INGEST, "readers": READERS, "alone_seconds": round(best[False], 3),
+            "with_readers_seconds": round(best[True], 3), "ratio": round(ratio, 3),
+            "target_ratio": 0.9}
+
+
+def main() -> dict:
+    from bench.bench_ingest import scratch_vhost
+
+    with scratch_vhost() as uri_for:
+        with scratch_database("doudi_eligibility") as db_url:
+            t = time.perf_counter()
+            ids = seed(db_url, PERSONS, random.Random(2026))
+            print(f"seeded {len(ids):,} persons over 12 months in 3 counties in "
+                  f"{time.perf_counter() - t:.1f}s", flush=True)
+            overview = overview_against_person(uri_for, db_url, ids)
+        ingest = ingest_with_readers(uri_for, PERSONS)
+    return {**overview, "ingest": ingest}
