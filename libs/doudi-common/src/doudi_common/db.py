@@ -228,7 +228,9 @@ class DatabaseCore:
     """Engine + session factory + outbox relay, usable with or without nameko."""
 
     def __init__(self, url: str, package: str, service_name: str, metadata: sa.MetaData,
-                 config: dict | None = None):
+                 config: dict | None = None, figures: tuple[sa.Table, Any] | None = None):
+        """``figures``: (the figure-versions table, the tables figures are made
+        of) — writes to those bump the version (``doudi_common.figures``)."""
         self.url = url
         self.package = package
         self.service_name = service_name
@@ -239,6 +241,10 @@ class DatabaseCore:
             "max_overflow": int(self.config.get("DB_MAX_OVERFLOW", 10))}
         self.engine = make_engine(url, **pool)
         self.session_factory = sessionmaker(bind=self.engine, expire_on_commit=False)
+        if figures is not None:
+            from doudi_common.figures import watch_writes
+
+            watch_writes(self.session_factory, figures[1], figures[0])
         self.outbox_table = metadata.tables[OUTBOX]
         self.inbox_table = metadata.tables[INBOX]
         self.relay = None
@@ -276,8 +282,10 @@ class Database(DependencyProvider):
     outbox relay in the service process, and gives each worker a UnitOfWork.
     """
 
-    def __init__(self, metadata: sa.MetaData, package: str | None = None, relay: bool = True):
+    def __init__(self, metadata: sa.MetaData, package: str | None = None, relay: bool = True,
+                 figures: tuple[sa.Table, Any] | None = None):
         self.metadata = metadata
+        self.figures = figures
         self.package = package
         self.run_relay = relay
         self.core: DatabaseCore | None = None
@@ -288,7 +296,8 @@ class Database(DependencyProvider):
         # the service's top package (``doudi_eligibility``): its migrations live there
         package = self.package or self.container.service_cls.__module__.split(".")[0]
         url = config["DB_URL"]
-        self.core = DatabaseCore(url, package, self.container.service_name, self.metadata, config)
+        self.core = DatabaseCore(url, package, self.container.service_name, self.metadata, config,
+                                 figures=self.figures)
         if _truthy(config.get("AUTO_MIGRATE", True)):
             revision = self.core.migrate()
             log.info("migrations applied", revision=revision, package=package)

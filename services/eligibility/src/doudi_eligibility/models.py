@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from doudi_common.figures import add_figure_tables
 from doudi_common.queries import add_counters
 from doudi_common.tables import add_common_tables
 from doudi_common.timestamps import MOMENT
 
 metadata = sa.MetaData()
 outbox, inbox = add_common_tables(metadata)
+# the officials' figures, kept per division and month (doudi_common.figures);
+# a write to any of FIGURE_TABLES makes them be computed again
+figure_versions, figure_cache = add_figure_tables(metadata)
+FIGURE_TABLES = ("persons", "decisions", "enrolments", "applications", "application_steps")
 
 persons = sa.Table(
     "persons", metadata,
@@ -111,7 +116,7 @@ enrolments = sa.Table(
     sa.Column("id_number", sa.String(18), sa.ForeignKey("persons.id_number"), nullable=False,
               index=True),
     sa.Column("application_id", sa.String(64), nullable=True),
-    sa.Column("division_code", sa.String(12), nullable=False),
+    sa.Column("division_code", sa.String(12), nullable=False, index=True),
     sa.Column("policy_pack", sa.String(64), nullable=False),
     sa.Column("pack_version", sa.String(32), nullable=False),
     sa.Column("care_mode", sa.String(20), nullable=False),

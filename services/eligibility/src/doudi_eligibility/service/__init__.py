@@ -14,7 +14,7 @@ from doudi_common.clock import Clock
 from doudi_common.db import Database
 from doudi_common.service_base import ServiceBase
 
-from doudi_eligibility.models import metadata
+from doudi_eligibility.models import FIGURE_TABLES, figure_versions, metadata
 from doudi_eligibility.policy import default_registry
 from doudi_eligibility.service.applications import Applications
 from doudi_eligibility.service.calendar import Calendar
@@ -32,6 +32,6 @@ class EligibilityService(ServiceBase, DepartmentEvents, Persons, Decisions, Appl
                          Notices, Enrolments, Calendar, Statistics):
     name = "eligibility"
 
-    db = Database(metadata)
+    db = Database(metadata, figures=(figure_versions, FIGURE_TABLES))
     clock = Clock()
     registry = REGISTRY
