@@ -14,10 +14,15 @@ cache may be emptied at any time (a restore, a migration) without harm.
 
 Writes made outside the session (a plain connection) are not seen: the owner
 makes every write to a watched table through its session, which its store
-does; statements the hook cannot read (text SQL) count as writes."""
+does; statements the hook cannot read (text SQL) count as writes.
+
+``DOUDI_FIGURES_KEPT=off`` keeps nothing: every read computes, no write bumps
+(the bench compares ingest with and without the upkeep; an operator may use
+it should a kept figure ever be doubted)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -28,6 +33,8 @@ from sqlalchemy import event
 from doudi_common.queries import dialect_insert
 from doudi_common.timestamps import MOMENT
 
+#: kept figures on (``DOUDI_FIGURES_KEPT=off``: computed on every read)
+KEPT = os.environ.get("DOUDI_FIGURES_KEPT", "on").lower() != "off"
 FIGURE_VERSIONS = "figure_versions"
 FIGURE_CACHE = "figure_cache"
 _DIRTY = "doudi_figures_written"
@@ -55,6 +62,8 @@ def watch_writes(session_factory: Any, watched: Iterable[str], versions: sa.Tabl
                  name: str = "figures") -> None:
     """Bump ``versions[name]`` in every transaction of ``session_factory``'s
     sessions that inserts, updates or deletes rows of a ``watched`` table."""
+    if not KEPT:
+        return
     tables = frozenset(watched)
 
     def noted(state: Any) -> None:
@@ -87,6 +96,8 @@ def kept(db: Any, versions: sa.Table, cache: sa.Table, key: str, today: date,
          compute: Callable[[], dict[str, Any]], name: str = "figures") -> dict[str, Any]:
     """The figure ``key``: the kept one while its version and day hold, else
     ``compute()`` (and keep it). ``db``: the worker's session."""
+    if not KEPT:
+        return compute()
     version = current_version(db, versions, name)
     row = db.execute(sa.select(cache.c.version, cache.c.day, cache.c.data)
                      .where(cache.c.key == key)).first()

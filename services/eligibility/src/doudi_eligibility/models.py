@@ -15,6 +15,15 @@ outbox, inbox = add_common_tables(metadata)
 figure_versions, figure_cache = add_figure_tables(metadata)
 FIGURE_TABLES = ("persons", "decisions", "enrolments", "applications", "application_steps")
 
+# living persons registered and eligible per division code, kept by triggers
+# on persons and decisions (migration 0007) in the writing transaction
+division_tallies = sa.Table(
+    "division_tallies", metadata,
+    sa.Column("division_code", sa.String(12), primary_key=True),
+    sa.Column("registered", sa.Integer, nullable=False),
+    sa.Column("eligible", sa.Integer, nullable=False),
+)
+
 persons = sa.Table(
     "persons", metadata,
     sa.Column("id_number", sa.String(18), primary_key=True),

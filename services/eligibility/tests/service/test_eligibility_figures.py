@@ -126,3 +126,64 @@ def test_a_kept_figure_is_served_until_a_write_changes_its_rows(eligibility):
     assert computed_at() > kept_at
     with pytest.raises(Invalid):
         rpc.caseload_statistics("341502", "2026-13")
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def migrated(request, make_db, tmp_path):
+    """An engine on a migrated eligibility database of each dialect."""
+    from doudi_common.db import make_engine, migrate
+
+    if request.param == "postgresql":
+        url = make_db("doudi_eligibility")
+    else:
+        url = f"sqlite:///{tmp_path}/eligibility.db"
+        migrate("doudi_eligibility", url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+def test_the_tallies_follow_every_write_to_persons_and_decisions(migrated):
+    """Registered and eligible come from the tallies the triggers keep; after
+    each kind of write they equal the count from the rows, for the county, both
+    townships and a village."""
+    from sqlalchemy.orm import Session
+
+    from doudi_eligibility.store.statistics import counts, counts_from_rows
+
+    a, b = "341502001001", "341502002003"
+    people = [make_id_number(seq=900 + n) for n in range(4)]
+
+    def sql(statement, **params):
+        with migrated.begin() as conn:
+            conn.execute(sa.text(statement), params)
+
+    def agree(expected_county):
+        with Session(migrated) as session:
+            for prefix in ("341502", "341502001", "341502002", a):
+                assert counts(session, prefix) == counts_from_rows(session, prefix), prefix
+            assert counts(session, "341502") == expected_county
+
+    for n, pid in enumerate(people):
+        sql("INSERT INTO persons (id_number, name, birth_date, sex, division_code, registration,"
+            " created_at, updated_at) VALUES (:pid, '测试', '1952-03-14', 'male', :v, 'rural',"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)", pid=pid, v=a if n < 2 else b)
+    agree({"registered": 4, "eligible": 0})
+    for pid, eligible in zip(people, (True, True, False, True), strict=True):
+        sql("INSERT INTO decisions (id_number, decided_on, eligible, care_modes, target_groups,"
+            " digest, trigger, decided_at) VALUES (:pid, '2026-03-10', :e, '[]', '[]', 'x',"
+            " 'test', CURRENT_TIMESTAMP)", pid=pid, e=eligible)
+    agree({"registered": 4, "eligible": 3})
+    sql("UPDATE decisions SET eligible = :e WHERE id_number = :pid", e=True, pid=people[2])
+    sql("UPDATE decisions SET eligible = :e WHERE id_number = :pid", e=False, pid=people[0])
+    agree({"registered": 4, "eligible": 3})
+    sql("UPDATE persons SET division_code = :v WHERE id_number = :pid", v=b, pid=people[1])
+    agree({"registered": 4, "eligible": 3})
+    sql("UPDATE persons SET deceased_on = '2026-03-12' WHERE id_number = :pid", pid=people[3])
+    agree({"registered": 3, "eligible": 2})
+    # a decision changed for someone who died counts for nobody
+    sql("UPDATE decisions SET eligible = :e WHERE id_number = :pid", e=False, pid=people[3])
+    agree({"registered": 3, "eligible": 2})
+    sql("DELETE FROM decisions WHERE id_number = :pid", pid=people[1])
+    sql("DELETE FROM persons WHERE id_number = :pid", pid=people[1])
+    agree({"registered": 2, "eligible": 1})

@@ -9,11 +9,29 @@ from typing import Any
 import sqlalchemy as sa
 
 from doudi_eligibility.domain.application import OPEN_STATES
-from doudi_eligibility.models import application_steps, applications, decisions, enrolments, persons
+from doudi_eligibility.models import (
+    application_steps,
+    applications,
+    decisions,
+    division_tallies,
+    enrolments,
+    persons,
+)
 
 
 def counts(session, prefix: str) -> dict[str, int]:
-    """Living persons registered in the division, and those currently eligible."""
+    """Living persons registered in the division, and those currently eligible:
+    the sums of the division's tallies (kept by triggers, migration 0007)."""
+    t = division_tallies.c
+    registered, eligible = session.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(t.registered), 0),
+        sa.func.coalesce(sa.func.sum(t.eligible), 0))
+        .where(t.division_code.like(f"{prefix}%"))).one()
+    return {"registered": int(registered), "eligible": int(eligible)}
+
+
+def counts_from_rows(session, prefix: str) -> dict[str, int]:
+    """The same two figures counted from the rows (what the tallies must equal)."""
     alive = [persons.c.division_code.like(f"{prefix}%"), persons.c.deceased_on.is_(None)]
     registered = session.execute(sa.select(sa.func.count()).select_from(persons)
                                  .where(*alive)).scalar_one()
