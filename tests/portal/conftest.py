@@ -6,6 +6,7 @@ downloaded). Screenshots go to var/screenshots/."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -201,6 +202,50 @@ class Portal:
                                       ".el-form-item__error:visible").all_inner_texts()
             self.shot("failure")
             raise AssertionError(f"no success message {text!r}; the page shows {shown}") from exc
+
+    def option(self, chart: str) -> dict:
+        """The ECharts option a chart (``data-test-chart``) drew, as it keeps it."""
+        return json.loads(self.page.locator(f"[data-test-chart={chart}]")
+                          .get_attribute("data-option"))
+
+    def click_bar(self, chart: str, done, start: float, end: float, above: int = 36) -> None:
+        """Click along a chart's canvas (``start``–``end`` of its width, ``above``
+        pixels over its bottom) until ``done()``: ECharts takes a click on its
+        canvas, so try along the category until one lands on its bar. (Not
+        wait_for_url: its wake-up can miss under eventlet.)"""
+        canvas = self.page.locator(f"[data-test-chart={chart}] canvas").first
+        box = canvas.bounding_box()
+        for x in range(int(box["width"] * start), int(box["width"] * end), 6):
+            if done() or self.page.locator(f"[data-test-chart={chart}] canvas").count() == 0:
+                break  # the page has gone on
+            canvas.click(position={"x": x, "y": box["height"] - above}, timeout=5000)
+            self.page.wait_for_timeout(300)
+        assert done(), f"no bar of {chart} between {start} and {end} led on: {self.page.url}"
+
+    def list_is(self, list_test: str, figure: int) -> None:
+        """A paged list (its ``data-total``) comes to ``figure`` items."""
+        from doudi_common.testing.fixtures import wait_for
+
+        marker = self.page.locator(f"[data-test={list_test}]")
+        marker.wait_for()
+        try:
+            wait_for(lambda: marker.get_attribute("data-total") == str(figure), timeout=10,
+                     message=f"{list_test} to hold {figure}")
+        except AssertionError as exc:
+            raise AssertionError(f"{list_test} holds {marker.get_attribute('data-total')}, "
+                                 f"the figure is {figure} ({self.page.url})") from exc
+
+    def excel(self) -> dict:
+        """Download the page's Excel (its 下载 Excel button): (类别, 指标) → 数值
+        for the dashboards' figure tables, read back with openpyxl."""
+        import io
+
+        from openpyxl import load_workbook
+
+        with self.page.expect_download() as got:
+            self.page.locator("[data-test=download]").click()
+        book = load_workbook(io.BytesIO(got.value.path().read_bytes()))
+        return {(r[0], r[1]): r[2] for r in book.active.iter_rows(min_row=4, values_only=True)}
 
     def shot(self, name: str) -> Path:
         path = SHOTS / f"{name}.png"

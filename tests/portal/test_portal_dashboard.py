@@ -5,7 +5,9 @@ GET /api/v1/caseload-statistics), the month is in the URL, and the page is
 written to var/screenshots/dashboard-overview.png. The roll-up: the townships'
 figures beside the county's add up to it; a click on a township's bar goes
 down to it (its own KPI cards), 上一级 back up to the county. A click on a
-figure opens the persons list behind it, whose length is the figure."""
+figure opens the persons list behind it, whose length is the figure; the bar of
+the pending work opens the applications at that stage, as many as it says; the
+Excel download has the same figures."""
 
 from __future__ import annotations
 
@@ -85,15 +87,13 @@ def test_the_overview_shows_the_apis_figures(portal_app, browser):
         assert sum(series["月底在照护"]) == api["in_care"]
         assert sum(series["符合条件"]) == api["eligible"]
         assert sum(series["在办申请"]) == sum(v["count"] for v in api["pending"].values())
+        # the Excel has the same figures
+        sheet = p.excel()
+        assert sheet[("总体", "登记人员")] == api["registered"]
+        assert sheet[("总体", "月底在照护")] == api["in_care"]
+        assert sheet[("在办申请", "已提交·件数")] == api["pending"]["submitted"]["count"]
         # down to the second township by its bar, then back up
-        chart = p.page.locator("[data-test-chart=below] canvas").first
-        box = chart.bounding_box()
-        for x in range(int(box["width"] * 0.55), int(box["width"] * 0.95), 6):
-            if f"division={OTHER_TOWN}" in p.page.url:
-                break
-            chart.click(position={"x": x, "y": box["height"] - 36}, timeout=5000)
-            p.page.wait_for_timeout(300)
-        assert f"division={OTHER_TOWN}" in p.page.url
+        p.click_bar("below", lambda: f"division={OTHER_TOWN}" in p.page.url, 0.55, 0.95)
         wait_for(lambda: p.page.locator("[data-kpi='符合条件']").inner_text()
                  == str(towns[OTHER_TOWN]["eligible"]), timeout=10, message="the township's KPI")
         p.page.locator("[data-test=up]").click()
@@ -103,10 +103,12 @@ def test_the_overview_shows_the_apis_figures(portal_app, browser):
         for name, figure in (("登记人员", api["registered"]), ("符合条件", api["eligible"]),
                              ("月底在照护", api["in_care"])):
             p.page.locator(f"a[data-kpi='{name}']").click()
-            total = p.page.locator("[data-test=persons-total]")
-            total.wait_for()
-            wait_for(lambda t=total, f=figure: t.get_attribute("data-total") == str(f), timeout=10,
-                     message=f"the list behind {name}")
+            p.list_is("persons-total", figure)
             assert f"division_code={COUNTY}" in p.page.url
             p.page.go_back()
             p.page.locator("[data-test=kpis]").wait_for()
+
+        # the bar of the pending work opens the applications at that stage
+        p.click_bar("pending", lambda: "/applications" in p.page.url, 0.1, 0.9, above=40)
+        assert "status=submitted" in p.page.url
+        p.list_is("applications-total", api["pending"]["submitted"]["count"])

@@ -1,8 +1,8 @@
 """The officials' money page (issue 18) in a real Chromium against the real
 suite: a county's year by month, stacked by luan-2021 §三(四)'s four channels.
 The KPI cards, both charts (the drawn ECharts option) and the month table show
-GET /api/v1/funding/summary's figures; county and year are in the URL; the
-Excel download holds the same total; the page is written to
+GET /api/v1/funding/summary's figures, money per institution too; county and
+year are in the URL; the Excel download holds the same total; the page is written to
 var/screenshots/dashboard-funds.png."""
 
 from __future__ import annotations
@@ -72,6 +72,12 @@ def test_the_money_page_shows_the_apis_figures(portal_app, browser, publish_as):
                  message="the charts drawn")
         rows = p.page.locator("[data-test=months] .el-table__body tr")
         assert rows.count() == len(api["months"])
+        # money per institution: the one home, its two residents, its cost
+        (home,) = api["by_institution"]
+        assert (home["institution_uscc"], home["persons"]) == (INST, 2)
+        shown = p.page.locator("[data-test=by-institution] .el-table__body tr")
+        assert shown.count() == 1 and INST in shown.first.inner_text()
+        assert money(float(home["total"])) in shown.first.inner_text()
         with p.page.expect_download() as got:
             p.page.locator("[data-test=download]").click()
         book = load_workbook(io.BytesIO(got.value.path().read_bytes()))

@@ -34,7 +34,7 @@ def test_the_institutions_page_shows_the_apis_figures_and_opens_one(portal_app, 
     with Portal(browser, server.url) as p:
         p.login("county")
         p.menu("机构看板")
-        p.page.locator("[data-test=kpis]").wait_for()
+        p.page.locator("[data-test=kpis]").first.wait_for()
         assert f"division={COUNTY}" in p.page.url
         kpi = {name: p.page.locator(f"[data-kpi='{name}']").inner_text()
                for name in ("在营机构", "特困供养机构", "床位", "在住", "低于三级的特困供养机构")}
@@ -53,16 +53,18 @@ def test_the_institutions_page_shows_the_apis_figures_and_opens_one(portal_app, 
         wait_for(lambda: p.page.locator("[data-test=chart] canvas").count() >= 2, timeout=10,
                  message="the charts drawn")
         p.shot("dashboard-institutions")
-        # the bar of the first institution opens it (ECharts takes the click on its
-        # canvas: try along the first category until a click lands on its bar)
-        chart = p.page.locator("[data-test-chart=beds] canvas").first
-        box = chart.bounding_box()
+        # the inspections (both homes new, never inspected) and the Excel
+        ins = {name: p.page.locator(f"[data-kpi='{name}']").inner_text()
+               for name in ("本年检查", "逾期未检查", "未整改问题")}
+        assert ins == {"本年检查": str(stats["inspections"]["done_this_year"]),
+                       "逾期未检查": str(stats["inspections"]["patrols_overdue"]),
+                       "未整改问题": str(stats["inspections"]["open_findings"])}
+        sheet = p.excel()
+        assert sheet[("机构与床位", "床位数")] == stats["beds"]
+        assert sheet[("检查与整改", "逾期未检查")] == stats["inspections"]["patrols_overdue"]
+        # the bar of the first institution opens it
         first = listed[0]
-        target = f"/institutions/{first['uscc']}"
-        for x in range(int(box["width"] * 0.1), int(box["width"] * 0.5), 6):
-            if target in p.page.url or p.page.locator("[data-test-chart=beds] canvas").count() == 0:
-                break  # the page has gone on
-            chart.click(position={"x": x, "y": box["height"] - 40}, timeout=5000)
-            p.page.wait_for_timeout(300)  # (not wait_for_url: its wake-up can miss under eventlet)
+        p.click_bar("beds", lambda: f"/institutions/{first['uscc']}" in p.page.url, 0.1, 0.5,
+                    above=40)
         assert f"/institutions/{first['uscc']}" in p.page.url
         p.page.get_by_text(first["name"]).first.wait_for()

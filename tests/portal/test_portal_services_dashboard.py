@@ -1,7 +1,9 @@
 """The officials' services page (issue 18) in a real Chromium against the real
 suite: a person with a service card and two service records, one verified; the
 KPI cards and both charts show GET /api/v1/service-statistics's figures, with
-the service items in Chinese. Written to var/screenshots/dashboard-services.png."""
+the service items in Chinese; the townships beside the county add up to it; a
+figure or an item's bar opens the records behind it, as many as it says; the
+Excel has the same figures. Written to var/screenshots/dashboard-services.png."""
 
 from __future__ import annotations
 
@@ -61,4 +63,23 @@ def test_the_services_page_shows_the_apis_figures(portal_app, browser):
         assert sum(drawn.values()) == api["records"]["recorded"] + api["records"]["verified"]
         wait_for(lambda: p.page.locator("[data-test=chart] canvas").count() >= 2, timeout=10,
                  message="the charts drawn")
+        # the roll-up: the townships beside the county add up to it
+        below = p.option("below")
+        assert below["xAxis"]["data"] == ["洪都街道", "京山街道"]
+        series = {x["name"]: x["data"] for x in below["series"]}
+        assert series["服务记录"] == [2, 0] and series["服务人数"] == [1, 0]
         p.shot("dashboard-services")
+        # the Excel has the same figures
+        sheet = p.excel()
+        assert (sheet[("服务记录", "已记录")], sheet[("服务记录", "已核实")]) == (1, 1)
+        assert sheet[("按服务项目", f"{labels['meals']}·记录数")] == 1
+        assert sheet[("服务记录", "服务人数")] == api["persons_served"]
+        # a figure opens the records behind it, as many as it says
+        for name, figure in (("服务记录", 2), ("其中已核实", 1)):
+            p.page.locator(f"a[data-kpi='{name}']").click()
+            p.list_is("records-total", figure)
+            p.page.go_back()
+            p.page.locator("[data-test=kpis]").wait_for()
+        # and an item's bar opens that item's records
+        p.click_bar("items", lambda: "service_item=" in p.page.url, 0.1, 0.5, above=40)
+        p.list_is("records-total", 1)
