@@ -147,9 +147,8 @@ def test_the_tallies_follow_every_write_to_persons_and_decisions(migrated):
     """Registered and eligible come from the tallies the triggers keep; after
     each kind of write they equal the count from the rows, for the county, both
     townships and a village."""
-    from sqlalchemy.orm import Session
-
     from doudi_eligibility.store.statistics import counts, counts_from_rows
+    from sqlalchemy.orm import Session
 
     a, b = "341502001001", "341502002003"
     people = [make_id_number(seq=900 + n) for n in range(4)]
