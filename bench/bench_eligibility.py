@@ -23,7 +23,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from bench.common import Stopwatch, report, scratch_database
+from bench.common import Stopwatch, report, scratch_database, unique_person
 
 PERSONS = int(os.environ.get("BENCH_ELIGIBILITY_PERSONS", "100000"))
 ON = date(2026, 3, 10)
@@ -39,7 +39,6 @@ STANDARDS = [("GB/T 42195-2022", 4), ("MZ/T 039-2013", 3), ("LTC-2021", 5)]
 
 def generate(n: int, seed: int = 20260310):
     """-> (person rows, fact rows, facts per person as domain Facts)."""
-    from doudi_common.testing.idnumbers import make_id_number
     from doudi_eligibility.domain.person import Fact
 
     rnd = random.Random(seed)
@@ -49,13 +48,7 @@ def generate(n: int, seed: int = 20260310):
     seq = 0
     for i in range(n):
         region = regions[i % len(regions)]
-        while True:
-            born = date(rnd.randint(1935, 1995), rnd.randint(1, 12), rnd.randint(1, 28))
-            id_number = make_id_number(region, born.strftime("%Y%m%d"), rnd.randint(0, 499),
-                                       female=rnd.random() < 0.5)
-            if id_number not in seen:
-                seen.add(id_number)
-                break
+        id_number, born = unique_person(rnd, region, seen, (1935, 1995))
         division = VILLAGES[region].format(rnd.randint(1, 20), rnd.randint(1, 30))
         registration = "rural" if rnd.random() < 0.6 else "urban"
         people.append({"id_number": id_number, "name": f"测试{i}", "birth_date": born,

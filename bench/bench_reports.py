@@ -44,7 +44,7 @@ from tempfile import TemporaryDirectory
 
 import requests
 
-from bench.common import scratch_database
+from bench.common import scratch_database, unique_person
 
 PERSONS = int(os.environ.get("BENCH_REPORTS_PERSONS", "100000"))
 INGEST = int(os.environ.get("BENCH_REPORTS_INGEST", "3000"))
@@ -61,7 +61,6 @@ HARDSHIP = [["tekun"], ["dibao"], ["low_income"], ["tekun", "dibao"]]
 def seed(url: str, n: int, rnd: random.Random) -> list[str]:
     """COPY the persons, decisions, enrolments and applications; -> id numbers."""
     import psycopg
-    from doudi_common.testing.idnumbers import make_id_number
 
     now = "2026-12-01T09:00:00+08:00"
     counties = list(COUNTIES)
@@ -72,13 +71,7 @@ def seed(url: str, n: int, rnd: random.Random) -> list[str]:
         rows = []
         for i in range(n):
             county = counties[i % 3]
-            while True:
-                born = date(rnd.randint(1935, 1990), rnd.randint(1, 12), rnd.randint(1, 28))
-                pid = make_id_number(county, born.strftime("%Y%m%d"), rnd.randint(0, 499),
-                                     female=rnd.random() < 0.5)
-                if pid not in seen:
-                    seen.add(pid)
-                    break
+            pid, born = unique_person(rnd, county, seen, (1935, 1990))
             village = f"{county}{rnd.randint(1, 20):03d}{rnd.randint(1, 30):03d}"
             rows.append((pid, f"测试{i}", born, "female" if int(pid[16]) % 2 == 0 else "male",
                          village))

@@ -39,3 +39,19 @@ def report(name: str, count: int, seconds: float, baseline_seconds: float, unit:
           f"baseline {baseline_seconds:.2f}s ({base_rate:,.0f}/s); ratio {ratio:.2f}x", flush=True)
     return {"count": count, "seconds": round(seconds, 3), "rate": round(rate, 1),
             "baseline_seconds": round(baseline_seconds, 3), "ratio": round(ratio, 3)}
+
+
+def unique_person(rnd, region: str, seen: set[str], years: tuple[int, int]):
+    """A random person's (ID number, birth date) in ``region``, born in
+    ``years`` (inclusive), whose number is not in ``seen`` (then added)."""
+    from datetime import date
+
+    from doudi_common.testing.idnumbers import make_id_number
+
+    while True:
+        born = date(rnd.randint(*years), rnd.randint(1, 12), rnd.randint(1, 28))
+        id_number = make_id_number(region, born.strftime("%Y%m%d"), rnd.randint(0, 499),
+                                   female=rnd.random() < 0.5)
+        if id_number not in seen:
+            seen.add(id_number)
+            return id_number, born
