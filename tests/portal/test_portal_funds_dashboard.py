@@ -2,7 +2,8 @@
 suite: a county's year by month, stacked by luan-2021 §三(四)'s four channels.
 The KPI cards, both charts (the drawn ECharts option) and the month table show
 GET /api/v1/funding/summary's figures, money per institution too; county and
-year are in the URL; the Excel download holds the same total; the page is written to
+year are in the URL; the Excel download holds the same total; a city officer
+sees the city's counties side by side, adding up to the city's cards; the page is written to
 var/screenshots/dashboard-funds.png."""
 
 from __future__ import annotations
@@ -84,3 +85,17 @@ def test_the_money_page_shows_the_apis_figures(portal_app, browser, publish_as):
         cells = [c for row in book.active.iter_rows(values_only=True) for c in row]
         assert float(api["total"]) in cells  # the same figure in the spreadsheet
         p.shot("dashboard-funds")
+
+    # the city's page: its counties' years side by side, adding up to its cards
+    with Portal(browser, server.url) as p:
+        p.login("city")
+        p.go("/dashboard/funds?division=360100&year=2026")
+        p.page.locator("[data-test-chart=below]").wait_for()
+        below = p.option("below")
+        at = below["xAxis"]["data"].index("青云谱区")
+        drawn = {x["name"]: x["data"] for x in below["series"]}
+        assert drawn["县级兜底"][at] == float(api["by_channel"]["county_cover"])
+        assert drawn["个人补贴"][at] == float(api["by_channel"]["own_subsidies"])
+        total = sum(sum(values) for values in drawn.values())
+        assert p.page.locator("[data-kpi='合计']").inner_text() == money(total)
+        assert total == float(api["total"])  # no other county settled anything

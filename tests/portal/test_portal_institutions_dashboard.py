@@ -2,7 +2,9 @@
 real suite: the KPI cards show GET /api/v1/county-statistics, the beds chart
 each open institution's beds and residents from the register, the staff chart
 the county's staff (public-welfare posts included); clicking an institution's
-bar opens that institution. Written to var/screenshots/dashboard-institutions.png."""
+bar opens that institution. A city officer sees the city's counties side by
+side, adding up to the city's cards, and goes down to one by its bar. Written to
+var/screenshots/dashboard-institutions.png (and -city.png)."""
 
 from __future__ import annotations
 
@@ -68,3 +70,21 @@ def test_the_institutions_page_shows_the_apis_figures_and_opens_one(portal_app, 
                     above=40)
         assert f"/institutions/{first['uscc']}" in p.page.url
         p.page.get_by_text(first["name"]).first.wait_for()
+
+    # the city's page: its counties side by side, adding up to the city's cards
+    with Portal(browser, server.url) as p:
+        p.login("city")
+        p.menu("机构看板")
+        p.page.locator("[data-test-chart=below]").wait_for()
+        below = p.option("below")
+        assert "青云谱区" in below["xAxis"]["data"]
+        series = {x["name"]: x["data"] for x in below["series"]}
+        at = below["xAxis"]["data"].index("青云谱区")
+        assert (series["床位"][at], series["在住"][at]) == (stats["beds"], stats["occupied"])
+        assert p.page.locator("[data-kpi='床位']").inner_text() == str(sum(series["床位"]))
+        assert sum(series["床位"]) == stats["beds"]  # the other counties have no homes
+        p.shot("dashboard-institutions-city")
+        n = len(below["xAxis"]["data"])
+        p.click_bar("below", lambda: f"division={COUNTY}" in p.page.url,
+                    (at + 0.1) / n, (at + 0.9) / n, above=40)
+        p.page.locator("[data-test-chart=beds]").wait_for()

@@ -15,7 +15,13 @@ export function parentOf(code: string): string {
   return code.endsWith("00") ? `${code.slice(0, 2)}0000` : `${code.slice(0, 4)}00`;
 }
 
-export function useRollup<T>(division: Readonly<Ref<string>>, figures: (code: string) => Promise<T>) {
+/** A city's code (6 digits ending in 00, not a province's): its figures are its counties'. */
+export function isCity(code: string): boolean {
+  return /^\d{4}00$/.test(code) && !code.endsWith("0000");
+}
+
+export function useRollup<T>(division: Readonly<Ref<string>>, figures: (code: string) => Promise<T>,
+                             go?: (code: string) => void) {
   const auth = useAuth();
   const route = useRoute();
   const router = useRouter();
@@ -31,7 +37,8 @@ export function useRollup<T>(division: Readonly<Ref<string>>, figures: (code: st
   }
 
   function goTo(code: string) {
-    void router.replace({ query: { ...route.query, division: code } });
+    if (go) go(code);
+    else void router.replace({ query: { ...route.query, division: code } });
   }
 
   const up = computed(() => {
