@@ -8075,7 +8075,7 @@ export interface operations {
                      *         {
                      *           "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *           "acknowledged_by": "lz",
-                     *           "alert_id": "AL-2AD611D90E02478AA1ED",
+                     *           "alert_id": "AL-629AC28C6DF648DA9C59",
                      *           "division_code": "620102001001",
                      *           "escalated_at": null,
                      *           "escalation_level": 0,
@@ -8194,7 +8194,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": null,
                      *       "acknowledged_by": null,
-                     *       "alert_id": "AL-2AD611D90E02478AA1ED",
+                     *       "alert_id": "AL-629AC28C6DF648DA9C59",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8304,7 +8304,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-2AD611D90E02478AA1ED",
+                     *       "alert_id": "AL-629AC28C6DF648DA9C59",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8426,7 +8426,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-2AD611D90E02478AA1ED",
+                     *       "alert_id": "AL-629AC28C6DF648DA9C59",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8593,7 +8593,7 @@ export interface operations {
                      *           "submitted_by": "clerk",
                      *           "submitted_on": "2026-12-06",
                      *           "submitted_role": "village_clerk",
-                     *           "updated_at": "2026-12-06T10:26:24.546638+00:00"
+                     *           "updated_at": "2026-12-06T13:11:58.513696+00:00"
                      *         }
                      *       ],
                      *       "page": 1,
@@ -8739,7 +8739,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T10:26:24.550395+00:00",
+                     *           "at": "2026-12-06T13:11:58.516031+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8765,7 +8765,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T10:26:24.546638+00:00"
+                     *       "updated_at": "2026-12-06T13:11:58.513696+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8902,7 +8902,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T10:26:24.550395+00:00",
+                     *           "at": "2026-12-06T13:11:58.516031+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8928,7 +8928,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T10:26:24.546638+00:00"
+                     *       "updated_at": "2026-12-06T13:11:58.513696+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -9080,7 +9080,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T10:26:24.550395+00:00",
+                     *           "at": "2026-12-06T13:11:58.516031+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -9105,7 +9105,7 @@ export interface operations {
                      *         {
                      *           "action": "township_check",
                      *           "actor": "township",
-                     *           "at": "2026-12-06T10:26:24.596906+00:00",
+                     *           "at": "2026-12-06T13:11:58.571128+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "home_visit": {
@@ -9131,7 +9131,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T10:26:24.596003+00:00"
+                     *       "updated_at": "2026-12-06T13:11:58.570138+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -9241,14 +9241,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "action": "post /api/v1/enrolments/<enrolment_id>/end",
-                     *           "at": "2026-12-06T18:26:26.306612+08:00",
+                     *           "at": "2026-12-06T21:12:01.157501+08:00",
                      *           "detail": null,
                      *           "id": 76,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/enrolments/ENR-2026-000001/end",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "b5149b4d9f244e35be1b58bb7b9c2ee9",
+                     *           "request_id": "108fec920bd44598a151d3d8acfb0105",
                      *           "resource_id": "ENR-2026-000001",
                      *           "role": "county_officer",
                      *           "status": 200,
@@ -9257,14 +9257,14 @@ export interface operations {
                      *         },
                      *         {
                      *           "action": "post /api/v1/exports",
-                     *           "at": "2026-12-06T18:26:26.147213+08:00",
+                     *           "at": "2026-12-06T21:12:00.960098+08:00",
                      *           "detail": null,
                      *           "id": 75,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/exports",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "ad401c4910a244b39b28b97e9605c60a",
+                     *           "request_id": "f845bba16658463e94ef57b7bd857fb0",
                      *           "resource_id": null,
                      *           "role": "county_officer",
                      *           "status": 202,
@@ -9783,6 +9783,13 @@ export interface operations {
                      *       "below_grade_3": 2,
                      *       "centralised_support_rate": null,
                      *       "county_code": "341502",
+                     *       "inspections": {
+                     *         "done_this_year": 0,
+                     *         "findings_overdue": 0,
+                     *         "open_findings": 0,
+                     *         "patrols_overdue": 9,
+                     *         "rectified_findings": 0
+                     *       },
                      *       "institutions": 3,
                      *       "occupancy": "0.1667",
                      *       "occupied": 1,
@@ -10146,7 +10153,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T10:26:24.637071+00:00",
+                     *           "at": "2026-12-06T13:11:58.634708+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10165,7 +10172,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T10:26:24.635450+00:00"
+                     *       "updated_at": "2026-12-06T13:11:58.632410+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10287,7 +10294,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T10:26:27.451672+00:00",
+                     *           "at": "2026-12-06T13:12:02.663814+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-620102-2026-00001",
@@ -10299,7 +10306,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "lz",
-                     *           "at": "2026-12-06T10:26:27.497227+00:00",
+                     *           "at": "2026-12-06T13:12:02.721601+00:00",
                      *           "data": {
                      *             "from": "home_visit",
                      *             "reason": "申请家庭养老床位",
@@ -10318,7 +10325,7 @@ export interface operations {
                      *       "policy_pack": "lanzhou-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T10:26:27.496374+00:00"
+                     *       "updated_at": "2026-12-06T13:12:02.720150+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10432,7 +10439,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T10:26:24.637071+00:00",
+                     *           "at": "2026-12-06T13:11:58.634708+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10444,7 +10451,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T10:26:25.017511+00:00",
+                     *           "at": "2026-12-06T13:11:59.180574+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10466,7 +10473,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "ended",
-                     *       "updated_at": "2026-12-06T10:26:26.315017+00:00"
+                     *       "updated_at": "2026-12-06T13:12:01.169103+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10580,7 +10587,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T10:26:24.637071+00:00",
+                     *           "at": "2026-12-06T13:11:58.634708+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10592,7 +10599,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T10:26:25.017511+00:00",
+                     *           "at": "2026-12-06T13:11:59.180574+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10614,7 +10621,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T10:26:25.016627+00:00"
+                     *       "updated_at": "2026-12-06T13:11:59.178916+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10714,13 +10721,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "attempts": 0,
-                     *       "created_at": "2026-12-06T18:26:26.148411+08:00",
+                     *       "created_at": "2026-12-06T21:12:00.961818+08:00",
                      *       "division_code": "341502",
                      *       "done": 0,
                      *       "error": null,
                      *       "file": null,
                      *       "finished_at": null,
-                     *       "job_id": "EXP-FD59A5E4C0A8F833D7CA",
+                     *       "job_id": "EXP-F444FB259E52813F2D27",
                      *       "kind": "export",
                      *       "params": {
                      *         "division_code": "341502",
@@ -12911,7 +12918,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-5D74D3CA07F346039531",
+                     *       "job_id": "JOB-6C4A2A8D3D944712A837",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -13148,6 +13155,32 @@ export interface operations {
                      *         "family_share": "201.29",
                      *         "own_subsidies": "251.61"
                      *       },
+                     *       "by_institution": [
+                     *         {
+                     *           "by_channel": {
+                     *             "county_cover": "0.00",
+                     *             "donations": "1898.72",
+                     *             "family_share": "201.29",
+                     *             "own_subsidies": "251.61"
+                     *           },
+                     *           "excess": "0.00",
+                     *           "institution_uscc": "12341500MB1234567G",
+                     *           "persons": 2,
+                     *           "total": "2351.62"
+                     *         },
+                     *         {
+                     *           "by_channel": {
+                     *             "county_cover": "0.00",
+                     *             "donations": "87.10",
+                     *             "family_share": "0.00",
+                     *             "own_subsidies": "0.00"
+                     *           },
+                     *           "excess": "0.00",
+                     *           "institution_uscc": "12341500MB1234568K",
+                     *           "persons": 1,
+                     *           "total": "87.10"
+                     *         }
+                     *       ],
                      *       "caregiver_subsidy": "0.00",
                      *       "cases": 4,
                      *       "division_code": "341502",
@@ -14821,7 +14854,7 @@ export interface operations {
                      *           "institution_uscc": "12341500MB1234567G",
                      *           "placement_id": "PL-1",
                      *           "reason": null,
-                     *           "received_at": "2026-12-06T10:26:24.669218+00:00",
+                     *           "received_at": "2026-12-06T13:11:58.711005+00:00",
                      *           "status": "admitted"
                      *         }
                      *       ],
@@ -17162,7 +17195,7 @@ export interface operations {
                      *           "done": 4,
                      *           "error": null,
                      *           "finished_at": "2027-01-01T01:00:00+00:00",
-                     *           "job_id": "JOB-5D74D3CA07F346039531",
+                     *           "job_id": "JOB-6C4A2A8D3D944712A837",
                      *           "kind": "settlement",
                      *           "params": {
                      *             "division_code": "341502",
@@ -17302,7 +17335,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-5D74D3CA07F346039531",
+                     *       "job_id": "JOB-6C4A2A8D3D944712A837",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -17737,7 +17770,7 @@ export interface operations {
                      *           "closed_at": "2026-11-03T09:00:00+08:00",
                      *           "closed_by": "lz",
                      *           "division_code": "620102001",
-                     *           "event_id": "3e66fa97-2faf-4b56-80d3-6fd61cb39689",
+                     *           "event_id": "3dfe15ac-4ce7-4e26-81bd-db7ea7c26c70",
                      *           "institution_uscc": null,
                      *           "lines": [
                      *             {
@@ -17893,7 +17926,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "3e66fa97-2faf-4b56-80d3-6fd61cb39689",
+                     *       "event_id": "3dfe15ac-4ce7-4e26-81bd-db7ea7c26c70",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -18045,7 +18078,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "3e66fa97-2faf-4b56-80d3-6fd61cb39689",
+                     *       "event_id": "3dfe15ac-4ce7-4e26-81bd-db7ea7c26c70",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -18319,11 +18352,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T10:26:24.360290+00:00",
+                     *       "created_at": "2026-12-06T13:11:58.291374+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T10:26:24.372785+00:00",
+                     *         "decided_at": "2026-12-06T13:11:58.307288+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18341,7 +18374,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T10:26:24.366546+00:00",
+                     *           "recorded_at": "2026-12-06T13:11:58.300809+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18352,7 +18385,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T10:26:24.368357+00:00",
+                     *           "recorded_at": "2026-12-06T13:11:58.303376+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -18365,7 +18398,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T10:26:24.360290+00:00"
+                     *       "updated_at": "2026-12-06T13:11:58.291374+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18459,13 +18492,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T10:26:24.360290+00:00",
+                     *       "created_at": "2026-12-06T13:11:58.291374+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [
                      *           "centralized"
                      *         ],
-                     *         "decided_at": "2026-12-06T10:26:24.400393+00:00",
+                     *         "decided_at": "2026-12-06T13:11:58.373312+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "734cda6c34b6088cff0867f1c3d9ddcf",
                      *         "eligible": true,
@@ -18485,7 +18518,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T10:26:24.366546+00:00",
+                     *           "recorded_at": "2026-12-06T13:11:58.300809+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18496,7 +18529,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T10:26:24.368357+00:00",
+                     *           "recorded_at": "2026-12-06T13:11:58.303376+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -18509,7 +18542,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T10:26:24.360290+00:00"
+                     *       "updated_at": "2026-12-06T13:11:58.291374+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18633,7 +18666,7 @@ export interface operations {
                      *           {
                      *             "kind": "incapacity_assessment",
                      *             "source": "health",
-                     *             "source_event_id": "8a265db4-0222-4a8c-b2d6-d5efbc38ed50",
+                     *             "source_event_id": "61e2611a-d8ca-428f-914c-1eb3c84f91db",
                      *             "summary": "失能评估 老年人能力评估规范（GB/T 42195-2022） 3级（完全失能）",
                      *             "valid_from": "2026-11-26",
                      *             "valid_until": "2028-11-05"
@@ -18783,7 +18816,7 @@ export interface operations {
                      *         "history": [
                      *           {
                      *             "actor": null,
-                     *             "at": "2026-12-06T10:26:24.637071+00:00",
+                     *             "at": "2026-12-06T13:11:58.634708+00:00",
                      *             "data": {
                      *               "agreement_no": null,
                      *               "application_id": "APP-341502-2026-00001",
@@ -18802,7 +18835,7 @@ export interface operations {
                      *         "policy_pack": "luan-2021",
                      *         "started_on": "2026-12-06",
                      *         "status": "active",
-                     *         "updated_at": "2026-12-06T10:26:24.635450+00:00"
+                     *         "updated_at": "2026-12-06T13:11:58.632410+00:00"
                      *       }
                      *     ]
                      */
@@ -18909,11 +18942,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1948-02-02",
-                     *       "created_at": "2026-12-06T10:26:25.135258+00:00",
+                     *       "created_at": "2026-12-06T13:11:59.374261+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T10:26:25.139574+00:00",
+                     *         "decided_at": "2026-12-06T13:11:59.381893+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18930,7 +18963,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T10:26:25.138032+00:00",
+                     *           "recorded_at": "2026-12-06T13:11:59.379416+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2024-01-01",
@@ -18942,7 +18975,7 @@ export interface operations {
                      *             "reason": "家庭条件改善",
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T10:26:25.315891+00:00",
+                     *           "recorded_at": "2026-12-06T13:11:59.621059+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18955,7 +18988,7 @@ export interface operations {
                      *       "person_ref": "p.onPDJ76uwY1yHC_u46JEXXEySpZoC_Wmw_FEUAToqE3Q8g",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T10:26:25.135258+00:00"
+                     *       "updated_at": "2026-12-06T13:11:59.374261+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -21835,6 +21868,8 @@ export interface operations {
                      * @example {
                      *       "alerts": {
                      *         "escalated": 0,
+                     *         "max_minutes": null,
+                     *         "median_minutes": null,
                      *         "raised": 0,
                      *         "resolved": 0
                      *       },
@@ -21977,7 +22012,7 @@ export interface operations {
                      *         {
                      *           "amount": "30.00",
                      *           "card_no": "FWK-620102001-00001",
-                     *           "corrected_by_record": "SR-BE5CA93B327741A7B64E",
+                     *           "corrected_by_record": "SR-976AB7573E074836BE56",
                      *           "correction_reason": null,
                      *           "corrects": null,
                      *           "division_code": "620102001001",
@@ -21998,7 +22033,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.00",
-                     *           "record_id": "SR-E127A4F2BFD2422EB1F2",
+                     *           "record_id": "SR-9876E343145A4F349308",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -22018,7 +22053,7 @@ export interface operations {
                      *           "card_no": "FWK-620102001-00001",
                      *           "corrected_by_record": null,
                      *           "correction_reason": "结束时间记错",
-                     *           "corrects": "SR-E127A4F2BFD2422EB1F2",
+                     *           "corrects": "SR-9876E343145A4F349308",
                      *           "division_code": "620102001001",
                      *           "ended_at": "2026-10-02T10:30:00+08:00",
                      *           "entry_kind": "correction",
@@ -22037,7 +22072,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.50",
-                     *           "record_id": "SR-BE5CA93B327741A7B64E",
+                     *           "record_id": "SR-976AB7573E074836BE56",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -22176,7 +22211,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-E127A4F2BFD2422EB1F2",
+                     *       "record_id": "SR-9876E343145A4F349308",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -22287,8 +22322,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "record_ids": [
-                     *         "SR-EE9B8AA23DFE41DDB33E",
-                     *         "SR-B03F05A1FDF04CAABFF0"
+                     *         "SR-B8C0B63F47E945AEA258",
+                     *         "SR-6FB8BEDDCF7A4CBC95C7"
                      *       ],
                      *       "recorded": 2
                      *     }
@@ -22407,7 +22442,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-E127A4F2BFD2422EB1F2",
+                     *       "record_id": "SR-9876E343145A4F349308",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -22530,7 +22565,7 @@ export interface operations {
                      *         "card_no": "FWK-620102001-00001",
                      *         "corrected_by_record": null,
                      *         "correction_reason": "结束时间记错",
-                     *         "corrects": "SR-E127A4F2BFD2422EB1F2",
+                     *         "corrects": "SR-9876E343145A4F349308",
                      *         "division_code": "620102001001",
                      *         "ended_at": "2026-10-02T10:30:00+08:00",
                      *         "entry_kind": "correction",
@@ -22550,7 +22585,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.50",
-                     *         "record_id": "SR-BE5CA93B327741A7B64E",
+                     *         "record_id": "SR-976AB7573E074836BE56",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22568,7 +22603,7 @@ export interface operations {
                      *       "original": {
                      *         "amount": "30.00",
                      *         "card_no": "FWK-620102001-00001",
-                     *         "corrected_by_record": "SR-BE5CA93B327741A7B64E",
+                     *         "corrected_by_record": "SR-976AB7573E074836BE56",
                      *         "correction_reason": null,
                      *         "corrects": null,
                      *         "division_code": "620102001001",
@@ -22590,7 +22625,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.00",
-                     *         "record_id": "SR-E127A4F2BFD2422EB1F2",
+                     *         "record_id": "SR-9876E343145A4F349308",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22726,7 +22761,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-EE9B8AA23DFE41DDB33E",
+                     *       "record_id": "SR-B8C0B63F47E945AEA258",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-06",
@@ -23041,7 +23076,7 @@ export interface operations {
                      *             "kind": "credit",
                      *             "minutes": 60,
                      *             "note": null,
-                     *             "record_id": "SR-B03F05A1FDF04CAABFF0"
+                     *             "record_id": "SR-6FB8BEDDCF7A4CBC95C7"
                      *           }
                      *         ],
                      *         "page": 1,
@@ -23353,7 +23388,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "created_at": "2026-12-06T18:26:23.228562+08:00",
+                     *           "created_at": "2026-12-06T21:11:56.805874+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -23361,11 +23396,11 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "admin",
-                     *           "updated_at": "2026-12-06T18:26:23.228562+08:00",
+                     *           "updated_at": "2026-12-06T21:11:56.805874+08:00",
                      *           "username": "admin1"
                      *         },
                      *         {
-                     *           "created_at": "2026-12-06T18:26:23.335994+08:00",
+                     *           "created_at": "2026-12-06T21:11:57.100530+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -23373,7 +23408,7 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "auditor",
-                     *           "updated_at": "2026-12-06T18:26:23.335994+08:00",
+                     *           "updated_at": "2026-12-06T21:11:57.100530+08:00",
                      *           "username": "auditor"
                      *         }
                      *       ],
@@ -23479,7 +23514,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T18:26:23.365968+08:00",
+                     *       "created_at": "2026-12-06T21:11:57.155644+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23487,7 +23522,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T18:26:23.365968+08:00",
+                     *       "updated_at": "2026-12-06T21:11:57.155644+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23581,7 +23616,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T18:26:23.365968+08:00",
+                     *       "created_at": "2026-12-06T21:11:57.155644+08:00",
                      *       "disabled": true,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23589,7 +23624,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T18:26:23.372968+08:00",
+                     *       "updated_at": "2026-12-06T21:11:57.166393+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23691,7 +23726,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T18:26:23.365968+08:00",
+                     *       "created_at": "2026-12-06T21:11:57.155644+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23699,7 +23734,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T18:26:23.375781+08:00",
+                     *       "updated_at": "2026-12-06T21:11:57.171585+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23805,7 +23840,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T18:26:23.365968+08:00",
+                     *       "created_at": "2026-12-06T21:11:57.155644+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23813,7 +23848,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T18:26:23.382315+08:00",
+                     *       "updated_at": "2026-12-06T21:11:57.181528+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23907,7 +23942,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T18:26:23.365968+08:00",
+                     *       "created_at": "2026-12-06T21:11:57.155644+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23915,7 +23950,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T18:26:23.378188+08:00",
+                     *       "updated_at": "2026-12-06T21:11:57.175639+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -24134,7 +24169,7 @@ export interface operations {
                      *           "kind": "regular",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
-                     *           "visit_id": "VS-8BF72199F8A64E83BFB1",
+                     *           "visit_id": "VS-008DE692DFA54514A8CF",
                      *           "visited_on": "2026-10-19",
                      *           "visitor": {
                      *             "id_number": "6201**********0256",
@@ -24249,7 +24284,7 @@ export interface operations {
                      *       "kind": "regular",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
-                     *       "visit_id": "VS-8BF72199F8A64E83BFB1",
+                     *       "visit_id": "VS-008DE692DFA54514A8CF",
                      *       "visited_on": "2026-10-19",
                      *       "visitor": {
                      *         "id_number": "6201**********0256",
