@@ -162,8 +162,10 @@ def load_envelope(envelope: Any) -> dict[str, Any]:
 
     if not isinstance(envelope, dict):
         raise ContractError("bad_envelope", "消息体必须是 JSON 对象")
+    from doudi_contracts import compiled
+
     try:
-        return _envelope_schema().load(envelope)
+        return compiled.load(_envelope_schema(), envelope)
     except ValidationError as exc:
         raise ContractError("bad_envelope", f"信封不合法: {describe(exc.messages)}",
                             exc.messages) from None
