@@ -73,6 +73,10 @@ def test_the_money_page_shows_the_apis_figures(portal_app, browser, publish_as):
                  message="the charts drawn")
         rows = p.page.locator("[data-test=months] .el-table__body tr")
         assert rows.count() == len(api["months"])
+        # donations (none this year) and the reconciliation, as the API says
+        assert api["donations"]["received_total"] == "0.00" and api["reconciliation"]["ok"]
+        assert p.page.locator("[data-test=reconciliation]").inner_text().strip() == "相符"
+        assert money(0) in p.page.locator("[data-test=donations]").inner_text()
         # money per institution: the one home, its two residents, its cost
         (home,) = api["by_institution"]
         assert (home["institution_uscc"], home["persons"]) == (INST, 2)

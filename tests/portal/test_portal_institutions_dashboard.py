@@ -55,6 +55,10 @@ def test_the_institutions_page_shows_the_apis_figures_and_opens_one(portal_app, 
         wait_for(lambda: p.page.locator("[data-test=chart] canvas").count() >= 2, timeout=10,
                  message="the charts drawn")
         p.shot("dashboard-institutions")
+        # the grades (both homes not yet graded)
+        grades = p.option("grades")
+        drawn = dict(zip(grades["xAxis"]["data"], grades["series"][0]["data"], strict=True))
+        assert stats["by_grade"] == {"none": 2} and drawn == {"未评定": 2}
         # the inspections (both homes new, never inspected) and the Excel
         ins = {name: p.page.locator(f"[data-kpi='{name}']").inner_text()
                for name in ("本年检查", "逾期未检查", "未整改问题")}

@@ -173,6 +173,8 @@ def institutions_table(stats: dict[str, Any], scope: str, period: str, by: str) 
         "需要照护的特困人员": stats["tekun_needing_care"],
         "机构集中供养的特困人员": stats["tekun_in_institutions"],
         "集中供养率": stats["centralised_support_rate"] or ""})
+    rows += _rows("机构等级", {("未评定" if g == "none" else _label("institution_grades", g)): n
+                           for g, n in stats["by_grade"].items()})
     rows += _rows("工作人员", {"护士": staff["nurses"], "护工": staff["carers"],
                            "安全员": staff["safety_officers"], "社工": staff["social_workers"],
                            "其他": staff["others"], "公益岗": staff["public_welfare_posts"]})

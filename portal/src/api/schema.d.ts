@@ -4124,6 +4124,10 @@ export interface components {
             beds: number;
             /** @description 低于三级的特困供养机构数 */
             below_grade_3: number;
+            /** @description 机构数按等级（1–5；none 为未评定） */
+            by_grade: {
+                [key: string]: number;
+            };
             /** @description 集中供养率（0–1，四位小数）；无需要照护的特困人员为 null */
             centralised_support_rate: string | null;
             /** @description 县（区）区划代码（6 位） */
@@ -4334,6 +4338,28 @@ export interface components {
             /** @description 记账交易编号 */
             txn_id: string;
         };
+        DonationFiguresReply: {
+            /** @description 期间内收到的捐赠（按指向，不含已冲销） */
+            received: components["schemas"]["DonationReceivedReply"][];
+            /**
+             * Format: decimal
+             * @description 期间内收到的捐赠合计，元
+             * @example 1200.00
+             */
+            received_total: string;
+            /**
+             * Format: decimal
+             * @description 期间结算中使用的定向（机构）捐赠，元
+             * @example 1200.00
+             */
+            spent_earmarked: string;
+            /**
+             * Format: decimal
+             * @description 期间结算中使用的县级捐赠池，元
+             * @example 1200.00
+             */
+            spent_pool: string;
+        };
         DonationPageReply: {
             /** @description 捐赠，按到账日期 */
             items: components["schemas"]["DonationReply"][];
@@ -4343,6 +4369,20 @@ export interface components {
             per_page: number;
             /** @description 符合条件的总条数 */
             total: number;
+        };
+        DonationReceivedReply: {
+            /**
+             * Format: decimal
+             * @description 金额（元，两位小数，如 "120.00"）
+             * @example 1200.00
+             */
+            amount: string;
+            /**
+             * @description 捐赠指向（代码，中文名称见 /api/v1/vocabularies/donation_earmarks）
+             * @example county
+             * @enum {string}
+             */
+            earmark: "county" | "institution" | "centralized";
         };
         DonationReply: {
             /**
@@ -7505,6 +7545,18 @@ export interface components {
              */
             total: string;
         };
+        SummaryReconciliationReply: {
+            /**
+             * Format: decimal
+             * @description 差额合计，元
+             * @example 1200.00
+             */
+            difference: string;
+            /** @description 核对相符 */
+            ok: boolean;
+            /** @description 核对范围：月份 YYYY-MM；按年查询时为 all（全部账目） */
+            scope: string;
+        };
         SummaryReply: {
             /**
              * Format: decimal
@@ -7526,6 +7578,8 @@ export interface components {
             cases: number;
             /** @description 县级区划代码 */
             division_code: string;
+            /** @description 社会捐助：收到与使用 */
+            donations: components["schemas"]["DonationFiguresReply"];
             /**
              * Format: decimal
              * @description 管理费（hangzhou-2024 §五(二)），元
@@ -7536,6 +7590,8 @@ export interface components {
             months: components["schemas"]["SummaryMonthReply"][];
             /** @description 期间：YYYY-MM（一个月）或 YYYY（一年） */
             period: string;
+            /** @description 对账结果（差额） */
+            reconciliation: components["schemas"]["SummaryReconciliationReply"];
             /**
              * Format: decimal
              * @description 服务补贴（按服务记录），元
@@ -8075,7 +8131,7 @@ export interface operations {
                      *         {
                      *           "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *           "acknowledged_by": "lz",
-                     *           "alert_id": "AL-629AC28C6DF648DA9C59",
+                     *           "alert_id": "AL-BD97B77F83524B3DB9C2",
                      *           "division_code": "620102001001",
                      *           "escalated_at": null,
                      *           "escalation_level": 0,
@@ -8194,7 +8250,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": null,
                      *       "acknowledged_by": null,
-                     *       "alert_id": "AL-629AC28C6DF648DA9C59",
+                     *       "alert_id": "AL-BD97B77F83524B3DB9C2",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8304,7 +8360,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-629AC28C6DF648DA9C59",
+                     *       "alert_id": "AL-BD97B77F83524B3DB9C2",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8426,7 +8482,7 @@ export interface operations {
                      * @example {
                      *       "acknowledged_at": "2026-11-03T09:00:00+08:00",
                      *       "acknowledged_by": "lz",
-                     *       "alert_id": "AL-629AC28C6DF648DA9C59",
+                     *       "alert_id": "AL-BD97B77F83524B3DB9C2",
                      *       "division_code": "620102001001",
                      *       "escalated_at": null,
                      *       "escalation_level": 0,
@@ -8593,7 +8649,7 @@ export interface operations {
                      *           "submitted_by": "clerk",
                      *           "submitted_on": "2026-12-06",
                      *           "submitted_role": "village_clerk",
-                     *           "updated_at": "2026-12-06T13:11:58.513696+00:00"
+                     *           "updated_at": "2026-12-06T14:00:54.218048+00:00"
                      *         }
                      *       ],
                      *       "page": 1,
@@ -8739,7 +8795,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T13:11:58.516031+00:00",
+                     *           "at": "2026-12-06T14:00:54.220358+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8765,7 +8821,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T13:11:58.513696+00:00"
+                     *       "updated_at": "2026-12-06T14:00:54.218048+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -8902,7 +8958,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T13:11:58.516031+00:00",
+                     *           "at": "2026-12-06T14:00:54.220358+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -8928,7 +8984,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T13:11:58.513696+00:00"
+                     *       "updated_at": "2026-12-06T14:00:54.218048+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -9080,7 +9136,7 @@ export interface operations {
                      *         {
                      *           "action": "submit",
                      *           "actor": "clerk",
-                     *           "at": "2026-12-06T13:11:58.516031+00:00",
+                     *           "at": "2026-12-06T14:00:54.220358+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "consent": {
@@ -9105,7 +9161,7 @@ export interface operations {
                      *         {
                      *           "action": "township_check",
                      *           "actor": "township",
-                     *           "at": "2026-12-06T13:11:58.571128+00:00",
+                     *           "at": "2026-12-06T14:00:54.283492+00:00",
                      *           "comment": null,
                      *           "data": {
                      *             "home_visit": {
@@ -9131,7 +9187,7 @@ export interface operations {
                      *       "submitted_by": "clerk",
                      *       "submitted_on": "2026-12-06",
                      *       "submitted_role": "village_clerk",
-                     *       "updated_at": "2026-12-06T13:11:58.570138+00:00"
+                     *       "updated_at": "2026-12-06T14:00:54.282131+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["ApplicationReply"];
@@ -9241,14 +9297,14 @@ export interface operations {
                      *       "items": [
                      *         {
                      *           "action": "post /api/v1/enrolments/<enrolment_id>/end",
-                     *           "at": "2026-12-06T21:12:01.157501+08:00",
+                     *           "at": "2026-12-06T22:00:57.153601+08:00",
                      *           "detail": null,
                      *           "id": 76,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/enrolments/ENR-2026-000001/end",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "108fec920bd44598a151d3d8acfb0105",
+                     *           "request_id": "d2c5ea730cdd476797ece4b9ed119a24",
                      *           "resource_id": "ENR-2026-000001",
                      *           "role": "county_officer",
                      *           "status": 200,
@@ -9257,14 +9313,14 @@ export interface operations {
                      *         },
                      *         {
                      *           "action": "post /api/v1/exports",
-                     *           "at": "2026-12-06T21:12:00.960098+08:00",
+                     *           "at": "2026-12-06T22:00:56.913639+08:00",
                      *           "detail": null,
                      *           "id": 75,
                      *           "method": "POST",
                      *           "outcome": "ok",
                      *           "path": "/api/v1/exports",
                      *           "remote_addr": "127.0.0.1",
-                     *           "request_id": "f845bba16658463e94ef57b7bd857fb0",
+                     *           "request_id": "dae38b24919846aab8c0be1c6d35703e",
                      *           "resource_id": null,
                      *           "role": "county_officer",
                      *           "status": 202,
@@ -9781,6 +9837,10 @@ export interface operations {
                      * @example {
                      *       "beds": 6,
                      *       "below_grade_3": 2,
+                     *       "by_grade": {
+                     *         "3": 1,
+                     *         "none": 2
+                     *       },
                      *       "centralised_support_rate": null,
                      *       "county_code": "341502",
                      *       "inspections": {
@@ -10153,7 +10213,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T13:11:58.634708+00:00",
+                     *           "at": "2026-12-06T14:00:54.341083+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10172,7 +10232,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T13:11:58.632410+00:00"
+                     *       "updated_at": "2026-12-06T14:00:54.338997+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10294,7 +10354,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T13:12:02.663814+00:00",
+                     *           "at": "2026-12-06T14:00:59.052875+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-620102-2026-00001",
@@ -10306,7 +10366,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "lz",
-                     *           "at": "2026-12-06T13:12:02.721601+00:00",
+                     *           "at": "2026-12-06T14:00:59.128136+00:00",
                      *           "data": {
                      *             "from": "home_visit",
                      *             "reason": "申请家庭养老床位",
@@ -10325,7 +10385,7 @@ export interface operations {
                      *       "policy_pack": "lanzhou-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T13:12:02.720150+00:00"
+                     *       "updated_at": "2026-12-06T14:00:59.126221+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10439,7 +10499,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T13:11:58.634708+00:00",
+                     *           "at": "2026-12-06T14:00:54.341083+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10451,7 +10511,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T13:11:59.180574+00:00",
+                     *           "at": "2026-12-06T14:00:54.867724+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10473,7 +10533,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "ended",
-                     *       "updated_at": "2026-12-06T13:12:01.169103+00:00"
+                     *       "updated_at": "2026-12-06T14:00:57.164388+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10587,7 +10647,7 @@ export interface operations {
                      *       "history": [
                      *         {
                      *           "actor": null,
-                     *           "at": "2026-12-06T13:11:58.634708+00:00",
+                     *           "at": "2026-12-06T14:00:54.341083+00:00",
                      *           "data": {
                      *             "agreement_no": null,
                      *             "application_id": "APP-341502-2026-00001",
@@ -10599,7 +10659,7 @@ export interface operations {
                      *         },
                      *         {
                      *           "actor": "county",
-                     *           "at": "2026-12-06T13:11:59.180574+00:00",
+                     *           "at": "2026-12-06T14:00:54.867724+00:00",
                      *           "data": {
                      *             "clause": "luan-2021 §三(四)",
                      *             "copay_band": "B",
@@ -10621,7 +10681,7 @@ export interface operations {
                      *       "policy_pack": "luan-2021",
                      *       "started_on": "2026-12-06",
                      *       "status": "active",
-                     *       "updated_at": "2026-12-06T13:11:59.178916+00:00"
+                     *       "updated_at": "2026-12-06T14:00:54.865960+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["EnrolmentReply"];
@@ -10721,13 +10781,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "attempts": 0,
-                     *       "created_at": "2026-12-06T21:12:00.961818+08:00",
+                     *       "created_at": "2026-12-06T22:00:56.916313+08:00",
                      *       "division_code": "341502",
                      *       "done": 0,
                      *       "error": null,
                      *       "file": null,
                      *       "finished_at": null,
-                     *       "job_id": "EXP-F444FB259E52813F2D27",
+                     *       "job_id": "EXP-41DDB66B238AF8F4870E",
                      *       "kind": "export",
                      *       "params": {
                      *         "division_code": "341502",
@@ -12918,7 +12978,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-6C4A2A8D3D944712A837",
+                     *       "job_id": "JOB-7DA6CD7781D74E878903",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -13184,6 +13244,17 @@ export interface operations {
                      *       "caregiver_subsidy": "0.00",
                      *       "cases": 4,
                      *       "division_code": "341502",
+                     *       "donations": {
+                     *         "received": [
+                     *           {
+                     *             "amount": "5000.00",
+                     *             "earmark": "county"
+                     *           }
+                     *         ],
+                     *         "received_total": "5000.00",
+                     *         "spent_earmarked": "0.00",
+                     *         "spent_pool": "1985.82"
+                     *       },
                      *       "management_fee": "0.00",
                      *       "months": [
                      *         {
@@ -13204,6 +13275,11 @@ export interface operations {
                      *         }
                      *       ],
                      *       "period": "2026-12",
+                     *       "reconciliation": {
+                     *         "difference": "0.00",
+                     *         "ok": true,
+                     *         "scope": "2026-12"
+                     *       },
                      *       "service_subsidy": "0.00",
                      *       "top_up_needed": "0.00",
                      *       "total": "2438.72"
@@ -14854,7 +14930,7 @@ export interface operations {
                      *           "institution_uscc": "12341500MB1234567G",
                      *           "placement_id": "PL-1",
                      *           "reason": null,
-                     *           "received_at": "2026-12-06T13:11:58.711005+00:00",
+                     *           "received_at": "2026-12-06T14:00:54.393225+00:00",
                      *           "status": "admitted"
                      *         }
                      *       ],
@@ -17195,7 +17271,7 @@ export interface operations {
                      *           "done": 4,
                      *           "error": null,
                      *           "finished_at": "2027-01-01T01:00:00+00:00",
-                     *           "job_id": "JOB-6C4A2A8D3D944712A837",
+                     *           "job_id": "JOB-7DA6CD7781D74E878903",
                      *           "kind": "settlement",
                      *           "params": {
                      *             "division_code": "341502",
@@ -17335,7 +17411,7 @@ export interface operations {
                      *       "done": 0,
                      *       "error": null,
                      *       "finished_at": null,
-                     *       "job_id": "JOB-6C4A2A8D3D944712A837",
+                     *       "job_id": "JOB-7DA6CD7781D74E878903",
                      *       "kind": "settlement",
                      *       "params": {
                      *         "division_code": "341502",
@@ -17770,7 +17846,7 @@ export interface operations {
                      *           "closed_at": "2026-11-03T09:00:00+08:00",
                      *           "closed_by": "lz",
                      *           "division_code": "620102001",
-                     *           "event_id": "3dfe15ac-4ce7-4e26-81bd-db7ea7c26c70",
+                     *           "event_id": "944e08c0-45a0-4ba9-97ae-dc98f20babc9",
                      *           "institution_uscc": null,
                      *           "lines": [
                      *             {
@@ -17926,7 +18002,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "3dfe15ac-4ce7-4e26-81bd-db7ea7c26c70",
+                     *       "event_id": "944e08c0-45a0-4ba9-97ae-dc98f20babc9",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -18078,7 +18154,7 @@ export interface operations {
                      *       "closed_at": "2026-11-03T09:00:00+08:00",
                      *       "closed_by": "lz",
                      *       "division_code": "620102001",
-                     *       "event_id": "3dfe15ac-4ce7-4e26-81bd-db7ea7c26c70",
+                     *       "event_id": "944e08c0-45a0-4ba9-97ae-dc98f20babc9",
                      *       "institution_uscc": null,
                      *       "lines": [
                      *         {
@@ -18352,11 +18428,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T13:11:58.291374+00:00",
+                     *       "created_at": "2026-12-06T14:00:53.996095+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T13:11:58.307288+00:00",
+                     *         "decided_at": "2026-12-06T14:00:54.017203+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18374,7 +18450,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T13:11:58.300809+00:00",
+                     *           "recorded_at": "2026-12-06T14:00:54.010049+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18385,7 +18461,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T13:11:58.303376+00:00",
+                     *           "recorded_at": "2026-12-06T14:00:54.013029+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -18398,7 +18474,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T13:11:58.291374+00:00"
+                     *       "updated_at": "2026-12-06T14:00:53.996095+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18492,13 +18568,13 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1950-03-14",
-                     *       "created_at": "2026-12-06T13:11:58.291374+00:00",
+                     *       "created_at": "2026-12-06T14:00:53.996095+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [
                      *           "centralized"
                      *         ],
-                     *         "decided_at": "2026-12-06T13:11:58.373312+00:00",
+                     *         "decided_at": "2026-12-06T14:00:54.066072+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "734cda6c34b6088cff0867f1c3d9ddcf",
                      *         "eligible": true,
@@ -18518,7 +18594,7 @@ export interface operations {
                      *             "income_per_head": "600.00",
                      *             "lives_alone": true
                      *           },
-                     *           "recorded_at": "2026-12-06T13:11:58.300809+00:00",
+                     *           "recorded_at": "2026-12-06T14:00:54.010049+00:00",
                      *           "source": "clerk",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18529,7 +18605,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "dibao"
                      *           },
-                     *           "recorded_at": "2026-12-06T13:11:58.303376+00:00",
+                     *           "recorded_at": "2026-12-06T14:00:54.013029+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2025-01-01",
@@ -18542,7 +18618,7 @@ export interface operations {
                      *       "person_ref": "p.y9FWeoxda6VcQh_7Esw2F2qHrEh3Dro8YGWUZuJM-7xynw",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T13:11:58.291374+00:00"
+                     *       "updated_at": "2026-12-06T14:00:53.996095+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -18666,7 +18742,7 @@ export interface operations {
                      *           {
                      *             "kind": "incapacity_assessment",
                      *             "source": "health",
-                     *             "source_event_id": "61e2611a-d8ca-428f-914c-1eb3c84f91db",
+                     *             "source_event_id": "1250edf5-017b-444d-8f3d-b21f94ae91a4",
                      *             "summary": "失能评估 老年人能力评估规范（GB/T 42195-2022） 3级（完全失能）",
                      *             "valid_from": "2026-11-26",
                      *             "valid_until": "2028-11-05"
@@ -18816,7 +18892,7 @@ export interface operations {
                      *         "history": [
                      *           {
                      *             "actor": null,
-                     *             "at": "2026-12-06T13:11:58.634708+00:00",
+                     *             "at": "2026-12-06T14:00:54.341083+00:00",
                      *             "data": {
                      *               "agreement_no": null,
                      *               "application_id": "APP-341502-2026-00001",
@@ -18835,7 +18911,7 @@ export interface operations {
                      *         "policy_pack": "luan-2021",
                      *         "started_on": "2026-12-06",
                      *         "status": "active",
-                     *         "updated_at": "2026-12-06T13:11:58.632410+00:00"
+                     *         "updated_at": "2026-12-06T14:00:54.338997+00:00"
                      *       }
                      *     ]
                      */
@@ -18942,11 +19018,11 @@ export interface operations {
                     /**
                      * @example {
                      *       "birth_date": "1948-02-02",
-                     *       "created_at": "2026-12-06T13:11:59.374261+00:00",
+                     *       "created_at": "2026-12-06T14:00:55.090895+00:00",
                      *       "deceased_on": null,
                      *       "decision": {
                      *         "care_modes": [],
-                     *         "decided_at": "2026-12-06T13:11:59.381893+00:00",
+                     *         "decided_at": "2026-12-06T14:00:55.099580+00:00",
                      *         "decided_on": "2026-12-06",
                      *         "digest": "33cf41aa597091e9ede4970560e612ed",
                      *         "eligible": false,
@@ -18963,7 +19039,7 @@ export interface operations {
                      *           "payload": {
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T13:11:59.379416+00:00",
+                     *           "recorded_at": "2026-12-06T14:00:55.096767+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2024-01-01",
@@ -18975,7 +19051,7 @@ export interface operations {
                      *             "reason": "家庭条件改善",
                      *             "status": "tekun"
                      *           },
-                     *           "recorded_at": "2026-12-06T13:11:59.621059+00:00",
+                     *           "recorded_at": "2026-12-06T14:00:55.435777+00:00",
                      *           "source": "civil_affairs",
                      *           "source_event_id": null,
                      *           "valid_from": "2026-12-06",
@@ -18988,7 +19064,7 @@ export interface operations {
                      *       "person_ref": "p.onPDJ76uwY1yHC_u46JEXXEySpZoC_Wmw_FEUAToqE3Q8g",
                      *       "registration": "rural",
                      *       "sex": "male",
-                     *       "updated_at": "2026-12-06T13:11:59.374261+00:00"
+                     *       "updated_at": "2026-12-06T14:00:55.090895+00:00"
                      *     }
                      */
                     "application/json": components["schemas"]["PersonReply"];
@@ -22012,7 +22088,7 @@ export interface operations {
                      *         {
                      *           "amount": "30.00",
                      *           "card_no": "FWK-620102001-00001",
-                     *           "corrected_by_record": "SR-976AB7573E074836BE56",
+                     *           "corrected_by_record": "SR-02EDA8E1C9BD45529FA2",
                      *           "correction_reason": null,
                      *           "corrects": null,
                      *           "division_code": "620102001001",
@@ -22033,7 +22109,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.00",
-                     *           "record_id": "SR-9876E343145A4F349308",
+                     *           "record_id": "SR-E364DEE6449B4508A49E",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -22053,7 +22129,7 @@ export interface operations {
                      *           "card_no": "FWK-620102001-00001",
                      *           "corrected_by_record": null,
                      *           "correction_reason": "结束时间记错",
-                     *           "corrects": "SR-9876E343145A4F349308",
+                     *           "corrects": "SR-E364DEE6449B4508A49E",
                      *           "division_code": "620102001001",
                      *           "ended_at": "2026-10-02T10:30:00+08:00",
                      *           "entry_kind": "correction",
@@ -22072,7 +22148,7 @@ export interface operations {
                      *             "uscc": "12620100MB1234567B"
                      *           },
                      *           "quantity": "1.50",
-                     *           "record_id": "SR-976AB7573E074836BE56",
+                     *           "record_id": "SR-02EDA8E1C9BD45529FA2",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
                      *           "served_on": "2026-10-02",
@@ -22211,7 +22287,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-9876E343145A4F349308",
+                     *       "record_id": "SR-E364DEE6449B4508A49E",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -22322,8 +22398,8 @@ export interface operations {
                     /**
                      * @example {
                      *       "record_ids": [
-                     *         "SR-B8C0B63F47E945AEA258",
-                     *         "SR-6FB8BEDDCF7A4CBC95C7"
+                     *         "SR-0D5031A2699F407BBDB9",
+                     *         "SR-2F8F94D25C744A5C8CAF"
                      *       ],
                      *       "recorded": 2
                      *     }
@@ -22442,7 +22518,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-9876E343145A4F349308",
+                     *       "record_id": "SR-E364DEE6449B4508A49E",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-02",
@@ -22565,7 +22641,7 @@ export interface operations {
                      *         "card_no": "FWK-620102001-00001",
                      *         "corrected_by_record": null,
                      *         "correction_reason": "结束时间记错",
-                     *         "corrects": "SR-9876E343145A4F349308",
+                     *         "corrects": "SR-E364DEE6449B4508A49E",
                      *         "division_code": "620102001001",
                      *         "ended_at": "2026-10-02T10:30:00+08:00",
                      *         "entry_kind": "correction",
@@ -22585,7 +22661,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.50",
-                     *         "record_id": "SR-976AB7573E074836BE56",
+                     *         "record_id": "SR-02EDA8E1C9BD45529FA2",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22603,7 +22679,7 @@ export interface operations {
                      *       "original": {
                      *         "amount": "30.00",
                      *         "card_no": "FWK-620102001-00001",
-                     *         "corrected_by_record": "SR-976AB7573E074836BE56",
+                     *         "corrected_by_record": "SR-02EDA8E1C9BD45529FA2",
                      *         "correction_reason": null,
                      *         "corrects": null,
                      *         "division_code": "620102001001",
@@ -22625,7 +22701,7 @@ export interface operations {
                      *           "uscc": "12620100MB1234567B"
                      *         },
                      *         "quantity": "1.00",
-                     *         "record_id": "SR-9876E343145A4F349308",
+                     *         "record_id": "SR-E364DEE6449B4508A49E",
                      *         "recorded_at": "2026-10-20T09:00:00+08:00",
                      *         "recorded_by": "lz",
                      *         "served_on": "2026-10-02",
@@ -22761,7 +22837,7 @@ export interface operations {
                      *         "uscc": "12620100MB1234567B"
                      *       },
                      *       "quantity": "1.00",
-                     *       "record_id": "SR-B8C0B63F47E945AEA258",
+                     *       "record_id": "SR-0D5031A2699F407BBDB9",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
                      *       "served_on": "2026-10-06",
@@ -23076,7 +23152,7 @@ export interface operations {
                      *             "kind": "credit",
                      *             "minutes": 60,
                      *             "note": null,
-                     *             "record_id": "SR-6FB8BEDDCF7A4CBC95C7"
+                     *             "record_id": "SR-2F8F94D25C744A5C8CAF"
                      *           }
                      *         ],
                      *         "page": 1,
@@ -23388,7 +23464,7 @@ export interface operations {
                      * @example {
                      *       "items": [
                      *         {
-                     *           "created_at": "2026-12-06T21:11:56.805874+08:00",
+                     *           "created_at": "2026-12-06T22:00:52.219388+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -23396,11 +23472,11 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "admin",
-                     *           "updated_at": "2026-12-06T21:11:56.805874+08:00",
+                     *           "updated_at": "2026-12-06T22:00:52.219388+08:00",
                      *           "username": "admin1"
                      *         },
                      *         {
-                     *           "created_at": "2026-12-06T21:11:57.100530+08:00",
+                     *           "created_at": "2026-12-06T22:00:52.605655+08:00",
                      *           "disabled": false,
                      *           "display_name": null,
                      *           "institution_id": null,
@@ -23408,7 +23484,7 @@ export interface operations {
                      *           "locked": false,
                      *           "locked_until": null,
                      *           "role": "auditor",
-                     *           "updated_at": "2026-12-06T21:11:57.100530+08:00",
+                     *           "updated_at": "2026-12-06T22:00:52.605655+08:00",
                      *           "username": "auditor"
                      *         }
                      *       ],
@@ -23514,7 +23590,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T21:11:57.155644+08:00",
+                     *       "created_at": "2026-12-06T22:00:52.676625+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23522,7 +23598,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T21:11:57.155644+08:00",
+                     *       "updated_at": "2026-12-06T22:00:52.676625+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23616,7 +23692,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T21:11:57.155644+08:00",
+                     *       "created_at": "2026-12-06T22:00:52.676625+08:00",
                      *       "disabled": true,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23624,7 +23700,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T21:11:57.166393+08:00",
+                     *       "updated_at": "2026-12-06T22:00:52.692571+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23726,7 +23802,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T21:11:57.155644+08:00",
+                     *       "created_at": "2026-12-06T22:00:52.676625+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23734,7 +23810,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T21:11:57.171585+08:00",
+                     *       "updated_at": "2026-12-06T22:00:52.700857+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23840,7 +23916,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T21:11:57.155644+08:00",
+                     *       "created_at": "2026-12-06T22:00:52.676625+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23848,7 +23924,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T21:11:57.181528+08:00",
+                     *       "updated_at": "2026-12-06T22:00:52.716588+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -23942,7 +24018,7 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "created_at": "2026-12-06T21:11:57.155644+08:00",
+                     *       "created_at": "2026-12-06T22:00:52.676625+08:00",
                      *       "disabled": false,
                      *       "display_name": "王芳",
                      *       "institution_id": null,
@@ -23950,7 +24026,7 @@ export interface operations {
                      *       "locked": false,
                      *       "locked_until": null,
                      *       "role": "township_officer",
-                     *       "updated_at": "2026-12-06T21:11:57.175639+08:00",
+                     *       "updated_at": "2026-12-06T22:00:52.707538+08:00",
                      *       "username": "wang.fang"
                      *     }
                      */
@@ -24169,7 +24245,7 @@ export interface operations {
                      *           "kind": "regular",
                      *           "recorded_at": "2026-10-20T09:00:00+08:00",
                      *           "recorded_by": "lz",
-                     *           "visit_id": "VS-008DE692DFA54514A8CF",
+                     *           "visit_id": "VS-6390CB2E16184CB8B1BB",
                      *           "visited_on": "2026-10-19",
                      *           "visitor": {
                      *             "id_number": "6201**********0256",
@@ -24284,7 +24360,7 @@ export interface operations {
                      *       "kind": "regular",
                      *       "recorded_at": "2026-10-20T09:00:00+08:00",
                      *       "recorded_by": "lz",
-                     *       "visit_id": "VS-008DE692DFA54514A8CF",
+                     *       "visit_id": "VS-6390CB2E16184CB8B1BB",
                      *       "visited_on": "2026-10-19",
                      *       "visitor": {
                      *         "id_number": "6201**********0256",

@@ -16,6 +16,7 @@ from doudi_gateway.schemas.fields import (
     ExportFormat,
     Int,
     ListOf,
+    MapOf,
     Money,
     Obj,
     PageArgs,
@@ -279,6 +280,7 @@ class CountyStatisticsReply(Reply):
     occupied = Int(description="在住人数")
     occupancy = Str(null=True, description="入住率（0–1，四位小数）；无床位为 null")
     below_grade_3 = Int(description="低于三级的特困供养机构数")
+    by_grade = MapOf(fields.Integer(), description="机构数按等级（1–5；none 为未评定）")
     staff = Obj(StaffReply, description="工作人员合计")
     tekun_needing_care = Int(description="需要照护的特困人员数")
     tekun_in_institutions = Int(description="在机构集中供养的特困人员数")

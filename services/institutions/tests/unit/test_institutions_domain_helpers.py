@@ -143,6 +143,7 @@ def test_county_statistics():
     stats = cons.county_statistics("341502", homes, need=3, placed=1)
     assert stats["institutions"] == 2 and stats["tekun_institutions"] == 1
     assert stats["below_grade_3"] == 1 and stats["beds"] == 3
+    assert stats["by_grade"] == {"2": 1, "none": 1}
     assert stats["occupancy"] == "0.3333" and stats["centralised_support_rate"] == "0.3333"
     assert stats["staff"] == {"nurses": 2, "carers": 4, "safety_officers": 0,
                               "social_workers": 0, "others": 2, "public_welfare_posts": 2}

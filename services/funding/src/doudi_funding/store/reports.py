@@ -165,7 +165,35 @@ def county_summary(session, county: str, month: str | None, year) -> dict:
     return one(total, {"division_code": county, "period": period,
                        "_top_up": sum(top_up.values()), "months": months,
                        "by_institution": by_institution(session, county,
-                                                        [r.month for r in runs])})
+                                                        [r.month for r in runs]),
+                       "donations": donation_figures(session, county, period,
+                                                     [r.month for r in runs]),
+                       "reconciliation": _reconciled(session, county, month)})
+
+
+def donation_figures(session, county: str, period: str, months: list[str]) -> dict:
+    """Donations received in the period by earmark (reversed ones left out),
+    and what the settlements spent of them: earmarked for an institution, and
+    from the county's pool."""
+    reversed_ = sa.exists().where(ledger_txns.c.reverses == donations.c.txn_id)
+    on = sa.func.substr(sa.cast(donations.c.received_on, sa.String), 1, len(period))
+    received = dict(session.execute(sa.select(
+        donations.c.earmark, sa.func.sum(donations.c.amount_fen))
+        .where(donations.c.county == county, ~reversed_, on == period)
+        .group_by(donations.c.earmark)).all())
+    spent = _sums(session, CS.county == county, CS.month.in_(months))
+    return {"received": [{"earmark": k, "amount": yuan(int(v))}
+                         for k, v in sorted(received.items())],
+            "received_total": yuan(sum(int(v) for v in received.values())),
+            "spent_earmarked": yuan(spent["don_earmarked_fen"]),
+            "spent_pool": yuan(spent["don_pool_fen"])}
+
+
+def _reconciled(session, county: str, month: str | None) -> dict:
+    """The reconciliation's outcome for the month (for a year: the whole ledger)."""
+    report = reconciliation(session, county, month)
+    return {"ok": report["ok"], "difference": report["difference"],
+            "scope": month or "all"}
 
 
 def by_institution(session, county: str, months: list[str]) -> list[dict]:

@@ -146,7 +146,10 @@ def county_statistics(county: str, institutions: list[tuple[dict[str, Any], dict
     staff = {"nurses": 0, "carers": 0, "safety_officers": 0, "social_workers": 0,
              "others": 0, "public_welfare_posts": 0}
     below = tekun_homes = 0
+    grades: dict[str, int] = {}
     for inst, counts in institutions:
+        grade = str(inst["grade"]) if inst["grade"] else "none"
+        grades[grade] = grades.get(grade, 0) + 1
         beds_total += counts["capacity"]
         occupied += counts["occupied"]
         for key, col in (("nurses", "nurses"), ("carers", "carers"),
@@ -162,5 +165,6 @@ def county_statistics(county: str, institutions: list[tuple[dict[str, Any], dict
     return {"county_code": county, "institutions": len(institutions),
             "tekun_institutions": tekun_homes, "beds": beds_total, "occupied": occupied,
             "occupancy": None if not beds_total else str(_ratio(occupied, beds_total)),
-            "below_grade_3": below, "staff": staff, "tekun_needing_care": need,
+            "below_grade_3": below, "by_grade": dict(sorted(grades.items())), "staff": staff,
+            "tekun_needing_care": need,
             "tekun_in_institutions": placed, "centralised_support_rate": rate}
