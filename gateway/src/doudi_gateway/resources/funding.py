@@ -55,10 +55,10 @@ from doudi_gateway.schemas.funding import (
     SettleSchema,
     SpendSchema,
     SummaryArgs,
-    SummaryReply,
     TopupSchema,
     TransactionReply,
 )
+from doudi_gateway.schemas.funding_summary import SummaryReply
 from doudi_gateway.schemas.jobs import JobSchema
 from doudi_gateway.web import (
     etag_of,
