@@ -70,12 +70,10 @@ def to_money(value: MoneyLike) -> Decimal:
         raise TypeError(f"money must be Decimal, int or str, not {type(value).__name__}")
     if not amount.is_finite():
         raise Invalid(f"金额必须是有限数值：{amount}", reason="bad_amount")
-    with localcontext() as ctx:
-        ctx.prec = _PRECISION
-        try:
-            result = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-        except InvalidOperation:
-            raise Invalid("金额超出范围", reason="bad_amount") from None
+    try:  # the wide context given to quantize itself: no thread-local context to swap
+        result = amount.quantize(CENT, rounding=ROUND_HALF_UP, context=_WIDE)
+    except InvalidOperation:
+        raise Invalid("金额超出范围", reason="bad_amount") from None
     return ZERO if result.is_zero() else result
 
 

@@ -141,8 +141,13 @@ def compile_dumper(schema: Schema) -> Dumper:
         if isinstance(field, fields.Nested):
             inner = dumper_for(field.schema)
 
-            def nested(value: Any, attr: str, obj: Any, inner: Dumper = inner) -> Any:
-                return None if value is None else inner(value)
+            def nested(value: Any, attr: str, obj: Any, inner: Dumper = inner,
+                       field: fields.Field = field) -> Any:
+                if value is None:
+                    return None
+                if not isinstance(value, Mapping):  # whatever marshmallow makes of it
+                    return field._serialize(value, attr, obj)
+                return inner(value)
             specs.append((name, field.data_key or name, nested))
         else:
             specs.append((name, field.data_key or name, field._serialize))
