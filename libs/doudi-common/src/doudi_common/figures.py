@@ -2,10 +2,13 @@
 from those rows, kept per key, and never stale.
 
 Every transaction of the owner's session that writes to a table a figure is
-made of bumps one version number *in the same transaction* (``watch_writes``:
-the session's ``do_orm_execute`` notes the write, ``before_commit`` bumps).
+made of bumps one version number as it commits (``watch_writes``: the
+session's ``do_orm_execute`` notes the write, ``after_commit`` bumps, in a
+transaction of its own so that writers never queue on the version row).
 A kept figure is served only while the version it was computed under is
-still the current one, and only on the day it was computed (waiting days and
+still the current one (a read in the instant between a commit and its bump,
+or after a crash in that instant until the next write, gets the figure kept
+before), and only on the day it was computed (waiting days and
 overdue reviews age by the calendar); otherwise it is computed again and kept
 under the version read *before* computing — so a write that commits during
 the computation leaves a figure that is already out of date, never one that
@@ -74,16 +77,23 @@ def watch_writes(session_factory: Any, watched: Iterable[str], versions: sa.Tabl
             state.session.info[_DIRTY] = True
 
     def bump(session: Any) -> None:
+        # after the commit, in a transaction of its own: the writing transaction
+        # never waits on the version row (replicas would queue on it between
+        # taking an outbox seq and committing, and the wire would lose the
+        # outbox's order); a reader in the instant between sees the figure kept
+        # before the write
         if session.info.pop(_DIRTY, False):
-            stmt = dialect_insert(session, versions).values(name=name, value=1)
-            session.execute(stmt.on_conflict_do_update(
-                index_elements=["name"], set_={"value": versions.c.value + 1}))
+            engine = session.bind
+            with engine.begin() as conn:
+                stmt = dialect_insert(session, versions).values(name=name, value=1)
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=["name"], set_={"value": versions.c.value + 1}))
 
     def forget(session: Any) -> None:
         session.info.pop(_DIRTY, None)
 
     event.listen(session_factory, "do_orm_execute", noted)
-    event.listen(session_factory, "before_commit", bump)
+    event.listen(session_factory, "after_commit", bump)
     event.listen(session_factory, "after_rollback", forget)
 
 
