@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta
 
 import pytest
-from doudi_common.clock import SHANGHAI
+from doudi_common.clock import SHANGHAI, clock_of
 from doudi_common.testing.fixtures import wait_for
 
 from tests.portal.conftest import with_check_digit
@@ -25,15 +25,20 @@ ORG = {"kind": "organisation", "uscc": with_check_digit("12360104MB1234567X"),
 def test_the_services_page_shows_the_apis_figures(portal_app, browser):
     from tests.portal.conftest import Portal
 
-    server, app, _ = portal_app
+    server, app, containers = portal_app
+    # the records are made today, early in the morning; services-log's clock says the
+    # day is nearly over, so they are in the past at any hour the test runs (a record
+    # dated yesterday would precede the card, issued today)
+    now = datetime.now(SHANGHAI)
+    day = now.date()
+    clock_of(containers["services_log"]).set(
+        datetime.combine(day, datetime.min.time(), SHANGHAI) + timedelta(hours=23))
     w = World(app)
     pid = w.person("clerk", "丙受服务", VILLAGE, 51)
     w.call("county", "POST", "/api/v1/service-cards", json={
         "id_number": pid, "assessed_on": w.today,
         "items": [{"code": "meals", "times_per_month": 20},
                   {"code": "cleaning", "times_per_month": 4}], "providers": [ORG]})
-    now = datetime.now(SHANGHAI)
-    day = (now if now.hour >= 2 else now - timedelta(days=1)).date()
     ids = [w.call("county", "POST", "/api/v1/services", json={
         "id_number": pid, "service_item": item, "provider": ORG,
         "started_at": f"{day}T{start}:00+08:00", "ended_at": f"{day}T{end}:00+08:00"})["record_id"]
