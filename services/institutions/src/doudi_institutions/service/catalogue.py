@@ -79,8 +79,8 @@ class Catalogue:
                                                                                   inst["id"])]
 
     def _monthly_price(self, inst_id: int, room_type, care_level, on: date):
-        priced = [(item, catalogue_store.prices_of(self.session, item["id"]))
-                  for item in catalogue_store.monthly_items(self.session, inst_id)
+        priced = [(item, prices) for item, prices
+                  in catalogue_store.monthly_items_priced(self.session, inst_id)
                   if catalogue_rules.item_applies(item, room_type, care_level)]
         return catalogue_rules.monthly_total(priced, on)
 

@@ -52,7 +52,8 @@ class Placements:
                bed_no=None, division_code=None, enrolment_id=None, health_record_ref=None,
                rehab_plan_ref=None, transferred_from=None, event=True) -> dict:
         id_number = validate_id_number(id_number)
-        inst = self._institution(uscc, lock=True)
+        inst, placed, infected = placements_store.institution_for_admission(
+            self.session, validate_uscc(uscc), id_number)
         day = inputs_rules.as_date(admitted_on, "admitted_on")
         inputs_rules.choice(care_level, vocab.CARE_LEVELS, "care_level")
         inputs_rules.choice(care_mode, vocab.CARE_MODES, "care_mode")
@@ -63,8 +64,6 @@ class Placements:
                               reason="unknown_person")
             division_code = person["division_code"]
         division_code = validate_division_code(division_code)
-        placed = placements_store.open_placement_for(self.session, id_number) is not None
-        infected = admissions_store.infection_open(self.session, id_number)
         block_clause = admission_rules.infection_clause(policy.rules_for(inst["county_code"]))
         blocked = infected and block_clause is not None
         bed = None
@@ -75,7 +74,7 @@ class Placements:
             infection_open=infected, free_beds=1 if bed is not None else 0,
             infection_block_clause=block_clause))
         price, _ = self._monthly_price(inst["id"], bed.room_type, care_level, day)
-        pk = placements_store.insert_placement(
+        row = placements_store.insert_placement(
             self.session, care_level=care_level, admitted_on=day,
             id_number=id_number, division_code=division_code, institution_id=inst["id"],
             bed_id=bed.id, care_mode=care_mode, monthly_price=price,
@@ -83,12 +82,15 @@ class Placements:
             rehab_plan_ref=rehab_plan_ref, transferred_from=transferred_from)
         if event:
             self.db.outbox.add("placement.admitted", {
-                "placement_id": references_rules.placement_no(pk), "id_number": id_number,
+                "placement_id": references_rules.placement_no(row["id"]),
+                "id_number": id_number,
                 "division_code": division_code, "institution_uscc": inst["uscc"],
                 "care_mode": care_mode, "admitted_on": day, "bed_no": bed.bed_no,
                 "monthly_price": price, "enrolment_id": enrolment_id, "care_level": care_level,
             }, division_code=division_code, key=id_number)
-        return placements_store.placement_row(self.session, pk)
+        # the row as placements_query() joins it: a new placement has no absences
+        return {**row, "uscc": inst["uscc"], "institution_name": inst["name"],
+                "bed_no": bed.bed_no, "room_type": bed.room_type}
 
     def _placement_out(self, row: dict) -> dict:
         return placement_view(row, placements_store.absences_of(self.session, row["id"]))
@@ -139,10 +141,9 @@ class Placements:
                           health_record_ref=health_record_ref, rehab_plan_ref=rehab_plan_ref)
         if enrolment_id:
             # staff placed someone whose enrolment was waiting for an institution
-            admissions_store.mark_pending_admitted(
-                self.session, enrolment_id, row["id"],
-                registry_store.institution_by_id(self.session, row["institution_id"])["uscc"])
-        return self._placement(row["id"])
+            admissions_store.mark_pending_admitted(self.session, enrolment_id, row["id"],
+                                                   row["uscc"])
+        return placement_view(row, [])
 
     @rpc
     def discharge(self, placement_id, discharged_on, reason, note=None) -> dict:

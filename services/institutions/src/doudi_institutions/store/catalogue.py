@@ -39,10 +39,23 @@ def catalog_of(session, inst_id: int) -> list[dict]:
         catalog_items.c.institution_id == inst_id).order_by(catalog_items.c.id)).all()]
 
 
-def monthly_items(session, inst_id: int) -> list[dict]:
-    return [dict(r._mapping) for r in session.execute(sa.select(catalog_items).where(
-        catalog_items.c.institution_id == inst_id, catalog_items.c.monthly.is_(True))
-        .order_by(catalog_items.c.id)).all()]
+def monthly_items_priced(session, inst_id: int) -> list[tuple[dict, list[tuple[date, object]]]]:
+    """The institution's monthly items, each with its (effective_from, price)
+    history oldest first — in one query (an admission prices a bed with it)."""
+    rows = session.execute(
+        sa.select(catalog_items, item_prices.c.effective_from.label("price_from"),
+                  item_prices.c.price.label("price_value"))
+        .outerjoin(item_prices, item_prices.c.item_id == catalog_items.c.id)
+        .where(catalog_items.c.institution_id == inst_id, catalog_items.c.monthly.is_(True))
+        .order_by(catalog_items.c.id, item_prices.c.effective_from)).all()
+    priced: dict[int, tuple[dict, list]] = {}
+    for r in rows:
+        item = dict(r._mapping)
+        when, price = item.pop("price_from"), item.pop("price_value")
+        entry = priced.setdefault(item["id"], (item, []))
+        if when is not None:
+            entry[1].append((when, price))
+    return list(priced.values())
 
 
 def prices_of(session, item_id: int) -> list[tuple[date, object]]:

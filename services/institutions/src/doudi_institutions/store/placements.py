@@ -7,17 +7,38 @@ from datetime import date
 import sqlalchemy as sa
 from doudi_common.dates import utcnow
 from doudi_common.errors import Conflict, NotFound
+from doudi_common.queries import dialect_insert
 
 from doudi_institutions.models import (
     absences,
     beds,
     care_level_changes,
     consents,
+    infections,
     institutions,
     placements,
     rooms,
 )
 from doudi_institutions.store.shared import in_division
+
+
+def institution_for_admission(session, uscc: str, id_number: str) -> tuple[dict, bool, bool]:
+    """The institution (locked ``FOR UPDATE`` on PostgreSQL: admissions to one
+    home queue for its beds), whether the person has an open placement and
+    whether an infection of theirs is not yet cleared — one round trip."""
+    placed = sa.exists().where(placements.c.id_number == id_number,
+                               placements.c.status == "open")
+    infected = sa.exists().where(infections.c.id_number == id_number,
+                                 infections.c.cleared_on.is_(None))
+    query = sa.select(institutions, placed.label("_placed"), infected.label("_infected")
+                      ).where(institutions.c.uscc == uscc)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=institutions)
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound("未找到该机构", resource="institution", uscc=uscc)
+    inst = dict(row._mapping)
+    return inst, bool(inst.pop("_placed")), bool(inst.pop("_infected"))
 
 
 def open_placement_for(session, id_number: str) -> dict | None:
@@ -33,20 +54,20 @@ def placement_row(session, pk: int) -> dict:
     return dict(row._mapping)
 
 
-def insert_placement(session, *, care_level: str, admitted_on: date, **values) -> int:
-    """An open placement and its first care level; ``Conflict`` when the person or
-    the bed is taken meanwhile (the unique indexes)."""
-    try:
-        with session.begin_nested():
-            pk = session.execute(sa.insert(placements).values(
-                care_level=care_level, status="open", admitted_on=admitted_on,
-                created_at=utcnow(), **values).returning(placements.c.id)).scalar_one()
-    except sa.exc.IntegrityError:
-        raise Conflict("该人员已入住或床位已被占用", reason="already_placed") from None
+def insert_placement(session, *, care_level: str, admitted_on: date, **values) -> dict:
+    """An open placement and its first care level, as its row; ``Conflict`` when
+    the person or the bed is taken meanwhile (the unique indexes: the insert does
+    nothing and returns no row, so no savepoint is needed)."""
+    row = session.execute(dialect_insert(session, placements).values(
+        care_level=care_level, status="open", admitted_on=admitted_on,
+        created_at=utcnow(), **values).on_conflict_do_nothing()
+        .returning(*placements.c)).first()
+    if row is None:
+        raise Conflict("该人员已入住或床位已被占用", reason="already_placed")
     session.execute(sa.insert(care_level_changes).values(
-        placement_id=pk, care_level=care_level, from_on=admitted_on, source="admission",
+        placement_id=row.id, care_level=care_level, from_on=admitted_on, source="admission",
         recorded_at=utcnow()))
-    return pk
+    return dict(row._mapping)
 
 
 def close_placement(session, pk: int, on: date, reason: str, note) -> None:
