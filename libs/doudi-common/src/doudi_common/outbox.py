@@ -40,9 +40,14 @@ from doudi_common.confirms import Confirms
 from doudi_common.dates import utcnow
 from doudi_common.logs import get_logger
 from doudi_common.metrics import OUTBOX_CONFIRM_SECONDS, OUTBOX_PUBLISHED, RELAY_FAILURES
+from doudi_common.queries import bulk_insert
 from doudi_common.tracing import traceparent
 
 log = get_logger(__name__)
+
+#: From this many events in one ``add_many``, the outbox rows are copied in
+#: (``COPY``) rather than inserted.
+BULK_ROWS = 20
 
 #: Division used in ``source`` when an event concerns no particular place.
 NATIONAL_DIVISION = "100000"
@@ -105,7 +110,10 @@ class OutboxWriter:
                 "envelope": json.dumps(envelope, ensure_ascii=False, sort_keys=True)}
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
-        self._uow.session.execute(sa.insert(self._database.outbox_table), rows)
+        if len(rows) < BULK_ROWS:
+            self._uow.session.execute(sa.insert(self._database.outbox_table), rows)
+        else:   # COPY on PostgreSQL; ``seq`` follows the rows' order either way
+            bulk_insert(self._uow.session, self._database.outbox_table, rows)
         self._uow._events_added = True
 
 

@@ -1,6 +1,6 @@
 """SQL helpers every service's store uses (SQLAlchemy Core, PostgreSQL and
-SQLite alike): the dialect's INSERT (for ``ON CONFLICT``), one page of a query,
-and a race-free counter."""
+SQLite alike): the dialect's INSERT (for ``ON CONFLICT``), a bulk insert (COPY
+on PostgreSQL), one page of a query, and a race-free counter."""
 
 from __future__ import annotations
 
@@ -18,6 +18,46 @@ def dialect_insert(db: Any, table: sa.Table) -> Any:
     if db.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def any_of(db: Any, column: sa.ColumnElement[Any], values: Any) -> sa.ColumnElement[bool]:
+    """``column IN values``. On PostgreSQL as ``column IN (SELECT
+    unnest(:array))``: one bound array, so the statement's text is the same for
+    any number of values (psycopg parses it once and prepares it after five
+    runs; an expanded ``IN`` of 500 IDs is a new text each time), and the
+    values are hashed whatever the plan. (``= ANY(:array)`` is not: once
+    prepared, PostgreSQL's generic plan tests every row against the array one
+    element after another — 23 ms instead of 2 for 500 of 1,000 cards.)
+    ``IN`` elsewhere."""
+    values = list(values)
+    if db.get_bind().dialect.name == "postgresql":
+        array = sa.bindparam(None, values, type_=postgresql.ARRAY(column.type))
+        return column.in_(sa.select(sa.func.unnest(array)).scalar_subquery())
+    return column.in_(values)
+
+
+def bulk_insert(session: Any, table: sa.Table, rows: list[Any],
+                columns: tuple[str, ...] | None = None) -> None:
+    """Insert many rows in the session's transaction: dicts (all with the same
+    keys), or tuples in ``columns`` order. ``COPY`` on PostgreSQL (a third of
+    executemany's time for a batch of service records), executemany elsewhere.
+    Column defaults (a serial ``seq``) apply to the columns not given, in the
+    rows' order."""
+    if not rows:
+        return
+    cols = list(columns or rows[0])
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.dbapi_connection
+        quote = conn.dialect.identifier_preparer
+        names = ", ".join(quote.quote(c) for c in cols)
+        with raw.cursor() as cur, \
+                cur.copy(f"COPY {quote.format_table(table)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row if columns else tuple(row[c] for c in cols))
+    else:
+        session.execute(sa.insert(table), [dict(zip(cols, r, strict=True)) for r in rows]
+                        if columns else rows)
 
 
 def fetch_page(db: Any, query: sa.Select[Any], page: int,

@@ -161,14 +161,73 @@ def compile_dumper(schema: Schema) -> Dumper:
     return dump
 
 
+# Fields whose dump of their own load gives back the wire value they loaded —
+# the wire value a dump produced, that is: ``serialize(load(w)) == w`` for any
+# ``w = serialize(x)`` the field accepts. For them the producer's last step
+# (dumping the loaded data, so optional fields appear and IDs are normalised)
+# keeps the wire value instead of serialising again. Exact classes only: a
+# subclass may serialise differently. ``CertificateNo`` is not among them
+# (it loads upper-cased what it dumped as given), nor are lists and nested
+# objects. tests/test_compiled.py checks the whole against marshmallow.
+def _fixed_point_fields() -> tuple[type[fields.Field], ...]:
+    from doudi_contracts import fields as f
+
+    return (f.Text, f.Choice, f.Int, f.Bool, f.UuidString, f.IdNumber, f.Uscc,
+            f.DivisionCode, f.MoneyString, f.IsoDate, f.Month, f.Timestamp)
+
+
+Redumper = Callable[[Mapping[str, Any], Mapping[str, Any]], dict[str, Any]]
+
+
+def compile_redumper(schema: Schema) -> Redumper:
+    """``schema.dump(loaded)`` given also ``wire``, the dump ``loaded`` was
+    loaded from: the fixed-point fields keep their wire value."""
+    dump = dumper_for(schema)
+    fixed = _fixed_point_fields()
+    specs = []
+    for name, field in schema.fields.items():
+        if field.load_only:
+            continue
+        if isinstance(field, fields.Nested):
+            return lambda wire, loaded: dump(loaded)
+        specs.append((name, field.data_key or name, field._serialize, type(field) in fixed))
+
+    def redump(wire: Mapping[str, Any], loaded: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, key, serialize, same in specs:
+            if name in loaded:
+                if same and key in wire:
+                    out[key] = wire[key]
+                else:
+                    out[key] = serialize(loaded[name], name, loaded)
+        return out
+    return redump
+
+
+@cache
+def _redumper(schema_class: type[Schema]) -> Redumper:
+    schema = schema_class()
+    if _compiled(schema_class)[0] is _uncompiled_load:
+        return lambda wire, loaded: schema.dump(loaded)
+    return compile_redumper(schema)
+
+
+def redump(schema: Schema, wire: Mapping[str, Any], loaded: Mapping[str, Any]) -> dict[str, Any]:
+    """``schema.dump(loaded)``, where ``loaded`` is ``schema``'s load of
+    ``wire`` (itself a dump): the producer's last step, without serialising
+    again what cannot have changed."""
+    return _redumper(type(schema))(wire, loaded)
+
+
+def _uncompiled_load(data: Any) -> dict[str, Any]:
+    raise NotCertain
+
+
 def _uncompiled(schema: Schema) -> tuple[Loader, Dumper]:
     """A schema this module cannot copy: everything goes to marshmallow."""
-    def load(data: Any) -> dict[str, Any]:
-        raise NotCertain
-
     def dump(data: Mapping[str, Any]) -> dict[str, Any]:
         return schema.dump(data)
-    return load, dump
+    return _uncompiled_load, dump
 
 
 @cache

@@ -150,24 +150,25 @@ def dump_data(source: str, event_type: str, data: Mapping[str, Any]) -> dict[str
     keys the schema does not know) and ``TypeError`` for a ``float`` amount.
     """
     schema = data_schema(source, event_type)
-    label = _label(source, event_type)
     if not isinstance(data, Mapping):
-        raise ContractError("bad_data", f"{label} 的 data 必须是对象")
-    unknown = sorted(str(k) for k in data if k not in schema.fields)
-    if unknown:
-        errors = {k: ["未知字段"] for k in unknown}
-        raise ContractError("bad_data", f"{label} 的 data 不合法: {describe(errors)}", errors)
-    dump = compiled.dumper_for(schema)
+        raise ContractError("bad_data", f"{_label(source, event_type)} 的 data 必须是对象")
+    known = schema.fields
+    if any(k not in known for k in data):
+        errors = {k: ["未知字段"] for k in sorted(str(k) for k in data if k not in known)}
+        raise ContractError("bad_data", f"{_label(source, event_type)} 的 data 不合法: "
+                                        f"{describe(errors)}", errors)
     try:
-        wire = dump(data)
+        wire = compiled.dumper_for(schema)(data)
         loaded = compiled.load(schema, wire)
     except ValidationError as exc:
-        raise ContractError("bad_data", f"{label} 的 data 不合法: {describe(exc.messages)}",
-                            exc.messages) from None
+        raise ContractError("bad_data", f"{_label(source, event_type)} 的 data 不合法: "
+                                        f"{describe(exc.messages)}", exc.messages) from None
     except (ValueError, Invalid) as exc:
-        raise ContractError("bad_data", f"{label} 的 data 不合法: {exc}") from None
-    # dump the loaded form so optional fields appear (as null) and IDs are normalised
-    return dump(loaded)
+        raise ContractError("bad_data", f"{_label(source, event_type)} 的 data 不合法: {exc}"
+                            ) from None
+    # the loaded form dumped, so optional fields appear (as null) and IDs are
+    # normalised — without serialising again what cannot have changed
+    return compiled.redump(schema, wire, loaded)
 
 
 def example_envelope(source: str, event_type: str) -> dict[str, Any]:

@@ -94,27 +94,6 @@ def balance(session, account: str, party: str | None = None, *, any_party: bool 
     return int(session.execute(q).scalar_one())
 
 
-# -- bulk write -------------------------------------------------------------------
-
-def bulk_insert(session, table: sa.Table, rows: list, columns: tuple[str, ...] | None = None
-                ) -> None:
-    """Insert many rows in the session's transaction: dicts, or tuples in
-    ``columns`` order. COPY on PostgreSQL, executemany elsewhere."""
-    if not rows:
-        return
-    cols = list(columns or rows[0])
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        raw = conn.connection.dbapi_connection
-        with raw.cursor() as cur, \
-                cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row if columns else tuple(row[c] for c in cols))
-    else:
-        session.execute(sa.insert(table), [dict(zip(cols, r, strict=True)) for r in rows] if columns
-                        else rows)
-
-
 # Entries of case_settlements lines, set-based; mirrors domain.ledger.settlement_postings.
 def _acct(*parts: str) -> str:
     """SQL for an account code: ``'kind' || ':' || s.county || ...`` (no ``:name``

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from doudi_common.money import from_fen
+from doudi_common.queries import bulk_insert
 
 from doudi_funding.domain import ledger as L
 from doudi_funding.models import (
@@ -20,7 +21,6 @@ from doudi_funding.models import (
 from doudi_funding.policy import pack_for
 from doudi_funding.store.ledger import (
     balance,
-    bulk_insert,
     post,
 )
 

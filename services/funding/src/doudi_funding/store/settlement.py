@@ -22,6 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from doudi_common.money import from_fen
 from doudi_common.paging import offset_of
+from doudi_common.queries import bulk_insert
 
 from doudi_funding.domain import ledger as L
 from doudi_funding.domain.days import (
@@ -48,7 +49,6 @@ from doudi_funding.store.ledger import (
     ENTRY_SQL,
     TXN_SQL,
     balance,
-    bulk_insert,
     ensure_accounts,
     post,
 )

@@ -13,6 +13,7 @@ from doudi_common.errors import Conflict, Invalid
 from doudi_common.ids import (
     validate_id_number,
 )
+from doudi_common.queries import any_of, bulk_insert
 
 from doudi_services_log import policy
 from doudi_services_log.domain import catalogue
@@ -69,6 +70,10 @@ class RecordingContext:
         self.valid_ids: dict[str, str] = {}
 
     # -- reads, cached -------------------------------------------------------------
+
+    def _any(self, column, values):
+        """``column IN values`` for a batch (one bound array on PostgreSQL)."""
+        return any_of(self.session, column, values)
 
     def id_number(self, value) -> str:
         """``validate_id_number``, remembered for the numbers an upload repeats."""
@@ -169,7 +174,7 @@ class RecordingContext:
         ids = sorted(people)
         found, items = self._prefetch_cards(ids)
         died = dict(self.session.execute(sa.select(deaths.c.id_number, deaths.c.date_of_death)
-                                         .where(deaths.c.id_number.in_(ids))).all())
+                                         .where(self._any(deaths.c.id_number, ids))).all())
         for id_number in ids:
             self.deaths[id_number] = died.get(id_number)
         self._prefetch_counts(ids, items, months)
@@ -198,13 +203,14 @@ class RecordingContext:
 
     def _prefetch_cards(self, ids: list[str]) -> tuple[dict, dict[str, dict]]:
         found = {r.id_number: r for r in self.session.execute(
-            sa.select(cards).where(cards.c.id_number.in_(ids)))}
+            sa.select(cards).where(self._any(cards.c.id_number, ids)))}
         items: dict[str, dict] = {}
-        for r in self.session.execute(sa.select(card_items).where(card_items.c.id_number.in_(ids))):
+        for r in self.session.execute(sa.select(card_items).where(
+                self._any(card_items.c.id_number, ids))):
             items.setdefault(r.id_number, {})[r.code] = r.times_per_month
         providers: dict[str, list] = {}
         for r in self.session.execute(sa.select(card_providers)
-                                      .where(card_providers.c.id_number.in_(ids))):
+                                      .where(self._any(card_providers.c.id_number, ids))):
             providers.setdefault(r.id_number, []).append(
                 Provider(r.kind, r.uscc, r.provider_id_number, r.name,
                          tuple(r.items) if r.items is not None else None))
@@ -223,7 +229,8 @@ class RecordingContext:
         counts = {(r.id_number, r.service_item, r.month): r.n for r in self.session.execute(
             sa.select(records.c.id_number, records.c.service_item, records.c.month,
                       sa.func.count().label("n"))
-            .where(records.c.id_number.in_(limited), records.c.month.in_(sorted(months)),
+            .where(self._any(records.c.id_number, limited),
+                   self._any(records.c.month, sorted(months)),
                    records.c.status != "superseded", records.c.entry_kind != "reversal",
                    records.c.corrected_by_record.is_(None))
             .group_by(records.c.id_number, records.c.service_item, records.c.month))}
@@ -241,7 +248,7 @@ class RecordingContext:
             self.units.add(unit)
         for r in self.session.execute(sa.select(month_closes.c.unit_kind, month_closes.c.unit_code,
                                                 month_closes.c.month)
-                                      .where(month_closes.c.month.in_(sorted(months)))):
+                                      .where(self._any(month_closes.c.month, sorted(months)))):
             self.closed[(r.unit_kind, r.unit_code, r.month)] = True
         for unit in self.units:
             for month in months:
@@ -258,7 +265,7 @@ class RecordingContext:
         for r in self.session.execute(
                 sa.select(records.c.worker_key, records.c.started_at, records.c.ended_at,
                           records.c.record_id)
-                .where(records.c.worker_key.in_(sorted(workers)),
+                .where(self._any(records.c.worker_key, sorted(workers)),
                        records.c.status != "superseded", records.c.entry_kind != "reversal",
                        records.c.corrected_by_record.is_(None), records.c.started_at < hi,
                        records.c.started_at > lo - MAX_RECORD_SPAN, records.c.ended_at > lo)):
@@ -334,7 +341,10 @@ def _prepare(uow, now: datetime, payload: Any, ctx: RecordingContext, *, correct
 
 
 def _store(uow, prepared: list[tuple[dict, dict]]) -> None:
-    uow.session.execute(sa.insert(records), [values for values, _ in prepared])
+    if len(prepared) == 1:
+        uow.session.execute(sa.insert(records), prepared[0][0])
+    else:   # an upload: COPY on PostgreSQL
+        bulk_insert(uow.session, records, [values for values, _ in prepared])
     events = [("service.recorded", event, event["division_code"], event["id_number"])
               for _, event in prepared]
     add_many = getattr(uow.outbox, "add_many", None)
