@@ -8,7 +8,7 @@ concurrent duplicate waits for the first transaction and then finds the row.
 from __future__ import annotations
 
 from doudi_common.dates import utcnow
-from doudi_common.queries import dialect_insert
+from doudi_common.queries import dialect_insert, insert_from_arrays
 
 
 class Inbox:
@@ -44,11 +44,17 @@ class Inbox:
 
     def _claim(self, rows: list[dict]) -> set[str]:
         table = self._database.inbox_table
+        session = self._uow.session
         # RETURNING tells inserted from skipped; rowcount is not reliable here
-        # executemany: SQLAlchemy sends one multi-row INSERT per batch of rows
-        # from one cached compiled statement, whatever the batch size
-        result = self._uow.session.execute(
-            self._insert()
-            .on_conflict_do_nothing(index_elements=["event_id", "handler"])
-            .returning(table.c.event_id), rows)
+        if len(rows) > 1 and session.get_bind().dialect.name == "postgresql":
+            # a batch: one statement text whatever its size (arrays, unnest)
+            stmt, params = insert_from_arrays(session, table, rows)
+            result = session.execute(
+                stmt.on_conflict_do_nothing(index_elements=["event_id", "handler"])
+                .returning(table.c.event_id), params)
+        else:   # SQLAlchemy sends one multi-row INSERT per batch of rows
+            result = session.execute(
+                self._insert()
+                .on_conflict_do_nothing(index_elements=["event_id", "handler"])
+                .returning(table.c.event_id), rows)
         return {row[0] for row in result}

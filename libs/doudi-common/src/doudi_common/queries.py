@@ -36,6 +36,21 @@ def any_of(db: Any, column: sa.ColumnElement[Any], values: Any) -> sa.ColumnElem
     return column.in_(values)
 
 
+def insert_from_arrays(db: Any, table: sa.Table, rows: list[dict[str, Any]]
+                       ) -> tuple[Any, dict[str, list[Any]]]:
+    """For PostgreSQL: ``INSERT INTO table (cols) SELECT unnest(:c1), unnest(:c2)…``
+    and its parameters, one array per column — a statement of one text for any
+    number of rows (a multi-row ``VALUES`` is a new, long text for every batch
+    size, which psycopg parses again each time). Add ``ON CONFLICT`` and
+    ``RETURNING`` as for any insert. Rows are dicts with the same keys."""
+    cols = list(rows[0])
+    params = {f"rows_{c}": [row[c] for row in rows] for c in cols}
+    select = sa.select(*[sa.func.unnest(sa.bindparam(f"rows_{c}",
+                                                     type_=postgresql.ARRAY(table.c[c].type)))
+                         for c in cols])
+    return postgresql.insert(table).from_select(cols, select), params
+
+
 def bulk_insert(session: Any, table: sa.Table, rows: list[Any],
                 columns: tuple[str, ...] | None = None) -> None:
     """Insert many rows in the session's transaction: dicts (all with the same

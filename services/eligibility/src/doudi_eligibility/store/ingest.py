@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from doudi_common.dates import utcnow
 from doudi_common.errors import DoudiError
 from doudi_common.logs import get_logger
+from doudi_common.queries import any_of
 
 from doudi_eligibility.domain.decision import changed_event, decide, is_news
 from doudi_eligibility.domain.packs import PackRegistry
@@ -64,9 +65,10 @@ def register_new_certificates(uow, registry: PackRegistry, today: date,
     session = uow.session
     wanted = [identity.id_number for identity in identities.values()]
     known = set(session.execute(sa.select(persons.c.id_number)
-                                .where(persons.c.id_number.in_(wanted))).scalars())
+                                .where(any_of(session, persons.c.id_number, wanted))).scalars())
     known.update(session.execute(sa.select(pending_facts.c.id_number)
-                                 .where(pending_facts.c.id_number.in_(wanted))).scalars())
+                                 .where(any_of(session, pending_facts.c.id_number, wanted))
+                                 ).scalars())
     chosen = [(event, identities[event["id"]]) for event in events
               if event["id"] in identities and identities[event["id"]].id_number not in known]
     if not chosen:
