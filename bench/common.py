@@ -9,6 +9,9 @@ from doudi_common.testing.fixtures import PG_ADMIN_URL, PgDatabases
 
 
 class Stopwatch:
+    """``with Stopwatch() as s:`` times a block; ``with s.lap():`` adds a block's
+    time to ``s.seconds`` (a measured path interleaved with its baseline)."""
+
     def __init__(self):
         self.seconds = 0.0
 
@@ -18,6 +21,14 @@ class Stopwatch:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self._t
+
+    @contextmanager
+    def lap(self):
+        started = time.perf_counter()
+        try:
+            yield self
+        finally:
+            self.seconds += time.perf_counter() - started
 
 
 @contextmanager

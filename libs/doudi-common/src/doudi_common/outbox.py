@@ -77,7 +77,8 @@ class OutboxWriter:
         ``key`` names the aggregate (e.g. the person's ID number) — kept for
         tracing; order is global per service anyway. ``division_code`` goes
         into the envelope's ``source`` (``eligibility/341502``)."""
-        row = self._row(event_type, data, division_code, key, utcnow(), event_id, time)
+        row = self._row(event_type, data, division_code, key, utcnow(), traceparent(),
+                        event_id, time)
         self._insert([row])
         return row["event_id"]
 
@@ -87,22 +88,21 @@ class OutboxWriter:
         each, validated like :meth:`add`, stored in the given order."""
         if not events:
             return []
-        now = utcnow()
-        rows = [self._row(event_type, data, division_code, key, now)
+        now, parent = utcnow(), traceparent()  # one trace context for the batch
+        rows = [self._row(event_type, data, division_code, key, now, parent)
                 for event_type, data, division_code, key in events]
         self._insert(rows)
         return [r["event_id"] for r in rows]
 
     def _row(self, event_type: str, data: dict[str, Any], division_code: str | None,
-             key: str | None, now: datetime, event_id: str | None = None,
-             time: datetime | None = None) -> dict[str, Any]:
+             key: str | None, now: datetime, parent: str | None,
+             event_id: str | None = None, time: datetime | None = None) -> dict[str, Any]:
         """Validate ``data`` against its contract and wrap it in the envelope."""
         from doudi_contracts.registry import build_envelope
 
         division = division_code or data.get("division_code") or NATIONAL_DIVISION
         envelope = build_envelope(self._database.service_name, division, event_type, data,
                                   event_id=event_id or str(uuid.uuid4()), time=time)
-        parent = traceparent()
         if parent:  # CloudEvents distributed tracing: the consumer continues the trace
             envelope["traceparent"] = parent
         return {"event_id": envelope["id"], "event_type": event_type, "aggregate_key": key,

@@ -68,6 +68,8 @@ class RecordingContext:
         self.prefetched: set[str] = set()
         self.units: set[tuple[str, str]] = set()
         self.valid_ids: dict[str, str] = {}
+        # what the bulk scan parsed of each payload (by identity), not parsed twice
+        self.parsed: dict[int, tuple] = {}
 
     # -- reads, cached -------------------------------------------------------------
 
@@ -194,6 +196,7 @@ class RecordingContext:
                 worker = self.id_number(worker) if worker is not None else None
             except (Invalid, AttributeError):
                 continue
+            self.parsed[id(p)] = (times, provider)
             people.add(id_number)
             months.add(times.month)
             key = provider.key + (f"/{worker}" if worker else "")
@@ -202,8 +205,12 @@ class RecordingContext:
         return people, workers, months
 
     def _prefetch_cards(self, ids: list[str]) -> tuple[dict, dict[str, dict]]:
+        # only what the checks and the record read: the full rows of 500 cards
+        # (timestamps, reasons) cost more to take apart than to fetch
         found = {r.id_number: r for r in self.session.execute(
-            sa.select(cards).where(self._any(cards.c.id_number, ids)))}
+            sa.select(cards.c.id_number, cards.c.division_code, cards.c.jurisdiction,
+                      cards.c.service_no, cards.c.status, cards.c.issued_on, cards.c.ended_on)
+            .where(self._any(cards.c.id_number, ids)))}
         items: dict[str, dict] = {}
         for r in self.session.execute(sa.select(card_items).where(
                 self._any(card_items.c.id_number, ids))):
@@ -275,12 +282,17 @@ class RecordingContext:
 def _prepare(uow, now: datetime, payload: Any, ctx: RecordingContext, *, correcting=None,
              settle_month: str | None = None) -> tuple[dict, dict]:
     """Every check of one record; returns the row and the ``service.recorded`` data."""
+    parsed = ctx.parsed.get(id(payload))
     payload = record_rules.check_is_record(payload)
     id_number = ctx.id_number(payload.get("id_number"))
     item = payload["service_item"]
-    provider = parse_provider(payload.get("provider"), check_id=ctx.id_number)
+    if parsed is None:
+        provider = parse_provider(payload.get("provider"), check_id=ctx.id_number)
+    else:
+        provider = parsed[1]
     record_rules.check_not_self(provider, id_number)
-    times = service_times(payload.get("started_at"), payload.get("ended_at"))
+    times = service_times(payload.get("started_at"), payload.get("ended_at")) \
+        if parsed is None else parsed[0]
     recorded_by = require_text(payload.get("recorded_by"), "recorded_by", 100)
     place = optional_text(payload.get("place"), "place", 200)
     notes = optional_text(payload.get("notes"), "notes", 1000)
