@@ -194,8 +194,9 @@ def after_a_write(db_url: str, read: Callable[[], float]) -> float:
     return read()
 
 
-DROP_UPKEEP = ["DROP TRIGGER tally_persons ON persons",
-               "DROP TRIGGER tally_decisions ON decisions"]
+DROP_UPKEEP = [f"DROP TRIGGER tally_{table}_{event} ON {table}"
+               for table in ("persons", "decisions")
+               for event in ("inserted", "updated", "deleted")]
 
 
 def one_ingest(uri_for, n_persons: int, upkeep: bool, readers: int) -> float:

@@ -45,9 +45,9 @@ def insert_from_arrays(db: Any, table: sa.Table, rows: list[dict[str, Any]]
     ``RETURNING`` as for any insert. Rows are dicts with the same keys."""
     cols = list(rows[0])
     params = {f"rows_{c}": [row[c] for row in rows] for c in cols}
-    select = sa.select(*[sa.func.unnest(sa.bindparam(f"rows_{c}",
-                                                     type_=postgresql.ARRAY(table.c[c].type)))
-                         for c in cols])
+    # one dimension: a JSON list in a row is one element, not a sub-array
+    select = sa.select(*[sa.func.unnest(sa.bindparam(
+        f"rows_{c}", type_=postgresql.ARRAY(table.c[c].type, dimensions=1))) for c in cols])
     return postgresql.insert(table).from_select(cols, select), params
 
 

@@ -186,3 +186,25 @@ def test_the_tallies_follow_every_write_to_persons_and_decisions(migrated):
     sql("DELETE FROM decisions WHERE id_number = :pid", pid=people[1])
     sql("DELETE FROM persons WHERE id_number = :pid", pid=people[1])
     agree({"registered": 2, "eligible": 1})
+    # a batch: many rows in one statement, several in one division (on
+    # PostgreSQL the triggers run once per statement, over all its rows)
+    more = {f"p{n}": make_id_number(seq=950 + n) for n in range(5)}
+    sql("INSERT INTO persons (id_number, name, birth_date, sex, division_code, registration,"
+        " created_at, updated_at) VALUES " + ", ".join(
+            f"(:{k}, '批量', '1950-01-01', 'female', :{'v' if i < 3 else 'w'}, 'rural',"
+            " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)" for i, k in enumerate(more)),
+        v=a, w=b, **more)
+    agree({"registered": 7, "eligible": 1})
+    sql("INSERT INTO decisions (id_number, decided_on, eligible, care_modes, target_groups,"
+        " digest, trigger, decided_at) VALUES " + ", ".join(
+            f"(:{k}, '2026-03-10', {'TRUE' if i % 2 == 0 else 'FALSE'}, '[]', '[]', 'x',"
+            " 'test', CURRENT_TIMESTAMP)" for i, k in enumerate(more)), **more)
+    agree({"registered": 7, "eligible": 4})
+    batch = ", ".join(f":{k}" for k in more)
+    sql(f"UPDATE persons SET division_code = :w WHERE id_number IN ({batch})", w=b, **more)
+    agree({"registered": 7, "eligible": 4})
+    sql(f"UPDATE decisions SET eligible = NOT eligible WHERE id_number IN ({batch})", **more)
+    agree({"registered": 7, "eligible": 3})
+    sql("UPDATE persons SET deceased_on = '2026-03-20' WHERE id_number IN (:p1, :p3)",
+        **more)
+    agree({"registered": 5, "eligible": 1})
