@@ -14,11 +14,13 @@ Baseline, same broker, same publisher, same messages, same run: a bare kombu
 consumer on a plain durable queue bound to ``cdpf.events`` that only acks.
 
 ``ratio`` = ingest events/second ÷ baseline events/second (target ≥ 0.4;
-target rate ≥ 2,000 events/second). N from ``BENCH_INGEST_EVENTS``.
+target rate ≥ 2,000 events/second). N from ``BENCH_INGEST_EVENTS``; the two
+alternate ``BENCH_INGEST_ROUNDS`` times (default 2), the best of each counts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -36,6 +38,7 @@ from bench.common import Stopwatch, scratch_database
 
 N = int(os.environ.get("BENCH_INGEST_EVENTS", "5000"))
 REPLICAS = int(os.environ.get("BENCH_INGEST_REPLICAS", "1"))
+ROUNDS = int(os.environ.get("BENCH_INGEST_ROUNDS", "2"))
 ROOT = Path(__file__).resolve().parents[1]
 API = os.environ.get("DOUDI_RABBIT_API", "http://guest:guest@localhost:15672")
 AMQP_HOST = os.environ.get("DOUDI_AMQP_HOST", "localhost")
@@ -138,6 +141,15 @@ def wait_ready(uri: str, queue: str, timeout: float = 60.0, consumers: int = 1) 
     raise RuntimeError(f"no consumer on {queue} after {timeout}s")
 
 
+def purge(uri: str, queue: str) -> None:
+    """Empty ``queue`` if it exists."""
+    from kombu import Connection
+
+    # not declared yet: nothing to empty
+    with Connection(uri) as conn, contextlib.suppress(Exception):
+        conn.channel().queue_purge(queue)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     try:
@@ -208,9 +220,20 @@ def instrumentation_cost(uri_for, rounds: int = 2) -> dict:
 
 def main() -> dict:
     messages = make_messages(N)
-    with scratch_vhost() as uri_for, scratch_database("doudi_eligibility") as db_url:
-        base_seconds = baseline(uri_for, messages)
-        seconds, cpu = ingest(uri_for, messages, db_url)
+    # the baseline and the ingest alternate, ROUNDS of each (a fresh database
+    # each ingest), and the best of each counts: one baseline run of 5,000
+    # events lasts a second, and a shared machine's noise moved it by 30 %
+    base_seconds, seconds, cpu = float("inf"), float("inf"), 0.0
+    with scratch_vhost() as uri_for:
+        for _ in range(ROUNDS):
+            base_seconds = min(base_seconds, baseline(uri_for, messages))
+            # what the baseline published also reached the service's queue
+            # (if a run declared it): the ingest starts from an empty queue
+            purge(uri_for("admin"), "eligibility.cdpf.on_cdpf")
+            with scratch_database("doudi_eligibility") as db_url:
+                took, used = ingest(uri_for, messages, db_url)
+            if took < seconds:
+                seconds, cpu = took, used
         cost = instrumentation_cost(uri_for)
     rate, base_rate = N / seconds, N / base_seconds
     ratio = rate / base_rate
