@@ -17,11 +17,13 @@ branch_labels = None
 depends_on = None
 
 # a tally change per division from the rows of a statement: ``rows`` yields
-# (division_code, registered, eligible) deltas, summed and upserted once each
+# (division_code, registered, eligible) deltas, summed and upserted once each,
+# in the divisions' order — two replicas' batches touching the same villages
+# lock their tally rows in the same order, so they queue instead of deadlocking
 _UPSERT = """
     INSERT INTO division_tallies (division_code, registered, eligible)
     SELECT code, sum(r), sum(e) FROM ({rows}) AS d (code, r, e)
-    GROUP BY code HAVING sum(r) <> 0 OR sum(e) <> 0
+    GROUP BY code HAVING sum(r) <> 0 OR sum(e) <> 0 ORDER BY code
     ON CONFLICT (division_code) DO UPDATE
     SET registered = division_tallies.registered + EXCLUDED.registered,
         eligible = division_tallies.eligible + EXCLUDED.eligible;
