@@ -25,7 +25,10 @@ from doudi_institutions.store.shared import in_division
 def institution_for_admission(session, uscc: str, id_number: str) -> tuple[dict, bool, bool]:
     """The institution (locked ``FOR UPDATE`` on PostgreSQL: admissions to one
     home queue for its beds), whether the person has an open placement and
-    whether an infection of theirs is not yet cleared — one round trip."""
+    whether an infection of theirs is not yet cleared — one round trip. The
+    two checks read the statement's snapshot, taken before any wait for the
+    lock: a placement of the same person committed by the admission waited for
+    is refused by the unique index when this one inserts (409 already_placed)."""
     placed = sa.exists().where(placements.c.id_number == id_number,
                                placements.c.status == "open")
     infected = sa.exists().where(infections.c.id_number == id_number,
