@@ -157,3 +157,33 @@ def test_outbox_rows_record_when_they_were_sent(core, relay):
     with core.engine.connect() as conn:
         row = conn.execute(sa.select(core.outbox_table)).one()
     assert row.sent_at is not None and row.attempts == 1
+
+
+def test_a_later_seq_waits_while_a_lower_one_may_still_commit(core, relay, event_tap):
+    """Two writers: the one with the lower seq commits after the other. The
+    relay holds the later rows back while the gap may still close, so the wire
+    keeps the outbox's order; a gap that lasts (a rolled-back transaction's)
+    holds them only for ``gap_grace``."""
+    import time
+
+    tap = event_tap("eligibility", "#")
+    r = relay()
+    r.gap_grace = 30
+    first = add_event(core, 1)
+    assert r.publish_pending() == 1
+    with core.unit_of_work() as slow:
+        held = slow.outbox.add("person.registered", person_registered(2))  # takes seq 2
+        later = add_event(core, 3)  # seq 3, committed first
+        assert r.publish_pending() == 0  # seq 3 waits behind the open seq 2
+    assert r.publish_pending() == 2
+    wait_for(lambda: len(tap.poll()) == 3, message="three events")
+    assert [e["id"] for e in tap.received] == [first, held, later]
+    r.gap_grace = 0.3
+    with pytest.raises(RuntimeError):
+        add_event(core, 4, fail=True)  # seq 4 rolled back: a gap for ever
+    last = add_event(core, 5)
+    assert r.publish_pending() == 0
+    time.sleep(0.4)
+    assert r.publish_pending() == 1
+    wait_for(lambda: len(tap.poll()) == 4, message="the event after the gap")
+    assert tap.received[-1]["id"] == last

@@ -45,6 +45,12 @@ from doudi_common.tracing import traceparent
 
 log = get_logger(__name__)
 
+#: Seconds the relay holds back rows that follow a gap in ``seq``: a writer
+#: that took the missing seq may still be committing (two replicas commit at
+#: the same instant and the later seq becomes visible first); a gap that lasts
+#: is a rolled-back transaction's, and the rows after it go out.
+GAP_GRACE = 1.0
+
 #: From this many events in one ``add_many``, the outbox rows are copied in
 #: (``COPY``) rather than inserted.
 BULK_ROWS = 20
@@ -123,8 +129,13 @@ class OutboxRelay:
 
     def __init__(self, database, amqp_uri: str, poll_interval: float = 0.5,
                  batch_size: int = 200, backoff_max: float = 30.0,
-                 confirm_timeout: float = 30.0):
+                 confirm_timeout: float = 30.0, gap_grace: float = GAP_GRACE):
         self.database = database
+        self.gap_grace = gap_grace
+        # the last seq published (None: read from the table when next needed),
+        # and when each gap after it was first seen
+        self._last_seq: int | None = None
+        self._gaps: dict[int, float] = {}
         self.table = database.outbox_table
         self.amqp_uri = amqp_uri
         self.user_id = amqp_user(amqp_uri)
@@ -193,8 +204,27 @@ class OutboxRelay:
                 .where(self.table.c.sent_at.is_(None))
                 .order_by(self.table.c.seq).limit(limit or self.batch_size)))
 
+    def _in_order(self, rows: list[sa.Row]) -> list[sa.Row]:
+        """The rows up to the first gap in ``seq`` that is younger than
+        ``gap_grace`` — so the wire keeps the outbox's order when a lower seq
+        commits a moment after a higher one."""
+        if self._last_seq is None:
+            with self.database.engine.connect() as conn:
+                self._last_seq = conn.execute(
+                    sa.select(sa.func.max(self.table.c.seq))
+                    .where(self.table.c.sent_at.is_not(None))).scalar()
+        expected, now, ready = self._last_seq, time.monotonic(), []
+        for row in rows:
+            if expected is not None and row.seq > expected + 1:
+                first_seen = self._gaps.setdefault(expected + 1, now)
+                if now - first_seen < self.gap_grace:
+                    break
+            ready.append(row)
+            expected = row.seq if expected is None else max(expected, row.seq)
+        return ready
+
     def publish_pending(self) -> int:
-        rows = self.pending()
+        rows = self._in_order(self.pending())
         if not rows:
             return 0
         confirmed: list[int] = []
@@ -223,6 +253,8 @@ class OutboxRelay:
         finally:
             if confirmed:
                 self.mark_sent(confirmed)
+                self._last_seq = max(self._last_seq or 0, confirmed[-1])
+                self._gaps = {k: v for k, v in self._gaps.items() if k > self._last_seq}
         return len(confirmed)
 
     def mark_sent(self, seqs: list[int]) -> None:
@@ -280,6 +312,7 @@ class OutboxRelay:
         return False
 
     def _release_lock(self) -> None:
+        self._last_seq = None  # another relay may publish meanwhile
         conn, self._lock_conn = self._lock_conn, None
         if conn is not None:
             try:
