@@ -8,16 +8,13 @@ concurrent duplicate waits for the first transaction and then finds the row.
 from __future__ import annotations
 
 from doudi_common.dates import utcnow
-from doudi_common.queries import dialect_insert, insert_from_arrays
+from doudi_common.queries import insert_rows
 
 
 class Inbox:
     def __init__(self, uow, database):
         self._uow = uow
         self._database = database
-
-    def _insert(self):
-        return dialect_insert(self._uow.session, self._database.inbox_table)
 
     def claim(self, event_id: str, handler: str, event_type: str = "", source: str = "") -> bool:
         """True the first time (go on and apply the effect); False for a duplicate."""
@@ -44,17 +41,10 @@ class Inbox:
 
     def _claim(self, rows: list[dict]) -> set[str]:
         table = self._database.inbox_table
-        session = self._uow.session
-        # RETURNING tells inserted from skipped; rowcount is not reliable here
-        if len(rows) > 1 and session.get_bind().dialect.name == "postgresql":
-            # a batch: one statement text whatever its size (arrays, unnest)
-            stmt, params = insert_from_arrays(session, table, rows)
-            result = session.execute(
-                stmt.on_conflict_do_nothing(index_elements=["event_id", "handler"])
-                .returning(table.c.event_id), params)
-        else:   # SQLAlchemy sends one multi-row INSERT per batch of rows
-            result = session.execute(
-                self._insert()
-                .on_conflict_do_nothing(index_elements=["event_id", "handler"])
-                .returning(table.c.event_id), rows)
+        # one statement whatever the batch size; RETURNING tells inserted from
+        # skipped (rowcount is not reliable here)
+        stmt, params = insert_rows(self._uow.session, table, rows)
+        result = self._uow.session.execute(
+            stmt.on_conflict_do_nothing(index_elements=["event_id", "handler"])
+            .returning(table.c.event_id), params)
         return {row[0] for row in result}

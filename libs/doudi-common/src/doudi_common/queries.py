@@ -36,13 +36,18 @@ def any_of(db: Any, column: sa.ColumnElement[Any], values: Any) -> sa.ColumnElem
     return column.in_(values)
 
 
-def insert_from_arrays(db: Any, table: sa.Table, rows: list[dict[str, Any]]
-                       ) -> tuple[Any, dict[str, list[Any]]]:
-    """For PostgreSQL: ``INSERT INTO table (cols) SELECT unnest(:c1), unnest(:c2)…``
-    and its parameters, one array per column — a statement of one text for any
-    number of rows (a multi-row ``VALUES`` is a new, long text for every batch
-    size, which psycopg parses again each time). Add ``ON CONFLICT`` and
-    ``RETURNING`` as for any insert. Rows are dicts with the same keys."""
+def insert_rows(db: Any, table: sa.Table, rows: list[dict[str, Any]]
+                ) -> tuple[Any, Any]:
+    """An INSERT of ``rows`` (dicts with the same keys) and its parameters, for
+    ``db.execute(stmt, params)``; add ``ON CONFLICT`` and ``RETURNING`` as for
+    any insert. On PostgreSQL ``INSERT INTO table (cols) SELECT unnest(:c1),
+    unnest(:c2)…`` with one array per column: one statement, of one text for
+    any number of rows (a multi-row ``VALUES`` is a new, long text for every
+    batch size, which psycopg parses again each time), so statement triggers
+    see the batch at once. Elsewhere the dialect's INSERT with the rows
+    (executemany)."""
+    if db.get_bind().dialect.name != "postgresql":
+        return dialect_insert(db, table), rows
     cols = list(rows[0])
     params = {f"rows_{c}": [row[c] for row in rows] for c in cols}
     # one dimension: a JSON list in a row is one element, not a sub-array

@@ -45,7 +45,7 @@ def core(request, tmp_path):
     core.dispose()
 
 
-def _place(session, id_number, bed_id, inst_id=1):
+def _place(session, id_number, bed_id, inst_id):
     return insert_placement(session, care_level="full", admitted_on=date(2026, 3, 2),
                             id_number=id_number, division_code="341502001001",
                             institution_id=inst_id, bed_id=bed_id, care_mode="centralized",

@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from doudi_common.dates import utcnow
 from doudi_common.errors import DoudiError
 from doudi_common.logs import get_logger
-from doudi_common.queries import any_of, insert_from_arrays
+from doudi_common.queries import any_of, insert_rows
 
 from doudi_eligibility.domain.decision import changed_event, decide, is_news
 from doudi_eligibility.domain.packs import PackRegistry
@@ -38,16 +38,6 @@ from doudi_eligibility.store.persons import fact_values
 log = get_logger(__name__)
 
 CERTIFICATES = frozenset({"certificate.issued", "certificate.changed"})
-
-
-def insert_rows(session, table: sa.Table, rows: list[dict]) -> None:
-    """The batch's rows in one statement on PostgreSQL, so the tally triggers
-    (per statement) upsert each division once; executemany elsewhere."""
-    if session.get_bind().dialect.name == "postgresql":
-        stmt, params = insert_from_arrays(session, table, rows)
-        session.execute(stmt, params)
-    else:
-        session.execute(sa.insert(table), rows)
 
 
 def _person_key(event: dict) -> str:
@@ -113,9 +103,11 @@ def register_new_certificates(uow, registry: PackRegistry, today: date,
             outgoing.append(("eligibility.changed",
                              changed_event(person, decision, [], event["type"]),
                              identity.division_code, identity.id_number))
+    # one statement each on PostgreSQL: the tally triggers (per statement)
+    # upsert each division once for the whole batch
     for table, rows in ((persons, person_rows), (person_facts, fact_rows),
                         (decisions, decision_rows)):
-        insert_rows(session, table, rows)
+        session.execute(*insert_rows(session, table, rows))
     uow.outbox.add_many(outgoing)
     log.info("persons registered from certificates", count=len(chosen))
     done = {event["id"] for event, _identity in chosen}

@@ -2,7 +2,7 @@
 for every row, so a batch of 50 new persons in one village upserted the same
 tally row 100 times in one transaction (a new row version each time); these
 read the statement's transition tables and upsert each division once. A batch
-inserted in one statement (``insert_from_arrays``) costs one upsert per division.
+inserted in one statement (``doudi_common.queries.insert_rows``) costs one upsert per division.
 The tallies stay what they were (the trigger function is run for the rows of a
 statement at its end either way). SQLite keeps its row triggers.
 
