@@ -286,13 +286,11 @@ def _prepare(uow, now: datetime, payload: Any, ctx: RecordingContext, *, correct
     payload = record_rules.check_is_record(payload)
     id_number = ctx.id_number(payload.get("id_number"))
     item = payload["service_item"]
-    if parsed is None:
-        provider = parse_provider(payload.get("provider"), check_id=ctx.id_number)
-    else:
-        provider = parsed[1]
+    provider = parsed[1] if parsed else parse_provider(payload.get("provider"),
+                                                       check_id=ctx.id_number)
     record_rules.check_not_self(provider, id_number)
-    times = service_times(payload.get("started_at"), payload.get("ended_at")) \
-        if parsed is None else parsed[0]
+    times = parsed[0] if parsed else service_times(payload.get("started_at"),
+                                                   payload.get("ended_at"))
     recorded_by = require_text(payload.get("recorded_by"), "recorded_by", 100)
     place = optional_text(payload.get("place"), "place", 200)
     notes = optional_text(payload.get("notes"), "notes", 1000)
