@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 from doudi_common.db import make_engine
-from doudi_common.queries import any_of, bulk_insert
+from doudi_common.queries import any_of, built_once, bulk_insert
 from sqlalchemy.orm import Session
 
 metadata = sa.MetaData()
@@ -76,3 +77,26 @@ def test_any_of_finds_exactly_the_values_given_however_many(engine):
             texts.add(str(query.compile(session.get_bind())))
     if engine.dialect.name == "postgresql":
         assert len(texts) == 1   # one text for every batch size
+
+
+@built_once
+def _by_code(dialect: str, with_amount: bool):
+    columns = [rows_table.c.code] + ([rows_table.c.amount] if with_amount else [])
+    return sa.select(*columns).where(rows_table.c.code == sa.bindparam("code"))
+
+
+def test_a_statement_built_once_is_the_same_object_per_dialect_and_arguments(engine):
+    with Session(engine) as session:
+        bulk_insert(session, rows_table, _rows(3))
+        stmt = _by_code(session, True)
+        assert _by_code(session, True) is stmt and _by_code(session, False) is not stmt
+        # its bound values come with each execution
+        assert session.execute(stmt, {"code": "C00001"}).all() == [("C00001", Decimal("0.01"))]
+        assert session.execute(_by_code(session, False), {"code": "C00002"}).all() == [
+            ("C00002",)]
+    # another dialect's statement is built apart
+    other = "sqlite" if engine.dialect.name == "postgresql" else "postgresql"
+    elsewhere = SimpleNamespace(get_bind=lambda: SimpleNamespace(
+        dialect=SimpleNamespace(name=other)))
+    assert _by_code(elsewhere, True) is not stmt
+    assert _by_code(elsewhere, True) is _by_code(elsewhere, True)

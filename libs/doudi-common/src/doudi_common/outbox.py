@@ -22,6 +22,7 @@ published afterwards by a relay.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import threading
 import time
@@ -70,6 +71,12 @@ def amqp_user(uri: str) -> str:
     return unquote(urlparse(uri.replace("pyamqp://", "amqp://")).username or "guest")
 
 
+@functools.cache
+def _insert_into(table: sa.Table) -> sa.Insert:
+    """The outbox's INSERT, built once (its cache key with it)."""
+    return sa.insert(table)
+
+
 class OutboxWriter:
     def __init__(self, uow, database):
         self._uow = uow
@@ -116,8 +123,9 @@ class OutboxWriter:
                 "envelope": json.dumps(envelope, ensure_ascii=False, sort_keys=True)}
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
-        if len(rows) < BULK_ROWS:
-            self._uow.session.execute(sa.insert(self._database.outbox_table), rows)
+        if len(rows) < BULK_ROWS:   # one row: a plain execute, not executemany's
+            self._uow.session.execute(_insert_into(self._database.outbox_table),
+                                      rows[0] if len(rows) == 1 else rows)
         else:   # COPY on PostgreSQL; ``seq`` follows the rows' order either way
             bulk_insert(self._uow.session, self._database.outbox_table, rows)
         self._uow._events_added = True

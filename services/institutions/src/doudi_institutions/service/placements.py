@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from doudi_common.entrypoints import rpc
-from doudi_common.errors import Invalid, NotFound
+from doudi_common.errors import Conflict, Invalid, NotFound
 from doudi_common.ids import (
     mask_id_number,
     validate_division_code,
@@ -39,58 +39,65 @@ log = get_logger(__name__)
 
 
 class Placements:
-    def _free_bed(self, inst_id: int, bed_no=None):
-        if bed_no is None:
-            return beds_store.first_free_bed(self.session, inst_id)
-        row = beds_store.bed_by_no(self.session, inst_id, str(bed_no))
-        if row is None:
-            raise NotFound("未找到该床位", resource="bed", bed_no=bed_no)
-        beds_rules.check_bed_available(bool(row.placement_pk), bool(row.out_of_service), bed_no)
-        return row
-
     def _admit(self, *, id_number, uscc, admitted_on, care_level, care_mode="centralized",
                bed_no=None, division_code=None, enrolment_id=None, health_record_ref=None,
                rehab_plan_ref=None, transferred_from=None, event=True) -> dict:
-        id_number = validate_id_number(id_number)
-        inst, placed, infected = placements_store.institution_for_admission(
-            self.session, validate_uscc(uscc), id_number)
+        id_number, uscc = validate_id_number(id_number), validate_uscc(uscc)
         day = inputs_rules.as_date(admitted_on, "admitted_on")
         inputs_rules.choice(care_level, vocab.CARE_LEVELS, "care_level")
         inputs_rules.choice(care_mode, vocab.CARE_MODES, "care_mode")
-        if division_code is None:
-            person = get_person(self.db, person_directory, id_number)
-            if person is None:
-                raise Invalid("未知人员，请提供其所在区划代码", field="division_code",
-                              reason="unknown_person")
-            division_code = person["division_code"]
-        division_code = validate_division_code(division_code)
-        block_clause = admission_rules.infection_clause(policy.rules_for(inst["county_code"]))
-        blocked = infected and block_clause is not None
-        bed = None
-        if inst["status"] == "open" and not placed and not blocked:
-            bed = self._free_bed(inst["id"], bed_no)
-        admission_rules.check_admission(admission_rules.AdmissionFacts(
-            institution_status=inst["status"], has_open_placement=placed,
-            infection_open=infected, free_beds=1 if bed is not None else 0,
-            infection_block_clause=block_clause))
-        price, _ = self._monthly_price(inst["id"], bed.room_type, care_level, day)
-        row = placements_store.insert_placement(
-            self.session, care_level=care_level, admitted_on=day,
-            id_number=id_number, division_code=division_code, institution_id=inst["id"],
-            bed_id=bed.id, care_mode=care_mode, monthly_price=price,
-            enrolment_id=enrolment_id, health_record_ref=health_record_ref,
-            rehab_plan_ref=rehab_plan_ref, transferred_from=transferred_from)
+        division_code = validate_division_code(division_code or self._division_of(id_number))
+        # a first read may miss what an admission this one queued behind
+        # committed (admission_read): the insert then finds the person or the
+        # bed taken, and the second read, under the lock, is current
+        for last_try in (False, True):
+            inst, bed = self._admission_target(uscc, id_number, bed_no)
+            price, _ = self._monthly_price(inst["id"], bed["room_type"], care_level, day)
+            row = placements_store.insert_placement(
+                self.session, care_level=care_level, admitted_on=day,
+                id_number=id_number, division_code=division_code, institution_id=inst["id"],
+                bed_id=bed["id"], care_mode=care_mode, monthly_price=price,
+                enrolment_id=enrolment_id, health_record_ref=health_record_ref,
+                rehab_plan_ref=rehab_plan_ref, transferred_from=transferred_from)
+            if row is not None:
+                break
+            if last_try:
+                raise Conflict("该人员已入住或床位已被占用", reason="already_placed")
         if event:
             self.db.outbox.add("placement.admitted", {
                 "placement_id": references_rules.placement_no(row["id"]),
                 "id_number": id_number,
                 "division_code": division_code, "institution_uscc": inst["uscc"],
-                "care_mode": care_mode, "admitted_on": day, "bed_no": bed.bed_no,
+                "care_mode": care_mode, "admitted_on": day, "bed_no": bed["bed_no"],
                 "monthly_price": price, "enrolment_id": enrolment_id, "care_level": care_level,
             }, division_code=division_code, key=id_number)
         # the row as placements_query() joins it: a new placement has no absences
         return {**row, "uscc": inst["uscc"], "institution_name": inst["name"],
-                "bed_no": bed.bed_no, "room_type": bed.room_type}
+                "bed_no": bed["bed_no"], "room_type": bed["room_type"]}
+
+    def _division_of(self, id_number: str) -> str:
+        person = get_person(self.db, person_directory, id_number)
+        if person is None:
+            raise Invalid("未知人员，请提供其所在区划代码", field="division_code",
+                          reason="unknown_person")
+        return person["division_code"]
+
+    def _admission_target(self, uscc: str, id_number: str, bed_no) -> tuple[dict, dict]:
+        """The institution and the bed, once the admission rules allow them."""
+        inst, placed, infected, bed = placements_store.admission_read(
+            self.session, uscc, id_number, bed_no)
+        block_clause = admission_rules.infection_clause(policy.rules_for(inst["county_code"]))
+        blocked = infected and block_clause is not None
+        if bed_no is not None and inst["status"] == "open" and not placed and not blocked:
+            if bed is None:
+                raise NotFound("未找到该床位", resource="bed", bed_no=bed_no)
+            beds_rules.check_bed_available(bool(bed["placement_pk"]),
+                                           bool(bed["out_of_service"]), bed_no)
+        admission_rules.check_admission(admission_rules.AdmissionFacts(
+            institution_status=inst["status"], has_open_placement=placed,
+            infection_open=infected, free_beds=1 if bed is not None else 0,
+            infection_block_clause=block_clause))
+        return inst, bed
 
     def _placement_out(self, row: dict) -> dict:
         return placement_view(row, placements_store.absences_of(self.session, row["id"]))

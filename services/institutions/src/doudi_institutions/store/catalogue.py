@@ -7,6 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 from doudi_common.dates import utcnow
 from doudi_common.errors import NotFound
+from doudi_common.queries import built_once
 
 from doudi_institutions.models import (
     catalog_items,
@@ -39,15 +40,20 @@ def catalog_of(session, inst_id: int) -> list[dict]:
         catalog_items.c.institution_id == inst_id).order_by(catalog_items.c.id)).all()]
 
 
+@built_once
+def _monthly_items_query(dialect: str):
+    return (sa.select(catalog_items, item_prices.c.effective_from.label("price_from"),
+                      item_prices.c.price.label("price_value"))
+            .outerjoin(item_prices, item_prices.c.item_id == catalog_items.c.id)
+            .where(catalog_items.c.institution_id == sa.bindparam("inst_id"),
+                   catalog_items.c.monthly.is_(True))
+            .order_by(catalog_items.c.id, item_prices.c.effective_from))
+
+
 def monthly_items_priced(session, inst_id: int) -> list[tuple[dict, list[tuple[date, object]]]]:
     """The institution's monthly items, each with its (effective_from, price)
     history oldest first — in one query (an admission prices a bed with it)."""
-    rows = session.execute(
-        sa.select(catalog_items, item_prices.c.effective_from.label("price_from"),
-                  item_prices.c.price.label("price_value"))
-        .outerjoin(item_prices, item_prices.c.item_id == catalog_items.c.id)
-        .where(catalog_items.c.institution_id == inst_id, catalog_items.c.monthly.is_(True))
-        .order_by(catalog_items.c.id, item_prices.c.effective_from)).all()
+    rows = session.execute(_monthly_items_query(session), {"inst_id": inst_id}).all()
     priced: dict[int, tuple[dict, list]] = {}
     for r in rows:
         item = dict(r._mapping)

@@ -6,8 +6,8 @@ from datetime import date
 
 import sqlalchemy as sa
 from doudi_common.dates import utcnow
-from doudi_common.errors import Conflict, NotFound
-from doudi_common.queries import dialect_insert
+from doudi_common.errors import NotFound
+from doudi_common.queries import built_once, dialect_insert_of
 
 from doudi_institutions.models import (
     absences,
@@ -19,29 +19,49 @@ from doudi_institutions.models import (
     placements,
     rooms,
 )
+from doudi_institutions.store.beds import beds_query, free_bed_query
 from doudi_institutions.store.shared import in_division
 
 
-def institution_for_admission(session, uscc: str, id_number: str) -> tuple[dict, bool, bool]:
-    """The institution (locked ``FOR UPDATE`` on PostgreSQL: admissions to one
-    home queue for its beds), whether the person has an open placement and
-    whether an infection of theirs is not yet cleared — one round trip. The
-    two checks read the statement's snapshot, taken before any wait for the
-    lock: a placement of the same person committed by the admission waited for
-    is refused by the unique index when this one inserts (409 already_placed)."""
-    placed = sa.exists().where(placements.c.id_number == id_number,
+@built_once
+def _admission_query(dialect: str, by_number: bool):
+    uscc = sa.bindparam("uscc")
+    inst_id = sa.select(institutions.c.id).where(institutions.c.uscc == uscc).scalar_subquery()
+    bed = (beds_query(inst_id).where(beds.c.bed_no == sa.bindparam("bed_no")) if by_number
+           else free_bed_query(inst_id)).subquery("bed")
+    placed = sa.exists().where(placements.c.id_number == sa.bindparam("id_number"),
                                placements.c.status == "open")
-    infected = sa.exists().where(infections.c.id_number == id_number,
+    infected = sa.exists().where(infections.c.id_number == sa.bindparam("id_number"),
                                  infections.c.cleared_on.is_(None))
-    query = sa.select(institutions, placed.label("_placed"), infected.label("_infected")
-                      ).where(institutions.c.uscc == uscc)
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=institutions)
-    row = session.execute(query).first()
+    query = (sa.select(institutions, placed.label("_placed"), infected.label("_infected"),
+                       *[c.label(f"_bed_{c.key}") for c in bed.c])
+             .select_from(institutions.outerjoin(bed, sa.true()))
+             .where(institutions.c.uscc == uscc))
+    return query.with_for_update(of=institutions) if dialect == "postgresql" else query
+
+
+def admission_read(session, uscc: str, id_number: str, bed_no: str | None = None
+                   ) -> tuple[dict, bool, bool, dict | None]:
+    """What an admission decides on, in one round trip: the institution
+    (locked ``FOR UPDATE`` on PostgreSQL: admissions to one home queue for its
+    beds), whether the person has an open placement, whether an infection of
+    theirs is not yet cleared, and the bed — the first free one, or ``bed_no``
+    with its ``out_of_service`` and ``placement_pk`` (None: no such bed).
+
+    The reads see the statement's snapshot, taken before any wait for the
+    lock: what the admission waited for committed may be missing from them,
+    and the insert then meets the unique indexes (``insert_placement`` returns
+    None). Read again — the lock is held by then, so that read is current."""
+    by_number = bed_no is not None
+    row = session.execute(_admission_query(session, by_number), {
+        "uscc": uscc, "id_number": id_number, **({"bed_no": str(bed_no)} if by_number else {})
+    }).first()
     if row is None:
         raise NotFound("未找到该机构", resource="institution", uscc=uscc)
     inst = dict(row._mapping)
-    return inst, bool(inst.pop("_placed")), bool(inst.pop("_infected"))
+    bed = {key[len("_bed_"):]: inst.pop(key) for key in list(inst) if key.startswith("_bed_")}
+    return (inst, bool(inst.pop("_placed")), bool(inst.pop("_infected")),
+            bed if bed["id"] is not None else None)
 
 
 def open_placement_for(session, id_number: str) -> dict | None:
@@ -57,19 +77,38 @@ def placement_row(session, pk: int) -> dict:
     return dict(row._mapping)
 
 
-def insert_placement(session, *, care_level: str, admitted_on: date, **values) -> dict:
-    """An open placement and its first care level, as its row; ``Conflict`` when
-    the person or the bed is taken meanwhile (the unique indexes: the insert does
-    nothing and returns no row, so no savepoint is needed)."""
-    row = session.execute(dialect_insert(session, placements).values(
-        care_level=care_level, status="open", admitted_on=admitted_on,
-        created_at=utcnow(), **values).on_conflict_do_nothing()
-        .returning(*placements.c)).first()
+@built_once
+def _placement_insert(dialect: str, columns: tuple[str, ...]):
+    """The placement's insert (``columns`` bound by name, ``RETURNING`` its
+    row); on PostgreSQL with its first care level inserted from that row."""
+    placement = (dialect_insert_of(dialect, placements)
+                 .values({c: sa.bindparam(c, type_=placements.c[c].type) for c in columns})
+                 .on_conflict_do_nothing().returning(*placements.c))
+    if dialect != "postgresql":
+        return placement
+    new = placement.cte("new_placement")
+    first_level = sa.insert(care_level_changes).from_select(
+        ["placement_id", "care_level", "from_on", "source", "recorded_at"],
+        sa.select(new.c.id, new.c.care_level, new.c.admitted_on, sa.literal("admission"),
+                  new.c.created_at))
+    return sa.select(new).add_cte(first_level.cte("first_level"))
+
+
+def insert_placement(session, *, care_level: str, admitted_on: date, **values) -> dict | None:
+    """An open placement and its first care level, as its row; None when the
+    person or the bed is taken meanwhile (the unique indexes: the insert does
+    nothing and returns no row, so no savepoint is needed). On PostgreSQL one
+    statement: the care level is inserted from the placement's ``RETURNING``."""
+    now = utcnow()
+    values = {**values, "care_level": care_level, "status": "open",
+              "admitted_on": admitted_on, "created_at": now}
+    row = session.execute(_placement_insert(session, tuple(sorted(values))), values).first()
     if row is None:
-        raise Conflict("该人员已入住或床位已被占用", reason="already_placed")
-    session.execute(sa.insert(care_level_changes).values(
-        placement_id=row.id, care_level=care_level, from_on=admitted_on, source="admission",
-        recorded_at=utcnow()))
+        return None
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(sa.insert(care_level_changes).values(
+            placement_id=row.id, care_level=care_level, from_on=admitted_on,
+            source="admission", recorded_at=now))
     return dict(row._mapping)
 
 
