@@ -72,6 +72,15 @@ def amqp_user(uri: str) -> str:
 
 
 @functools.cache
+def _build_envelope() -> Any:
+    """The contracts' envelope builder (imported once, when first needed: an
+    import statement in the per-event path cost more than a field's check)."""
+    from doudi_contracts.registry import build_envelope
+
+    return build_envelope
+
+
+@functools.cache
 def _insert_into(table: sa.Table) -> sa.Insert:
     """The outbox's INSERT, built once (its cache key with it)."""
     return sa.insert(table)
@@ -111,10 +120,8 @@ class OutboxWriter:
              key: str | None, now: datetime, parent: str | None,
              event_id: str | None = None, time: datetime | None = None) -> dict[str, Any]:
         """Validate ``data`` against its contract and wrap it in the envelope."""
-        from doudi_contracts.registry import build_envelope
-
         division = division_code or data.get("division_code") or NATIONAL_DIVISION
-        envelope = build_envelope(self._database.service_name, division, event_type, data,
+        envelope = _build_envelope()(self._database.service_name, division, event_type, data,
                                   event_id=event_id or str(uuid.uuid4()), time=time)
         if parent:  # CloudEvents distributed tracing: the consumer continues the trace
             envelope["traceparent"] = parent

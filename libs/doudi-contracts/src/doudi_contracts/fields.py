@@ -28,7 +28,7 @@ from doudi_common.ids import (
     validate_id_number,
     validate_uscc,
 )
-from doudi_common.money import money_str, to_money
+from doudi_common.money import ZERO, money_str
 from marshmallow import ValidationError, fields
 
 # China has kept UTC+8 without daylight saving since 1991; a fixed offset needs
@@ -276,10 +276,17 @@ class MoneyString(_Strict, fields.Field):
         if not self.pattern.fullmatch(value):
             what = "" if self.allow_negative else "非负"
             raise _fail(f'金额格式错误：应为{what}两位小数的字符串，如 "120.00"')
-        return to_money(value)
+        # the pattern leaves exactly two places: to_money's quantize would
+        # change nothing but the sign of "-0.00"
+        amount = Decimal(value)
+        return amount if amount else ZERO
 
     def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else money_str(value)
+        if value is None:
+            return None
+        if type(value) is str and value[:1] != "-" and self.pattern.fullmatch(value):
+            return value   # already the canonical form money_str would give
+        return money_str(value)
 
     def json_schema(self):
         return {"type": "string", "pattern": "^" + self.pattern.pattern + "$",

@@ -149,6 +149,15 @@ def test_batch_upload_is_all_or_nothing(svc, rpc, card):
     out = rpc.record_services(records=batch[:2])
     assert out["recorded"] == 2 and len(out["record_ids"]) == 2
     assert count_rows(svc, "service_records") == 2
+    # a later upload is checked against what is stored: the worker's records
+    # around its span are read in one query (one index scan per worker)
+    later = [{**good, "started_at": at(5, 9), "ended_at": at(5, 10)},
+             {**good, "started_at": at(4, 9, 30), "ended_at": at(4, 11)}]
+    with pytest.raises(Conflict) as excinfo:
+        rpc.record_services(records=later)
+    assert reason_of(excinfo) == "overlap" and excinfo.value.fields["index"] == 1
+    assert rpc.record_services(records=later[:1])["recorded"] == 1
+    assert count_rows(svc, "service_records") == 3
 
 
 def test_concurrent_overlapping_records_one_wins(svc, card, rabbit):
