@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 from doudi_common.db import make_engine
-from doudi_common.queries import any_of, built_once, bulk_insert
+from doudi_common.queries import any_of, built_once, bulk_insert, insert_rows
 from sqlalchemy.orm import Session
 
 metadata = sa.MetaData()
@@ -100,3 +100,30 @@ def test_a_statement_built_once_is_the_same_object_per_dialect_and_arguments(eng
         dialect=SimpleNamespace(name=other)))
     assert _by_code(elsewhere, True) is not stmt
     assert _by_code(elsewhere, True) is _by_code(elsewhere, True)
+
+
+AWKWARD = ['含"引号"', "反斜杠\\", "{花括号}", "逗,号", "NULL", "", " 前后空格 ", '{"a": [1, "b"]}',
+           "换\n行\t制表"]
+
+
+def test_insert_rows_keeps_every_value_and_type_as_given(engine):
+    """One array per column (binary arrays on PostgreSQL): strings that a text
+    array would have to quote and escape, None, Decimal, dates and moments
+    come back exactly, in the rows' order."""
+    rows = [{"code": f"Q{i:03d}", "amount": Decimal(i) / 4 if i % 2 else None,
+             "on": date(2026, 1, 1 + i) if i % 3 else None,
+             "at": datetime(2026, 1, 1, 8, i, tzinfo=UTC), "note": note}
+            for i, note in enumerate([*AWKWARD, None])]
+    with Session(engine) as session, session.begin():
+        session.execute(*insert_rows(session, rows_table, rows))
+    with Session(engine) as session:
+        got = [dict(r._mapping) for r in session.execute(
+            sa.select(rows_table.c.code, rows_table.c.amount, rows_table.c.on,
+                      rows_table.c.at, rows_table.c.note).order_by(rows_table.c.seq))]
+        for have in got:  # SQLite keeps no zone
+            have["at"] = have["at"].replace(tzinfo=have["at"].tzinfo or UTC)
+        assert got == rows
+        # and found again by an array of the same awkward strings
+        found = session.execute(sa.select(rows_table.c.note).where(
+            any_of(session, rows_table.c.note, AWKWARD))).scalars().all()
+        assert sorted(found) == sorted(AWKWARD)

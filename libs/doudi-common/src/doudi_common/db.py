@@ -82,7 +82,20 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     # (tried: multi-row VALUES for many-row INSERTs without RETURNING —
     # ``dialect.use_insertmanyvalues_wo_returning`` — cost the ingest bench a
     # third more CPU per event than psycopg's pipelined executemany)
-    return sa.create_engine(url, **kwargs)
+    engine = sa.create_engine(url, **kwargs)
+    event.listen(engine, "connect", _binary_arrays)
+    return engine
+
+
+def _binary_arrays(dbapi_conn: Any, _record: Any) -> None:
+    """Lists go to PostgreSQL as binary arrays. The batch statements bind
+    one array per column (``queries.insert_rows``, ``any_of``), and psycopg
+    writes a text array element by element, quoting and escaping each: 500
+    JSON payloads took 4.1 ms as text, 0.08 ms in binary (the elements'
+    values and types are the same; the statements cast them as before)."""
+    from psycopg.types.array import ListBinaryDumper
+
+    dbapi_conn.adapters.register_dumper(list, ListBinaryDumper)
 
 
 # -- migrations ---------------------------------------------------------------

@@ -35,6 +35,7 @@ from urllib.parse import unquote, urlparse
 import amqp
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer
+from sqlalchemy.dialects import postgresql
 
 from doudi_common.amqp_io import no_poll_before_publish
 from doudi_common.confirms import Confirms
@@ -84,6 +85,18 @@ def _build_envelope() -> Any:
 def _insert_into(table: sa.Table) -> sa.Insert:
     """The outbox's INSERT, built once (its cache key with it)."""
     return sa.insert(table)
+
+
+@functools.cache
+def _mark_sent(table: sa.Table, dialect: str) -> sa.Update:
+    """The relay's ``UPDATE … SET sent_at`` of the rows ``:seqs``: on
+    PostgreSQL of one array (one statement text for any batch, which psycopg
+    prepares), an expanded ``IN`` elsewhere."""
+    seqs = (table.c.seq.in_(sa.select(sa.func.unnest(
+        sa.bindparam("seqs", type_=postgresql.ARRAY(table.c.seq.type)))).scalar_subquery())
+        if dialect == "postgresql" else table.c.seq.in_(sa.bindparam("seqs", expanding=True)))
+    return sa.update(table).where(seqs).values(sent_at=sa.bindparam("sent"),
+                                               attempts=table.c.attempts + 1)
 
 
 class OutboxWriter:
@@ -274,8 +287,8 @@ class OutboxRelay:
 
     def mark_sent(self, seqs: list[int]) -> None:
         with self.database.engine.begin() as conn:
-            conn.execute(sa.update(self.table).where(self.table.c.seq.in_(seqs))
-                         .values(sent_at=utcnow(), attempts=self.table.c.attempts + 1))
+            conn.execute(_mark_sent(self.table, conn.dialect.name),
+                         {"seqs": seqs, "sent": utcnow()})
         self.published_total += len(seqs)
         OUTBOX_PUBLISHED.labels(self.database.service_name).inc(len(seqs))
 
