@@ -26,7 +26,6 @@ import functools
 import json
 import threading
 import time
-import uuid
 import zlib
 from datetime import datetime
 from typing import Any
@@ -135,7 +134,7 @@ class OutboxWriter:
         """Validate ``data`` against its contract and wrap it in the envelope."""
         division = division_code or data.get("division_code") or NATIONAL_DIVISION
         envelope = _build_envelope()(self._database.service_name, division, event_type, data,
-                                  event_id=event_id or str(uuid.uuid4()), time=time)
+                                  event_id=event_id, time=time)  # None: a new UUID4
         if parent:  # CloudEvents distributed tracing: the consumer continues the trace
             envelope["traceparent"] = parent
         return {"event_id": envelope["id"], "event_type": event_type, "aggregate_key": key,

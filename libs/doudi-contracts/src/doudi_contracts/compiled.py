@@ -130,8 +130,13 @@ def compile_loader(schema: Schema) -> Loader:
 
 
 def compile_dumper(schema: Schema) -> Dumper:
-    """A dumper for ``schema``: ``Schema.dump`` of one mapping."""
+    """A dumper for ``schema``: ``Schema.dump`` of one mapping. A string given
+    to a field that dumps strings as they are (``Text``, ``Choice``) is taken
+    as it is."""
     _schema_validators(schema)  # the same schemas as the loader
+    from doudi_contracts import fields as f
+
+    as_given = (f.Text, f.Choice)
     specs = []
     for name, field in schema.fields.items():
         if field.load_only:
@@ -148,15 +153,18 @@ def compile_dumper(schema: Schema) -> Dumper:
                 if not isinstance(value, Mapping):  # whatever marshmallow makes of it
                     return field._serialize(value, attr, obj)
                 return inner(value)
-            specs.append((name, field.data_key or name, nested))
+            specs.append((name, field.data_key or name, nested, False))
         else:
-            specs.append((name, field.data_key or name, field._serialize))
+            specs.append((name, field.data_key or name, field._serialize,
+                          type(field) in as_given))
 
     def dump(data: Mapping[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name, key, serialize in specs:
+        for name, key, serialize, text in specs:
             if name in data:
-                out[key] = serialize(data[name], name, data)
+                value = data[name]
+                out[key] = value if text and type(value) is str else \
+                    serialize(value, name, data)
         return out
     return dump
 
