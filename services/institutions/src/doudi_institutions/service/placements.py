@@ -46,7 +46,8 @@ class Placements:
         day = inputs_rules.as_date(admitted_on, "admitted_on")
         inputs_rules.choice(care_level, vocab.CARE_LEVELS, "care_level")
         inputs_rules.choice(care_mode, vocab.CARE_MODES, "care_mode")
-        division_code = validate_division_code(division_code or self._division_of(id_number))
+        division_code = validate_division_code(
+            self._division_of(id_number) if division_code is None else division_code)
         # a first read may miss what an admission this one queued behind
         # committed (admission_read): the insert then finds the person or the
         # bed taken, and the second read, under the lock, is current

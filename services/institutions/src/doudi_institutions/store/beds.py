@@ -84,10 +84,6 @@ def free_bed_query(inst_id):
             .order_by(beds.c.bed_no).limit(1))
 
 
-def first_free_bed(session, inst_id: int):
-    return session.execute(free_bed_query(inst_id)).first()
-
-
 def room_type_of_bed(session, bed_id: int):
     return session.execute(sa.select(rooms.c.room_type).join(
         beds, beds.c.room_id == rooms.c.id).where(beds.c.id == bed_id)).scalar_one()
