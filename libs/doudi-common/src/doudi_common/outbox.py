@@ -34,14 +34,13 @@ from urllib.parse import unquote, urlparse
 import amqp
 import sqlalchemy as sa
 from kombu import Connection, Exchange, Producer
-from sqlalchemy.dialects import postgresql
 
 from doudi_common.amqp_io import no_poll_before_publish
 from doudi_common.confirms import Confirms
 from doudi_common.dates import utcnow
 from doudi_common.logs import get_logger
 from doudi_common.metrics import OUTBOX_CONFIRM_SECONDS, OUTBOX_PUBLISHED, RELAY_FAILURES
-from doudi_common.queries import bulk_insert
+from doudi_common.queries import any_of_param, bulk_insert
 from doudi_common.tracing import traceparent
 
 log = get_logger(__name__)
@@ -91,11 +90,8 @@ def _mark_sent(table: sa.Table, dialect: str) -> sa.Update:
     """The relay's ``UPDATE … SET sent_at`` of the rows ``:seqs``: on
     PostgreSQL of one array (one statement text for any batch, which psycopg
     prepares), an expanded ``IN`` elsewhere."""
-    seqs = (table.c.seq.in_(sa.select(sa.func.unnest(
-        sa.bindparam("seqs", type_=postgresql.ARRAY(table.c.seq.type)))).scalar_subquery())
-        if dialect == "postgresql" else table.c.seq.in_(sa.bindparam("seqs", expanding=True)))
-    return sa.update(table).where(seqs).values(sent_at=sa.bindparam("sent"),
-                                               attempts=table.c.attempts + 1)
+    return (sa.update(table).where(any_of_param(dialect, table.c.seq, "seqs"))
+            .values(sent_at=sa.bindparam("sent"), attempts=table.c.attempts + 1))
 
 
 class OutboxWriter:

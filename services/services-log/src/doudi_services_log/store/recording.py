@@ -4,7 +4,6 @@ batch itself (``RecordingContext`` loads what the checks need once per
 batch), then stored set-based with their ``service.recorded`` events."""
 from __future__ import annotations
 
-import functools
 from datetime import date, datetime
 from typing import Any
 
@@ -14,7 +13,7 @@ from doudi_common.errors import Conflict, Invalid
 from doudi_common.ids import (
     validate_id_number,
 )
-from doudi_common.queries import any_of, bulk_insert
+from doudi_common.queries import any_of, any_of_param, built_once, bulk_insert
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from doudi_services_log import policy
@@ -276,13 +275,13 @@ class RecordingContext:
         for key in workers:
             self.busy.setdefault(key, [])
         self.prefetched.update(workers)
-        for r in self.session.execute(_busy_query(self.postgres), {
+        for r in self.session.execute(_busy_query(self.session), {
                 "keys": sorted(workers), "lo": lo, "hi": hi, "from": lo - MAX_RECORD_SPAN}):
             self.busy[r.worker_key].append((r.started_at, r.ended_at, r.record_id))
 
 
-@functools.cache
-def _busy_query(postgres: bool):
+@built_once
+def _busy_query(dialect: str):
     """The live records of the workers ``:keys`` that may overlap ``[:lo, :hi)``.
     On PostgreSQL one index scan per worker (``LATERAL`` over the array): as a
     join of the array, the plan prepared while the table was small kept
@@ -293,9 +292,8 @@ def _busy_query(postgres: bool):
     live = (f.status != "superseded", f.entry_kind != "reversal",
             f.corrected_by_record.is_(None), f.started_at < sa.bindparam("hi"),
             f.started_at > sa.bindparam("from"), f.ended_at > sa.bindparam("lo"))
-    if not postgres:
-        return sa.select(*columns).where(
-            f.worker_key.in_(sa.bindparam("keys", expanding=True)), *live)
+    if dialect != "postgresql":
+        return sa.select(*columns).where(any_of_param(dialect, f.worker_key, "keys"), *live)
     keys = (sa.func.unnest(sa.bindparam("keys", type_=ARRAY(sa.String)))
             .table_valued("key").render_derived())
     # OFFSET 0: the subquery stays one (not flattened into a join the planner
