@@ -7,6 +7,8 @@
   gateway's RPC client, the departments' SDK, the test fixtures and the bench —
   so they all run the same reads.
 * ``no_poll_before_publish(connection)``: no socket read before every publish.
+* ``corked(connection)``: the frames of a block (a batch's publishes, a
+  batch's acks) go out in one socket write at its end.
 * ``BROKER_ERRORS``: what a dead or unreachable broker raises.
 
 Nothing else of the suite is imported here.
@@ -15,6 +17,8 @@ Nothing else of the suite is imported here.
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from amqp.exceptions import AMQPError
@@ -36,6 +40,49 @@ def no_poll_before_publish(connection: Any) -> None:
     props = connection.client_properties or {}
     connection.client_properties = {**props, "capabilities": {
         **props.get("capabilities", {}), "connection.blocked": False}}
+
+
+class _Cork:
+    """A connection's frame writer whose writes are held in a buffer (py-amqp's
+    own ``frame_writer``, given this object as its transport)."""
+
+    def __init__(self, connection: Any):
+        from amqp.method_framing import frame_writer
+
+        self.transport = connection.transport
+        self.held: bytearray | None = None
+        self.writer = frame_writer(connection, self)
+
+    def write(self, data: Any) -> None:
+        # py-amqp hands over a view of a buffer it reuses: copied here
+        assert self.held is not None, "written outside corked()"
+        self.held += data
+
+
+@contextmanager
+def corked(connection: Any) -> Iterator[None]:
+    """Hold every frame written on ``connection`` (an ``amqp.Connection``)
+    inside the block and send them in one socket write when it ends — for a
+    loop of asynchronous methods (``basic_publish``, ``basic_ack``): one system
+    call and one broker read for a batch instead of one per message, the same
+    frames in the same order. Nothing inside may wait for the broker's answer
+    (its request would still be held). A block that raises still sends the
+    whole frames written before; a nested block is part of the outer one."""
+    cork = getattr(connection, "_doudi_cork", None)
+    if cork is None or cork.transport is not connection.transport:
+        cork = connection._doudi_cork = _Cork(connection)
+    if cork.held is not None:
+        yield
+        return
+    plain, cork.held = connection.frame_writer, bytearray()
+    connection.frame_writer = cork.writer
+    try:
+        yield
+    finally:
+        held, cork.held = cork.held, None
+        connection.frame_writer = plain
+        if held:
+            connection.transport.write(bytes(held))
 
 
 READ_AHEAD = 16 * 1024

@@ -82,9 +82,25 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     # (tried: multi-row VALUES for many-row INSERTs without RETURNING —
     # ``dialect.use_insertmanyvalues_wo_returning`` — cost the ingest bench a
     # third more CPU per event than psycopg's pipelined executemany)
+    green_waits()
     engine = sa.create_engine(url, **kwargs)
     event.listen(engine, "connect", _binary_arrays)
     return engine
+
+
+def green_waits() -> None:
+    """Under eventlet's monkey-patching (the services), psycopg waits for
+    PostgreSQL through the green ``select`` (``wait_select``) instead of in C
+    (``wait_c``: it recognises gevent's patching, not eventlet's): otherwise a
+    query stops the whole process — its other workers, consumers, outbox relay
+    and AMQP heartbeats — until PostgreSQL answers. Outside eventlet (the
+    gateway's threads, the CLIs) nothing changes."""
+    import eventlet.patcher
+
+    if eventlet.patcher.is_monkey_patched("select"):
+        import psycopg.waiting
+
+        psycopg.waiting.wait = psycopg.waiting.wait_select
 
 
 def _binary_arrays(dbapi_conn: Any, _record: Any) -> None:

@@ -5,6 +5,7 @@ See the package docstring for the rules."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import random
@@ -18,7 +19,7 @@ from kombu import Queue, binding
 from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 
-from doudi_common.amqp_io import BROKER_ERRORS
+from doudi_common.amqp_io import BROKER_ERRORS, corked
 from doudi_common.db import UnitOfWork, finish_units_of_work
 from doudi_common.entrypoints.deadletters import (
     DEFAULT_REPLAY_OPERATORS,
@@ -184,10 +185,11 @@ class EventSubscriber(Entrypoint):
         if exc_info is False:
             return
         if exc_info is None:
-            for message, event in deliveries:
-                self._attempts.pop(event["id"], None)
-                self._ack(message)
-                self._count(event, "applied")
+            with self._acks_corked(deliveries[0][0]):
+                for message, event in deliveries:
+                    self._attempts.pop(event["id"], None)
+                    self._ack(message)
+                    self._count(event, "applied")
         elif is_transient(exc_info[1]):
             self._retry_later(deliveries, exc_info[1])
         elif len(deliveries) > 1:
@@ -258,6 +260,21 @@ class EventSubscriber(Entrypoint):
     # (nameko ends the container when a managed thread raises)
     def _ack(self, message) -> None:
         self._settle_message(self.queue_consumer.ack_message, message, "ack")
+
+    @contextlib.contextmanager
+    def _acks_corked(self, message):
+        """A batch's acks in one socket write (``corked``). A connection that
+        died under the write is no failure of the handler, as for one ack."""
+        connection = getattr(message.channel, "connection", None)
+        if connection is None:  # gone: the broker takes the messages back
+            yield
+            return
+        try:
+            with corked(connection):
+                yield
+        except BROKER_ERRORS:  # _ack catches its own: this is the write
+            CONNECTION_ERRORS.labels(self.container.service_name, "broker").inc()
+            log.info("acks lost with the connection; the broker redelivers", exc_info=True)
 
     def _requeue(self, message) -> None:
         self._settle_message(self.queue_consumer.requeue_message, message, "requeue")
