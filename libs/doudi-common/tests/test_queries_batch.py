@@ -94,6 +94,11 @@ def test_a_statement_built_once_is_the_same_object_per_dialect_and_arguments(eng
         assert session.execute(stmt, {"code": "C00001"}).all() == [("C00001", Decimal("0.01"))]
         assert session.execute(_by_code(session, False), {"code": "C00002"}).all() == [
             ("C00002",)]
+    # a connection finds the same statement by its own dialect
+    with engine.connect() as conn:
+        assert _by_code(conn, True) is stmt
+        # it runs there too (the session's rows were rolled back with it)
+        assert conn.execute(stmt, {"code": "C00002"}).all() == []
     # another dialect's statement is built apart
     other = "sqlite" if engine.dialect.name == "postgresql" else "postgresql"
     elsewhere = SimpleNamespace(get_bind=lambda: SimpleNamespace(

@@ -140,11 +140,11 @@ def green_wait() -> Callable[..., Any]:
                     ready = (ready_r if mask & pollin else 0) | (
                         ready_w if mask & pollout else 0)
                 if not ready:
-                    wait = interval if deadline is None else max(
+                    seconds = interval if deadline is None else max(
                         0.0, min(interval, deadline - monotonic()))
                     fds = (fileno,)
                     rl, wl, xl = green.select(fds if state & want_r else (),
-                                              fds if state & want_w else (), fds, wait)
+                                              fds if state & want_w else (), fds, seconds)
                     if xl:
                         raise psycopg.OperationalError("connection socket closed")
                     ready = (ready_r if rl else 0) | (ready_w if wl else 0)

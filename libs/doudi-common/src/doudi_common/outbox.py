@@ -40,7 +40,7 @@ from doudi_common.confirms import Confirms
 from doudi_common.dates import utcnow
 from doudi_common.logs import get_logger
 from doudi_common.metrics import OUTBOX_CONFIRM_SECONDS, OUTBOX_PUBLISHED, RELAY_FAILURES
-from doudi_common.queries import any_of_param, bulk_insert
+from doudi_common.queries import any_of_param, built_once, bulk_insert
 from doudi_common.tracing import traceparent
 
 log = get_logger(__name__)
@@ -85,8 +85,8 @@ def _insert_into(table: sa.Table) -> sa.Insert:
     return sa.insert(table)
 
 
-@functools.cache
-def _mark_sent(table: sa.Table, dialect: str) -> sa.Update:
+@built_once
+def _mark_sent(dialect: str, table: sa.Table) -> sa.Update:
     """The relay's ``UPDATE … SET sent_at`` of the rows ``:seqs``: on
     PostgreSQL of one array (one statement text for any batch, which psycopg
     prepares), an expanded ``IN`` elsewhere."""
@@ -284,7 +284,7 @@ class OutboxRelay:
 
     def mark_sent(self, seqs: list[int]) -> None:
         with self.database.engine.begin() as conn:
-            conn.execute(_mark_sent(self.table, conn.dialect.name),
+            conn.execute(_mark_sent(conn, self.table),
                          {"seqs": seqs, "sent": utcnow()})
         self.published_total += len(seqs)
         OUTBOX_PUBLISHED.labels(self.database.service_name).inc(len(seqs))

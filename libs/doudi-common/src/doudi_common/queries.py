@@ -29,16 +29,17 @@ def built_once(build: Callable[..., Any]) -> Callable[..., Any]:
     """A statement built once per dialect (and per the other arguments, which
     must be hashable) instead of on every call: ``build(dialect_name, *args)``
     returns a statement whose values are ``sa.bindparam``s, and the decorated
-    function takes ``(db, *args)``. For the hot paths: building a statement
-    and computing its cache key cost more than running it (an admission's
-    four statements took half its time in Python before they ran); a
-    statement built once keeps its cache key, so SQLAlchemy finds the
-    compiled form at once."""
+    function takes ``(db, *args)``, ``db`` a session or a connection. For the
+    hot paths: building a statement and computing its cache key cost more than
+    running it (an admission's four statements took half its time in Python
+    before they ran); a statement built once keeps its cache key, so
+    SQLAlchemy finds the compiled form at once."""
     cached = functools.lru_cache(maxsize=None)(build)
 
     @functools.wraps(build)
     def get(db: Any, *args: Any) -> Any:
-        return cached(db.get_bind().dialect.name, *args)
+        dialect = getattr(db, "dialect", None) or db.get_bind().dialect  # connection: its own
+        return cached(dialect.name, *args)
     return get
 
 
