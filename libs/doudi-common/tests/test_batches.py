@@ -148,3 +148,88 @@ def test_claim_many_on_sqlite(tmp_path):
         assert _claims(core) == (["a", "b"], ["c"], True, False)
     finally:
         core.dispose()
+
+
+# -- a write that loses a race ---------------------------------------------------------
+
+RIVAL: dict = {}  # the database URL, how many times the rival writes first, and
+# whether the handler's own write always collides (a bug, not a race)
+
+
+class RacingProbeService:
+    """Check-then-insert, as a handler that keeps one row per key: between its
+    look and its insert, another transaction (another replica, or another
+    worker of this process while a query waits) inserts the same key."""
+
+    name = "racingprobe"
+    db = Database(metadata, package="doudi_eligibility")
+
+    @subscribe("cdpf", "#")
+    def on_cdpf(self, event):
+        SEEN.append([event["id"]])
+        session = self.db.session
+        if RIVAL["collides"]:
+            session.execute(sa.insert(counters).values(name=event["id"], value=1))
+            session.execute(sa.insert(counters).values(name=event["id"], value=1))
+            return
+        row = session.execute(sa.select(counters.c.value).where(
+            counters.c.name == "tally")).first()
+        if row is None:
+            if RIVAL["wins"] > 0:  # the rival commits its row after our look
+                RIVAL["wins"] -= 1
+                engine = sa.create_engine(RIVAL["url"])
+                with engine.begin() as conn:
+                    conn.execute(sa.delete(counters).where(counters.c.name == "tally"))
+                    conn.execute(sa.insert(counters).values(name="tally", value=10))
+                engine.dispose()
+            session.execute(sa.insert(counters).values(name="tally", value=1))
+        else:
+            session.execute(sa.update(counters).where(counters.c.name == "tally")
+                            .values(value=counters.c.value + 1))
+
+
+def _race(rival_wins, rabbit, container_factory, service_config, publish_as):
+    SEEN.clear()
+    _declare(rabbit, "racingprobe")
+    config = service_config("eligibility", SUBSCRIBE_BATCH_MAX=50)
+    RIVAL.update(url=config["DB_URL"], wins=rival_wins, collides=rival_wins is None)
+    envelope = _certificates(["张三"])[0]
+    publish_as("cdpf", "certificate.issued", envelope=envelope)
+    probe = container_factory(RacingProbeService, config)
+    probe.start()
+    return probe, envelope
+
+
+def test_a_write_that_lost_a_race_is_handled_again(rabbit, container_factory,
+                                                   service_config, publish_as,
+                                                   dead_letters):
+    probe, envelope = _race(1, rabbit, container_factory, service_config, publish_as)
+    wait_for(lambda: count_rows(probe, "inbox") == 1, message="the event applied")
+    # the first run hit the rival's row (a unique violation, rolled back); the
+    # second saw it and added to it
+    assert SEEN == [[envelope["id"]], [envelope["id"]]]
+    url = RIVAL["url"]
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(counters.c.value).where(
+            counters.c.name == "tally")).scalar_one() == 11
+    engine.dispose()
+    assert dead_letters("racingprobe") == []
+
+
+def test_a_write_that_always_collides_is_dead_lettered(rabbit, container_factory,
+                                                    service_config, publish_as,
+                                                    dead_letters):
+    from doudi_common.entrypoints.subscribe import CONTENTION_RUNS
+
+    probe, envelope = _race(None, rabbit, container_factory, service_config,
+                             publish_as)
+    letters = []
+    wait_for(lambda: letters.extend(dead_letters("racingprobe")) or letters,
+             message="a dead letter")
+    (reason, _headers, body), = letters
+    assert reason == "handler_error"
+    assert envelope["id"] in (body.decode() if isinstance(body, bytes) else str(body))
+    # run CONTENTION_RUNS times, then settled as any handler error
+    assert SEEN == [[envelope["id"]]] * CONTENTION_RUNS
+    assert count_rows(probe, "inbox") == 0 and count_rows(probe, "counters") == 0

@@ -29,7 +29,7 @@ from nameko.rpc import get_rpc_exchange
 import doudi_common.rpc_errors  # noqa: F401 - our errors cross RPC as themselves
 from doudi_common.amqp_io import BROKER_ERRORS, no_poll_before_publish
 from doudi_common.db import finish_units_of_work
-from doudi_common.entrypoints.outcomes import as_transient
+from doudi_common.entrypoints.outcomes import as_reply_error
 from doudi_common.errors import EXPECTED_ERRORS, TransientError
 from doudi_common.logs import get_logger
 from doudi_common.metrics import CONNECTION_ERRORS
@@ -170,7 +170,7 @@ class Rpc(NamekoRpc):
             super().check_signature(args, kwargs)
 
     def handle_result(self, message, worker_ctx, result, exc_info):
-        exc_info = as_transient(finish_units_of_work(worker_ctx, exc_info))
+        exc_info = as_reply_error(finish_units_of_work(worker_ctx, exc_info))
         if exc_info is not None:
             result = None
         # as nameko's RpcConsumer.handle_result + Responder.send_response, with

@@ -31,7 +31,7 @@ from doudi_common.entrypoints.deadletters import (
     DeadLetters,
     Rejected,
 )
-from doudi_common.entrypoints.outcomes import is_transient
+from doudi_common.entrypoints.outcomes import is_contention, is_transient
 from doudi_common.errors import EXPECTED_ERRORS, DoudiError
 from doudi_common.logs import get_logger
 from doudi_common.metrics import (
@@ -44,6 +44,9 @@ from doudi_common.outbox import event_exchange
 from doudi_common.queue_types import durable_arguments
 
 log = get_logger(__name__)
+
+#: runs of one event's handler while its write loses races with other transactions
+CONTENTION_RUNS = 3
 
 
 class RawQueueConsumer(QueueConsumer):
@@ -192,19 +195,36 @@ class EventSubscriber(Entrypoint):
                     self._count(event, "applied")
         elif is_transient(exc_info[1]):
             self._retry_later(deliveries, exc_info[1])
-        elif len(deliveries) > 1:
-            log.info("batch failed; handling its events one by one", size=len(deliveries),
-                     error=f"{type(exc_info[1]).__name__}: {exc_info[1]}")
+        else:
+            alone = len(deliveries) == 1
+            if not alone:
+                log.info("batch failed; handling its events one by one", size=len(deliveries),
+                         error=f"{type(exc_info[1]).__name__}: {exc_info[1]}")
             for index, delivery in enumerate(deliveries):
-                exc_info = self._run_worker([delivery])
+                exc_info = self._run_alone(delivery, exc_info if alone else None)
                 if exc_info is False:
                     return
                 if exc_info is not None and is_transient(exc_info[1]):
                     self._retry_later(deliveries[index:], exc_info[1])
                     return
                 self._settle(delivery, exc_info)
-        else:
-            self._settle(deliveries[0], exc_info)
+
+    def _run_alone(self, delivery, exc_info=None):
+        """Run the handler over one event; while its write loses a race with
+        another transaction (``is_contention``: both saw no row, both inserted
+        it), run it again — up to ``CONTENTION_RUNS`` times in all, then its
+        error is settled as any other. ``exc_info``: a first run's outcome."""
+        if exc_info is None:
+            exc_info = self._run_worker([delivery])
+        runs = 1
+        while exc_info is not None and exc_info is not False \
+                and is_contention(exc_info[1]) and runs < CONTENTION_RUNS:
+            log.info("a write raced another transaction; handling the event again",
+                     event_id=delivery[1]["id"], run=runs + 1,
+                     error=type(exc_info[1]).__name__)
+            exc_info = self._run_worker([delivery])
+            runs += 1
+        return exc_info
 
     def _run_worker(self, deliveries):
         """Run the handler over ``deliveries`` in one worker; returns its
