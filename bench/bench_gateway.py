@@ -1,15 +1,17 @@
 """The gateway under load: a person's eligibility read (``GET
 /api/v1/persons/{id}/eligibility`` — token check, jurisdiction check (the
 person's division from the gateway's short scope cache, else a ``get_person``
-RPC), the ``evaluate`` RPC) at 32 connections from a second process, against a
-trivial Flask endpoint under the same gunicorn settings (gthread, 2 workers × 8
-threads) in the same run. Each measured run follows a discarded warm-up of
-``WARMUP_SECONDS`` under the same load; every step has a time limit, so the
-bench stops by itself. Prints requests/second, p50/p99 latency and the ratios.
-Target on this machine: ≥ 500 req/s and p99 < 100 ms. A last run swaps the
-eligibility process for ``bench.stub_eligibility`` (same reply, no database, no
-rules) and loads the same URL: the ceiling of the gateway → RabbitMQ → nameko
-path by itself on this machine, which the real service cannot beat.
+call), the ``evaluate`` call — both reads eligibility answers over HTTP,
+``doudi_common.entrypoints.http_rpc``) at 32 connections from a second process,
+against a trivial Flask endpoint under the same gunicorn settings (gthread, 2
+workers × 8 threads) in the same run. Each measured run follows a discarded
+warm-up of ``WARMUP_SECONDS`` under the same load; every step has a time limit,
+so the bench stops by itself. Prints requests/second, p50/p99 latency and the
+ratios. Target on this machine: ≥ 500 req/s and p99 < 100 ms. A second gateway
+then reads through RabbitMQ only (what the HTTP read saves), and a last run
+swaps the eligibility process for ``bench.stub_eligibility`` (same reply, no
+database, no rules) and loads the same URL: the ceiling of the gateway →
+service path by itself on this machine, which the real service cannot beat.
 
 The load comes from ``wrk`` when it is installed, else from this module's own
 asyncio load generator (``python -m bench.bench_gateway load URL ...``) in a
@@ -230,6 +232,20 @@ def _instrumentation_cost(procs: list, url: str, gw: str, auth: dict, env: dict,
             "ratio": round(ratio, 3), "target_ratio": 0.95}
 
 
+def _bus_only(procs: list, url: str, gw: str, auth: dict, env: dict, log) -> dict:
+    """The same read through a second gateway that calls eligibility through
+    RabbitMQ only (``DOUDI_ELIGIBILITY_HTTP`` empty): what the HTTP read saves."""
+    port = free_port()
+    procs.append(_gunicorn("doudi_gateway.app:create_app()", port,
+                           {**env, "DOUDI_ELIGIBILITY_HTTP": ""}, log))
+    _wait_http(f"http://127.0.0.1:{port}/healthz")
+    result = load(url.replace(gw, f"http://127.0.0.1:{port}"), auth)
+    stop_process(procs.pop())
+    print(f"the same read through RabbitMQ only: {result['rps']:,.0f} req/s, "
+          f"p99 {result['p99_ms']:.1f} ms", flush=True)
+    return {k: round(v, 2) for k, v in result.items()}
+
+
 def _rpc_means(metrics: str) -> dict:
     """Mean RPC latency per service method from the gateway's /metrics."""
     sums, counts = {}, {}
@@ -258,6 +274,10 @@ def main() -> dict:
            "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics")}
     (tmp / "metrics").mkdir()
     env.pop("DOUDI_DB_URL", None)
+    if REPLICAS == 1:  # eligibility's reads over HTTP, as `make run` and the cluster have them
+        http_port = free_port()
+        env["DOUDI_WEB_SERVER_ADDRESS"] = f"127.0.0.1:{http_port}"
+        env["DOUDI_ELIGIBILITY_HTTP"] = f"http://127.0.0.1:{http_port}"
     log = open(tmp / "processes.log", "wb")  # noqa: SIM115 - closed in finally
     procs = []
     try:
@@ -300,6 +320,8 @@ def main() -> dict:
         base = load(f"http://127.0.0.1:{base_port}/ping")
         gateway = load(url, auth)
         rpc = _rpc_means(requests.get(gw + "/metrics", timeout=10).text)
+        bus_only = _bus_only(procs, url, gw, auth, env, log) \
+            if env.get("DOUDI_ELIGIBILITY_HTTP") else None
         instrumentation = _instrumentation_cost(procs, url, gw, auth, env, log, gateway)
         stub = _stub_ceiling(procs, url, auth, env, log, tmp)
     finally:
@@ -318,6 +340,8 @@ def main() -> dict:
         "sequential_median_ms": round(sorted(sequential)[len(sequential) // 2], 2),
         "rpc_mean_ms": rpc,
         "stub_service": {k: round(v, 2) for k, v in stub.items()},
+        "eligibility_reads": "http" if env.get("DOUDI_ELIGIBILITY_HTTP") else "rabbitmq",
+        "through_rabbitmq_only": bus_only,
         "instrumentation": instrumentation,
         "rps_ratio": round(gateway["rps"] / base["rps"], 3) if base["rps"] else None,
         "p99_ratio": round(gateway["p99_ms"] / base["p99_ms"], 3) if base["p99_ms"] else None,

@@ -53,7 +53,10 @@ class SuiteProcesses:
         if set(self.services) != set(SERVICES):
             config += f"\nSERVICES: [{', '.join(s.replace('-', '_') for s in services)}]\n"
         (tmp / "gateway.yaml").write_text(config, encoding="utf-8")
-        self.gateway_env = {**self.env, "DOUDI_GATEWAY_CONFIG": str(tmp / "gateway.yaml")}
+        # eligibility's reads over HTTP, as `make run` has them
+        self.http_port = free_port()
+        self.gateway_env = {**self.env, "DOUDI_GATEWAY_CONFIG": str(tmp / "gateway.yaml"),
+                            "DOUDI_ELIGIBILITY_HTTP": f"http://127.0.0.1:{self.http_port}"}
         if portal_dir is not None:
             self.gateway_env["DOUDI_PORTAL_DIR"] = str(portal_dir)
         self.threads = threads
@@ -69,6 +72,8 @@ class SuiteProcesses:
 
     def start_service(self, name: str) -> subprocess.Popen:
         env = {**self.env, "DOUDI_METRICS_PORT": str(self.metrics_ports.get(name, 0))}
+        if name == "eligibility":
+            env["DOUDI_WEB_SERVER_ADDRESS"] = f"127.0.0.1:{self.http_port}"
         if name in self.db_urls:
             env["DOUDI_DB_URL"] = self.db_urls[name]
         return self._spawn(name, [str(BIN / "doudi-service"), "run", name, "--config",

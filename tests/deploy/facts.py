@@ -45,6 +45,7 @@ SERVICE_ENV = {
     "DOUDI_CALENDAR_INTERVAL",      # eligibility
     "DOUDI_SUBSCRIBE_BATCH_MAX",
     "DOUDI_METRICS_PORT",           # doudi_common.metrics
+    "DOUDI_WEB_SERVER_ADDRESS",     # doudi_common.entrypoints.http_rpc (eligibility's reads)
     "DOUDI_QUEUE_TYPE",             # doudi_common.queue_types: classic or quorum
 }
 #: ... and the gateway's config.yaml and gateway/src (serve.py: doudi-gateway;
@@ -64,6 +65,7 @@ GATEWAY_ENV = {
     "DOUDI_GATEWAY_THREADS",
     "DOUDI_RPC_TIMEOUT",
     "DOUDI_RPC_HEARTBEAT",
+    "DOUDI_ELIGIBILITY_HTTP",       # SERVICE_HTTP: eligibility's reads over HTTP
     "DOUDI_JWT_SECRET",
     "DOUDI_JWT_KEYS",
     "DOUDI_JWT_KID",

@@ -129,9 +129,15 @@ def test_all_components_are_deployed(objects):
     deployments = doudi_deployments(objects)
     assert set(deployments) == set(COMPONENTS)
     services = by_name(objects, "Service")
-    # only the gateway is reached over HTTP; the nameko services speak AMQP only
+    # the gateway is reached over HTTP, and eligibility's reads (by the gateway:
+    # DOUDI_ELIGIBILITY_HTTP names its Service and port); otherwise AMQP only
     assert "gateway" in services
-    assert not set(SERVICES) & set(services)
+    assert set(SERVICES) & set(services) == {"eligibility"}
+    reads = services["eligibility"]["spec"]
+    assert [(p["port"], p["targetPort"]) for p in reads["ports"]] == [(8101, "reads")]
+    gateway_env = {e["name"]: e.get("value") for e in deployments["gateway"]["spec"][
+        "template"]["spec"]["containers"][0]["env"]}
+    assert gateway_env["DOUDI_ELIGIBILITY_HTTP"] == "http://eligibility:8101"
 
 
 def test_names_are_unique(objects):

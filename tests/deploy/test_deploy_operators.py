@@ -162,7 +162,7 @@ def test_network_policies_deny_by_default_and_allow_only_the_suites_paths(prod):
                    for p in mine for rule in p["spec"].get("egress", []) for peer in rule["to"]}
         assert (("cnpg.io/cluster", cluster),) in targets, wl["metadata"]["name"]
     gateway, services = policies["gateway"], policies["services"]
-    assert _ports(gateway, "egress") == {5672, 5432, 6379}
+    assert _ports(gateway, "egress") == {5672, 5432, 6379, 8101}
     assert _ports(services, "egress") == {5672, 5432}
     deps = kind(prod, "Deployment")
     gw_ports = {p["containerPort"] for p in deps["gateway"]["spec"]["template"]["spec"][
@@ -173,6 +173,14 @@ def test_network_policies_deny_by_default_and_allow_only_the_suites_paths(prod):
                    if c["name"] == name]
         metrics = {p["containerPort"] for p in main.get("ports", []) if p["name"] == "metrics"}
         assert _ports(services, "ingress") == metrics, name
+    # eligibility's reads over HTTP: from the gateway only, on the port it serves them
+    reads = policies["eligibility-reads"]
+    (main,) = [c for c in deps["eligibility"]["spec"]["template"]["spec"]["containers"]
+               if c["name"] == "eligibility"]
+    assert _ports(reads, "ingress") == {p["containerPort"] for p in main["ports"]
+                                        if p["name"] == "reads"}
+    assert [peer["podSelector"]["matchLabels"] for rule in reads["spec"]["ingress"]
+            for peer in rule["from"]] == [{"app.kubernetes.io/name": "gateway"}]
     # the operators' pods are found by the labels the operators give them
     assert policies["rabbitmq"]["spec"]["podSelector"]["matchLabels"] == {
         "app.kubernetes.io/name": rabbit}

@@ -23,6 +23,7 @@ it — instead of failing the next write that may not be repeated.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import itertools
 import json
 import threading
@@ -30,6 +31,7 @@ import time
 import uuid
 import weakref
 from typing import Any
+from urllib.parse import urlsplit
 
 import amqp
 import doudi_common.rpc_errors  # noqa: F401 - the services' errors arrive as themselves
@@ -177,20 +179,106 @@ class _Line:
             body = self._reply
         finally:
             self._waiting = self._reply = None
-        if isinstance(body, bytes):
-            body = body.decode("utf-8")
-        # kombu's decoder calls a Python hook for every object, only to revive
-        # its ``{"__type__": ...}`` markers; without any, the plain decoder
-        # gives the same result
-        reply = json_loads(body) if '"__type__"' in body else json.loads(body)
-        error = reply.get("error")
-        if error:
-            raise deserialize(error)
-        return reply["result"]
+        return _result_of(body)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):  # it is broken already
             self._kombu.close()
+
+
+def _result_of(body: bytes | str) -> Any:
+    """The result of nameko's RPC reply ``{"result", "error"}``, or its error raised."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8")
+    # kombu's decoder calls a Python hook for every object, only to revive
+    # its ``{"__type__": ...}`` markers; without any, the plain decoder
+    # gives the same result
+    reply = json_loads(body) if '"__type__"' in body else json.loads(body)
+    error = reply.get("error")
+    if error:
+        raise deserialize(error)
+    return reply["result"]
+
+
+class _NotOffered(Exception):
+    """The service does not answer this method over HTTP (or its HTTP port is
+    not reachable): the call goes through the broker."""
+
+
+class HttpReads:
+    """The services' reads over HTTP (``doudi_common.entrypoints.http_rpc``):
+    ``POST <base>/rpc/<method>`` with nameko's RPC request body, answered with
+    nameko's RPC reply, on one keep-alive connection per request thread and
+    service. A service lists its HTTP base in ``SERVICE_HTTP``; a method it does
+    not offer there (404) is remembered and goes through the broker from then
+    on, as does a call whose connection is refused before anything was sent.
+    Only what a service offers is sent here, and it offers reads only, so a
+    call on a connection the service had closed while idle is sent again once
+    on a new one."""
+
+    def __init__(self, bases: dict[str, str], call_id_stack: list[str]):
+        self.bases = {service: urlsplit(url) for service, url in bases.items() if url}
+        self.not_offered: set[tuple[str, str]] = set()
+        self._local = threading.local()
+        self._stack = json.dumps(call_id_stack)
+
+    def offers(self, service: str, method: str) -> bool:
+        return service in self.bases and (service, method) not in self.not_offered
+
+    def _connection(self, service: str, timeout: float, fresh: bool):
+        conns = getattr(self._local, "conns", None)
+        if conns is None:
+            conns = self._local.conns = {}
+        conn = conns.get(service)
+        if conn is not None and fresh:
+            conn.close()
+            conn = None
+        if conn is None:
+            base = self.bases[service]
+            conn = conns[service] = http.client.HTTPConnection(
+                base.hostname, base.port or 80, timeout=timeout)
+        conn.timeout = timeout
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout)
+        return conn
+
+    def call(self, service: str, method: str, args: tuple, kwargs: dict, timeout: float,
+             request_id: str | None) -> Any:
+        body = json_dumps({"args": args, "kwargs": kwargs}).encode("utf-8")
+        headers = {"Content-Type": "application/json", "nameko.call_id_stack": self._stack}
+        if request_id is not None:
+            headers["nameko.request_id"] = request_id
+        parent = traceparent()
+        if parent:
+            headers["nameko.traceparent"] = parent
+        path = f"{self.bases[service].path.rstrip('/')}/rpc/{method}"
+        for attempt in (0, 1):
+            conn = self._connection(service, timeout, fresh=attempt > 0)
+            reused = conn.sock is not None
+            try:
+                conn.request("POST", path, body, headers)
+                response = conn.getresponse()
+                payload = response.read()
+            except ConnectionRefusedError:
+                conn.close()
+                raise _NotOffered() from None
+            except TimeoutError:
+                conn.close()
+                raise RpcTimeout(timeout) from None
+            except (http.client.HTTPException, OSError) as exc:
+                conn.close()
+                if reused and attempt == 0:  # the service closed it while idle
+                    continue
+                raise ServiceUnavailable(f"无法连接服务 {service}: {type(exc).__name__}",
+                                         service=service) from None
+            if response.status == 404:
+                self.not_offered.add((service, method))
+                raise _NotOffered()
+            if response.status != 200:
+                raise RemoteError("HttpReadError",
+                                  f"{response.status}: {payload[:200].decode('utf-8', 'replace')}")
+            return _result_of(payload)
+        raise AssertionError("unreachable")
 
 
 
@@ -217,6 +305,8 @@ class RpcClient:
         self._lines: weakref.WeakSet[_Line] = weakref.WeakSet()
         self._heartbeats: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self.http = HttpReads(config.get("SERVICE_HTTP") or {},
+                              [f"gateway.http_read.{uuid.uuid4()}"])
 
     # -- heartbeats: one thread per worker process ----------------------------------
 
@@ -250,6 +340,12 @@ class RpcClient:
               timeout: float) -> Any:
         from doudi_gateway.observe import current_request_id
 
+        if self.http.offers(service, method):
+            try:
+                return self.http.call(service, method, args, kwargs, timeout,
+                                      current_request_id())
+            except _NotOffered:
+                pass
         line = getattr(self._local, "line", None)
         if line is None:
             line = self._local.line = self._new_line()

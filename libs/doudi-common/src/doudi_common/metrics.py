@@ -13,7 +13,8 @@ fixed list — never an ID number, an event id or free text.
 * RPC: ``doudi_rpc_calls_total{service,method,outcome}``,
   ``doudi_rpc_duration_seconds{service,method}`` — outcome ``ok``,
   ``refused`` (the caller's mistake: 4xx at the gateway), ``transient``
-  (database away: 503), ``error`` (a bug: 500).
+  (database away: 503), ``error`` (a bug: 500); a read answered over HTTP
+  (``entrypoints.http_rpc``) counts as the same method's call.
 * Events: ``doudi_events_consumed_total{service,source,type,outcome}`` —
   outcome ``applied``, ``dead_lettered``, ``retried``;
   ``doudi_handler_duration_seconds{service,handler}`` per batch;
@@ -134,7 +135,7 @@ class WorkerMetrics(DependencyProvider):
         name = entrypoint.method_name
         kind = type(entrypoint).__name__
         outcome = outcome_of(exc_info[1] if exc_info else None)
-        if kind == "Rpc":
+        if kind in ("Rpc", "HttpRead"):  # a call through the broker or a read over HTTP
             RPC_CALLS.labels(service, name, outcome).inc()
             RPC_SECONDS.labels(service, name).observe(seconds)
         elif kind == "EventSubscriber":

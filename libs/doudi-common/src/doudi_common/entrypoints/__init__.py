@@ -41,6 +41,7 @@ from doudi_common.entrypoints.deadletters import (
     Rejected,
     dead_letter_queue,
 )
+from doudi_common.entrypoints.http_rpc import HttpRead, read_over_http
 from doudi_common.entrypoints.outcomes import is_transient
 from doudi_common.entrypoints.rpc import Rpc, rpc
 from doudi_common.entrypoints.subscribe import (
@@ -54,7 +55,8 @@ from doudi_common.entrypoints.timer import ConfigTimer, Timer, config_timer, tim
 __all__ = [
     "DEFAULT_REPLAY_OPERATORS", "DETAIL_HEADER", "DLX", "ORIGINAL_EXCHANGE_HEADER",
     "ORIGINAL_ROUTING_KEY_HEADER", "ORIGINAL_USER_HEADER", "REASON_HEADER", "REPLAY_HEADER",
-    "ConfigTimer", "DeadLetters", "EventSubscriber", "Rejected", "Rpc", "Timer",
-    "config_timer", "dead_letter_queue", "each_event", "is_transient", "rpc", "subscribe",
+    "ConfigTimer", "DeadLetters", "EventSubscriber", "HttpRead", "Rejected", "Rpc", "Timer",
+    "config_timer", "dead_letter_queue", "each_event", "is_transient", "read_over_http", "rpc",
+    "subscribe",
     "subscription_queue", "timer",
 ]

@@ -4,7 +4,7 @@ policy packs, and re-deciding everyone after a pack change."""
 from __future__ import annotations
 
 from doudi_common.args import parse_date, parse_moment
-from doudi_common.entrypoints import rpc
+from doudi_common.entrypoints import read_over_http, rpc
 from doudi_common.ids import division_prefix as jurisdiction_prefix
 from doudi_common.ids import validate_id_number
 
@@ -13,6 +13,7 @@ from doudi_eligibility.store.decisions import evaluation, redecide_persons
 
 class Decisions:
     @rpc
+    @read_over_http
     def evaluate(self, id_number: str, on=None, known_at=None) -> dict:
         id_number = validate_id_number(id_number)
         on = parse_date(on, "on", self.clock.today())

@@ -5,7 +5,7 @@ end of a hardship status, reads and lists; and what every fact change leads to
 from __future__ import annotations
 
 from doudi_common.args import parse_date
-from doudi_common.entrypoints import rpc
+from doudi_common.entrypoints import read_over_http, rpc
 from doudi_common.ids import mask_id_number, validate_id_number
 from doudi_common.logs import get_logger
 from doudi_common.paging import page_args, page_of
@@ -146,6 +146,7 @@ class Persons:
         return self._person_reply(id_number)
 
     @rpc
+    @read_over_http
     def get_person(self, id_number: str) -> dict:
         id_number = validate_id_number(id_number)
         with self.db.reading() as conn:
