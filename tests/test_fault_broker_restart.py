@@ -65,18 +65,16 @@ def suite(rabbit, tmp_path):
         subprocess.run(["rabbitmqctl", "start_app"], capture_output=True, timeout=60)
 
 
-def read(base: str, headers: dict) -> tuple[int, float, str]:
-    """A read through the broker (the person list: ``list_persons`` is not
-    offered over HTTP)."""
+#: a read through the broker (the person list: ``list_persons`` is not offered
+#: over HTTP), and one eligibility answers over HTTP (``get_person``: 404, no such person)
+LIST = "/api/v1/persons?per_page=1"
+PERSON = f"/api/v1/persons/{make_id_number(region='341502', seq=5)}"
+
+
+def read(base: str, headers: dict, path: str = LIST) -> tuple[int, float, str]:
     started = time.monotonic()
-    resp = requests.get(f"{base}/api/v1/persons?per_page=1", headers=headers, timeout=30)
+    resp = requests.get(f"{base}{path}", headers=headers, timeout=30)
     return resp.status_code, time.monotonic() - started, resp.headers.get("Content-Type", "")
-
-
-def read_person(base: str, headers: dict) -> int:
-    """A read eligibility answers over HTTP (``get_person``)."""
-    pid = make_id_number(region="341502", seq=5)
-    return requests.get(f"{base}/api/v1/persons/{pid}", headers=headers, timeout=30).status_code
 
 
 def test_a_broker_restart_costs_no_request_after_it(suite, tmp_path):
@@ -94,7 +92,7 @@ def test_a_broker_restart_costs_no_request_after_it(suite, tmp_path):
                 outage = list(callers.map(lambda _: read(base, headers), range(16)))
             # a read eligibility answers over HTTP does not need the broker: the
             # service's own answer (no such person), not a 503
-            person_in_outage = read_person(base, headers)
+            person_in_outage = read(base, headers, PERSON)[0]
         finally:
             rabbitmqctl("start_app")
         assert {s for s, _, _ in outage} == {503}, outage

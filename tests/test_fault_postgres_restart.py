@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from bench.load import running_load
 from bench.processes import check_load
 from tests.test_fault_broker_restart import (
+    PERSON,
     RPC_TIMEOUT,
     eligibility_and_gateway,
     read,
@@ -49,16 +50,17 @@ def test_a_database_restart_costs_no_request_after_it(suite, tmp_path):
     base = running.base
     with ThreadPoolExecutor(8) as pool, \
             running_load(base, headers, tmp_path / "load.jsonl") as load:
-        warm = list(pool.map(lambda _: read(base, headers), range(32)))
+        # the person read: eligibility answers it over HTTP, from the database
+        warm = list(pool.map(lambda _: read(base, headers, PERSON), range(32)))
         assert {s for s, _, _ in warm} == {404}, warm
-        during = pool.submit(lambda: [read(base, headers) for _ in range(20)])
+        during = pool.submit(lambda: [read(base, headers, PERSON) for _ in range(20)])
         pg_restart()
         outage = during.result(timeout=120)
         statuses = sorted({s for s, _, _ in outage})
         assert set(statuses) <= {404, 503}, statuses
         assert max(t for _, t, _ in outage) < RPC_TIMEOUT + 1, sorted(t for _, t, _ in outage)
         recovered = running.wait_recovered()
-        after = list(pool.map(lambda _: read(base, headers), range(64)))
+        after = list(pool.map(lambda _: read(base, headers, PERSON), range(64)))
         time.sleep(2)
     assert [s for s, _, _ in after if s != 404] == [], sorted({s for s, _, _ in after})
     statuses = check_load(load.records, recovered, slowest=RPC_TIMEOUT + 1)
