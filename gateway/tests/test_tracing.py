@@ -73,6 +73,35 @@ def test_one_trace_from_the_request_to_the_event_funding_consumes(
     assert http.attributes["doudi.request_id"] and http.attributes["http.route"]
 
 
+def test_a_read_over_http_continues_the_request_s_trace(spans, rabbit, start_service,
+                                                        make_gateway):
+    from doudi_common.testing.fixtures import free_port
+
+    port = free_port()
+    start_service("eligibility", WEB_SERVER_ADDRESS=f"127.0.0.1:{port}")
+    app = make_gateway(rabbit["AMQP_URI"], RPC_TIMEOUT=10,
+                       SERVICE_HTTP={"eligibility": f"http://127.0.0.1:{port}"})
+    client = app.test_client()
+    headers = role_headers(app, {"clerk": ("village_clerk", "341502001")})["clerk"]
+    pid = make_id_number(region="341502", seq=809)
+    assert client.post("/api/v1/persons", headers=headers, json={
+        "id_number": pid, "name": "赵七", "division_code": "341502001001",
+        "registration": "rural"}).status_code == 200
+    spans.clear()
+    resp = client.get(f"/api/v1/persons/{pid}/eligibility",
+                      headers={**headers, "traceparent": CALLER})
+    assert resp.status_code == 200, resp.get_json()
+    wait_for(lambda: any(s.name == "eligibility.evaluate" for s in spans.get_finished_spans()),
+             timeout=10, message="the service's span")
+    mine = {s.name: s for s in spans.get_finished_spans()
+            if f"{s.context.trace_id:032x}" == TRACE_ID}
+    http = mine["GET /api/v1/persons/<id_number>/eligibility"]
+    read = mine["eligibility.evaluate"]
+    assert read.parent.span_id == http.context.span_id and read.kind == SpanKind.SERVER
+    # it went over HTTP (register_person, a write, is not offered there)
+    assert app.extensions["doudi_rpc"].http.not_offered == {("eligibility", "register_person")}
+
+
 def test_a_department_s_trace_is_continued_into_what_it_causes(spans, start_service,
                                                               publish_as):
     """CDPF sends a certificate with its own traceparent: eligibility's

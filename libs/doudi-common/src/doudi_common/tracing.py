@@ -101,8 +101,8 @@ def finish(started, error: BaseException | None = None) -> None:
 
 
 class WorkerTracing(DependencyProvider):
-    """A span per worker: an RPC continues the caller's trace (context data
-    ``traceparent``); a subscription's batch continues its event's trace, or
+    """A span per worker: an RPC (or a read over HTTP) continues the caller's
+    trace (context data ``traceparent``); a subscription's batch continues its event's trace, or
     links to each event's when there are several."""
 
     def setup(self):
@@ -114,7 +114,7 @@ class WorkerTracing(DependencyProvider):
         entrypoint = worker_ctx.entrypoint
         kind = type(entrypoint).__name__
         name = f"{worker_ctx.service_name}.{entrypoint.method_name}"
-        if kind == "Rpc":
+        if kind in ("Rpc", "HttpRead"):  # through the broker, or a read over HTTP
             self._spans[worker_ctx] = start(
                 name, kind=SpanKind.SERVER, parent=worker_ctx.data.get("traceparent"),
                 attributes={"rpc.system": "nameko", "rpc.service": worker_ctx.service_name,
