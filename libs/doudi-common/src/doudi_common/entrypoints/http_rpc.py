@@ -35,6 +35,7 @@ from werkzeug.wrappers import Response
 
 from doudi_common.db import finish_units_of_work
 from doudi_common.entrypoints.outcomes import as_reply_error
+from doudi_common.entrypoints.rpc import check_signature_fast, method_signature
 from doudi_common.errors import EXPECTED_ERRORS, TransientError
 
 #: seconds an idle keep-alive connection stays open
@@ -88,6 +89,13 @@ class HttpRead(HttpRequestHandler):
     def __init__(self, **kwargs):
         super().__init__("POST", "", expected_exceptions=EXPECTED_ERRORS + (TransientError,),
                          **kwargs)
+
+    def setup(self):
+        super().setup()
+        self._signature = method_signature(self)
+
+    def check_signature(self, args, kwargs):
+        check_signature_fast(self, super().check_signature, args, kwargs)
 
     def get_url_rule(self):
         return Rule(f"/rpc/{self.method_name}", methods=["POST"])

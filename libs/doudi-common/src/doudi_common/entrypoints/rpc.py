@@ -142,6 +142,23 @@ class ReplyPublisher(Publisher):
             CONNECTION_ERRORS.labels(self.service_name, "broker").inc()
 
 
+def method_signature(entrypoint) -> inspect.Signature:
+    """The entrypoint's method signature, as ``inspect.getcallargs`` sees it (no
+    following of ``__wrapped__``), built once at setup."""
+    return inspect.signature(getattr(entrypoint.container.service_cls,
+                                     entrypoint.method_name), follow_wrapped=False)
+
+
+def check_signature_fast(entrypoint, nameko_check, args, kwargs) -> None:
+    """nameko's check calls ``inspect.getcallargs``, which builds the method's
+    signature anew for every call; bind to the one built at setup, and only for
+    a mismatch let nameko's check word the error."""
+    try:
+        entrypoint._signature.bind(None, *args, **kwargs)
+    except TypeError:
+        nameko_check(args, kwargs)
+
+
 class Rpc(NamekoRpc):
     direct_replies = DirectReplies()
 
@@ -156,18 +173,10 @@ class Rpc(NamekoRpc):
             config[AMQP_URI_CONFIG_KEY], ssl=config.get(AMQP_SSL_CONFIG_KEY),
             login_method=config.get(LOGIN_METHOD_CONFIG_KEY), direct=self.direct_replies,
             service_name=self.container.service_name)
-        # as inspect.getcallargs sees the method (no following of __wrapped__)
-        self._signature = inspect.signature(
-            getattr(self.container.service_cls, self.method_name), follow_wrapped=False)
+        self._signature = method_signature(self)
 
     def check_signature(self, args, kwargs):
-        """nameko's check calls ``inspect.getcallargs``, which builds the
-        method's signature anew for every call; bind to the one built at setup,
-        and only for a mismatch let nameko's check word the error."""
-        try:
-            self._signature.bind(None, *args, **kwargs)
-        except TypeError:
-            super().check_signature(args, kwargs)
+        check_signature_fast(self, super().check_signature, args, kwargs)
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         exc_info = as_reply_error(finish_units_of_work(worker_ctx, exc_info))
