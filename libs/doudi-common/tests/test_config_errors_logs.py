@@ -43,6 +43,8 @@ def test_relative_sqlite_path_is_anchored_at_the_checkout(tmp_path, monkeypatch)
 @pytest.mark.parametrize("cls, status", [(NotFound, 404), (Invalid, 422), (Conflict, 409),
                                          (Forbidden, 403)])
 def test_typed_errors_survive_rpc_serialisation(cls, status):
+    import doudi_common.rpc_errors  # noqa: F401 - registers them (as the gateway and services do)
+
     err = cls("状态不允许此操作", field="grade")
     back = deserialize(json.loads(json.dumps(serialize(err))))
     assert type(back) is cls
@@ -61,6 +63,25 @@ def test_logs_mask_id_numbers_in_messages_and_fields(capsys):
     assert err.count(idn[:4] + "*" * 10 + idn[-4:]) == 4
     first = json.loads(err.splitlines()[0])
     assert first["service"] == "test" and first["level"] == "info"
+
+
+def test_an_expected_worker_error_is_a_warning_without_a_traceback(capsys):
+    """nameko's container logs a caller's error with exc_info; a bug keeps it."""
+    from doudi_common.errors import NotFound
+
+    configure_logging("INFO", "json", "test")
+    log = logging.getLogger("nameko.containers")
+    for message, exc in (("(expected) error handling worker %s: %s", NotFound("未找到该人员")),
+                         ("error handling worker %s: %s", KeyError("bug"))):
+        try:
+            raise exc
+        except (NotFound, KeyError) as caught:
+            log.warning(message, "<WorkerContext [eligibility.get_person]>", caught,
+                        exc_info=True)
+    expected, bug = (json.loads(line) for line in capsys.readouterr().err.splitlines())
+    assert expected["level"] == "warning" and "exception" not in expected
+    assert expected["event"].endswith("未找到该人员 [NotFound]")
+    assert "Traceback" in bug["exception"] and "KeyError" in bug["exception"]
 
 
 def test_logs_are_masked_even_before_logging_is_configured():

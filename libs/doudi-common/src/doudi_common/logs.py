@@ -83,6 +83,26 @@ def configure_logging(level: str = "INFO", fmt: str = "auto", service: str | Non
     # nameko is chatty at INFO about every worker; keep it to warnings
     for noisy in ("nameko", "kombu", "amqp", "alembic"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    containers = logging.getLogger("nameko.containers")
+    if not any(isinstance(f, ExpectedWithoutTraceback) for f in containers.filters):
+        containers.addFilter(ExpectedWithoutTraceback())
+
+
+class ExpectedWithoutTraceback(logging.Filter):
+    """nameko logs a worker's *expected* error (a ``NotFound``, ``Invalid``,
+    ``Conflict``, ``Forbidden`` the caller caused: a 4xx at the gateway) as a
+    warning with its whole traceback — twenty lines for every "no such person"
+    the gateway asks before a registration. The warning stays, with the error's
+    type and text; the traceback goes. Unexpected errors keep theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.msg.startswith("(expected)"):
+            exc = record.exc_info[1]
+            record.exc_info = None
+            record.exc_text = None
+            record.msg += " [%s]"
+            record.args = (*(record.args or ()), type(exc).__name__)
+        return True
 
 
 def get_logger(name: str | None = None, **bind: Any) -> structlog.stdlib.BoundLogger:
