@@ -210,18 +210,25 @@ def _stub_ceiling(procs: list, url: str, auth: dict, env: dict, log, tmp: Path) 
     return load(url, auth)
 
 
+def _second_gateway(procs: list, url: str, gw: str, env: dict, log, name: str,
+                    **changes: str) -> str:
+    """Start another gateway beside the first with ``changes`` to its
+    environment (and a metrics directory of its own); ``url`` through it."""
+    port = free_port()
+    second = {**env, **changes,
+              "PROMETHEUS_MULTIPROC_DIR": env["PROMETHEUS_MULTIPROC_DIR"] + f"-{name}"}
+    Path(second["PROMETHEUS_MULTIPROC_DIR"]).mkdir(exist_ok=True)
+    procs.append(_gunicorn("doudi_gateway.app:create_app()", port, second, log))
+    _wait_http(f"http://127.0.0.1:{port}/healthz")
+    return url.replace(gw, f"http://127.0.0.1:{port}")
+
+
 def _instrumentation_cost(procs: list, url: str, gw: str, auth: dict, env: dict, log,
                           first: dict) -> dict:
     """The same read through a second gateway with its metrics and trace hooks
     off (DOUDI_INSTRUMENTATION=off), in turn with the instrumented one; the
     best of two runs each (issue 19: at most 5 % fewer requests)."""
-    off_port = free_port()
-    off_env = {**env, "DOUDI_INSTRUMENTATION": "off",
-               "PROMETHEUS_MULTIPROC_DIR": env["PROMETHEUS_MULTIPROC_DIR"] + "-off"}
-    Path(off_env["PROMETHEUS_MULTIPROC_DIR"]).mkdir(exist_ok=True)
-    procs.append(_gunicorn("doudi_gateway.app:create_app()", off_port, off_env, log))
-    off_url = url.replace(gw, f"http://127.0.0.1:{off_port}")
-    _wait_http(f"http://127.0.0.1:{off_port}/healthz")
+    off_url = _second_gateway(procs, url, gw, env, log, "off", DOUDI_INSTRUMENTATION="off")
     off = [load(off_url, auth)]
     on = [first, load(url, auth)]
     off.append(load(off_url, auth))
@@ -236,11 +243,8 @@ def _instrumentation_cost(procs: list, url: str, gw: str, auth: dict, env: dict,
 def _bus_only(procs: list, url: str, gw: str, auth: dict, env: dict, log) -> dict:
     """The same read through a second gateway that calls eligibility through
     RabbitMQ only (``DOUDI_ELIGIBILITY_HTTP`` empty): what the HTTP read saves."""
-    port = free_port()
-    procs.append(_gunicorn("doudi_gateway.app:create_app()", port,
-                           {**env, "DOUDI_ELIGIBILITY_HTTP": ""}, log))
-    _wait_http(f"http://127.0.0.1:{port}/healthz")
-    result = load(url.replace(gw, f"http://127.0.0.1:{port}"), auth)
+    result = load(_second_gateway(procs, url, gw, env, log, "bus", DOUDI_ELIGIBILITY_HTTP=""),
+                  auth)
     stop_process(procs.pop())
     print(f"the same read through RabbitMQ only: {result['rps']:,.0f} req/s, "
           f"p99 {result['p99_ms']:.1f} ms", flush=True)

@@ -392,6 +392,9 @@ class RpcClient:
         except _Returned:
             outcome = "unavailable"
             raise ServiceUnavailable(f"服务 {service} 未运行", service=service) from None
+        except ServiceUnavailable:  # a read over HTTP the service could not answer
+            outcome = "unavailable"
+            raise
         except RemoteError as exc:
             if exc.exc_type != "TransientError":
                 raise

@@ -96,7 +96,8 @@ class ExpectedWithoutTraceback(logging.Filter):
     type and text; the traceback goes. Unexpected errors keep theirs."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and record.msg.startswith("(expected)"):
+        if record.exc_info and isinstance(record.msg, str) \
+                and record.msg.startswith("(expected)"):
             exc = record.exc_info[1]
             record.exc_info = None
             record.exc_text = None

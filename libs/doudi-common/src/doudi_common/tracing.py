@@ -102,8 +102,8 @@ def finish(started, error: BaseException | None = None) -> None:
 
 class WorkerTracing(DependencyProvider):
     """A span per worker: an RPC (or a read over HTTP) continues the caller's
-    trace (context data ``traceparent``); a subscription's batch continues its event's trace, or
-    links to each event's when there are several."""
+    trace (context data ``traceparent``); a subscription's batch continues its
+    event's trace, or links to each event's when there are several."""
 
     def setup(self):
         self._spans: dict[Any, Any] = {}

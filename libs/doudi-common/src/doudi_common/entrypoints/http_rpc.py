@@ -23,11 +23,10 @@ that change nothing are offered here, by the service, one by one.
 from __future__ import annotations
 
 import json
+import sys
 from functools import partial
 
-import kombu.serialization
 from eventlet.event import Event
-from nameko.exceptions import serialize
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, parse_address
 from werkzeug.routing import Rule
@@ -35,7 +34,7 @@ from werkzeug.wrappers import Response
 
 from doudi_common.db import finish_units_of_work
 from doudi_common.entrypoints.outcomes import as_reply_error
-from doudi_common.entrypoints.rpc import check_signature_fast, method_signature
+from doudi_common.entrypoints.rpc import check_signature_fast, method_signature, reply_of
 from doudi_common.errors import EXPECTED_ERRORS, TransientError
 
 #: seconds an idle keep-alive connection stays open
@@ -118,29 +117,22 @@ class HttpRead(HttpRequestHandler):
         except _Malformed as exc:
             return Response(f"malformed request: {exc}", status=400,
                             content_type="text/plain; charset=utf-8")
-        except Exception as exc:  # noqa: BLE001 - nameko's IncorrectSignature: the caller's
-            return self._reply(None, exc)
+        except Exception:  # noqa: BLE001 - nameko's IncorrectSignature: the caller's
+            return self._response(reply_of(None, sys.exc_info())[2][2])
         event = Event()
         self.container.spawn_worker(
             self, args, kwargs, context_data=self.server.context_data_from_headers(request),
             handle_result=partial(self._finished, event))
-        result, exc_info = event.wait()
-        return self._reply(result, exc_info[1] if exc_info is not None else None)
+        return self._response(event.wait())
 
     def _finished(self, event, worker_ctx, result, exc_info):
         exc_info = as_reply_error(finish_units_of_work(worker_ctx, exc_info))
-        event.send((None if exc_info is not None else result, exc_info))
+        result, exc_info, (_type, _encoding, body) = reply_of(result, exc_info)
+        event.send(body)
         return result, exc_info
 
     @staticmethod
-    def _reply(result, exc):
-        error = serialize(exc) if exc is not None else None
-        try:
-            _type, _encoding, body = kombu.serialization.dumps(
-                {"result": result, "error": error}, "json")
-        except Exception as failed:  # noqa: BLE001 - as nameko: the caller gets the error
-            _type, _encoding, body = kombu.serialization.dumps(
-                {"result": None, "error": serialize(failed)}, "json")
+    def _response(body) -> Response:
         return Response(body, status=200, content_type="application/json")
 
 

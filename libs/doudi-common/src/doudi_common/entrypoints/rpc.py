@@ -159,6 +159,24 @@ def check_signature_fast(entrypoint, nameko_check, args, kwargs) -> None:
         nameko_check(args, kwargs)
 
 
+def reply_of(result, exc_info, serializer: str = "json"):
+    """nameko's RPC reply ``{"result", "error"}`` serialised: ``(result,
+    exc_info, (content_type, encoding, body))`` — the result dropped when the
+    worker failed; a result that cannot be serialised becomes the caller's
+    ``UnserializableValueError`` (and the worker's error), as in nameko. One
+    for both transports (``Rpc``, ``http_rpc.HttpRead``)."""
+    if exc_info is not None:
+        result = None
+    error = serialize(exc_info[1]) if exc_info is not None else None
+    try:
+        return result, exc_info, kombu.serialization.dumps(
+            {"result": result, "error": error}, serializer)
+    except Exception:  # noqa: BLE001 - as nameko: the caller gets the error instead
+        exc_info = sys.exc_info()
+        return None, exc_info, kombu.serialization.dumps(
+            {"result": None, "error": serialize(UnserializableValueError(result))}, serializer)
+
+
 class Rpc(NamekoRpc):
     direct_replies = DirectReplies()
 
@@ -180,22 +198,11 @@ class Rpc(NamekoRpc):
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         exc_info = as_reply_error(finish_units_of_work(worker_ctx, exc_info))
-        if exc_info is not None:
-            result = None
         # as nameko's RpcConsumer.handle_result + Responder.send_response, with
         # one serialisation of the reply
-        error = serialize(exc_info[1]) if exc_info is not None else None
-        content_type = message.properties["content_type"]
-        serializer = kombu.serialization.registry.type_to_name[content_type]
-        try:
-            ctype, encoding, body = kombu.serialization.dumps(
-                {"result": result, "error": error}, serializer)
-        except Exception:  # noqa: BLE001 - as nameko: the caller gets the error instead
-            exc_info = sys.exc_info()
-            error = serialize(UnserializableValueError(result))
-            result = None
-            ctype, encoding, body = kombu.serialization.dumps(
-                {"result": None, "error": error}, serializer)
+        serializer = kombu.serialization.registry.type_to_name[
+            message.properties["content_type"]]
+        result, exc_info, (ctype, encoding, body) = reply_of(result, exc_info, serializer)
         self._reply_publisher.send(body, ctype, encoding, self._reply_exchange,
                                    message.properties["reply_to"],
                                    message.properties.get("correlation_id"))
