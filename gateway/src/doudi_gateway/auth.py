@@ -197,21 +197,23 @@ def issue_tokens(user: dict) -> dict:
             "jurisdiction": user["jurisdiction"], "institution_id": user["institution_id"]}
 
 
-_DECODED: dict[tuple[str, str], dict] = {}
+_DECODED: dict[str, tuple[KeySet, dict]] = {}
 _DECODED_MAX = 20000
 
 
 def _decode(token: str, typ: str) -> dict | None:
     """The token's claims, or None. A token that verified once is remembered
-    (keyed by signing key and token) until its ``exp``: the signature and claims
-    cannot change, so only the expiry is checked again; whether the user is
-    still allowed in is checked on every request by the caller."""
-    secret = current_app.extensions["doudi_jwt_keys"].verifying(token)
+    (with the key set that verified it) until its ``exp``: the signature and
+    claims cannot change, so only the expiry is checked again — not even its
+    header is read again; a new key set (rotation) verifies afresh. Whether the
+    user is still allowed in is checked on every request by the caller."""
+    keys: KeySet = current_app.extensions["doudi_jwt_keys"]
+    hit = _DECODED.get(token)
+    if hit is not None and hit[0] is keys and time.time() < hit[1]["exp"]:
+        return dict(hit[1]) if hit[1].get("typ") == typ else None
+    secret = keys.verifying(token)
     if secret is None:
         return None
-    hit = _DECODED.get((secret, token))
-    if hit is not None and time.time() < hit["exp"]:
-        return dict(hit) if hit.get("typ") == typ else None
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
                             options={"require": ["exp", "iat", "sub", "uid", "typ"]})
@@ -220,7 +222,7 @@ def _decode(token: str, typ: str) -> dict | None:
     if isinstance(claims.get("exp"), int | float):
         if len(_DECODED) >= _DECODED_MAX:
             _DECODED.clear()
-        _DECODED[(secret, token)] = dict(claims)
+        _DECODED[token] = (keys, dict(claims))
     return claims if claims.get("typ") == typ else None
 
 
