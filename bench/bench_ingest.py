@@ -35,6 +35,7 @@ from urllib.parse import quote
 import sqlalchemy as sa
 
 from bench.common import Stopwatch, scratch_database
+from bench.cpu import BrokerWork, CpuMeter, cpu_seconds
 
 N = int(os.environ.get("BENCH_INGEST_EVENTS", "5000"))
 REPLICAS = int(os.environ.get("BENCH_INGEST_REPLICAS", "1"))
@@ -58,6 +59,7 @@ def scratch_vhost():
         def uri(user: str) -> str:
             return (f"amqp://{quote(user)}:{quote(password_for(user))}@{AMQP_HOST}:5672/"
                     f"{quote(vhost, safe='')}")
+        uri.vhost = vhost
         yield uri
     finally:
         _request(API, "DELETE", f"/api/vhosts/{quote(vhost, safe='')}")
@@ -70,7 +72,12 @@ def make_messages(n: int):
     return [sim.new_certificate() for _ in range(n)]
 
 
-def publish_in_background(uri: str, messages) -> tuple[threading.Thread, list]:
+def publish_in_background(uri: str, messages, published: threading.Event | None = None,
+                          close: threading.Event | None = None
+                          ) -> tuple[threading.Thread, list]:
+    """Publish ``messages`` as CDPF from a thread; with ``published``/``close``,
+    set the first once all are confirmed and keep the connection open until the
+    second is set (so the broker's work for it can be read while it lives)."""
     from doudi_departments.client import DepartmentClient
 
     errors: list = []
@@ -79,16 +86,23 @@ def publish_in_background(uri: str, messages) -> tuple[threading.Thread, list]:
         try:
             with DepartmentClient("cdpf", uri) as cdpf:
                 cdpf.publish_many(messages, batch_size=500)
+                if published is not None:
+                    published.set()
+                if close is not None:
+                    close.wait(120)
         except Exception as exc:  # noqa: BLE001 - reported by the caller
             errors.append(exc)
+            if published is not None:
+                published.set()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread, errors
 
 
-def baseline(uri_for, messages) -> float:
-    """Bare kombu: consume and ack, nothing else."""
+def baseline(uri_for, messages) -> tuple[float, str]:
+    """Bare kombu: consume and ack, nothing else; seconds, and the CPU per event
+    of the broker and of this process (publisher and consumer)."""
     from kombu import Connection, Consumer, Exchange, Queue
 
     queue = Queue("bench.baseline", exchange=Exchange("cdpf.events", type="topic",
@@ -103,7 +117,9 @@ def baseline(uri_for, messages) -> float:
             message.ack()
             done[0] += 1
 
-        with Stopwatch() as watch:
+        meter = CpuMeter({"publisher and consumer (bench)": {os.getpid()},
+                          "RabbitMQ": "beam.smp"})
+        with meter, Stopwatch() as watch:
             thread, errors = publish_in_background(uri_for("cdpf"), messages)
             with Consumer(channel, queues=[queue], on_message=on_message, accept=None,
                           prefetch_count=100):
@@ -115,7 +131,7 @@ def baseline(uri_for, messages) -> float:
                             raise errors[0] from None
             thread.join()
         queue(channel).delete()
-    return watch.seconds
+    return watch.seconds, meter.line(len(messages), "event")
 
 
 def counts(engine) -> tuple[int, int]:
@@ -150,18 +166,12 @@ def purge(uri: str, queue: str) -> None:
         conn.channel().queue_purge(queue)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-
-
-def ingest(uri_for, messages, db_url: str, instrumented: bool = True) -> tuple[float, float]:
-    """Seconds end to end, and the service process's CPU seconds meanwhile;
-    ``instrumented=False``: metrics and trace hooks off (DOUDI_INSTRUMENTATION)."""
+def ingest(uri_for, messages, db_url: str, instrumented: bool = True
+           ) -> tuple[float, float, dict]:
+    """Seconds end to end, the service process's CPU seconds meanwhile, and
+    where the machine's CPU went (``profile``: CPU per event by process, the
+    broker's work by queue and connection); ``instrumented=False``: metrics and
+    trace hooks off (DOUDI_INSTRUMENTATION)."""
     env = {**os.environ, "DOUDI_DB_URL": db_url, "DOUDI_AMQP_URI": uri_for("eligibility"),
            "DOUDI_LOG_LEVEL": "WARNING", "DOUDI_LOG_FORMAT": "json",
            "DOUDI_AUTO_MIGRATE": "false", "DOUDI_METRICS_PORT": "0",
@@ -175,8 +185,13 @@ def ingest(uri_for, messages, db_url: str, instrumented: bool = True) -> tuple[f
     try:
         wait_ready(uri_for("admin"), "eligibility.cdpf.on_cdpf", consumers=REPLICAS)
         cpu_before = sum(cpu_seconds(p.pid) for p in procs)
-        with Stopwatch() as watch:
-            thread, errors = publish_in_background(uri_for("cdpf"), messages)
+        published, close = threading.Event(), threading.Event()
+        meter = CpuMeter({"eligibility": {p.pid for p in procs},
+                          "publisher (bench)": {os.getpid()},
+                          "RabbitMQ": "beam.smp", "PostgreSQL": "postgres"})
+        with BrokerWork(uri_for.vhost) as broker, meter, Stopwatch() as watch:
+            thread, errors = publish_in_background(uri_for("cdpf"), messages, published,
+                                                   close)
             while True:
                 inbox, unsent = counts(engine)
                 if inbox >= len(messages) and unsent == 0:
@@ -188,8 +203,13 @@ def ingest(uri_for, messages, db_url: str, instrumented: bool = True) -> tuple[f
                         raise RuntimeError(
                             f"eligibility exited: {proc.stderr.read()[-2000:]!r}")
                 time.sleep(0.05)
-            thread.join()
-        return watch.seconds, sum(cpu_seconds(p.pid) for p in procs) - cpu_before
+            published.wait(60)
+        close.set()  # the publisher's connection lived through the broker's reading
+        thread.join()
+        profile = {"cpu_ms_per_event": meter.per(len(messages)),
+                   "machine_busy": round(meter.busy, 3), "broker_work": broker.shares,
+                   "lines": [meter.line(len(messages), "event"), broker.line()]}
+        return watch.seconds, sum(cpu_seconds(p.pid) for p in procs) - cpu_before, profile
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -209,7 +229,8 @@ def instrumentation_cost(uri_for, rounds: int = 2) -> dict:
     for _ in range(rounds):
         for instrumented in (False, True):
             with scratch_database("doudi_eligibility") as db_url:
-                seconds, _cpu = ingest(uri_for, make_messages(N), db_url, instrumented)
+                seconds, _cpu, _profile = ingest(uri_for, make_messages(N), db_url,
+                                                 instrumented)
             best[instrumented] = min(best[instrumented], seconds)
     ratio = best[False] / best[True]
     print(f"ingest with metrics and trace hooks: {N / best[True]:,.0f} ev/s; without: "
@@ -223,17 +244,20 @@ def main() -> dict:
     # the baseline and the ingest alternate, ROUNDS of each (a fresh database
     # each ingest), and the best of each counts: one baseline run of 5,000
     # events lasts a second, and a shared machine's noise moved it by 30 %
-    base_seconds, seconds, cpu = float("inf"), float("inf"), 0.0
+    base_seconds, seconds, cpu, profile = float("inf"), float("inf"), 0.0, {}
+    base_profile = ""
     with scratch_vhost() as uri_for:
         for _ in range(ROUNDS):
-            base_seconds = min(base_seconds, baseline(uri_for, messages))
+            took, used = baseline(uri_for, messages)
+            if took < base_seconds:
+                base_seconds, base_profile = took, used
             # what the baseline published also reached the service's queue
             # (if a run declared it): the ingest starts from an empty queue
             purge(uri_for("admin"), "eligibility.cdpf.on_cdpf")
             with scratch_database("doudi_eligibility") as db_url:
-                took, used = ingest(uri_for, messages, db_url)
+                took, used, measured = ingest(uri_for, messages, db_url)
             if took < seconds:
-                seconds, cpu = took, used
+                seconds, cpu, profile = took, used, measured
         cost = instrumentation_cost(uri_for)
     rate, base_rate = N / seconds, N / base_seconds
     ratio = rate / base_rate
@@ -241,9 +265,12 @@ def main() -> dict:
           f"bare kombu consume+ack {base_seconds:.2f}s = {base_rate:,.0f} ev/s; "
           f"ratio {ratio:.2f} (targets: >= 2,000 ev/s, ratio >= 0.4); service CPU "
           f"{cpu / N * 1000:.2f} ms/event", flush=True)
+    for line in profile.pop("lines", []):  # where the time goes (the fastest run)
+        print(f"  {line}", flush=True)
+    print(f"  baseline {base_profile}", flush=True)
     return {"events": N, "seconds": round(seconds, 3), "rate": round(rate, 1),
             "baseline_seconds": round(base_seconds, 3), "baseline_rate": round(base_rate, 1),
             "ratio": round(ratio, 3), "service_cpu_ms_per_event": round(cpu / N * 1000, 3),
-            "target_rate": 2000, "target_ratio": 0.4,
+            "target_rate": 2000, "target_ratio": 0.4, "profile": profile,
             "meets_targets": rate >= 2000 and ratio >= 0.4,
             "instrumentation": cost}

@@ -232,7 +232,7 @@ def one_ingest(uri_for, n_persons: int, upkeep: bool, readers: int) -> float:
             thread.start()
         os.environ["DOUDI_FIGURES_KEPT"] = "on" if upkeep else "off"
         try:
-            seconds, _cpu = ingest(uri_for, make_messages(INGEST), db_url)
+            seconds, _cpu, _profile = ingest(uri_for, make_messages(INGEST), db_url)
         finally:
             os.environ.pop("DOUDI_FIGURES_KEPT", None)
             stop.set()
