@@ -126,6 +126,31 @@ def load(url: str, headers: dict | None = None, seconds: float = SECONDS) -> dic
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+#: the processes whose CPU a measured run reports (a group: text of their command line)
+CPU_GROUPS = {"gateway": "doudi_gateway.app", "eligibility": "eligibility",
+              "trivial Flask": "trivial_app", "RabbitMQ": "beam.smp"}
+
+
+def measured_load(url: str, headers: dict | None = None) -> dict:
+    """``load``, with the CPU per request of the processes on its path while it
+    ran (``cpu_ms_per_request``; warm-up included, so slightly over)."""
+    import resource
+
+    from bench.cpu import CpuMeter
+
+    def children() -> float:  # the load generator ran (and ended) as our child
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    before = children()
+    with CpuMeter(CPU_GROUPS) as meter:
+        result = load(url, headers)
+    meter.seconds["load generator"] = children() - before
+    spent = {k: v for k, v in meter.per(max(1, int(result["rps"] * (SECONDS + WARMUP_SECONDS)))
+                                        ).items() if v >= 0.005}
+    return {**result, "cpu_ms_per_request": spent, "machine_busy": round(meter.busy, 3)}
+
+
 def _wrk(url: str, headers: dict, seconds: float) -> dict:
     args = ["wrk", "-t2", f"-c{CONNECTIONS}", "--latency"]
     for k, v in headers.items():
@@ -263,6 +288,10 @@ def _rpc_means(metrics: str) -> dict:
     return {k: round(sums[k] / counts[k] * 1000, 2) for k in sums if counts.get(k)}
 
 
+def _rounded(run: dict) -> dict:
+    return {k: round(v, 2) if isinstance(v, float) else v for k, v in run.items()}
+
+
 def main() -> dict:
     import requests
     from doudi_common.testing.idnumbers import make_id_number
@@ -327,8 +356,8 @@ def main() -> dict:
         # req/s where the runs before and after it had 3,200-3,800)
         runs = {"base": [], "gateway": []}
         for _ in range(2):
-            runs["base"].append(load(f"http://127.0.0.1:{base_port}/ping"))
-            runs["gateway"].append(load(url, auth))
+            runs["base"].append(measured_load(f"http://127.0.0.1:{base_port}/ping"))
+            runs["gateway"].append(measured_load(url, auth))
         base, gateway = (max(runs[k], key=lambda r: r["rps"]) for k in ("base", "gateway"))
         rpc = _rpc_means(requests.get(gw + "/metrics", timeout=10).text)
         bus_only = _bus_only(procs, url, gw, auth, env, log) \
@@ -346,8 +375,8 @@ def main() -> dict:
         "connections": CONNECTIONS, "eligibility_replicas": REPLICAS,
         "gunicorn": f"gthread {WORKERS}x{THREADS}",
         "load_generator": "wrk" if shutil.which("wrk") else "asyncio (second process)",
-        "gateway": {k: round(v, 2) for k, v in gateway.items()},
-        "trivial_flask": {k: round(v, 2) for k, v in base.items()},
+        "gateway": _rounded(gateway),
+        "trivial_flask": _rounded(base),
         "runs_rps": {k: [round(r["rps"], 1) for r in v] for k, v in runs.items()},
         "sequential_median_ms": round(sorted(sequential)[len(sequential) // 2], 2),
         "rpc_mean_ms": rpc,
@@ -366,6 +395,10 @@ def main() -> dict:
           f"{result['rps_ratio']} (req/s), {result['p99_ratio']} (p99); "
           f"target ≥500 req/s & p99 <100 ms: {'met' if result['target_met'] else 'NOT met'}",
           flush=True)
+    for name, run in (("gateway read", gateway), ("trivial Flask", base)):
+        print(f"  {name}: CPU per request (ms) " + ", ".join(
+            f"{k} {v:.2f}" for k, v in run["cpu_ms_per_request"].items())
+            + f"; machine busy {run['machine_busy']:.0%}", flush=True)
     print(f"ceiling, same gateway with a stub eligibility service (fixed reply, no database): "
           f"{stub['rps']:,.0f} req/s, p50 {stub['p50_ms']:.1f} ms, p99 {stub['p99_ms']:.1f} ms, "
           f"errors {stub['errors']}", flush=True)
