@@ -10,6 +10,7 @@ import sys
 import time
 
 import pytest
+
 from bench.cpu import BrokerWork, CpuMeter
 
 BURN = "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass\n" \
