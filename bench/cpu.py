@@ -6,7 +6,7 @@
   PostgreSQL, the service, the gateway, the load generator side by side.
 - ``BrokerWork``: the share of RabbitMQ's work (Erlang reductions, from
   ``rabbitmqctl eval``) spent by each queue and connection of one
-  vhost while a block ran; ``None`` where ``rabbitmqctl`` cannot reach the node.
+  vhost while a block ran; nothing where ``rabbitmqctl`` cannot reach the node.
 
 Both read before and after the block only: nothing runs while it is measured.
 """
