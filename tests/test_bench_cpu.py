@@ -13,18 +13,21 @@ import pytest
 
 from bench.cpu import BrokerWork, CpuMeter
 
-BURN = "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass\n" \
-       "time.sleep(30)\n"
+# burns 0.6 s of CPU between "go" and "done", then idles
+BURN = ("import sys, time\nprint('go', flush=True)\nend = time.process_time() + 0.6\n"
+        "while time.process_time() < end: pass\nprint('done', flush=True)\ntime.sleep(30)\n")
 
 
 def test_cpu_meter_counts_each_group_and_only_the_block():
-    busy = subprocess.Popen([sys.executable, "-c", BURN])
+    busy = subprocess.Popen([sys.executable, "-c", BURN], stdout=subprocess.PIPE, text=True)
     idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
+        assert busy.stdout.readline().strip() == "go"
         with CpuMeter({"busy": {busy.pid}, "idle": {idle.pid},
                        "nobody": "no-such-command-line"}) as meter:
-            time.sleep(1.0)  # the busy one burns 0.6 s of CPU meanwhile
-        assert 0.4 <= meter.seconds["busy"] <= 1.1, meter.seconds
+            # the block lasts exactly the burn, however loaded the machine is
+            assert busy.stdout.readline().strip() == "done"
+        assert 0.5 <= meter.seconds["busy"] <= 0.8, meter.seconds
         assert meter.seconds["idle"] < 0.1 and meter.seconds["nobody"] == 0
         assert 0 < meter.busy <= 1
         assert meter.per(100)["busy"] == round(meter.seconds["busy"] * 10, 3)
