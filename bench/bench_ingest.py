@@ -16,6 +16,12 @@ consumer on a plain durable queue bound to ``cdpf.events`` that only acks.
 ``ratio`` = ingest events/second ÷ baseline events/second (target ≥ 0.4;
 target rate ≥ 2,000 events/second). N from ``BENCH_INGEST_EVENTS``; the two
 alternate ``BENCH_INGEST_ROUNDS`` times (default 2), the best of each counts.
+
+Ceiling, in the same rounds: ``bus_only`` — a bare consumer that does on the bus
+what the suite's topology asks of ingest (consume the certificate, publish one
+``person.registered`` with confirms, ack) and nothing else. What the service may
+spend per event on its checks, database and outbox is the difference between
+this ceiling and the target.
 """
 
 from __future__ import annotations
@@ -134,6 +140,75 @@ def baseline(uri_for, messages) -> tuple[float, str]:
     return watch.seconds, meter.line(len(messages), "event")
 
 
+def bus_only(uri_for, messages) -> tuple[float, str]:
+    """The ceiling of any eligibility on this topology: a bare consumer on the
+    service's own queue, as the service's AMQP user, that for each certificate
+    publishes one ``person.registered`` (a real envelope, persistent, with
+    publisher confirms, to ``eligibility.events`` and so to the three queues
+    bound there) and acks it once that is confirmed — the bus work the suite's
+    contract asks of ingest, without checks, database or outbox. It is generous:
+    a whole batch's publishes and acks go out in one write each and the batch is
+    acked with one ``multiple`` ack. Seconds, and the CPU per event."""
+    import json
+
+    import amqp
+    from doudi_common.amqp_io import corked
+    from doudi_common.confirms import Confirms
+    from doudi_contracts.registry import example_envelope
+
+    body = json.dumps(example_envelope("eligibility", "person.registered"),
+                      ensure_ascii=False).encode("utf-8")
+    purge(uri_for("admin"), "eligibility.cdpf.on_cdpf")
+    conn = amqp.Connection(**_amqp_params(uri_for("eligibility")))
+    conn.connect()
+    try:
+        consume, publish = conn.channel(), conn.channel()
+        consume.basic_qos(0, 400, False)
+        confirms = Confirms(publish)
+        arrived: list = []
+        consume.basic_consume("eligibility.cdpf.on_cdpf", callback=arrived.append)
+        done = 0
+        meter = CpuMeter({"publisher and consumer (bench)": {os.getpid()},
+                          "RabbitMQ": "beam.smp"})
+        with meter, Stopwatch() as watch:
+            thread, errors = publish_in_background(uri_for("cdpf"), messages)
+            while done < len(messages):
+                try:
+                    conn.drain_events(timeout=1)
+                    while True:  # whatever else has come in already
+                        conn.drain_events(timeout=0)
+                except TimeoutError:
+                    if errors:
+                        raise errors[0] from None
+                batch, arrived[:] = arrived[:], []
+                if not batch:
+                    continue
+                with corked(conn):
+                    for _message in batch:
+                        publish.basic_publish(amqp.Message(
+                            body, content_type="application/json", content_encoding="utf-8",
+                            message_id=uuid.uuid4().hex, type="person.registered",
+                            user_id="eligibility", delivery_mode=2),
+                            exchange="eligibility.events", routing_key="person.registered")
+                        confirms.published(None)
+                confirms.wait(30)  # what arrives meanwhile waits for the next batch
+                confirms.reset()
+                consume.basic_ack(batch[-1].delivery_tag, multiple=True)
+                done += len(batch)
+            thread.join()
+    finally:
+        conn.close()
+    return watch.seconds, meter.line(len(messages), "event")
+
+
+def _amqp_params(uri: str) -> dict:
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(uri)
+    return {"host": f"{parts.hostname}:{parts.port or 5672}", "userid": unquote(parts.username),
+            "password": unquote(parts.password), "virtual_host": unquote(parts.path[1:])}
+
+
 def counts(engine) -> tuple[int, int]:
     with engine.connect() as conn:
         return conn.execute(sa.text(
@@ -245,11 +320,15 @@ def main() -> dict:
     # events lasts a second, and a shared machine's noise moved it by 30 %
     base_seconds, seconds, cpu, profile = float("inf"), float("inf"), 0.0, {}
     base_profile = ""
+    bus_seconds, bus_profile = float("inf"), ""
     with scratch_vhost() as uri_for:
         for _ in range(ROUNDS):
             took, used = baseline(uri_for, messages)
             if took < base_seconds:
                 base_seconds, base_profile = took, used
+            took, used = bus_only(uri_for, messages)  # purges the service's queue first
+            if took < bus_seconds:
+                bus_seconds, bus_profile = took, used
             # what the baseline published also reached the service's queue
             # (if a run declared it): the ingest starts from an empty queue
             purge(uri_for("admin"), "eligibility.cdpf.on_cdpf")
@@ -267,9 +346,16 @@ def main() -> dict:
     for line in profile.pop("lines", []):  # where the time goes (the fastest run)
         print(f"  {line}", flush=True)
     print(f"  baseline {base_profile}", flush=True)
+    bus_rate = N / bus_seconds
+    print(f"ceiling, the bus alone (a bare consumer on the service's queue publishing one "
+          f"person.registered per event with confirms; no checks, no database): "
+          f"{bus_rate:,.0f} ev/s, ratio {bus_rate / base_rate:.2f}", flush=True)
+    print(f"  {bus_profile}", flush=True)
     return {"events": N, "seconds": round(seconds, 3), "rate": round(rate, 1),
             "baseline_seconds": round(base_seconds, 3), "baseline_rate": round(base_rate, 1),
             "ratio": round(ratio, 3), "service_cpu_ms_per_event": round(cpu / N * 1000, 3),
             "target_rate": 2000, "target_ratio": 0.4, "profile": profile,
             "meets_targets": rate >= 2000 and ratio >= 0.4,
+            "bus_only": {"seconds": round(bus_seconds, 3), "rate": round(bus_rate, 1),
+                         "ratio": round(bus_rate / base_rate, 3)},
             "instrumentation": cost}
