@@ -66,6 +66,16 @@ def event_exchange(source: str) -> Exchange:
                     delivery_mode=2)
 
 
+def event_message(body: bytes, event_id: str, event_type: str, user_id: str,
+                  stamp: int) -> amqp.Message:
+    """An event as the relay puts it on the wire: the envelope's JSON,
+    persistent, ``message_id`` = event id, ``type`` = event type, ``user_id`` =
+    the publishing service's AMQP user (the broker checks it)."""
+    return amqp.Message(body, content_type="application/json", content_encoding="utf-8",
+                        message_id=event_id, type=event_type, user_id=user_id,
+                        delivery_mode=2, timestamp=stamp)
+
+
 def amqp_user(uri: str) -> str:
     return unquote(urlparse(uri.replace("pyamqp://", "amqp://")).username or "guest")
 
@@ -261,11 +271,10 @@ class OutboxRelay:
                 for row in rows:
                     # straight onto the channel: kombu's Producer.publish costs as
                     # much as the rest of the relay per message, for nothing we use
-                    channel.basic_publish(amqp.Message(
-                        row.envelope.encode("utf-8"), content_type="application/json",
-                        content_encoding="utf-8", message_id=row.event_id,
-                        type=row.event_type, user_id=self.user_id, delivery_mode=2,
-                        timestamp=stamp), exchange=exchange, routing_key=row.event_type)
+                    channel.basic_publish(
+                        event_message(row.envelope.encode("utf-8"), row.event_id,
+                                      row.event_type, self.user_id, stamp),
+                        exchange=exchange, routing_key=row.event_type)
                     confirms.published(row.seq)
             sent_at = time.perf_counter()
             try:
